@@ -1,0 +1,262 @@
+// Package conv is rampart's provider-neutral view of an LLM exchange: the
+// normalised conversation that every security layer reads and may modify.
+//
+// Provider adapters (package provider/...) translate OpenAI and Anthropic JSON
+// into these types and write modified text back, so that no layer ever parses
+// provider JSON itself. A layer changes text by assigning Segment.Text; the
+// adapter notices the change (Segment.Changed) and rewrites only that place in
+// the original JSON, leaving every other field untouched.
+package conv
+
+import "encoding/json"
+
+// Role is the chat role of a message as the provider names it.
+type Role string
+
+const (
+	RoleSystem    Role = "system"
+	RoleDeveloper Role = "developer"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+	RoleTool      Role = "tool"
+)
+
+// Source says where a piece of text comes from, which decides how much it is
+// trusted. Documents and tool output are untrusted data: instructions inside
+// them are indirect injections.
+type Source string
+
+const (
+	SourceSystem    Source = "system"    // system or developer prompt
+	SourceUser      Source = "user"      // text the end user typed
+	SourceAssistant Source = "assistant" // model output (also earlier turns)
+	SourceDocument  Source = "document"  // retrieved or attached document marked by the client
+	SourceTool      Source = "tool"      // tool / function results
+)
+
+// Segment is one contiguous piece of text inside a message.
+type Segment struct {
+	// Text is the current text. Layers may assign it to modify the request
+	// or response; the adapter writes it back into the provider JSON.
+	Text string
+	// Source is the trust origin of the text.
+	Source Source
+	// Path locates the text inside the provider JSON (a gjson/sjson path such
+	// as "messages.2.content.1.text"). Set by adapters; layers must not change it.
+	Path string
+
+	orig string
+}
+
+// NewSegment is used by adapters to create a segment whose original text is
+// remembered, so that Changed can tell whether a layer modified it.
+func NewSegment(text string, src Source, path string) Segment {
+	return Segment{Text: text, Source: src, Path: path, orig: text}
+}
+
+// Changed reports whether a layer modified the text since the adapter created it.
+func (s *Segment) Changed() bool { return s.Text != s.orig }
+
+// Original is the text as the adapter first saw it.
+func (s *Segment) Original() string { return s.orig }
+
+// ToolCall is a call the model made (or, in the request, made earlier).
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string // JSON text as the provider sent it
+	// Path locates the call in the provider JSON (set by adapters).
+	Path string
+}
+
+// Tool is a tool/function the client declared to the model.
+type Tool struct {
+	Name        string
+	Description string
+	Parameters  json.RawMessage // JSON Schema, as declared
+}
+
+// Message is one chat message.
+type Message struct {
+	Role       Role
+	Name       string
+	Segments   []Segment
+	ToolCalls  []ToolCall
+	ToolCallID string // for role tool: the call it answers
+	// Parts counts non-text content parts by type ("image_url", "input_audio",
+	// "image", "document", ...) so that policy can allow or refuse them.
+	Parts map[string]int
+}
+
+// Text joins the message's segments with newlines (allocates; for scanners
+// that want one string).
+func (m *Message) Text() string {
+	switch len(m.Segments) {
+	case 0:
+		return ""
+	case 1:
+		return m.Segments[0].Text
+	}
+	n := 0
+	for i := range m.Segments {
+		n += len(m.Segments[i].Text) + 1
+	}
+	b := make([]byte, 0, n)
+	for i := range m.Segments {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, m.Segments[i].Text...)
+	}
+	return string(b)
+}
+
+// Kind is the kind of API call.
+type Kind string
+
+const (
+	KindChat        Kind = "chat"        // OpenAI chat completions, Anthropic messages
+	KindCompletion  Kind = "completion"  // OpenAI legacy completions (prompt text)
+	KindEmbedding   Kind = "embedding"   // OpenAI embeddings (input text)
+	KindModels      Kind = "models"      // model listing, no content
+)
+
+// Usage is token accounting as the upstream reported it (or as counted).
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
+}
+
+// Conversation is the normalised request.
+type Conversation struct {
+	Kind     Kind
+	Provider string // "openai" or "anthropic"
+	Model    string
+	Stream   bool
+	// System holds a top-level system prompt where the provider has one
+	// (Anthropic "system"); OpenAI system messages stay in Messages.
+	System    []Segment
+	Messages  []Message
+	Tools     []Tool
+	MaxTokens int // max_tokens / max_completion_tokens, 0 when absent
+	// IncludeUsage reports whether the client asked for usage in the stream.
+	IncludeUsage bool
+}
+
+// EachSegment calls fn for every segment of the conversation (system first,
+// then messages in order) with a pointer that may be used to modify it.
+func (c *Conversation) EachSegment(fn func(msgIndex int, role Role, s *Segment)) {
+	for i := range c.System {
+		fn(-1, RoleSystem, &c.System[i])
+	}
+	for mi := range c.Messages {
+		m := &c.Messages[mi]
+		for si := range m.Segments {
+			fn(mi, m.Role, &m.Segments[si])
+		}
+	}
+}
+
+// Snapshot captures every segment's current text so that Restore can undo
+// what a monitor-mode layer changed.
+func (c *Conversation) Snapshot() []string {
+	var out []string
+	c.EachSegment(func(_ int, _ Role, s *Segment) { out = append(out, s.Text) })
+	return out
+}
+
+// Restore sets every segment's text back to a Snapshot taken earlier.
+func (c *Conversation) Restore(snap []string) {
+	i := 0
+	c.EachSegment(func(_ int, _ Role, s *Segment) {
+		if i < len(snap) {
+			s.Text = snap[i]
+		}
+		i++
+	})
+}
+
+// Choice is one output of the model in a whole (non-streamed) response.
+type Choice struct {
+	Index        int
+	Message      Message // Role assistant; Segments hold the answer text
+	FinishReason string
+}
+
+// Response is the normalised whole response.
+type Response struct {
+	Model   string
+	Choices []Choice
+	Usage   *Usage
+}
+
+// Delta is new text for one choice in one stream event.
+type Delta struct {
+	Choice int
+	// Text is the text this event adds. Layers may change it, including to
+	// hold text back (shorten it) and release it in a later event.
+	Text string
+	// Path locates the text in the event's JSON (set by adapters).
+	Path string
+	orig string
+}
+
+// NewDelta is used by adapters to create a delta whose original text is remembered.
+func NewDelta(choice int, text, path string) Delta {
+	return Delta{Choice: choice, Text: text, Path: path, orig: text}
+}
+
+// Changed reports whether a layer modified the delta text.
+func (d *Delta) Changed() bool { return d.Text != d.orig }
+
+// ToolCallDelta is a piece of a streamed tool call.
+type ToolCallDelta struct {
+	Choice         int
+	Index          int    // position of the call in the choice's tool_calls
+	ID             string // set on the first delta of a call
+	Name           string // set on the first delta of a call
+	ArgumentsDelta string
+	// Drop, set by a layer, removes this delta from the event.
+	Drop bool
+}
+
+// StreamEvent is one server-sent event of a streamed response, as parsed by
+// the adapter. Layers read and modify Deltas; the adapter re-encodes the
+// event only when something changed.
+type StreamEvent struct {
+	// Seq is the 0-based index of this event in the stream.
+	Seq int
+	// Name is the SSE "event:" field ("" for OpenAI).
+	Name string
+	// Data is the raw SSE data payload.
+	Data []byte
+	// Deltas are the text additions this event carries.
+	Deltas []Delta
+	// ToolCalls are streamed tool call pieces in this event.
+	ToolCalls []ToolCallDelta
+	// FinishReason is set on the event that ends a choice (per choice index).
+	FinishReason map[int]string
+	// Usage is set when the event carries token usage.
+	Usage *Usage
+	// Done marks the terminal event ("data: [DONE]" or message_stop).
+	Done bool
+	// Synthetic is true for events created by the engine (e.g. to flush
+	// text held back by a layer at the end of the stream).
+	Synthetic bool
+}
+
+// Changed reports whether any layer modified the event.
+func (e *StreamEvent) Changed() bool {
+	for i := range e.Deltas {
+		if e.Deltas[i].Changed() {
+			return true
+		}
+	}
+	for i := range e.ToolCalls {
+		if e.ToolCalls[i].Drop {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,23 @@
+package engine
+
+import "time"
+
+// Recorder receives every finished transaction exactly once, after all
+// finish-phase layers ran. The audit log implements it. Record must not keep
+// tx after it returns (copy what it needs) and must not block on I/O.
+type Recorder interface {
+	Record(tx *Tx)
+}
+
+// Observer receives timings and counts for metrics. Implementations must be
+// cheap and safe for concurrent use.
+type Observer interface {
+	// LayerDecision is called for every layer phase call.
+	LayerDecision(layer string, phase Phase, action string, monitor bool, d time.Duration)
+	// LayerError is called when a layer returned an error or panicked.
+	LayerError(layer string, phase Phase)
+	// Request is called once per transaction when it ends.
+	Request(route string, status int, d time.Duration)
+	// Upstream is called once per upstream call (status 0 when no answer).
+	Upstream(name string, status int, d time.Duration)
+}

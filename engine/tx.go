@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/rampart-ai/rampart/conv"
+)
+
+// Identity is who is calling, once the identity layer knows it.
+type Identity struct {
+	Tenant  string // tenant id
+	KeyID   string // API key id (never the key)
+	Subject string // user id (JWT sub, or key name)
+	Role    string // viewer, user, developer, admin
+	// Policy names the policy that later layers apply for this identity.
+	Policy string
+	// Models lists the models this identity may use (empty: any).
+	Models []string
+	// Limits carries per-key limits set by operators (nil: policy defaults).
+	Limits map[string]int64
+}
+
+// Tx is one transaction: a client request and its answer, as it passes the
+// chain. The engine creates it; layers read it and keep per-transaction
+// state in it. A Tx is used by one goroutine at a time.
+type Tx struct {
+	// ID is the request id, also sent to the client as X-Request-Id.
+	ID    string
+	Start time.Time
+	// Ctx is the request context (cancelled when the client goes away).
+	Ctx context.Context
+	// Route is the API route, e.g. "/v1/chat/completions".
+	Route string
+	// ClientIP is the client address (after trusted-proxy handling).
+	ClientIP string
+	// Header is the client's request header (read-only for layers).
+	Header http.Header
+	// Request is the normalised request; layers may modify segment text.
+	Request *conv.Conversation
+	// Identity is set by the identity layer; nil before it, or when
+	// authentication is off.
+	Identity *Identity
+	// Upstream is the name of the upstream that serves the request.
+	Upstream string
+	// Status is the HTTP status sent to the client (set by the engine).
+	Status int
+	// Usage is token usage (from upstream, or counted).
+	Usage conv.Usage
+	// Outcomes are every layer decision recorded so far, in order.
+	Outcomes []Outcome
+	// Blocked is true once any layer blocked in enforce mode.
+	Blocked bool
+	// Err is an upstream or engine failure (for finish-phase layers).
+	Err error
+	// RequestBytes and ResponseBytes count bodies as sent upstream / to the client.
+	RequestBytes  int64
+	ResponseBytes int64
+	// ContentMAC is the hex HMAC-SHA256 of the request content (set by the engine).
+	ContentMAC string
+
+	state map[string]any
+}
+
+// State returns the value a layer stored under key for this transaction.
+func (tx *Tx) State(key string) any {
+	if tx.state == nil {
+		return nil
+	}
+	return tx.state[key]
+}
+
+// SetState stores per-transaction layer state (e.g. a stream hold-back
+// buffer, a canary token) under key; by convention key starts with the
+// layer's name.
+func (tx *Tx) SetState(key string, v any) {
+	if tx.state == nil {
+		tx.state = make(map[string]any, 4)
+	}
+	tx.state[key] = v
+}

@@ -1,0 +1,71 @@
+// Package cli implements rampart's command line. Each subcommand lives in its
+// own file and registers itself from init; cmd/rampart only calls Main.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// Env is what a subcommand gets: its arguments (after the subcommand name)
+// and the process's standard streams.
+type Env struct {
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+type command struct {
+	summary string
+	run     func(env *Env) int
+}
+
+var commands = map[string]command{}
+
+// register adds a subcommand; called from init in the subcommand's file.
+// Nested commands use a space, e.g. "config validate", "audit tail".
+func register(name, summary string, run func(env *Env) int) {
+	if _, dup := commands[name]; dup {
+		panic("cli: duplicate command " + name)
+	}
+	commands[name] = command{summary: summary, run: run}
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		return 0
+	}
+	// Longest match first: "config validate" before "config".
+	if len(args) >= 2 {
+		if c, ok := commands[args[0]+" "+args[1]]; ok {
+			return c.run(&Env{Args: args[2:], Stdin: stdin, Stdout: stdout, Stderr: stderr})
+		}
+	}
+	if c, ok := commands[args[0]]; ok {
+		return c.run(&Env{Args: args[1:], Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	}
+	fmt.Fprintf(stderr, "rampart: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "rampart - LLM security gateway\n\nUsage: rampart <command> [flags]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-18s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'rampart <command> -h' for a command's flags.")
+}
+
+// Run is Main with the process's own streams (for cmd/rampart).
+func Run() int { return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }
