@@ -115,10 +115,10 @@ func (m *Message) Text() string {
 type Kind string
 
 const (
-	KindChat        Kind = "chat"        // OpenAI chat completions, Anthropic messages
-	KindCompletion  Kind = "completion"  // OpenAI legacy completions (prompt text)
-	KindEmbedding   Kind = "embedding"   // OpenAI embeddings (input text)
-	KindModels      Kind = "models"      // model listing, no content
+	KindChat       Kind = "chat"       // OpenAI chat completions, Anthropic messages
+	KindCompletion Kind = "completion" // OpenAI legacy completions (prompt text)
+	KindEmbedding  Kind = "embedding"  // OpenAI embeddings (input text)
+	KindModels     Kind = "models"     // model listing, no content
 )
 
 // Usage is token accounting as the upstream reported it (or as counted).

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"time"
 
@@ -33,6 +34,11 @@ type Tx struct {
 	Ctx context.Context
 	// Route is the API route, e.g. "/v1/chat/completions".
 	Route string
+	// Method is the client's HTTP method.
+	Method string
+	// TLS is the client connection's TLS state (nil over plain HTTP); with
+	// mTLS its VerifiedChains identify the client.
+	TLS *tls.ConnectionState
 	// ClientIP is the client address (after trusted-proxy handling).
 	ClientIP string
 	// Header is the client's request header (read-only for layers).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // Env is what a subcommand gets: its arguments (after the subcommand name)
@@ -49,9 +50,32 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if c, ok := commands[args[0]]; ok {
 		return c.run(&Env{Args: args[1:], Stdin: stdin, Stdout: stdout, Stderr: stderr})
 	}
+	if group := subcommands(args[0]); len(group) > 0 {
+		// A command group without (or with an unknown) subcommand.
+		if len(args) >= 2 && args[1] != "-h" && args[1] != "--help" {
+			fmt.Fprintf(stderr, "rampart: unknown command %q\n\n", args[0]+" "+args[1])
+		}
+		fmt.Fprintf(stderr, "Usage: rampart %s <command> [flags]\n\nCommands:\n", args[0])
+		for _, n := range group {
+			fmt.Fprintf(stderr, "  %-18s %s\n", n, commands[n].summary)
+		}
+		return 2
+	}
 	fmt.Fprintf(stderr, "rampart: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// subcommands lists the registered commands of a group ("keys create", ...).
+func subcommands(group string) []string {
+	var out []string
+	for n := range commands {
+		if strings.HasPrefix(n, group+" ") {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func usage(w io.Writer) {

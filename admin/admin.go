@@ -1,0 +1,267 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/store"
+)
+
+// AuditReader is the audit query the admin API needs (store.AuditStore
+// implementations provide it).
+type AuditReader interface {
+	QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditRecord, error)
+}
+
+// Route is one admin endpoint.
+type Route struct {
+	Method  string
+	Pattern string // net/http ServeMux path pattern
+}
+
+// Routes are every admin endpoint, as registered by NewHandler. Each has a
+// row in identity's permission table.
+func Routes() []Route {
+	return []Route{
+		{http.MethodGet, "/admin/roles"},
+		{http.MethodGet, "/admin/keys"},
+		{http.MethodPost, "/admin/keys"},
+		{http.MethodDelete, "/admin/keys/{id}"},
+		{http.MethodPost, "/admin/keys/{id}/rotate"},
+		{http.MethodGet, "/admin/tenants"},
+		{http.MethodPost, "/admin/tenants"},
+		{http.MethodGet, "/admin/audit"},
+	}
+}
+
+// maxBody bounds an admin request body.
+const maxBody = 64 << 10
+
+type handler struct {
+	audit AuditReader
+	svc   *identity.Service
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// NewHandler returns the admin API. Mount it at "/admin/" (it matches full
+// paths). audit may be nil, in which case /admin/audit answers 503.
+func NewHandler(audit AuditReader, svc *identity.Service) http.Handler {
+	h := &handler{audit: audit, svc: svc, log: slog.Default(), mux: http.NewServeMux()}
+	handlers := map[string]func(w http.ResponseWriter, r *http.Request, p *identity.Principal){
+		"GET /admin/roles":             h.roles,
+		"GET /admin/keys":              h.listKeys,
+		"POST /admin/keys":             h.createKey,
+		"DELETE /admin/keys/{id}":      h.revokeKey,
+		"POST /admin/keys/{id}/rotate": h.rotateKey,
+		"GET /admin/tenants":           h.listTenants,
+		"POST /admin/tenants":          h.createTenant,
+		"GET /admin/audit":             h.queryAudit,
+	}
+	for _, rt := range Routes() {
+		fn := handlers[rt.Method+" "+rt.Pattern]
+		h.mux.Handle(rt.Method+" "+rt.Pattern, h.authed(fn))
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "Unknown admin endpoint.")
+	})
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// The mux answers 405 for a known path with another method; keep the
+	// error shape consistent by checking the table first.
+	if _, pattern := h.mux.Handler(r); pattern == "" {
+		writeError(w, http.StatusNotFound, "not_found", "Unknown admin endpoint.")
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authed authenticates the caller and checks the permission table.
+func (h *handler) authed(fn func(http.ResponseWriter, *http.Request, *identity.Principal)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.svc.Authenticate(r.Context(), identity.Credentials{Header: r.Header, ClientIP: clientIP(r), TLS: r.TLS})
+		var locked *identity.LockedOutError
+		switch {
+		case err == nil:
+		case errors.Is(err, identity.ErrNoCredentials), errors.Is(err, identity.ErrInvalidCredentials):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
+			writeError(w, http.StatusUnauthorized, "invalid_api_key", "Missing or invalid credentials.")
+			return
+		case errors.As(err, &locked):
+			w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds())+1))
+			writeError(w, http.StatusTooManyRequests, "too_many_auth_failures", "Too many failed authentications; retry later.")
+			return
+		default:
+			h.log.Error("admin: authentication failed", "err", err)
+			writeError(w, http.StatusServiceUnavailable, "identity_unavailable", "Authentication is temporarily unavailable.")
+			return
+		}
+		if !identity.Allowed(r.Method, r.URL.Path, p.Role) {
+			writeError(w, http.StatusForbidden, "permission_denied",
+				fmt.Sprintf("Role %q may not call %s %s.", p.Role, r.Method, r.URL.Path))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		fn(w, r, p)
+	})
+}
+
+// errorBody is the OpenAI error shape.
+type errorBody struct {
+	Error struct {
+		Message string  `json:"message"`
+		Type    string  `json:"type"`
+		Param   *string `json:"param"`
+		Code    string  `json:"code"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var b errorBody
+	b.Error.Message, b.Error.Code = msg, code
+	b.Error.Type = "invalid_request_error"
+	switch {
+	case status == http.StatusUnauthorized:
+		b.Error.Type = "authentication_error"
+	case status == http.StatusForbidden:
+		b.Error.Type = "permission_error"
+	case status == http.StatusTooManyRequests:
+		b.Error.Type = "rate_limit_error"
+	case status >= 500:
+		b.Error.Type = "server_error"
+	}
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// storeError maps a store/service error to an answer.
+func (h *handler) storeError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, identity.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "No such object.")
+	case errors.Is(err, identity.ErrConflict):
+		writeError(w, http.StatusConflict, "already_exists", "It already exists.")
+	case errors.Is(err, identity.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+	default:
+		h.log.Error("admin: store error", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "store_unavailable", "The store is temporarily unavailable.")
+	}
+}
+
+func decode(w http.ResponseWriter, r *http.Request, into any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_json", "Request body is not valid JSON for this endpoint: "+err.Error())
+		return false
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "invalid_json", "Request body has trailing data.")
+		return false
+	}
+	return true
+}
+
+// scope returns the tenant a request may act on: the caller's own tenant,
+// or for a global admin the requested one ("" meaning all).
+func scope(p *identity.Principal, requested string) (string, bool) {
+	if p.Global() {
+		return requested, true
+	}
+	if requested != "" && requested != p.Tenant {
+		return "", false
+	}
+	return p.Tenant, true
+}
+
+type roleInfo struct {
+	Name        string                `json:"name"`
+	Permissions []identity.Permission `json:"permissions"`
+}
+
+func (h *handler) roles(w http.ResponseWriter, _ *http.Request, _ *identity.Principal) {
+	var out []roleInfo
+	for _, r := range identity.Roles() {
+		out = append(out, roleInfo{Name: r, Permissions: identity.RolePermissions(r)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": out})
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+func (h *handler) queryAudit(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	if h.audit == nil {
+		writeError(w, http.StatusServiceUnavailable, "audit_unavailable", "The audit log is not enabled.")
+		return
+	}
+	q := r.URL.Query()
+	tenant, ok := scope(p, q.Get("tenant"))
+	if !ok {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may only read your own tenant's audit log.")
+		return
+	}
+	f := store.AuditFilter{Tenant: tenant}
+	var err error
+	if f.Since, err = parseTime(q.Get("since")); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "since must be an RFC 3339 time")
+		return
+	}
+	if f.Until, err = parseTime(q.Get("until")); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "until must be an RFC 3339 time")
+		return
+	}
+	if v := q.Get("after_id"); v != "" {
+		if f.AfterID, err = strconv.ParseInt(v, 10, 64); err != nil || f.AfterID < 0 {
+			writeError(w, http.StatusBadRequest, "invalid_request", "after_id must be a non-negative integer")
+			return
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 {
+			writeError(w, http.StatusBadRequest, "invalid_request", "limit must be a positive integer")
+			return
+		}
+	}
+	f.Latest = q.Get("latest") == "true" || q.Get("latest") == "1"
+	recs, err := h.audit.QueryAudit(r.Context(), f)
+	if err != nil {
+		h.log.Error("admin: audit query", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "store_unavailable", "The audit log is temporarily unavailable.")
+		return
+	}
+	if recs == nil {
+		recs = []*store.AuditRecord{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": recs})
+}

@@ -1,0 +1,154 @@
+package admin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/rampart-ai/rampart/identity"
+)
+
+// keyView is a key's metadata as the API shows it (never the hash).
+type keyView struct {
+	Object string `json:"object"`
+	identity.Key
+	// Key is the plain key, present only in the answer that created it.
+	Secret string `json:"key,omitempty"`
+}
+
+func view(k identity.Key, secret string) keyView {
+	return keyView{Object: "api_key", Key: k, Secret: secret}
+}
+
+func (h *handler) listKeys(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	tenant, ok := scope(p, r.URL.Query().Get("tenant"))
+	if !ok {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may only list your own tenant's keys.")
+		return
+	}
+	keys, err := h.svc.Store().ListKeys(r.Context(), tenant)
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	out := make([]keyView, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, view(k, ""))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": out})
+}
+
+// CreateKeyRequest is the body of POST /admin/keys.
+type CreateKeyRequest struct {
+	Name   string `json:"name"`
+	Tenant string `json:"tenant,omitempty"` // default: the caller's tenant
+	Role   string `json:"role"`
+	// Models narrows the tenant's model allow-list (globs).
+	Models []string         `json:"models,omitempty"`
+	Policy string           `json:"policy,omitempty"`
+	Limits map[string]int64 `json:"limits,omitempty"`
+	// ExpiresIn is a lifetime such as "30d" or "720h"; empty: never.
+	ExpiresIn string `json:"expires_in,omitempty"`
+}
+
+func (h *handler) createKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	var req CreateKeyRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	tenant := req.Tenant
+	if tenant == "" {
+		tenant = p.Tenant
+	}
+	if _, ok := scope(p, tenant); !ok || (tenant == identity.GlobalTenant && !p.Global()) {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may only create keys in your own tenant.")
+		return
+	}
+	if identity.RoleRank(req.Role) > identity.RoleRank(p.Role) {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may not create a key with a higher role than your own.")
+		return
+	}
+	spec := identity.KeySpec{Name: req.Name, Tenant: tenant, Role: req.Role, Models: req.Models, Policy: req.Policy, Limits: req.Limits}
+	if req.ExpiresIn != "" {
+		d, err := identity.ParseDuration(req.ExpiresIn)
+		if err != nil || d == 0 {
+			writeError(w, http.StatusBadRequest, "invalid_request", "expires_in must be a positive duration such as 30d or 720h")
+			return
+		}
+		spec.ExpiresAt = time.Now().Add(d)
+	}
+	secret, k, err := h.svc.CreateKey(r.Context(), spec)
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	h.log.Info("admin: key created", "key_id", k.ID, "tenant", k.Tenant, "role", k.Role, "by", p.KeyID+p.Subject)
+	writeJSON(w, http.StatusCreated, view(k, secret))
+}
+
+// keyInScope loads a key and hides keys of other tenants (404).
+func (h *handler) keyInScope(w http.ResponseWriter, r *http.Request, p *identity.Principal) (identity.Key, bool) {
+	k, err := h.svc.Store().GetKey(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.storeError(w, err)
+		return k, false
+	}
+	if !p.Global() && k.Tenant != p.Tenant {
+		writeError(w, http.StatusNotFound, "not_found", "No such object.")
+		return k, false
+	}
+	return k, true
+}
+
+func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	k, ok := h.keyInScope(w, r, p)
+	if !ok {
+		return
+	}
+	if err := h.svc.RevokeKey(r.Context(), k.ID); err != nil {
+		h.storeError(w, err)
+		return
+	}
+	k, err := h.svc.Store().GetKey(r.Context(), k.ID)
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	h.log.Info("admin: key revoked", "key_id", k.ID, "tenant", k.Tenant)
+	writeJSON(w, http.StatusOK, view(k, ""))
+}
+
+// RotateKeyRequest is the (optional) body of POST /admin/keys/{id}/rotate.
+type RotateKeyRequest struct {
+	// Grace is how long the old key keeps working, e.g. "24h"; default 0.
+	Grace string `json:"grace,omitempty"`
+}
+
+func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	var req RotateKeyRequest
+	if r.ContentLength != 0 && !decode(w, r, &req) {
+		return
+	}
+	var grace time.Duration
+	if req.Grace != "" {
+		var err error
+		if grace, err = identity.ParseDuration(req.Grace); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", "grace must be a duration such as 24h")
+			return
+		}
+	}
+	k, ok := h.keyInScope(w, r, p)
+	if !ok {
+		return
+	}
+	if identity.RoleRank(k.Role) > identity.RoleRank(p.Role) {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may not rotate a key with a higher role than your own.")
+		return
+	}
+	secret, next, err := h.svc.RotateKey(r.Context(), k.ID, grace)
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	h.log.Info("admin: key rotated", "key_id", k.ID, "new_key_id", next.ID, "grace", grace)
+	writeJSON(w, http.StatusCreated, view(next, secret))
+}

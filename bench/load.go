@@ -1,0 +1,191 @@
+// Package bench is rampart's load tool: it measures, in one run on loopback,
+// a mock upstream called directly, the same upstream behind a bare
+// httputil.ReverseProxy, and behind rampart, at several concurrencies,
+// streamed and not, and reports throughput and the latency each hop adds.
+// Ratios within one run are what to compare; absolute times are noisy on
+// shared machines.
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Target is one way to reach the mock upstream.
+type Target struct {
+	Name    string
+	BaseURL string      // e.g. http://127.0.0.1:1234/v1
+	Header  http.Header // extra request headers (e.g. an API key)
+}
+
+// Scenario is one measured combination.
+type Scenario struct {
+	Stream      bool
+	Concurrency int
+	// Duration bounds the measurement; Requests bounds its count. Both
+	// apply: the loop stops at whichever comes first.
+	Duration time.Duration
+	Requests int
+}
+
+// Result is what one target did in one scenario.
+type Result struct {
+	Target   string
+	Scenario Scenario
+	Count    int
+	Errors   int
+	// Truncated counts streams that ended without [DONE] or an error event.
+	Truncated int
+	RPS       float64
+	// P50/P99 are whole-request latencies; TTFB50/TTFB99 the time to the
+	// first response byte (the first SSE event for streams).
+	P50, P99       time.Duration
+	TTFB50, TTFB99 time.Duration
+	FirstError     string
+}
+
+// Body returns the chat request body used by the load tool: a ~2 KB prompt.
+func Body(stream bool) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"model":"bench-model","messages":[{"role":"system","content":"You are a helpful assistant for a travel company. Answer briefly and politely."},{"role":"user","content":"`)
+	para := "I am planning a trip to Europe next spring with my family and would like some advice about which cities to visit, how long to stay in each, and what the best way to travel between them is. "
+	for b.Len() < 2000 {
+		b.WriteString(para)
+	}
+	b.WriteString(`"}]`)
+	if stream {
+		b.WriteString(`,"stream":true`)
+	}
+	b.WriteString(`}`)
+	return b.Bytes()
+}
+
+// Run measures one target in one scenario.
+func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result {
+	body := Body(sc.Stream)
+	url := t.BaseURL + "/chat/completions"
+	maxPerWorker := sc.Requests/sc.Concurrency + 1
+	type sample struct{ total, ttfb time.Duration }
+	var (
+		mu        sync.Mutex
+		samples   = make([]sample, 0, sc.Requests)
+		errs      int
+		truncated int
+		firstErr  string
+	)
+	deadline := time.Now().Add(sc.Duration)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < sc.Concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]sample, 0, maxPerWorker)
+			var lerrs, ltrunc int
+			var lfirst string
+			for i := 0; i < maxPerWorker && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+				total, ttfb, complete, err := once(ctx, client, url, t.Header, body, sc.Stream)
+				if err != nil {
+					lerrs++
+					if lfirst == "" {
+						lfirst = err.Error()
+					}
+					continue
+				}
+				if !complete {
+					ltrunc++
+				}
+				local = append(local, sample{total, ttfb})
+			}
+			mu.Lock()
+			samples = append(samples, local...)
+			errs += lerrs
+			truncated += ltrunc
+			if firstErr == "" {
+				firstErr = lfirst
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	r := Result{Target: t.Name, Scenario: sc, Count: len(samples), Errors: errs, Truncated: truncated, FirstError: firstErr}
+	if elapsed > 0 {
+		r.RPS = float64(len(samples)) / elapsed.Seconds()
+	}
+	totals := make([]time.Duration, len(samples))
+	ttfbs := make([]time.Duration, len(samples))
+	for i, s := range samples {
+		totals[i], ttfbs[i] = s.total, s.ttfb
+	}
+	r.P50, r.P99 = percentiles(totals)
+	r.TTFB50, r.TTFB99 = percentiles(ttfbs)
+	return r
+}
+
+func percentiles(d []time.Duration) (p50, p99 time.Duration) {
+	if len(d) == 0 {
+		return 0, 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)*50/100], d[min(len(d)-1, len(d)*99/100)]
+}
+
+// once sends one request; for streams it reads every event and reports
+// whether the stream ended properly ([DONE] or an error event).
+func once(ctx context.Context, client *http.Client, url string, h http.Header, body []byte, stream bool) (total, ttfb time.Duration, complete bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, 0, false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return 0, 0, false, fmt.Errorf("status %d: %s", resp.StatusCode, msg)
+	}
+	if !stream {
+		br := bufio.NewReader(resp.Body)
+		if _, err := br.Peek(1); err != nil {
+			return 0, 0, false, err
+		}
+		ttfb = time.Since(t0)
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			return 0, 0, false, err
+		}
+		return time.Since(t0), ttfb, true, nil
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	first := true
+	for sc.Scan() {
+		line := sc.Bytes()
+		if first && len(line) > 0 {
+			ttfb = time.Since(t0)
+			first = false
+		}
+		if bytes.Equal(line, []byte("data: [DONE]")) || bytes.HasPrefix(line, []byte("event: error")) {
+			complete = true
+		}
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return 0, 0, false, err
+	}
+	return time.Since(t0), ttfb, complete, nil
+}

@@ -1,0 +1,102 @@
+package config
+
+import "time"
+
+// Defaults, as documented on the fields in types.go and in README.md.
+const (
+	DefaultListen            = "127.0.0.1:8080"
+	DefaultDataDir           = "./rampart-data"
+	DefaultMaxBodyBytes      = 10 << 20
+	DefaultMaxResponseBytes  = 32 << 20
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultShutdownGrace     = 30 * time.Second
+
+	DefaultUpstreamTimeout   = 120 * time.Second
+	DefaultStreamIdleTimeout = 60 * time.Second
+	DefaultConnectTimeout    = 10 * time.Second
+
+	DefaultAuditBatchSize     = 256
+	DefaultAuditFlushInterval = time.Second
+	DefaultAuditQueueSize     = 10000
+
+	DefaultLogLevel  = "info"
+	DefaultLogFormat = "json"
+)
+
+// Providers are the accepted upstreams[].provider values and the
+// environment variable each reads its credential from by default.
+var Providers = map[string]string{
+	"openai":    "OPENAI_API_KEY",
+	"anthropic": "ANTHROPIC_API_KEY",
+}
+
+// Default returns the configuration with every default filled in, no
+// upstreams (the demo model answers) and no layer sections (each layer runs
+// with its own defaults).
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+// applyDefaults fills every unset (zero) field. A zero duration or size in
+// the file therefore means "use the default".
+func (c *Config) applyDefaults() {
+	s := &c.Server
+	setStr(&s.Listen, DefaultListen)
+	setNum(&s.MaxBodyBytes, DefaultMaxBodyBytes)
+	setNum(&s.MaxResponseBytes, DefaultMaxResponseBytes)
+	setNum(&s.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	setNum(&s.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	setNum(&s.ReadTimeout, DefaultReadTimeout)
+	setNum(&s.IdleTimeout, DefaultIdleTimeout)
+	setNum(&s.ShutdownGrace, DefaultShutdownGrace)
+
+	setStr(&c.DataDir, DefaultDataDir)
+
+	for i := range c.Upstreams {
+		u := &c.Upstreams[i]
+		setStr(&u.Name, u.Provider)
+		setStr(&u.APIKeyEnv, Providers[u.Provider])
+		setNum(&u.Timeout, DefaultUpstreamTimeout)
+		setNum(&u.StreamIdleTimeout, DefaultStreamIdleTimeout)
+		setNum(&u.ConnectTimeout, DefaultConnectTimeout)
+	}
+	if c.Layers == nil {
+		c.Layers = map[string]Layer{}
+	}
+	for name, l := range c.Layers {
+		l.name = name
+		c.Layers[name] = l
+	}
+
+	a := &c.Audit
+	if a.Enabled == nil {
+		t := true
+		a.Enabled = &t
+	}
+	setNum(&a.BatchSize, DefaultAuditBatchSize)
+	setNum(&a.FlushInterval, DefaultAuditFlushInterval)
+	setNum(&a.QueueSize, DefaultAuditQueueSize)
+
+	setStr(&c.Log.Level, DefaultLogLevel)
+	setStr(&c.Log.Format, DefaultLogFormat)
+}
+
+func setStr(p *string, def string) {
+	if *p == "" {
+		*p = def
+	}
+}
+
+func setNum[T int | int64 | time.Duration](p *T, def T) {
+	if *p == 0 {
+		*p = def
+	}
+}
+
+// IsEnabled reports whether the audit log is on (default true).
+func (a Audit) IsEnabled() bool { return a.Enabled == nil || *a.Enabled }

@@ -1,0 +1,239 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FieldError is one configuration problem.
+type FieldError struct {
+	// Source is the file name (or DefaultSource); empty for Validate on a
+	// Config not read from a file.
+	Source string
+	// Line is the 1-based YAML line, 0 when unknown.
+	Line int
+	// Field is the path of the offending setting, e.g. "upstreams[1].base_url".
+	Field string
+	Msg   string
+
+	path []any // Field as map keys and sequence indexes, for lineOf
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.Source != "" {
+		b.WriteString(e.Source)
+		if e.Line > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Line))
+		}
+		b.WriteString(": ")
+	} else if e.Line > 0 {
+		b.WriteString("line " + strconv.Itoa(e.Line) + ": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Validate checks the effective configuration (after defaults) and reports
+// every problem, joined; each is a *FieldError naming the field path.
+func (c *Config) Validate() error {
+	errs := c.validate()
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+	}
+	return errors.Join(out...)
+}
+
+type checker struct{ errs []*FieldError }
+
+func (v *checker) add(p []any, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Field: fieldName(p), Msg: fmt.Sprintf(format, args...), path: p})
+}
+
+func fieldName(p []any) string {
+	var b strings.Builder
+	for _, s := range p {
+		switch s := s.(type) {
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		case int:
+			b.WriteString("[" + strconv.Itoa(s) + "]")
+		}
+	}
+	return b.String()
+}
+
+func at(base []any, more ...any) []any {
+	return append(append(make([]any, 0, len(base)+len(more)), base...), more...)
+}
+
+var (
+	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	layerNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+// LayerModes and FailureModes are the accepted layers.<name>.mode and
+// .failure values (matching engine.Mode and engine.FailureMode).
+var (
+	LayerModes   = []string{"enforce", "monitor", "off"}
+	FailureModes = []string{"closed", "open"}
+	LogLevels    = []string{"debug", "info", "warn", "error"}
+	LogFormats   = []string{"json", "text"}
+)
+
+func (c *Config) validate() []*FieldError {
+	v := &checker{}
+	c.validateServer(v)
+	if strings.TrimSpace(c.DataDir) == "" {
+		v.add([]any{"data_dir"}, "must not be empty")
+	}
+	c.validateUpstreams(v)
+	for _, name := range sortedKeys(c.Layers) {
+		l := c.Layers[name]
+		p := []any{"layers", name}
+		if !layerNameRE.MatchString(name) {
+			v.add(p, "layer name %q must be lower-case letters, digits and _", name)
+		}
+		oneOf(v, at(p, "mode"), l.Mode, LayerModes, true)
+		oneOf(v, at(p, "failure"), l.Failure, FailureModes, true)
+	}
+	a := c.Audit
+	positive(v, []any{"audit", "batch_size"}, int64(a.BatchSize))
+	positive(v, []any{"audit", "queue_size"}, int64(a.QueueSize))
+	duration(v, []any{"audit", "flush_interval"}, a.FlushInterval)
+	if a.HMACKeyEnv != "" && !envNameRE.MatchString(a.HMACKeyEnv) {
+		v.add([]any{"audit", "hmac_key_env"}, "%q is not an environment variable name", a.HMACKeyEnv)
+	}
+	oneOf(v, []any{"log", "level"}, c.Log.Level, LogLevels, false)
+	oneOf(v, []any{"log", "format"}, c.Log.Format, LogFormats, false)
+	return v.errs
+}
+
+func (c *Config) validateServer(v *checker) {
+	s := c.Server
+	p := []any{"server"}
+	if host, port, err := net.SplitHostPort(s.Listen); err != nil {
+		v.add(at(p, "listen"), "%q is not host:port (%v)", s.Listen, stripAddr(err))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		v.add(at(p, "listen"), "%q has an invalid port %q", s.Listen, port)
+	} else if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		v.add(at(p, "listen"), "%q has an invalid host %q", s.Listen, host)
+	}
+	positive(v, at(p, "max_body_bytes"), s.MaxBodyBytes)
+	positive(v, at(p, "max_response_bytes"), s.MaxResponseBytes)
+	positive(v, at(p, "max_header_bytes"), int64(s.MaxHeaderBytes))
+	duration(v, at(p, "read_header_timeout"), s.ReadHeaderTimeout)
+	duration(v, at(p, "read_timeout"), s.ReadTimeout)
+	duration(v, at(p, "idle_timeout"), s.IdleTimeout)
+	duration(v, at(p, "shutdown_grace"), s.ShutdownGrace)
+}
+
+func (c *Config) validateUpstreams(v *checker) {
+	seen := map[string]int{}
+	for i, u := range c.Upstreams {
+		p := []any{"upstreams", i}
+		if u.Name == "" {
+			v.add(at(p, "name"), "must not be empty")
+		} else if j, dup := seen[u.Name]; dup {
+			v.add(at(p, "name"), "%q is already the name of upstreams[%d]", u.Name, j)
+		} else {
+			seen[u.Name] = i
+		}
+		if _, ok := Providers[u.Provider]; !ok {
+			if u.Provider == "" {
+				v.add(at(p, "provider"), "must be set (openai or anthropic)")
+			} else {
+				v.add(at(p, "provider"), "unknown provider %q (want openai or anthropic)", u.Provider)
+			}
+		}
+		checkBaseURL(v, at(p, "base_url"), u.BaseURL)
+		if !envNameRE.MatchString(u.APIKeyEnv) {
+			v.add(at(p, "api_key_env"), "%q is not an environment variable name", u.APIKeyEnv)
+		}
+		for j, m := range u.Models {
+			if _, err := path.Match(m, ""); err != nil || m == "" {
+				v.add(at(p, "models", j), "%q is not a valid glob pattern", m)
+			}
+		}
+		for j, r := range u.Routes {
+			if !strings.HasPrefix(r, "/") {
+				v.add(at(p, "routes", j), "%q must start with /", r)
+			}
+		}
+		duration(v, at(p, "timeout"), u.Timeout)
+		duration(v, at(p, "stream_idle_timeout"), u.StreamIdleTimeout)
+		duration(v, at(p, "connect_timeout"), u.ConnectTimeout)
+	}
+}
+
+func checkBaseURL(v *checker, p []any, raw string) {
+	if raw == "" {
+		v.add(p, "must be set, e.g. \"https://api.openai.com/v1\"")
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		v.add(p, "%q is not an http(s) URL", raw)
+	case u.User != nil:
+		v.add(p, "%q must not contain credentials; name the key's environment variable in api_key_env", redactURL(u))
+	case u.Fragment != "":
+		v.add(p, "%q must not have a #fragment", raw)
+	}
+}
+
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User = url.User("REDACTED")
+	return c.String()
+}
+
+func oneOf(v *checker, p []any, val string, allowed []string, emptyOK bool) {
+	if val == "" && emptyOK {
+		return
+	}
+	for _, a := range allowed {
+		if val == a {
+			return
+		}
+	}
+	v.add(p, "%q is not one of %s", val, strings.Join(allowed, ", "))
+}
+
+func positive(v *checker, p []any, n int64) {
+	if n <= 0 {
+		v.add(p, "%d must be positive", n)
+	}
+}
+
+func duration(v *checker, p []any, d time.Duration) {
+	if d <= 0 {
+		v.add(p, "%s must be a positive duration such as \"30s\"", d)
+	}
+}
+
+func stripAddr(err error) string {
+	var ae *net.AddrError
+	if errors.As(err, &ae) {
+		return ae.Err
+	}
+	return err.Error()
+}
+
+var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
+
+func validHostname(h string) bool { return hostnameRE.MatchString(h) }

@@ -1,0 +1,291 @@
+package detect
+
+import (
+	"math"
+
+	"github.com/rampart-ai/rampart/detect/model"
+	"github.com/rampart-ai/rampart/detect/normalize"
+	"github.com/rampart-ai/rampart/detect/rules"
+)
+
+// Signals fed to the model's stacker, in this order. The stacker (trained
+// on out-of-fold scores, see train.go) turns them into one probability.
+const (
+	sigWhole    = iota // model log-odds of the whole text (plus decoded variants)
+	sigWindow          // best model log-odds over sentence windows and decoded variants
+	sigCritical        // a critical rule hit
+	sigHigh            // a high rule hit
+	sigMedium          // a medium or low rule hit
+	sigSpecial         // chat-template special tokens present
+	nSignals
+)
+
+// logitClip bounds model log-odds before they enter the stacker.
+const logitClip = 12
+
+var normOpts = normalize.Options{KeepNewlines: true}
+
+// variant is a decoded form of part of the text.
+type variant struct {
+	name       string // decoding, e.g. "base64"
+	text       string // normalised decoded text
+	start, end int    // code points of the original text it was decoded from
+}
+
+// ruleHit is a rule hit in the normalised text (variant -1) or in a variant.
+type ruleHit struct {
+	hit     rules.Hit
+	variant int
+}
+
+// state is per-call working memory, pooled by the Detector.
+type state struct {
+	nt       normalize.Text
+	vt       normalize.Text
+	tr       model.Trace
+	sc       rules.Scratch
+	hits     []rules.Hit
+	rhits    []ruleHit
+	wins     [][2]int
+	segs     [][2]int
+	variants []variant
+	special  [][2]int
+}
+
+// prepared is everything about a text that does not depend on the model.
+type prepared struct {
+	norm      string
+	variants  []variant
+	windows   [][2]int // byte ranges of norm
+	hits      []ruleHit
+	special   [][2]int // code-point spans of special tokens in the original
+	truncated bool
+}
+
+// prepare normalises, decodes, splits into windows and runs the rules.
+func prepare(st *state, rs *rules.Set, text string, untrusted bool, maxBytes int, decode bool) prepared {
+	var p prepared
+	if len(text) > maxBytes {
+		c := maxBytes
+		for c > 0 && text[c]&0xC0 == 0x80 {
+			c--
+		}
+		text, p.truncated = text[:c], true
+	}
+	normalize.NormalizeInto(&st.nt, text, normOpts)
+	p.norm = st.nt.Norm
+	st.special = st.special[:0]
+	for _, h := range st.nt.Hidden {
+		if h.Kind == normalize.KindSpecialToken {
+			st.special = append(st.special, [2]int{h.Start, h.End})
+		}
+	}
+	p.special = st.special
+	st.variants = st.variants[:0]
+	if decode {
+		st.variants = decodeVariants(st, text, st.variants)
+	}
+	p.variants = st.variants
+	st.wins, st.segs = windows(p.norm, st.wins[:0], st.segs[:0])
+	p.windows = st.wins
+	st.rhits = st.rhits[:0]
+	st.hits = rs.Match(p.norm, untrusted, &st.sc, st.hits[:0])
+	for _, h := range st.hits {
+		st.rhits = append(st.rhits, ruleHit{hit: h, variant: -1})
+	}
+	for vi := range p.variants {
+		st.hits = rs.Match(p.variants[vi].text, untrusted, &st.sc, st.hits[:0])
+		for _, h := range st.hits {
+			st.rhits = append(st.rhits, ruleHit{hit: h, variant: vi})
+		}
+	}
+	p.hits = st.rhits
+	return p
+}
+
+// allowed reports whether an allowlist rule matched and no attack rule or
+// special token did: the classifier alone must not flag such a text.
+func (p *prepared) allowed() bool {
+	allow := false
+	for _, h := range p.hits {
+		if !h.hit.Rule.IsAllow() {
+			return false
+		}
+		allow = true
+	}
+	return allow && len(p.special) == 0
+}
+
+// capModel applies allowed to the model signals.
+func capModel(sig *[nSignals]float64, allowed bool) {
+	if allowed {
+		sig[sigWhole] = math.Min(sig[sigWhole], 0)
+		sig[sigWindow] = math.Min(sig[sigWindow], 0)
+	}
+}
+
+// ruleSignals sets the rule and special-token signals.
+func (p *prepared) ruleSignals(sig *[nSignals]float64) {
+	for _, h := range p.hits {
+		switch h.hit.Rule.Severity {
+		case rules.Allow:
+		case rules.Critical:
+			sig[sigCritical] = 1
+		case rules.High:
+			sig[sigHigh] = 1
+		default:
+			sig[sigMedium] = 1
+		}
+	}
+	if len(p.special) > 0 {
+		sig[sigSpecial] = 1
+	}
+}
+
+func clip(z float64) float64 { return math.Max(-logitClip, math.Min(logitClip, z)) }
+
+// analysis is a prepared text scored by the model.
+type analysis struct {
+	prepared
+	signals       [nSignals]float64
+	specialTokens int
+	// best window: byte range of norm, or a variant (bestVariant >= 0)
+	bestWin     [2]int
+	bestVariant int
+	bestLogit   float64
+	spanOf      func(a, b int) (int, int)
+}
+
+func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bool, maxBytes int, decode bool) *analysis {
+	a := &analysis{prepared: prepare(st, rs, text, untrusted, maxBytes, decode), bestVariant: -1}
+	a.specialTokens = len(a.special)
+	dom := uint32(0)
+	if untrusted {
+		dom = model.DomainUntrusted
+	}
+	m.Trace(a.norm, dom, &st.tr)
+	sum, _ := st.tr.All()
+	sumSq := st.tr.Norm() * st.tr.Norm()
+	a.bestWin = [2]int{0, len(a.norm)}
+	// The whole text is scored with its exact L2 norm (repeating a text
+	// must not raise its score); windows with sqrt(count), exact when no
+	// feature repeats, which holds for sentence-sized windows.
+	a.bestLogit = m.LogitNorm(sum, st.tr.Norm())
+	for _, w := range a.windows {
+		s, k := st.tr.Range(w[0], w[1])
+		if z := m.Logit(s, k); z > a.bestLogit {
+			a.bestLogit, a.bestWin = z, w
+		}
+	}
+	for vi := range a.variants {
+		m.Trace(a.variants[vi].text, dom, &st.tr)
+		s, _ := st.tr.All()
+		sum += s
+		sumSq += st.tr.Norm() * st.tr.Norm()
+		if z := m.LogitNorm(s, st.tr.Norm()); z > a.bestLogit {
+			a.bestLogit, a.bestVariant = z, vi
+		}
+	}
+	a.signals[sigWhole] = clip(m.LogitNorm(sum, math.Sqrt(sumSq)))
+	a.signals[sigWindow] = clip(a.bestLogit)
+	a.ruleSignals(&a.signals)
+	capModel(&a.signals, a.allowed())
+	a.spanOf = st.nt.OrigSpan
+	return a
+}
+
+// findings explains a score: rule hits, the classifier's best window and
+// special tokens, with spans in code points of the original text.
+func (a *analysis) findings(st *state, score float64) []Finding {
+	var out []Finding
+	for _, h := range a.hits {
+		if h.hit.Rule.IsAllow() {
+			continue
+		}
+		f := Finding{Rule: h.hit.Rule.ID, Severity: h.hit.Rule.Severity, Score: score, Message: h.hit.Rule.Description}
+		if h.variant >= 0 {
+			v := a.variants[h.variant]
+			f.Start, f.End, f.Decoding = v.start, v.end, v.name
+			f.Message += " (in " + v.name + "-decoded text)"
+		} else {
+			f.Start, f.End = a.spanOf(h.hit.Start, h.hit.End)
+		}
+		out = append(out, f)
+	}
+	if a.signals[sigWindow] > 0 {
+		f := Finding{Rule: RuleModel, Severity: severityOf(score), Score: score,
+			Message: "text reads like an injected instruction (classifier)"}
+		if a.bestVariant >= 0 {
+			v := a.variants[a.bestVariant]
+			f.Start, f.End, f.Decoding = v.start, v.end, v.name
+			f.Message += " (in " + v.name + "-decoded text)"
+		} else {
+			f.Start, f.End = a.spanOf(a.bestWin[0], a.bestWin[1])
+		}
+		out = append(out, f)
+	}
+	for _, sp := range a.special {
+		out = append(out, Finding{Rule: RuleSpecialToken, Severity: rules.Critical, Score: score,
+			Start: sp[0], End: sp[1], Message: "chat-template control token in text"})
+	}
+	return out
+}
+
+func severityOf(score float64) string {
+	switch {
+	case score >= 0.9:
+		return rules.High
+	case score >= 0.5:
+		return rules.Medium
+	}
+	return rules.Low
+}
+
+// windows splits norm into sentence segments (at '.', '!', '?', ';' before
+// a space, and at line breaks), merges segments shorter than minSeg bytes
+// into the next, splits ones longer than maxSeg at a space, and returns
+// every segment and every pair of neighbouring segments as a window. A
+// text of one segment has no windows (the whole text is its window).
+func windows(norm string, out, segs [][2]int) ([][2]int, [][2]int) {
+	const minSeg, maxSeg = 40, 400
+	st := 0
+	emit := func(a, b int) {
+		for b-a > maxSeg {
+			c := a + maxSeg
+			for c > a+maxSeg/2 && norm[c] != ' ' {
+				c--
+			}
+			segs = appendSeg(segs, a, c, minSeg)
+			a = c
+		}
+		if b > a {
+			segs = appendSeg(segs, a, b, minSeg)
+		}
+	}
+	for i := 0; i < len(norm); i++ {
+		c := norm[i]
+		if c == '\n' || ((c == '.' || c == '!' || c == '?' || c == ';') && (i+1 == len(norm) || norm[i+1] == ' ' || norm[i+1] == '\n')) {
+			emit(st, i+1)
+			st = i + 1
+		}
+	}
+	emit(st, len(norm))
+	if len(segs) <= 1 {
+		return out, segs
+	}
+	for i, g := range segs {
+		out = append(out, g)
+		if i+1 < len(segs) {
+			out = append(out, [2]int{g[0], segs[i+1][1]})
+		}
+	}
+	return out, segs
+}
+
+func appendSeg(segs [][2]int, a, b, minSeg int) [][2]int {
+	if n := len(segs); n > 0 && segs[n-1][1]-segs[n-1][0] < minSeg {
+		segs[n-1][1] = b
+		return segs
+	}
+	return append(segs, [2]int{a, b})
+}

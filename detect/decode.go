@@ -1,0 +1,201 @@
+package detect
+
+import (
+	"strings"
+
+	"github.com/rampart-ai/rampart/detect/normalize"
+)
+
+// maxVariants bounds how many decoded variants of one text are scanned.
+const maxVariants = 16
+
+// maxWholeText is the longest normalised text (bytes) for which whole-text
+// variants (ROT13, reversed, leetspeak) are considered.
+const maxWholeText = normalize.DefaultMaxWholeText
+
+// decodeVariants appends the decoded variants of text worth scanning: text
+// smuggled in tag characters, ROT13 / reversed / leetspeak forms of the
+// whole text, and what normalize.Decode finds inside it (base64, base32,
+// hex, URL encoding, and whole-text variants of those payloads). Every
+// variant is normalised like the text itself.
+//
+// Whole-text variants exist for any text, so they are kept only when they
+// read more like English than the text does (ROT13 of an ordinary prompt is
+// gibberish and would only add noise). That test is made first on the words
+// of the normalised text, transformed on the fly, so an ordinary prompt
+// costs one pass over its words and no variant is built.
+func decodeVariants(st *state, text string, out []variant) []variant {
+	for _, h := range st.nt.Hidden {
+		if h.Kind == normalize.KindTag && h.Decoded != "" && len(out) < maxVariants {
+			normalize.NormalizeInto(&st.vt, h.Decoded, normOpts)
+			out = append(out, variant{name: "tag-characters", text: st.vt.Norm, start: h.Start, end: h.End})
+		}
+	}
+	norm := st.nt.Norm
+	ws := scanWords(norm)
+	base := ws.share(ws.plain)
+	out = wholeTextVariants(norm, ws, st.nt.OrigLen(), out)
+	for _, d := range normalize.Decode(text, normalize.Limits{NestedWholeTextOnly: true}) {
+		if len(out) >= maxVariants {
+			break
+		}
+		normalize.NormalizeInto(&st.vt, d.Text, normOpts)
+		if wholeText(d.Method) && !moreEnglish(englishness(st.vt.Norm), base) {
+			continue
+		}
+		out = append(out, variant{name: d.Path, text: st.vt.Norm, start: d.Start, end: d.End})
+	}
+	return out
+}
+
+// moreEnglish is the test a whole-text variant must pass to be scanned.
+func moreEnglish(variant, base float64) bool { return variant >= 0.2 && variant > base+0.1 }
+
+// wholeTextVariants appends the ROT13, reversed and leetspeak forms of norm
+// that pass moreEnglish. They span the whole original text (origLen code
+// points).
+func wholeTextVariants(norm string, ws wordStats, origLen int, out []variant) []variant {
+	if len(norm) > maxWholeText || ws.letters < 8 {
+		return out
+	}
+	base := ws.share(ws.plain)
+	add := func(name, text string) {
+		if len(out) < maxVariants {
+			out = append(out, variant{name: name, text: text, start: 0, end: origLen})
+		}
+	}
+	if moreEnglish(ws.share(ws.rot13), base) {
+		add(normalize.MethodROT13, normalize.ROT13(norm))
+	}
+	if moreEnglish(ws.share(ws.reversed), base) {
+		add(normalize.MethodReverse, normalize.Reverse(norm))
+	}
+	// Leetspeak needs words mixing letters and digits/symbols; one such
+	// word ("q3", "mp4") is common in plain text and not worth a variant.
+	if normalize.CountLeetWords(norm, 2) >= 2 {
+		if v, ok := normalize.DeLeet(norm, 'i'); ok && moreEnglish(englishness(v), base) {
+			add(normalize.MethodLeet, v)
+		} else if v, ok := normalize.DeLeet(norm, 'l'); ok && moreEnglish(englishness(v), base) {
+			add(normalize.MethodLeetL, v)
+		}
+	}
+	return out
+}
+
+func wholeText(method string) bool {
+	switch method {
+	case normalize.MethodROT13, normalize.MethodReverse, normalize.MethodLeet, normalize.MethodLeetL:
+		return true
+	}
+	return false
+}
+
+// commonWords are English function words (and a few words every injection
+// uses): a text where a fair share of words are among them is readable
+// English.
+const commonWords = `the be to of and a in that have i it for not on with he as you do at
+	this but his by from they we say her she or an will my one all would there their what so up out if
+	about who get which go me when make can like no just him know take into your some could them see
+	other than then now only its over also after use how our well way want because any these give most us
+	is are was were been has had did does am instructions ignore previous system prompt tell print say
+	please write answer question text following`
+
+// commonTab is an open-addressing hash set of commonWords (lookups without
+// a map or allocation: this runs on every word of every scanned text).
+var commonTab = func() (t [1024]string) {
+	for _, w := range strings.Fields(commonWords) {
+		h := wordHash([]byte(w))
+		for t[h] != "" && t[h] != w {
+			h = (h + 1) & (len(t) - 1)
+		}
+		t[h] = w
+	}
+	return
+}()
+
+// maxCommonLen is the longest common word ("instructions").
+const maxCommonLen = 12
+
+func wordHash(b []byte) int {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return int(h>>7) & 1023
+}
+
+func isCommon(b []byte) bool {
+	for h := wordHash(b); commonTab[h] != ""; h = (h + 1) & 1023 {
+		if commonTab[h] == string(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxEnglishWords is how many words englishness looks at.
+const maxEnglishWords = 200
+
+// wordStats counts, over the first maxEnglishWords words of a normalised
+// text, the words that are common as they are, after ROT13, and reversed.
+type wordStats struct {
+	words, letters         int
+	plain, rot13, reversed int
+}
+
+func (w wordStats) share(k int) float64 {
+	if w.words == 0 {
+		return 0
+	}
+	return float64(k) / float64(w.words)
+}
+
+func scanWords(s string) wordStats {
+	var ws wordStats
+	var buf [maxCommonLen]byte
+	for i := 0; i < len(s) && ws.words < maxEnglishWords; {
+		for i < len(s) && !isLetter(s[i]) {
+			i++
+		}
+		j := i
+		for j < len(s) && isLetter(s[j]) {
+			j++
+		}
+		if j == i {
+			break
+		}
+		ws.words++
+		ws.letters += j - i
+		if w := s[i:j]; len(w) <= maxCommonLen {
+			n := copy(buf[:], w)
+			if isCommon(buf[:n]) {
+				ws.plain++
+			}
+			for k := 0; k < n; k++ {
+				if c := w[k]; c >= 'a' && c <= 'z' {
+					buf[k] = 'a' + (c-'a'+13)%26
+				}
+			}
+			if isCommon(buf[:n]) {
+				ws.rot13++
+			}
+			for k := 0; k < n; k++ {
+				buf[k] = w[n-1-k]
+			}
+			if isCommon(buf[:n]) {
+				ws.reversed++
+			}
+		}
+		i = j
+	}
+	return ws
+}
+
+// englishness is the share of (up to maxEnglishWords) words of s that are
+// common words.
+func englishness(s string) float64 {
+	ws := scanWords(s)
+	return ws.share(ws.plain)
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c == '\'' }

@@ -1,0 +1,169 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/rampart-ai/rampart/detect/model"
+	"github.com/rampart-ai/rampart/detect/rules"
+)
+
+// Role is where a text comes from. User, system and assistant text is
+// scanned with the user threshold; documents and tool results are untrusted
+// data and use the untrusted threshold and the rules scoped to data.
+type Role string
+
+// Roles.
+const (
+	RoleUser      Role = "user"
+	RoleSystem    Role = "system"
+	RoleAssistant Role = "assistant"
+	RoleDocument  Role = "document"
+	RoleTool      Role = "tool"
+)
+
+// Untrusted reports whether text of this role is data rather than a turn of
+// the conversation.
+func (r Role) Untrusted() bool { return r == RoleDocument || r == RoleTool }
+
+// ParseRole accepts the role names above ("" means user).
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case "":
+		return RoleUser, nil
+	case RoleUser, RoleSystem, RoleAssistant, RoleDocument, RoleTool:
+		return r, nil
+	}
+	return "", fmt.Errorf("detect: unknown role %q (want user, system, assistant, document or tool)", s)
+}
+
+// Rule ids of findings that do not come from the rules file.
+const (
+	RuleModel        = "injection-classifier"
+	RuleSpecialToken = "special-token"
+)
+
+// Finding is one piece of evidence. Start and End are code-point offsets
+// into the original text (End exclusive). Findings never carry the text.
+type Finding struct {
+	Rule     string
+	Severity string
+	Score    float64
+	Start    int
+	End      int
+	// Decoding names the decoding that revealed the evidence ("base64",
+	// "rot13", ...; empty for the plain text).
+	Decoding string
+	Message  string
+}
+
+// Result is the verdict on one text.
+type Result struct {
+	// Score is the calibrated probability that the text is an attack.
+	Score float64
+	// Threshold is the score at which this role's text is flagged.
+	Threshold float64
+	// Flagged is Score >= Threshold.
+	Flagged bool
+	// SpecialToken is set when chat-template control tokens were found
+	// (a finding by itself, whatever the score).
+	SpecialToken bool
+	Findings     []Finding
+}
+
+// Options tunes a Detector. The zero value uses the thresholds chosen on
+// the dev split at training time and scans with every decoder.
+type Options struct {
+	// UserThreshold overrides the model's threshold for user, system and
+	// assistant text (0: the trained default).
+	UserThreshold float64
+	// UntrustedThreshold overrides the threshold for documents and tool
+	// results (0: the trained default).
+	UntrustedThreshold float64
+	// MaxScanBytes bounds how much of one text is scanned (0: 64 KiB). The
+	// rest is not scanned and a "truncated" finding says so.
+	MaxScanBytes int
+	// NoDecode disables scanning decoded variants (base64, hex, ...).
+	NoDecode bool
+}
+
+// DefaultMaxScanBytes is the default bound on scanned bytes per text.
+const DefaultMaxScanBytes = 64 << 10
+
+// Detector scores texts. It is safe for concurrent use.
+type Detector struct {
+	m     *model.Model
+	rules *rules.Set
+	opt   Options
+	pool  sync.Pool
+}
+
+// New loads the embedded model and rules.
+func New(opt Options) (*Detector, error) {
+	m, err := model.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := rules.Default()
+	if err != nil {
+		return nil, err
+	}
+	return NewWith(m, rs, opt)
+}
+
+// NewWith builds a detector from a given model and rule set.
+func NewWith(m *model.Model, rs *rules.Set, opt Options) (*Detector, error) {
+	for _, t := range []float64{opt.UserThreshold, opt.UntrustedThreshold} {
+		if t < 0 || t > 1 || math.IsNaN(t) {
+			return nil, fmt.Errorf("detect: threshold %v outside [0, 1]", t)
+		}
+	}
+	if opt.MaxScanBytes < 0 {
+		return nil, fmt.Errorf("detect: negative max scan bytes")
+	}
+	if opt.MaxScanBytes == 0 {
+		opt.MaxScanBytes = DefaultMaxScanBytes
+	}
+	if opt.UserThreshold == 0 {
+		opt.UserThreshold = float64(m.UserThreshold)
+	}
+	if opt.UntrustedThreshold == 0 {
+		opt.UntrustedThreshold = float64(m.UntrustedThreshold)
+	}
+	d := &Detector{m: m, rules: rs, opt: opt}
+	d.pool.New = func() any { return new(state) }
+	return d, nil
+}
+
+// Threshold returns the threshold used for role.
+func (d *Detector) Threshold(role Role) float64 {
+	if role.Untrusted() {
+		return d.opt.UntrustedThreshold
+	}
+	return d.opt.UserThreshold
+}
+
+// RuleScanError names the finding of a text the detector failed on.
+const RuleScanError = "scan-error"
+
+// Scan scores text as coming from role. It never panics: should a stage
+// fail on some input, the text is flagged (fail closed) with a scan-error
+// finding, since input that breaks a scanner is itself suspect.
+func (d *Detector) Scan(text string, role Role) (res Result) {
+	st := d.pool.Get().(*state)
+	defer func() {
+		if recover() != nil {
+			res = Result{Score: 1, Threshold: d.Threshold(role), Flagged: true, Findings: []Finding{{
+				Rule: RuleScanError, Severity: rules.High, Score: 1, Message: "the detector failed on this text"}}}
+			return // st is dropped, not pooled: its state is unknown
+		}
+		d.pool.Put(st)
+	}()
+	a := analyze(st, d.m, d.rules, text, role.Untrusted(), d.opt.MaxScanBytes, !d.opt.NoDecode)
+	score := d.m.Calibrate(a.signals[:])
+	res = Result{Score: score, Threshold: d.Threshold(role), SpecialToken: a.specialTokens > 0}
+	res.Flagged = score >= res.Threshold
+	res.Findings = a.findings(st, score)
+	return res
+}

@@ -1,0 +1,315 @@
+package normalize
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+type tagSpan struct{ finding, from, to int }
+
+// isPlainASCII reports whether s is entirely ASCII, which makes NFKC, the
+// skeleton and invisible-character handling no-ops.
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiPath normalises pure-ASCII input: drop controls, fold case, collapse
+// whitespace. Original rune offset == byte offset.
+func (t *Text) asciiPath(s string) {
+	t.origRunes = len(s)
+	if t.maxOut < len(s) || len(s) > 1<<30 {
+		for i := 0; i < len(s); i++ {
+			if !t.asciiByte(s[i], i) {
+				return
+			}
+		}
+		return
+	}
+	// Fast path: output never exceeds input, so write straight into
+	// buffers of len(s).
+	t.grow(len(s))
+	buf, st, en := t.buf[:len(s)], t.starts[:len(s)], t.ends[:len(s)]
+	fold := !t.opt.KeepCase
+	keepNL := t.opt.KeepNewlines
+	n := 0
+	inWS := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c == 0x7F {
+			switch c {
+			case ' ', '\t', '\n', '\r', '\v', '\f':
+				nl := keepNL && c != ' ' && c != '\t'
+				if inWS {
+					en[n-1] = int32(i + 1)
+					if nl {
+						buf[n-1] = '\n'
+					}
+					continue
+				}
+				buf[n], st[n], en[n] = ' ', int32(i), int32(i+1)
+				if nl {
+					buf[n] = '\n'
+				}
+				n++
+				inWS = true
+			default:
+				t.Stats.Removed++
+				t.addFinding(Finding{Kind: KindControl, Start: i, End: i + 1, Count: 1})
+			}
+			continue
+		}
+		if fold && c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		buf[n], st[n], en[n] = c, int32(i), int32(i+1)
+		n++
+		inWS = false
+	}
+	t.buf, t.starts, t.ends = buf[:n], st[:n], en[:n]
+	t.inWS = inWS
+}
+
+// grow ensures the output buffers can hold n more bytes without
+// reallocation.
+func (t *Text) grow(n int) {
+	if cap(t.buf)-len(t.buf) >= n && cap(t.starts)-len(t.starts) >= n && cap(t.ends)-len(t.ends) >= n {
+		return
+	}
+	c := len(t.buf) + n
+	nb := make([]byte, len(t.buf), c)
+	copy(nb, t.buf)
+	ns := make([]int32, len(t.starts), c)
+	copy(ns, t.starts)
+	ne := make([]int32, len(t.ends), c)
+	copy(ne, t.ends)
+	t.buf, t.starts, t.ends = nb, ns, ne
+}
+
+// asciiByte handles one ASCII character at original rune offset pos.
+func (t *Text) asciiByte(c byte, pos int) bool {
+	switch {
+	case c == ' ' || c == '\t':
+		return t.emitSpace(false, pos, pos+1)
+	case c == '\n' || c == '\r' || c == '\v' || c == '\f':
+		return t.emitSpace(true, pos, pos+1)
+	case c < 0x20 || c == 0x7F:
+		t.Stats.Removed++
+		t.addFinding(Finding{Kind: KindControl, Start: pos, End: pos + 1, Count: 1})
+		return true
+	}
+	if !t.opt.KeepCase && 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	t.stripBase = true
+	return t.emitByte(c, pos, pos+1)
+}
+
+// unicodePath normalises input that contains non-ASCII bytes. ASCII
+// characters not followed by non-ASCII are handled directly; every other
+// stretch (up to the next ASCII byte, which is always a normalisation
+// boundary) goes through an NFKC iterator segment by segment, and each
+// segment's output maps to the segment's original code-point span.
+func (t *Text) unicodePath(s string) {
+	var it norm.Iter
+	rpos := 0
+	i := 0
+	for i < len(s) && !t.Truncated {
+		c := s[i]
+		if c < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf) {
+			t.asciiByte(c, rpos)
+			i++
+			rpos++
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] >= utf8.RuneSelf {
+			j++
+		}
+		it.InitString(norm.NFKC, s[i:j])
+		for !it.Done() && !t.Truncated {
+			p := it.Pos()
+			seg := it.Next()
+			q := it.Pos()
+			n := utf8.RuneCountInString(s[i+p : i+q])
+			if n == 0 {
+				// A long decomposition (ﬁ → f,i; U+FDFA → 18 runes) is
+				// returned piecewise before the input position moves: the
+				// piece comes from the character at rpos.
+				t.segment(seg, rpos, rpos+1)
+				continue
+			}
+			t.segment(seg, rpos, rpos+n)
+			rpos += n
+		}
+		i = j
+	}
+	if t.Truncated {
+		rpos = utf8.RuneCountInString(s)
+	}
+	t.origRunes = rpos
+}
+
+// segment handles the NFKC output of one normalisation segment whose
+// original code points are [rs, re).
+func (t *Text) segment(seg []byte, rs, re int) {
+	marks := 0
+	for k := 0; k < len(seg) && !t.Truncated; {
+		r, sz := rune(seg[k]), 1
+		if r >= utf8.RuneSelf {
+			r, sz = utf8.DecodeRune(seg[k:])
+		}
+		k += sz
+		if r < utf8.RuneSelf {
+			t.asciiByte(byte(r), rs)
+			// asciiByte maps to [rs, rs+1); widen to the whole segment.
+			t.widenLast(rs, re)
+			continue
+		}
+		t.Stats.NonASCII++
+		t.nonASCII(r, rs, re, &marks)
+	}
+	if marks >= 3 {
+		t.addFinding(Finding{Kind: KindCombining, Start: rs, End: re, Count: marks})
+	}
+}
+
+// widenLast sets the span of the bytes of the last emitted character to
+// [rs, re) when it was emitted from the current segment.
+func (t *Text) widenLast(rs, re int) {
+	n := len(t.ends)
+	if n > 0 && int(t.starts[n-1]) == rs && int(t.ends[n-1]) < re {
+		t.ends[n-1] = int32(re)
+	}
+}
+
+// nonASCII handles one non-ASCII code point of NFKC output.
+func (t *Text) nonASCII(r rune, rs, re int, marks *int) {
+	if unicode.IsSpace(r) {
+		t.emitSpace(isLineBreak(r), rs, re)
+		return
+	}
+	if k := invisibleKind(r); k != 0 {
+		t.hide(k, r, rs, re)
+		return
+	}
+	if isMark(r) {
+		*marks++
+		if !t.opt.KeepMarks && !t.opt.NoSkeleton && t.stripBase {
+			t.Stats.Marks++
+			return
+		}
+		t.emitRune(r, rs, re)
+		return
+	}
+	// The skeleton is looked up before folding (TR39 maps Greek capital Ν
+	// to N but small ν to v), then again after folding.
+	if !t.opt.NoSkeleton && t.emitConfusable(r, rs, re) {
+		return
+	}
+	if !t.opt.KeepCase {
+		if r == 'ß' || r == 'ẞ' {
+			t.emitByte('s', rs, re)
+			t.emitByte('s', rs, re)
+			t.stripBase = true
+			return
+		}
+		r = foldRune(r)
+	}
+	if t.opt.NoSkeleton {
+		t.stripBase = strippableBase(r)
+		t.emitRune(r, rs, re)
+		return
+	}
+	if r >= utf8.RuneSelf && t.emitConfusable(r, rs, re) {
+		return
+	}
+	if r < utf8.RuneSelf { // folded to ASCII (ſ → s, ı → i, K → k)
+		t.stripBase = true
+		t.emitByte(byte(r), rs, re)
+		return
+	}
+	if strippableBase(r) && !t.opt.KeepMarks {
+		t.stripBase = true
+		var b [utf8.UTFMax]byte
+		n := utf8.EncodeRune(b[:], r)
+		if d := norm.NFD.Properties(b[:n]).Decomposition(); d != nil {
+			for len(d) > 0 {
+				dr, sz := utf8.DecodeRune(d)
+				d = d[sz:]
+				if isMark(dr) {
+					t.Stats.Marks++
+					continue
+				}
+				if !t.opt.KeepCase {
+					dr = foldRune(dr)
+				}
+				if dr >= utf8.RuneSelf && t.emitConfusable(dr, rs, re) {
+					continue
+				}
+				t.emitRune(dr, rs, re)
+			}
+			return
+		}
+		t.emitRune(r, rs, re)
+		return
+	}
+	t.stripBase = false
+	t.emitRune(r, rs, re)
+}
+
+// emitConfusable replaces r by its ASCII confusable prototype, if any.
+func (t *Text) emitConfusable(r rune, rs, re int) bool {
+	proto, ok := lookupConfusable(r)
+	if !ok {
+		return false
+	}
+	t.Stats.Confusables++
+	for i := 0; i < len(proto); i++ {
+		c := proto[i]
+		if !t.opt.KeepCase && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if !t.emitByte(c, rs, re) {
+			return true
+		}
+	}
+	t.stripBase = true
+	return true
+}
+
+// hide records a removed (or, for fillers, blanked) character.
+func (t *Text) hide(k Kind, r rune, rs, re int) {
+	t.Stats.Removed++
+	idx := t.addFinding(Finding{Kind: k, Start: rs, End: re, Count: 1})
+	if k == KindFiller {
+		t.emitSpace(false, rs, re)
+	}
+	if k != KindTag || idx < 0 || r < 0xE0020 || r > 0xE007E {
+		return
+	}
+	// Tag characters U+E0020–U+E007E mirror ASCII 0x20–0x7E.
+	if n := len(t.tagSpans); n > 0 && t.tagSpans[n-1].finding == idx {
+		sp := &t.tagSpans[n-1]
+		if sp.to-sp.from < MaxTagText {
+			t.tagBuf = append(t.tagBuf, byte(r-0xE0000))
+			sp.to++
+		}
+		return
+	}
+	t.tagSpans = append(t.tagSpans, tagSpan{finding: idx, from: len(t.tagBuf), to: len(t.tagBuf) + 1})
+	t.tagBuf = append(t.tagBuf, byte(r-0xE0000))
+}
+
+// flushTags stores the decoded tag text in the findings.
+func (t *Text) flushTags() {
+	for _, sp := range t.tagSpans {
+		t.Hidden[sp.finding].Decoded = string(t.tagBuf[sp.from:sp.to])
+	}
+}

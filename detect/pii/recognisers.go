@@ -1,0 +1,389 @@
+package pii
+
+import (
+	"net/netip"
+	"regexp"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// cand is a validated span (absolute byte offsets) with its base score.
+type cand struct {
+	start, end int
+	score      float64
+}
+
+// recogniser is one entity detector: trigger is a cheap test on a window,
+// re proposes candidate spans inside it, validate checks each candidate
+// against the whole text (for boundaries) and returns accepted spans.
+type recogniser struct {
+	entity     string
+	re         *regexp.Regexp
+	trigger    func(window string) bool
+	validate   func(text string, start, end int) []cand
+	context    []string
+	negContext []string
+}
+
+var (
+	reEmail = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}`)
+	rePhone = regexp.MustCompile(`\+?\(?\d[\d ().\-]{5,22}\d\)?`)
+	// reDigitRun is digits with single space or dash separators: the shape
+	// of card numbers and SSNs.
+	reDigitRun = regexp.MustCompile(`\d+(?:[ \-]\d+)*`)
+	reIBAN     = regexp.MustCompile(`[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,36}`)
+	reIPv4     = regexp.MustCompile(`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`)
+	reIPv6     = regexp.MustCompile(`(?i)(?:[0-9a-f]{0,4}:){2,6}\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}`)
+	reMAC      = regexp.MustCompile(`(?i)[0-9a-f]{2}(?:[:\-][0-9a-f]{2}){5}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}`)
+	reCrypto   = regexp.MustCompile(`\b(?i:(?:bc|tb)1[02-9ac-hj-np-z]{8,87})|0x[0-9a-fA-F]{40}|\b[13mn2][1-9A-HJ-NP-Za-km-z]{25,34}`)
+	reDate     = regexp.MustCompile(`^(?:\d{4}[\-./]\d{1,2}[\-./]\d{1,2}|\d{1,2}[\-./]\d{1,2}[\-./]\d{2,4})(?:$|[ T])`)
+)
+
+func hasAny(chars string) func(string) bool {
+	return func(w string) bool { return strings.ContainsAny(w, chars) }
+}
+
+func always(string) bool { return true }
+
+// builtins returns the recognisers per entity.
+func builtins(s *Scanner) map[string][]*recogniser {
+	return map[string][]*recogniser{
+		Email: {{entity: Email, re: reEmail, trigger: hasAny("@"), validate: validateEmail,
+			context: []string{"email", "e-mail", "mail", "contact", "reach"}}},
+		Phone: {{entity: Phone, re: rePhone, trigger: always, validate: s.validatePhone,
+			context: []string{"phone", "tel", "telephone", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial"}}},
+		CreditCard: {{entity: CreditCard, re: reDigitRun, trigger: always, validate: validateCard,
+			context: []string{"card", "credit", "debit", "visa", "mastercard", "amex", "american express", "discover", "jcb", "diners", "unionpay", "payment", "cc", "pan"}}},
+		IBAN: {{entity: IBAN, re: reIBAN, trigger: always, validate: validateIBAN,
+			context: []string{"iban", "bank", "account", "transfer", "sepa", "wire"}}},
+		USSSN: {{entity: USSSN, re: reDigitRun, trigger: always, validate: validateSSN,
+			context: []string{"ssn", "social security", "social-security", "sozialversicherung", "tax id", "tin"}}},
+		IPAddress: {
+			{entity: IPAddress, re: reIPv4, trigger: hasAny("."), validate: validateIPv4,
+				context:    []string{"ip", "address", "host", "server", "ping", "subnet", "gateway", "dns", "connect", "client", "proxy", "route"},
+				negContext: []string{"version", "release", "build", "ver.", "firmware", "oid"}},
+			{entity: IPAddress, re: reIPv6, trigger: hasAny(":"), validate: validateIPv6,
+				context: []string{"ip", "ipv6", "address", "host", "server", "ping", "subnet", "gateway", "dns", "connect"}},
+		},
+		MACAddress: {{entity: MACAddress, re: reMAC, trigger: hasAny(":-."), validate: validateMAC,
+			context: []string{"mac", "ethernet", "wifi", "wi-fi", "hardware", "nic", "interface", "bssid", "device"}}},
+		Crypto: {{entity: Crypto, re: reCrypto, trigger: always, validate: validateCrypto,
+			context: []string{"wallet", "bitcoin", "btc", "eth", "ethereum", "crypto", "address", "send", "usdt"}}},
+	}
+}
+
+func knownRegion(r string) bool { return phonenumbers.GetSupportedRegions()[r] }
+
+// boundedAt reports whether [start, end) stands alone in text: the bytes
+// around it are not alphanumeric or '_', and it is not part of a longer
+// dotted or dashed number (e.g. "1.2.3.4" inside "1.2.3.4.5").
+func boundedAt(text string, start, end int) bool {
+	if start > 0 {
+		b := text[start-1]
+		if isAlnum(b) || b == '_' {
+			return false
+		}
+		if (b == '.' || b == '-' || b == ':' || b == '/') && start > 1 && isAlnum(text[start-2]) {
+			return false
+		}
+	}
+	if end < len(text) {
+		b := text[end]
+		if isAlnum(b) || b == '_' {
+			return false
+		}
+		if (b == '.' || b == '-' || b == ':' || b == '/') && end+1 < len(text) && isAlnum(text[end+1]) {
+			return false
+		}
+	}
+	return true
+}
+
+func validateEmail(text string, start, end int) []cand {
+	at := strings.IndexByte(text[start:end], '@') + start
+	for start < at && (text[start] == '.' || text[start] == '-') {
+		start++
+	}
+	local := text[start:at]
+	if local == "" || len(local) > 64 || strings.HasSuffix(local, ".") || strings.Contains(local, "..") || end-at > 255 {
+		return nil
+	}
+	if end < len(text) && (isAlnum(text[end]) || text[end] == '-' || text[end] == '_') {
+		return nil
+	}
+	return []cand{{start, end, 0.9}}
+}
+
+// validatePhone parses the candidate with libphonenumber: "+"-prefixed
+// numbers for any country, others for each configured region. When the
+// whole candidate fails, trailing digit groups are dropped one by one.
+func (s *Scanner) validatePhone(text string, start, end int) []cand {
+	for tries := 0; tries < 4 && end > start; tries++ {
+		if c, ok := s.phoneAt(text, start, end); ok {
+			return []cand{c}
+		}
+		// drop the last group
+		k := end - 1
+		for k > start && isDigit(text[k]) {
+			k--
+		}
+		for k > start && !isDigit(text[k]) {
+			k--
+		}
+		if k <= start {
+			break
+		}
+		end = k + 1
+	}
+	return nil
+}
+
+func (s *Scanner) phoneAt(text string, start, end int) (cand, bool) {
+	// A trailing ')' belongs to the number only if it closes one inside it.
+	if text[end-1] == ')' && !strings.Contains(text[start:end-1], "(") {
+		end--
+	}
+	c := text[start:end]
+	digits := 0
+	seps := 0
+	for i := 0; i < len(c); i++ {
+		if isDigit(c[i]) {
+			digits++
+		} else {
+			seps++
+		}
+	}
+	if digits < 7 || digits > 15 || strings.Count(c, "(") != strings.Count(c, ")") {
+		return cand{}, false
+	}
+	if !boundedAt(text, start, end) || reDate.MatchString(c) {
+		return cand{}, false
+	}
+	if _, err := netip.ParseAddr(c); err == nil {
+		return cand{}, false
+	}
+	if c[0] == '+' {
+		if start > 0 && (isDigit(text[start-1]) || text[start-1] == '+') {
+			return cand{}, false
+		}
+		num, err := phonenumbers.Parse(c, "ZZ")
+		if err == nil && phonenumbers.IsValidNumber(num) {
+			return cand{start, end, 0.7}, true
+		}
+		return cand{}, false
+	}
+	score := 0.5
+	if seps == 0 {
+		score = 0.4
+	}
+	for _, r := range s.regions {
+		num, err := phonenumbers.Parse(c, r)
+		if err == nil && phonenumbers.IsValidNumberForRegion(num, r) {
+			return cand{start, end, score}, true
+		}
+	}
+	return cand{}, false
+}
+
+// digitGroups splits a digit run into its groups and separators.
+func digitGroups(run string) (groups [][2]int, seps []byte) {
+	i := 0
+	for i < len(run) {
+		j := i
+		for j < len(run) && isDigit(run[j]) {
+			j++
+		}
+		groups = append(groups, [2]int{i, j})
+		if j < len(run) {
+			seps = append(seps, run[j])
+		}
+		i = j + 1
+	}
+	return groups, seps
+}
+
+// validateCard looks for card numbers inside a digit run: any span of whole
+// groups with one kind of separator, 13-19 digits, a known issuer range and
+// a valid Luhn check digit. Longest spans win.
+func validateCard(text string, start, end int) []cand {
+	run := text[start:end]
+	groups, seps := digitGroups(run)
+	var out []cand
+	var ds [19]byte
+	for i := 0; i < len(groups); {
+		found := false
+		for j := len(groups) - 1; j >= i && !found; j-- {
+			n := 0
+			ok := true
+			for g := i; g <= j && ok; g++ {
+				if g > i && seps[g-1] != seps[i] {
+					ok = false
+				}
+				n += groups[g][1] - groups[g][0]
+				if n > 19 {
+					ok = false
+				}
+			}
+			if !ok || n < 13 {
+				continue
+			}
+			d := ds[:0]
+			for g := i; g <= j; g++ {
+				d = append(d, run[groups[g][0]:groups[g][1]]...)
+			}
+			st, en := start+groups[i][0], start+groups[j][1]
+			if cardIssuer(d) != "" && luhn(d) && boundedAt(text, st, en) || cardIssuer(d) != "" && luhn(d) && (i > 0 || j < len(groups)-1) && looseBounded(text, st, en, start, end) {
+				out = append(out, cand{st, en, 0.9})
+				i = j + 1
+				found = true
+			}
+		}
+		if !found {
+			i++
+		}
+	}
+	return out
+}
+
+// looseBounded accepts a sub-span of a digit run (a card inside a longer
+// run of groups) when the run itself stands alone.
+func looseBounded(text string, st, en, runStart, runEnd int) bool {
+	return boundedAt(text, runStart, runEnd) && st >= runStart && en <= runEnd
+}
+
+// validateSSN accepts a run of exactly three groups of 3, 2 and 4 digits
+// with the same separator (dash or space) that passes the SSA rules.
+func validateSSN(text string, start, end int) []cand {
+	run := text[start:end]
+	groups, seps := digitGroups(run)
+	if len(groups) != 3 || seps[0] != seps[1] {
+		return nil
+	}
+	if groups[0][1]-groups[0][0] != 3 || groups[1][1]-groups[1][0] != 2 || groups[2][1]-groups[2][0] != 4 {
+		return nil
+	}
+	if !boundedAt(text, start, end) {
+		return nil
+	}
+	if !ssnValid(run[:3], run[4:6], run[7:11]) {
+		return nil
+	}
+	score := 0.6
+	if seps[0] == ' ' {
+		score = 0.45 // space-separated needs context
+	}
+	return []cand{{start, end, score}}
+}
+
+// validateIBAN reads the country's IBAN length of alphanumerics (spaces
+// allowed between them) from the candidate and checks mod-97.
+func validateIBAN(text string, start, end int) []cand {
+	if start > 0 && isAlnum(text[start-1]) {
+		return nil
+	}
+	want, ok := ibanLengths[text[start:start+2]]
+	if !ok {
+		return nil
+	}
+	var buf [34]byte
+	b := buf[:0]
+	i := start
+	for i < end && len(b) < want {
+		if text[i] != ' ' {
+			b = append(b, text[i])
+		}
+		i++
+	}
+	if len(b) != want || !boundedAt(text, start, i) {
+		return nil
+	}
+	if !ibanValid(string(b)) {
+		return nil
+	}
+	return []cand{{start, i, 0.95}}
+}
+
+func validateIPv4(text string, start, end int) []cand {
+	if !boundedAt(text, start, end) {
+		return nil
+	}
+	a, err := netip.ParseAddr(text[start:end])
+	if err != nil || !a.Is4() {
+		return nil
+	}
+	score := 0.6
+	b := a.As4()
+	if b[0] < 10 && b[1] < 10 && b[2] < 10 && b[3] < 10 && !(b[0] == b[1] && b[1] == b[2] && b[2] == b[3]) {
+		// "1.2.3.4" looks like a version number: it needs context. Repeated
+		// digits (8.8.8.8, 1.1.1.1) are well-known resolvers, not versions.
+		score = 0.4
+	}
+	return []cand{{start, end, score}}
+}
+
+func validateIPv6(text string, start, end int) []cand {
+	c := text[start:end]
+	if strings.HasSuffix(c, ":") && !strings.HasSuffix(c, "::") {
+		end--
+		c = c[:len(c)-1]
+	}
+	if strings.Count(c, ":") < 2 {
+		return nil
+	}
+	if start > 0 && (isAlnum(text[start-1]) || text[start-1] == ':') {
+		return nil
+	}
+	if end < len(text) && (isAlnum(text[end]) || text[end] == ':' || text[end] == '_') {
+		return nil
+	}
+	a, err := netip.ParseAddr(c)
+	if err != nil || !a.Is6() {
+		return nil
+	}
+	groups := 0
+	for _, g := range strings.Split(c, ":") {
+		if g != "" {
+			groups++
+		}
+	}
+	score := 0.8
+	if groups < 3 {
+		score = 0.4
+	}
+	return []cand{{start, end, score}}
+}
+
+func validateMAC(text string, start, end int) []cand {
+	c := text[start:end]
+	if len(c) == 17 && (strings.Count(c, ":") != 5 && strings.Count(c, "-") != 5) {
+		return nil // mixed separators
+	}
+	if !boundedAt(text, start, end) {
+		return nil
+	}
+	return []cand{{start, end, 0.7}}
+}
+
+func validateCrypto(text string, start, end int) []cand {
+	c := text[start:end]
+	if !boundedAt(text, start, end) {
+		return nil
+	}
+	switch {
+	case len(c) == 42 && (c[:2] == "0x" || c[:2] == "0X"):
+		h := c[2:]
+		if strings.ToLower(h) == h || strings.ToUpper(h) == h {
+			return []cand{{start, end, 0.7}}
+		}
+		if eip55Valid(h) {
+			return []cand{{start, end, 0.95}}
+		}
+		return nil
+	case len(c) > 3 && strings.EqualFold(c[2:3], "1") && (strings.EqualFold(c[:2], "bc") || strings.EqualFold(c[:2], "tb")) && bech32AddressValid(c):
+		return []cand{{start, end, 0.95}}
+	case base58CheckValid(c):
+		return []cand{{start, end, 0.95}}
+	}
+	return nil
+}

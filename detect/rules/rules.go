@@ -1,0 +1,226 @@
+// Package rules holds the phrase rules of rampart's injection detector: a
+// gitleaks-style YAML file (embedded) of rules, each with an id, a severity,
+// keywords found in one Aho-Corasick pass over the normalised text, an RE2
+// pattern confirmed in a bounded window around each keyword hit, and
+// true-positive and false-positive samples that the package's tests run.
+//
+// Rules are evidence: package detect feeds their hits, together with the
+// learned model's scores, into one calibrated score.
+package rules
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"unsafe"
+
+	ahocorasick "github.com/BobuSumisu/aho-corasick"
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed rules.yaml
+var defaultYAML []byte
+
+// Severity levels, in increasing order, and Allow for allowlist rules.
+const (
+	Allow    = "allow"
+	Low      = "low"
+	Medium   = "medium"
+	High     = "high"
+	Critical = "critical"
+)
+
+// SeverityRank orders severities (0 for unknown).
+func SeverityRank(s string) int {
+	switch s {
+	case Low:
+		return 1
+	case Medium:
+		return 2
+	case High:
+		return 3
+	case Critical:
+		return 4
+	}
+	return 0
+}
+
+// Rule is one entry of the rules file.
+type Rule struct {
+	ID          string   `yaml:"id"`
+	Description string   `yaml:"description"`
+	Severity    string   `yaml:"severity"`
+	Scope       string   `yaml:"scope"` // "" or "any": every source; "untrusted": documents and tool results only
+	Keywords    []string `yaml:"keywords"`
+	Regex       string   `yaml:"regex"`
+	TP          []string `yaml:"tp"`
+	FP          []string `yaml:"fp"`
+	// FPAny are texts the rule must not match in user text (scope untrusted
+	// rules only) although it may match them in documents.
+	FPAny []string `yaml:"fp_any"`
+
+	re *regexp.Regexp
+}
+
+// IsAllow reports whether the rule is an allowlist rule.
+func (r *Rule) IsAllow() bool { return r.Severity == Allow }
+
+// Untrusted reports whether the rule applies only to untrusted content.
+func (r *Rule) Untrusted() bool { return r.Scope == "untrusted" }
+
+type file struct {
+	Rules []Rule `yaml:"rules"`
+}
+
+// Hit is one rule match; Start and End are byte offsets into the scanned
+// (normalised) text.
+type Hit struct {
+	Rule       *Rule
+	Start, End int
+}
+
+// Set is a compiled rule set, safe for concurrent use.
+type Set struct {
+	Rules []*Rule
+	trie  *ahocorasick.Trie
+	// kw maps a trie pattern number to the rules that own the keyword.
+	kw [][]int
+}
+
+// window is how far around a keyword hit (in bytes) a rule's regex looks.
+const window = 160
+
+// Default compiles the embedded rules file.
+func Default() (*Set, error) { return Parse(defaultYAML) }
+
+// Parse compiles a rules file.
+func Parse(data []byte) (*Set, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f file
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	s := &Set{}
+	kwIndex := map[string]int{}
+	var patterns []string
+	seen := map[string]bool{}
+	for i := range f.Rules {
+		r := &f.Rules[i]
+		switch {
+		case r.ID == "":
+			return nil, fmt.Errorf("rules: rule %d has no id", i)
+		case seen[r.ID]:
+			return nil, fmt.Errorf("rules: duplicate id %q", r.ID)
+		case SeverityRank(r.Severity) == 0 && r.Severity != Allow:
+			return nil, fmt.Errorf("rules: %s: bad severity %q", r.ID, r.Severity)
+		case r.Scope != "" && r.Scope != "any" && r.Scope != "untrusted":
+			return nil, fmt.Errorf("rules: %s: bad scope %q", r.ID, r.Scope)
+		case len(r.Keywords) == 0:
+			return nil, fmt.Errorf("rules: %s: no keywords", r.ID)
+		case r.Regex == "":
+			return nil, fmt.Errorf("rules: %s: no regex", r.ID)
+		case len(r.TP) == 0:
+			return nil, fmt.Errorf("rules: %s: no true-positive samples", r.ID)
+		}
+		seen[r.ID] = true
+		re, err := regexp.Compile(r.Regex)
+		if err != nil {
+			return nil, fmt.Errorf("rules: %s: %w", r.ID, err)
+		}
+		r.re = re
+		for _, k := range r.Keywords {
+			k = strings.ToLower(strings.TrimSpace(k))
+			if k == "" {
+				return nil, fmt.Errorf("rules: %s: empty keyword", r.ID)
+			}
+			n, ok := kwIndex[k]
+			if !ok {
+				n = len(patterns)
+				kwIndex[k] = n
+				patterns = append(patterns, k)
+				s.kw = append(s.kw, nil)
+			}
+			s.kw[n] = append(s.kw[n], len(s.Rules))
+		}
+		s.Rules = append(s.Rules, r)
+	}
+	s.trie = ahocorasick.NewTrieBuilder().AddStrings(patterns).Build()
+	return s, nil
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
+}
+
+// Scratch is per-call working memory for Match; reuse one per goroutine.
+type Scratch struct {
+	spans [][]int // per rule: keyword hit windows, flattened [a,b,a,b...]
+	used  []int
+}
+
+// Match returns the hits of every rule on text (normalised). untrusted
+// enables the rules scoped to documents and tool results. hits is appended
+// to and returned.
+func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit {
+	if len(text) == 0 {
+		return hits
+	}
+	if len(sc.spans) < len(s.Rules) {
+		sc.spans = make([][]int, len(s.Rules))
+	}
+	sc.used = sc.used[:0]
+	b := unsafe.Slice(unsafe.StringData(text), len(text))
+	s.trie.Walk(b, func(end, n, pattern int64) bool {
+		st, en := int(end-n+1), int(end+1)
+		// keywords match whole words only (their ends, where they are words)
+		if st > 0 && isWordByte(text[st]) && isWordByte(text[st-1]) {
+			return true
+		}
+		if en < len(text) && isWordByte(text[en-1]) && isWordByte(text[en]) {
+			return true
+		}
+		a, z := max(0, st-window), min(len(text), en+window)
+		for _, ri := range s.kw[pattern] {
+			r := s.Rules[ri]
+			if r.Untrusted() && !untrusted {
+				continue
+			}
+			sp := sc.spans[ri]
+			if len(sp) == 0 {
+				sc.used = append(sc.used, ri)
+			}
+			if k := len(sp); k > 0 && a <= sp[k-1] {
+				sp[k-1] = max(sp[k-1], z)
+			} else {
+				sp = append(sp, a, z)
+			}
+			sc.spans[ri] = sp
+		}
+		return true
+	})
+	sort.Ints(sc.used)
+	for _, ri := range sc.used {
+		r := s.Rules[ri]
+		sp := sc.spans[ri]
+		for k := 0; k < len(sp); k += 2 {
+			a, z := sp[k], sp[k+1]
+			// widen to a word boundary so \b is not fooled by the cut
+			for a > 0 && isWordByte(text[a]) {
+				a--
+			}
+			for z < len(text) && isWordByte(text[z-1]) {
+				z++
+			}
+			if loc := r.re.FindStringIndex(text[a:z]); loc != nil {
+				hits = append(hits, Hit{Rule: r, Start: a + loc[0], End: a + loc[1]})
+				break // one hit per rule is enough evidence
+			}
+		}
+		sc.spans[ri] = sp[:0]
+	}
+	return hits
+}

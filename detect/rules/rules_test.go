@@ -1,0 +1,133 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+)
+
+// prep stands in for the detector's normalisation in these unit tests: the
+// rules are written for lower-cased text with collapsed whitespace.
+func prep(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+
+func matches(s *Set, text string, untrusted bool) []string {
+	var sc Scratch
+	var ids []string
+	for _, h := range s.Match(prep(text), untrusted, &sc, nil) {
+		ids = append(ids, h.Rule.ID)
+	}
+	return ids
+}
+
+func has(ids []string, id string) bool {
+	for _, v := range ids {
+		if v == id {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRuleSamples runs every rule's own true- and false-positive samples.
+func TestRuleSamples(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Rules) < 10 {
+		t.Fatalf("only %d rules", len(s.Rules))
+	}
+	for _, r := range s.Rules {
+		for _, tp := range r.TP {
+			if !has(matches(s, tp, true), r.ID) {
+				t.Errorf("%s: true positive not matched: %q", r.ID, tp)
+			}
+			if !r.Untrusted() && !has(matches(s, tp, false), r.ID) {
+				t.Errorf("%s: true positive not matched in user text: %q", r.ID, tp)
+			}
+		}
+		for _, fp := range r.FP {
+			if ids := matches(s, fp, true); has(ids, r.ID) {
+				t.Errorf("%s: false positive matched: %q", r.ID, fp)
+			}
+		}
+		for _, fp := range r.FPAny {
+			if !r.Untrusted() {
+				t.Errorf("%s: fp_any is for untrusted-scope rules", r.ID)
+			}
+			if has(matches(s, fp, false), r.ID) {
+				t.Errorf("%s: matched user text %q", r.ID, fp)
+			}
+		}
+	}
+}
+
+// TestInnocentText: text that only looks like an attack hits no rule of
+// severity high or critical, in user text or in documents.
+func TestInnocentText(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		"please ignore the typo above",
+		"ignore the typo in my essay",
+		"I want you to act as a translator for Spanish.",
+		"Act as a translator and translate this letter into German.",
+		"How do I kill the process that holds port 8080?",
+		"execute the script with bash and tell me the output",
+		"Kill all the child processes before you exit.",
+		"Forget it, let's talk about something else.",
+		"Ignore case when comparing the strings.",
+		"What is the system prompt length limit of the API?",
+		"Please disregard my previous email, the meeting moved to Friday.",
+	} {
+		var sc Scratch
+		for _, untrusted := range []bool{false, true} {
+			for _, h := range s.Match(prep(text), untrusted, &sc, nil) {
+				if !h.Rule.IsAllow() && SeverityRank(h.Rule.Severity) >= SeverityRank(High) {
+					t.Errorf("%q (untrusted=%v): rule %s", text, untrusted, h.Rule.ID)
+				}
+			}
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for name, y := range map[string]string{
+		"unknown field": "rules:\n - id: a\n   bogus: 1\n",
+		"no id":         "rules:\n - severity: high\n",
+		"bad severity":  "rules:\n - id: a\n   severity: huge\n   keywords: [x]\n   regex: x\n   tp: [x]\n",
+		"bad regex":     "rules:\n - id: a\n   severity: high\n   keywords: [x]\n   regex: '(?<=x)'\n   tp: [x]\n",
+		"no tp":         "rules:\n - id: a\n   severity: high\n   keywords: [x]\n   regex: x\n",
+		"duplicate":     "rules:\n - {id: a, severity: high, keywords: [x], regex: x, tp: [x]}\n - {id: a, severity: high, keywords: [x], regex: x, tp: [x]}\n",
+		"bad scope":     "rules:\n - {id: a, severity: high, scope: sometimes, keywords: [x], regex: x, tp: [x]}\n",
+	} {
+		if _, err := Parse([]byte(y)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func FuzzMatch(f *testing.F) {
+	s, err := Default()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, r := range s.Rules {
+		for _, tp := range r.TP {
+			f.Add(prep(tp))
+		}
+	}
+	f.Add("")
+	f.Add("ignore")
+	f.Fuzz(func(t *testing.T, text string) {
+		var sc Scratch
+		for _, u := range []bool{false, true} {
+			for _, h := range s.Match(text, u, &sc, nil) {
+				if h.Start < 0 || h.End > len(text) || h.Start > h.End {
+					t.Fatalf("bad span %d..%d of %d", h.Start, h.End, len(text))
+				}
+			}
+		}
+	})
+}

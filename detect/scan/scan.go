@@ -1,0 +1,151 @@
+// Package scan is rampart's one-shot text scanning API, shared by the
+// `rampart scan` command and the gateway's POST /v1/scan so both give the
+// same verdicts in the same JSON shape.
+//
+// Direction "input" runs the injection/jailbreak detector (package detect)
+// on the text with its role's threshold. Direction "output" runs the output
+// checkers registered in Scanner.Output (PII, secrets: added by their
+// packages); an output scan with none registered finds nothing.
+package scan
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/rampart-ai/rampart/detect"
+)
+
+// Directions.
+const (
+	Input  = "input"
+	Output = "output"
+)
+
+// Layer names used in findings.
+const LayerInjection = "injection"
+
+// Item is one text to scan.
+type Item struct {
+	Text string `json:"text"`
+	// Role is user (default), system, assistant, document or tool.
+	Role string `json:"role,omitempty"`
+}
+
+// Finding is one piece of evidence; Start and End are code-point offsets
+// into Item.Text (End exclusive).
+type Finding struct {
+	Layer    string  `json:"layer"`
+	Rule     string  `json:"rule"`
+	Severity string  `json:"severity"`
+	Score    float64 `json:"score,omitempty"`
+	Start    int     `json:"start"`
+	End      int     `json:"end"`
+	Message  string  `json:"message"`
+	// Decoding names the decoding that revealed the evidence (base64, ...).
+	Decoding string `json:"decoding,omitempty"`
+	// Entity is the kind of sensitive data (output scanners).
+	Entity string `json:"entity,omitempty"`
+}
+
+// Result is the verdict on one Item. Findings is never nil, so it encodes
+// as [] rather than null.
+type Result struct {
+	Flagged  bool      `json:"flagged"`
+	Score    float64   `json:"score"`
+	Findings []Finding `json:"findings"`
+	// Redacted is the text with sensitive spans replaced (output scanners
+	// that redact set it).
+	Redacted string `json:"redacted,omitempty"`
+	// Error is set instead of a verdict when the item could not be scanned.
+	Error string `json:"error,omitempty"`
+}
+
+// Checker is one scanner of a direction. It merges its verdict into res
+// (raising Flagged and Score, appending Findings, setting Redacted).
+type Checker func(item Item, res *Result)
+
+// Scanner runs checkers per direction. Build one with New; it is safe for
+// concurrent use once built.
+type Scanner struct {
+	Input  []Checker
+	Output []Checker
+}
+
+// New returns a scanner whose input direction runs the injection detector
+// with opt.
+func New(opt detect.Options) (*Scanner, error) {
+	d, err := detect.New(opt)
+	if err != nil {
+		return nil, err
+	}
+	return &Scanner{Input: []Checker{Injection(d)}}, nil
+}
+
+// Injection returns the checker that runs detector d.
+func Injection(d *detect.Detector) Checker {
+	return func(item Item, res *Result) {
+		role, err := detect.ParseRole(item.Role)
+		if err != nil {
+			res.Error = err.Error()
+			return
+		}
+		r := d.Scan(item.Text, role)
+		res.Score = max(res.Score, r.Score)
+		res.Flagged = res.Flagged || r.Flagged || r.SpecialToken
+		if !r.Flagged && !r.SpecialToken {
+			return
+		}
+		for _, f := range r.Findings {
+			res.Findings = append(res.Findings, Finding{Layer: LayerInjection, Rule: f.Rule, Severity: f.Severity,
+				Score: f.Score, Start: f.Start, End: f.End, Message: f.Message, Decoding: f.Decoding})
+		}
+	}
+}
+
+// Scan runs the checkers of direction on item.
+func (s *Scanner) Scan(item Item, direction string) Result {
+	res := Result{Findings: []Finding{}}
+	var cs []Checker
+	switch direction {
+	case Input, "":
+		cs = s.Input
+	case Output:
+		cs = s.Output
+	default:
+		res.Error = fmt.Sprintf("unknown direction %q (want input or output)", direction)
+		return res
+	}
+	if _, err := detect.ParseRole(item.Role); err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	for _, c := range cs {
+		c(item, &res)
+		if res.Error != "" {
+			return Result{Findings: []Finding{}, Error: res.Error}
+		}
+	}
+	return res
+}
+
+var (
+	defOnce sync.Once
+	def     *Scanner
+	defErr  error
+)
+
+// Default returns the process-wide scanner with default options (loaded
+// once).
+func Default() (*Scanner, error) {
+	defOnce.Do(func() { def, defErr = New(detect.Options{}) })
+	return def, defErr
+}
+
+// Scan scans item with the default scanner.
+func Scan(item Item, direction string) Result {
+	s, err := Default()
+	if err != nil {
+		return Result{Findings: []Finding{}, Error: err.Error()}
+	}
+	return s.Scan(item, direction)
+}

@@ -1,0 +1,177 @@
+package secrets
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+)
+
+type sample struct {
+	entity, kind, text, want string
+	line                     int
+}
+
+func loadSamples(t testing.TB) []sample {
+	t.Helper()
+	f, err := os.Open("testdata/samples.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []sample
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		p := strings.Split(line, "\t")
+		if len(p) != 4 {
+			t.Fatalf("samples.tsv:%d: %d fields", n, len(p))
+		}
+		un := func(s string) string { return strings.ReplaceAll(s, `\n`, "\n") }
+		out = append(out, sample{p[0], p[1], un(p[2]), un(p[3]), n})
+	}
+	return out
+}
+
+var testScanner = func() *Scanner {
+	s, err := New(Config{})
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+func TestSamples(t *testing.T) {
+	for _, c := range loadSamples(t) {
+		ms := testScanner.Scan(c.text)
+		switch c.kind {
+		case "tp":
+			ok := false
+			for _, m := range ms {
+				if m.Entity == c.entity && c.text[m.Start:m.End] == c.want {
+					ok = true
+				}
+			}
+			if !ok {
+				var got []string
+				for _, m := range ms {
+					got = append(got, m.Rule+":"+m.Entity+"="+c.text[m.Start:m.End])
+				}
+				t.Errorf("line %d: %s not found; got %v", c.line, c.entity, got)
+			}
+		case "fp":
+			for _, m := range ms {
+				if c.entity == "ANY" || m.Entity == c.entity {
+					t.Errorf("line %d: false positive %s (%s) %q", c.line, m.Entity, m.Rule, c.text[m.Start:m.End])
+				}
+			}
+		}
+	}
+}
+
+func TestGitleaksLoaded(t *testing.T) {
+	rules := testScanner.Rules()
+	if len(rules) < 150 {
+		t.Fatalf("only %d rules loaded", len(rules))
+	}
+	only, err := New(Config{DisableGitleaks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(only.Rules()) != len(extraRules) {
+		t.Fatalf("DisableGitleaks: %d rules", len(only.Rules()))
+	}
+	if _, err := New(Config{DisabledRules: []string{"no-such-rule"}}); err == nil {
+		t.Fatal("unknown disabled rule accepted")
+	}
+	d, err := New(Config{DisabledRules: []string{"rampart-aws-access-key", "aws-access-token"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms := d.Scan("key AKIAQWERTYUIOPASDFGH ok"); len(ms) != 0 {
+		t.Fatalf("disabled rules still match: %+v", ms)
+	}
+}
+
+func TestOpenPEM(t *testing.T) {
+	head := "here: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+	ms := testScanner.Scan(head)
+	open := false
+	for _, m := range ms {
+		if m.Open && m.End == len(head) && m.Entity == "PRIVATE_KEY" {
+			open = true
+		}
+	}
+	if !open {
+		t.Fatalf("open PEM not reported: %+v", ms)
+	}
+	cases := []struct {
+		in   string
+		n    int
+		done bool
+	}{
+		{"abc+/=\nxyz", 10, false},
+		{"abc\n-----END PRIVATE KEY-----\nThanks.", 29, true},
+		{"abc\n-----EN", 4, false},
+		{"abc\n-----END PRIVATE KEY--", 4, false},
+		{"abc. Then", 3, true},
+		{"abc\n-----BEGIN", 4, true},
+	}
+	for _, c := range cases {
+		n, done := ContinueOpen(c.in)
+		if n != c.n || done != c.done {
+			t.Errorf("ContinueOpen(%q) = %d,%v want %d,%v", c.in, n, done, c.n, c.done)
+		}
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	for _, c := range loadSamples(f) {
+		f.Add(c.text)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, m := range testScanner.Scan(text) {
+			if m.Start < 0 || m.End > len(text) || m.Start >= m.End {
+				t.Fatalf("bad span %+v", m)
+			}
+		}
+		ContinueOpen(text)
+	})
+}
+
+func benchText(secret string) string {
+	base := "The deployment guide explains how to configure the service. First install the CLI, then run the setup command and follow the prompts. Logs are written to the data directory and rotated daily. "
+	var b strings.Builder
+	for b.Len() < 2048-len(secret) {
+		b.WriteString(base)
+	}
+	s := b.String()[:2048-len(secret)]
+	return s[:1024] + secret + s[1024:]
+}
+
+func BenchmarkScanClean2KB(b *testing.B) {
+	text := benchText("")
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		testScanner.Scan(text)
+	}
+}
+
+func BenchmarkScanSecret2KB(b *testing.B) {
+	text := benchText(" export OPENAI_API_KEY=sk-proj-u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAjIhKtJ0RlgLKOmxgJ ")
+	if len(testScanner.Scan(text)) == 0 {
+		b.Fatal("no secret found")
+	}
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		testScanner.Scan(text)
+	}
+}

@@ -1,0 +1,370 @@
+package detect
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+
+	"github.com/rampart-ai/rampart/detect/model"
+	"github.com/rampart-ai/rampart/detect/rules"
+)
+
+// Row is one line of the injection dataset (data/injection/*.jsonl).
+type Row struct {
+	Text    string `json:"text"`
+	Label   int    `json:"label"`
+	Kind    string `json:"kind"`
+	Source  string `json:"source,omitempty"`
+	License string `json:"license,omitempty"`
+}
+
+// RoleForKind is the role a dataset row is scanned as: documents and the
+// documents carrying indirect injections are untrusted data; everything
+// else is user text.
+func RoleForKind(kind string) Role {
+	if kind == "document" || kind == "indirect" {
+		return RoleDocument
+	}
+	return RoleUser
+}
+
+// ReadRows reads a JSON-lines dataset file.
+func ReadRows(path string) ([]Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return DecodeRows(f)
+}
+
+// DecodeRows reads JSON lines (at most 4 MiB each).
+func DecodeRows(r io.Reader) ([]Row, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var rows []Row
+	for line := 1; sc.Scan(); line++ {
+		var row Row
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		if row.Label != 0 && row.Label != 1 {
+			return nil, fmt.Errorf("line %d: label %d", line, row.Label)
+		}
+		rows = append(rows, row)
+	}
+	return rows, sc.Err()
+}
+
+// TrainConfig holds every training choice; DefaultTrainConfig is what
+// tools/train uses (all choices were made on the dev split).
+type TrainConfig struct {
+	Bits      uint8
+	Epochs    int
+	LR        float64
+	L2        float64
+	Seed      uint64
+	MILRounds int // rounds adding each long text's best window as an example
+	Folds     int // out-of-fold predictions for fitting the stacker
+	// Target false-positive rates on dev for choosing thresholds: user-role
+	// negatives, and documents.
+	UserFPR, UntrustedFPR float64
+}
+
+// DefaultTrainConfig returns the committed model's training settings.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{Bits: 18, Epochs: 8, LR: 0.05, L2: 1e-4, Seed: 20240601,
+		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.03}
+}
+
+// featRow is a row's model-independent features.
+type featRow struct {
+	label float64
+	idx   []uint32 // features of the normalised text, then of each variant
+	nNorm int      // features belonging to the normalised text
+	// L2 norms: of the whole (text and variants), of the text alone, and
+	// of each variant (the last len(variants) windows)
+	norm, normText float64
+	varNorms       []float64
+	wins           [][2]int // windows as ranges of idx (norm windows, then variants)
+	sig            [nSignals]float64
+	allow          bool // an allowlist rule matched and nothing else
+	kind           string
+}
+
+func featurize(rows []Row, rs *rules.Set, bits uint8, logf func(string, ...any)) []featRow {
+	out := make([]featRow, 0, len(rows))
+	st := new(state)
+	var l model.IndexList
+	for i, r := range rows {
+		untrusted := RoleForKind(r.Kind).Untrusted()
+		dom := uint32(0)
+		if untrusted {
+			dom = model.DomainUntrusted
+		}
+		p, ok := safePrepare(st, rs, r.Text, untrusted)
+		if !ok {
+			logf("row %d: normalisation failed; row skipped", i)
+			st = new(state)
+			continue
+		}
+		fr := featRow{label: float64(r.Label), kind: r.Kind}
+		p.ruleSignals(&fr.sig)
+		fr.allow = p.allowed()
+		l.Reset()
+		model.Featurize(p.norm, bits, dom, &l)
+		fr.nNorm = len(l.Idx)
+		for _, w := range p.windows {
+			lo := sort.Search(len(l.End), func(k int) bool { return int(l.End[k]) > w[0] })
+			hi := sort.Search(len(l.End), func(k int) bool { return int(l.End[k]) > w[1] })
+			if hi > lo {
+				fr.wins = append(fr.wins, [2]int{lo, hi})
+			}
+		}
+		fr.normText = model.L2Norm(l.Idx)
+		ss := fr.normText * fr.normText
+		for _, v := range p.variants {
+			lo := len(l.Idx)
+			model.Featurize(v.text, bits, dom, &l)
+			if len(l.Idx) > lo {
+				vn := model.L2Norm(l.Idx[lo:])
+				fr.wins = append(fr.wins, [2]int{lo, len(l.Idx)})
+				fr.varNorms = append(fr.varNorms, vn)
+				ss += vn * vn
+			}
+		}
+		fr.norm = math.Sqrt(ss)
+		fr.idx = append([]uint32(nil), l.Idx...)
+		out = append(out, fr)
+	}
+	return out
+}
+
+// safePrepare is prepare that reports a panic (a bug in a dependency) as
+// failure instead of crashing the training run.
+func safePrepare(st *state, rs *rules.Set, text string, untrusted bool) (p prepared, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return prepare(st, rs, text, untrusted, DefaultMaxScanBytes, true), true
+}
+
+func wsum(m *model.Model, idx []uint32) int32 {
+	var s int32
+	for _, i := range idx {
+		s += int32(m.W[i])
+	}
+	return s
+}
+
+// signals computes a featurised row's stacker inputs under model m, as
+// analyze does at inference.
+func signals(m *model.Model, fr *featRow) [nSignals]float64 {
+	sig := fr.sig
+	whole := m.LogitNorm(wsum(m, fr.idx), fr.norm)
+	best := m.LogitNorm(wsum(m, fr.idx[:fr.nNorm]), fr.normText)
+	nv := len(fr.varNorms)
+	for k, w := range fr.wins {
+		if k >= len(fr.wins)-nv {
+			best = math.Max(best, m.LogitNorm(wsum(m, fr.idx[w[0]:w[1]]), fr.varNorms[k-(len(fr.wins)-nv)]))
+			continue
+		}
+		best = math.Max(best, m.Logit(wsum(m, fr.idx[w[0]:w[1]]), w[1]-w[0]))
+	}
+	sig[sigWhole], sig[sigWindow] = clip(whole), clip(best)
+	capModel(&sig, fr.allow)
+	return sig
+}
+
+// trainBase fits the linear model on rows, then MILRounds times adds each
+// multi-window row's best-scoring window (positives always, negatives when
+// they score above -2) as an extra example and refits: the detector takes a
+// max over windows, so the model must learn what an attack window and the
+// most suspicious innocent window look like.
+func trainBase(rows []featRow, cfg TrainConfig) *model.Model {
+	lc := model.LinearConfig{Bits: cfg.Bits, Epochs: cfg.Epochs, LR: cfg.LR, L2: cfg.L2, Seed: cfg.Seed}
+	ex := make([]model.Example, 0, len(rows)*2)
+	for i := range rows {
+		ex = append(ex, model.Example{Idx: rows[i].idx, Label: rows[i].label, Weight: 1, Norm: rows[i].norm})
+	}
+	w, b := model.TrainLinear(ex, lc)
+	for round := 0; round < cfg.MILRounds; round++ {
+		ex2 := ex
+		for i := range rows {
+			r := &rows[i]
+			best, bi := math.Inf(-1), -1
+			for k, g := range r.wins {
+				if k >= len(r.wins)-len(r.varNorms) {
+					break // decoded variants are in the whole example already
+				}
+				if s := floatLogit(w, b, r.idx[g[0]:g[1]]); s > best {
+					best, bi = s, k
+				}
+			}
+			if bi < 0 || (r.label == 0 && best < -2) {
+				continue
+			}
+			g := r.wins[bi]
+			ex2 = append(ex2, model.Example{Idx: r.idx[g[0]:g[1]], Label: r.label, Weight: 1})
+		}
+		w, b = model.TrainLinear(ex2, lc)
+	}
+	return model.Quantize(w, b, cfg.Bits)
+}
+
+func floatLogit(w []float64, b float64, idx []uint32) float64 {
+	if len(idx) == 0 {
+		return b
+	}
+	var z float64
+	for _, i := range idx {
+		z += w[i]
+	}
+	return b + z/math.Sqrt(float64(len(idx)))
+}
+
+// Train builds the model from the train split and picks thresholds on dev.
+func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model.Model, error) {
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if len(train) == 0 || len(dev) == 0 {
+		return nil, fmt.Errorf("train: empty split")
+	}
+	rs, err := rules.Default()
+	if err != nil {
+		return nil, err
+	}
+	tr := featurize(train, rs, cfg.Bits, logf)
+	dv := featurize(dev, rs, cfg.Bits, logf)
+	logf("featurised %d train and %d dev rows", len(tr), len(dv))
+
+	// Out-of-fold signals for the stacker (fold = row index mod Folds).
+	x := make([][]float64, len(tr))
+	y := make([]float64, len(tr))
+	wt := make([]float64, len(tr))
+	for f := 0; f < cfg.Folds; f++ {
+		var in []featRow
+		for i := range tr {
+			if i%cfg.Folds != f {
+				in = append(in, tr[i])
+			}
+		}
+		m := trainBase(in, cfg)
+		for i := f; i < len(tr); i += cfg.Folds {
+			s := signals(m, &tr[i])
+			x[i], y[i], wt[i] = append([]float64(nil), s[:]...), tr[i].label, 1
+		}
+		logf("fold %d/%d done", f+1, cfg.Folds)
+	}
+	coef, bias := model.TrainLogistic(x, y, wt, 1e-3, 2000)
+	m := trainBase(tr, cfg)
+	m.Stack = make([]float32, len(coef))
+	for i, c := range coef {
+		m.Stack[i] = float32(c)
+	}
+	m.StackBias = float32(bias)
+	logf("stacker %v bias %.3f", coef, bias)
+
+	var userNeg, docNeg []float64
+	for i := range dv {
+		s := signals(m, &dv[i])
+		p := m.Calibrate(s[:])
+		if dv[i].label != 0 {
+			continue
+		}
+		switch {
+		case RoleForKind(dv[i].kind).Untrusted():
+			docNeg = append(docNeg, p)
+		case dv[i].kind != "harmful":
+			// harmful requests are trivially not injections; counting them
+			// would loosen the threshold on the rows that matter
+			userNeg = append(userNeg, p)
+		}
+	}
+	m.UserThreshold = float32(thresholdAt(userNeg, cfg.UserFPR))
+	m.UntrustedThreshold = float32(thresholdAt(docNeg, cfg.UntrustedFPR))
+	logf("thresholds user %.4f untrusted %.4f", m.UserThreshold, m.UntrustedThreshold)
+	return m, nil
+}
+
+// thresholdAt returns the lowest threshold (score >= t flags) that flags at
+// most fpr of the negatives, kept within [0.05, 0.99].
+func thresholdAt(neg []float64, fpr float64) float64 {
+	if len(neg) == 0 {
+		return 0.5
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(neg)))
+	k := int(math.Floor(fpr * float64(len(neg))))
+	if k >= len(neg) {
+		return 0.05
+	}
+	// the next float32 above the k-th highest negative: the model stores
+	// thresholds as float32
+	t := float64(math.Nextafter32(float32(neg[k]), 2))
+	return math.Max(0.05, math.Min(0.99, t))
+}
+
+// Manifest records what the committed model was trained from, so a test
+// can tell when data, code or weights drift apart.
+type Manifest struct {
+	TrainSHA256   string      `json:"train_sha256"`
+	DevSHA256     string      `json:"dev_sha256"`
+	WeightsSHA256 string      `json:"weights_sha256"`
+	SmokeSHA256   string      `json:"smoke_sha256"` // weights of SmokeTrain: the training code's fingerprint
+	Config        TrainConfig `json:"config"`
+}
+
+// TrainFromDir trains on dir/train.jsonl, tunes on dir/dev.jsonl and
+// returns the model and its manifest.
+func TrainFromDir(dir string, cfg TrainConfig, logf func(string, ...any)) (*model.Model, *Manifest, error) {
+	trainB, err := os.ReadFile(dir + "/train.jsonl")
+	if err != nil {
+		return nil, nil, err
+	}
+	devB, err := os.ReadFile(dir + "/dev.jsonl")
+	if err != nil {
+		return nil, nil, err
+	}
+	train, err := DecodeRows(bytes.NewReader(trainB))
+	if err != nil {
+		return nil, nil, fmt.Errorf("train.jsonl: %w", err)
+	}
+	dev, err := DecodeRows(bytes.NewReader(devB))
+	if err != nil {
+		return nil, nil, fmt.Errorf("dev.jsonl: %w", err)
+	}
+	m, err := Train(train, dev, cfg, logf)
+	if err != nil {
+		return nil, nil, err
+	}
+	smoke, err := SmokeTrain(train, dev)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, &Manifest{TrainSHA256: model.Hash(trainB), DevSHA256: model.Hash(devB),
+		WeightsSHA256: model.Hash(m.Marshal()), SmokeSHA256: model.Hash(smoke.Marshal()), Config: cfg}, nil
+}
+
+// SmokeTrain runs the whole training pipeline on a fixed small slice of the
+// data (every 8th train row, every 4th dev row, 2 epochs, 12-bit hashing).
+// Its weights fingerprint the training code: tests rerun it in seconds.
+func SmokeTrain(train, dev []Row) (*model.Model, error) {
+	var tr, dv []Row
+	for i := 0; i < len(train); i += 8 {
+		tr = append(tr, train[i])
+	}
+	for i := 0; i < len(dev); i += 4 {
+		dv = append(dv, dev[i])
+	}
+	cfg := DefaultTrainConfig()
+	cfg.Bits, cfg.Epochs = 12, 2
+	return Train(tr, dv, cfg, nil)
+}

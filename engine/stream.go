@@ -1,0 +1,270 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/sse"
+)
+
+var readerPool sync.Pool
+
+func (e *Engine) getReader(r io.Reader) *sse.Reader {
+	if rd, ok := readerPool.Get().(*sse.Reader); ok {
+		rd.Reset(r)
+		return rd
+	}
+	return sse.NewReader(r, e.maxEvent)
+}
+
+func putReader(rd *sse.Reader) {
+	rd.Reset(nil)
+	readerPool.Put(rd)
+}
+
+// maxDrainEvents bounds how many events after the terminal one are read
+// (and dropped) so that the upstream connection can be reused.
+const maxDrainEvents = 16
+
+// stream relays a 2xx text/event-stream answer event by event.
+func (t *txn) stream(resp *http.Response) {
+	e, tx, ad := t.e, t.tx, t.route.Adapter
+	t.copyHeader(resp.Header)
+	h := t.w.Header()
+	h.Del("Content-Encoding")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-cache")
+	}
+	h.Set("X-Accel-Buffering", "no")
+	t.flusher = flusherOf(t.w)
+	t.started = true
+	tx.Status = resp.StatusCode
+	t.w.WriteHeader(resp.StatusCode)
+	t.flush()
+
+	var rd *sse.Reader
+	if e.maxEvent == DefaultMaxEventBytes {
+		rd = e.getReader(resp.Body)
+		defer putReader(rd)
+	} else {
+		rd = sse.NewReader(resp.Body, e.maxEvent)
+	}
+	var stats []streamStats
+	if e.hasStream {
+		stats = make([]streamStats, len(e.slots))
+		defer e.flushStreamStats(tx, stats)
+	}
+	buf := e.getBuf()
+	defer e.putBuf(buf)
+	seq := 0
+	var sev conv.StreamEvent // reused: adapters reset it per event
+	var end endState
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			if tx.Ctx.Err() != nil {
+				tx.Err = tx.Ctx.Err()
+				tx.Status = 499
+				return
+			}
+			if err == io.EOF {
+				// The upstream closed without its terminal event.
+				if end.calls == 0 || end.pending {
+					if !t.endStream(stats, seq, &end) {
+						return
+					}
+				}
+				tx.Err = errors.New("upstream stream ended before its terminal event")
+				t.streamError(CodeUpstreamError, "upstream stream ended unexpectedly (request id "+tx.ID+")")
+				return
+			}
+			tx.Err = err
+			code, msg := CodeUpstreamError, "upstream stream failed"
+			if errors.Is(err, sse.ErrEventTooLarge) {
+				code, msg = CodeUpstreamInvalid, "upstream sent an oversized stream event"
+			} else if he := asHTTPError(err); he.Code != "" {
+				code, msg = he.Code, he.Message
+			}
+			t.streamError(code, msg+" (request id "+tx.ID+")")
+			return
+		}
+		// Flush only when the next event is not already here: each event
+		// still leaves at once, but a burst costs one write to the client.
+		t.batch = rd.HasBufferedEvent()
+		if !ev.HasData {
+			// Comments (keep-alives) and data-less blocks carry no content.
+			if !t.write(ev.Raw) {
+				return
+			}
+			continue
+		}
+		if ev.IsDone() {
+			sev = conv.StreamEvent{Deltas: sev.Deltas[:0], ToolCalls: sev.ToolCalls[:0], Data: ev.Data, Done: true}
+		} else if stats == nil && !mayMatter(ev.Name, ev.Data) {
+			// No stream layers: only usage and the terminal event matter,
+			// so events that cannot carry them are relayed unparsed.
+			sev = conv.StreamEvent{Deltas: sev.Deltas[:0], ToolCalls: sev.ToolCalls[:0], Name: ev.Name, Data: ev.Data}
+		} else if err := ad.ParseStreamEvent(ev.Name, ev.Data, &sev); err != nil {
+			tx.Err = err
+			e.log.Warn("unparseable upstream stream event", "request_id", tx.ID, "route", tx.Route, "upstream", tx.Upstream)
+			t.streamError(CodeUpstreamInvalid, "upstream sent an unparseable stream event (request id "+tx.ID+")")
+			return
+		}
+		sev.Seq = seq
+		seq++
+		if sev.Usage != nil {
+			tx.Usage = *sev.Usage
+		}
+		if stats != nil {
+			// Text held back by layers is released before the event that
+			// ends a run of text: a finish reason, Anthropic's
+			// content_block_stop, or the terminal event.
+			if (end.pending && (len(sev.FinishReason) > 0 || sev.Name == "content_block_stop" || sev.Done)) ||
+				(sev.Done && end.calls == 0) {
+				if !t.endStream(stats, seq, &end) {
+					return
+				}
+			}
+			if b := e.runStream(tx, &sev, stats); b != nil {
+				t.streamError(b.code, b.reason)
+				return
+			}
+			if len(sev.Deltas) > 0 {
+				end.pending = true
+				end.name = sev.Name
+				end.tmpl = append(end.tmpl[:0], ev.Data...)
+			}
+		}
+		out := ev.Raw
+		if sev.Changed() {
+			data, err := ad.EncodeStreamEvent(&sev)
+			if err != nil {
+				tx.Err = err
+				e.log.Error("encode stream event", "request_id", tx.ID, "error", err.Error())
+				t.streamError(CodeInternal, "could not apply stream changes")
+				return
+			}
+			*buf = sse.AppendEvent((*buf)[:0], sev.Name, data)
+			out = *buf
+		}
+		if !t.write(out) {
+			return
+		}
+		if sev.Done {
+			t.flush()
+			t.drain(rd)
+			return
+		}
+	}
+}
+
+// endState tracks when stream layers last released held text.
+type endState struct {
+	calls   int    // OnStreamEnd rounds so far
+	pending bool   // text events passed since the last round
+	name    string // SSE name of the last text event
+	tmpl    []byte // data of the last text event (template for the adapter)
+}
+
+// endStream gives stream layers the synthetic end event (OnStreamEnd) and
+// emits it when it carries text. Its Data is the last upstream text event,
+// which adapters use as a template (ids, model, content block index). It reports false when the stream was ended by an error.
+func (t *txn) endStream(stats []streamStats, seq int, end *endState) bool {
+	if stats == nil {
+		return true
+	}
+	end.calls++
+	end.pending = false
+	syn := conv.StreamEvent{Seq: seq, Synthetic: true, Data: end.tmpl}
+	if b := t.e.runStream(t.tx, &syn, stats); b != nil {
+		t.streamError(b.code, b.reason)
+		return false
+	}
+	hasText := false
+	for i := range syn.Deltas {
+		if syn.Deltas[i].Text != "" {
+			hasText = true
+			break
+		}
+	}
+	if !hasText {
+		return true
+	}
+	data, err := t.route.Adapter.EncodeStreamEvent(&syn)
+	if err != nil {
+		t.tx.Err = err
+		t.e.log.Error("encode stream end event", "request_id", t.tx.ID, "error", err.Error())
+		t.streamError(CodeInternal, "could not emit held stream text")
+		return false
+	}
+	name := syn.Name
+	if name == "" {
+		name = end.name
+	}
+	buf := t.e.getBuf()
+	*buf = sse.AppendEvent((*buf)[:0], name, data)
+	ok := t.write(*buf)
+	t.e.putBuf(buf)
+	return ok
+}
+
+// drain reads (and drops) what follows the terminal event so that the
+// upstream connection can be reused.
+func (t *txn) drain(rd *sse.Reader) {
+	for i := 0; i < maxDrainEvents; i++ {
+		if _, err := rd.Next(); err != nil {
+			return
+		}
+	}
+}
+
+// write sends p to the client and flushes unless more events are already
+// buffered (t.batch); false when the client is gone.
+func (t *txn) write(p []byte) bool {
+	n, err := t.w.Write(p)
+	t.tx.ResponseBytes += int64(n)
+	if err != nil {
+		t.tx.Err = err
+		t.tx.Status = 499
+		return false
+	}
+	if !t.batch {
+		t.flush()
+	}
+	return true
+}
+
+func (t *txn) flush() {
+	if t.flusher != nil {
+		t.flusher.Flush()
+	}
+}
+
+// flusherOf finds an http.Flusher in w or the writers it wraps.
+func flusherOf(w http.ResponseWriter) http.Flusher {
+	for {
+		if f, ok := w.(http.Flusher); ok {
+			return f
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
+}
+
+var (
+	usageKey = []byte(`"usage"`)
+	stopKey  = []byte("message_stop")
+)
+
+// mayMatter reports whether an event may carry token usage or be a terminal
+// event, judged by a substring check that can only err towards parsing.
+func mayMatter(name string, data []byte) bool {
+	return name == "message_stop" || bytes.Contains(data, usageKey) || bytes.Contains(data, stopKey)
+}

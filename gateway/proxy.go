@@ -1,0 +1,288 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/engine"
+)
+
+// defaultAnthropicVersion is sent when the client names none.
+const defaultAnthropicVersion = "2023-06-01"
+
+// upstream is one configured provider endpoint.
+type upstream struct {
+	name     string
+	provider string
+	base     string // base URL without trailing slash, e.g. https://api.openai.com/v1
+	key      string // provider credential (never logged)
+	models   []string
+	routes   []string
+	timeout  time.Duration
+	idle     time.Duration
+	rt       http.RoundTripper
+}
+
+func newUpstream(c config.Upstream, getenv func(string) string) (*upstream, error) {
+	if c.Provider != "openai" && c.Provider != "anthropic" {
+		return nil, fmt.Errorf("upstream %q: unknown provider %q", c.Name, c.Provider)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("upstream %q: base_url %q is not an http(s) URL", c.Name, c.BaseURL)
+	}
+	for _, m := range c.Models {
+		if _, err := path.Match(m, ""); err != nil {
+			return nil, fmt.Errorf("upstream %q: bad model pattern %q", c.Name, m)
+		}
+	}
+	up := &upstream{
+		name:     c.Name,
+		provider: c.Provider,
+		base:     strings.TrimRight(c.BaseURL, "/"),
+		models:   c.Models,
+		routes:   c.Routes,
+		timeout:  orDur(c.Timeout, config.DefaultUpstreamTimeout),
+		idle:     orDur(c.StreamIdleTimeout, config.DefaultStreamIdleTimeout),
+	}
+	if up.name == "" {
+		up.name = c.Provider
+	}
+	keyEnv := c.APIKeyEnv
+	if keyEnv == "" {
+		keyEnv = config.Providers[c.Provider]
+	}
+	if keyEnv != "" {
+		up.key = getenv(keyEnv)
+	}
+	up.rt = newTransport(orDur(c.ConnectTimeout, config.DefaultConnectTimeout))
+	return up, nil
+}
+
+func orDur(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// newTransport is tuned for many concurrent keep-alive connections to few
+// hosts. Compression is off so that streams are never held in a decoder.
+func newTransport(connect time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   connect,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		WriteBufferSize:       16 << 10,
+		ReadBufferSize:        16 << 10,
+	}
+}
+
+// proxy forwards transactions to the upstreams of one provider family.
+type proxy struct {
+	ups []*upstream
+	obs engine.Observer
+}
+
+// pick returns the upstream for route and model: among the provider's
+// upstreams that allow the route, the first whose model patterns match,
+// else the first without patterns. Without a model (model listing) the
+// first without patterns, else the first that allows the route.
+func (p *proxy) pick(provider, route, model string) *upstream {
+	var fb, first *upstream
+	for _, u := range p.ups {
+		if u.provider != provider || (len(u.routes) > 0 && !slices.Contains(u.routes, route)) {
+			continue
+		}
+		if model == "" && first == nil {
+			first = u
+		}
+		if len(u.models) == 0 {
+			if fb == nil {
+				fb = u
+			}
+			continue
+		}
+		if model == "" {
+			continue
+		}
+		for _, m := range u.models {
+			if ok, _ := path.Match(m, model); ok {
+				return u
+			}
+		}
+	}
+	if fb == nil {
+		return first
+	}
+	return fb
+}
+
+// providerUpstream binds a proxy to one route's provider.
+type providerUpstream struct {
+	p        *proxy
+	provider string
+}
+
+// hop-by-hop headers, client credentials and headers the transport sets.
+var dropRequestHeader = map[string]bool{
+	"Authorization": true, "X-Api-Key": true, "Api-Key": true, "Proxy-Authorization": true, "Cookie": true,
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
+	"Transfer-Encoding": true, "Upgrade": true, "Host": true, "Content-Length": true, "Accept-Encoding": true,
+	"Expect": true,
+}
+
+func (pu providerUpstream) RoundTrip(tx *engine.Tx, r *http.Request, body []byte) (*http.Response, error) {
+	model := ""
+	if tx.Request != nil {
+		model = tx.Request.Model
+	}
+	u := pu.p.pick(pu.provider, tx.Route, model)
+	if u == nil {
+		msg := "no upstream serves this route"
+		if model != "" {
+			msg = "no upstream serves model " + model
+		}
+		return nil, &engine.HTTPError{Status: http.StatusNotFound, Code: "model_not_found", Message: msg}
+	}
+	tx.Upstream = u.name
+	target := u.base + strings.TrimPrefix(tx.Route, "/v1")
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	ctx, cancel := context.WithCancel(tx.Ctx)
+	req, err := http.NewRequestWithContext(ctx, r.Method, target, nil)
+	if err != nil {
+		cancel()
+		return nil, &engine.HTTPError{Status: http.StatusBadGateway, Code: engine.CodeUpstreamError, Message: "bad upstream URL", Err: err}
+	}
+	if len(body) > 0 || r.Method == http.MethodPost {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		b := body
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	h := make(http.Header, len(r.Header)+2)
+	for k, v := range r.Header {
+		if !dropRequestHeader[k] {
+			h[k] = v
+		}
+	}
+	if len(body) > 0 && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	switch u.provider {
+	case "openai":
+		if u.key != "" {
+			h.Set("Authorization", "Bearer "+u.key)
+		}
+	case "anthropic":
+		if u.key != "" {
+			h.Set("X-Api-Key", u.key)
+		}
+		if h.Get("Anthropic-Version") == "" {
+			h.Set("Anthropic-Version", defaultAnthropicVersion)
+		}
+	}
+	req.Header = h
+
+	t := &upstreamCall{u: u, cancel: cancel, obs: pu.p.obs, start: time.Now()}
+	t.timer = time.AfterFunc(u.timeout, t.expire)
+	resp, err := u.rt.RoundTrip(req)
+	if err != nil {
+		t.stop()
+		if pu.p.obs != nil {
+			pu.p.obs.Upstream(u.name, 0, time.Since(t.start))
+		}
+		return nil, t.classify(err)
+	}
+	if pu.p.obs != nil {
+		pu.p.obs.Upstream(u.name, resp.StatusCode, time.Since(t.start))
+	}
+	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(strings.ToLower(ct), "text/event-stream") {
+		// Streams: the timeout covered the wait for headers; from now on
+		// the upstream may not stay silent for longer than idle.
+		t.stream = true
+		t.timer.Reset(u.idle)
+	}
+	t.rc = resp.Body
+	resp.Body = t
+	return resp, nil
+}
+
+// upstreamCall is one call's response body with its timeouts.
+type upstreamCall struct {
+	u        *upstream
+	rc       io.ReadCloser
+	cancel   context.CancelFunc
+	timer    *time.Timer
+	timedOut atomic.Bool
+	stream   bool
+	obs      engine.Observer
+	start    time.Time
+}
+
+func (t *upstreamCall) expire() {
+	t.timedOut.Store(true)
+	t.cancel()
+}
+
+func (t *upstreamCall) stop() {
+	t.timer.Stop()
+	t.cancel()
+}
+
+func (t *upstreamCall) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	if t.stream && n > 0 {
+		t.timer.Reset(t.u.idle)
+	}
+	if err != nil && err != io.EOF {
+		return n, t.classify(err)
+	}
+	return n, err
+}
+
+func (t *upstreamCall) Close() error {
+	t.stop()
+	return t.rc.Close()
+}
+
+// classify turns a transport error into the answer the client gets.
+func (t *upstreamCall) classify(err error) error {
+	if t.timedOut.Load() {
+		what := fmt.Sprintf("upstream %s did not answer within %s", t.u.name, t.u.timeout)
+		if t.stream {
+			what = fmt.Sprintf("upstream %s sent nothing for %s", t.u.name, t.u.idle)
+		}
+		return &engine.HTTPError{Status: http.StatusGatewayTimeout, Code: engine.CodeUpstreamTimeout, Message: what, Err: err}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &engine.HTTPError{Status: http.StatusGatewayTimeout, Code: engine.CodeUpstreamTimeout,
+			Message: "upstream " + t.u.name + " timed out", Err: err}
+	}
+	msg := "connection to upstream " + t.u.name + " failed"
+	if oe := (*net.OpError)(nil); errors.As(err, &oe) && oe.Op == "dial" {
+		msg = "upstream " + t.u.name + " is unreachable"
+	}
+	return &engine.HTTPError{Status: http.StatusBadGateway, Code: engine.CodeUpstreamError, Message: msg, Err: err}
+}

@@ -1,0 +1,34 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/rampart-ai/rampart/conv"
+)
+
+// Route is one route the gateway serves.
+type Route struct {
+	Method string
+	Path   string
+	// API is true for model API routes, which pass the security chain;
+	// false for operational endpoints (health, metrics).
+	API bool
+	// Provider is the API family of an API route: "openai" or "anthropic".
+	Provider string
+	// Kind is the kind of call of an API route.
+	Kind conv.Kind
+}
+
+var routeTable = []Route{
+	{Method: http.MethodPost, Path: "/v1/chat/completions", API: true, Provider: "openai", Kind: conv.KindChat},
+	{Method: http.MethodPost, Path: "/v1/completions", API: true, Provider: "openai", Kind: conv.KindCompletion},
+	{Method: http.MethodPost, Path: "/v1/embeddings", API: true, Provider: "openai", Kind: conv.KindEmbedding},
+	{Method: http.MethodGet, Path: "/v1/models", API: true, Provider: "openai", Kind: conv.KindModels},
+	{Method: http.MethodPost, Path: "/v1/messages", API: true, Provider: "anthropic", Kind: conv.KindChat},
+	{Method: http.MethodGet, Path: "/healthz"},
+	{Method: http.MethodGet, Path: "/readyz"},
+	{Method: http.MethodGet, Path: "/metrics"},
+}
+
+// Routes returns every route the gateway serves (a copy).
+func Routes() []Route { return append([]Route(nil), routeTable...) }

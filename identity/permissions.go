@@ -1,0 +1,179 @@
+package identity
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"sync"
+)
+
+// Permission is what a route needs. Each role holds a fixed set of them.
+type Permission string
+
+const (
+	// PermPublic marks a route that needs no identity at all (health checks).
+	PermPublic Permission = "public"
+	// PermRead reads metadata: model lists, roles, the caller's audit trail.
+	PermRead Permission = "read"
+	// PermExecute calls models (chat, completions, embeddings, messages).
+	PermExecute Permission = "execute"
+	// PermWrite reads and changes developer-level configuration, e.g. key
+	// metadata of the caller's tenant.
+	PermWrite Permission = "write"
+	// PermAdmin manages keys and tenants.
+	PermAdmin Permission = "admin"
+)
+
+// Roles, from least to most privileged.
+const (
+	RoleViewer    = "viewer"
+	RoleUser      = "user"
+	RoleDeveloper = "developer"
+	RoleAdmin     = "admin"
+)
+
+// GlobalTenant is the tenant of identities that manage every tenant.
+const GlobalTenant = "*"
+
+// rolePermissions is the one mapping from role to permissions.
+var rolePermissions = map[string][]Permission{
+	RoleViewer:    {PermRead},
+	RoleUser:      {PermRead, PermExecute},
+	RoleDeveloper: {PermRead, PermExecute, PermWrite},
+	RoleAdmin:     {PermRead, PermExecute, PermWrite, PermAdmin},
+}
+
+// RoutePermission is one row of the permission table.
+type RoutePermission struct {
+	Method     string     `json:"method"`
+	Pattern    string     `json:"pattern"` // net/http ServeMux pattern path, e.g. /admin/keys/{id}
+	Permission Permission `json:"permission"`
+}
+
+// routeTable is THE permission table: every route rampart serves and the
+// permission it needs. A route not listed here is denied for everyone
+// (deny by default). Admin routes are also checked for tenant scope by the
+// admin handlers; this table only says which role may call them at all.
+var routeTable = []RoutePermission{
+	// Operational endpoints.
+	{http.MethodGet, "/healthz", PermPublic},
+	{http.MethodGet, "/readyz", PermPublic},
+	{http.MethodGet, "/metrics", PermRead},
+
+	// Model API (OpenAI- and Anthropic-compatible).
+	{http.MethodGet, "/v1/models", PermRead},
+	{http.MethodPost, "/v1/chat/completions", PermExecute},
+	{http.MethodPost, "/v1/completions", PermExecute},
+	{http.MethodPost, "/v1/embeddings", PermExecute},
+	{http.MethodPost, "/v1/messages", PermExecute},
+
+	// Admin API (package admin).
+	{http.MethodGet, "/admin/roles", PermRead},
+	{http.MethodGet, "/admin/audit", PermRead},
+	{http.MethodGet, "/admin/keys", PermWrite},
+	{http.MethodPost, "/admin/keys", PermAdmin},
+	{http.MethodDelete, "/admin/keys/{id}", PermAdmin},
+	{http.MethodPost, "/admin/keys/{id}/rotate", PermAdmin},
+	{http.MethodGet, "/admin/tenants", PermAdmin},
+	{http.MethodPost, "/admin/tenants", PermAdmin},
+}
+
+// RoutePermissions returns a copy of the permission table, sorted by
+// pattern then method.
+func RoutePermissions() []RoutePermission {
+	out := append([]RoutePermission(nil), routeTable...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Pattern != out[j].Pattern {
+			return out[i].Pattern < out[j].Pattern
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// Roles returns the known roles, least privileged first.
+func Roles() []string { return []string{RoleViewer, RoleUser, RoleDeveloper, RoleAdmin} }
+
+// ValidRole reports whether role is one of Roles.
+func ValidRole(role string) bool { _, ok := rolePermissions[role]; return ok }
+
+// RolePermissions returns the permissions a role holds (nil for an unknown role).
+func RolePermissions(role string) []Permission {
+	return append([]Permission(nil), rolePermissions[role]...)
+}
+
+// RoleHas reports whether role holds permission p. PermPublic is held by
+// every caller, known role or not.
+func RoleHas(role string, p Permission) bool {
+	if p == PermPublic {
+		return true
+	}
+	for _, q := range rolePermissions[role] {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// RoleRank orders roles (viewer 1 … admin 4; unknown 0).
+func RoleRank(role string) int {
+	switch role {
+	case RoleViewer:
+		return 1
+	case RoleUser:
+		return 2
+	case RoleDeveloper:
+		return 3
+	case RoleAdmin:
+		return 4
+	}
+	return 0
+}
+
+var (
+	matcherOnce sync.Once
+	matcher     *http.ServeMux
+	patternPerm map[string]Permission
+)
+
+// The table is matched with a net/http ServeMux (the same pattern syntax
+// and precedence as the gateway's router), built once.
+func buildMatcher() {
+	matcher = http.NewServeMux()
+	patternPerm = make(map[string]Permission, len(routeTable))
+	nop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	for _, r := range routeTable {
+		p := r.Method + " " + r.Pattern
+		matcher.Handle(p, nop)
+		patternPerm[p] = r.Permission
+	}
+}
+
+// RequiredPermission returns the permission that method+path needs and
+// whether the route is in the table at all. An unknown route (or a known
+// path with another method) returns ok=false: deny.
+func RequiredPermission(method, path string) (Permission, bool) {
+	matcherOnce.Do(buildMatcher)
+	if method == "" || path == "" || path[0] != '/' {
+		return "", false
+	}
+	req := &http.Request{Method: method, URL: &url.URL{Path: path}, Host: "rampart"}
+	_, pattern := matcher.Handler(req)
+	if pattern == "" {
+		return "", false
+	}
+	p, ok := patternPerm[pattern]
+	return p, ok
+}
+
+// Allowed reports whether role may call method+path according to the
+// permission table. Unknown routes and unknown roles are denied (except
+// public routes, which everyone may call).
+func Allowed(method, path, role string) bool {
+	p, ok := RequiredPermission(method, path)
+	if !ok {
+		return false
+	}
+	return RoleHas(role, p)
+}

@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rampart-ai/rampart/audit"
+	"github.com/rampart-ai/rampart/store"
+	"github.com/rampart-ai/rampart/store/sqlite"
+)
+
+func init() {
+	register("audit tail", "print recent audit records as JSON lines (--follow for new ones)", auditTail)
+	register("audit export", "write audit records in a time range as JSON lines", auditExport)
+}
+
+// auditFollowPoll is how often --follow looks for new records.
+var auditFollowPoll = time.Second
+
+// auditExportPage is the page size of export's queries (memory stays
+// bounded by one page, whatever the range).
+const auditExportPage = 500
+
+// auditSource is the flags both audit commands share.
+type auditSource struct {
+	data, config string
+	tenant       string
+}
+
+func (a *auditSource) flags(fs *flag.FlagSet) {
+	fs.StringVar(&a.data, "data", "", "data directory (default: data_dir of --config, $RAMPART_DATA_DIR, or ./rampart-data)")
+	fs.StringVar(&a.config, "config", "", "configuration file whose data_dir to use")
+	fs.StringVar(&a.tenant, "tenant", "", "only this tenant's records")
+}
+
+// open opens the audit database read-only; safe while the gateway runs.
+func (a *auditSource) open() (*sqlite.DB, error) {
+	dir := a.data
+	if dir == "" {
+		cfg, err := loadConfig(a.config, false)
+		if err != nil {
+			return nil, err
+		}
+		dir = cfg.DataDir
+	}
+	return sqlite.OpenReader(sqlite.PathIn(dir))
+}
+
+func auditFlagSet(name, usage string, env *Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func auditTail(env *Env) int {
+	fs := auditFlagSet("audit tail", "Usage: rampart audit tail [--data DIR] [--n 20] [--follow] [--tenant T]", env)
+	var src auditSource
+	src.flags(fs)
+	n := fs.Int("n", 20, "number of recent records to print")
+	follow := fs.Bool("follow", false, "keep printing new records until interrupted")
+	if code, ok := parseAuditFlags(fs, env); !ok {
+		return code
+	}
+	if *n < 0 || *n > store.MaxAuditLimit {
+		fmt.Fprintf(env.Stderr, "rampart audit tail: --n must be between 0 and %d\n", store.MaxAuditLimit)
+		return 2
+	}
+	db, err := src.open()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "rampart audit tail:", err)
+		return 1
+	}
+	defer db.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := tailAudit(ctx, db, env.Stdout, src.tenant, *n, *follow); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(env.Stderr, "rampart audit tail:", err)
+		return 1
+	}
+	return 0
+}
+
+// tailAudit prints the last n records, then (follow) polls for newer ones
+// until ctx ends.
+func tailAudit(ctx context.Context, st store.AuditStore, w io.Writer, tenant string, n int, follow bool) error {
+	enc := json.NewEncoder(w)
+	var last int64
+	if n > 0 {
+		recs, err := st.QueryAudit(ctx, store.AuditFilter{Tenant: tenant, Limit: n, Latest: true})
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+			last = r.ID
+		}
+	} else if follow {
+		recs, err := st.QueryAudit(ctx, store.AuditFilter{Limit: 1, Latest: true})
+		if err != nil {
+			return err
+		}
+		if len(recs) == 1 {
+			last = recs[0].ID
+		}
+	}
+	if !follow {
+		return nil
+	}
+	t := time.NewTicker(auditFollowPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		for {
+			recs, err := st.QueryAudit(ctx, store.AuditFilter{Tenant: tenant, AfterID: last, Limit: auditExportPage})
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+				last = r.ID
+			}
+			if len(recs) < auditExportPage {
+				break
+			}
+		}
+	}
+}
+
+func auditExport(env *Env) int {
+	fs := auditFlagSet("audit export",
+		"Usage: rampart audit export --since 24h|7d|2025-01-02|RFC3339 [--until ...] [--data DIR] [--tenant T]", env)
+	var src auditSource
+	src.flags(fs)
+	since := fs.String("since", "", "start of the range (required): age (24h, 7d), date or RFC 3339 time")
+	until := fs.String("until", "", "end of the range (exclusive; default now)")
+	if code, ok := parseAuditFlags(fs, env); !ok {
+		return code
+	}
+	now := time.Now()
+	f := store.AuditFilter{Tenant: src.tenant, Limit: auditExportPage}
+	var err error
+	if *since == "" {
+		fmt.Fprintln(env.Stderr, "rampart audit export: --since is required")
+		return 2
+	}
+	if f.Since, err = audit.ParseTime(*since, now); err != nil {
+		fmt.Fprintln(env.Stderr, "rampart audit export: --since:", err)
+		return 2
+	}
+	if *until != "" {
+		if f.Until, err = audit.ParseTime(*until, now); err != nil {
+			fmt.Fprintln(env.Stderr, "rampart audit export: --until:", err)
+			return 2
+		}
+		if !f.Until.After(f.Since) {
+			fmt.Fprintln(env.Stderr, "rampart audit export: --until must be after --since")
+			return 2
+		}
+	}
+	db, err := src.open()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "rampart audit export:", err)
+		return 1
+	}
+	defer db.Close()
+	if err := exportAudit(context.Background(), db, env.Stdout, f); err != nil {
+		fmt.Fprintln(env.Stderr, "rampart audit export:", err)
+		return 1
+	}
+	return 0
+}
+
+// exportAudit streams every record matching f, one page at a time.
+func exportAudit(ctx context.Context, st store.AuditStore, w io.Writer, f store.AuditFilter) error {
+	enc := json.NewEncoder(w)
+	for {
+		recs, err := st.QueryAudit(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+			f.AfterID = r.ID
+		}
+		if len(recs) < f.EffectiveLimit() {
+			return nil
+		}
+	}
+}
+
+// parseAuditFlags parses flags; ok false means return code now.
+func parseAuditFlags(fs *flag.FlagSet, env *Env) (code int, ok bool) {
+	args, err := parseArgs(fs, env.Args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(env.Stderr, "rampart %s: unexpected argument %q\n", fs.Name(), args[0])
+		return 2, false
+	}
+	return 0, true
+}

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rampart-ai/rampart/config"
+)
+
+func TestConfigValidate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, config.DefaultYAML, 0o600)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("server:\n  listen: nope\nupstreams:\n  - provider: openai\n    base_url: ftp://x\nlayers:\n  no_such_layer:\n    mode: off\n"), 0o600)
+	typo := filepath.Join(dir, "typo.yaml")
+	os.WriteFile(typo, []byte("server:\n  lisen: :80\n"), 0o600)
+
+	if code, out, errs := runCLI(t, "config", "validate", good); code != 0 || out != "ok\n" {
+		t.Fatalf("good: %d %q %q", code, out, errs)
+	}
+	code, out, errs := runCLI(t, "config", "validate", bad)
+	if code != 1 || out != "" {
+		t.Fatalf("bad: %d %q", code, out)
+	}
+	for _, want := range []string{bad + `:2: server.listen: "nope"`, bad + `:5: upstreams[0].base_url: "ftp://x" is not an http(s) URL`} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr %q lacks %q", errs, want)
+		}
+	}
+	if code, _, errs := runCLI(t, "config", "validate", typo); code != 1 || !strings.Contains(errs, typo+`:2: unknown key "lisen" in server`) {
+		t.Errorf("typo: %d %q", code, errs)
+	}
+	// Unknown layer names are caught once the file itself is valid.
+	layer := filepath.Join(dir, "layer.yaml")
+	os.WriteFile(layer, []byte("layers:\n  no_such_layer:\n    mode: off\n"), 0o600)
+	if code, _, errs := runCLI(t, "config", "validate", layer); code != 1 || !strings.Contains(errs, "layers.no_such_layer (line 2): unknown layer") {
+		t.Errorf("unknown layer: %d %q", code, errs)
+	}
+	if code, _, _ := runCLI(t, "config", "validate"); code != 2 {
+		t.Errorf("no file: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, "config", "validate", filepath.Join(dir, "missing.yaml")); code != 1 {
+		t.Errorf("missing file: exit %d", code)
+	}
+	// --no-env checks the file alone.
+	t.Setenv("RAMPART_LISTEN", "broken")
+	if code, _, _ := runCLI(t, "config", "validate", good); code != 1 {
+		t.Error("environment override not applied")
+	}
+	if code, out, _ := runCLI(t, "config", "validate", "--no-env", good); code != 0 || out != "ok\n" {
+		t.Error("--no-env did not ignore the environment")
+	}
+}
+
+func TestConfigPrint(t *testing.T) {
+	t.Setenv("RAMPART_UPSTREAM_URL", "https://llm.example/v1")
+	code, out, errs := runCLI(t, "config", "print")
+	if code != 0 {
+		t.Fatalf("%d %s", code, errs)
+	}
+	for _, want := range []string{"listen: 127.0.0.1:8080", "base_url: https://llm.example/v1", "api_key_env: OPENAI_API_KEY", "flush_interval: 1s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// The printed configuration is itself a valid file.
+	p := filepath.Join(t.TempDir(), "printed.yaml")
+	os.WriteFile(p, []byte(out), 0o600)
+	if code, _, errs := runCLI(t, "config", "validate", "--no-env", p); code != 0 {
+		t.Fatalf("printed config does not validate: %s", errs)
+	}
+	if code, _, _ := runCLI(t, "config", "print", "a", "b"); code != 2 {
+		t.Errorf("two files: exit %d", code)
+	}
+}

@@ -1,0 +1,383 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rampart-ai/rampart/admin"
+	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/store/sqlite"
+)
+
+// adminKeyEnv holds the admin key for --url mode.
+const adminKeyEnv = "RAMPART_ADMIN_KEY"
+
+func init() {
+	register("keys create", "create an API key (printed once)", keysCreate)
+	register("keys list", "list API keys", keysList)
+	register("keys revoke", "revoke an API key", keysRevoke)
+	register("keys rotate", "replace an API key (the old one works for --grace)", keysRotate)
+}
+
+// target is where key and tenant commands act: the local data directory
+// (opening the SQLite store directly) or a remote gateway's admin API.
+type target struct {
+	data     string
+	url      string
+	adminKey string
+}
+
+func (t *target) flags(fs *flag.FlagSet) {
+	fs.StringVar(&t.data, "data", "./rampart-data", "data directory (local mode; opens its SQLite store directly)")
+	fs.StringVar(&t.url, "url", "", "gateway base URL (remote mode), e.g. http://127.0.0.1:8080")
+	fs.StringVar(&t.adminKey, "admin-key", "", "admin key for --url (default $"+adminKeyEnv+")")
+}
+
+// parseArgs parses flags that may come before or after positional args.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// backend is what the key and tenant commands need.
+type backend interface {
+	createKey(ctx context.Context, req admin.CreateKeyRequest) (identity.Key, string, error)
+	listKeys(ctx context.Context, tenant string) ([]identity.Key, error)
+	revokeKey(ctx context.Context, id string) error
+	rotateKey(ctx context.Context, id string, grace time.Duration) (identity.Key, string, error)
+	createTenant(ctx context.Context, req admin.CreateTenantRequest) (identity.Tenant, error)
+	listTenants(ctx context.Context) ([]identity.Tenant, error)
+	close()
+}
+
+func (t *target) open() (backend, error) {
+	if t.url != "" {
+		key := t.adminKey
+		if key == "" {
+			key = os.Getenv(adminKeyEnv)
+		}
+		if key == "" {
+			return nil, fmt.Errorf("--url needs --admin-key or $%s", adminKeyEnv)
+		}
+		u, err := url.Parse(t.url)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--url must be an http(s) URL")
+		}
+		return &remote{base: strings.TrimRight(t.url, "/"), key: key, hc: &http.Client{Timeout: 30 * time.Second}}, nil
+	}
+	db, err := sqlite.Open(sqlite.PathIn(t.data))
+	if err != nil {
+		return nil, err
+	}
+	pepper, err := identity.LoadPepper(t.data)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	svc, err := identity.NewService(identity.Config{}, db, pepper, nil)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &local{db: db, svc: svc}, nil
+}
+
+// local acts on the data directory's store directly (as its operator).
+type local struct {
+	db  *sqlite.DB
+	svc *identity.Service
+}
+
+func (l *local) close() { l.db.Close() }
+
+func (l *local) createKey(ctx context.Context, req admin.CreateKeyRequest) (identity.Key, string, error) {
+	spec := identity.KeySpec{Name: req.Name, Tenant: req.Tenant, Role: req.Role, Models: req.Models, Policy: req.Policy}
+	if req.ExpiresIn != "" {
+		d, err := identity.ParseDuration(req.ExpiresIn)
+		if err != nil || d == 0 {
+			return identity.Key{}, "", fmt.Errorf("--expires must be a positive duration such as 30d or 720h")
+		}
+		spec.ExpiresAt = time.Now().Add(d)
+	}
+	secret, k, err := l.svc.CreateKey(ctx, spec)
+	return k, secret, err
+}
+
+func (l *local) listKeys(ctx context.Context, tenant string) ([]identity.Key, error) {
+	return l.db.ListKeys(ctx, tenant)
+}
+
+func (l *local) revokeKey(ctx context.Context, id string) error { return l.svc.RevokeKey(ctx, id) }
+
+func (l *local) rotateKey(ctx context.Context, id string, grace time.Duration) (identity.Key, string, error) {
+	secret, k, err := l.svc.RotateKey(ctx, id, grace)
+	return k, secret, err
+}
+
+func (l *local) createTenant(ctx context.Context, req admin.CreateTenantRequest) (identity.Tenant, error) {
+	return l.svc.CreateTenant(ctx, identity.Tenant{ID: req.ID, Models: req.Models, Policy: req.Policy, Limits: req.Limits})
+}
+
+func (l *local) listTenants(ctx context.Context) ([]identity.Tenant, error) {
+	return l.db.ListTenants(ctx)
+}
+
+// remote calls a gateway's admin API.
+type remote struct {
+	base, key string
+	hc        *http.Client
+}
+
+func (r *remote) close() {}
+
+func (r *remote) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct {
+				Message string `json:"message"`
+				Code    string `json:"code"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(b, &e) == nil && e.Error.Message != "" {
+			return fmt.Errorf("%s: %s (%s)", resp.Status, e.Error.Message, e.Error.Code)
+		}
+		return fmt.Errorf("gateway answered %s", resp.Status)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("unexpected answer from the gateway: %w", err)
+		}
+	}
+	return nil
+}
+
+type wireKey struct {
+	identity.Key
+	Secret string `json:"key"`
+}
+
+func (r *remote) createKey(ctx context.Context, req admin.CreateKeyRequest) (identity.Key, string, error) {
+	var out wireKey
+	err := r.do(ctx, http.MethodPost, "/admin/keys", req, &out)
+	return out.Key, out.Secret, err
+}
+
+func (r *remote) listKeys(ctx context.Context, tenant string) ([]identity.Key, error) {
+	var out struct{ Data []identity.Key }
+	p := "/admin/keys"
+	if tenant != "" {
+		p += "?tenant=" + url.QueryEscape(tenant)
+	}
+	err := r.do(ctx, http.MethodGet, p, nil, &out)
+	return out.Data, err
+}
+
+func (r *remote) revokeKey(ctx context.Context, id string) error {
+	return r.do(ctx, http.MethodDelete, "/admin/keys/"+url.PathEscape(id), nil, nil)
+}
+
+func (r *remote) rotateKey(ctx context.Context, id string, grace time.Duration) (identity.Key, string, error) {
+	var out wireKey
+	err := r.do(ctx, http.MethodPost, "/admin/keys/"+url.PathEscape(id)+"/rotate", admin.RotateKeyRequest{Grace: grace.String()}, &out)
+	return out.Key, out.Secret, err
+}
+
+func (r *remote) createTenant(ctx context.Context, req admin.CreateTenantRequest) (identity.Tenant, error) {
+	var out identity.Tenant
+	err := r.do(ctx, http.MethodPost, "/admin/tenants", req, &out)
+	return out, err
+}
+
+func (r *remote) listTenants(ctx context.Context) ([]identity.Tenant, error) {
+	var out struct{ Data []identity.Tenant }
+	err := r.do(ctx, http.MethodGet, "/admin/tenants", nil, &out)
+	return out.Data, err
+}
+
+// run parses flags, opens the backend and runs fn; it returns the exit code.
+func run(env *Env, fs *flag.FlagSet, t *target, npos int, usage string, fn func(ctx context.Context, b backend, pos []string) error) int {
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: rampart %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	pos, err := parseArgs(fs, env.Args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	if len(pos) != npos {
+		fs.Usage()
+		return 2
+	}
+	b, err := t.open()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "rampart:", err)
+		return 1
+	}
+	defer b.close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := fn(ctx, b, pos); err != nil {
+		fmt.Fprintln(env.Stderr, "rampart:", err)
+		return 1
+	}
+	return 0
+}
+
+func printNewKey(w io.Writer, k identity.Key, secret string) {
+	fmt.Fprintf(w, "id:       %s\nname:     %s\ntenant:   %s\nrole:     %s\nexpires:  %s\n\n", k.ID, k.Name, k.Tenant, k.Role, when(k.ExpiresAt, "never"))
+	fmt.Fprintf(w, "key (shown once, store it now):\n\n    %s\n\n", secret)
+}
+
+func when(t time.Time, zero string) string {
+	if t.IsZero() {
+		return zero
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+func keysCreate(env *Env) int {
+	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
+	var t target
+	t.flags(fs)
+	var req admin.CreateKeyRequest
+	var models string
+	fs.StringVar(&req.Tenant, "tenant", "", "tenant of the key (\"*\" for a global key)")
+	fs.StringVar(&req.Role, "role", "user", "role: viewer, user, developer, admin")
+	fs.StringVar(&req.Name, "name", "", "name of the key (who or what uses it)")
+	fs.StringVar(&req.ExpiresIn, "expires", "", "lifetime, e.g. 30d or 720h (default: never)")
+	fs.StringVar(&models, "models", "", "comma-separated model globs this key may use (default: the tenant's)")
+	fs.StringVar(&req.Policy, "policy", "", "policy name for this key (default: the tenant's)")
+	return run(env, fs, &t, 0, "keys create --tenant T --role R --name N [--expires 30d] [--data DIR | --url URL]",
+		func(ctx context.Context, b backend, _ []string) error {
+			if req.Tenant == "" || req.Name == "" {
+				return errors.New("--tenant and --name are required")
+			}
+			if models != "" {
+				for _, m := range strings.Split(models, ",") {
+					req.Models = append(req.Models, strings.TrimSpace(m))
+				}
+			}
+			k, secret, err := b.createKey(ctx, req)
+			if err != nil {
+				return err
+			}
+			printNewKey(env.Stdout, k, secret)
+			return nil
+		})
+}
+
+func keysList(env *Env) int {
+	fs := flag.NewFlagSet("keys list", flag.ContinueOnError)
+	var t target
+	t.flags(fs)
+	tenant := fs.String("tenant", "", "only this tenant's keys")
+	return run(env, fs, &t, 0, "keys list [--tenant T] [--data DIR | --url URL]",
+		func(ctx context.Context, b backend, _ []string) error {
+			keys, err := b.listKeys(ctx, *tenant)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tTENANT\tROLE\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+			now := time.Now()
+			for _, k := range keys {
+				status := "active"
+				switch {
+				case !k.RevokedAt.IsZero():
+					status = "revoked"
+				case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
+					status = "expired"
+				case k.ReplacedBy != "":
+					status = "rotated"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s…\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Tenant, k.Role, k.Prefix,
+					when(k.CreatedAt, "-"), when(k.ExpiresAt, "never"), when(k.LastUsedAt, "never"), status)
+			}
+			return tw.Flush()
+		})
+}
+
+func keysRevoke(env *Env) int {
+	fs := flag.NewFlagSet("keys revoke", flag.ContinueOnError)
+	var t target
+	t.flags(fs)
+	return run(env, fs, &t, 1, "keys revoke ID [--data DIR | --url URL]",
+		func(ctx context.Context, b backend, pos []string) error {
+			if err := b.revokeKey(ctx, pos[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "revoked %s\n", pos[0])
+			return nil
+		})
+}
+
+func keysRotate(env *Env) int {
+	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
+	var t target
+	t.flags(fs)
+	grace := fs.String("grace", "0s", "how long the old key keeps working, e.g. 24h")
+	return run(env, fs, &t, 1, "keys rotate ID [--grace 24h] [--data DIR | --url URL]",
+		func(ctx context.Context, b backend, pos []string) error {
+			g, err := identity.ParseDuration(*grace)
+			if err != nil {
+				return err
+			}
+			k, secret, err := b.rotateKey(ctx, pos[0], g)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "rotated %s; the old key stops working in %s\n\n", pos[0], g)
+			printNewKey(env.Stdout, k, secret)
+			return nil
+		})
+}

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/detect"
+	"github.com/rampart-ai/rampart/detect/scan"
+	"github.com/rampart-ai/rampart/layers/injection"
+)
+
+// maxScanLine bounds one JSON line of `rampart scan --jsonl` (and a whole
+// stdin text without --jsonl).
+const maxScanLine = 4 << 20
+
+func init() {
+	register("scan", "scan text for prompt injection (TEXT, stdin, or JSON lines)", runScan)
+}
+
+func runScan(env *Env) int {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	dir := fs.String("direction", scan.Input, "input (prompt injection) or output (model answers)")
+	policy := fs.String("policy", "", "rampart config file whose layers.injection section sets thresholds and options")
+	jsonl := fs.Bool("jsonl", false, `read JSON lines {"text": ..., "role": ...} from stdin, write one result per line`)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "Usage: rampart scan [--direction input|output] [--policy FILE] [--jsonl] [TEXT]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(env.Args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *dir != scan.Input && *dir != scan.Output {
+		fmt.Fprintf(env.Stderr, "rampart scan: --direction %q: want input or output\n", *dir)
+		return 2
+	}
+	opt, err := scanOptions(*policy)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "rampart scan:", err)
+		return 2
+	}
+	sc, err := scan.New(opt)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "rampart scan:", err)
+		return 1
+	}
+	if *jsonl {
+		if fs.NArg() > 0 {
+			fmt.Fprintln(env.Stderr, "rampart scan: --jsonl reads stdin; no TEXT argument")
+			return 2
+		}
+		if err := scanLines(sc, *dir, env.Stdin, env.Stdout); err != nil {
+			fmt.Fprintln(env.Stderr, "rampart scan:", err)
+			return 1
+		}
+		return 0
+	}
+	var text string
+	if fs.NArg() > 0 {
+		text = strings.Join(fs.Args(), " ")
+	} else {
+		b, err := io.ReadAll(io.LimitReader(env.Stdin, maxScanLine+1))
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "rampart scan:", err)
+			return 1
+		}
+		if len(b) > maxScanLine {
+			fmt.Fprintf(env.Stderr, "rampart scan: input over %d bytes\n", maxScanLine)
+			return 1
+		}
+		text = string(b)
+	}
+	res := sc.Scan(scan.Item{Text: text}, *dir)
+	if err := json.NewEncoder(env.Stdout).Encode(res); err != nil {
+		return 1
+	}
+	if res.Error != "" {
+		return 1
+	}
+	return 0
+}
+
+// scanOptions reads the injection layer's section of a config file.
+func scanOptions(path string) (detect.Options, error) {
+	cfg := injection.Defaults()
+	if path != "" {
+		c, err := config.Load(path)
+		if err != nil {
+			return detect.Options{}, err
+		}
+		l := c.Layer(injection.Name)
+		if err := l.Decode(&cfg); err != nil {
+			return detect.Options{}, err
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return detect.Options{}, err
+	}
+	return detect.Options{UserThreshold: cfg.UserThreshold, UntrustedThreshold: cfg.UntrustedThreshold,
+		MaxScanBytes: cfg.MaxScanBytes, NoDecode: cfg.Decoders != nil && !*cfg.Decoders}, nil
+}
+
+// scanLines streams JSON lines: one result line per input line, in order,
+// in constant memory. A line that is not a JSON object with a string
+// "text" gets an error object; a line over the limit is skipped to its end
+// and gets an error object too.
+func scanLines(sc *scan.Scanner, dir string, in io.Reader, out io.Writer) error {
+	r := bufio.NewReaderSize(in, 64<<10)
+	w := bufio.NewWriterSize(out, 64<<10)
+	enc := json.NewEncoder(w)
+	var buf []byte
+	for n := 1; ; n++ {
+		line, tooLong, err := readLine(r, buf[:0], maxScanLine)
+		buf = line[:0]
+		if err == io.EOF && len(line) == 0 && !tooLong {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		var res scan.Result
+		if tooLong {
+			res = scan.Result{Findings: []scan.Finding{}, Error: fmt.Sprintf("line %d: longer than %d bytes", n, maxScanLine)}
+		} else if len(strings.TrimSpace(string(line))) == 0 {
+			res = scan.Result{Findings: []scan.Finding{}, Error: fmt.Sprintf("line %d: empty", n)}
+		} else {
+			var item struct {
+				Text *string `json:"text"`
+				Role string  `json:"role"`
+			}
+			if e := json.Unmarshal(line, &item); e != nil {
+				res = scan.Result{Findings: []scan.Finding{}, Error: fmt.Sprintf("line %d: %v", n, e)}
+			} else if item.Text == nil {
+				res = scan.Result{Findings: []scan.Finding{}, Error: fmt.Sprintf("line %d: no \"text\"", n)}
+			} else {
+				res = sc.Scan(scan.Item{Text: *item.Text, Role: item.Role}, dir)
+			}
+		}
+		if e := enc.Encode(res); e != nil {
+			return e
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	return w.Flush()
+}
+
+// readLine reads one line (without its newline) into buf. Past limit bytes
+// it stops storing, reads on to the newline, and reports tooLong.
+func readLine(r *bufio.Reader, buf []byte, limit int) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, isPrefix, e := r.ReadLine()
+		if len(buf)+len(chunk) > limit {
+			tooLong = true
+		} else if !tooLong {
+			buf = append(buf, chunk...)
+		}
+		if e != nil {
+			return buf, tooLong, e
+		}
+		if !isPrefix {
+			return buf, tooLong, nil
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/gateway"
+)
+
+func init() {
+	register("serve", "run the gateway (demo model when no upstream is configured)", runServe)
+}
+
+func runServe(env *Env) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	listen := fs.String("listen", "", "address to listen on (default "+config.DefaultListen+")")
+	upstream := fs.String("upstream", "", "OpenAI-compatible base URL, e.g. https://api.openai.com/v1 (key from OPENAI_API_KEY)")
+	cfgPath := fs.String("config", "", "configuration file (YAML)")
+	dataDir := fs.String("data", "", "data directory (default "+config.DefaultDataDir+")")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "Usage: rampart serve [--listen ADDR] [--upstream URL] [--config FILE] [--data DIR]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(env.Args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "rampart serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg, err := serveConfig(*cfgPath, *listen, *upstream, *dataDir)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "rampart serve:", err)
+		return 2
+	}
+	log := newLogger(env.Stderr, cfg.Log)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		log.Error("cannot create data directory", "dir", cfg.DataDir, "error", err.Error())
+		return 1
+	}
+	g, err := gateway.New(cfg, gateway.WithLogger(log))
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	attrs := []any{"listen", cfg.Server.Listen, "demo_model", g.Demo(), "layers", g.Engine().Layers(), "data_dir", cfg.DataDir}
+	for _, u := range cfg.Upstreams {
+		attrs = append(attrs, "upstream_"+u.Name, u.BaseURL)
+	}
+	log.Info("rampart listening", attrs...)
+	if g.Demo() {
+		log.Warn("no upstream configured: the built-in demo model (" + gateway.DemoModel + ") answers with canned, labelled echoes; use --upstream or a config file to reach a real model")
+	}
+	if err := g.ListenAndServe(ctx); err != nil {
+		log.Error("server failed", "error", err.Error())
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// serveConfig loads the file (or the defaults) and applies the flags.
+func serveConfig(path, listen, upstream, dataDir string) (*config.Config, error) {
+	var cfg *config.Config
+	if path != "" {
+		c, err := config.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	} else {
+		cfg = config.Default()
+	}
+	if listen != "" {
+		cfg.Server.Listen = listen
+	}
+	if dataDir != "" {
+		cfg.DataDir = dataDir
+	}
+	if upstream != "" {
+		u, err := url.Parse(upstream)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--upstream %q: want an http(s) base URL such as https://api.openai.com/v1", upstream)
+		}
+		cfg.Upstreams = []config.Upstream{{
+			Name: "openai", Provider: "openai", BaseURL: upstream, APIKeyEnv: "OPENAI_API_KEY",
+			Timeout: config.DefaultUpstreamTimeout, StreamIdleTimeout: config.DefaultStreamIdleTimeout,
+			ConnectTimeout: config.DefaultConnectTimeout,
+		}}
+	}
+	return cfg, nil
+}
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.Format, "text") {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,195 @@
+package identity
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/engine"
+	ident "github.com/rampart-ai/rampart/identity"
+)
+
+// Name is the layer's name in config, metrics and audit.
+const Name = "identity"
+
+// Service names under engine.Host.Services.
+const (
+	// ServiceStore is where the gateway puts its store (an identity.Store).
+	ServiceStore = "store"
+	// ServiceIdentity is where the layer finds (or leaves) the shared
+	// *identity.Service that the admin API also uses.
+	ServiceIdentity = "identity"
+)
+
+// Per-transaction state keys set by the gateway (see SetRequestInfo).
+const (
+	stateMethod = "identity.method"
+	stateTLS    = "identity.tls"
+)
+
+// SetRequestInfo records the HTTP method and TLS state of the client
+// request on tx; the gateway calls it when it creates the Tx (engine.Tx has
+// no fields for them). Without it, the method is inferred (GET for model
+// listings, POST otherwise) and client certificates are not used.
+func SetRequestInfo(tx *engine.Tx, r *http.Request) {
+	tx.SetState(stateMethod, r.Method)
+	if r.TLS != nil {
+		tx.SetState(stateTLS, r.TLS)
+	}
+}
+
+// Module registers the layer in the chain (layers/chain.go).
+var Module = engine.Module{
+	Name:        Name,
+	DefaultMode: engine.ModeEnforce,
+	New: func(decode func(into any) error) (engine.Layer, error) {
+		cfg := ident.Defaults()
+		if err := decode(&cfg); err != nil {
+			return nil, fmt.Errorf("identity: config: %w", err)
+		}
+		return &Layer{cfg: cfg}, nil
+	},
+}
+
+// Layer is the identity layer.
+type Layer struct {
+	cfg ident.Config
+	svc *ident.Service
+	own bool // the layer created (and closes) the service
+}
+
+// New returns a layer for cfg (no side effects); for tests and embedding.
+func New(cfg ident.Config) *Layer { return &Layer{cfg: cfg} }
+
+// NewWithService returns a provisioned layer that uses svc.
+func NewWithService(svc *ident.Service) *Layer { return &Layer{cfg: svc.Config(), svc: svc} }
+
+// Name implements engine.Layer.
+func (l *Layer) Name() string { return Name }
+
+// Service returns the service (after Provision).
+func (l *Layer) Service() *ident.Service { return l.svc }
+
+// Provision uses the shared identity service from h.Services["identity"],
+// or builds one from the layer's config over h.Services["store"] (with the
+// key pepper from RAMPART_KEY_PEPPER or the data directory), starts it and
+// publishes it there for the admin API.
+func (l *Layer) Provision(h *engine.Host) error {
+	if l.svc != nil {
+		return nil
+	}
+	if s, ok := h.Services[ServiceIdentity].(*ident.Service); ok {
+		l.svc = s
+		return nil
+	}
+	st, ok := h.Services[ServiceStore].(ident.Store)
+	if !ok {
+		return errors.New("identity: no store (engine.Host.Services[\"store\"] must implement identity.Store)")
+	}
+	pepper, err := ident.LoadPepper(h.DataDir)
+	if err != nil {
+		return err
+	}
+	svc, err := ident.NewService(l.cfg, st, pepper, h.Logger)
+	if err != nil {
+		return err
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		return err
+	}
+	l.svc, l.own = svc, true
+	if h.Services != nil {
+		h.Services[ServiceIdentity] = svc
+	}
+	return nil
+}
+
+// Validate implements engine.Validator.
+func (l *Layer) Validate() error {
+	if l.svc == nil {
+		return errors.New("identity: not provisioned")
+	}
+	return nil
+}
+
+// Close stops the service if the layer created it.
+func (l *Layer) Close() error {
+	if l.own && l.svc != nil {
+		return l.svc.Close()
+	}
+	return nil
+}
+
+func block(status int, code, reason string) engine.Decision {
+	return engine.Decision{Action: engine.Block, Status: status, Code: code, Reason: reason, Rule: code}
+}
+
+// OnRequest authenticates and authorises the transaction.
+func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
+	ctx := tx.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	creds := ident.Credentials{Header: tx.Header, ClientIP: tx.ClientIP}
+	if cs, ok := tx.State(stateTLS).(*tls.ConnectionState); ok {
+		creds.TLS = cs
+	}
+	if creds.Header == nil {
+		creds.Header = http.Header{}
+	}
+	method := requestMethod(tx)
+	p, err := l.svc.Authenticate(ctx, creds)
+	var locked *ident.LockedOutError
+	switch {
+	case err == nil:
+	case errors.Is(err, ident.ErrNoCredentials) && !l.svc.RequireAuth():
+		return engine.Allowed, nil // anonymous access allowed by config
+	case errors.Is(err, ident.ErrNoCredentials):
+		if perm, ok := ident.RequiredPermission(method, tx.Route); ok && perm == ident.PermPublic {
+			return engine.Allowed, nil
+		}
+		d := block(http.StatusUnauthorized, "invalid_api_key", "Missing credentials: send 'Authorization: Bearer <key>'.")
+		d.Headers = map[string]string{"WWW-Authenticate": `Bearer realm="rampart"`}
+		return d, nil
+	case errors.Is(err, ident.ErrInvalidCredentials):
+		d := block(http.StatusUnauthorized, "invalid_api_key", "Invalid credentials: the API key or token is unknown, expired or revoked.")
+		d.Headers = map[string]string{"WWW-Authenticate": `Bearer realm="rampart", error="invalid_token"`}
+		return d, nil
+	case errors.As(err, &locked):
+		secs := int(locked.RetryAfter.Seconds()) + 1
+		d := block(http.StatusTooManyRequests, "too_many_auth_failures", "Too many failed authentications from this address; retry later.")
+		d.Headers = map[string]string{"Retry-After": strconv.Itoa(secs)}
+		return d, nil
+	case errors.Is(err, ident.ErrUnavailable):
+		return block(http.StatusServiceUnavailable, "identity_unavailable", "Authentication is temporarily unavailable."), nil
+	default:
+		return engine.Decision{}, err
+	}
+	tx.Identity = p.EngineIdentity()
+	if !ident.Allowed(method, tx.Route, p.Role) {
+		return block(http.StatusForbidden, "permission_denied",
+			fmt.Sprintf("Role %q may not call %s %s.", p.Role, method, tx.Route)), nil
+	}
+	if tx.Request != nil && tx.Request.Model != "" && !p.ModelAllowed(tx.Request.Model) {
+		return block(http.StatusForbidden, "model_not_allowed",
+			"This key may not use the requested model."), nil
+	}
+	return engine.Allowed, nil
+}
+
+// requestMethod is the client's HTTP method as recorded by the gateway, or
+// inferred from the request kind (model listings are GET, every other
+// proxied call is POST).
+func requestMethod(tx *engine.Tx) string {
+	if m, ok := tx.State(stateMethod).(string); ok && m != "" {
+		return m
+	}
+	if tx.Request != nil && tx.Request.Kind == conv.KindModels {
+		return http.MethodGet
+	}
+	return http.MethodPost
+}

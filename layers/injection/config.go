@@ -1,0 +1,88 @@
+package injection
+
+import (
+	"fmt"
+	"math"
+)
+
+// Actions.
+const (
+	ActionBlock  = "block"
+	ActionFlag   = "flag"
+	ActionIgnore = "ignore" // special tokens only
+)
+
+// Config is the layer's section under "layers: injection:".
+type Config struct {
+	// UserThreshold is the calibrated score (0..1) at or above which user
+	// text counts as an attack. 0 means the default chosen on the dev split
+	// when the model was trained (see docs/DETECTION.md). Lower catches
+	// more and blocks more innocent prompts.
+	UserThreshold float64 `yaml:"user_threshold"`
+	// UntrustedThreshold is the same for documents and tool results.
+	// 0 means the trained default.
+	UntrustedThreshold float64 `yaml:"untrusted_threshold"`
+	// Action is what a detection does: "block" (default) answers 400 with
+	// error code prompt_injection_detected; "flag" lets the request through
+	// and records the finding in audit and metrics.
+	Action string `yaml:"action"`
+	// SpecialTokens is what chat-template control tokens (<|im_start|>,
+	// [INST], <<SYS>>, ...) in scanned text do, whatever the score: "block"
+	// (default), "flag" or "ignore".
+	SpecialTokens string `yaml:"special_tokens"`
+	// ScanSystem also scans system/developer prompts (default false: the
+	// operator wrote them).
+	ScanSystem bool `yaml:"scan_system"`
+	// ScanAssistant also scans earlier assistant turns (default false).
+	ScanAssistant bool `yaml:"scan_assistant"`
+	// MaxScanBytes is how many bytes of each segment are scanned (default
+	// 65536). Text beyond it is not scanned; a long document should be
+	// split by the client into segments.
+	MaxScanBytes int `yaml:"max_scan_bytes"`
+	// Decoders scans decoded variants (base64, hex, URL encoding, ROT13,
+	// leetspeak, reversed text, tag characters). Default true.
+	Decoders *bool `yaml:"decoders"`
+}
+
+// Defaults returns the default configuration.
+func Defaults() Config {
+	on := true
+	return Config{Action: ActionBlock, SpecialTokens: ActionBlock, MaxScanBytes: 64 << 10, Decoders: &on}
+}
+
+func (c *Config) fill() {
+	d := Defaults()
+	if c.Action == "" {
+		c.Action = d.Action
+	}
+	if c.SpecialTokens == "" {
+		c.SpecialTokens = d.SpecialTokens
+	}
+	if c.MaxScanBytes == 0 {
+		c.MaxScanBytes = d.MaxScanBytes
+	}
+	if c.Decoders == nil {
+		c.Decoders = d.Decoders
+	}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	for name, t := range map[string]float64{"user_threshold": c.UserThreshold, "untrusted_threshold": c.UntrustedThreshold} {
+		if math.IsNaN(t) || t < 0 || t > 1 {
+			return fmt.Errorf("injection: %s %v outside [0, 1]", name, t)
+		}
+	}
+	if c.Action != ActionBlock && c.Action != ActionFlag {
+		return fmt.Errorf("injection: action %q: want block or flag", c.Action)
+	}
+	switch c.SpecialTokens {
+	case ActionBlock, ActionFlag, ActionIgnore:
+	default:
+		return fmt.Errorf("injection: special_tokens %q: want block, flag or ignore", c.SpecialTokens)
+	}
+	if c.MaxScanBytes < 256 || c.MaxScanBytes > 16<<20 {
+		return fmt.Errorf("injection: max_scan_bytes %d outside [256, 16777216]", c.MaxScanBytes)
+	}
+	return nil
+}

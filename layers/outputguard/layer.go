@@ -1,0 +1,266 @@
+package outputguard
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/detect/pii"
+	"github.com/rampart-ai/rampart/detect/redact"
+	"github.com/rampart-ai/rampart/detect/secrets"
+	"github.com/rampart-ai/rampart/engine"
+)
+
+// Name is the layer's name in config, metrics and audit.
+const Name = "outputguard"
+
+// Module registers the layer for the chain (layers/chain.go).
+var Module = engine.Module{
+	Name:        Name,
+	DefaultMode: engine.ModeEnforce,
+	New: func(decode func(into any) error) (engine.Layer, error) {
+		var cfg Config
+		if err := decode(&cfg); err != nil {
+			return nil, err
+		}
+		return New(cfg)
+	},
+}
+
+// Layer is the output guard. Build it with New, then Provision.
+type Layer struct {
+	cfg      Config
+	pii      *pii.Scanner
+	secrets  *secrets.Scanner
+	redactOp redact.Operator
+}
+
+// New checks cfg and applies defaults; it compiles nothing.
+func New(cfg Config) (*Layer, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Layer{cfg: cfg}, nil
+}
+
+// Name implements engine.Layer.
+func (l *Layer) Name() string { return Name }
+
+// Provision builds the recognisers and secret rules.
+func (l *Layer) Provision(*engine.Host) error {
+	var err error
+	if l.pii, err = pii.New(l.cfg.PII); err != nil {
+		return err
+	}
+	if l.secrets, err = secrets.New(l.cfg.Secrets); err != nil {
+		return err
+	}
+	switch l.cfg.RedactStyle {
+	case "mask":
+		l.redactOp = redact.Mask(4)
+	case "hash":
+		key, err := hashKey(l.cfg.HashKeyEnv)
+		if err != nil {
+			return err
+		}
+		if l.redactOp, err = redact.Hash(key, 12); err != nil {
+			return err
+		}
+	default:
+		l.redactOp = redact.Label
+	}
+	return nil
+}
+
+// Validate implements engine.Validator.
+func (l *Layer) Validate() error {
+	if l.pii == nil || l.secrets == nil || l.redactOp == nil {
+		return fmt.Errorf("outputguard: not provisioned")
+	}
+	return nil
+}
+
+// Close implements io.Closer.
+func (l *Layer) Close() error { return nil }
+
+const (
+	stateVault  = Name + ".vault"
+	stateStream = Name + ".stream"
+	stateLeak   = Name + ".leak"
+	stateTools  = Name + ".tools"
+	// CanaryStateKey is where the canary layer leaves its token.
+	CanaryStateKey = "canary"
+)
+
+func canaryOf(tx *engine.Tx) string {
+	c, _ := tx.State(CanaryStateKey).(string)
+	return c
+}
+
+func vaultOf(tx *engine.Tx) *redact.Vault {
+	v, _ := tx.State(stateVault).(*redact.Vault)
+	return v
+}
+
+// OnRequest applies the input policy to user, document and tool text
+// (system prompts are the operator's and stay untouched), and prepares
+// leak detection from the system prompt.
+func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
+	if tx.Request == nil {
+		return engine.Allowed, nil
+	}
+	if lk := newLeakIndex(tx.Request, l.cfg.Leak); lk != nil && l.cfg.Leak.Action != ActOff {
+		tx.SetState(stateLeak, lk)
+	}
+	if len(l.cfg.Input) == 0 {
+		return engine.Allowed, nil
+	}
+	var findings []engine.Finding
+	var blocked *hit
+	var ferr error
+	tx.Request.EachSegment(func(mi int, role conv.Role, s *conv.Segment) {
+		if ferr != nil || s.Source == conv.SourceSystem || s.Source == conv.SourceAssistant {
+			return
+		}
+		hs := l.detect(s.Text, false, "")
+		if len(hs) == 0 {
+			return
+		}
+		var pseudo []redact.Span
+		for i := range hs {
+			if hs[i].action == ActPseudonymize {
+				pseudo = append(pseudo, hs[i].Span)
+			}
+		}
+		out, fs, b := l.rewrite(s.Text, hs, mi)
+		if b != nil && blocked == nil {
+			blocked = b
+		}
+		findings = append(findings, fs...)
+		if len(pseudo) > 0 {
+			v := vaultOf(tx)
+			if v == nil {
+				if v, ferr = redact.NewVault(); ferr != nil {
+					return
+				}
+				tx.SetState(stateVault, v)
+			}
+			// redact (labels) first, then pseudonymise what is left
+			out, _, _ = l.rewriteInput(s.Text, hs, v)
+		}
+		s.Text = out
+	})
+	if ferr != nil {
+		return engine.Decision{}, ferr
+	}
+	return decide(findings, blocked, "sensitive_input", "the request contains data that policy does not allow to send"), nil
+}
+
+// rewriteInput applies redact and pseudonymize hits together.
+func (l *Layer) rewriteInput(text string, hs []hit, v *redact.Vault) (string, []engine.Finding, error) {
+	var spans []redact.Span
+	act := map[[2]int]Action{}
+	for _, h := range hs {
+		if h.action == ActRedact || h.action == ActPseudonymize {
+			spans = append(spans, h.Span)
+			act[[2]int{h.Start, h.End}] = h.action
+		}
+	}
+	kept := redact.Resolve(text, spans)
+	var err error
+	out := redact.Apply(text, kept, func(s redact.Span, val string) string {
+		if act[[2]int{s.Start, s.End}] == ActPseudonymize {
+			p, e := v.Placeholder(s.Entity, val)
+			if e == nil {
+				return p
+			}
+			err = e
+		}
+		return l.redactOp(s.Entity, val)
+	})
+	return out, nil, err
+}
+
+func decide(findings []engine.Finding, blocked *hit, code, reason string) engine.Decision {
+	if blocked != nil {
+		return engine.Decision{Action: engine.Block, Status: 400, Code: code, Reason: reason, Rule: blocked.rule, Findings: findings}
+	}
+	if len(findings) == 0 {
+		return engine.Allowed
+	}
+	d := engine.Decision{Action: engine.Flag, Findings: findings, Rule: findings[0].Rule}
+	for _, f := range findings {
+		if !strings.HasPrefix(f.Text, string(ActFlag)) {
+			d.Action = engine.Modify
+		}
+	}
+	return d
+}
+
+// OnResponse scans every choice of a whole response: pseudonyms are
+// restored after scanning, secrets and PII handled per policy, links
+// checked, the system-prompt leak and canary tests run, tool calls checked.
+func (l *Layer) OnResponse(tx *engine.Tx, resp *conv.Response) (engine.Decision, error) {
+	if resp == nil {
+		return engine.Allowed, nil
+	}
+	canary := canaryOf(tx)
+	v := vaultOf(tx)
+	lk, _ := tx.State(stateLeak).(*leakIndex)
+	var findings []engine.Finding
+	var blocked *hit
+	for ci := range resp.Choices {
+		ch := &resp.Choices[ci]
+		for si := range ch.Message.Segments {
+			s := &ch.Message.Segments[si]
+			hs := l.detect(s.Text, true, canary)
+			out, fs, b := l.rewrite(s.Text, hs, ch.Index)
+			findings = append(findings, fs...)
+			if b != nil && blocked == nil {
+				blocked = b
+			}
+			if lk != nil {
+				if f, ok := lk.check(s.Text, ch.Index); ok {
+					findings = append(findings, f)
+					switch l.cfg.Leak.Action {
+					case ActBlock:
+						if blocked == nil {
+							blocked = &hit{rule: "leak.system_prompt"}
+						}
+					case ActRedact:
+						out = "[answer withheld: it repeats the system prompt]"
+					}
+				}
+			}
+			if v != nil {
+				out = v.Restore(out)
+			}
+			if l.cfg.Links.EscapeHTML {
+				out = escapeHTML(out)
+			}
+			if out != s.Text {
+				s.Text = out
+			}
+		}
+		fs, bad := l.checkToolCalls(tx, ch.Index, ch.Message.ToolCalls)
+		findings = append(findings, fs...)
+		if bad && blocked == nil {
+			blocked = &hit{rule: "tools.policy"}
+		}
+	}
+	code, reason := "sensitive_output", "the answer contains data that policy does not allow to return"
+	if blocked != nil && blocked.rule == "tools.policy" {
+		code, reason = "tool_call_denied", "the model called a tool that policy does not allow"
+	}
+	return decide(findings, blocked, code, reason), nil
+}
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func escapeHTML(s string) string {
+	if !strings.ContainsAny(s, "<>&") {
+		return s
+	}
+	return htmlEscaper.Replace(s)
+}

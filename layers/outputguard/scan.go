@@ -1,0 +1,182 @@
+package outputguard
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/rampart-ai/rampart/detect/pii"
+	"github.com/rampart-ai/rampart/detect/redact"
+	"github.com/rampart-ai/rampart/engine"
+)
+
+// hit is one thing found in a text, with what to do about it.
+type hit struct {
+	redact.Span
+	action Action
+	rule   string
+	kind   string // "pii", "secret", "image", "link", "canary"
+	repl   string // replacement text for links and images
+	open   bool   // secret may continue past the end of the text
+}
+
+// Markdown images and links. The URL is group 1; titles are allowed.
+var (
+	reImage = regexp.MustCompile(`!\[[^\]\n]*\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"\n]*")?\s*\)`)
+	reLink  = regexp.MustCompile(`\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"\n]*")?\s*\)`)
+)
+
+// detect finds everything the output policy cares about in text.
+func (l *Layer) detect(text string, output bool, canary string) []hit {
+	var hs []hit
+	for _, m := range l.pii.Scan(text) {
+		a := l.action(m.Entity, false, output)
+		if a == ActOff {
+			continue
+		}
+		hs = append(hs, hit{Span: redact.Span{Entity: m.Entity, Start: m.Start, End: m.End, Score: m.Score}, action: a, rule: "pii." + strings.ToLower(m.Entity), kind: "pii"})
+	}
+	for _, m := range l.secrets.Scan(text) {
+		a := l.action(m.Entity, true, output)
+		if a == ActOff {
+			continue
+		}
+		hs = append(hs, hit{Span: redact.Span{Entity: m.Entity, Start: m.Start, End: m.End, Score: 1}, action: a, rule: "secret." + m.Rule, kind: "secret", open: m.Open})
+	}
+	if !output {
+		return hs
+	}
+	if canary != "" && l.cfg.Canary != ActOff {
+		for off := 0; ; {
+			k := strings.Index(text[off:], canary)
+			if k < 0 {
+				break
+			}
+			st := off + k
+			hs = append(hs, hit{Span: redact.Span{Entity: "CANARY", Start: st, End: st + len(canary), Score: 1}, action: l.cfg.Canary, rule: "canary", kind: "canary"})
+			off = st + len(canary)
+		}
+	}
+	if strings.Contains(text, "](") {
+		hs = append(hs, l.links(text)...)
+	}
+	return hs
+}
+
+func (l *Layer) action(entity string, secret, output bool) Action {
+	if output {
+		return l.cfg.outputAction(entity, secret)
+	}
+	return l.cfg.inputAction(entity, secret)
+}
+
+// links finds Markdown images and links to hosts that are not allowed.
+func (l *Layer) links(text string) []hit {
+	var hs []hit
+	imgs := reImage.FindAllStringSubmatchIndex(text, -1)
+	if l.cfg.Links.Images != "off" {
+		for _, m := range imgs {
+			if hostAllowed(l.cfg.Links.AllowedHosts, text[m[2]:m[3]]) {
+				continue
+			}
+			a := ActRedact
+			if l.cfg.Links.Images == "flag" {
+				a = ActFlag
+			}
+			hs = append(hs, hit{Span: redact.Span{Entity: "EXFIL_IMAGE", Start: m[0], End: m[1], Score: 1}, action: a, rule: "links.image", kind: "image", repl: "[image removed]"})
+		}
+	}
+	if l.cfg.Links.Links != "off" {
+		for _, m := range reLink.FindAllStringSubmatchIndex(text, -1) {
+			if m[0] > 0 && text[m[0]-1] == '!' {
+				continue // an image, handled above
+			}
+			if hostAllowed(l.cfg.Links.AllowedHosts, text[m[4]:m[5]]) {
+				continue
+			}
+			a := ActRedact
+			if l.cfg.Links.Links == "flag" {
+				a = ActFlag
+			}
+			hs = append(hs, hit{Span: redact.Span{Entity: "EXFIL_LINK", Start: m[0], End: m[1], Score: 0.9}, action: a, rule: "links.link", kind: "link", repl: text[m[2]:m[3]]})
+		}
+	}
+	return hs
+}
+
+// replacement is what a redacted hit becomes.
+func (l *Layer) replacement(h hit, value string) string {
+	switch h.kind {
+	case "image", "link":
+		return h.repl
+	case "canary":
+		return "[redacted]"
+	}
+	return l.redactOp(h.Entity, value)
+}
+
+// rewrite applies hits to text: the first block hit wins; redact hits are
+// replaced (overlaps resolved by redact.Resolve); flag hits only yield
+// findings. Finding offsets are code points into text.
+func (l *Layer) rewrite(text string, hs []hit, msg int) (string, []engine.Finding, *hit) {
+	if len(hs) == 0 {
+		return text, nil, nil
+	}
+	var spans []redact.Span
+	byKey := map[[2]int]hit{}
+	var findings []engine.Finding
+	var blocked *hit
+	for i := range hs {
+		h := hs[i]
+		if h.action == ActBlock && blocked == nil {
+			blocked = &hs[i]
+		}
+		if h.action == ActRedact || h.action == ActPseudonymize {
+			spans = append(spans, h.Span)
+			byKey[[2]int{h.Start, h.End}] = h
+		}
+	}
+	kept := redact.Resolve(text, spans)
+	keptSet := map[[2]int]bool{}
+	for _, s := range kept {
+		keptSet[[2]int{s.Start, s.End}] = true
+	}
+	dup := map[[2]int]string{}
+	for _, h := range hs {
+		if e, ok := dup[[2]int{h.Start, h.End}]; ok && e == h.Entity {
+			continue // the same span found by two rules
+		}
+		dup[[2]int{h.Start, h.End}] = h.Entity
+		if h.action == ActRedact && !keptSet[[2]int{h.Start, h.End}] && !covered(kept, h.Span) {
+			continue
+		}
+		findings = append(findings, l.finding(text, h, msg))
+	}
+	out := redact.Apply(text, kept, func(s redact.Span, v string) string {
+		return l.replacement(byKey[[2]int{s.Start, s.End}], v)
+	})
+	return out, findings, blocked
+}
+
+func covered(kept []redact.Span, s redact.Span) bool {
+	for _, k := range kept {
+		if k.Start <= s.Start && k.End >= s.End {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *Layer) finding(text string, h hit, msg int) engine.Finding {
+	cp := pii.CodePointOffsets(text, h.Start, h.End)
+	sev := engine.SeverityMedium
+	switch h.kind {
+	case "secret", "canary":
+		sev = engine.SeverityHigh
+	case "pii":
+		if h.Entity == pii.CreditCard || h.Entity == pii.USSSN || h.Entity == pii.IBAN {
+			sev = engine.SeverityHigh
+		}
+	}
+	return engine.Finding{Layer: Name, Rule: h.rule, Severity: sev, Score: h.Score, Message: msg,
+		Start: cp[0], End: cp[1], Entity: h.Entity, Text: string(h.action) + " " + h.kind}
+}

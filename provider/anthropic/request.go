@@ -1,0 +1,364 @@
+package anthropic
+
+import (
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-ai/rampart/conv"
+	pj "github.com/rampart-ai/rampart/provider/internal/pjson"
+)
+
+var (
+	requestFields  = []string{"model", "messages", "system", "max_tokens", "stream", "tools"}
+	messageFields  = []string{"role", "content"}
+	blockFields    = []string{"type", "text", "source", "context", "id", "name", "input", "tool_use_id", "content"}
+	sourceFields   = []string{"type", "data", "content"}
+	toolFields     = []string{"name", "description", "input_schema"}
+	systemBlkField = []string{"type", "text"}
+)
+
+// Block field positions in blockFields.
+const (
+	bType = iota
+	bText
+	bSource
+	bContext
+	bID
+	bName
+	bInput
+	bToolUseID
+	bContent
+)
+
+func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, error) {
+	c := &conv.Conversation{Kind: kind, Provider: "anthropic"}
+	switch kind {
+	case conv.KindModels:
+		return c, nil
+	case conv.KindChat:
+	default:
+		return nil, unsupported(kind)
+	}
+	root, err := pj.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	if err := parseMessages(root, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func parseMessages(root gjson.Result, c *conv.Conversation) error {
+	var f [6]gjson.Result
+	if err := pj.Fields(root, "", requestFields, f[:]); err != nil {
+		return err
+	}
+	model, messages, system, maxTok, stream, tools := f[0], f[1], f[2], f[3], f[4], f[5]
+	var err error
+	if c.Model, err = pj.Str(model, "", "model"); err != nil {
+		return err
+	}
+	if !pj.Present(maxTok) {
+		return pj.Errorf("missing_field", "max_tokens", "max_tokens is required")
+	}
+	if c.MaxTokens, err = pj.OptInt(maxTok, "", "max_tokens"); err != nil {
+		return err
+	}
+	if c.Stream, err = pj.OptBool(stream, "", "stream"); err != nil {
+		return err
+	}
+	c.IncludeUsage = c.Stream // Anthropic streams always report usage
+	if err := parseSystem(system, c); err != nil {
+		return err
+	}
+	if !messages.Exists() {
+		return pj.Errorf("missing_field", "messages", "messages is required")
+	}
+	if err := pj.Each(messages, "messages", func(i int, m gjson.Result) error {
+		return parseMessage(i, m, c)
+	}); err != nil {
+		return err
+	}
+	if pj.Present(tools) {
+		return pj.Each(tools, "tools", func(i int, t gjson.Result) error {
+			tool, err := parseTool(t, pj.Path("tools", i))
+			if err == nil {
+				c.Tools = append(c.Tools, tool)
+			}
+			return err
+		})
+	}
+	return nil
+}
+
+func parseSystem(v gjson.Result, c *conv.Conversation) error {
+	switch {
+	case !pj.Present(v):
+		return nil
+	case v.Type == gjson.String:
+		c.System = []conv.Segment{conv.NewSegment(v.Str, conv.SourceSystem, "system")}
+		return nil
+	case v.IsArray():
+		return pj.Each(v, "system", func(i int, b gjson.Result) error {
+			path := pj.Path("system", i)
+			var f [2]gjson.Result
+			if err := pj.Fields(b, path, systemBlkField, f[:]); err != nil {
+				return err
+			}
+			typ, err := pj.Str(f[0], path, "type")
+			if err != nil {
+				return err
+			}
+			if typ != "text" {
+				return pj.Errorf("invalid_value", path+".type", "%s.type must be \"text\"", path)
+			}
+			text, err := pj.Str(f[1], path, "text")
+			if err != nil {
+				return err
+			}
+			c.System = append(c.System, conv.NewSegment(text, conv.SourceSystem, path+".text"))
+			return nil
+		})
+	}
+	return pj.Errorf("invalid_type", "system", "system must be a string or an array of text blocks")
+}
+
+// parseMessage appends the conversation messages for messages[i]. Each
+// tool_result block becomes its own conv.Message (Role tool, ToolCallID set,
+// SourceTool segments), placed before the message holding the remaining
+// content of that user turn; so conv indexes need not match JSON indexes
+// (segment paths always point at the JSON).
+func parseMessage(i int, m gjson.Result, c *conv.Conversation) error {
+	param := pj.Path("messages", i)
+	var f [2]gjson.Result
+	if err := pj.Fields(m, param, messageFields, f[:]); err != nil {
+		return err
+	}
+	role, err := pj.Str(f[0], param, "role")
+	if err != nil {
+		return err
+	}
+	var src conv.Source
+	switch role {
+	case "user":
+		src = conv.SourceUser
+	case "assistant":
+		src = conv.SourceAssistant
+	default:
+		return pj.Errorf("invalid_value", param+".role", "%s.role %q must be user or assistant", param, role)
+	}
+	msg := conv.Message{Role: conv.Role(role)}
+	content := f[1]
+	switch {
+	case content.Type == gjson.String:
+		msg.Segments = []conv.Segment{conv.NewSegment(content.Str, src, param+".content")}
+	case content.IsArray():
+		before := len(c.Messages)
+		if err := pj.Each(content, param+".content", func(j int, b gjson.Result) error {
+			return parseBlock(&msg, src, pj.Path("messages", i, "content", j), b, c)
+		}); err != nil {
+			return err
+		}
+		if len(c.Messages) > before && len(msg.Segments) == 0 && len(msg.ToolCalls) == 0 && len(msg.Parts) == 0 {
+			return nil // only tool results, each already appended
+		}
+	case !content.Exists():
+		return pj.Errorf("missing_field", param+".content", "%s.content is required", param)
+	default:
+		return pj.Errorf("invalid_type", param+".content", "%s.content must be a string or an array of content blocks", param)
+	}
+	c.Messages = append(c.Messages, msg)
+	return nil
+}
+
+func countPart(msg *conv.Message, typ string) {
+	if msg.Parts == nil {
+		msg.Parts = make(map[string]int, 1)
+	}
+	msg.Parts[typ]++
+}
+
+func parseBlock(msg *conv.Message, src conv.Source, path string, b gjson.Result, c *conv.Conversation) error {
+	var f [9]gjson.Result
+	if err := pj.Fields(b, path, blockFields, f[:]); err != nil {
+		return err
+	}
+	typ, err := pj.Str(f[bType], path, "type")
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case "text":
+		text, err := pj.Str(f[bText], path, "text")
+		if err != nil {
+			return err
+		}
+		msg.Segments = append(msg.Segments, conv.NewSegment(text, src, path+".text"))
+	case "document":
+		return parseDocument(msg, path, f[bSource], f[bContext])
+	case "tool_use", "server_tool_use":
+		call := conv.ToolCall{Path: path}
+		if call.ID, err = pj.OptStr(f[bID], path, "id"); err != nil {
+			return err
+		}
+		if call.Name, err = pj.Str(f[bName], path, "name"); err != nil {
+			return err
+		}
+		if pj.Present(f[bInput]) {
+			if !f[bInput].IsObject() {
+				return pj.Errorf("invalid_type", path+".input", "%s.input must be an object", path)
+			}
+			call.Arguments = f[bInput].Raw
+		}
+		msg.ToolCalls = append(msg.ToolCalls, call)
+	case "tool_result":
+		tr := conv.Message{Role: conv.RoleTool}
+		if tr.ToolCallID, err = pj.Str(f[bToolUseID], path, "tool_use_id"); err != nil {
+			return err
+		}
+		if err := parseToolResult(&tr, path, f[bContent]); err != nil {
+			return err
+		}
+		c.Messages = append(c.Messages, tr)
+	default: // image, thinking, redacted_thinking, search_result, ...
+		countPart(msg, typ)
+	}
+	return nil
+}
+
+func parseToolResult(tr *conv.Message, path string, content gjson.Result) error {
+	cpath := path + ".content"
+	switch {
+	case !pj.Present(content):
+		return nil
+	case content.Type == gjson.String:
+		tr.Segments = []conv.Segment{conv.NewSegment(content.Str, conv.SourceTool, cpath)}
+		return nil
+	case content.IsArray():
+		return pj.Each(content, cpath, func(k int, b gjson.Result) error {
+			bpath := pj.Path(cpath, k)
+			var g [3]gjson.Result
+			if err := pj.Fields(b, bpath, blockFields[:3], g[:]); err != nil {
+				return err
+			}
+			typ, err := pj.Str(g[0], bpath, "type")
+			if err != nil {
+				return err
+			}
+			switch typ {
+			case "text":
+				text, err := pj.Str(g[1], bpath, "text")
+				if err != nil {
+					return err
+				}
+				tr.Segments = append(tr.Segments, conv.NewSegment(text, conv.SourceTool, bpath+".text"))
+			case "document":
+				return parseDocument(tr, bpath, g[2], gjson.Result{})
+			default:
+				countPart(tr, typ)
+			}
+			return nil
+		})
+	}
+	return pj.Errorf("invalid_type", cpath, "%s must be a string or an array of content blocks", cpath)
+}
+
+// parseDocument reads a document block. Plain-text sources (source.type
+// "text": source.data; "content": a string or text blocks) and the context
+// field become SourceDocument segments; other sources (base64 PDF, url,
+// file) are counted in Parts["document"].
+func parseDocument(msg *conv.Message, path string, source, context gjson.Result) error {
+	if pj.Present(context) {
+		text, err := pj.Str(context, path, "context")
+		if err != nil {
+			return err
+		}
+		msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceDocument, path+".context"))
+	}
+	spath := path + ".source"
+	if err := pj.Obj(source, path, "source"); err != nil {
+		return err
+	}
+	var s [3]gjson.Result
+	if err := pj.Fields(source, spath, sourceFields, s[:]); err != nil {
+		return err
+	}
+	typ, err := pj.Str(s[0], spath, "type")
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case "text":
+		data, err := pj.Str(s[1], spath, "data")
+		if err != nil {
+			return err
+		}
+		msg.Segments = append(msg.Segments, conv.NewSegment(data, conv.SourceDocument, spath+".data"))
+	case "content":
+		cpath := spath + ".content"
+		if s[2].Type == gjson.String {
+			msg.Segments = append(msg.Segments, conv.NewSegment(s[2].Str, conv.SourceDocument, cpath))
+			return nil
+		}
+		return pj.Each(s[2], cpath, func(k int, b gjson.Result) error {
+			bpath := pj.Path(cpath, k)
+			var g [2]gjson.Result
+			if err := pj.Fields(b, bpath, systemBlkField, g[:]); err != nil {
+				return err
+			}
+			bt, err := pj.Str(g[0], bpath, "type")
+			if err != nil {
+				return err
+			}
+			if bt != "text" {
+				countPart(msg, bt)
+				return nil
+			}
+			text, err := pj.Str(g[1], bpath, "text")
+			if err != nil {
+				return err
+			}
+			msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceDocument, bpath+".text"))
+			return nil
+		})
+	default:
+		countPart(msg, "document")
+	}
+	return nil
+}
+
+func parseTool(t gjson.Result, path string) (conv.Tool, error) {
+	var f [3]gjson.Result
+	if err := pj.Fields(t, path, toolFields, f[:]); err != nil {
+		return conv.Tool{}, err
+	}
+	var tool conv.Tool
+	var err error
+	if tool.Name, err = pj.Str(f[0], path, "name"); err != nil {
+		return tool, err
+	}
+	if tool.Description, err = pj.OptStr(f[1], path, "description"); err != nil {
+		return tool, err
+	}
+	if pj.Present(f[2]) {
+		if !f[2].IsObject() {
+			return tool, pj.Errorf("invalid_type", path+".input_schema", "%s.input_schema must be an object", path)
+		}
+		tool.Parameters = []byte(f[2].Raw)
+	}
+	return tool, nil
+}
+
+// EncodeRequest writes every changed segment back in place.
+func (adapter) EncodeRequest(body []byte, c *conv.Conversation) ([]byte, error) {
+	w := pj.Writer{Body: body}
+	if err := w.WriteSegments(c.System); err != nil {
+		return nil, err
+	}
+	for i := range c.Messages {
+		if err := w.WriteSegments(c.Messages[i].Segments); err != nil {
+			return nil, err
+		}
+	}
+	return w.Body, nil
+}

@@ -1,0 +1,501 @@
+package openai
+
+import (
+	"bytes"
+	"math"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-ai/rampart/conv"
+	pj "github.com/rampart-ai/rampart/provider/internal/pjson"
+)
+
+// sourceKey marks a text part as a client-supplied document. It is removed
+// before the request goes upstream.
+const sourceKey = "x_rampart_source"
+
+var (
+	chatFields = []string{"model", "messages", "stream", "stream_options", "max_tokens",
+		"max_completion_tokens", "tools", "functions"}
+	completionFields = []string{"model", "prompt", "suffix", "stream", "stream_options", "max_tokens"}
+	embeddingFields  = []string{"model", "input"}
+	messageFields    = []string{"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal"}
+	partFields       = []string{"type", "text", "refusal", sourceKey}
+	toolCallFields   = []string{"id", "type", "function", "custom"}
+	functionFields   = []string{"name", "arguments"}
+	customCallFields = []string{"name", "input"}
+	toolFields       = []string{"type", "function", "custom"}
+	toolDefFields    = []string{"name", "description", "parameters"}
+	streamOptFields  = []string{"include_usage"}
+)
+
+func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, error) {
+	c := &conv.Conversation{Kind: kind, Provider: "openai"}
+	if kind == conv.KindModels {
+		return c, nil
+	}
+	root, err := pj.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case conv.KindChat:
+		err = parseChat(root, c)
+	case conv.KindCompletion:
+		err = parseCompletion(root, c)
+	case conv.KindEmbedding:
+		err = parseEmbedding(root, c)
+	default:
+		return nil, unsupported(kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func parseChat(root gjson.Result, c *conv.Conversation) error {
+	var f [8]gjson.Result
+	if err := pj.Fields(root, "", chatFields, f[:]); err != nil {
+		return err
+	}
+	model, messages, stream, streamOpts, maxTok, maxCompl, tools, functions :=
+		f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]
+	if err := common(c, model, stream, streamOpts); err != nil {
+		return err
+	}
+	var err error
+	if c.MaxTokens, err = pj.OptInt(maxTok, "", "max_tokens"); err != nil {
+		return err
+	}
+	if pj.Present(maxCompl) {
+		if c.MaxTokens, err = pj.OptInt(maxCompl, "", "max_completion_tokens"); err != nil {
+			return err
+		}
+	}
+	if !messages.Exists() {
+		return pj.Errorf("missing_field", "messages", "messages is required")
+	}
+	if err := pj.Each(messages, "messages", func(i int, m gjson.Result) error {
+		msg, err := parseMessage(i, m)
+		if err != nil {
+			return err
+		}
+		c.Messages = append(c.Messages, msg)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if pj.Present(tools) {
+		if err := pj.Each(tools, "tools", func(i int, t gjson.Result) error {
+			tool, err := parseTool(i, t)
+			if err == nil {
+				c.Tools = append(c.Tools, tool)
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if pj.Present(functions) {
+		if err := pj.Each(functions, "functions", func(i int, t gjson.Result) error {
+			tool, err := parseToolDef(t, pj.Path("functions", i))
+			if err == nil {
+				c.Tools = append(c.Tools, tool)
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// common reads model, stream and stream_options.
+func common(c *conv.Conversation, model, stream, streamOpts gjson.Result) error {
+	var err error
+	if c.Model, err = pj.Str(model, "", "model"); err != nil {
+		return err
+	}
+	if c.Stream, err = pj.OptBool(stream, "", "stream"); err != nil {
+		return err
+	}
+	if pj.Present(streamOpts) {
+		var o [1]gjson.Result
+		if err := pj.Fields(streamOpts, "stream_options", streamOptFields, o[:]); err != nil {
+			return err
+		}
+		if c.IncludeUsage, err = pj.OptBool(o[0], "", "stream_options.include_usage"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func roleSource(role string) (conv.Source, bool) {
+	switch role {
+	case "system", "developer":
+		return conv.SourceSystem, true
+	case "user":
+		return conv.SourceUser, true
+	case "assistant":
+		return conv.SourceAssistant, true
+	case "tool", "function":
+		return conv.SourceTool, true
+	}
+	return "", false
+}
+
+func parseMessage(i int, m gjson.Result) (conv.Message, error) {
+	param := pj.Path("messages", i)
+	var f [7]gjson.Result
+	if err := pj.Fields(m, param, messageFields, f[:]); err != nil {
+		return conv.Message{}, err
+	}
+	roleV, content, nameV, toolCalls, toolCallID, functionCall, refusal := f[0], f[1], f[2], f[3], f[4], f[5], f[6]
+	role, err := pj.Str(roleV, param, "role")
+	if err != nil {
+		return conv.Message{}, err
+	}
+	src, ok := roleSource(role)
+	if !ok {
+		return conv.Message{}, pj.Errorf("invalid_value", param+".role", "%s.role %q is not one of system, developer, user, assistant, tool, function", param, role)
+	}
+	msg := conv.Message{Role: conv.Role(role)}
+	if msg.Name, err = pj.OptStr(nameV, param, "name"); err != nil {
+		return msg, err
+	}
+	if msg.ToolCallID, err = pj.OptStr(toolCallID, param, "tool_call_id"); err != nil {
+		return msg, err
+	}
+	switch {
+	case content.Type == gjson.String:
+		msg.Segments = []conv.Segment{conv.NewSegment(content.Str, src, param+".content")}
+	case content.IsArray():
+		if err := pj.Each(content, param+".content", func(j int, p gjson.Result) error {
+			return parsePart(&msg, src, pj.Path("messages", i, "content", j), p)
+		}); err != nil {
+			return msg, err
+		}
+	case !pj.Present(content):
+		if role != "assistant" {
+			return msg, pj.Errorf("missing_field", param+".content", "%s.content is required for role %s", param, role)
+		}
+	default:
+		return msg, pj.Errorf("invalid_type", param+".content", "%s.content must be a string or an array of content parts", param)
+	}
+	if role == "assistant" {
+		if pj.Present(refusal) {
+			if _, err := pj.Str(refusal, param, "refusal"); err != nil {
+				return msg, err
+			}
+			msg.Segments = append(msg.Segments, conv.NewSegment(refusal.Str, src, param+".refusal"))
+		}
+		if pj.Present(toolCalls) {
+			if err := pj.Each(toolCalls, param+".tool_calls", func(j int, tc gjson.Result) error {
+				call, err := parseToolCall(tc, pj.Path("messages", i, "tool_calls", j))
+				if err == nil {
+					msg.ToolCalls = append(msg.ToolCalls, call)
+				}
+				return err
+			}); err != nil {
+				return msg, err
+			}
+		}
+		if pj.Present(functionCall) {
+			call, err := parseFunction(functionCall, param+".function_call")
+			if err != nil {
+				return msg, err
+			}
+			msg.ToolCalls = append(msg.ToolCalls, call)
+		}
+	}
+	return msg, nil
+}
+
+// parsePart reads one content part at path p.
+func parsePart(msg *conv.Message, src conv.Source, path string, p gjson.Result) error {
+	var f [4]gjson.Result
+	if err := pj.Fields(p, path, partFields, f[:]); err != nil {
+		return err
+	}
+	typ, err := pj.Str(f[0], path, "type")
+	if err != nil {
+		return err
+	}
+	if pj.Present(f[3]) {
+		mark, err := pj.Str(f[3], path, sourceKey)
+		if err != nil {
+			return err
+		}
+		if mark != "document" {
+			return pj.Errorf("invalid_value", path+"."+sourceKey, "%s.%s must be \"document\"", path, sourceKey)
+		}
+		if typ != "text" {
+			return pj.Errorf("invalid_value", path+"."+sourceKey, "%s.%s is only allowed on text parts", path, sourceKey)
+		}
+		src = conv.SourceDocument
+	}
+	switch typ {
+	case "text":
+		text, err := pj.Str(f[1], path, "text")
+		if err != nil {
+			return err
+		}
+		msg.Segments = append(msg.Segments, conv.NewSegment(text, src, path+".text"))
+	case "refusal":
+		text, err := pj.Str(f[2], path, "refusal")
+		if err != nil {
+			return err
+		}
+		msg.Segments = append(msg.Segments, conv.NewSegment(text, src, path+".refusal"))
+	default: // image_url, input_audio, file and types added later
+		if msg.Parts == nil {
+			msg.Parts = make(map[string]int, 1)
+		}
+		msg.Parts[typ]++
+	}
+	return nil
+}
+
+func parseToolCall(tc gjson.Result, path string) (conv.ToolCall, error) {
+	var f [4]gjson.Result
+	if err := pj.Fields(tc, path, toolCallFields, f[:]); err != nil {
+		return conv.ToolCall{}, err
+	}
+	id, err := pj.OptStr(f[0], path, "id")
+	if err != nil {
+		return conv.ToolCall{}, err
+	}
+	typ, err := pj.OptStr(f[1], path, "type")
+	if err != nil {
+		return conv.ToolCall{}, err
+	}
+	var call conv.ToolCall
+	switch typ {
+	case "function", "":
+		call, err = parseFunction(f[2], path+".function")
+	case "custom":
+		var g [2]gjson.Result
+		if err = pj.Fields(f[3], path+".custom", customCallFields, g[:]); err != nil {
+			return call, err
+		}
+		if call.Name, err = pj.Str(g[0], path, "custom.name"); err != nil {
+			return call, err
+		}
+		call.Arguments, err = pj.OptStr(g[1], path, "custom.input")
+	default:
+		return call, pj.Errorf("invalid_value", path+".type", "%s.type %q is not function or custom", path, typ)
+	}
+	call.ID, call.Path = id, path
+	return call, err
+}
+
+// parseFunction reads a {"name","arguments"} object (tool_calls[].function
+// or the legacy function_call).
+func parseFunction(fn gjson.Result, path string) (conv.ToolCall, error) {
+	var g [2]gjson.Result
+	if err := pj.Fields(fn, path, functionFields, g[:]); err != nil {
+		return conv.ToolCall{}, err
+	}
+	call := conv.ToolCall{Path: path}
+	var err error
+	if call.Name, err = pj.Str(g[0], path, "name"); err != nil {
+		return call, err
+	}
+	call.Arguments, err = pj.OptStr(g[1], path, "arguments")
+	return call, err
+}
+
+func parseTool(i int, t gjson.Result) (conv.Tool, error) {
+	path := pj.Path("tools", i)
+	var f [3]gjson.Result
+	if err := pj.Fields(t, path, toolFields, f[:]); err != nil {
+		return conv.Tool{}, err
+	}
+	typ, err := pj.Str(f[0], path, "type")
+	if err != nil {
+		return conv.Tool{}, err
+	}
+	switch typ {
+	case "function":
+		return parseToolDef(f[1], path+".function")
+	case "custom":
+		return parseToolDef(f[2], path+".custom")
+	}
+	// A tool type this adapter does not know: keep its type as the name so
+	// that policy can see (and refuse) it.
+	return conv.Tool{Name: typ}, nil
+}
+
+func parseToolDef(d gjson.Result, path string) (conv.Tool, error) {
+	var g [3]gjson.Result
+	if err := pj.Fields(d, path, toolDefFields, g[:]); err != nil {
+		return conv.Tool{}, err
+	}
+	var t conv.Tool
+	var err error
+	if t.Name, err = pj.Str(g[0], path, "name"); err != nil {
+		return t, err
+	}
+	if t.Description, err = pj.OptStr(g[1], path, "description"); err != nil {
+		return t, err
+	}
+	if pj.Present(g[2]) {
+		if !g[2].IsObject() {
+			return t, pj.Errorf("invalid_type", path+".parameters", "%s.parameters must be an object", path)
+		}
+		t.Parameters = []byte(g[2].Raw)
+	}
+	return t, nil
+}
+
+func parseCompletion(root gjson.Result, c *conv.Conversation) error {
+	var f [6]gjson.Result
+	if err := pj.Fields(root, "", completionFields, f[:]); err != nil {
+		return err
+	}
+	model, prompt, suffix, stream, streamOpts, maxTok := f[0], f[1], f[2], f[3], f[4], f[5]
+	if err := common(c, model, stream, streamOpts); err != nil {
+		return err
+	}
+	var err error
+	if c.MaxTokens, err = pj.OptInt(maxTok, "", "max_tokens"); err != nil {
+		return err
+	}
+	msg := conv.Message{Role: conv.RoleUser}
+	if pj.Present(prompt) {
+		if err := textInput(&msg, prompt, "prompt"); err != nil {
+			return err
+		}
+	}
+	if pj.Present(suffix) {
+		if _, err := pj.Str(suffix, "", "suffix"); err != nil {
+			return err
+		}
+		msg.Segments = append(msg.Segments, conv.NewSegment(suffix.Str, conv.SourceUser, "suffix"))
+	}
+	c.Messages = []conv.Message{msg}
+	return nil
+}
+
+func parseEmbedding(root gjson.Result, c *conv.Conversation) error {
+	var f [2]gjson.Result
+	if err := pj.Fields(root, "", embeddingFields, f[:]); err != nil {
+		return err
+	}
+	var err error
+	if c.Model, err = pj.Str(f[0], "", "model"); err != nil {
+		return err
+	}
+	if !pj.Present(f[1]) {
+		return pj.Errorf("missing_field", "input", "input is required")
+	}
+	msg := conv.Message{Role: conv.RoleUser}
+	if err := textInput(&msg, f[1], "input"); err != nil {
+		return err
+	}
+	c.Messages = []conv.Message{msg}
+	return nil
+}
+
+// textInput reads a prompt/input value: a string, an array of strings, an
+// array of token ids or an array of token-id arrays. Strings become user
+// segments; token inputs carry no text and are counted in Parts["tokens"] so
+// that policy can refuse them.
+func textInput(msg *conv.Message, v gjson.Result, param string) error {
+	if v.Type == gjson.String {
+		msg.Segments = append(msg.Segments, conv.NewSegment(v.Str, conv.SourceUser, param))
+		return nil
+	}
+	if !v.IsArray() {
+		return pj.Errorf("invalid_type", param, "%s must be a string or an array of strings or tokens", param)
+	}
+	var kind gjson.Type = -1
+	err := pj.Each(v, param, func(i int, e gjson.Result) error {
+		t := e.Type
+		switch {
+		case e.IsArray():
+			t = gjson.JSON
+			if err := pj.Each(e, pj.Path(param, i), func(j int, tok gjson.Result) error {
+				return token(tok, param, i, j)
+			}); err != nil {
+				return err
+			}
+		case t == gjson.Number:
+			if err := token(e, param, i, -1); err != nil {
+				return err
+			}
+		case t != gjson.String:
+			p := pj.Path(param, i)
+			return pj.Errorf("invalid_type", p, "%s must be a string, a token id or a token array", p)
+		}
+		if kind != -1 && t != kind {
+			return pj.Errorf("invalid_type", param, "%s mixes strings and tokens", param)
+		}
+		kind = t
+		if t == gjson.String {
+			msg.Segments = append(msg.Segments, conv.NewSegment(e.Str, conv.SourceUser, pj.Path(param, i)))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if kind == gjson.Number || kind == gjson.JSON {
+		msg.Parts = map[string]int{"tokens": 1}
+	}
+	return nil
+}
+
+// token checks one token id at param.i (or param.i.j when j >= 0).
+func token(v gjson.Result, param string, i, j int) error {
+	if v.Type == gjson.Number && v.Num >= 0 && v.Num <= math.MaxInt32 && v.Num == math.Trunc(v.Num) {
+		return nil
+	}
+	p := pj.Path(param, i)
+	if j >= 0 {
+		p = pj.Path(param, i, j)
+	}
+	return pj.Errorf("invalid_value", p, "%s must be a token id (a non-negative integer)", p)
+}
+
+// EncodeRequest writes changed segments back and removes every
+// x_rampart_source marker (which the upstream API would reject).
+func (adapter) EncodeRequest(body []byte, c *conv.Conversation) ([]byte, error) {
+	w := pj.Writer{Body: body}
+	if err := w.WriteSegments(c.System); err != nil {
+		return nil, err
+	}
+	for i := range c.Messages {
+		if err := w.WriteSegments(c.Messages[i].Segments); err != nil {
+			return nil, err
+		}
+	}
+	if c.Kind == conv.KindChat && bytes.Contains(body, []byte(`"`+sourceKey+`"`)) {
+		if err := stripMarkers(&w); err != nil {
+			return nil, err
+		}
+	}
+	return w.Body, nil
+}
+
+// stripMarkers deletes messages.N.content.M.x_rampart_source wherever present.
+func stripMarkers(w *pj.Writer) error {
+	var paths []string
+	gjson.GetBytes(w.Body, "messages").ForEach(func(mi, m gjson.Result) bool {
+		m.Get("content").ForEach(func(pi, p gjson.Result) bool {
+			if p.IsObject() && p.Get(sourceKey).Exists() {
+				paths = append(paths, pj.Path("messages", int(mi.Num), "content", int(pi.Num), sourceKey))
+			}
+			return true
+		})
+		return true
+	})
+	for _, p := range paths {
+		if err := w.Delete(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package openai
+
+import (
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-ai/rampart/conv"
+	pj "github.com/rampart-ai/rampart/provider/internal/pjson"
+)
+
+var (
+	responseFields = []string{"model", "choices", "usage"}
+	choiceFields   = []string{"index", "message", "finish_reason", "text"}
+	respMsgFields  = []string{"content", "refusal", "tool_calls", "function_call"}
+	usageFields    = []string{"prompt_tokens", "completion_tokens", "total_tokens"}
+)
+
+// ParseResponse reads a whole response. Errors are *provider.Error with
+// Status 502 (the upstream sent something malformed).
+func (adapter) ParseResponse(body []byte, kind conv.Kind) (*conv.Response, error) {
+	r, err := parseResponse(body, kind)
+	if err != nil {
+		return nil, pj.Upstream(err)
+	}
+	return r, nil
+}
+
+func parseResponse(body []byte, kind conv.Kind) (*conv.Response, error) {
+	r := &conv.Response{}
+	switch kind {
+	case conv.KindChat, conv.KindCompletion, conv.KindEmbedding:
+	case conv.KindModels:
+		return r, nil
+	default:
+		return nil, unsupported(kind)
+	}
+	root, err := pj.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	var f [3]gjson.Result
+	if err := pj.Fields(root, "", responseFields, f[:]); err != nil {
+		return nil, err
+	}
+	if r.Model, err = pj.OptStr(f[0], "", "model"); err != nil {
+		return nil, err
+	}
+	if r.Usage, err = parseUsage(f[2], "usage"); err != nil {
+		return nil, err
+	}
+	if kind == conv.KindEmbedding || !pj.Present(f[1]) {
+		return r, nil
+	}
+	err = pj.Each(f[1], "choices", func(i int, ch gjson.Result) error {
+		c, err := parseChoice(i, ch, kind)
+		if err == nil {
+			r.Choices = append(r.Choices, c)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func parseChoice(i int, ch gjson.Result, kind conv.Kind) (conv.Choice, error) {
+	path := pj.Path("choices", i)
+	var f [4]gjson.Result
+	if err := pj.Fields(ch, path, choiceFields, f[:]); err != nil {
+		return conv.Choice{}, err
+	}
+	c := conv.Choice{Index: i, Message: conv.Message{Role: conv.RoleAssistant}}
+	var err error
+	if pj.Present(f[0]) {
+		if c.Index, err = pj.OptInt(f[0], path, "index"); err != nil {
+			return c, err
+		}
+	}
+	if c.FinishReason, err = pj.OptStr(f[2], path, "finish_reason"); err != nil {
+		return c, err
+	}
+	if kind == conv.KindCompletion {
+		text, err := pj.Str(f[3], path, "text")
+		if err != nil {
+			return c, err
+		}
+		c.Message.Segments = []conv.Segment{conv.NewSegment(text, conv.SourceAssistant, path+".text")}
+		return c, nil
+	}
+	mpath := path + ".message"
+	if err := pj.Obj(f[1], path, "message"); err != nil {
+		return c, err
+	}
+	var m [4]gjson.Result
+	if err := pj.Fields(f[1], mpath, respMsgFields, m[:]); err != nil {
+		return c, err
+	}
+	for k, key := range [2]string{"content", "refusal"} {
+		if pj.Present(m[k]) {
+			text, err := pj.Str(m[k], mpath, key)
+			if err != nil {
+				return c, err
+			}
+			c.Message.Segments = append(c.Message.Segments, conv.NewSegment(text, conv.SourceAssistant, mpath+"."+key))
+		}
+	}
+	if pj.Present(m[2]) {
+		if err := pj.Each(m[2], mpath+".tool_calls", func(j int, tc gjson.Result) error {
+			call, err := parseToolCall(tc, pj.Path("choices", i, "message", "tool_calls", j))
+			if err == nil {
+				c.Message.ToolCalls = append(c.Message.ToolCalls, call)
+			}
+			return err
+		}); err != nil {
+			return c, err
+		}
+	}
+	if pj.Present(m[3]) {
+		call, err := parseFunction(m[3], mpath+".function_call")
+		if err != nil {
+			return c, err
+		}
+		c.Message.ToolCalls = append(c.Message.ToolCalls, call)
+	}
+	return c, nil
+}
+
+func parseUsage(v gjson.Result, param string) (*conv.Usage, error) {
+	if !pj.Present(v) {
+		return nil, nil
+	}
+	var f [3]gjson.Result
+	if err := pj.Fields(v, param, usageFields, f[:]); err != nil {
+		return nil, err
+	}
+	u := &conv.Usage{}
+	var err error
+	if u.PromptTokens, err = pj.OptInt(f[0], param, "prompt_tokens"); err != nil {
+		return nil, err
+	}
+	if u.CompletionTokens, err = pj.OptInt(f[1], param, "completion_tokens"); err != nil {
+		return nil, err
+	}
+	if u.TotalTokens, err = pj.OptInt(f[2], param, "total_tokens"); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// EncodeResponse writes changed segments back into body.
+func (adapter) EncodeResponse(body []byte, r *conv.Response) ([]byte, error) {
+	w := pj.Writer{Body: body}
+	for i := range r.Choices {
+		if err := w.WriteSegments(r.Choices[i].Message.Segments); err != nil {
+			return nil, err
+		}
+	}
+	return w.Body, nil
+}

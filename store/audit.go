@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/rampart-ai/rampart/engine"
+)
+
+// AuditRecord is one finished transaction as the audit log keeps it. It never
+// holds raw prompt or answer text unless content capture is configured, in
+// which case Content is set.
+type AuditRecord struct {
+	// ID is assigned by the store on write (monotonic per store); 0 before.
+	ID        int64     `json:"id"`
+	RequestID string    `json:"request_id"`
+	Time      time.Time `json:"time"`
+	Route     string    `json:"route"`
+	Model     string    `json:"model,omitempty"`
+	Upstream  string    `json:"upstream,omitempty"`
+	Tenant    string    `json:"tenant,omitempty"`
+	KeyID     string    `json:"key_id,omitempty"`
+	Subject   string    `json:"subject,omitempty"`
+	ClientIP  string    `json:"client_ip,omitempty"`
+	Status    int       `json:"status"`
+	// Latency is the whole transaction's duration.
+	Latency          time.Duration `json:"latency_ns"`
+	PromptTokens     int           `json:"prompt_tokens"`
+	CompletionTokens int           `json:"completion_tokens"`
+	TotalTokens      int           `json:"total_tokens"`
+	RequestBytes     int64         `json:"request_bytes"`
+	ResponseBytes    int64         `json:"response_bytes"`
+	// ContentMAC is the hex HMAC-SHA256 of the request content: it lets an
+	// investigator match a known prompt to a record without storing it.
+	ContentMAC string `json:"content_mac,omitempty"`
+	// Decisions are every layer outcome, in chain order. Findings carry
+	// rule ids, entities and offsets, never matched text.
+	Decisions []engine.Outcome `json:"decisions"`
+	Blocked   bool             `json:"blocked"`
+	// Error is the upstream or engine failure, if any.
+	Error string `json:"error,omitempty"`
+	// Content is raw text, present only with audit.capture_content on.
+	Content *AuditContent `json:"content,omitempty"`
+}
+
+// AuditContent is captured raw text (audit.capture_content only).
+type AuditContent struct {
+	// Request holds the request's text segments in conversation order.
+	Request []ContentSegment `json:"request,omitempty"`
+	// Response is the answer text as sent to the client, when known.
+	Response string `json:"response,omitempty"`
+	// Truncated is true when the text was cut to the capture bound.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// ContentSegment is one captured piece of request text.
+type ContentSegment struct {
+	Message int    `json:"message_index"` // -1 for a top-level system prompt
+	Role    string `json:"role"`
+	Source  string `json:"source"`
+	Text    string `json:"text"`
+}
+
+// AuditFilter selects audit records. Zero fields do not filter.
+type AuditFilter struct {
+	// Since and Until bound the record time: Since <= t < Until.
+	Since, Until time.Time
+	// Tenant keeps only one tenant's records.
+	Tenant string
+	// AfterID keeps records with ID > AfterID (pagination cursor).
+	AfterID int64
+	// Limit caps the result (<= 0: DefaultAuditLimit; capped at MaxAuditLimit).
+	Limit int
+	// Latest returns the newest Limit matching records instead of the
+	// oldest; the result is still in ascending ID order.
+	Latest bool
+}
+
+const (
+	// DefaultAuditLimit is the page size when AuditFilter.Limit is unset.
+	DefaultAuditLimit = 100
+	// MaxAuditLimit bounds one query's result so memory stays bounded;
+	// callers page with AfterID.
+	MaxAuditLimit = 10000
+)
+
+// EffectiveLimit is the limit a backend applies for f.Limit.
+func (f AuditFilter) EffectiveLimit() int {
+	switch {
+	case f.Limit <= 0:
+		return DefaultAuditLimit
+	case f.Limit > MaxAuditLimit:
+		return MaxAuditLimit
+	}
+	return f.Limit
+}
+
+// AuditStore persists audit records. Implementations are safe for
+// concurrent use.
+type AuditStore interface {
+	// WriteAudit stores recs in one transaction (all or none) and sets
+	// each record's ID.
+	WriteAudit(ctx context.Context, recs []*AuditRecord) error
+	// QueryAudit returns records matching f in ascending ID order.
+	QueryAudit(ctx context.Context, f AuditFilter) ([]*AuditRecord, error)
+	// PurgeAudit deletes records older than before and reports how many.
+	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
+	// Close releases the store.
+	Close() error
+}
