@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rampart-ai/rampart/identity"
@@ -81,11 +82,35 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	// The mux answers 405 for a known path with another method; keep the
 	// error shape consistent by checking the table first.
-	if _, pattern := h.mux.Handler(r); pattern == "" {
+	if _, pattern := h.mux.Handler(r); pattern == "" || pattern == "/" {
+		if allow := h.allowed(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+				"Method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.Join(allow, " or ")+".")
+			return
+		}
 		writeError(w, http.StatusNotFound, "not_found", "Unknown admin endpoint.")
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// allowed lists the methods with which r's path is an admin endpoint.
+func (h *handler) allowed(r *http.Request) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, rt := range Routes() {
+		if seen[rt.Method] {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = rt.Method
+		if _, pattern := h.mux.Handler(probe); pattern != "" && pattern != "/" {
+			seen[rt.Method] = true
+			out = append(out, rt.Method)
+		}
+	}
+	return out
 }
 
 func clientIP(r *http.Request) string {
@@ -98,8 +123,22 @@ func clientIP(r *http.Request) string {
 
 // authed authenticates the caller and checks the permission table.
 func (h *handler) authed(fn func(http.ResponseWriter, *http.Request, *identity.Principal)) http.Handler {
+	inner := RequirePermission(h.svc, h.log, fn)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.svc.Authenticate(r.Context(), identity.Credentials{Header: r.Header, ClientIP: clientIP(r), TLS: r.TLS})
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// RequirePermission authenticates the caller (API key, JWT or client
+// certificate) and checks identity's permission table for the request's
+// method and path before calling fn: 401 without valid credentials, 429
+// while the client IP is locked out, 403 without the permission, 503 when
+// the identity store is unavailable (fail closed). Errors are OpenAI-shaped.
+// The gateway uses it for its non-proxied authenticated routes too.
+func RequirePermission(svc *identity.Service, log *slog.Logger, fn func(http.ResponseWriter, *http.Request, *identity.Principal)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := svc.Authenticate(r.Context(), identity.Credentials{Header: r.Header, ClientIP: clientIP(r), TLS: r.TLS})
 		var locked *identity.LockedOutError
 		switch {
 		case err == nil:
@@ -112,7 +151,7 @@ func (h *handler) authed(fn func(http.ResponseWriter, *http.Request, *identity.P
 			writeError(w, http.StatusTooManyRequests, "too_many_auth_failures", "Too many failed authentications; retry later.")
 			return
 		default:
-			h.log.Error("admin: authentication failed", "err", err)
+			log.Error("authentication failed", "path", r.URL.Path, "err", err)
 			writeError(w, http.StatusServiceUnavailable, "identity_unavailable", "Authentication is temporarily unavailable.")
 			return
 		}
@@ -121,7 +160,6 @@ func (h *handler) authed(fn func(http.ResponseWriter, *http.Request, *identity.P
 				fmt.Sprintf("Role %q may not call %s %s.", p.Role, r.Method, r.URL.Path))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		fn(w, r, p)
 	})
 }

@@ -1,30 +1,67 @@
 package bench
 
 import (
+	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/gateway"
+	"github.com/rampart-ai/rampart/layers"
 )
 
-// Rampart starts a rampart gateway with the embedded default policy in
-// front of upstream (an OpenAI-compatible base URL), keeping its state in
-// dataDir. It returns the server and the headers a client must send.
-func Rampart(upstream, dataDir string) (*Server, http.Header, func() error, error) {
+// Policy selects the layers rampart runs in a measurement.
+type Policy string
+
+const (
+	// PolicySpine turns every layer off: the engine, adapters, audit and
+	// metrics only (what the spine issue budgets against the bare proxy).
+	PolicySpine Policy = "spine"
+	// PolicyDefault is the embedded default policy, with the per-IP request
+	// limit raised so the load generator on loopback is not throttled (the
+	// limiter still runs on every request).
+	PolicyDefault Policy = "default"
+)
+
+var keyRE = regexp.MustCompile(`rk_[A-Za-z0-9_-]{20,}`)
+
+// Rampart starts a rampart gateway in front of upstream (an
+// OpenAI-compatible base URL), keeping its state in dataDir. It returns the
+// server, the headers a client must send (the bootstrap admin key, when the
+// identity layer runs) and a function that closes the gateway.
+func Rampart(upstream, dataDir string, policy Policy) (*Server, http.Header, func() error, error) {
 	cfg, err := config.Load("")
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	cfg.DataDir = dataDir
 	cfg.Upstreams = []config.Upstream{{Name: "mock", Provider: "openai", BaseURL: upstream, APIKeyEnv: "RAMPART_BENCH_UPSTREAM_KEY"}}
+	if cfg.Layers == nil {
+		cfg.Layers = map[string]config.Layer{}
+	}
+	switch policy {
+	case PolicySpine:
+		for _, m := range layers.Chain {
+			cfg.Layers[m.Name] = config.Layer{Mode: "off"}
+		}
+	case PolicyDefault:
+		cfg.Layers["ratelimit"] = config.Layer{Options: map[string]any{
+			"rules": []any{map[string]any{"name": "ip-bench", "scope": "ip", "rpm": 100000000, "max_parallel": 4096}},
+		}}
+	default:
+		return nil, nil, nil, fmt.Errorf("unknown policy %q", policy)
+	}
 	getenv := func(k string) string {
 		if k == "RAMPART_BENCH_UPSTREAM_KEY" {
 			return "sk-bench-upstream"
 		}
 		return ""
 	}
-	g, err := gateway.New(cfg, gateway.WithGetenv(getenv), gateway.WithLogger(slog.New(slog.DiscardHandler)))
+	var boot bytes.Buffer
+	g, err := gateway.New(cfg, gateway.WithGetenv(getenv), gateway.WithLogger(slog.New(slog.DiscardHandler)),
+		gateway.WithBootstrapOutput(&boot))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -33,5 +70,9 @@ func Rampart(upstream, dataDir string) (*Server, http.Header, func() error, erro
 		g.Close()
 		return nil, nil, nil, err
 	}
-	return srv, http.Header{}, g.Close, nil
+	hdr := http.Header{}
+	if k := keyRE.FindString(boot.String()); k != "" {
+		hdr.Set("Authorization", "Bearer "+k)
+	}
+	return srv, hdr, g.Close, nil
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -40,12 +41,14 @@ func Table(w io.Writer, results []Result) {
 			fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %d | %d |\n",
 				mode, k.conc, r.Target, r.RPS, us(r.P50), us(r.P99), us(r.TTFB50),
 				delta(r.P50, direct.P50, r.Target == "direct"),
-				delta(r.P50, bare.P50, r.Target != "rampart"),
-				ratio(r.RPS, bare.RPS, r.Target != "rampart"),
+				delta(r.P50, bare.P50, !isRampart(r.Target)),
+				ratio(r.RPS, bare.RPS, !isRampart(r.Target)),
 				r.Errors, r.Truncated)
 		}
 	}
 }
+
+func isRampart(name string) bool { return strings.HasPrefix(name, "rampart") }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
 

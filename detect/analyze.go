@@ -17,6 +17,12 @@ const (
 	sigHigh            // a high rule hit
 	sigMedium          // a medium or low rule hit
 	sigSpecial         // chat-template special tokens present
+	// Role interactions: documents and tool results get their own intercept,
+	// window weight and rule weight, so one calibration does not have to fit
+	// short user prompts and long carriers at once.
+	sigUntrusted       // 1 for untrusted text
+	sigUntrustedWindow // sigWindow for untrusted text, else 0
+	sigUntrustedRule   // any attack rule hit in untrusted text
 	nSignals
 )
 
@@ -116,12 +122,26 @@ func (p *prepared) allowed() bool {
 	return allow && len(p.special) == 0
 }
 
+// allowCap is where an allowlist match caps the model's log-odds: clearly
+// benign, so that word statistics alone cannot flag the text.
+const allowCap = -logitClip / 2
+
 // capModel applies allowed to the model signals.
 func capModel(sig *[nSignals]float64, allowed bool) {
 	if allowed {
-		sig[sigWhole] = math.Min(sig[sigWhole], 0)
-		sig[sigWindow] = math.Min(sig[sigWindow], 0)
+		sig[sigWhole] = math.Min(sig[sigWhole], allowCap)
+		sig[sigWindow] = math.Min(sig[sigWindow], allowCap)
 	}
+}
+
+// roleSignals sets the role interaction signals (after capModel).
+func roleSignals(sig *[nSignals]float64, untrusted bool) {
+	if !untrusted {
+		return
+	}
+	sig[sigUntrusted] = 1
+	sig[sigUntrustedWindow] = sig[sigWindow]
+	sig[sigUntrustedRule] = math.Max(sig[sigCritical], math.Max(sig[sigHigh], sig[sigMedium]))
 }
 
 // ruleSignals sets the rule and special-token signals.
@@ -190,6 +210,7 @@ func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bo
 	a.signals[sigWindow] = clip(a.bestLogit)
 	a.ruleSignals(&a.signals)
 	capModel(&a.signals, a.allowed())
+	roleSignals(&a.signals, untrusted)
 	a.spanOf = st.nt.OrigSpan
 	return a
 }

@@ -78,7 +78,7 @@ type TrainConfig struct {
 
 // DefaultTrainConfig returns the committed model's training settings.
 func DefaultTrainConfig() TrainConfig {
-	return TrainConfig{Bits: 18, Epochs: 8, LR: 0.05, L2: 1e-4, Seed: 20240601,
+	return TrainConfig{Bits: 18, Epochs: 8, LR: 0.05, L2: 1e-3, Seed: 20240601,
 		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.03}
 }
 
@@ -95,6 +95,7 @@ type featRow struct {
 	sig            [nSignals]float64
 	allow          bool // an allowlist rule matched and nothing else
 	kind           string
+	row            int // index of the row in the input
 }
 
 func featurize(rows []Row, rs *rules.Set, bits uint8, logf func(string, ...any)) []featRow {
@@ -113,7 +114,7 @@ func featurize(rows []Row, rs *rules.Set, bits uint8, logf func(string, ...any))
 			st = new(state)
 			continue
 		}
-		fr := featRow{label: float64(r.Label), kind: r.Kind}
+		fr := featRow{label: float64(r.Label), kind: r.Kind, row: i}
 		p.ruleSignals(&fr.sig)
 		fr.allow = p.allowed()
 		l.Reset()
@@ -180,6 +181,7 @@ func signals(m *model.Model, fr *featRow) [nSignals]float64 {
 	}
 	sig[sigWhole], sig[sigWindow] = clip(whole), clip(best)
 	capModel(&sig, fr.allow)
+	roleSignals(&sig, RoleForKind(fr.kind).Untrusted())
 	return sig
 }
 
@@ -235,7 +237,7 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	if len(train) == 0 || len(dev) == 0 {
+	if len(train) == 0 {
 		return nil, fmt.Errorf("train: empty split")
 	}
 	rs, err := rules.Default()
@@ -244,21 +246,31 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	}
 	tr := featurize(train, rs, cfg.Bits, logf)
 	dv := featurize(dev, rs, cfg.Bits, logf)
+	fold := make([]int, len(train))
+	for i, r := range train {
+		fold[i] = foldOf(GroupKey(r), cfg.Folds)
+	}
 	logf("featurised %d train and %d dev rows", len(tr), len(dv))
 
-	// Out-of-fold signals for the stacker (fold = row index mod Folds).
+	// Out-of-fold signals for the stacker and the thresholds. Folds are
+	// group-aware (GroupKey): a document's clean and injected copies, and
+	// every chunk of one write-up, are held out together, so the
+	// out-of-fold scores of documents are those of unseen carriers.
 	x := make([][]float64, len(tr))
 	y := make([]float64, len(tr))
 	wt := make([]float64, len(tr))
 	for f := 0; f < cfg.Folds; f++ {
 		var in []featRow
 		for i := range tr {
-			if i%cfg.Folds != f {
+			if fold[tr[i].row] != f {
 				in = append(in, tr[i])
 			}
 		}
 		m := trainBase(in, cfg)
-		for i := f; i < len(tr); i += cfg.Folds {
+		for i := range tr {
+			if fold[tr[i].row] != f {
+				continue
+			}
 			s := signals(m, &tr[i])
 			x[i], y[i], wt[i] = append([]float64(nil), s[:]...), tr[i].label, 1
 		}
@@ -273,25 +285,34 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	m.StackBias = float32(bias)
 	logf("stacker %v bias %.3f", coef, bias)
 
+	// Thresholds: out-of-fold scores of the train negatives (many more
+	// documents than dev holds, from carriers the fold's model never saw)
+	// pooled with the final model's scores of the dev negatives.
 	var userNeg, docNeg []float64
-	for i := range dv {
-		s := signals(m, &dv[i])
-		p := m.Calibrate(s[:])
-		if dv[i].label != 0 {
-			continue
+	add := func(kind string, label, p float64) {
+		if label != 0 {
+			return
 		}
 		switch {
-		case RoleForKind(dv[i].kind).Untrusted():
+		case RoleForKind(kind).Untrusted():
 			docNeg = append(docNeg, p)
-		case dv[i].kind != "harmful":
+		case kind != "harmful":
 			// harmful requests are trivially not injections; counting them
 			// would loosen the threshold on the rows that matter
 			userNeg = append(userNeg, p)
 		}
 	}
+	for i := range tr {
+		add(tr[i].kind, tr[i].label, m.Calibrate(x[i]))
+	}
+	for i := range dv {
+		s := signals(m, &dv[i])
+		add(dv[i].kind, dv[i].label, m.Calibrate(s[:]))
+	}
 	m.UserThreshold = float32(thresholdAt(userNeg, cfg.UserFPR))
 	m.UntrustedThreshold = float32(thresholdAt(docNeg, cfg.UntrustedFPR))
-	logf("thresholds user %.4f untrusted %.4f", m.UserThreshold, m.UntrustedThreshold)
+	logf("thresholds user %.4f untrusted %.4f (from %d user and %d document negatives)",
+		m.UserThreshold, m.UntrustedThreshold, len(userNeg), len(docNeg))
 	return m, nil
 }
 

@@ -80,9 +80,13 @@ func (e *Engine) settle(tx *Tx, s *slot, p Phase, d Decision, err error, dur tim
 		st.dur += dur
 		return nil
 	}
+
 	tx.Outcomes = append(tx.Outcomes, Outcome{Layer: s.name, Phase: p, Action: action, Monitor: s.monitor,
 		Rule: d.Rule, Code: d.Code, Findings: d.Findings, Duration: dur})
 	if d.Action != Block || s.monitor {
+		if !s.monitor {
+			tx.addHeaders(d.Headers)
+		}
 		return nil
 	}
 	tx.Blocked = true

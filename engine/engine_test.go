@@ -161,6 +161,22 @@ func TestMonitorMode(t *testing.T) {
 	}
 }
 
+// Headers in the decisions of enforcing layers reach a successful answer
+// (rate-limit state, say) and win over the upstream's; a monitor-mode
+// layer's do not.
+func TestDecisionHeadersOnAllow(t *testing.T) {
+	hdr := func(v string) func(tx *Tx) (Decision, error) {
+		return func(tx *Tx) (Decision, error) {
+			return Decision{Action: Allow, Headers: map[string]string{"X-Ratelimit-Remaining-Requests": v}}, nil
+		}
+	}
+	h := newHarness(t, enforce(&testLayer{name: "limits", req: hdr("41")}), monitor(&testLayer{name: "watch", req: hdr("0")}))
+	w := h.do(chatRoute, jsonUpstream(chatResp), chatReq)
+	if w.Code != 200 || w.Header().Get("X-Ratelimit-Remaining-Requests") != "41" {
+		t.Fatalf("got %d %v", w.Code, w.Header())
+	}
+}
+
 func TestFailureModes(t *testing.T) {
 	boom := func(tx *Tx) (Decision, error) { return Allowed, errors.New("backend down") }
 	panics := func(tx *Tx) (Decision, error) { panic("kaboom") }

@@ -63,7 +63,7 @@ type txn struct {
 
 func (e *Engine) serve(w http.ResponseWriter, r *http.Request, route *Route, up Upstream) {
 	tx := &Tx{ID: NewRequestID(), Start: time.Now(), Ctx: r.Context(), Route: route.Path,
-		ClientIP: clientIP(r), Header: r.Header}
+		Method: r.Method, TLS: r.TLS, ClientIP: clientIP(r), Header: r.Header}
 	t := &txn{e: e, tx: tx, w: w, route: route}
 	w.Header().Set("X-Request-Id", tx.ID)
 	defer func() {
@@ -287,8 +287,9 @@ var skipHeader = map[string]bool{
 	"Content-Length": true, "X-Request-Id": true,
 }
 
-// copyHeader copies upstream headers to the client; the upstream's own
-// request id is kept as X-Upstream-Request-Id.
+// copyHeader copies upstream headers to the client, then the headers that
+// enforcing layers set in their decisions; the upstream's own request id is
+// kept as X-Upstream-Request-Id.
 func (t *txn) copyHeader(src http.Header) {
 	dst := t.w.Header()
 	for k, v := range src {
@@ -299,6 +300,11 @@ func (t *txn) copyHeader(src http.Header) {
 			continue
 		}
 		dst[k] = v
+	}
+	// Headers set by enforcing layers (e.g. rampart's own rate-limit state)
+	// win over the upstream's.
+	for k, v := range t.tx.headers {
+		dst.Set(k, v)
 	}
 }
 

@@ -66,7 +66,21 @@ type Tx struct {
 	// ContentMAC is the hex HMAC-SHA256 of the request content (set by the engine).
 	ContentMAC string
 
-	state map[string]any
+	state   map[string]any
+	headers map[string]string // answer headers set by enforcing layers
+}
+
+// addHeaders remembers headers that layers want on the client's answer.
+func (tx *Tx) addHeaders(h map[string]string) {
+	if len(h) == 0 {
+		return
+	}
+	if tx.headers == nil {
+		tx.headers = make(map[string]string, len(h))
+	}
+	for k, v := range h {
+		tx.headers[k] = v
+	}
 }
 
 // State returns the value a layer stored under key for this transaction.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -17,7 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/metrics"
 	"github.com/rampart-ai/rampart/provider"
 	"github.com/rampart-ai/rampart/provider/anthropic"
 	"github.com/rampart-ai/rampart/provider/openai"
@@ -36,6 +40,11 @@ type Gateway struct {
 	closeMu  sync.Mutex
 	closed   bool
 	adapters map[string]provider.Adapter
+
+	store   Store             // nil for a gateway built WithLayers
+	ident   *identity.Service // nil when the identity layer is off
+	admin   http.Handler      // the admin API (nil without identity)
+	scanner *scan.Scanner     // POST /v1/scan (nil for a gateway built WithLayers)
 }
 
 type entry struct {
@@ -54,6 +63,9 @@ type options struct {
 	getenv   func(string) string
 	key      []byte
 	services map[string]any
+
+	store        Store
+	bootstrapOut io.Writer
 }
 
 // Option changes how New builds the gateway.
@@ -108,16 +120,31 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 	if obs == nil && o.obsFn != nil {
 		obs = o.obsFn(g.reg)
 	}
+	if obs == nil {
+		obs = metrics.New(g.reg)
+	}
 
+	// A gateway built from config opens its store (embedded SQLite under
+	// the data directory unless WithStore), audit log and shared services;
+	// one built WithLayers (tests, embedders) gets only what it is given.
 	chain := o.layers
 	if !o.layersOK {
-		host := &engine.Host{Logger: g.log, Registerer: g.reg, DataDir: cfg.DataDir, Services: o.services}
-		if host.Services == nil {
-			host.Services = map[string]any{}
+		host := &engine.Host{Logger: g.log, Registerer: g.reg, DataDir: cfg.DataDir, Services: map[string]any{}}
+		for k, v := range o.services {
+			host.Services[k] = v
 		}
-		var err error
-		chain, g.closers, err = buildChain(cfg, host)
+		if err := g.openStack(cfg, &o, host); err != nil {
+			g.closeLayers()
+			return nil, err
+		}
+		built, closers, err := buildChain(cfg, host)
+		g.closers = append(g.closers, closers...)
 		if err != nil {
+			g.closeLayers()
+			return nil, err
+		}
+		chain = built
+		if err := g.openServices(cfg, &o, host); err != nil {
 			g.closeLayers()
 			return nil, err
 		}
@@ -172,7 +199,14 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 		case rt.Path == "/readyz":
 			e.h = http.HandlerFunc(g.readyz)
 		case rt.Path == "/metrics":
-			e.h = promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{Registry: g.reg})
+			e.h = g.protect(promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{Registry: g.reg}))
+		case rt.Path == "/v1/scan":
+			if g.scanner == nil {
+				continue // a gateway built WithLayers has no scanner
+			}
+			e.h = g.protect(http.HandlerFunc(g.scanHTTP))
+		case rt.Admin:
+			continue // served by prefix below
 		}
 		if e.adapter == nil {
 			e.adapter = g.adapters["openai"]
@@ -199,6 +233,11 @@ func (g *Gateway) Handler() http.Handler { return g }
 // both in the OpenAI error shape (Anthropic's on /v1/messages).
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e, ok := g.mux[r.URL.Path]
+	if !ok && strings.HasPrefix(r.URL.Path, "/admin/") {
+		w.Header().Set("X-Request-Id", engine.NewRequestID())
+		g.adminHandler(w, r)
+		return
+	}
 	if !ok {
 		g.fail(w, g.adapters["openai"], http.StatusNotFound, "not_found", "unknown route "+r.Method+" "+r.URL.Path)
 		return

@@ -3,6 +3,7 @@ package gateway
 import (
 	"net/http"
 
+	"github.com/rampart-ai/rampart/admin"
 	"github.com/rampart-ai/rampart/conv"
 )
 
@@ -17,6 +18,9 @@ type Route struct {
 	Provider string
 	// Kind is the kind of call of an API route.
 	Kind conv.Kind
+	// Admin is true for routes of the admin API (package admin); Path is
+	// then a net/http pattern such as /admin/keys/{id}.
+	Admin bool
 }
 
 var routeTable = []Route{
@@ -28,7 +32,14 @@ var routeTable = []Route{
 	{Method: http.MethodGet, Path: "/healthz"},
 	{Method: http.MethodGet, Path: "/readyz"},
 	{Method: http.MethodGet, Path: "/metrics"},
+	{Method: http.MethodPost, Path: "/v1/scan"},
 }
 
-// Routes returns every route the gateway serves (a copy).
-func Routes() []Route { return append([]Route(nil), routeTable...) }
+// Routes returns every route the gateway serves, admin API included.
+func Routes() []Route {
+	out := append([]Route(nil), routeTable...)
+	for _, r := range admin.Routes() {
+		out = append(out, Route{Method: r.Method, Path: r.Pattern, Admin: true})
+	}
+	return out
+}

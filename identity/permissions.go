@@ -66,6 +66,7 @@ var routeTable = []RoutePermission{
 	{http.MethodPost, "/v1/completions", PermExecute},
 	{http.MethodPost, "/v1/embeddings", PermExecute},
 	{http.MethodPost, "/v1/messages", PermExecute},
+	{http.MethodPost, "/v1/scan", PermExecute},
 
 	// Admin API (package admin).
 	{http.MethodGet, "/admin/roles", PermRead},

@@ -2,7 +2,9 @@
 // measures a mock upstream called directly, behind a bare
 // httputil.ReverseProxy, and behind rampart with its default policy, at the
 // given concurrencies, streamed and not, and prints a Markdown table of
-// throughput and added latency. See docs/PERFORMANCE.md.
+// throughput and added latency. rampart runs twice: with every layer off
+// (the spine: engine, adapters, audit, metrics) and with the embedded
+// default policy. See docs/PERFORMANCE.md.
 package main
 
 import (
@@ -10,6 +12,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -23,14 +27,29 @@ func main() {
 	concs := flag.String("concurrency", "1,32", "comma-separated client concurrencies")
 	events := flag.Int("stream-events", 20, "content events per streamed answer")
 	modes := flag.String("modes", "whole,stream", "comma-separated: whole, stream")
+	targetsFlag := flag.String("targets", "", "comma-separated subset of: direct, bare-proxy, rampart-spine, rampart-default (default all)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (all targets) to this file")
 	flag.Parse()
-	if err := run(*dur, *reqs, *concs, *events, *modes); err != nil {
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "rampart-bench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "rampart-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*dur, *reqs, *concs, *events, *modes, *targetsFlag); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "rampart-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dur time.Duration, reqs int, concs string, events int, modes string) error {
+func run(dur time.Duration, reqs int, concs string, events int, modes, only string) error {
 	mock, err := bench.Serve(&bench.MockUpstream{StreamEvents: events})
 	if err != nil {
 		return err
@@ -50,17 +69,35 @@ func run(dur time.Duration, reqs int, concs string, events int, modes string) er
 		return err
 	}
 	defer os.RemoveAll(dir)
-	rp, hdr, closeGW, err := bench.Rampart(mock.URL, dir)
-	if err != nil {
-		return err
-	}
-	defer closeGW()
-	defer rp.Close()
-
 	targets := []bench.Target{
 		{Name: "direct", BaseURL: mock.URL},
 		{Name: "bare-proxy", BaseURL: bare.URL},
-		{Name: "rampart", BaseURL: rp.URL, Header: hdr},
+	}
+	for _, p := range []bench.Policy{bench.PolicySpine, bench.PolicyDefault} {
+		pdir := filepath.Join(dir, string(p))
+		rp, hdr, closeGW, err := bench.Rampart(mock.URL, pdir, p)
+		if err != nil {
+			return fmt.Errorf("rampart (%s policy): %w", p, err)
+		}
+		defer closeGW()
+		defer rp.Close()
+		targets = append(targets, bench.Target{Name: "rampart-" + string(p), BaseURL: rp.URL, Header: hdr})
+	}
+	if only != "" {
+		keep := map[string]bool{}
+		for _, n := range strings.Split(only, ",") {
+			keep[strings.TrimSpace(n)] = true
+		}
+		var sel []bench.Target
+		for _, t := range targets {
+			if keep[t.Name] {
+				sel = append(sel, t)
+			}
+		}
+		if len(sel) == 0 {
+			return fmt.Errorf("-targets %q selects nothing", only)
+		}
+		targets = sel
 	}
 	var results []bench.Result
 	ctx := context.Background()

@@ -12,7 +12,7 @@ import (
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect"
 	"github.com/rampart-ai/rampart/detect/scan"
-	"github.com/rampart-ai/rampart/layers/injection"
+	"github.com/rampart-ai/rampart/layers"
 )
 
 // maxScanLine bounds one JSON line of `rampart scan --jsonl` (and a whole
@@ -20,7 +20,7 @@ import (
 const maxScanLine = 4 << 20
 
 func init() {
-	register("scan", "scan text for prompt injection (TEXT, stdin, or JSON lines)", runScan)
+	register("scan", "scan text: prompt injection (input) or PII/secrets (output); TEXT, stdin or JSON lines", runScan)
 }
 
 func runScan(env *Env) int {
@@ -43,15 +43,10 @@ func runScan(env *Env) int {
 		fmt.Fprintf(env.Stderr, "rampart scan: --direction %q: want input or output\n", *dir)
 		return 2
 	}
-	opt, err := scanOptions(*policy)
+	sc, err := scanner(*policy)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "rampart scan:", err)
 		return 2
-	}
-	sc, err := scan.New(opt)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "rampart scan:", err)
-		return 1
 	}
 	if *jsonl {
 		if fs.NArg() > 0 {
@@ -89,24 +84,24 @@ func runScan(env *Env) int {
 	return 0
 }
 
-// scanOptions reads the injection layer's section of a config file.
+// scanOptions are the injection detector options of a config file (or the
+// embedded defaults).
 func scanOptions(path string) (detect.Options, error) {
-	cfg := injection.Defaults()
-	if path != "" {
-		c, err := config.Load(path)
-		if err != nil {
-			return detect.Options{}, err
-		}
-		l := c.Layer(injection.Name)
-		if err := l.Decode(&cfg); err != nil {
-			return detect.Options{}, err
-		}
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, err := config.Load(path)
+	if err != nil {
 		return detect.Options{}, err
 	}
-	return detect.Options{UserThreshold: cfg.UserThreshold, UntrustedThreshold: cfg.UntrustedThreshold,
-		MaxScanBytes: cfg.MaxScanBytes, NoDecode: cfg.Decoders != nil && !*cfg.Decoders}, nil
+	return layers.InjectionOptions(cfg)
+}
+
+// scanner builds the scanner from a config file's layer sections (or the
+// embedded defaults), exactly as the gateway's POST /v1/scan does.
+func scanner(path string) (*scan.Scanner, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return layers.Scanner(cfg)
 }
 
 // scanLines streams JSON lines: one result line per input line, in order,

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,23 +23,6 @@ const (
 	// *identity.Service that the admin API also uses.
 	ServiceIdentity = "identity"
 )
-
-// Per-transaction state keys set by the gateway (see SetRequestInfo).
-const (
-	stateMethod = "identity.method"
-	stateTLS    = "identity.tls"
-)
-
-// SetRequestInfo records the HTTP method and TLS state of the client
-// request on tx; the gateway calls it when it creates the Tx (engine.Tx has
-// no fields for them). Without it, the method is inferred (GET for model
-// listings, POST otherwise) and client certificates are not used.
-func SetRequestInfo(tx *engine.Tx, r *http.Request) {
-	tx.SetState(stateMethod, r.Method)
-	if r.TLS != nil {
-		tx.SetState(stateTLS, r.TLS)
-	}
-}
 
 // Module registers the layer in the chain (layers/chain.go).
 var Module = engine.Module{
@@ -134,10 +116,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	creds := ident.Credentials{Header: tx.Header, ClientIP: tx.ClientIP}
-	if cs, ok := tx.State(stateTLS).(*tls.ConnectionState); ok {
-		creds.TLS = cs
-	}
+	creds := ident.Credentials{Header: tx.Header, ClientIP: tx.ClientIP, TLS: tx.TLS}
 	if creds.Header == nil {
 		creds.Header = http.Header{}
 	}
@@ -181,12 +160,12 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	return engine.Allowed, nil
 }
 
-// requestMethod is the client's HTTP method as recorded by the gateway, or
-// inferred from the request kind (model listings are GET, every other
-// proxied call is POST).
+// requestMethod is the client's HTTP method as recorded by the engine, or
+// inferred from the request kind when a caller built the Tx without it
+// (model listings are GET, every other proxied call is POST).
 func requestMethod(tx *engine.Tx) string {
-	if m, ok := tx.State(stateMethod).(string); ok && m != "" {
-		return m
+	if tx.Method != "" {
+		return tx.Method
 	}
 	if tx.Request != nil && tx.Request.Kind == conv.KindModels {
 		return http.MethodGet

@@ -1,6 +1,7 @@
 // Command train builds rampart's injection model from data/injection:
 //
 //	go run ./tools/train            # writes detect/model/weights.bin and manifest.json
+//	go run ./tools/train -cv 5      # group 5-fold cross-validation over train only
 //
 // It is deterministic (fixed seed, fixed order): the same data and code give
 // byte-identical weights, which detect/model's tests check against the
@@ -24,7 +25,28 @@ func main() {
 	data := flag.String("data", "data/injection", "dataset directory (train.jsonl, dev.jsonl)")
 	out := flag.String("out", "detect/model/weights.bin", "model file to write")
 	manifest := flag.String("manifest", "detect/model/manifest.json", "manifest to write (\"\" to skip)")
+	cv := flag.Int("cv", 0, "instead of training, report group k-fold cross-validation over the train split")
+	bits := flag.Int("bits", 0, "with -cv: hash bits (0: default)")
+	l2 := flag.Float64("l2", 0, "with -cv: L2 penalty (0: default)")
+	epochs := flag.Int("epochs", 0, "with -cv: epochs (0: default)")
 	flag.Parse()
+	if *cv > 1 {
+		cfg := detect.DefaultTrainConfig()
+		if *bits > 0 {
+			cfg.Bits = uint8(*bits)
+		}
+		if *l2 > 0 {
+			cfg.L2 = *l2
+		}
+		if *epochs > 0 {
+			cfg.Epochs = *epochs
+		}
+		if err := crossValidate(*data, cfg, *cv); err != nil {
+			fmt.Fprintln(os.Stderr, "train:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*data, *out, *manifest); err != nil {
 		fmt.Fprintln(os.Stderr, "train:", err)
 		os.Exit(1)
@@ -56,4 +78,16 @@ func run(data, out, manifest string) error {
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", manifest)
 	return nil
+}
+
+func crossValidate(data string, cfg detect.TrainConfig, k int) error {
+	rows, err := detect.ReadRows(filepath.Join(data, "train.jsonl"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("group %d-fold cross-validation over train, config %+v\n", k, cfg)
+	start := time.Now()
+	return detect.CrossValidate(os.Stdout, rows, cfg, k, func(f string, a ...any) {
+		fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(f, a...))
+	})
 }

@@ -1,0 +1,152 @@
+package detect
+
+import (
+	"fmt"
+	"hash/fnv"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/rampart-ai/rampart/detect/rules"
+)
+
+// carrierSuffix cuts "+owner/repo:path" (the inserted payload's source)
+// from a row's source, leaving the carrier document's source.
+var carrierSuffix = regexp.MustCompile(`\+[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(:|$).*$|\+benchmark/.*$`)
+
+var emailSubject = regexp.MustCompile(`SUBJECT:[^|]{0,200}\|`)
+
+// GroupKey is the cross-validation group of a row: rows with one key always
+// land in the same fold. Documents and the injected copies of a document are
+// grouped by their carrier: the source file for markdown write-ups (so a
+// whole write-up, and with it a kind of carrier, is held out together), the
+// subject line for e-mails. Every other row is its own group.
+func GroupKey(r Row) string {
+	if r.Kind == "document" || r.Kind == "indirect" {
+		src := carrierSuffix.ReplaceAllString(r.Source, "")
+		switch {
+		case strings.Contains(src, "PayloadsAllTheThings") || strings.Contains(src, "FastChat") || strings.Contains(src, "human-eval"):
+			if strings.Contains(src, "human-eval") {
+				break
+			}
+			return src
+		case strings.Contains(src, "BIPIA:benchmark/email"):
+			if m := emailSubject.FindString(r.Text); m != "" {
+				return "email " + m
+			}
+		}
+	}
+	return "text " + r.Text
+}
+
+func foldOf(key string, k int) int {
+	h := fnv.New32a()
+	io.WriteString(h, key)
+	return int(h.Sum32() % uint32(k))
+}
+
+// scoredRow is an out-of-fold calibrated score.
+type scoredRow struct {
+	score float64
+	label float64
+	kind  string
+}
+
+// CrossValidate estimates the whole training procedure (model, stacker and
+// thresholds, all fitted inside the training folds only) by group k-fold
+// cross-validation over rows, and writes recall / FPR per kind at the
+// thresholds each fold chose. The dev and test splits are not involved.
+func CrossValidate(w io.Writer, rows []Row, cfg TrainConfig, k int, logf func(string, ...any)) error {
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	type cnt struct{ n, flagged int }
+	kinds := map[string]*cnt{}
+	labels := map[string]float64{}
+	var all []scoredRow
+	for f := 0; f < k; f++ {
+		var in, out []Row
+		for _, r := range rows {
+			if foldOf(GroupKey(r), k) == f {
+				out = append(out, r)
+			} else {
+				in = append(in, r)
+			}
+		}
+		m, err := Train(in, nil, cfg, nil)
+		if err != nil {
+			return err
+		}
+		rs, err := rules.Default()
+		if err != nil {
+			return err
+		}
+		d, err := NewWith(m, rs, Options{})
+		if err != nil {
+			return err
+		}
+		for _, r := range out {
+			res := d.Scan(r.Text, RoleForKind(r.Kind))
+			fl := res.Flagged || res.SpecialToken
+			c := kinds[r.Kind]
+			if c == nil {
+				c = &cnt{}
+				kinds[r.Kind] = c
+			}
+			c.n++
+			if fl {
+				c.flagged++
+			}
+			labels[r.Kind] = float64(r.Label)
+			all = append(all, scoredRow{res.Score, float64(r.Label), r.Kind})
+		}
+		logf("cv fold %d/%d: thresholds user %.3f untrusted %.3f", f+1, k, m.UserThreshold, m.UntrustedThreshold)
+	}
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var tp, pos int
+	for _, n := range names {
+		c := kinds[n]
+		what := "FPR"
+		if labels[n] == 1 {
+			what = "recall"
+			tp += c.flagged
+			pos += c.n
+		}
+		fmt.Fprintf(w, "  %-14s %5d  %6.2f%% (%s)\n", n, c.n, 100*float64(c.flagged)/float64(c.n), what)
+	}
+	fmt.Fprintf(w, "  attack recall %.2f%%  ROC AUC user %.4f  untrusted %.4f\n", 100*float64(tp)/float64(max(pos, 1)),
+		auc(all, false), auc(all, true))
+	return nil
+}
+
+// auc is the ROC AUC of the out-of-fold scores of user-role rows (excluding
+// harmful requests) or of untrusted rows.
+func auc(rows []scoredRow, untrusted bool) float64 {
+	var pos, neg []float64
+	for _, r := range rows {
+		if RoleForKind(r.kind).Untrusted() != untrusted || r.kind == "harmful" {
+			continue
+		}
+		if r.label == 1 {
+			pos = append(pos, r.score)
+		} else {
+			neg = append(neg, r.score)
+		}
+	}
+	if len(pos) == 0 || len(neg) == 0 {
+		return 0
+	}
+	sort.Float64s(neg)
+	var s float64
+	for _, p := range pos {
+		lo := sort.SearchFloat64s(neg, p)
+		hi := sort.Search(len(neg), func(i int) bool { return neg[i] > p })
+		s += float64(lo) + 0.5*float64(hi-lo)
+	}
+	return s / float64(len(pos)*len(neg))
+}

@@ -1,0 +1,404 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/anthropics/anthropic-sdk-go"
+	aoption "github.com/anthropics/anthropic-sdk-go/option"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/gateway"
+	"github.com/rampart-ai/rampart/store"
+)
+
+// This file holds the rig for tests that run the REAL gateway built from a
+// YAML config (identity, audit, every configured layer), unlike setup() in
+// e2e_test.go which injects its own layer with WithLayers.
+
+// llmCall is one request the fake upstream received.
+type llmCall struct {
+	Path   string
+	Header http.Header
+	Body   []byte
+}
+
+// llmToolCall is a tool call the fake upstream answers with.
+type llmToolCall struct{ ID, Name, Args string }
+
+// llmReply is what the fake upstream answers: Text (streamed in pieces of
+// Chunk bytes, cut at rune boundaries; default 4) and tool calls.
+type llmReply struct {
+	Text  string
+	Chunk int
+	Tools []llmToolCall
+}
+
+// fakeLLM is a scriptable OpenAI/Anthropic upstream that records every
+// request body. Without a reply function it echoes the last user text.
+type fakeLLM struct {
+	mu    sync.Mutex
+	calls []llmCall
+	reply func(path string, body []byte) llmReply
+}
+
+func (f *fakeLLM) setReply(fn func(path string, body []byte) llmReply) {
+	f.mu.Lock()
+	f.reply = fn
+	f.mu.Unlock()
+}
+
+func (f *fakeLLM) answerWith(r llmReply) {
+	f.setReply(func(string, []byte) llmReply { return r })
+}
+
+// last returns the latest request the upstream received.
+func (f *fakeLLM) last(t *testing.T) llmCall {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.calls) == 0 {
+		t.Fatal("the upstream received no request")
+	}
+	return f.calls[len(f.calls)-1]
+}
+
+func (f *fakeLLM) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// lastUserText is the text of the last user message of an OpenAI chat or
+// Anthropic messages body (string content or text parts).
+func lastUserText(body []byte) string {
+	var text string
+	for _, m := range gjson.GetBytes(body, "messages").Array() {
+		if m.Get("role").String() != "user" {
+			continue
+		}
+		c := m.Get("content")
+		if c.Type == gjson.String {
+			text = c.String()
+			continue
+		}
+		var sb strings.Builder
+		for _, p := range c.Array() {
+			sb.WriteString(p.Get("text").String())
+		}
+		text = sb.String()
+	}
+	return text
+}
+
+// pieces cuts s into pieces of about n bytes at rune boundaries.
+func pieces(s string, n int) []string {
+	if n <= 0 {
+		n = 4
+	}
+	var out []string
+	for len(s) > 0 {
+		i := n
+		if i >= len(s) {
+			i = len(s)
+		}
+		for i < len(s) && !utf8.RuneStart(s[i]) {
+			i++
+		}
+		out = append(out, s[:i])
+		s = s[i:]
+	}
+	return out
+}
+
+func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	f.mu.Lock()
+	f.calls = append(f.calls, llmCall{Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	fn := f.reply
+	f.mu.Unlock()
+	rep := llmReply{Text: "You said: " + lastUserText(body)}
+	if fn != nil {
+		rep = fn(r.URL.Path, body)
+	}
+	model := gjson.GetBytes(body, "model").String()
+	stream := gjson.GetBytes(body, "stream").Bool()
+	switch r.URL.Path {
+	case "/v1/chat/completions":
+		oaiAnswer(w, model, stream, rep)
+	case "/v1/messages":
+		antAnswer(w, model, stream, rep)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func oaiAnswer(w http.ResponseWriter, model string, stream bool, rep llmReply) {
+	finish := "stop"
+	if len(rep.Tools) > 0 {
+		finish = "tool_calls"
+	}
+	usage := map[string]any{"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}
+	if !stream {
+		msg := map[string]any{"role": "assistant", "content": rep.Text}
+		if len(rep.Tools) > 0 {
+			var tcs []any
+			for _, tc := range rep.Tools {
+				tcs = append(tcs, map[string]any{"id": tc.ID, "type": "function",
+					"function": map[string]any{"name": tc.Name, "arguments": tc.Args}})
+			}
+			msg["tool_calls"] = tcs
+			if rep.Text == "" {
+				msg["content"] = nil
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, js(map[string]any{"id": "chatcmpl-e2e", "object": "chat.completion", "created": 1, "model": model,
+			"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": finish}}, "usage": usage}))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	fl := w.(http.Flusher)
+	send := func(delta map[string]any, fin any) {
+		fmt.Fprintf(w, "data: %s\n\n", js(map[string]any{"id": "chatcmpl-e2e", "object": "chat.completion.chunk", "created": 1,
+			"model": model, "choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": fin}}}))
+		fl.Flush()
+	}
+	send(map[string]any{"role": "assistant", "content": ""}, nil)
+	for _, p := range pieces(rep.Text, rep.Chunk) {
+		send(map[string]any{"content": p}, nil)
+	}
+	for i, tc := range rep.Tools {
+		send(map[string]any{"tool_calls": []any{map[string]any{"index": i, "id": tc.ID, "type": "function",
+			"function": map[string]any{"name": tc.Name, "arguments": ""}}}}, nil)
+		for _, p := range pieces(tc.Args, 5) {
+			send(map[string]any{"tool_calls": []any{map[string]any{"index": i, "function": map[string]any{"arguments": p}}}}, nil)
+		}
+	}
+	send(map[string]any{}, finish)
+	io.WriteString(w, "data: [DONE]\n\n")
+}
+
+func antAnswer(w http.ResponseWriter, model string, stream bool, rep llmReply) {
+	if !stream {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, js(map[string]any{"id": "msg_e2e", "type": "message", "role": "assistant", "model": model,
+			"content": []any{map[string]any{"type": "text", "text": rep.Text}}, "stop_reason": "end_turn",
+			"stop_sequence": nil, "usage": map[string]any{"input_tokens": 5, "output_tokens": 7}}))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	fl := w.(http.Flusher)
+	ev := func(name string, v map[string]any) {
+		v["type"] = name
+		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, js(v))
+		fl.Flush()
+	}
+	ev("message_start", map[string]any{"message": map[string]any{"id": "msg_e2e", "type": "message", "role": "assistant", "model": model,
+		"content": []any{}, "stop_reason": nil, "stop_sequence": nil, "usage": map[string]any{"input_tokens": 5, "output_tokens": 1}}})
+	ev("content_block_start", map[string]any{"index": 0, "content_block": map[string]any{"type": "text", "text": ""}})
+	for _, p := range pieces(rep.Text, rep.Chunk) {
+		ev("content_block_delta", map[string]any{"index": 0, "delta": map[string]any{"type": "text_delta", "text": p}})
+	}
+	ev("content_block_stop", map[string]any{"index": 0})
+	ev("message_delta", map[string]any{"delta": map[string]any{"stop_reason": "end_turn", "stop_sequence": nil}, "usage": map[string]any{"output_tokens": 7}})
+	ev("message_stop", map[string]any{})
+}
+
+// rig is a gateway built from config (gateway.New without WithLayers) in
+// front of a fakeLLM, with the bootstrap admin key it printed.
+type rig struct {
+	url   string
+	llm   *fakeLLM
+	admin string // the bootstrap global admin key
+}
+
+var bootstrapKeyRE = regexp.MustCompile(`\brk_[A-Za-z0-9]{43}\b`)
+
+// newRig starts a gateway whose config is the YAML text layers (a whole
+// "layers:" section, or "" for the defaults) plus two upstreams pointing at
+// a fresh fakeLLM, a temporary data directory and synchronous audit.
+func newRig(t *testing.T, layers string) *rig {
+	t.Helper()
+	llm := &fakeLLM{}
+	up := httptest.NewServer(llm)
+	t.Cleanup(up.Close)
+	if layers == "" {
+		layers = "layers: {}"
+	}
+	yml := fmt.Sprintf(`data_dir: %q
+upstreams:
+  - {name: oai, provider: openai, base_url: %q}
+  - {name: ant, provider: anthropic, base_url: %q}
+audit: {sync: true}
+%s
+`, t.TempDir(), up.URL+"/v1", up.URL+"/v1", layers)
+	cfg, err := config.Parse([]byte(yml))
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, yml)
+	}
+	var boot bytes.Buffer
+	creds := map[string]string{"OPENAI_API_KEY": "sk-upstream-provider", "ANTHROPIC_API_KEY": "ant-upstream-provider"}
+	g, err := gateway.New(cfg, gateway.WithLogger(slog.New(slog.DiscardHandler)), gateway.WithBootstrapOutput(&boot),
+		gateway.WithGetenv(func(k string) string { return creds[k] }))
+	if err != nil {
+		t.Fatalf("gateway.New: %v", err)
+	}
+	t.Cleanup(func() { g.Close() })
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(srv.Close)
+	key := bootstrapKeyRE.FindString(boot.String())
+	if key == "" {
+		t.Fatalf("no bootstrap admin key printed: %q", boot.String())
+	}
+	return &rig{url: srv.URL, llm: llm, admin: key}
+}
+
+// do sends method path with body (JSON-encoded unless a string or nil)
+// authenticated by key ("" for none) and returns the status and body.
+func (r *rig) do(t *testing.T, key, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		rd = strings.NewReader(js(b))
+	}
+	req, err := http.NewRequest(method, r.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	return resp.StatusCode, out
+}
+
+// tenant creates a tenant with the admin key.
+func (r *rig) tenant(t *testing.T, id string, models ...string) {
+	t.Helper()
+	req := map[string]any{"id": id}
+	if len(models) > 0 {
+		req["models"] = models
+	}
+	if st, b := r.do(t, r.admin, "POST", "/admin/tenants", req); st != http.StatusCreated {
+		t.Fatalf("create tenant %s: %d %s", id, st, b)
+	}
+}
+
+// key creates an API key with the admin key and returns its secret and id.
+func (r *rig) key(t *testing.T, tenant, role string, models ...string) (secret, id string) {
+	t.Helper()
+	req := map[string]any{"name": "e2e-" + role, "tenant": tenant, "role": role}
+	if len(models) > 0 {
+		req["models"] = models
+	}
+	st, b := r.do(t, r.admin, "POST", "/admin/keys", req)
+	if st != http.StatusCreated {
+		t.Fatalf("create key: %d %s", st, b)
+	}
+	secret, id = gjson.GetBytes(b, "key").String(), gjson.GetBytes(b, "id").String()
+	if !bootstrapKeyRE.MatchString(secret) || id == "" {
+		t.Fatalf("create key answer: %s", b)
+	}
+	return secret, id
+}
+
+// userKey creates tenant "acme" (once per rig is the caller's business)
+// and a user-role key in it.
+func (r *rig) userKey(t *testing.T) (secret, id string) {
+	t.Helper()
+	r.tenant(t, "acme")
+	return r.key(t, "acme", "user")
+}
+
+func (r *rig) openai(key string) *openai.Client {
+	c := openai.NewClient(option.WithBaseURL(r.url+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
+	return &c
+}
+
+func (r *rig) anthropic(key string) *anthropic.Client {
+	c := anthropic.NewClient(aoption.WithBaseURL(r.url), aoption.WithAPIKey(key), aoption.WithMaxRetries(0))
+	return &c
+}
+
+// audit returns the raw JSON of GET /admin/audit (latest records) and the
+// decoded records.
+func (r *rig) audit(t *testing.T) ([]byte, []store.AuditRecord) {
+	t.Helper()
+	st, b := r.do(t, r.admin, "GET", "/admin/audit?latest=true&limit=1000", nil)
+	if st != http.StatusOK {
+		t.Fatalf("audit: %d %s", st, b)
+	}
+	var out struct {
+		Data []store.AuditRecord `json:"data"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("audit JSON: %v", err)
+	}
+	return b, out.Data
+}
+
+// wantAPIError asserts err is an OpenAI SDK error with status and code.
+func wantAPIError(t *testing.T, err error, status int, code string) *openai.Error {
+	t.Helper()
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("want an API error %d %s, got %v", status, code, err)
+	}
+	if apiErr.StatusCode != status || apiErr.Code != code {
+		t.Fatalf("want %d %s, got %d %q (%s)", status, code, apiErr.StatusCode, apiErr.Code, apiErr.RawJSON())
+	}
+	return apiErr
+}
+
+// streamChat runs a streamed chat completion and returns the accumulated
+// completion, the concatenated content deltas and the stream's error.
+func streamChat(c *openai.Client, p openai.ChatCompletionNewParams) (openai.ChatCompletionAccumulator, string, error) {
+	s := c.Chat.Completions.NewStreaming(context.Background(), p)
+	defer s.Close()
+	var acc openai.ChatCompletionAccumulator
+	var sb strings.Builder
+	for s.Next() {
+		ch := s.Current()
+		acc.AddChunk(ch)
+		for _, c := range ch.Choices {
+			sb.WriteString(c.Delta.Content)
+		}
+	}
+	return acc, sb.String(), s.Err()
+}
+
+func userChat(model string, msgs ...string) openai.ChatCompletionNewParams {
+	p := openai.ChatCompletionNewParams{Model: model}
+	for _, m := range msgs {
+		p.Messages = append(p.Messages, openai.UserMessage(m))
+	}
+	return p
+}

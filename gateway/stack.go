@@ -1,0 +1,201 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/rampart-ai/rampart/admin"
+	"github.com/rampart-ai/rampart/audit"
+	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/detect/scan"
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/layers"
+	layeridentity "github.com/rampart-ai/rampart/layers/identity"
+	"github.com/rampart-ai/rampart/store"
+	"github.com/rampart-ai/rampart/store/sqlite"
+)
+
+// Store is what the gateway keeps its state in: identities (keys, tenants)
+// and the audit log. store/sqlite (the default, under the data directory)
+// and store/postgres (for several replicas) implement it.
+type Store interface {
+	identity.Store
+	store.AuditStore
+}
+
+// WithStore makes the gateway use st instead of opening the embedded SQLite
+// database under cfg.DataDir. The caller keeps ownership and closes it.
+func WithStore(st Store) Option { return func(o *options) { o.store = st } }
+
+// WithBootstrapOutput sets where the first start of an empty store prints
+// the generated global admin key (default os.Stderr).
+func WithBootstrapOutput(w io.Writer) Option { return func(o *options) { o.bootstrapOut = w } }
+
+// openStack opens the store and the audit log that a gateway built from
+// config needs, unless the options supply them, and fills host.Services.
+func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) error {
+	st := o.store
+	if st == nil {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+		db, err := sqlite.Open(sqlite.PathIn(cfg.DataDir))
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		g.closers = append(g.closers, db)
+		st = db
+	}
+	g.store = st
+	host.Services[layeridentity.ServiceStore] = st
+	if o.key == nil {
+		key, err := audit.ContentKey(cfg.Audit, cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("audit key: %w", err)
+		}
+		o.key = key
+	}
+	if o.rec == nil && cfg.Audit.IsEnabled() {
+		alog, err := audit.New(st, cfg.Audit, g.log)
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		g.reg.MustRegister(alog)
+		g.closers = append(g.closers, alog)
+		o.rec = alog
+	}
+	return nil
+}
+
+// openServices wires what needs the provisioned chain: the identity
+// service (bootstrap admin key, admin API, authentication of the
+// non-proxied routes) and the scanner behind POST /v1/scan.
+func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host) error {
+	if svc, ok := host.Services[layeridentity.ServiceIdentity].(*identity.Service); ok {
+		g.ident = svc
+		out := o.bootstrapOut
+		if out == nil {
+			out = os.Stderr
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := identity.Bootstrap(ctx, svc, out); err != nil {
+			return fmt.Errorf("bootstrap admin key: %w", err)
+		}
+		g.admin = admin.NewHandler(g.store, svc)
+	}
+	sc, err := layers.Scanner(cfg)
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	g.scanner = sc
+	return nil
+}
+
+// protect wraps h with authentication and the permission table when the
+// identity layer runs; without it (identity mode off) h is served as is,
+// like the model routes.
+func (g *Gateway) protect(h http.Handler) http.Handler {
+	if g.ident == nil {
+		return h
+	}
+	return admin.RequirePermission(g.ident, g.log, func(w http.ResponseWriter, r *http.Request, _ *identity.Principal) {
+		h.ServeHTTP(w, r)
+	})
+}
+
+// adminHandler serves /admin/...; without the identity layer there is no
+// way to authenticate an administrator, so the admin API is closed.
+func (g *Gateway) adminHandler(w http.ResponseWriter, r *http.Request) {
+	if g.admin == nil {
+		g.fail(w, g.adapters["openai"], http.StatusServiceUnavailable, "admin_unavailable",
+			"the admin API needs the identity layer (layers.identity.mode is off)")
+		return
+	}
+	g.admin.ServeHTTP(w, r)
+}
+
+// scanRequest is the body of POST /v1/scan: one item, or several in Items.
+type scanRequest struct {
+	Text      *string     `json:"text"`
+	Role      string      `json:"role"`
+	Direction string      `json:"direction"`
+	Items     []scan.Item `json:"items"`
+}
+
+// maxScanItems bounds the items of one POST /v1/scan.
+const maxScanItems = 1000
+
+// scanHTTP answers POST /v1/scan with the same JSON as `rampart scan`: one
+// result object for {"text": ...}, or {"results": [...]} for {"items": [...]}.
+// "direction" (input or output, default input) may be given in the body or
+// as a query parameter.
+func (g *Gateway) scanHTTP(w http.ResponseWriter, r *http.Request) {
+	oa := g.adapters["openai"]
+	limit := g.cfg.Server.MaxBodyBytes
+	if limit <= 0 {
+		limit = config.DefaultMaxBodyBytes
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			g.fail(w, oa, http.StatusRequestEntityTooLarge, "request_too_large", "request body over "+strconv.FormatInt(limit, 10)+" bytes")
+			return
+		}
+		g.fail(w, oa, http.StatusBadRequest, "invalid_request", "cannot read request body")
+		return
+	}
+	var req scanRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		g.fail(w, oa, http.StatusBadRequest, "invalid_json", "body must be {\"text\": ..., \"role\": ...} or {\"items\": [...]}: "+err.Error())
+		return
+	}
+	dir := req.Direction
+	if q := r.URL.Query().Get("direction"); q != "" {
+		dir = q
+	}
+	if dir == "" {
+		dir = scan.Input
+	}
+	if dir != scan.Input && dir != scan.Output {
+		g.fail(w, oa, http.StatusBadRequest, "invalid_direction", "direction must be input or output")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	switch {
+	case req.Text != nil && req.Items == nil:
+		res := g.scanner.Scan(scan.Item{Text: *req.Text, Role: req.Role}, dir)
+		if res.Error != "" {
+			g.fail(w, oa, http.StatusBadRequest, "invalid_request", res.Error)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(res)
+	case req.Text == nil && req.Items != nil:
+		if len(req.Items) > maxScanItems {
+			g.fail(w, oa, http.StatusBadRequest, "too_many_items", "at most "+strconv.Itoa(maxScanItems)+" items per request")
+			return
+		}
+		out := struct {
+			Results []scan.Result `json:"results"`
+		}{Results: make([]scan.Result, len(req.Items))}
+		for i, it := range req.Items {
+			out.Results[i] = g.scanner.Scan(it, dir)
+		}
+		_ = json.NewEncoder(w).Encode(out)
+	default:
+		g.fail(w, oa, http.StatusBadRequest, "invalid_request", "give either \"text\" or \"items\"")
+	}
+}

@@ -1,0 +1,174 @@
+package inputpolicy
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/normtext"
+)
+
+// markerRule is one kind of fake role marker. Patterns run on the shared
+// normalised view (normtext.Folded: lowercase, line breaks kept).
+type markerRule struct {
+	rule string
+	re   *regexp.Regexp
+}
+
+// markerSources are the segment sources scanned for fake role markers.
+var markerSources = map[conv.Source]bool{conv.SourceUser: true, conv.SourceDocument: true, conv.SourceTool: true}
+
+type markerSet struct {
+	rules []markerRule
+}
+
+func newMarkerSet() *markerSet {
+	ms := &markerSet{rules: []markerRule{
+		// "### System:", "## system prompt", "# Developer instructions:"
+		{Name + ".role_marker.heading", regexp.MustCompile(
+			`(?m)^[ \t]*#{1,6}[ \t]*(system|developer|assistant)([ \t]+(prompt|message|instructions?))?[ \t]*(:|$)`)},
+		// "System:" / "> developer:" / "**system:**" at a line start
+		{Name + ".role_marker.line_prefix", regexp.MustCompile(
+			`(?m)^[ \t>*_\[]*(system|developer)([ \t]+(prompt|message|instructions?))?[ \t]*[*_\]]*[ \t]*:`)},
+		// <|system|>, <|im_start|>system, <|start_header_id|>system, [INST], <<SYS>>
+		{Name + ".role_marker.chat_token", regexp.MustCompile(
+			`<\|[ \t]*(system|developer|assistant|im_start|im_end|start_header_id|end_header_id|eot_id)[ \t]*\|>|\[/?inst\]|<</?sys>>`)},
+		// {"role": "system", ...}
+		{Name + ".role_marker.json", regexp.MustCompile(
+			`["']role["'][ \t\r\n]*:[ \t\r\n]*["'](system|developer)["']`)},
+	}}
+	return ms
+}
+
+// quickCheck reports, cheaply and on raw text, whether s may contain a
+// role marker: true when s is not plain ASCII (printable, tab, LF, CR:
+// such text normalises to itself apart from case and whitespace runs,
+// which can neither create nor remove a marker key) or when mayHaveMarker
+// holds. False means no marker can match, so s needs no normalisation.
+func quickCheck(s string) bool { return !plainASCII(s) || mayHaveMarker(s) }
+
+// Word-at-a-time constants (bit twiddling hacks: haszero/hasless/hasmore).
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainASCII reports whether s is printable ASCII plus tab, LF and CR,
+// eight bytes at a time.
+func plainASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if ((w+ones)|w)&highs != 0 { // a byte ≥ 0x7f
+			return false
+		}
+		if (w-0x20*ones)&^w&highs != 0 && !plainBytes(s[i:i+8]) { // a byte < 0x20
+			return false
+		}
+	}
+	return plainBytes(s[i:])
+}
+
+func plainBytes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+			return false
+		}
+	}
+	return true
+}
+
+// mayHaveMarker reports whether s (raw or normalised) contains, ignoring
+// ASCII case, something every marker pattern needs: "system" or
+// "developer" (line prefix, JSON, heading), "<" or "[" (chat tokens), or
+// "#" with "assistant" (heading). It searches for rare anchor bytes with
+// strings.IndexByte (vectorised) rather than looking at every byte.
+func mayHaveMarker(s string) bool {
+	if strings.IndexByte(s, '<') >= 0 || strings.IndexByte(s, '[') >= 0 {
+		return true
+	}
+	if anchored(s, 'y', 1, "system") || anchored(s, 'Y', 1, "system") ||
+		anchored(s, 'v', 2, "developer") || anchored(s, 'V', 2, "developer") {
+		return true
+	}
+	return strings.IndexByte(s, '#') >= 0 &&
+		(anchored(s, 'n', 7, "assistant") || anchored(s, 'N', 7, "assistant"))
+}
+
+// anchored reports whether the lowercase key occurs in s ignoring ASCII
+// case, finding candidates by the byte c at offset off of key.
+func anchored(s string, c byte, off int, key string) bool {
+	for i := off; i < len(s); {
+		j := strings.IndexByte(s[i:], c)
+		if j < 0 {
+			return false
+		}
+		if p := i + j - off; hasPrefixFold(s[p:], key) {
+			return true
+		}
+		i += j + 1
+	}
+	return false
+}
+
+// hasPrefixFold reports whether s starts with the lowercase ASCII key k,
+// ignoring ASCII case.
+func hasPrefixFold(s, k string) bool {
+	if len(s) < len(k) {
+		return false
+	}
+	for j := 0; j < len(k); j++ {
+		c := s[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != k[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// scan looks for fake role markers in user, document and tool text.
+func (ms *markerSet) scan(tx *engine.Tx, p *compiled, c *conv.Conversation, v *verdict) {
+	for mi := range c.Messages {
+		m := &c.Messages[mi]
+		for si := range m.Segments {
+			seg := &m.Segments[si]
+			if seg.Text == "" || !markerSources[seg.Source] || !quickCheck(seg.Text) {
+				continue
+			}
+			rule, start, end, ok := ms.find(normtext.Get(tx, seg, normtext.Folded))
+			if !ok {
+				continue
+			}
+			f := engine.Finding{Rule: rule, Severity: engine.SeverityMedium, Message: mi, Start: start, End: end,
+				Text: "fake role marker in " + string(seg.Source) + " text"}
+			if p.RoleMarkers == ActionBlock {
+				v.stop(400, CodeRoleMarker, "The request contains a fake role marker (text posing as a system or "+
+					"assistant message).", f)
+				return
+			}
+			v.add(f)
+		}
+	}
+}
+
+// find returns the first marker in a normalised view with its code-point
+// span in the segment text.
+func (ms *markerSet) find(nv *normtext.View) (rule string, start, end int, ok bool) {
+	t := &nv.Text
+	if !mayHaveMarker(t.Norm) {
+		return "", 0, 0, false
+	}
+	for _, r := range ms.rules {
+		if loc := r.re.FindStringIndex(t.Norm); loc != nil {
+			start, end = t.OrigSpan(loc[0], loc[1])
+			return r.rule, start, end, true
+		}
+	}
+	return "", 0, 0, false
+}

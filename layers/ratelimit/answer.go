@@ -1,0 +1,109 @@
+package ratelimit
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/limits"
+)
+
+// deny builds the 429 for the failed check i: code by limit kind, a reason
+// naming the rule, limit and scope, and rate-limit headers.
+func deny(i int, metas []checkMeta, sts []limits.Status, prompt int64) engine.Decision {
+	m, st := metas[i], sts[i]
+	r := m.r
+	per := scopePhrase[r.scope]
+	wait := st.RetryAfter
+	if wait <= 0 {
+		wait = st.Reset
+	}
+	var code, reason string
+	switch m.limit {
+	case limRPM:
+		code = CodeRateLimit
+		reason = fmt.Sprintf("rate limit exceeded: rule %q allows %d requests per minute (burst %d) %s; retry after %s",
+			r.Name, r.RPM, r.Burst, per, secs(wait))
+	case limTPM, limPTPM:
+		code = CodeTokens
+		what := "tokens"
+		if m.limit == limPTPM {
+			what = "prompt tokens"
+		}
+		if st.RetryAfter <= 0 {
+			reason = fmt.Sprintf("token rate limit exceeded: this request counts about %d prompt tokens, more than rule %q allows per minute (%d %s %s); shorten the prompt",
+				prompt, r.Name, m.value, what, per)
+		} else {
+			reason = fmt.Sprintf("token rate limit exceeded: rule %q allows %d %s per minute %s; this request counts about %d prompt tokens; retry after %s",
+				r.Name, m.value, what, per, prompt, secs(wait))
+		}
+	case limParallel:
+		code = CodeConcurrency
+		reason = fmt.Sprintf("concurrency limit exceeded: rule %q allows %d requests in flight %s; retry when one finishes",
+			r.Name, m.value, per)
+	case limDay, limMonth:
+		code = CodeBudget
+		period := "day"
+		if m.limit == limMonth {
+			period = "month"
+		}
+		reason = fmt.Sprintf("token budget exceeded: rule %q allows %d tokens per calendar %s (UTC) %s; %d remain, this request counts about %d prompt tokens; the budget resets in %s",
+			r.Name, m.value, period, per, st.Remaining, prompt, secs(st.Reset))
+	}
+	return engine.Decision{Action: engine.Block, Status: http.StatusTooManyRequests, Code: code, Reason: reason,
+		Rule: r.Name, Headers: headers(i, metas, sts),
+		Findings: []engine.Finding{finding(r, m.limit, engine.SeverityMedium, m.limit+" limit "+per+" exceeded")}}
+}
+
+// headers are Retry-After, the X-RateLimit-* trio for the limit that was
+// hit, and OpenAI's x-ratelimit-*-requests / -tokens for the tightest
+// request-rate and token-rate checks of the request.
+func headers(i int, metas []checkMeta, sts []limits.Status) map[string]string {
+	st := sts[i]
+	wait := st.RetryAfter
+	if wait <= 0 {
+		wait = st.Reset
+	}
+	h := map[string]string{
+		"Retry-After":           strconv.FormatInt(max(ceilSec(wait), 1), 10),
+		"X-RateLimit-Limit":     strconv.FormatInt(metas[i].value, 10),
+		"X-RateLimit-Remaining": strconv.FormatInt(max(st.Remaining, 0), 10),
+		"X-RateLimit-Reset":     strconv.FormatInt(ceilSec(st.Reset), 10),
+	}
+	reqI, tokI := -1, -1
+	for j := range metas {
+		switch metas[j].limit {
+		case limRPM:
+			if reqI < 0 || sts[j].Remaining < sts[reqI].Remaining {
+				reqI = j
+			}
+		case limTPM, limPTPM:
+			if tokI < 0 || sts[j].Remaining < sts[tokI].Remaining {
+				tokI = j
+			}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		j    int
+	}{{"requests", reqI}, {"tokens", tokI}} {
+		if f.j < 0 {
+			continue
+		}
+		h["x-ratelimit-limit-"+f.name] = strconv.FormatInt(metas[f.j].value, 10)
+		h["x-ratelimit-remaining-"+f.name] = strconv.FormatInt(max(sts[f.j].Remaining, 0), 10)
+		h["x-ratelimit-reset-"+f.name] = sts[f.j].Reset.Round(time.Millisecond).String()
+	}
+	return h
+}
+
+func ceilSec(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+func secs(d time.Duration) string { return strconv.FormatInt(max(ceilSec(d), 1), 10) + "s" }

@@ -1,0 +1,105 @@
+package ratelimit
+
+import (
+	"context"
+
+	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/limits"
+)
+
+// OnResponse counts the answer's tokens when the upstream reported no usage
+// (rare for whole responses), for OnFinish's reconciliation.
+func (l *Layer) OnResponse(tx *engine.Tx, resp *conv.Response) (engine.Decision, error) {
+	if st, _ := tx.State(stateKey).(*txState); st != nil && resp != nil && resp.Usage == nil {
+		model := resp.Model
+		if model == "" && tx.Request != nil {
+			model = tx.Request.Model
+		}
+		st.counted = responseTokens(model, resp)
+	}
+	return engine.Allowed, nil
+}
+
+// OnStreamEvent adds up the streamed answer's size, used to estimate
+// completion tokens when the stream carries no usage.
+func (l *Layer) OnStreamEvent(tx *engine.Tx, ev *conv.StreamEvent) (engine.Decision, error) {
+	if st, _ := tx.State(stateKey).(*txState); st != nil {
+		for i := range ev.Deltas {
+			st.streamBytes += int64(len(ev.Deltas[i].Text))
+		}
+		for i := range ev.ToolCalls {
+			st.streamBytes += int64(len(ev.ToolCalls[i].ArgumentsDelta) + len(ev.ToolCalls[i].Name))
+		}
+	}
+	return engine.Allowed, nil
+}
+
+// OnStreamEnd implements engine.StreamLayer (the layer holds no text).
+func (l *Layer) OnStreamEnd(*engine.Tx, *conv.StreamEvent) (engine.Decision, error) {
+	return engine.Allowed, nil
+}
+
+// OnFinish releases concurrency slots and corrects token charges: the
+// upstream's usage (tx.Usage) replaces the counted prompt, and completion
+// tokens are charged to tpm and budgets without denying. It runs for every
+// transaction the layer admitted, also after a block, error or panic.
+func (l *Layer) OnFinish(tx *engine.Tx) {
+	st, _ := tx.State(stateKey).(*txState)
+	if st == nil || len(st.settle) == 0 {
+		return
+	}
+	prompt, total := l.usage(tx, st)
+	adj := st.settle[:0]
+	for i, c := range st.settle {
+		switch st.limit[i] {
+		case limParallel:
+		case limPTPM:
+			c.Cost = prompt - st.prompt
+		default: // tpm, budgets
+			c.Cost = total - st.prompt
+		}
+		if c.Kind == limits.Concurrency || c.Cost != 0 {
+			adj = append(adj, c)
+		}
+	}
+	st.settle = nil
+	if len(adj) == 0 {
+		return
+	}
+	ctx := context.Background()
+	if l.cfg.Backend == BackendRedis {
+		// The client may be gone (tx.Ctx cancelled): settle regardless.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 2*l.cfg.RedisTimeout)
+		defer cancel()
+	}
+	if err := l.backend.Settle(ctx, adj); err != nil {
+		l.m.backendErrors.WithLabelValues("settle").Inc()
+		l.log.Warn("ratelimit: could not settle token charges / release concurrency slots; slots expire after concurrency_lease",
+			"request_id", tx.ID, "backend", l.cfg.Backend, "error", err.Error())
+	}
+}
+
+// usage returns the prompt and total tokens to charge: the upstream's
+// report where it has one, else the counted prompt plus the counted (whole
+// response) or estimated (stream: bytes/4) completion.
+func (l *Layer) usage(tx *engine.Tx, st *txState) (prompt, total int64) {
+	u := tx.Usage
+	prompt = int64(u.PromptTokens)
+	if prompt <= 0 {
+		prompt = st.prompt
+	}
+	completion := int64(u.CompletionTokens)
+	if completion <= 0 && u.TotalTokens <= 0 {
+		completion = st.counted
+		if completion == 0 && st.streamBytes > 0 {
+			completion = (st.streamBytes + bytesPerToken - 1) / bytesPerToken
+		}
+	}
+	total = int64(u.TotalTokens)
+	if total < prompt+completion {
+		total = prompt + completion
+	}
+	return prompt, total
+}

@@ -1,0 +1,261 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/limits"
+)
+
+// Limit names: Identity.Limits keys, metric labels, finding rules.
+const (
+	limRPM      = "rpm"
+	limTPM      = "tpm"
+	limPTPM     = "prompt_tpm"
+	limParallel = "max_parallel"
+	limDay      = "budget_day"
+	limMonth    = "budget_month"
+)
+
+// Error codes of the layer's answers.
+const (
+	CodeRateLimit    = "rate_limit_exceeded"
+	CodeTokens       = "tokens_per_minute_exceeded"
+	CodeConcurrency  = "concurrency_limit_exceeded"
+	CodeBudget       = "budget_exceeded"
+	CodePromptTooBig = "prompt_too_large"
+	CodeMaxTokens    = "max_tokens_exceeded"
+)
+
+// applied is a rule selected for a request with the value it counts per.
+type applied struct {
+	r   *rule
+	val string
+}
+
+// checkMeta says which rule and limit a backend check stands for.
+type checkMeta struct {
+	r     *rule
+	limit string
+	value int64
+}
+
+// txState carries what OnRequest charged to OnFinish.
+type txState struct {
+	settle      []limits.Check // concurrency releases and token charges to correct
+	limit       []string       // limit name per settle entry
+	prompt      int64          // prompt tokens counted and charged
+	streamBytes int64          // answer bytes seen in a stream
+	counted     int64          // answer tokens counted in a whole response without usage
+}
+
+// OnRequest checks every applicable limit and charges them all, or answers
+// 429 (400 for max_tokens / prompt size) naming the limit that was hit.
+func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
+	app := l.selectRules(tx, sc.app[:0], sc.over[:0])
+	if len(app) == 0 {
+		return engine.Allowed, nil
+	}
+	req := tx.Request
+	prompt := int64(-1) // counted lazily
+	count := func() int64 {
+		if prompt < 0 {
+			prompt = 0
+			if req != nil {
+				prompt = promptTokens(req)
+			}
+		}
+		return prompt
+	}
+	var findings []engine.Finding
+	for _, a := range app {
+		r := a.r
+		if r.MaxTokens > 0 && req != nil && int64(req.MaxTokens) > r.MaxTokens {
+			if r.MaxTokensAction == MaxTokensBlock {
+				l.m.denied.WithLabelValues("max_tokens").Inc()
+				return engine.Decision{Action: engine.Block, Status: http.StatusBadRequest, Code: CodeMaxTokens, Rule: r.Name,
+					Reason:   fmt.Sprintf("max_tokens %d is above the limit of %d set by rate-limit rule %q", req.MaxTokens, r.MaxTokens, r.Name),
+					Findings: []engine.Finding{finding(r, "max_tokens", engine.SeverityLow, "max_tokens above the rule's cap")}}, nil
+			}
+			findings = append(findings, finding(r, "max_tokens", engine.SeverityLow,
+				fmt.Sprintf("max_tokens %d above cap %d (not rewritten)", req.MaxTokens, r.MaxTokens)))
+		}
+		if r.MaxPromptTokens > 0 && req != nil {
+			if prompt < 0 && promptBytes(req) <= r.MaxPromptTokens {
+				continue // cannot be more tokens than bytes
+			}
+			if n := count(); n > r.MaxPromptTokens {
+				l.m.denied.WithLabelValues("max_prompt_tokens").Inc()
+				return engine.Decision{Action: engine.Block, Status: http.StatusBadRequest, Code: CodePromptTooBig, Rule: r.Name,
+					Reason:   fmt.Sprintf("the prompt counts about %d tokens, more than the %d allowed by rate-limit rule %q", n, r.MaxPromptTokens, r.Name),
+					Findings: []engine.Finding{finding(r, "max_prompt_tokens", engine.SeverityLow, "prompt above the rule's token cap")}}, nil
+			}
+		}
+	}
+
+	checks, metas := sc.checks[:0], sc.metas[:0]
+	now := l.now()
+	for _, a := range app {
+		r := a.r
+		add := func(limit string, value int64, c limits.Check) {
+			checks = append(checks, c)
+			metas = append(metas, checkMeta{r: r, limit: limit, value: value})
+		}
+		if r.RPM > 0 {
+			add(limRPM, r.RPM, limits.Check{Kind: limits.Rate, Key: l.key(r, limRPM, a.val, ""),
+				Interval: r.rpmIv, Capacity: r.Burst, Cost: 1})
+		}
+		if r.TPM > 0 {
+			add(limTPM, r.TPM, limits.Check{Kind: limits.Rate, Key: l.key(r, limTPM, a.val, ""),
+				Interval: r.tpmIv, Capacity: r.TPM, Cost: count()})
+		}
+		if r.PromptTPM > 0 {
+			add(limPTPM, r.PromptTPM, limits.Check{Kind: limits.Rate, Key: l.key(r, limPTPM, a.val, ""),
+				Interval: r.ptpIv, Capacity: r.PromptTPM, Cost: count()})
+		}
+		if r.MaxParallel > 0 {
+			add(limParallel, r.MaxParallel, limits.Check{Kind: limits.Concurrency, Key: l.key(r, limParallel, a.val, ""),
+				Limit: r.MaxParallel, Member: member(tx), Lease: l.cfg.ConcurrencyLease})
+		}
+		if r.BudgetDay > 0 {
+			w, end := dayWindow(now)
+			add(limDay, r.BudgetDay, limits.Check{Kind: limits.Counter, Key: l.key(r, limDay, a.val, w),
+				Limit: r.BudgetDay, Cost: count(), Expires: end})
+		}
+		if r.BudgetMonth > 0 {
+			w, end := monthWindow(now)
+			add(limMonth, r.BudgetMonth, limits.Check{Kind: limits.Counter, Key: l.key(r, limMonth, a.val, w),
+				Limit: r.BudgetMonth, Cost: count(), Expires: end})
+		}
+	}
+	if len(checks) == 0 {
+		return flagged(findings), nil
+	}
+	sts := sc.sts[:0]
+	if len(checks) > len(sc.sts) {
+		sts = make([]limits.Status, len(checks))
+	} else {
+		sts = sc.sts[:len(checks)]
+	}
+	ctx := tx.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ok, err := l.backend.Admit(ctx, checks, sts)
+	if err != nil {
+		l.m.backendErrors.WithLabelValues("admit").Inc()
+		return engine.Decision{}, fmt.Errorf("ratelimit: %s backend failed, request not admitted: %w", l.cfg.Backend, err)
+	}
+	if !ok {
+		for i := range sts {
+			if !sts[i].OK {
+				l.m.denied.WithLabelValues(metas[i].limit).Inc()
+				return deny(i, metas, sts, max(prompt, 0)), nil
+			}
+		}
+	}
+	l.remember(tx, checks, metas, max(prompt, 0))
+	return flagged(findings), nil
+}
+
+// scratch is OnRequest's working memory, pooled so that a request with a
+// handful of rules allocates little.
+type scratch struct {
+	app    [8]applied
+	over   [2]rule
+	checks [8]limits.Check
+	metas  [8]checkMeta
+	sts    [8]limits.Status
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// release clears references (keys, rules) and returns sc to the pool.
+func (sc *scratch) release() {
+	*sc = scratch{}
+	scratchPool.Put(sc)
+}
+
+// remember keeps what OnFinish must release or correct.
+func (l *Layer) remember(tx *engine.Tx, checks []limits.Check, metas []checkMeta, prompt int64) {
+	var st *txState
+	for i := range checks {
+		c := checks[i]
+		switch metas[i].limit {
+		case limRPM:
+			continue
+		case limParallel:
+		default:
+			c.Cost = 0 // set by OnFinish
+		}
+		if st == nil {
+			st = &txState{prompt: prompt}
+		}
+		st.settle = append(st.settle, c)
+		st.limit = append(st.limit, metas[i].limit)
+	}
+	if st != nil {
+		tx.SetState(stateKey, st)
+	}
+}
+
+func flagged(f []engine.Finding) engine.Decision {
+	if len(f) == 0 {
+		return engine.Allowed
+	}
+	return engine.Decision{Action: engine.Flag, Rule: f[0].Rule, Findings: f}
+}
+
+func finding(r *rule, limit string, sev engine.Severity, text string) engine.Finding {
+	return engine.Finding{Layer: Name, Rule: r.Name + "/" + limit, Severity: sev, Message: -1, Text: text}
+}
+
+// member identifies tx's concurrency slot.
+func member(tx *engine.Tx) string {
+	if tx.ID == "" {
+		tx.ID = engine.NewRequestID()
+	}
+	return tx.ID
+}
+
+func (l *Layer) key(r *rule, limit, val, window string) string {
+	return buildKey(l.cfg.RedisPrefix, r.Name, limit, val, window)
+}
+
+// selectRules returns the rules that apply to tx with their scope values,
+// after per-key overrides from tx.Identity.Limits.
+func (l *Layer) selectRules(tx *engine.Tx, out []applied, over []rule) []applied {
+	var lim map[string]int64
+	if tx.Identity != nil && len(tx.Identity.Limits) > 0 && hasOverride(tx.Identity.Limits) {
+		lim = tx.Identity.Limits
+	}
+	keyRule := false
+	for i := range l.rules {
+		r := &l.rules[i]
+		if !r.matches(tx) {
+			continue
+		}
+		v := scopeValue(r.scope, tx, l.cfg.IPv6Prefix)
+		if v == "" {
+			continue
+		}
+		if lim != nil && r.scope == scKey {
+			keyRule = true
+			over = append(over, override(r.Rule, lim))
+			r = &over[len(over)-1]
+		}
+		out = append(out, applied{r: r, val: v})
+	}
+	if lim != nil && !keyRule {
+		if v := scopeValue(scKey, tx, l.cfg.IPv6Prefix); v != "" {
+			over = append(over, override(Rule{Name: "key-override", Scope: ScopeKey, MaxTokensAction: MaxTokensBlock}, lim))
+			out = append(out, applied{r: &over[len(over)-1], val: v})
+		}
+	}
+	return out
+}
