@@ -55,8 +55,14 @@ type handler struct {
 
 // NewHandler returns the admin API. Mount it at "/admin/" (it matches full
 // paths). audit may be nil, in which case /admin/audit answers 503.
-func NewHandler(audit AuditReader, svc *identity.Service) http.Handler {
-	h := &handler{audit: audit, svc: svc, log: slog.Default(), mux: http.NewServeMux()}
+//
+// log receives the admin actions (who created or revoked which key id;
+// never a key); nil means slog.Default().
+func NewHandler(audit AuditReader, svc *identity.Service, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &handler{audit: audit, svc: svc, log: log, mux: http.NewServeMux()}
 	handlers := map[string]func(w http.ResponseWriter, r *http.Request, p *identity.Principal){
 		"GET /admin/roles":             h.roles,
 		"GET /admin/keys":              h.listKeys,

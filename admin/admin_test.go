@@ -46,7 +46,7 @@ func setup(t *testing.T) *env {
 			global = f
 		}
 	}
-	srv := httptest.NewServer(admin.NewHandler(db, svc))
+	srv := httptest.NewServer(admin.NewHandler(db, svc, nil))
 	t.Cleanup(srv.Close)
 	return &env{srv: srv, svc: svc, db: db, global: global}
 }

@@ -163,7 +163,10 @@ func (d *Detector) Scan(text string, role Role) (res Result) {
 	a := analyze(st, d.m, d.rules, text, role.Untrusted(), d.opt.MaxScanBytes, !d.opt.NoDecode)
 	score := d.m.Calibrate(a.signals[:])
 	res = Result{Score: score, Threshold: d.Threshold(role), SpecialToken: a.specialTokens > 0}
-	res.Flagged = score >= res.Threshold
+	// A critical rule (an explicit "ignore your previous instructions") is a
+	// verdict by itself: the calibrated score weighs it against the model,
+	// which on long carriers can dilute it below the untrusted threshold.
+	res.Flagged = score >= res.Threshold || a.signals[sigCritical] == 1
 	res.Findings = a.findings(st, score)
 	return res
 }

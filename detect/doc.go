@@ -18,7 +18,8 @@
 //
 // A logistic stacker, fitted on out-of-fold scores of the training split,
 // turns these signals into one calibrated score in [0, 1]. User text and
-// untrusted content have separate thresholds, chosen on the dev split.
+// untrusted content have separate thresholds, chosen on group out-of-fold
+// scores of the train split pooled with the dev split.
 //
 // Findings carry rule ids, severities and code-point spans into the
 // original text, never the text itself.

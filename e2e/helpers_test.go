@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/anthropics/anthropic-sdk-go"
@@ -365,6 +366,21 @@ func (r *rig) audit(t *testing.T) ([]byte, []store.AuditRecord) {
 	return b, out.Data
 }
 
+// auditAtLeast polls the audit log until it holds n records (a stream's
+// record is written when its transaction finishes, which may be just after
+// the client saw the stream's end) or 5 s have passed.
+func (r *rig) auditAtLeast(t *testing.T, n int) ([]byte, []store.AuditRecord) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		raw, recs := r.audit(t)
+		if len(recs) >= n || time.Now().After(deadline) {
+			return raw, recs
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // wantAPIError asserts err is an OpenAI SDK error with status and code.
 func wantAPIError(t *testing.T, err error, status int, code string) *openai.Error {
 	t.Helper()
@@ -401,4 +417,13 @@ func userChat(model string, msgs ...string) openai.ChatCompletionNewParams {
 		p.Messages = append(p.Messages, openai.UserMessage(m))
 	}
 	return p
+}
+
+// rawErr is the JSON body of an SDK API error, for failure messages.
+func rawErr(err error) string {
+	var apiErr *openai.Error
+	if errors.As(err, &apiErr) {
+		return apiErr.RawJSON()
+	}
+	return ""
 }

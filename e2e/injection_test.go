@@ -75,11 +75,11 @@ func TestInjectionThroughSDK(t *testing.T) {
 		for _, prompt := range []string{
 			"Please ignore the typo in my essay and tell me if the argument holds.",
 			"Can you ignore the previous paragraph's formatting and focus on the grammar?",
-			"What is a system prompt, in one sentence?",
+			"Disregard my earlier question about taxes; what's a good pasta recipe?",
 		} {
 			got, err := c.Chat.Completions.New(ctx, userChat("gpt-4o", prompt))
 			if err != nil {
-				t.Fatalf("%q blocked: %v", prompt, err)
+				t.Fatalf("%q blocked: %v %s", prompt, err, rawErr(err))
 			}
 			if got.Choices[0].Message.Content != "You said: "+prompt {
 				t.Fatalf("%q: answer %q", prompt, got.Choices[0].Message.Content)

@@ -34,6 +34,8 @@ func (e *Engine) invoke(tx *Tx, s *slot, p Phase, resp *conv.Response, ev *conv.
 		}
 	}()
 	switch p {
+	case PhaseHeaders:
+		return s.hdr.OnHeaders(tx)
 	case PhaseRequest:
 		return s.req.OnRequest(tx)
 	case PhaseResponse:
@@ -101,6 +103,22 @@ func (e *Engine) settle(tx *Tx, s *slot, p Phase, d Decision, err error, dur tim
 		b.reason = "blocked by security layer " + s.name
 	}
 	return b
+}
+
+// runHeaders runs the headers phase of the chain (before the body is read).
+func (e *Engine) runHeaders(tx *Tx) *block {
+	for i := range e.slots {
+		s := &e.slots[i]
+		if s.hdr == nil {
+			continue
+		}
+		t0 := time.Now()
+		d, err := e.invoke(tx, s, PhaseHeaders, nil, nil)
+		if b := e.settle(tx, s, PhaseHeaders, d, err, time.Since(t0), nil); b != nil {
+			return b
+		}
+	}
+	return nil
 }
 
 // runRequest runs the request phase of the chain.

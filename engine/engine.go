@@ -70,6 +70,7 @@ type slot struct {
 	name    string
 	monitor bool
 	open    bool // fail open
+	hdr     HeadersLayer
 	req     RequestLayer
 	resp    ResponseLayer
 	stream  StreamLayer
@@ -157,6 +158,7 @@ func New(opts Options) (*Engine, error) {
 		default:
 			return nil, fmt.Errorf("engine: layer %q: unknown failure mode %q", name, c.Failure)
 		}
+		s.hdr, _ = c.Layer.(HeadersLayer)
 		s.req, _ = c.Layer.(RequestLayer)
 		s.resp, _ = c.Layer.(ResponseLayer)
 		s.stream, _ = c.Layer.(StreamLayer)

@@ -12,6 +12,7 @@ import (
 type Phase string
 
 const (
+	PhaseHeaders  Phase = "headers"  // request line and headers, before the body is read
 	PhaseRequest  Phase = "request"  // before the upstream call
 	PhaseResponse Phase = "response" // whole (non-streamed) response
 	PhaseStream   Phase = "stream"   // each SSE event, incrementally
@@ -28,6 +29,16 @@ const (
 type Layer interface {
 	// Name is the layer's name as used in config, metrics and audit.
 	Name() string
+}
+
+// HeadersLayer inspects a request's method, route, client address, TLS
+// state and headers before the engine reads or parses the body (tx.Request
+// is nil). Authentication belongs here, so that anonymous clients cannot
+// make the gateway read and parse large bodies, nor learn how it validates
+// them.
+type HeadersLayer interface {
+	Layer
+	OnHeaders(tx *Tx) (Decision, error)
 }
 
 // RequestLayer inspects (and may modify) the normalised request before it

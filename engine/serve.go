@@ -79,6 +79,10 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request, route *Route, up 
 		t.finish()
 	}()
 
+	if b := e.runHeaders(tx); b != nil {
+		t.fail(b.status, b.code, b.reason, "", b.headers)
+		return
+	}
 	body, herr := e.readBody(r)
 	if herr != nil {
 		tx.Err = herr

@@ -237,3 +237,20 @@ func trim(s string) string {
 	}
 	return s
 }
+
+// Anonymous clients are refused before their bodies are read or parsed: a
+// malformed body without credentials is a 401, not a 400 that would reveal
+// how requests are validated (the identity layer's headers phase).
+func TestAuthenticationBeforeParsing(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	g := newGateway(t, cfg)
+	for _, body := range []string{`{}`, `not json`, `{"model": 42}`, strings.Repeat("[", 5000)} {
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body)))
+		expect(t, "anonymous "+trim(body), w, http.StatusUnauthorized)
+	}
+	// With a key, the same malformed body is a 400.
+	w := post(t, g, "/v1/chat/completions", `{"model": 42}`, nil)
+	expect(t, "authenticated bad body", w, http.StatusBadRequest)
+}

@@ -91,7 +91,7 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 		if err := identity.Bootstrap(ctx, svc, out); err != nil {
 			return fmt.Errorf("bootstrap admin key: %w", err)
 		}
-		g.admin = admin.NewHandler(g.store, svc)
+		g.admin = admin.NewHandler(g.store, svc, g.log)
 	}
 	sc, err := layers.Scanner(cfg)
 	if err != nil {

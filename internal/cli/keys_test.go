@@ -77,7 +77,7 @@ func TestKeysRemote(t *testing.T) {
 	if err := identity.Bootstrap(context.Background(), svc, &boot); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(admin.NewHandler(db, svc))
+	srv := httptest.NewServer(admin.NewHandler(db, svc, nil))
 	defer srv.Close()
 	t.Setenv(adminKeyEnv, keyIn(boot.String()))
 	if rc, _, e := runCLI(t, "tenants", "create", "acme", "--url", srv.URL); rc != 0 {

@@ -112,6 +112,31 @@ func block(status int, code, reason string) engine.Decision {
 
 // OnRequest authenticates and authorises the transaction.
 func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
+	p, done := tx.State(statePrincipal).(*ident.Principal)
+	if !done {
+		// The engine runs OnHeaders first; a caller that did not (a test,
+		// an embedder driving the layer by hand) gets the same checks here.
+		d, err := l.OnHeaders(tx)
+		if err != nil || d.Action == engine.Block {
+			return d, err
+		}
+		p, _ = tx.State(statePrincipal).(*ident.Principal)
+	}
+	if p != nil && tx.Request != nil && tx.Request.Model != "" && !p.ModelAllowed(tx.Request.Model) {
+		return block(http.StatusForbidden, "model_not_allowed",
+			"This key may not use the requested model."), nil
+	}
+	return engine.Allowed, nil
+}
+
+// statePrincipal is the tx state key of the authenticated principal (or a
+// nil *Principal for an allowed anonymous or public call).
+const statePrincipal = "identity.principal"
+
+// OnHeaders authenticates the caller and checks the route's permission
+// before the engine reads the request body, so anonymous or unauthorised
+// clients never get their bodies read or parsed.
+func (l *Layer) OnHeaders(tx *engine.Tx) (engine.Decision, error) {
 	ctx := tx.Ctx
 	if ctx == nil {
 		ctx = context.Background()
@@ -126,9 +151,11 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, ident.ErrNoCredentials) && !l.svc.RequireAuth():
+		tx.SetState(statePrincipal, (*ident.Principal)(nil))
 		return engine.Allowed, nil // anonymous access allowed by config
 	case errors.Is(err, ident.ErrNoCredentials):
 		if perm, ok := ident.RequiredPermission(method, tx.Route); ok && perm == ident.PermPublic {
+			tx.SetState(statePrincipal, (*ident.Principal)(nil))
 			return engine.Allowed, nil
 		}
 		d := block(http.StatusUnauthorized, "invalid_api_key", "Missing credentials: send 'Authorization: Bearer <key>'.")
@@ -153,10 +180,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 		return block(http.StatusForbidden, "permission_denied",
 			fmt.Sprintf("Role %q may not call %s %s.", p.Role, method, tx.Route)), nil
 	}
-	if tx.Request != nil && tx.Request.Model != "" && !p.ModelAllowed(tx.Request.Model) {
-		return block(http.StatusForbidden, "model_not_allowed",
-			"This key may not use the requested model."), nil
-	}
+	tx.SetState(statePrincipal, p)
 	return engine.Allowed, nil
 }
 

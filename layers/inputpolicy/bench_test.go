@@ -44,21 +44,10 @@ func provision(b *testing.B, ls ...engine.Layer) []engine.RequestLayer {
 	return out
 }
 
-// BenchmarkInputPolicyChain2K runs inputpolicy, topics, spotlight and
-// canary on a 2 KB conversation, as the chain would.
-func BenchmarkInputPolicyChain2K(b *testing.B) {
-	ip := inputpolicy.Defaults()
-	ip.MaxTokens = 128000 // a token limit is set; the byte bound makes counting unnecessary here
-	ip.SystemPrompt = "Tenant policy: be concise."
-	tp := topics.Defaults()
-	tp.Rules = []topics.Rule{
-		{ID: "competitors", Terms: []string{"Globex", "Initech", "Umbrella Corp", "Hooli", "Vandelay Industries",
-			"Stark Industries", "Wayne Enterprises", "Cyberdyne", "Soylent", "Tyrell Corp"}},
-		{ID: "profanity", Terms: []string{"darn", "heck", "frick"}, Action: topics.ActionRedact},
-		{ID: "weapons", Examples: []string{"how do I build a bomb at home", "instructions for making explosives"}},
-	}
-	cfgs := []engine.Layer{inputpolicy.New(ip), topics.New(tp), spotlight.New(spotlight.Defaults()), canary.New(canary.Defaults())}
-	layers := provision(b, cfgs...)
+// benchChain runs layers on a 2 KB conversation per iteration as the
+// engine would: OnRequest in order, then OnFinish of the finish layers
+// (which return the shared normalised text to its pool).
+func benchChain(b *testing.B, layers []engine.RequestLayer) {
 	c := conversation2K()
 	bytes := 0
 	c.EachSegment(func(_ int, _ conv.Role, s *conv.Segment) { bytes += len(s.Text) })
@@ -74,7 +63,37 @@ func BenchmarkInputPolicyChain2K(b *testing.B) {
 				b.Fatalf("%s: %v %v", l.Name(), d.Action, err)
 			}
 		}
+		for _, l := range layers {
+			if f, ok := l.(engine.FinishLayer); ok {
+				f.OnFinish(tx)
+			}
+		}
 	}
+}
+
+// BenchmarkInputPolicyChain2K runs inputpolicy, topics, spotlight and
+// canary on a 2 KB conversation, as the chain would, with a realistic
+// topics configuration.
+func BenchmarkInputPolicyChain2K(b *testing.B) {
+	ip := inputpolicy.Defaults()
+	ip.MaxTokens = 128000 // a token limit is set; the byte bound makes counting unnecessary here
+	ip.SystemPrompt = "Tenant policy: be concise."
+	tp := topics.Defaults()
+	tp.Rules = []topics.Rule{
+		{ID: "competitors", Terms: []string{"Globex", "Initech", "Umbrella Corp", "Hooli", "Vandelay Industries",
+			"Stark Industries", "Wayne Enterprises", "Cyberdyne", "Soylent", "Tyrell Corp"}},
+		{ID: "profanity", Terms: []string{"darn", "heck", "frick"}, Action: topics.ActionRedact},
+		{ID: "weapons", Examples: []string{"how do I build a bomb at home", "instructions for making explosives"}},
+	}
+	benchChain(b, provision(b, inputpolicy.New(ip), topics.New(tp), spotlight.New(spotlight.Defaults()),
+		canary.New(canary.Defaults())))
+}
+
+// BenchmarkDefaultChain2K is BenchmarkInputPolicyChain2K with every layer
+// at its zero configuration (topics then has no rules).
+func BenchmarkDefaultChain2K(b *testing.B) {
+	benchChain(b, provision(b, inputpolicy.New(inputpolicy.Defaults()), topics.New(topics.Defaults()),
+		spotlight.New(spotlight.Defaults()), canary.New(canary.Defaults())))
 }
 
 // BenchmarkInputPolicyTokens2K is inputpolicy alone with a token limit
@@ -106,8 +125,12 @@ func BenchmarkEachLayer2K(b *testing.B) {
 			snap := c.Snapshot()
 			for b.Loop() {
 				c.Restore(snap)
-				if _, err := rl.OnRequest(&engine.Tx{Request: c}); err != nil {
+				tx := &engine.Tx{Request: c}
+				if _, err := rl.OnRequest(tx); err != nil {
 					b.Fatal(err)
+				}
+				if f, ok := rl.(engine.FinishLayer); ok {
+					f.OnFinish(tx)
 				}
 			}
 		})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/normtext"
 )
 
 // Name is the layer's name in config, metrics and audit.
@@ -189,3 +190,7 @@ func systemSegments(c *conv.Conversation, fn func(msg int, s *conv.Segment)) {
 		}
 	}
 }
+
+// OnFinish implements engine.FinishLayer: it returns the transaction's
+// shared normalised text (layers/internal/normtext) to its pool.
+func (l *Layer) OnFinish(tx *engine.Tx) { normtext.Release(tx) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/normtext"
 )
 
 // Name is the layer's name in config, metrics and audit.
@@ -132,6 +133,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	}
 	sc := l.pool.Get().(*scratch)
 	defer l.pool.Put(sc)
+	nc := normtext.For(tx) // normalised text shared with other layers
 
 	var d engine.Decision
 	var redact []span
@@ -142,7 +144,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 		}
 		if r.rules.appliesTo(s.Source) {
 			redact = redact[:0]
-			for _, h := range r.rules.scan(s.Text, s.Source, sc) {
+			for _, h := range r.rules.scan(nc, s, sc) {
 				rule := r.rules.rules[h.rule]
 				f := engine.Finding{Layer: Name, Rule: rule.id, Severity: engine.SeverityLow, Message: mi,
 					Start: h.start, End: h.end, Score: h.score, Text: "matched " + rule.Action + " rule " + rule.ID}
@@ -167,7 +169,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 		}
 		if r.allow != nil && s.Source == conv.SourceUser {
 			sawUser = true
-			if !onTopic && len(r.allow.scan(s.Text, s.Source, sc)) > 0 {
+			if !onTopic && len(r.allow.scan(nc, s, sc)) > 0 {
 				onTopic = true
 			}
 		}
@@ -220,3 +222,7 @@ func redactSpans(s string, spans []span, with string) string {
 	b.WriteString(s[last:])
 	return b.String()
 }
+
+// OnFinish implements engine.FinishLayer: it returns the transaction's
+// shared normalised text (layers/internal/normtext) to its pool.
+func (l *Layer) OnFinish(tx *engine.Tx) { normtext.Release(tx) }

@@ -2,6 +2,7 @@ package topics
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -11,9 +12,12 @@ import (
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/detect/normalize"
+	"github.com/rampart-ai/rampart/layers/internal/normtext"
 )
 
-// caseless and cased are the two normalisations terms and text go through.
+// caseless and cased are the two normalisations terms go through. Text
+// goes through the matching shared view (normtext.Folded or Cased, read
+// through View.Flat, which is the same string).
 var (
 	caseless = normalize.Options{NoSpecialTokens: true}
 	cased    = normalize.Options{NoSpecialTokens: true, KeepCase: true}
@@ -31,28 +35,36 @@ type crule struct {
 	examples  []features
 }
 
-// owner is one rule that owns an automaton pattern.
-type owner struct{ rule int }
+// pattern is one normalised term and the rules that own it.
+type pattern struct {
+	text   string
+	owners []int // rule indexes
+}
 
-// automaton is an Aho-Corasick automaton over normalised terms of one
-// normalisation (caseless or cased).
-type automaton struct {
-	trie   *ac.Trie
-	owners [][]owner // per pattern index
+// termSet is every term of one normalisation. Whole-word terms that start
+// with a letter or digit are found through their first word (index);
+// the others (substrings, terms starting with punctuation) through an
+// Aho-Corasick automaton.
+type termSet struct {
+	kind  normtext.Kind
+	pats  []pattern
+	index *wordIndex // nil when empty
+	trie  *ac.Trie   // nil when no term needs it
+	acPat []int      // automaton pattern number → index in pats
 }
 
 // matcher is one compiled rule set (rules or allow topics).
 type matcher struct {
 	rules       []*crule
-	lower, keep *automaton // nil when no rule needs it
+	lower, keep *termSet // nil when no rule needs it
 	hasExamples bool
 }
 
 func compileRules(rules []Rule, allow bool) (*matcher, error) {
 	m := &matcher{}
+	lower, keep := &termSet{kind: normtext.Folded}, &termSet{kind: normtext.Cased}
 	lowerPat, keepPat := map[string]int{}, map[string]int{}
-	var lowerList, keepList []string
-	var lowerOwn, keepOwn [][]owner
+	var vocab []string // unigrams of every example (stopwords dropped)
 	seen := map[string]bool{}
 	for _, r := range rules {
 		r.fill()
@@ -69,9 +81,9 @@ func compileRules(rules []Rule, allow bool) (*matcher, error) {
 		}
 		idx := len(m.rules)
 		for _, term := range r.Terms {
-			opt, pats, list, own := caseless, lowerPat, &lowerList, &lowerOwn
+			opt, ts, pats := caseless, lower, lowerPat
 			if r.CaseSensitive {
-				opt, pats, list, own = cased, keepPat, &keepList, &keepOwn
+				opt, ts, pats = cased, keep, keepPat
 			}
 			norm := strings.TrimSpace(normalize.Normalize(term, opt).Norm)
 			if norm == "" {
@@ -79,39 +91,90 @@ func compileRules(rules []Rule, allow bool) (*matcher, error) {
 			}
 			pi, ok := pats[norm]
 			if !ok {
-				pi = len(*list)
+				pi = len(ts.pats)
 				pats[norm] = pi
-				*list = append(*list, norm)
-				*own = append(*own, nil)
+				ts.pats = append(ts.pats, pattern{text: norm})
 			}
-			(*own)[pi] = append((*own)[pi], owner{idx})
+			ts.pats[pi].owners = append(ts.pats[pi].owners, idx)
 		}
 		for _, ex := range r.Examples {
 			n := normalize.Normalize(ex, caseless).Norm
-			f := appendFeatures(nil, n, words(n, nil))
+			ws := words(n, nil)
+			f := appendFeatures(nil, n, ws)
 			if len(f) == 0 {
 				return nil, fmt.Errorf("rule %s: example %q has no words beyond stopwords", r.ID, ex)
+			}
+			for _, w := range ws {
+				if t := n[w.start:w.end]; !isStop(hashWord(fnvOffset, t)) {
+					vocab = append(vocab, t)
+				}
 			}
 			cr.examples = append(cr.examples, f)
 			m.hasExamples = true
 		}
 		m.rules = append(m.rules, cr)
 	}
-	if len(lowerList) > 0 {
-		m.lower = &automaton{trie: ac.NewTrieBuilder().AddStrings(lowerList).Build(), owners: lowerOwn}
+	if lower.build(m.rules, vocab) {
+		m.lower = lower
 	}
-	if len(keepList) > 0 {
-		m.keep = &automaton{trie: ac.NewTrieBuilder().AddStrings(keepList).Build(), owners: keepOwn}
+	if keep.build(m.rules, nil) {
+		m.keep = keep
 	}
 	return m, nil
 }
 
-// hit is one rule match in a segment, as a byte span of the normalised
-// text it was found in (t).
+// build splits ts's patterns between the word index and the automaton and
+// adds the example vocabulary to the index. It reports whether ts has
+// anything to match.
+func (ts *termSet) build(rules []*crule, vocab []string) bool {
+	var acList []string
+	for pi, p := range ts.pats {
+		if w, ok := indexable(p, rules); ok {
+			ts.indexEntry(w).pats = append(ts.indexEntry(w).pats, pi)
+			continue
+		}
+		acList = append(acList, p.text)
+		ts.acPat = append(ts.acPat, pi)
+	}
+	for _, w := range vocab {
+		ts.indexEntry(w).vocab = true
+	}
+	if len(acList) > 0 {
+		ts.trie = ac.NewTrieBuilder().AddStrings(acList).Build()
+	}
+	return ts.index != nil || ts.trie != nil
+}
+
+func (ts *termSet) indexEntry(w string) *wordEntry {
+	if ts.index == nil {
+		ts.index = &wordIndex{words: map[uint64]*wordEntry{}}
+	}
+	return ts.index.add(w)
+}
+
+// indexable returns the first word of p when every owner of p matches
+// whole words and p starts with a letter or digit: then every match of p
+// starts where a word of the text starts, and that word equals p's first
+// word.
+func indexable(p pattern, rules []*crule) (string, bool) {
+	for _, o := range p.owners {
+		if !rules[o].wholeWord {
+			return "", false
+		}
+	}
+	ws := words(p.text, nil)
+	if len(ws) == 0 || ws[0].start != 0 {
+		return "", false
+	}
+	return p.text[:ws[0].end], true
+}
+
+// hit is one rule match in a segment.
 type hit struct {
 	rule       int
 	start, end int // code points in the segment's text
 	score      float64
+	nend, nlen int // byte span end and length in the normalised text (term hits: match order)
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
@@ -135,35 +198,114 @@ func wordBounded(s string, start, end int) bool {
 
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// scanTerms runs automaton a over t and appends hits of rules that apply to
-// src.
-func (m *matcher) scanTerms(a *automaton, t *normalize.Text, src conv.Source, hits []hit) []hit {
-	if a == nil || t.Norm == "" {
-		return hits
-	}
-	a.trie.Walk(bytesOf(t.Norm), func(end, n, pattern int64) bool {
-		e := int(end) + 1
-		s := e - int(n)
-		for _, o := range a.owners[pattern] {
-			r := m.rules[o.rule]
-			if !r.sources[src] || (r.wholeWord && !wordBounded(t.Norm, s, e)) {
-				continue
-			}
-			os, oe := t.OrigSpan(s, e)
-			hits = append(hits, hit{rule: o.rule, start: os, end: oe, score: 1})
+// addTermHit appends a hit of pattern pi ending at byte e of s for every
+// owner that applies to src.
+func (m *matcher) addTermHit(ts *termSet, pi int, s string, t *normalize.Text, src conv.Source, e int, hits []hit) []hit {
+	p := &ts.pats[pi]
+	b := e - len(p.text)
+	for _, o := range p.owners {
+		r := m.rules[o]
+		if !r.sources[src] || (r.wholeWord && !wordBounded(s, b, e)) {
+			continue
 		}
-		return true
+		os, oe := t.OrigSpan(b, e)
+		hits = append(hits, hit{rule: o, start: os, end: oe, score: 1, nend: e, nlen: len(p.text)})
+	}
+	return hits
+}
+
+// scanTerms finds ts's terms in s (the flat normalised text of t). When
+// the index holds example vocabulary, it also appends to sc.cands the
+// start of every sentence that contains one of those words: only such
+// sentences can share a feature with an example.
+func (m *matcher) scanTerms(ts *termSet, s string, t *normalize.Text, src conv.Source, hits []hit, sc *scratch) []hit {
+	from := len(hits)
+	if ts.index != nil {
+		hits = m.scanIndex(ts, s, t, src, hits, sc)
+	}
+	if ts.trie != nil {
+		ts.trie.Walk(bytesOf(s), func(end, _, pattern int64) bool {
+			hits = m.addTermHit(ts, ts.acPat[pattern], s, t, src, int(end)+1, hits)
+			return true
+		})
+	}
+	// Report in text order: by end, longer first (the automaton's order).
+	slices.SortStableFunc(hits[from:], func(a, b hit) int {
+		if a.nend != b.nend {
+			return a.nend - b.nend
+		}
+		return b.nlen - a.nlen
 	})
 	return hits
 }
 
-// scanExamples compares each sentence of t with the rules' examples.
-func (m *matcher) scanExamples(t *normalize.Text, src conv.Source, hits []hit, sc *scratch) []hit {
-	if !m.hasExamples {
-		return hits
+// sentenceStop marks the bytes that end a sentence (see sentenceEnd).
+var sentenceStop = [utf8.RuneSelf]bool{'.': true, '!': true, '?': true, ';': true, '\n': true}
+
+// scanIndex is the word-index half of scanTerms: one pass over s that
+// splits it into words exactly as words does and looks each up.
+func (m *matcher) scanIndex(ts *termSet, s string, t *normalize.Text, src conv.Source, hits []hit, sc *scratch) []hit {
+	ix := ts.index
+	sent, lastCand := 0, -1 // current sentence start; last candidate recorded
+	for i := 0; i < len(s); {
+		ws := -1 // skip to the next word, noting sentence ends
+		for i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf {
+				i++
+				if asciiWord[c] {
+					ws = i - 1
+					break
+				}
+				if sentenceStop[c] {
+					sent = i
+				}
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				ws = i - size
+				break
+			}
+		}
+		if ws < 0 {
+			break
+		}
+		for i < len(s) { // to the end of the word
+			if c := s[i]; c < utf8.RuneSelf {
+				if !asciiWord[c] {
+					break
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				break
+			}
+			i += size
+		}
+		e := ix.lookup(s, ws, i)
+		if e == nil {
+			continue
+		}
+		if e.vocab && sent != lastCand {
+			sc.cands = append(sc.cands, sent)
+			lastCand = sent
+		}
+		for _, pi := range e.pats {
+			if p := ts.pats[pi].text; strings.HasPrefix(s[ws:], p) {
+				hits = m.addTermHit(ts, pi, s, t, src, ws+len(p), hits)
+			}
+		}
 	}
-	s := t.Norm
-	for start := 0; start < len(s); {
+	return hits
+}
+
+// scanExamples compares the candidate sentences (sc.cands) of s with the
+// rules' examples.
+func (m *matcher) scanExamples(s string, t *normalize.Text, src conv.Source, hits []hit, sc *scratch) []hit {
+	for _, start := range sc.cands {
 		end := sentenceEnd(s, start)
 		sent := s[start:end]
 		if len(sent) > maxSentence {
@@ -171,22 +313,22 @@ func (m *matcher) scanExamples(t *normalize.Text, src conv.Source, hits []hit, s
 		}
 		sc.words = words(sent, sc.words[:0])
 		sc.feats = appendFeatures(sc.feats[:0], sent, sc.words)
-		if len(sc.feats) > 0 {
-			for ri, r := range m.rules {
-				if len(r.examples) == 0 || !r.sources[src] {
-					continue
-				}
-				best := 0.0
-				for _, ex := range r.examples {
-					best = max(best, cosine(sc.feats, ex))
-				}
-				if best >= r.Threshold {
-					os, oe := t.OrigSpan(start, end)
-					hits = append(hits, hit{rule: ri, start: os, end: oe, score: best})
-				}
+		if len(sc.feats) == 0 {
+			continue
+		}
+		for ri, r := range m.rules {
+			if len(r.examples) == 0 || !r.sources[src] {
+				continue
+			}
+			best := 0.0
+			for _, ex := range r.examples {
+				best = max(best, cosine(sc.feats, ex))
+			}
+			if best >= r.Threshold {
+				os, oe := t.OrigSpan(start, end)
+				hits = append(hits, hit{rule: ri, start: os, end: oe, score: best})
 			}
 		}
-		start = end
 	}
 	return hits
 }
@@ -203,23 +345,25 @@ func sentenceEnd(s string, i int) int {
 
 // scratch is per-call reusable memory.
 type scratch struct {
-	lower, keep normalize.Text
-	words       []word
-	feats       features
-	hits        []hit
+	words []word
+	feats features
+	hits  []hit
+	cands []int // starts of sentences that may match an example
 }
 
-// scan returns the hits of m in one segment's text.
-func (m *matcher) scan(text string, src conv.Source, sc *scratch) []hit {
+// scan returns the hits of m in one segment's current text.
+func (m *matcher) scan(nc *normtext.Cache, seg *conv.Segment, sc *scratch) []hit {
 	hits := sc.hits[:0]
-	if m.lower != nil || m.hasExamples {
-		normalize.NormalizeInto(&sc.lower, text, caseless)
-		hits = m.scanTerms(m.lower, &sc.lower, src, hits)
-		hits = m.scanExamples(&sc.lower, src, hits, sc)
+	if m.lower != nil {
+		v := nc.Get(seg, normtext.Folded)
+		s := v.Flat()
+		sc.cands = sc.cands[:0]
+		hits = m.scanTerms(m.lower, s, &v.Text, seg.Source, hits, sc)
+		hits = m.scanExamples(s, &v.Text, seg.Source, hits, sc)
 	}
 	if m.keep != nil {
-		normalize.NormalizeInto(&sc.keep, text, cased)
-		hits = m.scanTerms(m.keep, &sc.keep, src, hits)
+		v := nc.Get(seg, normtext.Cased)
+		hits = m.scanTerms(m.keep, v.Flat(), &v.Text, seg.Source, hits, sc)
 	}
 	sc.hits = hits
 	return hits

@@ -2,9 +2,9 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rampart-ai/rampart/store/internal/sqlcodec"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,64 +15,16 @@ import (
 
 var _ identity.Store = (*DB)(nil)
 
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-func encodeJSON(models []string, limits map[string]int64) (string, string, error) {
-	if models == nil {
-		models = []string{}
-	}
-	if limits == nil {
-		limits = map[string]int64{}
-	}
-	m, err := json.Marshal(models)
-	if err != nil {
-		return "", "", err
-	}
-	l, err := json.Marshal(limits)
-	if err != nil {
-		return "", "", err
-	}
-	return string(m), string(l), nil
-}
-
-func decodeJSON(m, l string, models *[]string, limits *map[string]int64) error {
-	if err := json.Unmarshal([]byte(m), models); err != nil {
-		return err
-	}
-	if len(*models) == 0 {
-		*models = nil
-	}
-	if err := json.Unmarshal([]byte(l), limits); err != nil {
-		return err
-	}
-	if len(*limits) == 0 {
-		*limits = nil
-	}
-	return nil
-}
-
 // CreateTenant stores a new tenant (identity.ErrConflict if it exists).
 func (db *DB) CreateTenant(ctx context.Context, t identity.Tenant) error {
-	m, l, err := encodeJSON(t.Models, t.Limits)
+	m, l, err := sqlcodec.EncodeJSON(t.Models, t.Limits)
 	if err != nil {
 		return fmt.Errorf("postgres: tenant: %w", err)
 	}
 	// A new tenant can turn negative cache entries into valid ones: bump.
 	return db.inTx(ctx, true, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO tenants (id, models, policy, limits, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, t.ID, m, t.Policy, l, nanos(t.CreatedAt))
+			VALUES ($1, $2, $3, $4, $5)`, t.ID, m, t.Policy, l, sqlcodec.Nanos(t.CreatedAt))
 		if isUnique(err) {
 			return identity.ErrConflict
 		}
@@ -92,8 +44,8 @@ func scanTenant(sc pgx.Row) (identity.Tenant, error) {
 	if err := sc.Scan(&t.ID, &m, &t.Policy, &l, &created); err != nil {
 		return t, err
 	}
-	t.CreatedAt = fromNanos(created)
-	if err := decodeJSON(m, l, &t.Models, &t.Limits); err != nil {
+	t.CreatedAt = sqlcodec.FromNanos(created)
+	if err := sqlcodec.DecodeJSON(m, l, &t.Models, &t.Limits); err != nil {
 		return t, fmt.Errorf("postgres: tenant %s: %w", t.ID, err)
 	}
 	return t, nil
@@ -141,16 +93,16 @@ func scanKey(sc pgx.Row) (identity.Key, error) {
 	if err != nil {
 		return k, err
 	}
-	k.CreatedAt, k.ExpiresAt = fromNanos(created), fromNanos(expires)
-	k.LastUsedAt, k.RevokedAt = fromNanos(used), fromNanos(revoked)
-	if err := decodeJSON(m, l, &k.Models, &k.Limits); err != nil {
+	k.CreatedAt, k.ExpiresAt = sqlcodec.FromNanos(created), sqlcodec.FromNanos(expires)
+	k.LastUsedAt, k.RevokedAt = sqlcodec.FromNanos(used), sqlcodec.FromNanos(revoked)
+	if err := sqlcodec.DecodeJSON(m, l, &k.Models, &k.Limits); err != nil {
 		return k, fmt.Errorf("postgres: key %s: %w", k.ID, err)
 	}
 	return k, nil
 }
 
 func insertKey(ctx context.Context, tx pgx.Tx, k identity.Key) error {
-	m, l, err := encodeJSON(k.Models, k.Limits)
+	m, l, err := sqlcodec.EncodeJSON(k.Models, k.Limits)
 	if err != nil {
 		return fmt.Errorf("postgres: key: %w", err)
 	}
@@ -160,7 +112,7 @@ func insertKey(ctx context.Context, tx pgx.Tx, k identity.Key) error {
 	_, err = tx.Exec(ctx, `INSERT INTO api_keys (`+keyColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		k.ID, k.Name, k.Tenant, k.Role, k.Prefix, k.Hash, m, k.Policy, l,
-		nanos(k.CreatedAt), nanos(k.ExpiresAt), nanos(k.LastUsedAt), nanos(k.RevokedAt), k.ReplacedBy)
+		sqlcodec.Nanos(k.CreatedAt), sqlcodec.Nanos(k.ExpiresAt), sqlcodec.Nanos(k.LastUsedAt), sqlcodec.Nanos(k.RevokedAt), k.ReplacedBy)
 	if isUnique(err) {
 		return identity.ErrConflict
 	}
@@ -241,14 +193,14 @@ func affectedOne(tag pgconn.CommandTag, err error) error {
 func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	return db.inTx(ctx, true, func(tx pgx.Tx) error {
 		return affectedOne(tx.Exec(ctx, `UPDATE api_keys SET revoked_at =
-			CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END WHERE id = $2`, nanos(at), id))
+			CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END WHERE id = $2`, sqlcodec.Nanos(at), id))
 	})
 }
 
 // ExpireKey sets a key's expiry.
 func (db *DB) ExpireKey(ctx context.Context, id string, at time.Time) error {
 	return db.inTx(ctx, true, func(tx pgx.Tx) error {
-		return affectedOne(tx.Exec(ctx, `UPDATE api_keys SET expires_at = $1 WHERE id = $2`, nanos(at), id))
+		return affectedOne(tx.Exec(ctx, `UPDATE api_keys SET expires_at = $1 WHERE id = $2`, sqlcodec.Nanos(at), id))
 	})
 }
 
@@ -257,7 +209,7 @@ func (db *DB) RotateKey(ctx context.Context, oldID string, oldExpires time.Time,
 	return db.inTx(ctx, true, func(tx pgx.Tx) error {
 		err := affectedOne(tx.Exec(ctx, `UPDATE api_keys SET
 			expires_at = CASE WHEN expires_at = 0 OR expires_at > $1 THEN $1 ELSE expires_at END,
-			replaced_by = $2 WHERE id = $3`, nanos(oldExpires), next.ID, oldID))
+			replaced_by = $2 WHERE id = $3`, sqlcodec.Nanos(oldExpires), next.ID, oldID))
 		if err != nil {
 			return err
 		}
@@ -273,7 +225,7 @@ func (db *DB) TouchKeys(ctx context.Context, used map[string]time.Time) error {
 	return db.inTx(ctx, false, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for id, at := range used {
-			b.Queue(`UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1`, nanos(at), id)
+			b.Queue(`UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1`, sqlcodec.Nanos(at), id)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("postgres: key: touch: %w", err)

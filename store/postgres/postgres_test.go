@@ -17,7 +17,8 @@ import (
 )
 
 // DSNEnv names the environment variable with the test database's DSN
-// (scripts/services.sh prints one). Unset: these tests skip.
+// (scripts/services.sh prints one). Unset: these tests skip, unless
+// RAMPART_TEST_REQUIRE_SERVICES=1 (as in CI), where a missing database fails.
 const DSNEnv = "RAMPART_TEST_POSTGRES_DSN"
 
 // openFresh opens the store in a new, empty schema that is dropped when
@@ -26,6 +27,9 @@ func openFresh(t *testing.T) *postgres.DB {
 	t.Helper()
 	dsn := os.Getenv(DSNEnv)
 	if dsn == "" {
+		if os.Getenv("RAMPART_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("%s not set and RAMPART_TEST_REQUIRE_SERVICES=1 (run scripts/services.sh)", DSNEnv)
+		}
 		t.Skipf("%s not set (run scripts/services.sh)", DSNEnv)
 	}
 	ctx := context.Background()

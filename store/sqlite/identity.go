@@ -3,65 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rampart-ai/rampart/store/internal/sqlcodec"
 	"strings"
-	"time"
 
 	"github.com/rampart-ai/rampart/identity"
 )
 
 var _ identity.Store = (*DB)(nil)
-
-// nanos stores a time as Unix nanoseconds, 0 for the zero time.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-func encodeJSON(models []string, limits map[string]int64) (string, string, error) {
-	if models == nil {
-		models = []string{}
-	}
-	if limits == nil {
-		limits = map[string]int64{}
-	}
-	m, err := json.Marshal(models)
-	if err != nil {
-		return "", "", err
-	}
-	l, err := json.Marshal(limits)
-	if err != nil {
-		return "", "", err
-	}
-	return string(m), string(l), nil
-}
-
-func decodeJSON(m, l string, models *[]string, limits *map[string]int64) error {
-	if err := json.Unmarshal([]byte(m), models); err != nil {
-		return err
-	}
-	if len(*models) == 0 {
-		*models = nil
-	}
-	if err := json.Unmarshal([]byte(l), limits); err != nil {
-		return err
-	}
-	if len(*limits) == 0 {
-		*limits = nil
-	}
-	return nil
-}
 
 func isUnique(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
@@ -75,7 +25,7 @@ func (db *DB) CreateTenant(ctx context.Context, t identity.Tenant) error {
 	if err != nil {
 		return err
 	}
-	m, l, err := encodeJSON(t.Models, t.Limits)
+	m, l, err := sqlcodec.EncodeJSON(t.Models, t.Limits)
 	if err != nil {
 		return fmt.Errorf("sqlite: tenant: %w", err)
 	}
@@ -85,7 +35,7 @@ func (db *DB) CreateTenant(ctx context.Context, t identity.Tenant) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, models, policy, limits, created_at)
-		VALUES (?, ?, ?, ?, ?)`, t.ID, m, t.Policy, l, nanos(t.CreatedAt))
+		VALUES (?, ?, ?, ?, ?)`, t.ID, m, t.Policy, l, sqlcodec.Nanos(t.CreatedAt))
 	if isUnique(err) {
 		return identity.ErrConflict
 	}
@@ -112,8 +62,8 @@ func scanTenant(sc interface{ Scan(...any) error }) (identity.Tenant, error) {
 	if err := sc.Scan(&t.ID, &m, &t.Policy, &l, &created); err != nil {
 		return t, err
 	}
-	t.CreatedAt = fromNanos(created)
-	if err := decodeJSON(m, l, &t.Models, &t.Limits); err != nil {
+	t.CreatedAt = sqlcodec.FromNanos(created)
+	if err := sqlcodec.DecodeJSON(m, l, &t.Models, &t.Limits); err != nil {
 		return t, fmt.Errorf("sqlite: tenant %s: %w", t.ID, err)
 	}
 	return t, nil

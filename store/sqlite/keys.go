@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/rampart-ai/rampart/store/internal/sqlcodec"
 	"time"
 
 	"github.com/rampart-ai/rampart/identity"
@@ -22,16 +23,16 @@ func scanKey(sc interface{ Scan(...any) error }) (identity.Key, error) {
 	if err != nil {
 		return k, err
 	}
-	k.CreatedAt, k.ExpiresAt = fromNanos(created), fromNanos(expires)
-	k.LastUsedAt, k.RevokedAt = fromNanos(used), fromNanos(revoked)
-	if err := decodeJSON(m, l, &k.Models, &k.Limits); err != nil {
+	k.CreatedAt, k.ExpiresAt = sqlcodec.FromNanos(created), sqlcodec.FromNanos(expires)
+	k.LastUsedAt, k.RevokedAt = sqlcodec.FromNanos(used), sqlcodec.FromNanos(revoked)
+	if err := sqlcodec.DecodeJSON(m, l, &k.Models, &k.Limits); err != nil {
 		return k, fmt.Errorf("sqlite: key %s: %w", k.ID, err)
 	}
 	return k, nil
 }
 
 func insertKey(ctx context.Context, tx *sql.Tx, k identity.Key) error {
-	m, l, err := encodeJSON(k.Models, k.Limits)
+	m, l, err := sqlcodec.EncodeJSON(k.Models, k.Limits)
 	if err != nil {
 		return fmt.Errorf("sqlite: key: %w", err)
 	}
@@ -41,7 +42,7 @@ func insertKey(ctx context.Context, tx *sql.Tx, k identity.Key) error {
 	_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Name, k.Tenant, k.Role, k.Prefix, k.Hash, m, k.Policy, l,
-		nanos(k.CreatedAt), nanos(k.ExpiresAt), nanos(k.LastUsedAt), nanos(k.RevokedAt), k.ReplacedBy)
+		sqlcodec.Nanos(k.CreatedAt), sqlcodec.Nanos(k.ExpiresAt), sqlcodec.Nanos(k.LastUsedAt), sqlcodec.Nanos(k.RevokedAt), k.ReplacedBy)
 	if isUnique(err) {
 		return identity.ErrConflict
 	}
@@ -155,14 +156,14 @@ func affectedOne(res sql.Result, err error) error {
 func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	return db.inTx(ctx, true, func(tx *sql.Tx) error {
 		return affectedOne(tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at =
-			CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`, nanos(at), id))
+			CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`, sqlcodec.Nanos(at), id))
 	})
 }
 
 // ExpireKey sets a key's expiry.
 func (db *DB) ExpireKey(ctx context.Context, id string, at time.Time) error {
 	return db.inTx(ctx, true, func(tx *sql.Tx) error {
-		return affectedOne(tx.ExecContext(ctx, `UPDATE api_keys SET expires_at = ? WHERE id = ?`, nanos(at), id))
+		return affectedOne(tx.ExecContext(ctx, `UPDATE api_keys SET expires_at = ? WHERE id = ?`, sqlcodec.Nanos(at), id))
 	})
 }
 
@@ -171,7 +172,7 @@ func (db *DB) RotateKey(ctx context.Context, oldID string, oldExpires time.Time,
 	return db.inTx(ctx, true, func(tx *sql.Tx) error {
 		err := affectedOne(tx.ExecContext(ctx, `UPDATE api_keys SET
 			expires_at = CASE WHEN expires_at = 0 OR expires_at > ? THEN ? ELSE expires_at END,
-			replaced_by = ? WHERE id = ?`, nanos(oldExpires), nanos(oldExpires), next.ID, oldID))
+			replaced_by = ? WHERE id = ?`, sqlcodec.Nanos(oldExpires), sqlcodec.Nanos(oldExpires), next.ID, oldID))
 		if err != nil {
 			return err
 		}
@@ -191,7 +192,7 @@ func (db *DB) TouchKeys(ctx context.Context, used map[string]time.Time) error {
 		}
 		defer stmt.Close()
 		for id, at := range used {
-			if _, err := stmt.ExecContext(ctx, nanos(at), id, nanos(at)); err != nil {
+			if _, err := stmt.ExecContext(ctx, sqlcodec.Nanos(at), id, sqlcodec.Nanos(at)); err != nil {
 				return fmt.Errorf("sqlite: key: touch: %w", err)
 			}
 		}
