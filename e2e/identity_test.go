@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 
@@ -129,5 +131,40 @@ func TestIdentityKeysThroughSDK(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no audit record with tenant acme and key %s among %d", userID, len(recs))
+	}
+}
+
+// TestRejectedRequestKeepsConnection sends requests that the identity
+// layer refuses before the body is read, over one keep-alive connection:
+// each gets its 401, the server does not panic (see panicLog) and the
+// connection is reused.
+func TestRejectedRequestKeepsConnection(t *testing.T) {
+	r := newRig(t, "")
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	reused := 0
+	for i := 0; i < 4; i++ {
+		req, _ := http.NewRequest("POST", r.url+"/v1/chat/completions",
+			strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(ci httptrace.GotConnInfo) {
+				if ci.Reused {
+					reused++
+				}
+			}}))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("request %d: status %d", i, resp.StatusCode)
+		}
+	}
+	if reused != 3 {
+		t.Fatalf("keep-alive connection reused %d times, want 3: the server dropped it after a rejected request", reused)
 	}
 }

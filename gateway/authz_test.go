@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"encoding/json"
+	"io"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 
@@ -253,4 +255,49 @@ func TestAuthenticationBeforeParsing(t *testing.T) {
 	// With a key, the same malformed body is a 400.
 	w := post(t, g, "/v1/chat/completions", `{"model": 42}`, nil)
 	expect(t, "authenticated bad body", w, http.StatusBadRequest)
+}
+
+// A request refused before its body is read must leave the connection
+// usable: the next request on the same keep-alive connection is answered
+// (the server discards or closes; it must never read the old body in the
+// background while a new request starts — which HTTP/1 full duplex did).
+func TestRefusedBodyKeepsConnectionUsable(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	g := newGateway(t, cfg)
+	base, _, _ := serve(t, g)
+	tr := &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	reused := 0
+	for i, key := range []string{"", "", "", adminKey(g), "", "", adminKey(g)} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/v1/chat/completions",
+			strings.NewReader(`{"model":"rampart-demo","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(ci httptrace.GotConnInfo) {
+				if ci.Reused {
+					reused++
+				}
+			}}))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := http.StatusUnauthorized
+		if key != "" {
+			want = http.StatusOK
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("request %d: %d, want %d: %s", i, resp.StatusCode, want, trim(string(b)))
+		}
+	}
+	if reused == 0 {
+		t.Fatal("no connection was reused; the test proves nothing")
+	}
 }

@@ -248,10 +248,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+e.route.Method)
 		return
 	}
-	if e.route.API {
-		// Read and write concurrently on HTTP/1 (golang/go#40747).
-		_ = http.NewResponseController(w).EnableFullDuplex()
-	} else {
+	// API routes need no HTTP/1 full duplex (golang/go#40747): the engine
+	// reads the whole request body before it writes a byte of the answer,
+	// and a request refused before its body is read (the headers phase)
+	// gets the server's usual discard-or-close handling. Full duplex there
+	// would leave the server reading the unread body in the background
+	// while the next request on the connection starts.
+	if !e.route.API {
 		w.Header().Set("X-Request-Id", engine.NewRequestID())
 	}
 	e.h.ServeHTTP(w, r)

@@ -2,9 +2,9 @@
 // measures a mock upstream called directly, behind a bare
 // httputil.ReverseProxy, and behind rampart with its default policy, at the
 // given concurrencies, streamed and not, and prints a Markdown table of
-// throughput and added latency. rampart runs twice: with every layer off
-// (the spine: engine, adapters, audit, metrics) and with the embedded
-// default policy. See docs/PERFORMANCE.md.
+// throughput and added latency. rampart runs three times: with every layer
+// off (the spine: engine, adapters, audit, metrics), with only the output
+// guard, and with the embedded default policy. See docs/PERFORMANCE.md.
 package main
 
 import (
@@ -27,7 +27,7 @@ func main() {
 	concs := flag.String("concurrency", "1,32", "comma-separated client concurrencies")
 	events := flag.Int("stream-events", 20, "content events per streamed answer")
 	modes := flag.String("modes", "whole,stream", "comma-separated: whole, stream")
-	targetsFlag := flag.String("targets", "", "comma-separated subset of: direct, bare-proxy, rampart-spine, rampart-default (default all)")
+	targetsFlag := flag.String("targets", "", "comma-separated subset of: direct, bare-proxy, rampart-spine, rampart-output, rampart-default (default all)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (all targets) to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -73,7 +73,7 @@ func run(dur time.Duration, reqs int, concs string, events int, modes, only stri
 		{Name: "direct", BaseURL: mock.URL},
 		{Name: "bare-proxy", BaseURL: bare.URL},
 	}
-	for _, p := range []bench.Policy{bench.PolicySpine, bench.PolicyDefault} {
+	for _, p := range []bench.Policy{bench.PolicySpine, bench.PolicyOutput, bench.PolicyDefault} {
 		pdir := filepath.Join(dir, string(p))
 		rp, hdr, closeGW, err := bench.Rampart(mock.URL, pdir, p)
 		if err != nil {

@@ -75,17 +75,12 @@ func runServe(env *Env) int {
 	return 0
 }
 
-// serveConfig loads the file (or the defaults) and applies the flags.
+// serveConfig loads the file (or the embedded default policy), with the
+// RAMPART_* environment overrides applied, then the flags, which win.
 func serveConfig(path, listen, upstream, dataDir string) (*config.Config, error) {
-	var cfg *config.Config
-	if path != "" {
-		c, err := config.Load(path)
-		if err != nil {
-			return nil, err
-		}
-		cfg = c
-	} else {
-		cfg = config.Default()
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
 	}
 	if listen != "" {
 		cfg.Server.Listen = listen

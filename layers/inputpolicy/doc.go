@@ -23,6 +23,9 @@
 // default) or refused (clients then send a system message, which may be
 // empty). No contract change is needed.
 //
+// Role-marker normalisation is shared with later layers (topics) through
+// layers/internal/normtext; OnFinish releases it.
+//
 // Named policies (Config.Policies) are chosen by the identity layer's
 // Identity.Policy; unset fields inherit the base policy.
 package inputpolicy

