@@ -13,7 +13,17 @@ import (
 type MockUpstream struct {
 	// StreamEvents is the number of content chunks in a streamed answer.
 	StreamEvents int
+	// DigitTokens makes every streamed token carry a digit ("word7 "): the
+	// worst case for output scanning, which holds back and rescans tokens
+	// that may be part of a card or phone number. Default: English prose
+	// cut into short tokens, as a model streams it.
+	DigitTokens bool
 }
+
+// proseTokens is a model-like answer cut into short tokens.
+var proseTokens = strings.SplitAfter("The capital of France is Paris. It has been the capital for centuries, "+
+	"and it is known for its museums, its architecture and its food. Most visitors start with the Louvre, "+
+	"walk along the Seine, and end the day in one of the small restaurants of the Marais.", " ")
 
 var mockCompletion = []byte(`{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"The capital of France is Paris. It has been the capital for centuries and is known for its museums, architecture and food."},"finish_reason":"stop"}],"usage":{"prompt_tokens":42,"completion_tokens":24,"total_tokens":66}}`)
 
@@ -48,7 +58,11 @@ func (m *MockUpstream) stream(w http.ResponseWriter) {
 		n = 20
 	}
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"word%d \"},\"finish_reason\":null}]}\n\n", i)
+		tok := proseTokens[i%len(proseTokens)]
+		if m.DigitTokens {
+			tok = fmt.Sprintf("word%d ", i)
+		}
+		fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]}\n\n", tok)
 		if fl != nil {
 			fl.Flush()
 		}

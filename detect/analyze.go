@@ -54,6 +54,7 @@ type state struct {
 	rhits    []ruleHit
 	wins     [][2]int
 	segs     [][2]int
+	bounds   []int // segment boundaries for model.Trace.Chain
 	variants []variant
 	special  [][2]int
 }
@@ -184,29 +185,36 @@ func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bo
 		dom = model.DomainUntrusted
 	}
 	m.Trace(a.norm, dom, &st.tr)
-	sum, _ := st.tr.All()
-	sumSq := st.tr.Norm() * st.tr.Norm()
+	// Every span is scored as a binary feature vector (each bucket once,
+	// see model.Trace): repeating a word or a sentence raises no score.
+	sum, n := st.tr.All()
 	a.bestWin = [2]int{0, len(a.norm)}
-	// The whole text is scored with its exact L2 norm (repeating a text
-	// must not raise its score); windows with sqrt(count), exact when no
-	// feature repeats, which holds for sentence-sized windows.
-	a.bestLogit = m.LogitNorm(sum, st.tr.Norm())
-	for _, w := range a.windows {
-		s, k := st.tr.Range(w[0], w[1])
-		if z := m.Logit(s, k); z > a.bestLogit {
-			a.bestLogit, a.bestWin = z, w
+	a.bestLogit = m.Logit(sum, n)
+	// The windows are the segments and neighbouring pairs (see windows),
+	// scored in one pass; a window without features (a trailing space) is
+	// not scored, as in training.
+	if len(a.windows) > 0 {
+		st.bounds = append(st.bounds[:0], st.segs[0][0])
+		for _, g := range st.segs {
+			st.bounds = append(st.bounds, g[1])
 		}
+		st.tr.Chain(st.bounds, func(lo, hi int, s int32, k int) {
+			if z := m.Logit(s, k); k > 0 && z > a.bestLogit {
+				a.bestLogit, a.bestWin = z, [2]int{lo, hi}
+			}
+		})
 	}
+	// The whole-text signal pools the text and its decoded variants, each
+	// counted as its own block of distinct buckets (as training does).
 	for vi := range a.variants {
 		m.Trace(a.variants[vi].text, dom, &st.tr)
-		s, _ := st.tr.All()
-		sum += s
-		sumSq += st.tr.Norm() * st.tr.Norm()
-		if z := m.LogitNorm(s, st.tr.Norm()); z > a.bestLogit {
+		s, k := st.tr.All()
+		sum, n = sum+s, n+k
+		if z := m.Logit(s, k); z > a.bestLogit {
 			a.bestLogit, a.bestVariant = z, vi
 		}
 	}
-	a.signals[sigWhole] = clip(m.LogitNorm(sum, math.Sqrt(sumSq)))
+	a.signals[sigWhole] = clip(m.Logit(sum, n))
 	a.signals[sigWindow] = clip(a.bestLogit)
 	a.ruleSignals(&a.signals)
 	capModel(&a.signals, a.allowed())

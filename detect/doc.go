@@ -11,8 +11,9 @@
 //   - a linear model (package model) over hashed word uni/bi-grams and
 //     character 3–5-grams, trained by tools/train on data/injection and
 //     embedded; it scores the whole text and every sentence window (one
-//     injected sentence in a long document still stands out), in O(1) per
-//     window from prefix sums;
+//     injected sentence in a long document still stands out) as binary
+//     feature vectors (each bucket once per span, so repeating a word or a
+//     sentence raises no score), all windows in one pass over the features;
 //   - structure: chat-template special tokens, which are a finding by
 //     themselves.
 //

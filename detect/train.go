@@ -87,16 +87,17 @@ func DefaultTrainConfig() TrainConfig {
 type featRow struct {
 	label float64
 	idx   []uint32 // features of the normalised text, then of each variant
+	prev  []int32  // model.PrevOccurrence(idx)
 	nNorm int      // features belonging to the normalised text
-	// L2 norms: of the whole (text and variants), of the text alone, and
-	// of each variant (the last len(variants) windows)
-	norm, normText float64
-	varNorms       []float64
-	wins           [][2]int // windows as ranges of idx (norm windows, then variants)
-	sig            [nSignals]float64
-	allow          bool // an allowlist rule matched and nothing else
-	kind           string
-	row            int // index of the row in the input
+	// set is the whole-text example: the distinct buckets of the text,
+	// then those of each variant, as analyze pools them
+	set   []uint32
+	wins  [][2]int // windows as ranges of idx (norm windows, then variants)
+	nVar  int      // the last nVar windows are the decoded variants
+	sig   [nSignals]float64
+	allow bool // an allowlist rule matched and nothing else
+	kind  string
+	row   int // index of the row in the input
 }
 
 func featurize(rows []Row, rs *rules.Set, bits uint8, logf func(string, ...any)) []featRow {
@@ -128,20 +129,20 @@ func featurize(rows []Row, rs *rules.Set, bits uint8, logf func(string, ...any))
 				fr.wins = append(fr.wins, [2]int{lo, hi})
 			}
 		}
-		fr.normText = model.L2Norm(l.Idx)
-		ss := fr.normText * fr.normText
 		for _, v := range p.variants {
 			lo := len(l.Idx)
 			model.Featurize(v.text, bits, dom, &l)
 			if len(l.Idx) > lo {
-				vn := model.L2Norm(l.Idx[lo:])
 				fr.wins = append(fr.wins, [2]int{lo, len(l.Idx)})
-				fr.varNorms = append(fr.varNorms, vn)
-				ss += vn * vn
+				fr.nVar++
 			}
 		}
-		fr.norm = math.Sqrt(ss)
 		fr.idx = append([]uint32(nil), l.Idx...)
+		fr.prev = model.PrevOccurrence(fr.idx)
+		fr.set = model.Distinct(nil, fr.idx, fr.prev, 0, fr.nNorm)
+		for _, w := range fr.wins[len(fr.wins)-fr.nVar:] {
+			fr.set = model.Distinct(fr.set, fr.idx, fr.prev, w[0], w[1])
+		}
 		out = append(out, fr)
 	}
 	return out
@@ -158,29 +159,33 @@ func safePrepare(st *state, rs *rules.Set, text string, untrusted bool) (p prepa
 	return prepare(st, rs, text, untrusted, DefaultMaxScanBytes, true), true
 }
 
-func wsum(m *model.Model, idx []uint32) int32 {
+// rangeSum is the weight sum and number of the distinct buckets of
+// fr.idx[lo:hi], as model.Trace.Range computes them at inference.
+func rangeSum(m *model.Model, fr *featRow, lo, hi int) (int32, int) {
 	var s int32
-	for _, i := range idx {
-		s += int32(m.W[i])
+	n := 0
+	for k := lo; k < hi; k++ {
+		if fr.prev[k] < int32(lo) {
+			s += int32(m.W[fr.idx[k]])
+			n++
+		}
 	}
-	return s
+	return s, n
 }
 
 // signals computes a featurised row's stacker inputs under model m, as
 // analyze does at inference.
 func signals(m *model.Model, fr *featRow) [nSignals]float64 {
 	sig := fr.sig
-	whole := m.LogitNorm(wsum(m, fr.idx), fr.norm)
-	best := m.LogitNorm(wsum(m, fr.idx[:fr.nNorm]), fr.normText)
-	nv := len(fr.varNorms)
-	for k, w := range fr.wins {
-		if k >= len(fr.wins)-nv {
-			best = math.Max(best, m.LogitNorm(wsum(m, fr.idx[w[0]:w[1]]), fr.varNorms[k-(len(fr.wins)-nv)]))
-			continue
-		}
-		best = math.Max(best, m.Logit(wsum(m, fr.idx[w[0]:w[1]]), w[1]-w[0]))
+	var whole int32
+	for _, i := range fr.set {
+		whole += int32(m.W[i])
 	}
-	sig[sigWhole], sig[sigWindow] = clip(whole), clip(best)
+	best := m.Logit(rangeSum(m, fr, 0, fr.nNorm))
+	for _, w := range fr.wins {
+		best = math.Max(best, m.Logit(rangeSum(m, fr, w[0], w[1])))
+	}
+	sig[sigWhole], sig[sigWindow] = clip(m.Logit(whole, len(fr.set))), clip(best)
 	capModel(&sig, fr.allow)
 	roleSignals(&sig, RoleForKind(fr.kind).Untrusted())
 	return sig
@@ -195,7 +200,7 @@ func trainBase(rows []featRow, cfg TrainConfig) *model.Model {
 	lc := model.LinearConfig{Bits: cfg.Bits, Epochs: cfg.Epochs, LR: cfg.LR, L2: cfg.L2, Seed: cfg.Seed}
 	ex := make([]model.Example, 0, len(rows)*2)
 	for i := range rows {
-		ex = append(ex, model.Example{Idx: rows[i].idx, Label: rows[i].label, Weight: 1, Norm: rows[i].norm})
+		ex = append(ex, model.Example{Idx: rows[i].set, Label: rows[i].label, Weight: 1})
 	}
 	w, b := model.TrainLinear(ex, lc)
 	for round := 0; round < cfg.MILRounds; round++ {
@@ -204,10 +209,10 @@ func trainBase(rows []featRow, cfg TrainConfig) *model.Model {
 			r := &rows[i]
 			best, bi := math.Inf(-1), -1
 			for k, g := range r.wins {
-				if k >= len(r.wins)-len(r.varNorms) {
+				if k >= len(r.wins)-r.nVar {
 					break // decoded variants are in the whole example already
 				}
-				if s := floatLogit(w, b, r.idx[g[0]:g[1]]); s > best {
+				if s := floatLogit(w, b, r, g[0], g[1]); s > best {
 					best, bi = s, k
 				}
 			}
@@ -215,22 +220,28 @@ func trainBase(rows []featRow, cfg TrainConfig) *model.Model {
 				continue
 			}
 			g := r.wins[bi]
-			ex2 = append(ex2, model.Example{Idx: r.idx[g[0]:g[1]], Label: r.label, Weight: 1})
+			ex2 = append(ex2, model.Example{Idx: model.Distinct(nil, r.idx, r.prev, g[0], g[1]), Label: r.label, Weight: 1})
 		}
 		w, b = model.TrainLinear(ex2, lc)
 	}
 	return model.Quantize(w, b, cfg.Bits)
 }
 
-func floatLogit(w []float64, b float64, idx []uint32) float64 {
-	if len(idx) == 0 {
+// floatLogit scores the distinct buckets of r.idx[lo:hi] with float
+// weights (the model before quantisation).
+func floatLogit(w []float64, b float64, r *featRow, lo, hi int) float64 {
+	var z float64
+	n := 0
+	for k := lo; k < hi; k++ {
+		if r.prev[k] < int32(lo) {
+			z += w[r.idx[k]]
+			n++
+		}
+	}
+	if n == 0 {
 		return b
 	}
-	var z float64
-	for _, i := range idx {
-		z += w[i]
-	}
-	return b + z/math.Sqrt(float64(len(idx)))
+	return b + z/math.Sqrt(float64(n))
 }
 
 // Train builds the model from the train split and picks thresholds on its

@@ -94,7 +94,9 @@ func (t *txn) stream(resp *http.Response) {
 		}
 		// Flush only when the next event is not already here: each event
 		// still leaves at once, but a burst costs one write to the client.
-		t.batch = rd.HasBufferedEvent()
+		// The first event with data is always flushed on its own, so time
+		// to first byte does not wait for a burst to be scanned.
+		t.batch = seq > 0 && rd.HasBufferedEvent()
 		if !ev.HasData {
 			// Comments (keep-alives) and data-less blocks carry no content.
 			if !t.write(ev.Raw) {

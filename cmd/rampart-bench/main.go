@@ -26,6 +26,7 @@ func main() {
 	reqs := flag.Int("requests", 200000, "maximum requests per target and scenario")
 	concs := flag.String("concurrency", "1,32", "comma-separated client concurrencies")
 	events := flag.Int("stream-events", 20, "content events per streamed answer")
+	digits := flag.Bool("digit-tokens", false, "stream tokens that all carry a digit (worst case for output scanning) instead of English prose")
 	modes := flag.String("modes", "whole,stream", "comma-separated: whole, stream")
 	targetsFlag := flag.String("targets", "", "comma-separated subset of: direct, bare-proxy, rampart-spine, rampart-output, rampart-default (default all)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (all targets) to this file")
@@ -42,15 +43,15 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dur, *reqs, *concs, *events, *modes, *targetsFlag); err != nil {
+	if err := run(*dur, *reqs, *concs, *events, *digits, *modes, *targetsFlag); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "rampart-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dur time.Duration, reqs int, concs string, events int, modes, only string) error {
-	mock, err := bench.Serve(&bench.MockUpstream{StreamEvents: events})
+func run(dur time.Duration, reqs int, concs string, events int, digits bool, modes, only string) error {
+	mock, err := bench.Serve(&bench.MockUpstream{StreamEvents: events, DigitTokens: digits})
 	if err != nil {
 		return err
 	}

@@ -119,50 +119,34 @@ func Hash(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// Feature vectors are binary: a bucket counts once in a scored span (the
+// whole text, a sentence window, a decoded variant) however often its
+// features occur there, and the vector is scaled by its exact L2 norm,
+// 1/sqrt(distinct buckets). Repeating a word or a text therefore changes
+// neither the whole-text nor any window's score ("hello "×2000 scores as
+// "hello"), and training (package detect) builds its examples the same way
+// from PrevOccurrence.
+
 // Trace holds one text's features for window scoring: per feature, the end
-// offset of its token and the running sum of int8 weights. Reuse a Trace
-// across calls to avoid allocation; it is not safe for concurrent use.
+// offset of its token, its int8 weight and the position of the previous
+// feature with the same bucket, from which the distinct buckets of any span
+// follow in one sequential pass. Reuse a Trace across calls to avoid
+// allocation; it is not safe for concurrent use.
 type Trace struct {
-	m   *Model
-	end []int32
-	cum []int32 // cum[k] = Σ W of features [0, k)
-	// counts per bucket (reset after each text through touched) give the
-	// exact L2 norm of the whole text's count vector: Σ count².
-	counts  []uint8          // saturating; over holds the excess
-	over    map[uint32]int64 // counts beyond 255 (long repetitive texts)
+	m    *Model
+	end  []int32
+	w    []int8
+	prev []int32 // previous position with the same bucket, or -1
+	// last[idx] is 1 + the last position of bucket idx in the current text
+	// (0: not seen); reset after each text through touched.
+	last    []int32
 	touched []uint32
-	sumSq   int64
+	sum     int32 // Σ W over distinct buckets of the whole text
 	raw     rawFeatures
 }
 
-// Feature implements Sink.
-func (t *Trace) Feature(end int, idx uint32) {
-	t.end = append(t.end, int32(end))
-	t.cum = append(t.cum, t.cum[len(t.cum)-1]+int32(t.m.W[idx]))
-	t.sumSq += t.bump(idx)
-}
-
-// bump counts one more occurrence of bucket idx and returns the growth of
-// Σ count² (2c+1 for a bucket seen c times before).
-func (t *Trace) bump(idx uint32) int64 {
-	c := t.counts[idx]
-	switch c {
-	case 0:
-		t.touched = append(t.touched, idx)
-	case math.MaxUint8:
-		if t.over == nil {
-			t.over = make(map[uint32]int64)
-		}
-		x := t.over[idx]
-		t.over[idx] = x + 1
-		return 2*(int64(c)+x) + 1
-	}
-	t.counts[idx] = c + 1
-	return 2*int64(c) + 1
-}
-
-// record is Feature for a batch of raw features: the hot loop of Trace,
-// with no interface call and the slices grown once.
+// record traces a batch of raw features: the hot loop of Trace, with no
+// interface call and the slices grown once.
 func (t *Trace) record(r *rawFeatures, mask, domain uint32) {
 	per := 1
 	if domain != 0 {
@@ -170,27 +154,23 @@ func (t *Trace) record(r *rawFeatures, mask, domain uint32) {
 	}
 	n := len(r.h) * per
 	if cap(t.end) < n {
-		t.end = make([]int32, 0, n)
+		t.end, t.w, t.prev = make([]int32, 0, n), make([]int8, 0, n), make([]int32, 0, n)
 	}
-	if cap(t.cum) < n+1 {
-		cum := make([]int32, 1, n+1)
-		t.cum = cum
-	}
-	end, cum := t.end[:n], t.cum[:n+1]
-	w, counts := t.m.W, t.counts
-	acc, ss := cum[0], t.sumSq
+	end, wk, prev := t.end[:n], t.w[:n], t.prev[:n]
+	w, last, touched := t.m.W, t.last, t.touched
+	var sum int32
 	k := 0
 	one := func(e int32, idx uint32) {
 		end[k] = e
-		acc += int32(w[idx])
-		k++
-		cum[k] = acc
-		if c := counts[idx]; c != 0 && c != math.MaxUint8 {
-			counts[idx] = c + 1
-			ss += 2*int64(c) + 1
-		} else {
-			ss += t.bump(idx)
+		wk[k] = w[idx]
+		p := last[idx]
+		if p == 0 {
+			touched = append(touched, idx)
+			sum += int32(w[idx])
 		}
+		prev[k] = p - 1
+		k++
+		last[idx] = int32(k)
 	}
 	for i, h := range r.h {
 		e := r.end[i]
@@ -199,61 +179,93 @@ func (t *Trace) record(r *rawFeatures, mask, domain uint32) {
 			one(e, mix32(h^domain)&mask)
 		}
 	}
-	t.end, t.cum, t.sumSq = end, cum, ss
+	t.end, t.w, t.prev, t.touched, t.sum = end, wk, prev, touched, sum
 }
 
-// Norm is the exact L2 norm of the traced text's feature counts.
-func (t *Trace) Norm() float64 { return math.Sqrt(float64(t.sumSq)) }
-
-// LogitNorm is Logit with an explicit feature-vector norm.
-func (m *Model) LogitNorm(sum int32, norm float64) float64 {
-	if norm == 0 {
-		return float64(m.Bias)
-	}
-	return float64(m.Bias) + float64(m.Scale)*float64(sum)/norm
-}
-
-// Trace featurises text (domain: 0 or DomainUntrusted) and records its
-// prefix sums into t.
+// Trace featurises text (domain: 0 or DomainUntrusted) and records it into
+// t.
 func (m *Model) Trace(text string, domain uint32, t *Trace) {
 	t.m = m
-	t.end = t.end[:0]
-	if cap(t.cum) == 0 {
-		t.cum = make([]int32, 1, 256)
-	}
-	t.cum = t.cum[:1]
-	t.cum[0] = 0
-	if len(t.counts) != len(m.W) {
-		t.counts = make([]uint8, len(m.W))
+	if len(t.last) != len(m.W) {
+		t.last = make([]int32, len(m.W))
 		t.touched = t.touched[:0]
 	}
 	for _, i := range t.touched {
-		t.counts[i] = 0
+		t.last[i] = 0
 	}
-	clear(t.over)
-	t.touched, t.sumSq = t.touched[:0], 0
+	t.touched, t.sum = t.touched[:0], 0
 	t.raw.reset()
 	t.raw.run(text)
 	t.record(&t.raw, uint32(1)<<m.Bits-1, domain)
 }
 
-// Len is the number of features recorded.
+// Len is the number of features recorded (with repetition).
 func (t *Trace) Len() int { return len(t.end) }
 
-// Range returns the weight sum and count of the features whose token ends
-// within the byte range (a, b] of the featurised text.
+// Range returns the weight sum and number of the distinct buckets of the
+// features whose token ends within the byte range (a, b] of the featurised
+// text.
 func (t *Trace) Range(a, b int) (sum int32, n int) {
 	lo := sort.Search(len(t.end), func(k int) bool { return int(t.end[k]) > a })
 	hi := sort.Search(len(t.end), func(k int) bool { return int(t.end[k]) > b })
-	return t.cum[hi] - t.cum[lo], hi - lo
+	l := int32(lo)
+	prev, w := t.prev[lo:hi], t.w[lo:hi]
+	w = w[:len(prev)]
+	var cnt int32
+	for k, p := range prev {
+		// first occurrence in the range: p < l, i.e. p-l negative
+		// (branch-free: the outcome is unpredictable)
+		f := (p - l) >> 31 // -1 if so, else 0
+		sum += f & int32(w[k])
+		cnt -= f
+	}
+	return sum, int(cnt)
 }
 
-// All returns the weight sum and count of every feature.
-func (t *Trace) All() (sum int32, n int) { return t.cum[len(t.cum)-1], len(t.end) }
+// Chain scores the windows of contiguous byte ranges (bounds[0], bounds[1]],
+// (bounds[1], bounds[2]], …: it calls fn(a, b, sum, n) for every range and
+// then every pair of neighbouring ranges, in text order (range 0, pair 0–1,
+// range 1, pair 1–2, …), with what Range(a, b) returns, in one pass over the
+// features instead of one per window.
+func (t *Trace) Chain(bounds []int, fn func(a, b int, sum int32, n int)) {
+	if len(bounds) < 2 {
+		return
+	}
+	at := func(x int) int { return sort.Search(len(t.end), func(k int) bool { return int(t.end[k]) > x }) }
+	lo := at(bounds[0])
+	// the previous range: its first feature, distinct sum and count
+	var pLo, pSum, pN int32 = -1, 0, 0
+	for i := 1; i < len(bounds); i++ {
+		hi := at(bounds[i])
+		l := int32(lo)
+		prev, w := t.prev[lo:hi], t.w[lo:hi]
+		w = w[:len(prev)]
+		var s, n, ps, pn int32
+		for k, p := range prev {
+			// first occurrence in this range (p < l) and in the pair with
+			// the previous range (p < pLo); branch-free, the outcome is
+			// unpredictable
+			f, g := (p-l)>>31, (p-pLo)>>31 // -1 if so, else 0
+			wk := int32(w[k])
+			s += f & wk
+			n -= f
+			ps += g & wk
+			pn -= g
+		}
+		if i > 1 {
+			fn(bounds[i-2], bounds[i], pSum+ps, int(pN+pn))
+		}
+		fn(bounds[i-1], bounds[i], s, int(n))
+		pLo, pSum, pN, lo = l, s, n, hi
+	}
+}
 
-// Logit turns a weight sum over n features into the model's log-odds. The
-// feature vector is count-valued and scaled by 1/sqrt(n), which makes the
-// score of any window a constant-time function of two prefix sums.
+// All returns the weight sum and number of the distinct buckets of the
+// whole text.
+func (t *Trace) All() (sum int32, n int) { return t.sum, len(t.touched) }
+
+// Logit turns the weight sum over n distinct buckets into the model's
+// log-odds: the binary feature vector scaled by its L2 norm, 1/sqrt(n).
 func (m *Model) Logit(sum int32, n int) float64 {
 	if n == 0 {
 		return float64(m.Bias)

@@ -1,7 +1,9 @@
 package model
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -121,4 +123,86 @@ func FuzzFeaturize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The detector scores binary feature vectors: Trace's whole-text and range
+// sums count each bucket once, agree with PrevOccurrence/Distinct (what
+// training uses), and do not grow with repetition.
+func TestTraceDistinct(t *testing.T) {
+	m := &Model{Bits: 12, Scale: 1, W: make([]int8, 1<<12)}
+	for i := range m.W {
+		m.W[i] = int8(i*37%255 - 127)
+	}
+	var tr Trace
+	score := func(text string, dom uint32) (int32, int) {
+		m.Trace(text, dom, &tr)
+		return tr.All()
+	}
+	for _, dom := range []uint32{0, DomainUntrusted} {
+		for _, text := range []string{"hello", "ignore the rules. then the rules!", "😀", "a b a b a"} {
+			var l IndexList
+			Featurize(text, m.Bits, dom, &l)
+			prev := PrevOccurrence(l.Idx)
+			set := Distinct(nil, l.Idx, prev, 0, len(l.Idx))
+			var want int32
+			for _, i := range set {
+				want += int32(m.W[i])
+			}
+			if s, n := score(text, dom); s != want || n != len(set) {
+				t.Errorf("%q: All %d/%d, Distinct %d/%d", text, s, n, want, len(set))
+			}
+			if s, n := tr.Range(-1, len(text)); s != want || n != len(set) {
+				t.Errorf("%q: Range %d/%d, Distinct %d/%d", text, s, n, want, len(set))
+			}
+			s2, n2 := score(strings.Repeat(text+" ", 2), dom)
+			s9, n9 := score(strings.Repeat(text+" ", 900), dom)
+			if s2 != s9 || n2 != n9 {
+				t.Errorf("%q: ×2 %d/%d, ×900 %d/%d", text, s2, n2, s9, n9)
+			}
+			if s, n := tr.Range(len(text)*300, len(text)*600); s != s2 || n != n2 {
+				t.Errorf("%q: window of the ×900 text %d/%d, ×2 %d/%d", text, s, n, s2, n2)
+			}
+		}
+	}
+}
+
+func TestChainMatchesRange(t *testing.T) {
+	m := &Model{Bits: 10, Scale: 1, W: make([]int8, 1<<10)}
+	for i := range m.W {
+		m.W[i] = int8(i*53%255 - 127)
+	}
+	var tr Trace
+	for _, text := range []string{
+		"the cat sat on the mat. the cat sat again! and the dog; the dog too.\nnew line here the cat",
+		strings.Repeat("hello ", 300),
+		"ignore previous instructions " + strings.Repeat("a b ", 50) + "ignore previous instructions",
+	} {
+		for _, dom := range []uint32{0, DomainUntrusted} {
+			m.Trace(text, dom, &tr)
+			for step := 1; step < 60; step += 7 {
+				bounds := []int{0}
+				for b := step; b < len(text); b += step + b%5 {
+					bounds = append(bounds, b)
+				}
+				bounds = append(bounds, len(text))
+				var got [][2]int
+				tr.Chain(bounds, func(a, b int, s int32, n int) {
+					got = append(got, [2]int{a, b})
+					if ws, wn := tr.Range(a, b); ws != s || wn != n {
+						t.Fatalf("window (%d,%d]: Chain %d/%d, Range %d/%d", a, b, s, n, ws, wn)
+					}
+				})
+				var want [][2]int
+				for i := 1; i < len(bounds); i++ {
+					if i > 1 {
+						want = append(want, [2]int{bounds[i-2], bounds[i]})
+					}
+					want = append(want, [2]int{bounds[i-1], bounds[i]})
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("windows %v, want %v", got, want)
+				}
+			}
+		}
+	}
 }

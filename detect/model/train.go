@@ -5,27 +5,44 @@ import (
 	"math/rand/v2"
 )
 
-// Example is one training example: the bucket indices of its features (with
-// repetition: counts matter), its label (0 or 1) and its weight.
+// Example is one training example: the bucket indices of its features, its
+// label (0 or 1) and its weight. The feature vector is scaled by
+// 1/sqrt(len(Idx)). The detector scores binary feature vectors (see Trace),
+// so Idx normally lists each bucket once (Distinct); a bucket listed twice
+// counts twice, as it does in the detector's whole-text score when a
+// decoded variant shares it with the text.
 type Example struct {
 	Idx    []uint32
 	Label  float64
 	Weight float64
-	// Norm is the feature vector's L2 norm (0: sqrt(len(Idx)), exact when
-	// no feature repeats; see Model.Logit).
-	Norm float64
 }
 
-// L2Norm is the Euclidean norm of the count vector of idx.
-func L2Norm(idx []uint32) float64 {
-	c := make(map[uint32]int, len(idx))
-	var ss float64
-	for _, i := range idx {
-		k := c[i]
-		ss += float64(2*k + 1)
-		c[i] = k + 1
+// PrevOccurrence returns, for every position k of idx, the last position
+// before k holding the same bucket, or -1: the same links Trace records,
+// from which Distinct reads the buckets of any range.
+func PrevOccurrence(idx []uint32) []int32 {
+	last := make(map[uint32]int32, len(idx))
+	prev := make([]int32, len(idx))
+	for k, i := range idx {
+		p, ok := last[i]
+		if !ok {
+			p = -1
+		}
+		prev[k] = p
+		last[i] = int32(k)
 	}
-	return math.Sqrt(ss)
+	return prev
+}
+
+// Distinct appends to dst the distinct buckets of idx[lo:hi] (each at its
+// first occurrence in the range), given prev from PrevOccurrence(idx).
+func Distinct(dst []uint32, idx []uint32, prev []int32, lo, hi int) []uint32 {
+	for k := lo; k < hi; k++ {
+		if prev[k] < int32(lo) {
+			dst = append(dst, idx[k])
+		}
+	}
+	return dst
 }
 
 // LinearConfig tunes TrainLinear.
@@ -59,9 +76,6 @@ func TrainLinear(ex []Example, cfg LinearConfig) (w []float64, bias float64) {
 				continue
 			}
 			inv := 1 / math.Sqrt(float64(len(e.Idx)))
-			if e.Norm > 0 {
-				inv = 1 / e.Norm
-			}
 			z := bias
 			for _, i := range e.Idx {
 				z += float64(w[i] * inv)
