@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // MockUpstream is a fast OpenAI-compatible upstream for load measurements:
@@ -18,6 +19,11 @@ type MockUpstream struct {
 	// that may be part of a card or phone number. Default: English prose
 	// cut into short tokens, as a model streams it.
 	DigitTokens bool
+	// Gap is the pause between streamed events (0: one burst). Models
+	// stream a token every few milliseconds; a burst instead makes every
+	// proxy scan the whole answer at once, which on a 2-core machine shared
+	// with the load generator shows up as client-side time to first byte.
+	Gap time.Duration
 }
 
 // proseTokens is a model-like answer cut into short tokens.
@@ -65,6 +71,9 @@ func (m *MockUpstream) stream(w http.ResponseWriter) {
 		fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]}\n\n", tok)
 		if fl != nil {
 			fl.Flush()
+		}
+		if m.Gap > 0 {
+			time.Sleep(m.Gap)
 		}
 	}
 	io.WriteString(w, "data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")

@@ -26,6 +26,7 @@ func main() {
 	reqs := flag.Int("requests", 200000, "maximum requests per target and scenario")
 	concs := flag.String("concurrency", "1,32", "comma-separated client concurrencies")
 	events := flag.Int("stream-events", 20, "content events per streamed answer")
+	gap := flag.Duration("stream-gap", 0, "pause between streamed events, as a model streams tokens (0: one burst)")
 	digits := flag.Bool("digit-tokens", false, "stream tokens that all carry a digit (worst case for output scanning) instead of English prose")
 	modes := flag.String("modes", "whole,stream", "comma-separated: whole, stream")
 	targetsFlag := flag.String("targets", "", "comma-separated subset of: direct, bare-proxy, rampart-spine, rampart-output, rampart-default (default all)")
@@ -43,15 +44,15 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dur, *reqs, *concs, *events, *digits, *modes, *targetsFlag); err != nil {
+	if err := run(*dur, *reqs, *concs, *events, *gap, *digits, *modes, *targetsFlag); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "rampart-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dur time.Duration, reqs int, concs string, events int, digits bool, modes, only string) error {
-	mock, err := bench.Serve(&bench.MockUpstream{StreamEvents: events, DigitTokens: digits})
+func run(dur time.Duration, reqs int, concs string, events int, gap time.Duration, digits bool, modes, only string) error {
+	mock, err := bench.Serve(&bench.MockUpstream{StreamEvents: events, DigitTokens: digits, Gap: gap})
 	if err != nil {
 		return err
 	}
