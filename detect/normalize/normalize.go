@@ -139,8 +139,13 @@ type Text struct {
 	Truncated bool
 
 	origRunes int
-	// starts[i], ends[i]: original code-point span that produced Norm[i].
+	// starts[i], ends[i]: original code-point span that produced Norm[i];
+	// unused when lazy (ASCII fast path, see ascii.go), where shifts and
+	// wides encode the same map.
 	starts, ends []int32
+	lazy         bool
+	shifts       []shift
+	wides        []wide
 	buf          []byte
 	opt          Options
 	maxOut       int
@@ -177,14 +182,14 @@ func (t *Text) OrigSpan(normStart, normEnd int) (start, end int) {
 		if n == 0 {
 			return 0, 0
 		}
-		e := int(t.ends[n-1])
+		e := t.endAt(n - 1)
 		return e, e
 	}
-	start = int(t.starts[normStart])
+	start = t.startAt(normStart)
 	if normEnd == normStart {
 		return start, start
 	}
-	end = int(t.ends[normEnd-1])
+	end = t.endAt(normEnd - 1)
 	if end < start {
 		end = start
 	}
@@ -244,6 +249,7 @@ func NormalizeInto(t *Text, s string, opt Options) {
 	if isPlainASCII(s) {
 		t.asciiPath(s)
 	} else {
+		t.prepareEager(len(s))
 		t.unicodePath(s)
 	}
 	if cut >= 0 && !t.Truncated {
@@ -278,13 +284,11 @@ func (t *Text) reset(s string, opt Options) {
 	}
 	if cap(t.buf) < want {
 		t.buf = make([]byte, 0, want)
-		t.starts = make([]int32, 0, want)
-		t.ends = make([]int32, 0, want)
 	} else {
 		t.buf = t.buf[:0]
-		t.starts = t.starts[:0]
-		t.ends = t.ends[:0]
 	}
+	t.lazy = false
+	t.starts, t.ends = t.starts[:0], t.ends[:0]
 }
 
 // addFinding appends f, merging it into the previous finding when it is of

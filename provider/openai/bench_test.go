@@ -53,3 +53,27 @@ func BenchmarkParseStreamEvent(b *testing.B) {
 		b.Fatal("no delta")
 	}
 }
+
+// BenchmarkEncodeStreamEvent measures the common rewrite: an output layer
+// holds back part of a content delta (the engine parses and re-encodes every
+// such event).
+func BenchmarkEncodeStreamEvent(b *testing.B) {
+	a := New()
+	var ev conv.StreamEvent
+	if err := a.ParseStreamEvent("", benchChunk, &ev); err != nil {
+		b.Fatal(err)
+	}
+	ev.Deltas[0].Text = " th"
+	b.SetBytes(int64(len(benchChunk)))
+	b.ReportAllocs()
+	var out []byte
+	for b.Loop() {
+		var err error
+		if out, err = a.EncodeStreamEvent(&ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if len(out) != len(benchChunk)-1 {
+		b.Fatalf("encoded %s", out)
+	}
+}

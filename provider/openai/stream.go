@@ -3,6 +3,7 @@ package openai
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/tidwall/gjson"
 
@@ -65,8 +66,32 @@ func parseChunk(data []byte, ev *conv.StreamEvent) error {
 	})
 }
 
-func parseChunkChoice(p int, ch gjson.Result, ev *conv.StreamEvent) error {
+// choicePaths are the paths of one chunk choice's fields; those of the first
+// few choices are built once, so that parsing a chunk does not allocate them.
+type choicePaths struct{ choice, text, delta, content string }
+
+var firstChoicePaths = func() (t [8]choicePaths) {
+	for p := range t {
+		t[p] = newChoicePaths(p)
+	}
+	return t
+}()
+
+func newChoicePaths(p int) choicePaths {
 	path := pj.Path("choices", p)
+	return choicePaths{choice: path, text: path + ".text", delta: path + ".delta", content: path + ".delta.content"}
+}
+
+func pathsOf(p int) choicePaths {
+	if p < len(firstChoicePaths) {
+		return firstChoicePaths[p]
+	}
+	return newChoicePaths(p)
+}
+
+func parseChunkChoice(p int, ch gjson.Result, ev *conv.StreamEvent) error {
+	paths := pathsOf(p)
+	path := paths.choice
 	var f [4]gjson.Result
 	if err := pj.Fields(ch, path, chunkChoiceFlds, f[:]); err != nil {
 		return err
@@ -93,12 +118,12 @@ func parseChunkChoice(p int, ch gjson.Result, ev *conv.StreamEvent) error {
 		if err != nil {
 			return err
 		}
-		ev.Deltas = append(ev.Deltas, conv.NewDelta(idx, text, path+".text"))
+		ev.Deltas = append(ev.Deltas, conv.NewDelta(idx, text, paths.text))
 	}
 	if !pj.Present(f[1]) {
 		return nil
 	}
-	dpath := path + ".delta"
+	dpath := paths.delta
 	var d [3]gjson.Result
 	if err := pj.Fields(f[1], dpath, deltaFields, d[:]); err != nil {
 		return err
@@ -108,7 +133,7 @@ func parseChunkChoice(p int, ch gjson.Result, ev *conv.StreamEvent) error {
 		if err != nil {
 			return err
 		}
-		ev.Deltas = append(ev.Deltas, conv.NewDelta(idx, text, dpath+".content"))
+		ev.Deltas = append(ev.Deltas, conv.NewDelta(idx, text, paths.content))
 	}
 	if pj.Present(d[1]) {
 		if err := pj.Each(d[1], dpath+".tool_calls", func(j int, tc gjson.Result) error {
@@ -184,6 +209,9 @@ func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
 // in the order ParseStreamEvent produced ev.ToolCalls; an array left empty is
 // removed as a whole.
 func dropToolDeltas(w *pj.Writer, ev *conv.StreamEvent) error {
+	if !slices.ContainsFunc(ev.ToolCalls, func(td conv.ToolCallDelta) bool { return td.Drop }) {
+		return nil // nothing to delete: skip walking the event
+	}
 	type item struct {
 		path, array string // array: the enclosing tool_calls path, "" for function_call
 		n           int    // length of that array

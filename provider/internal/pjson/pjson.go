@@ -72,19 +72,15 @@ func Parse(body []byte) (gjson.Result, error) {
 }
 
 // depthOK reports whether no object or array in s nests deeper than max. It
-// is a linear, non-recursive scan that skips string contents.
+// is a linear, non-recursive scan that skips string contents: a string ends
+// at the first quote preceded by an even number of backslashes (found with
+// strings.IndexByte, so long strings are skipped quickly).
 func depthOK(s string, max int) bool {
 	depth := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '"':
-			for i++; i < len(s); i++ {
-				if s[i] == '\\' {
-					i++
-				} else if s[i] == '"' {
-					break
-				}
-			}
+			i = stringEnd(s, i+1)
 		case '{', '[':
 			depth++
 			if depth > max {
@@ -95,6 +91,26 @@ func depthOK(s string, max int) bool {
 		}
 	}
 	return true
+}
+
+// stringEnd returns the index of the quote closing the string whose contents
+// start at from (len(s) if it is not closed).
+func stringEnd(s string, from int) int {
+	for i := from; ; {
+		q := strings.IndexByte(s[i:], '"')
+		if q < 0 {
+			return len(s)
+		}
+		i += q
+		bs := 0
+		for k := i - 1; k >= from && s[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return i
+		}
+		i++
+	}
 }
 
 // Fields reads the members named in names from object obj into out (same
@@ -249,7 +265,7 @@ type Writer struct {
 func (w *Writer) SetString(path, orig, text string, anyOrig bool) error {
 	cur := gjson.GetBytes(w.Body, path)
 	if cur.Type != gjson.String || (!anyOrig && cur.Str != orig) {
-		return fmt.Errorf("rewrite %s: body does not hold the parsed text there", path)
+		return notParsedText(path)
 	}
 	out, err := sjson.SetBytes(w.Body, path, text)
 	if err != nil {
@@ -290,24 +306,6 @@ func (w *Writer) WriteSegments(segs []conv.Segment) error {
 			return fmt.Errorf("changed segment has no path")
 		}
 		if err := w.SetString(s.Path, s.Original(), s.Text, false); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// WriteDeltas writes back every changed delta text in ds. (conv.Delta does
-// not expose its original text, so only the string type at Path is checked.)
-func (w *Writer) WriteDeltas(ds []conv.Delta) error {
-	for i := range ds {
-		d := &ds[i]
-		if !d.Changed() {
-			continue
-		}
-		if d.Path == "" {
-			return fmt.Errorf("changed delta has no path")
-		}
-		if err := w.SetString(d.Path, "", d.Text, true); err != nil {
 			return err
 		}
 	}
