@@ -144,7 +144,7 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 			return nil, err
 		}
 		chain = built
-		if err := g.openServices(cfg, &o, host); err != nil {
+		if err := g.openServices(cfg, &o, host, chain); err != nil {
 			g.closeLayers()
 			return nil, err
 		}

@@ -15,11 +15,14 @@ import (
 	"github.com/rampart-ai/rampart/admin"
 	"github.com/rampart-ai/rampart/audit"
 	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/detect"
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
 	"github.com/rampart-ai/rampart/layers"
 	layeridentity "github.com/rampart-ai/rampart/layers/identity"
+	"github.com/rampart-ai/rampart/layers/injection"
+	"github.com/rampart-ai/rampart/layers/outputguard"
 	"github.com/rampart-ai/rampart/store"
 	"github.com/rampart-ai/rampart/store/sqlite"
 )
@@ -79,7 +82,7 @@ func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) e
 // openServices wires what needs the provisioned chain: the identity
 // service (bootstrap admin key, admin API, authentication of the
 // non-proxied routes) and the scanner behind POST /v1/scan.
-func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host) error {
+func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host, chain []engine.Configured) error {
 	if svc, ok := host.Services[layeridentity.ServiceIdentity].(*identity.Service); ok {
 		g.ident = svc
 		out := o.bootstrapOut
@@ -93,7 +96,19 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 		}
 		g.admin = admin.NewHandler(g.store, svc, g.log)
 	}
-	sc, err := layers.Scanner(cfg)
+	// The scanner uses the chain's own provisioned detector and output
+	// guard (same config sections), so they are not loaded twice.
+	var det *detect.Detector
+	var og *outputguard.Layer
+	for _, c := range chain {
+		switch l := c.Layer.(type) {
+		case *injection.Layer:
+			det = l.Detector()
+		case *outputguard.Layer:
+			og = l
+		}
+	}
+	sc, err := layers.ScannerReusing(cfg, det, og)
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}

@@ -17,28 +17,37 @@ import (
 // runs the injection detector, direction output the output guard (PII,
 // secrets, links) with its redaction.
 func Scanner(cfg *config.Config) (*scan.Scanner, error) {
-	opt, err := InjectionOptions(cfg)
-	if err != nil {
-		return nil, err
+	return ScannerReusing(cfg, nil, nil)
+}
+
+// ScannerReusing is Scanner with the detector and output guard that a chain
+// built from the same cfg already provisioned: a nil one is built from cfg,
+// so that scanning works also when that layer is off in the chain.
+func ScannerReusing(cfg *config.Config, det *detect.Detector, og *outputguard.Layer) (*scan.Scanner, error) {
+	if det == nil {
+		opt, err := InjectionOptions(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if det, err = detect.New(opt); err != nil {
+			return nil, err
+		}
 	}
-	sc, err := scan.New(opt)
-	if err != nil {
-		return nil, err
+	if og == nil {
+		var ocfg outputguard.Config
+		osec := cfg.Layer(outputguard.Name)
+		if err := osec.Decode(&ocfg); err != nil {
+			return nil, err
+		}
+		var err error
+		if og, err = outputguard.New(ocfg); err != nil {
+			return nil, fmt.Errorf("layers.%s: %w", outputguard.Name, err)
+		}
+		if err := og.Provision(&engine.Host{}); err != nil {
+			return nil, fmt.Errorf("layers.%s: %w", outputguard.Name, err)
+		}
 	}
-	var ocfg outputguard.Config
-	osec := cfg.Layer(outputguard.Name)
-	if err := osec.Decode(&ocfg); err != nil {
-		return nil, err
-	}
-	og, err := outputguard.New(ocfg)
-	if err != nil {
-		return nil, fmt.Errorf("layers.%s: %w", outputguard.Name, err)
-	}
-	if err := og.Provision(&engine.Host{}); err != nil {
-		return nil, fmt.Errorf("layers.%s: %w", outputguard.Name, err)
-	}
-	sc.Output = append(sc.Output, OutputChecker(og))
-	return sc, nil
+	return &scan.Scanner{Input: []scan.Checker{scan.Injection(det)}, Output: []scan.Checker{OutputChecker(og)}}, nil
 }
 
 // InjectionOptions are the detector options of cfg's "injection" section.
@@ -51,8 +60,7 @@ func InjectionOptions(cfg *config.Config) (detect.Options, error) {
 	if err := icfg.Validate(); err != nil {
 		return detect.Options{}, fmt.Errorf("layers.%s: %w", injection.Name, err)
 	}
-	return detect.Options{UserThreshold: icfg.UserThreshold, UntrustedThreshold: icfg.UntrustedThreshold,
-		MaxScanBytes: icfg.MaxScanBytes, NoDecode: icfg.Decoders != nil && !*icfg.Decoders}, nil
+	return icfg.DetectOptions(), nil
 }
 
 // OutputChecker adapts a provisioned output guard to the scan API: its

@@ -4,13 +4,13 @@
 //
 // Direction "input" runs the injection/jailbreak detector (package detect)
 // on the text with its role's threshold. Direction "output" runs the output
-// checkers registered in Scanner.Output (PII, secrets: added by their
-// packages); an output scan with none registered finds nothing.
+// checkers registered in Scanner.Output; layers.Scanner builds a scanner
+// with the output guard's checker from a configuration, and is what the
+// command and the gateway use.
 package scan
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/rampart-ai/rampart/detect"
 )
@@ -64,21 +64,11 @@ type Result struct {
 // (raising Flagged and Score, appending Findings, setting Redacted).
 type Checker func(item Item, res *Result)
 
-// Scanner runs checkers per direction. Build one with New; it is safe for
-// concurrent use once built.
+// Scanner runs checkers per direction (layers.Scanner builds the full one
+// from a configuration); it is safe for concurrent use once built.
 type Scanner struct {
 	Input  []Checker
 	Output []Checker
-}
-
-// New returns a scanner whose input direction runs the injection detector
-// with opt.
-func New(opt detect.Options) (*Scanner, error) {
-	d, err := detect.New(opt)
-	if err != nil {
-		return nil, err
-	}
-	return &Scanner{Input: []Checker{Injection(d)}}, nil
 }
 
 // Injection returns the checker that runs detector d.
@@ -126,26 +116,4 @@ func (s *Scanner) Scan(item Item, direction string) Result {
 		}
 	}
 	return res
-}
-
-var (
-	defOnce sync.Once
-	def     *Scanner
-	defErr  error
-)
-
-// Default returns the process-wide scanner with default options (loaded
-// once).
-func Default() (*Scanner, error) {
-	defOnce.Do(func() { def, defErr = New(detect.Options{}) })
-	return def, defErr
-}
-
-// Scan scans item with the default scanner.
-func Scan(item Item, direction string) Result {
-	s, err := Default()
-	if err != nil {
-		return Result{Findings: []Finding{}, Error: err.Error()}
-	}
-	return s.Scan(item, direction)
 }

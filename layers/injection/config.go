@@ -2,6 +2,7 @@ package injection
 
 import (
 	"fmt"
+	"github.com/rampart-ai/rampart/detect"
 	"math"
 )
 
@@ -64,6 +65,12 @@ func (c *Config) fill() {
 	if c.Decoders == nil {
 		c.Decoders = d.Decoders
 	}
+}
+
+// DetectOptions are the detector options this configuration asks for.
+func (c Config) DetectOptions() detect.Options {
+	return detect.Options{UserThreshold: c.UserThreshold, UntrustedThreshold: c.UntrustedThreshold,
+		MaxScanBytes: c.MaxScanBytes, NoDecode: c.Decoders != nil && !*c.Decoders}
 }
 
 // Validate checks the configuration.

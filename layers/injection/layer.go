@@ -48,7 +48,7 @@ func (l *Layer) Provision(*engine.Host) error {
 	if err := l.cfg.Validate(); err != nil {
 		return err
 	}
-	d, err := detect.New(l.detectOptions())
+	d, err := detect.New(l.cfg.DetectOptions())
 	if err != nil {
 		return fmt.Errorf("injection: %w", err)
 	}
@@ -56,10 +56,9 @@ func (l *Layer) Provision(*engine.Host) error {
 	return nil
 }
 
-func (l *Layer) detectOptions() detect.Options {
-	return detect.Options{UserThreshold: l.cfg.UserThreshold, UntrustedThreshold: l.cfg.UntrustedThreshold,
-		MaxScanBytes: l.cfg.MaxScanBytes, NoDecode: !*l.cfg.Decoders}
-}
+// Detector is the provisioned detector (nil before Provision); the gateway
+// shares it with POST /v1/scan.
+func (l *Layer) Detector() *detect.Detector { return l.det }
 
 // Validate implements engine.Validator.
 func (l *Layer) Validate() error {
