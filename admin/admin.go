@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -144,26 +143,22 @@ func (h *handler) authed(fn func(http.ResponseWriter, *http.Request, *identity.P
 // The gateway uses it for its non-proxied authenticated routes too.
 func RequirePermission(svc *identity.Service, log *slog.Logger, fn func(http.ResponseWriter, *http.Request, *identity.Principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := svc.Authenticate(r.Context(), identity.Credentials{Header: r.Header, ClientIP: clientIP(r), TLS: r.TLS})
-		var locked *identity.LockedOutError
+		p, den, err := svc.Authorize(r.Context(), identity.Credentials{Header: r.Header, ClientIP: clientIP(r), TLS: r.TLS},
+			r.Method, r.URL.Path, false)
 		switch {
-		case err == nil:
-		case errors.Is(err, identity.ErrNoCredentials), errors.Is(err, identity.ErrInvalidCredentials):
-			w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
-			writeError(w, http.StatusUnauthorized, "invalid_api_key", "Missing or invalid credentials.")
-			return
-		case errors.As(err, &locked):
-			w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds())+1))
-			writeError(w, http.StatusTooManyRequests, "too_many_auth_failures", "Too many failed authentications; retry later.")
-			return
-		default:
+		case err != nil:
 			log.Error("authentication failed", "path", r.URL.Path, "err", err)
 			writeError(w, http.StatusServiceUnavailable, "identity_unavailable", "Authentication is temporarily unavailable.")
 			return
-		}
-		if !identity.Allowed(r.Method, r.URL.Path, p.Role) {
-			writeError(w, http.StatusForbidden, "permission_denied",
-				fmt.Sprintf("Role %q may not call %s %s.", p.Role, r.Method, r.URL.Path))
+		case den != nil:
+			for k, v := range den.Headers {
+				w.Header().Set(k, v)
+			}
+			writeError(w, den.Status, den.Code, den.Message)
+			return
+		case p == nil:
+			// A public route needs no handler that takes a principal.
+			writeError(w, http.StatusUnauthorized, "invalid_api_key", "Missing credentials: send 'Authorization: Bearer <key>'.")
 			return
 		}
 		fn(w, r, p)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
@@ -145,40 +144,17 @@ func (l *Layer) OnHeaders(tx *engine.Tx) (engine.Decision, error) {
 	if creds.Header == nil {
 		creds.Header = http.Header{}
 	}
-	method := requestMethod(tx)
-	p, err := l.svc.Authenticate(ctx, creds)
-	var locked *ident.LockedOutError
-	switch {
-	case err == nil:
-	case errors.Is(err, ident.ErrNoCredentials) && !l.svc.RequireAuth():
-		tx.SetState(statePrincipal, (*ident.Principal)(nil))
-		return engine.Allowed, nil // anonymous access allowed by config
-	case errors.Is(err, ident.ErrNoCredentials):
-		if perm, ok := ident.RequiredPermission(method, tx.Route); ok && perm == ident.PermPublic {
-			tx.SetState(statePrincipal, (*ident.Principal)(nil))
-			return engine.Allowed, nil
-		}
-		d := block(http.StatusUnauthorized, "invalid_api_key", "Missing credentials: send 'Authorization: Bearer <key>'.")
-		d.Headers = map[string]string{"WWW-Authenticate": `Bearer realm="rampart"`}
-		return d, nil
-	case errors.Is(err, ident.ErrInvalidCredentials):
-		d := block(http.StatusUnauthorized, "invalid_api_key", "Invalid credentials: the API key or token is unknown, expired or revoked.")
-		d.Headers = map[string]string{"WWW-Authenticate": `Bearer realm="rampart", error="invalid_token"`}
-		return d, nil
-	case errors.As(err, &locked):
-		secs := int(locked.RetryAfter.Seconds()) + 1
-		d := block(http.StatusTooManyRequests, "too_many_auth_failures", "Too many failed authentications from this address; retry later.")
-		d.Headers = map[string]string{"Retry-After": strconv.Itoa(secs)}
-		return d, nil
-	case errors.Is(err, ident.ErrUnavailable):
-		return block(http.StatusServiceUnavailable, "identity_unavailable", "Authentication is temporarily unavailable."), nil
-	default:
+	p, den, err := l.svc.Authorize(ctx, creds, requestMethod(tx), tx.Route, true)
+	if err != nil {
 		return engine.Decision{}, err
 	}
-	tx.Identity = p.EngineIdentity()
-	if !ident.Allowed(method, tx.Route, p.Role) {
-		return block(http.StatusForbidden, "permission_denied",
-			fmt.Sprintf("Role %q may not call %s %s.", p.Role, method, tx.Route)), nil
+	if p != nil {
+		tx.Identity = p.EngineIdentity()
+	}
+	if den != nil {
+		d := block(den.Status, den.Code, den.Message)
+		d.Headers = den.Headers
+		return d, nil
 	}
 	tx.SetState(statePrincipal, p)
 	return engine.Allowed, nil
