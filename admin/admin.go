@@ -42,6 +42,10 @@ func Routes() []Route {
 	}
 }
 
+// Option gives the admin API an optional service (see the With...
+// functions); endpoints whose service is missing answer 503.
+type Option func(*handler)
+
 // maxBody bounds an admin request body.
 const maxBody = 64 << 10
 
@@ -57,11 +61,14 @@ type handler struct {
 //
 // log receives the admin actions (who created or revoked which key id;
 // never a key); nil means slog.Default().
-func NewHandler(audit AuditReader, svc *identity.Service, log *slog.Logger) http.Handler {
+func NewHandler(audit AuditReader, svc *identity.Service, log *slog.Logger, opts ...Option) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
 	h := &handler{audit: audit, svc: svc, log: log, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(h)
+	}
 	handlers := map[string]func(w http.ResponseWriter, r *http.Request, p *identity.Principal){
 		"GET /admin/roles":             h.roles,
 		"GET /admin/keys":              h.listKeys,
