@@ -214,6 +214,7 @@ func TestBadConfig(t *testing.T) {
 		{Name: "x", Provider: "openai", BaseURL: "http://127.0.0.1:1", Models: []string{"["}},
 	} {
 		cfg := config.Default()
+		cfg.DataDir = t.TempDir()
 		cfg.Upstreams = []config.Upstream{u}
 		if _, err := New(cfg, WithLogger(quiet)); err == nil {
 			t.Errorf("accepted %+v", u)
