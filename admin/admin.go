@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/netguard"
 	"github.com/rampart-ai/rampart/store"
 )
 
@@ -39,6 +39,10 @@ func Routes() []Route {
 		{http.MethodGet, "/admin/tenants"},
 		{http.MethodPost, "/admin/tenants"},
 		{http.MethodGet, "/admin/audit"},
+		{http.MethodDelete, "/admin/subjects/{id}"},
+		{http.MethodGet, "/admin/blocks"},
+		{http.MethodPost, "/admin/blocks"},
+		{http.MethodDelete, "/admin/blocks/{id}"},
 	}
 }
 
@@ -54,6 +58,11 @@ type handler struct {
 	svc   *identity.Service
 	log   *slog.Logger
 	mux   *http.ServeMux
+
+	eraser SubjectEraser // DELETE /admin/subjects/{id} (subjects.go)
+
+	blocks      store.BlockStore // /admin/blocks (blocks.go)
+	blocksAudit AuditWriter      // audit records of block changes (nil: logged only)
 }
 
 // NewHandler returns the admin API. Mount it at "/admin/" (it matches full
@@ -78,6 +87,10 @@ func NewHandler(audit AuditReader, svc *identity.Service, log *slog.Logger, opts
 		"GET /admin/tenants":           h.listTenants,
 		"POST /admin/tenants":          h.createTenant,
 		"GET /admin/audit":             h.queryAudit,
+		"DELETE /admin/subjects/{id}":  h.eraseSubject,
+		"GET /admin/blocks":            h.listBlocks,
+		"POST /admin/blocks":           h.createBlock,
+		"DELETE /admin/blocks/{id}":    h.removeBlock,
 	}
 	for _, rt := range Routes() {
 		fn := handlers[rt.Method+" "+rt.Pattern]
@@ -125,13 +138,9 @@ func (h *handler) allowed(r *http.Request) []string {
 	return out
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client address the gateway's network guard resolved
+// (trusted-proxy aware, see netguard.Handler), else the TCP peer's.
+func clientIP(r *http.Request) string { return netguard.ClientIP(r) }
 
 // authed authenticates the caller and checks the permission table.
 func (h *handler) authed(fn func(http.ResponseWriter, *http.Request, *identity.Principal)) http.Handler {

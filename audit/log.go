@@ -48,6 +48,10 @@ type Log struct {
 	failed   atomic.Uint64
 	lastWarn atomic.Int64
 
+	// prot, when set, redacts and encrypts captured content (content.go).
+	prot          atomic.Pointer[protection]
+	contentFailed atomic.Uint64
+
 	// backoff is the pause between write attempts (shortened in tests).
 	backoff time.Duration
 }
@@ -87,7 +91,7 @@ func (l *Log) Record(tx *engine.Tx) {
 	if !l.enabled {
 		return
 	}
-	rec := build(tx, l.cfg.CaptureContent, time.Now())
+	rec := build(tx, l.CaptureContent(), time.Now())
 	if l.cfg.Sync {
 		// Holding the lock shared across the write makes Close wait for
 		// in-flight synchronous writes.
@@ -159,8 +163,10 @@ func (l *Log) run() {
 	}
 }
 
-// write stores recs, retrying a failing store a few times.
+// write stores recs, retrying a failing store a few times. Captured
+// content is redacted and encrypted first (here, off the request path).
 func (l *Log) write(recs []*Record) {
+	l.protect(recs)
 	var err error
 	for attempt := range writeAttempts {
 		if attempt > 0 {
@@ -208,6 +214,8 @@ var (
 		"Audit records lost because the store failed to write them.", nil, nil)
 	descQueue = prometheus.NewDesc("rampart_audit_queue_length",
 		"Audit records waiting to be written.", nil, nil)
+	descContentFailed = prometheus.NewDesc("rampart_audit_content_encrypt_failures_total",
+		"Audit records stored without their captured content because it could not be encrypted.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
@@ -216,6 +224,7 @@ func (l *Log) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descWritten
 	ch <- descFailed
 	ch <- descQueue
+	ch <- descContentFailed
 }
 
 // Collect implements prometheus.Collector.
@@ -224,4 +233,5 @@ func (l *Log) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descWritten, prometheus.CounterValue, float64(l.written.Load()))
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(l.failed.Load()))
 	ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(len(l.queue)))
+	ch <- prometheus.MustNewConstMetric(descContentFailed, prometheus.CounterValue, float64(l.contentFailed.Load()))
 }

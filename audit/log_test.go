@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/secrets"
 	"github.com/rampart-ai/rampart/store"
 	"github.com/rampart-ai/rampart/store/sqlite"
 )
@@ -330,20 +331,33 @@ func TestDisabled(t *testing.T) {
 }
 
 // TestNoRawContentOnDisk writes through the real SQLite store and checks
-// that neither the database nor its WAL holds the prompt or answer text.
+// that neither the database nor its WAL holds the prompt or answer text:
+// without capture, with capture_content but no master key (nothing is
+// captured), and with capture (redacted, then encrypted).
 func TestNoRawContentOnDisk(t *testing.T) {
-	for _, capture := range []bool{false, true} {
-		t.Run(fmt.Sprintf("capture=%v", capture), func(t *testing.T) {
+	for _, mode := range []string{"off", "no-key", "capture"} {
+		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()
 			db, err := sqlite.Open(filepath.Join(dir, sqlite.FileName))
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, _ := New(db, auditCfg(func(c *config.Audit) { c.CaptureContent = capture }), nil)
-			if l.CaptureContent() != capture {
+			l, _ := New(db, auditCfg(func(c *config.Audit) { c.CaptureContent = mode != "off" }), nil)
+			var sealer *secrets.ContentSealer
+			if mode == "capture" {
+				kr, _ := secrets.NewKeyring(testMasterKey(t, 9), nil)
+				sealer, _ = secrets.NewManager(db, kr).ContentSealer()
+				if err := l.EnableContentCapture(testRedactor(t), sealer); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if l.CaptureContent() != (mode == "capture") {
 				t.Fatal("CaptureContent mismatch")
 			}
-			l.Record(newTx("r1"))
+			tx := newTx("r1")
+			tx.Request.Messages[0].Segments = append(tx.Request.Messages[0].Segments,
+				conv.NewSegment("key: "+testAPIKey, conv.SourceUser, "messages.0.content.1"))
+			l.Record(tx)
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -358,21 +372,68 @@ func TestNoRawContentOnDisk(t *testing.T) {
 				b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
 				disk = append(disk, b...)
 			}
-			onDisk := bytes.Contains(disk, []byte("launch code is ZEBRA"))
-			answer := bytes.Contains(disk, []byte("the answer is 42"))
 			if !bytes.Contains(disk, []byte("US_SSN")) {
 				t.Fatal("sanity: finding entity not found on disk; the scan is not reading the data")
 			}
-			if capture {
-				c := recs[0].Content
-				if !onDisk || !answer || c == nil || c.Request[0].Text != secretPrompt || c.Response != "the answer is 42" || c.Request[0].Role != "user" {
-					t.Fatalf("capture mode did not store content: %+v", c)
+			for _, raw := range []string{"078-05-1120", "launch code is ZEBRA", "the answer is 42", testAPIKey} {
+				if bytes.Contains(disk, []byte(raw)) {
+					t.Fatalf("%q stored in clear", raw)
 				}
-			} else if onDisk || answer || recs[0].Content != nil {
-				t.Fatal("raw text stored without capture_content")
+			}
+			c := recs[0].Content
+			if mode != "capture" {
+				if c != nil {
+					t.Fatalf("content stored in mode %s: %+v", mode, c)
+				}
+				return
+			}
+			if c == nil || c.Sealed == nil || c.Request != nil || c.Response != "" {
+				t.Fatalf("capture mode did not store sealed content: %+v", c)
+			}
+			if err := OpenContent(context.Background(), nil, recs[0]); !errors.Is(err, ErrContentLocked) {
+				t.Fatalf("OpenContent without key = %v", err)
+			}
+			db2, _ := sqlite.OpenReader(filepath.Join(dir, sqlite.FileName))
+			defer db2.Close()
+			kr, _ := secrets.NewKeyring(testMasterKey(t, 9), nil)
+			opener, _ := secrets.NewManager(db2, kr).ContentSealer()
+			if err := OpenContent(context.Background(), opener, recs[0]); err != nil {
+				t.Fatal(err)
+			}
+			c = recs[0].Content
+			if c.Sealed != nil || len(c.Request) != 2 || c.Request[0].Role != "user" || c.Response != "the answer is 42" ||
+				!strings.Contains(c.Request[0].Text, "launch code is ZEBRA") || !strings.Contains(c.Request[0].Text, "security number is [") || !strings.Contains(c.Request[1].Text, "[OPENAI_API_KEY]") ||
+				strings.Contains(c.Request[0].Text, "078-05-1120") || strings.Contains(c.Request[1].Text, testAPIKey) {
+				t.Fatalf("opened content = %+v", c)
 			}
 		})
 	}
+}
+
+const testAPIKey = "sk-proj-u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAjIhKtJ0RlgLKOmxgJ"
+
+func testMasterKey(t *testing.T, b byte) *secrets.MasterKey {
+	t.Helper()
+	k, err := secrets.ParseMasterKey(strings.Repeat(fmt.Sprintf("%02x", b), secrets.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+var (
+	redactorOnce sync.Once
+	redactor     *Redactor
+	redactorErr  error
+)
+
+func testRedactor(t *testing.T) *Redactor {
+	t.Helper()
+	redactorOnce.Do(func() { redactor, redactorErr = NewRedactor() })
+	if redactorErr != nil {
+		t.Fatal(redactorErr)
+	}
+	return redactor
 }
 
 func TestCaptureBounded(t *testing.T) {

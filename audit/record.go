@@ -22,9 +22,13 @@ const (
 // store it. Set it only when CaptureContent reports true.
 const StateResponseText = "audit.response_text"
 
-// CaptureContent reports whether the log stores raw text, so the gateway
-// knows whether to assemble the answer text for StateResponseText.
-func (l *Log) CaptureContent() bool { return l.enabled && l.cfg.CaptureContent }
+// CaptureContent reports whether the log stores (redacted, encrypted)
+// text, so the gateway knows whether to assemble the answer text for
+// StateResponseText: audit.capture_content is on and EnableContentCapture
+// was called.
+func (l *Log) CaptureContent() bool {
+	return l.enabled && l.cfg.CaptureContent && l.prot.Load() != nil
+}
 
 // build copies what a record needs out of tx.
 func build(tx *engine.Tx, capture bool, now time.Time) *Record {
@@ -42,6 +46,7 @@ func build(tx *engine.Tx, capture bool, now time.Time) *Record {
 		ResponseBytes:    tx.ResponseBytes,
 		ContentMAC:       tx.ContentMAC,
 		Blocked:          tx.Blocked,
+		TraceID:          tx.TraceID(),
 	}
 	if !tx.Start.IsZero() {
 		r.Latency = now.Sub(tx.Start)

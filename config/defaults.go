@@ -13,6 +13,13 @@ const (
 	DefaultReadTimeout       = 60 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultShutdownGrace     = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	DefaultMaxConnsPerIP     = 256
+	DefaultMaxConns          = 10000
+	DefaultTLSMinVersion     = "1.2"
+	DefaultTLSReload         = 10 * time.Second
+	DefaultHSTSMaxAge        = 365 * 24 * time.Hour
+	DefaultCORSMaxAge        = 10 * time.Minute
 
 	DefaultUpstreamTimeout   = 120 * time.Second
 	DefaultStreamIdleTimeout = 60 * time.Second
@@ -21,6 +28,13 @@ const (
 	DefaultAuditBatchSize     = 256
 	DefaultAuditFlushInterval = time.Second
 	DefaultAuditQueueSize     = 10000
+	DefaultAuditRetention     = 720 * time.Hour
+	DefaultAuditPurgeInterval = time.Hour
+
+	DefaultMasterKeyEnv         = "RAMPART_MASTER_KEY"
+	DefaultStoreDriver          = "sqlite"
+	DefaultPostgresDSNEnv       = "RAMPART_POSTGRES_DSN"
+	DefaultPreviousMasterKeyEnv = "RAMPART_PREVIOUS_MASTER_KEY"
 
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = "json"
@@ -54,13 +68,22 @@ func (c *Config) applyDefaults() {
 	setNum(&s.ReadTimeout, DefaultReadTimeout)
 	setNum(&s.IdleTimeout, DefaultIdleTimeout)
 	setNum(&s.ShutdownGrace, DefaultShutdownGrace)
+	setNum(&s.WriteTimeout, DefaultWriteTimeout)
+	setNum(&s.MaxConnsPerIP, DefaultMaxConnsPerIP)
+	setNum(&s.MaxConns, DefaultMaxConns)
+	setStr(&s.TLS.MinVersion, DefaultTLSMinVersion)
+	setNum(&s.TLS.ReloadInterval, DefaultTLSReload)
+	setNum(&s.TLS.HSTSMaxAge, DefaultHSTSMaxAge)
+	setNum(&s.CORS.MaxAge, DefaultCORSMaxAge)
 
 	setStr(&c.DataDir, DefaultDataDir)
 
 	for i := range c.Upstreams {
 		u := &c.Upstreams[i]
 		setStr(&u.Name, u.Provider)
-		setStr(&u.APIKeyEnv, Providers[u.Provider])
+		if u.APIKeySecret == "" {
+			setStr(&u.APIKeyEnv, Providers[u.Provider])
+		}
 		setNum(&u.Timeout, DefaultUpstreamTimeout)
 		setNum(&u.StreamIdleTimeout, DefaultStreamIdleTimeout)
 		setNum(&u.ConnectTimeout, DefaultConnectTimeout)
@@ -81,7 +104,18 @@ func (c *Config) applyDefaults() {
 	setNum(&a.BatchSize, DefaultAuditBatchSize)
 	setNum(&a.FlushInterval, DefaultAuditFlushInterval)
 	setNum(&a.QueueSize, DefaultAuditQueueSize)
+	if a.Retention == nil {
+		r := DefaultAuditRetention
+		a.Retention = &r
+	}
+	setNum(&a.PurgeInterval, DefaultAuditPurgeInterval)
 
+	setStr(&c.Store.Driver, DefaultStoreDriver)
+	setStr(&c.Store.DSNEnv, DefaultPostgresDSNEnv)
+	setStr(&c.Secrets.MasterKeyEnv, DefaultMasterKeyEnv)
+	setStr(&c.Secrets.PreviousMasterKeyEnv, DefaultPreviousMasterKeyEnv)
+
+	c.Telemetry.applyDefaults()
 	setStr(&c.Log.Level, DefaultLogLevel)
 	setStr(&c.Log.Format, DefaultLogFormat)
 }
@@ -100,3 +134,12 @@ func setNum[T int | int64 | time.Duration](p *T, def T) {
 
 // IsEnabled reports whether the audit log is on (default true).
 func (a Audit) IsEnabled() bool { return a.Enabled == nil || *a.Enabled }
+
+// RetentionPeriod is how long records are kept (0: forever); unset means
+// DefaultAuditRetention.
+func (a Audit) RetentionPeriod() time.Duration {
+	if a.Retention == nil {
+		return DefaultAuditRetention
+	}
+	return *a.Retention
+}

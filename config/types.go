@@ -12,6 +12,10 @@ type Config struct {
 	// DataDir holds the embedded SQLite database and other state.
 	// Default "./rampart-data". Flag --data overrides it.
 	DataDir string `yaml:"data_dir"`
+	// Store selects where keys, tenants, blocks, secrets and the audit
+	// log live: the embedded SQLite database (default) or PostgreSQL,
+	// which several replicas share.
+	Store Store `yaml:"store"`
 	// Upstreams are the model providers rampart forwards to. Empty: the
 	// built-in demo model answers (clearly labelled, for trying rampart out).
 	Upstreams []Upstream `yaml:"upstreams"`
@@ -22,6 +26,24 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Log configures structured logging.
 	Log Log `yaml:"log"`
+	// Telemetry configures OpenTelemetry tracing (off by default).
+	Telemetry Telemetry `yaml:"telemetry"`
+	// Secrets configures the master key that encrypts secrets kept in the
+	// store (upstream credentials, captured audit content).
+	Secrets Secrets `yaml:"secrets"`
+}
+
+// Store selects the state backend. Changing it needs a restart.
+type Store struct {
+	// Driver is "sqlite" (default: one file under data_dir; for a single
+	// replica) or "postgres" (shared by every replica; needed for
+	// keys, blocks and audit to be the same on all of them).
+	Driver string `yaml:"driver"`
+	// DSNEnv names the environment variable holding the PostgreSQL
+	// connection string (postgres://user:pass@host:5432/db?sslmode=verify-full).
+	// The DSN is never read from the file so its password stays out of
+	// ConfigMaps. Default RAMPART_POSTGRES_DSN.
+	DSNEnv string `yaml:"dsn_env"`
 }
 
 // Server configures the HTTP listener and its protections against slow or
@@ -47,6 +69,79 @@ type Server struct {
 	// ShutdownGrace is how long shutdown waits for in-flight requests and
 	// streams to finish. Default 30s.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// WriteTimeout is a per-write deadline against clients that stop
+	// reading: each write of an answer (at most 64 KiB) and each flush of a
+	// stream must reach the client within it, or the connection is closed.
+	// A stream that keeps flowing is never cut. Default 60s.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// MaxConnsPerIP caps the connections one client IP may hold open
+	// (IPv6: per /64); more are closed at accept, before TLS or HTTP.
+	// Connections from trusted_proxies are exempt. Default 256.
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// MaxConns caps all open client connections together. Default 10000.
+	MaxConns int `yaml:"max_conns"`
+	// TrustedProxies are the reverse proxies and load balancers in front
+	// of rampart, as CIDRs or addresses. Only for a connection from one of
+	// them is X-Forwarded-For read, right to left, skipping trusted hops,
+	// to find the client address (for the network layer, rate limits,
+	// audit). Empty (default): X-Forwarded-For is ignored, since any
+	// client can send one.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// TLS serves HTTPS when cert_file and key_file are set.
+	TLS ServerTLS `yaml:"tls"`
+	// CORS lets browser apps on listed origins call rampart. Off by default.
+	CORS ServerCORS `yaml:"cors"`
+}
+
+// ServerTLS configures HTTPS. TLS 1.2 is the minimum (1.3 is negotiated
+// whenever the client offers it) and TLS 1.2 uses only ECDHE key exchange
+// with AEAD ciphers.
+type ServerTLS struct {
+	// CertFile is the PEM certificate chain, leaf first. Flag --tls-cert.
+	CertFile string `yaml:"cert_file"`
+	// KeyFile is the PEM private key. Flag --tls-key.
+	KeyFile string `yaml:"key_file"`
+	// ClientCAFile, when set, requires every client to present a
+	// certificate issued by one of these PEM CAs (mTLS); the identity
+	// layer can map it to a tenant and role. Flag --client-ca.
+	ClientCAFile string `yaml:"client_ca_file"`
+	// MinVersion is "1.2" (default) or "1.3".
+	MinVersion string `yaml:"min_version"`
+	// ReloadInterval is how often the three files are checked for new
+	// contents (rotation, Kubernetes secret updates); new handshakes use
+	// them without a restart. Default 10s.
+	ReloadInterval time.Duration `yaml:"reload_interval"`
+	// HSTSMaxAge is the Strict-Transport-Security max-age sent on answers
+	// over TLS. Default 8760h (one year).
+	HSTSMaxAge time.Duration `yaml:"hsts_max_age"`
+	// HSTSIncludeSubdomains adds includeSubDomains to the HSTS header.
+	HSTSIncludeSubdomains bool `yaml:"hsts_include_subdomains"`
+}
+
+// Enabled reports whether HTTPS is configured.
+func (t ServerTLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
+
+// ServerCORS configures cross-origin requests from browsers. Preflight
+// requests are answered before authentication.
+type ServerCORS struct {
+	// AllowedOrigins are exact origins ("https://app.example.com") or
+	// patterns with one wildcard ("https://*.example.com"); "*" alone
+	// allows every origin. Empty (default): CORS off, no CORS headers.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// AllowedMethods default to GET and POST.
+	AllowedMethods []string `yaml:"allowed_methods"`
+	// AllowedHeaders browsers may send. Default: Authorization,
+	// Content-Type, X-Api-Key, Anthropic-Version and the other headers the
+	// official SDKs send.
+	AllowedHeaders []string `yaml:"allowed_headers"`
+	// ExposedHeaders scripts may read. Default: X-Request-Id, Retry-After,
+	// X-RateLimit-Limit, -Remaining, -Reset.
+	ExposedHeaders []string `yaml:"exposed_headers"`
+	// MaxAge is how long browsers may cache a preflight answer. Default 10m.
+	MaxAge time.Duration `yaml:"max_age"`
+	// AllowCredentials lets browsers send cookies and client certificates
+	// cross-origin (not with "*"). Default false.
+	AllowCredentials bool `yaml:"allow_credentials"`
 }
 
 // Upstream is one model provider endpoint.
@@ -63,6 +158,10 @@ type Upstream struct {
 	// credential rampart sends upstream. Clients never see it.
 	// Default OPENAI_API_KEY / ANTHROPIC_API_KEY by provider.
 	APIKeyEnv string `yaml:"api_key_env"`
+	// APIKeySecret names a secret in rampart's encrypted store (see
+	// `rampart secrets set`) holding the credential, instead of
+	// api_key_env. Needs a master key (secrets section). Set one of the two.
+	APIKeySecret string `yaml:"api_key_secret"`
 	// Models are glob patterns (path.Match) of model names routed here,
 	// e.g. ["gpt-*", "o3*"]. The first upstream whose pattern matches wins;
 	// an upstream with no patterns is the fallback for its provider.
@@ -121,6 +220,32 @@ type Audit struct {
 	// CaptureContent stores raw prompt and answer text in audit records.
 	// Default false; only turn on where policy allows it.
 	CaptureContent bool `yaml:"capture_content"`
+	// Retention is how long audit records are kept; a background purge
+	// deletes older ones. Default 720h (30 days); 0 keeps them forever.
+	Retention *time.Duration `yaml:"retention"`
+	// PurgeInterval is how often the retention purge runs. Default 1h.
+	PurgeInterval time.Duration `yaml:"purge_interval"`
+}
+
+// Secrets configures envelope encryption of stored secrets: each secret is
+// encrypted (AES-256-GCM) under its own data key, and data keys are
+// wrapped by the master key. The master key is read from a file or an
+// environment variable (32 bytes, base64 or hex) and never stored.
+type Secrets struct {
+	// MasterKeyEnv names the environment variable holding the master key.
+	// Default RAMPART_MASTER_KEY. Unset variable: no master key (storing
+	// secrets and audit content capture are unavailable).
+	MasterKeyEnv string `yaml:"master_key_env"`
+	// MasterKeyFile is a file holding the master key; when set it is used
+	// instead of master_key_env.
+	MasterKeyFile string `yaml:"master_key_file"`
+	// PreviousMasterKeyEnv names the environment variable holding the
+	// previous master key during a rotation (decrypt only). Default
+	// RAMPART_PREVIOUS_MASTER_KEY.
+	PreviousMasterKeyEnv string `yaml:"previous_master_key_env"`
+	// PreviousMasterKeyFile is a file holding the previous master key;
+	// when set it is used instead of previous_master_key_env.
+	PreviousMasterKeyFile string `yaml:"previous_master_key_file"`
 }
 
 // Log configures structured (slog JSON) logging.

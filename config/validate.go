@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rampart-ai/rampart/netguard"
 )
 
 // FieldError is one configuration problem.
@@ -93,6 +95,8 @@ var (
 	FailureModes = []string{"closed", "open"}
 	LogLevels    = []string{"debug", "info", "warn", "error"}
 	LogFormats   = []string{"json", "text"}
+	TLSVersions  = []string{"1.2", "1.3"}
+	StoreDrivers = []string{"sqlite", "postgres"}
 )
 
 func (c *Config) validate() []*FieldError {
@@ -118,6 +122,16 @@ func (c *Config) validate() []*FieldError {
 	if a.HMACKeyEnv != "" && !envNameRE.MatchString(a.HMACKeyEnv) {
 		v.add([]any{"audit", "hmac_key_env"}, "%q is not an environment variable name", a.HMACKeyEnv)
 	}
+	if a.Retention != nil && *a.Retention < 0 {
+		v.add([]any{"audit", "retention"}, "%s must not be negative (0 keeps records forever)", *a.Retention)
+	}
+	duration(v, []any{"audit", "purge_interval"}, a.PurgeInterval)
+	oneOf(v, []any{"store", "driver"}, c.Store.Driver, StoreDrivers, false)
+	if !envNameRE.MatchString(c.Store.DSNEnv) {
+		v.add([]any{"store", "dsn_env"}, "%q is not an environment variable name", c.Store.DSNEnv)
+	}
+	c.validateSecrets(v)
+	c.Telemetry.validate(v)
 	oneOf(v, []any{"log", "level"}, c.Log.Level, LogLevels, false)
 	oneOf(v, []any{"log", "format"}, c.Log.Format, LogFormats, false)
 	return v.errs
@@ -140,6 +154,59 @@ func (c *Config) validateServer(v *checker) {
 	duration(v, at(p, "read_timeout"), s.ReadTimeout)
 	duration(v, at(p, "idle_timeout"), s.IdleTimeout)
 	duration(v, at(p, "shutdown_grace"), s.ShutdownGrace)
+	c.validateNetwork(v)
+}
+
+// validateNetwork checks the network guards of the server section: write
+// deadline, connection caps, trusted proxies, TLS and CORS.
+func (c *Config) validateNetwork(v *checker) {
+	s := c.Server
+	p := []any{"server"}
+	duration(v, at(p, "write_timeout"), s.WriteTimeout)
+	positive(v, at(p, "max_conns_per_ip"), int64(s.MaxConnsPerIP))
+	positive(v, at(p, "max_conns"), int64(s.MaxConns))
+	for i, cidr := range s.TrustedProxies {
+		if _, err := netguard.ParsePrefix(cidr); err != nil {
+			v.add(at(p, "trusted_proxies", i), "%v", err)
+		}
+	}
+	t, tp := s.TLS, at(p, "tls")
+	if t.Enabled() && (t.CertFile == "" || t.KeyFile == "") {
+		v.add(tp, "cert_file and key_file must be set together")
+	}
+	if t.ClientCAFile != "" && !t.Enabled() {
+		v.add(at(tp, "client_ca_file"), "needs cert_file and key_file (mTLS is part of HTTPS)")
+	}
+	oneOf(v, at(tp, "min_version"), t.MinVersion, TLSVersions, false)
+	duration(v, at(tp, "reload_interval"), t.ReloadInterval)
+	duration(v, at(tp, "hsts_max_age"), t.HSTSMaxAge)
+	cp := at(p, "cors")
+	for i, o := range s.CORS.AllowedOrigins {
+		if err := netguard.CheckOrigin(o); err != nil {
+			v.add(at(cp, "allowed_origins", i), "%v", err)
+		} else if o == "*" && s.CORS.AllowCredentials {
+			v.add(at(cp, "allow_credentials"), "cannot be combined with origin \"*\"")
+		}
+	}
+	duration(v, at(cp, "max_age"), s.CORS.MaxAge)
+}
+
+// SecretNameRE is what a stored secret's name looks like (the secrets
+// package enforces the same rule).
+var SecretNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+func (c *Config) validateSecrets(v *checker) {
+	s := c.Secrets
+	for _, e := range []struct{ key, val string }{
+		{"master_key_env", s.MasterKeyEnv}, {"previous_master_key_env", s.PreviousMasterKeyEnv},
+	} {
+		if !envNameRE.MatchString(e.val) {
+			v.add([]any{"secrets", e.key}, "%q is not an environment variable name", e.val)
+		}
+	}
+	if s.MasterKeyFile != "" && s.MasterKeyFile == s.PreviousMasterKeyFile {
+		v.add([]any{"secrets", "previous_master_key_file"}, "must differ from master_key_file")
+	}
 }
 
 func (c *Config) validateUpstreams(v *checker) {
@@ -161,7 +228,14 @@ func (c *Config) validateUpstreams(v *checker) {
 			}
 		}
 		checkBaseURL(v, at(p, "base_url"), u.BaseURL)
-		if !envNameRE.MatchString(u.APIKeyEnv) {
+		switch {
+		case u.APIKeySecret != "" && u.APIKeyEnv != "":
+			v.add(at(p, "api_key_secret"), "set api_key_env or api_key_secret, not both")
+		case u.APIKeySecret != "":
+			if !SecretNameRE.MatchString(u.APIKeySecret) {
+				v.add(at(p, "api_key_secret"), "%q is not a secret name (letters, digits, '.', '_', '-'; at most 128)", u.APIKeySecret)
+			}
+		case !envNameRE.MatchString(u.APIKeyEnv):
 			v.add(at(p, "api_key_env"), "%q is not an environment variable name", u.APIKeyEnv)
 		}
 		for j, m := range u.Models {

@@ -136,13 +136,36 @@ type Conversation struct {
 	Stream   bool
 	// System holds a top-level system prompt where the provider has one
 	// (Anthropic "system"); OpenAI system messages stay in Messages.
-	System    []Segment
-	Messages  []Message
-	Tools     []Tool
-	MaxTokens int // max_tokens / max_completion_tokens, 0 when absent
+	System   []Segment
+	Messages []Message
+	Tools    []Tool
+	// MaxTokens is the cap on output tokens the client asked for
+	// (max_tokens / max_completion_tokens), 0 when absent. A layer may
+	// change it (lower it, or set it where absent); the adapter then writes
+	// the new value into the provider JSON. Adapters set it with
+	// InitMaxTokens.
+	MaxTokens int
 	// IncludeUsage reports whether the client asked for usage in the stream.
 	IncludeUsage bool
+	// WantUsage is set by a layer that needs the upstream's token usage of
+	// a stream whose client did not ask for it (IncludeUsage false). The
+	// adapter then asks the upstream for usage (OpenAI
+	// stream_options.include_usage); the layer that set it drops the
+	// usage-only event the client did not ask for (StreamEvent.Drop).
+	WantUsage bool
+
+	origMaxTokens int
 }
+
+// InitMaxTokens is used by adapters to set MaxTokens as parsed, so that
+// MaxTokensChanged can tell whether a layer changed it.
+func (c *Conversation) InitMaxTokens(n int) {
+	c.MaxTokens, c.origMaxTokens = n, n
+}
+
+// MaxTokensChanged reports whether a layer changed MaxTokens since the
+// adapter parsed it.
+func (c *Conversation) MaxTokensChanged() bool { return c.MaxTokens != c.origMaxTokens }
 
 // EachSegment calls fn for every segment of the conversation (system first,
 // then messages in order) with a pointer that may be used to modify it.
@@ -158,23 +181,34 @@ func (c *Conversation) EachSegment(fn func(msgIndex int, role Role, s *Segment))
 	}
 }
 
-// Snapshot captures every segment's current text so that Restore can undo
-// what a monitor-mode layer changed.
-func (c *Conversation) Snapshot() []string {
-	var out []string
-	c.EachSegment(func(_ int, _ Role, s *Segment) { out = append(out, s.Text) })
-	return out
+// Snapshot is what layers may change in a request, as Conversation.Snapshot
+// captured it.
+type Snapshot struct {
+	texts     []string
+	maxTokens int
+	wantUsage bool
 }
 
-// Restore sets every segment's text back to a Snapshot taken earlier.
-func (c *Conversation) Restore(snap []string) {
+// Snapshot captures every segment's current text and the request settings
+// layers may change (MaxTokens, WantUsage), so that Restore can undo what a
+// monitor-mode layer changed.
+func (c *Conversation) Snapshot() Snapshot {
+	snap := Snapshot{maxTokens: c.MaxTokens, wantUsage: c.WantUsage}
+	c.EachSegment(func(_ int, _ Role, s *Segment) { snap.texts = append(snap.texts, s.Text) })
+	return snap
+}
+
+// Restore sets every segment's text and the request settings back to a
+// Snapshot taken earlier.
+func (c *Conversation) Restore(snap Snapshot) {
 	i := 0
 	c.EachSegment(func(_ int, _ Role, s *Segment) {
-		if i < len(snap) {
-			s.Text = snap[i]
+		if i < len(snap.texts) {
+			s.Text = snap.texts[i]
 		}
 		i++
 	})
+	c.MaxTokens, c.WantUsage = snap.maxTokens, snap.wantUsage
 }
 
 // Choice is one output of the model in a whole (non-streamed) response.
@@ -244,6 +278,11 @@ type StreamEvent struct {
 	// Synthetic is true for events created by the engine (e.g. to flush
 	// text held back by a layer at the end of the stream).
 	Synthetic bool
+	// Drop, set by a layer, removes the whole event from what the client
+	// sees (its usage still counts). Only for events that carry no text,
+	// tool call or finish reason, such as the usage-only chunk a layer asked
+	// the upstream for (Conversation.WantUsage); never for the terminal event.
+	Drop bool
 }
 
 // Changed reports whether any layer modified the event.

@@ -54,7 +54,7 @@ type state struct {
 	rhits    []ruleHit
 	wins     [][2]int
 	segs     [][2]int
-	bounds   []int // segment boundaries for model.Trace.Chain
+	bounds   []int // segment boundaries for model.Trace
 	variants []variant
 	special  [][2]int
 }
@@ -184,30 +184,31 @@ func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bo
 	if untrusted {
 		dom = model.DomainUntrusted
 	}
-	m.Trace(a.norm, dom, &st.tr)
+	// The windows are the segments and neighbouring pairs (see windows),
+	// scored in the same pass as the whole text; a window without features
+	// (a trailing space) is not scored, as in training.
+	st.bounds = st.bounds[:0]
+	if len(a.windows) > 0 {
+		st.bounds = append(st.bounds, st.segs[0][0])
+		for _, g := range st.segs {
+			st.bounds = append(st.bounds, g[1])
+		}
+	}
+	m.Trace(a.norm, dom, st.bounds, &st.tr)
 	// Every span is scored as a binary feature vector (each bucket once,
 	// see model.Trace): repeating a word or a sentence raises no score.
 	sum, n := st.tr.All()
 	a.bestWin = [2]int{0, len(a.norm)}
 	a.bestLogit = m.Logit(sum, n)
-	// The windows are the segments and neighbouring pairs (see windows),
-	// scored in one pass; a window without features (a trailing space) is
-	// not scored, as in training.
-	if len(a.windows) > 0 {
-		st.bounds = append(st.bounds[:0], st.segs[0][0])
-		for _, g := range st.segs {
-			st.bounds = append(st.bounds, g[1])
+	for _, w := range st.tr.Windows() {
+		if z := m.Logit(w.Sum, w.N); w.N > 0 && z > a.bestLogit {
+			a.bestLogit, a.bestWin = z, [2]int{w.A, w.B}
 		}
-		st.tr.Chain(st.bounds, func(lo, hi int, s int32, k int) {
-			if z := m.Logit(s, k); k > 0 && z > a.bestLogit {
-				a.bestLogit, a.bestWin = z, [2]int{lo, hi}
-			}
-		})
 	}
 	// The whole-text signal pools the text and its decoded variants, each
 	// counted as its own block of distinct buckets (as training does).
 	for vi := range a.variants {
-		m.Trace(a.variants[vi].text, dom, &st.tr)
+		m.Trace(a.variants[vi].text, dom, nil, &st.tr)
 		s, k := st.tr.All()
 		sum, n = sum+s, n+k
 		if z := m.Logit(s, k); z > a.bestLogit {
@@ -292,11 +293,18 @@ func windows(norm string, out, segs [][2]int) ([][2]int, [][2]int) {
 		}
 	}
 	for i := 0; i < len(norm); i++ {
-		c := norm[i]
-		if c == '\n' || ((c == '.' || c == '!' || c == '?' || c == ';') && (i+1 == len(norm) || norm[i+1] == ' ' || norm[i+1] == '\n')) {
-			emit(st, i+1)
-			st = i + 1
+		for i < len(norm) && sentenceEnd[norm[i]] == 0 {
+			i++
 		}
+		if i == len(norm) {
+			break
+		}
+		// '.', '!', '?' and ';' end a sentence only before a space
+		if sentenceEnd[norm[i]] == 2 && i+1 < len(norm) && norm[i+1] != ' ' && norm[i+1] != '\n' {
+			continue
+		}
+		emit(st, i+1)
+		st = i + 1
 	}
 	emit(st, len(norm))
 	if len(segs) <= 1 {
@@ -310,6 +318,10 @@ func windows(norm string, out, segs [][2]int) ([][2]int, [][2]int) {
 	}
 	return out, segs
 }
+
+// sentenceEnd marks the bytes that end a segment: 1 for a line break, 2 for
+// punctuation that ends one when followed by a space or a line break.
+var sentenceEnd = [256]uint8{'\n': 1, '.': 2, '!': 2, '?': 2, ';': 2}
 
 func appendSeg(segs [][2]int, a, b, minSeg int) [][2]int {
 	if n := len(segs); n > 0 && segs[n-1][1]-segs[n-1][0] < minSeg {

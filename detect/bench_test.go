@@ -2,8 +2,10 @@ package detect
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/detect/model"
 )
@@ -35,6 +37,48 @@ func BenchmarkScan16KB(b *testing.B) {
 	benchScan(b, strings.Repeat(filler, 16<<10/len(filler)), RoleUser)
 }
 func BenchmarkScanAttack(b *testing.B) { benchScan(b, attacks[0], RoleUser) }
+
+// The texts above repeat one paragraph; these are as long, from ordinary
+// text that does not repeat: the benign and document rows of the dev split.
+func BenchmarkScan2KBVaried(b *testing.B) { benchScan(b, variedText(b, 2<<10), RoleUser) }
+func BenchmarkScan2KBVariedDocument(b *testing.B) {
+	benchScan(b, variedText(b, 2<<10), RoleDocument)
+}
+func BenchmarkScan16KBVaried(b *testing.B) { benchScan(b, variedText(b, 16<<10), RoleUser) }
+func BenchmarkScan64KBVariedDocument(b *testing.B) {
+	benchScan(b, variedText(b, 64<<10), RoleDocument)
+}
+
+var (
+	variedOnce sync.Once
+	varied     string
+)
+
+// variedText returns the first n bytes (cut at a character boundary) of the
+// dev split's benign and document rows joined by line breaks.
+func variedText(b *testing.B, n int) string {
+	variedOnce.Do(func() {
+		rows, err := ReadRows("../data/injection/dev.jsonl")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var sb strings.Builder
+		for _, r := range rows {
+			if r.Kind == "benign" || r.Kind == "document" {
+				sb.WriteString(r.Text)
+				sb.WriteByte('\n')
+			}
+		}
+		varied = sb.String()
+	})
+	if len(varied) < n {
+		b.Fatalf("only %d bytes of text", len(varied))
+	}
+	for n > 0 && !utf8.RuneStart(varied[n]) {
+		n--
+	}
+	return varied[:n]
+}
 
 // BenchmarkLoad measures model and rule loading (start-up cost).
 func BenchmarkLoad(b *testing.B) {

@@ -100,37 +100,68 @@ const commonWords = `the be to of and a in that have i it for not on with he as 
 	is are was were been has had did does am instructions ignore previous system prompt tell print say
 	please write answer question text following`
 
-// commonTab is an open-addressing hash set of commonWords (lookups without
-// a map or allocation: this runs on every word of every scanned text).
-var commonTab = func() (t [1024]string) {
-	for _, w := range strings.Fields(commonWords) {
+// commonTab is an open-addressing hash table (lookups without a map or
+// allocation: this runs on every word of every scanned text) of the common
+// words, their ROT13 forms and their reversals, each with the flags saying
+// which of the three it is: a word's ROT13 (or reversal) is common exactly
+// when the word is the ROT13 (or reversal) of a common word, so one lookup
+// of the word answers all three questions.
+var commonTab = func() (t [1024]commonEntry) {
+	add := func(w string, flag uint8) {
 		h := wordHash([]byte(w))
-		for t[h] != "" && t[h] != w {
+		for t[h].word != "" && t[h].word != w {
 			h = (h + 1) & (len(t) - 1)
 		}
-		t[h] = w
+		t[h].word = w
+		t[h].flags |= flag
+	}
+	for _, w := range strings.Fields(commonWords) {
+		add(w, isPlain)
+		add(normalize.ROT13(w), isROT13)
+		add(normalize.Reverse(w), isReversed)
 	}
 	return
 }()
 
+type commonEntry struct {
+	word  string
+	flags uint8
+}
+
+// commonEntry flags.
+const (
+	isPlain    = 1 << iota // a common word
+	isROT13                // the ROT13 of a common word
+	isReversed             // a common word reversed
+)
+
 // maxCommonLen is the longest common word ("instructions").
 const maxCommonLen = 12
 
+// wordHash is the slot of word b in commonTab: a polynomial hash, which
+// scanWords computes in the pass that finds the word.
 func wordHash(b []byte) int {
-	h := uint32(2166136261)
+	h := uint32(0)
 	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
+		h = h*polyBase + uint32(c)
 	}
-	return int(h>>7) & 1023
+	return polySlot(h)
 }
 
-func isCommon(b []byte) bool {
-	for h := wordHash(b); commonTab[h] != ""; h = (h + 1) & 1023 {
-		if commonTab[h] == string(b) {
-			return true
+const polyBase = 0x01000193
+
+func polySlot(h uint32) int { return int(h*0x9e3779b1>>22) & 1023 }
+
+func isCommon(b []byte) bool { return commonFlags(wordHash(b), b)&isPlain != 0 }
+
+// commonFlags returns the flags of b, whose hash slot is h (0: none).
+func commonFlags(h int, b []byte) uint8 {
+	for ; commonTab[h].word != ""; h = (h + 1) & 1023 {
+		if commonTab[h].word == string(b) {
+			return commonTab[h].flags
 		}
 	}
-	return false
+	return 0
 }
 
 // maxEnglishWords is how many words englishness looks at.
@@ -152,14 +183,15 @@ func (w wordStats) share(k int) float64 {
 
 func scanWords(s string) wordStats {
 	var ws wordStats
-	var buf [maxCommonLen]byte
 	for i := 0; i < len(s) && ws.words < maxEnglishWords; {
-		for i < len(s) && !isLetter(s[i]) {
+		for i < len(s) && !letterByte[s[i]] {
 			i++
 		}
+		// the word is hashed in the pass that finds its end
+		h := uint32(0)
 		j := i
-		for j < len(s) && isLetter(s[j]) {
-			j++
+		for ; j < len(s) && letterByte[s[j]]; j++ {
+			h = h*polyBase + uint32(s[j])
 		}
 		if j == i {
 			break
@@ -167,23 +199,11 @@ func scanWords(s string) wordStats {
 		ws.words++
 		ws.letters += j - i
 		if w := s[i:j]; len(w) <= maxCommonLen {
-			n := copy(buf[:], w)
-			if isCommon(buf[:n]) {
-				ws.plain++
-			}
-			for k := 0; k < n; k++ {
-				if c := w[k]; c >= 'a' && c <= 'z' {
-					buf[k] = 'a' + (c-'a'+13)%26
-				}
-			}
-			if isCommon(buf[:n]) {
-				ws.rot13++
-			}
-			for k := 0; k < n; k++ {
-				buf[k] = w[n-1-k]
-			}
-			if isCommon(buf[:n]) {
-				ws.reversed++
+			if k := polySlot(h); commonTab[k].word != "" {
+				f := commonFlags(k, []byte(w))
+				ws.plain += int(f & isPlain)
+				ws.rot13 += int(f&isROT13) >> 1
+				ws.reversed += int(f&isReversed) >> 2
 			}
 		}
 		i = j
@@ -199,3 +219,11 @@ func englishness(s string) float64 {
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c == '\'' }
+
+// letterByte is isLetter as a table.
+var letterByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = isLetter(byte(c))
+	}
+	return
+}()

@@ -3,6 +3,7 @@ package detect
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -246,4 +247,39 @@ func FuzzScan(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Concurrent scans (each with its pooled state and table, sharing the model
+// and rules) give the results of sequential ones.
+func TestScanConcurrent(t *testing.T) {
+	d, err := New(Options{}) // fresh: the model's shared table is built under contention
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := append([]string{benchPrompt, strings.Repeat(filler, 20) + attacks[0]}, attacks...)
+	want := make([]Result, len(texts))
+	for i, s := range texts {
+		want[i] = testDetector(t).Scan(s, RoleDocument)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(texts))
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 20; k++ {
+				for i, s := range texts {
+					if got := d.Scan(s, RoleDocument); got.Score != want[i].Score || len(got.Findings) != len(want[i].Findings) {
+						errs <- fmt.Sprintf("text %d: score %v, want %v", i, got.Score, want[i].Score)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

@@ -160,7 +160,7 @@ func safePrepare(st *state, rs *rules.Set, text string, untrusted bool) (p prepa
 }
 
 // rangeSum is the weight sum and number of the distinct buckets of
-// fr.idx[lo:hi], as model.Trace.Range computes them at inference.
+// fr.idx[lo:hi], as model.Trace computes them at inference.
 func rangeSum(m *model.Model, fr *featRow, lo, hi int) (int32, int) {
 	var s int32
 	n := 0

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// analyze scores windows with model.Trace.Chain over segment boundaries,
+// analyze scores windows with model.Trace over segment boundaries,
 // which is only the same as scoring windows() one by one (what training
 // does) if the segments are contiguous and the windows are each segment
 // followed by its pair with the next.

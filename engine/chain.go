@@ -28,7 +28,7 @@ type streamStats struct {
 func (e *Engine) invoke(tx *Tx, s *slot, p Phase, resp *conv.Response, ev *conv.StreamEvent) (d Decision, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			e.log.Error("layer panic", "layer", s.name, "phase", string(p), "request_id", tx.ID,
+			e.log.ErrorContext(tx.Ctx, "layer panic", "layer", s.name, "phase", string(p), "request_id", tx.ID,
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			err = &panicError{layer: s.name, value: v}
 		}
@@ -59,7 +59,7 @@ func (e *Engine) settle(tx *Tx, s *slot, p Phase, d Decision, err error, dur tim
 		}
 		msg := err.Error()
 		if _, ok := err.(*panicError); !ok {
-			e.log.Warn("layer error", "layer", s.name, "phase", string(p), "request_id", tx.ID, "error", msg)
+			e.log.WarnContext(tx.Ctx, "layer error", "layer", s.name, "phase", string(p), "request_id", tx.ID, "error", msg)
 		}
 		out := Outcome{Layer: s.name, Phase: p, Action: "error", Monitor: s.monitor, Error: msg, Duration: dur}
 		if s.monitor || s.open {
@@ -114,7 +114,12 @@ func (e *Engine) runHeaders(tx *Tx) *block {
 		}
 		t0 := time.Now()
 		d, err := e.invoke(tx, s, PhaseHeaders, nil, nil)
-		if b := e.settle(tx, s, PhaseHeaders, d, err, time.Since(t0), nil); b != nil {
+		dur := time.Since(t0)
+		b := e.settle(tx, s, PhaseHeaders, d, err, dur, nil)
+		if tx.trace != nil {
+			e.tr.layer(tx, i, s, PhaseHeaders, t0, dur, d, err, b != nil)
+		}
+		if b != nil {
 			return b
 		}
 	}
@@ -128,7 +133,7 @@ func (e *Engine) runRequest(tx *Tx) *block {
 		if s.req == nil {
 			continue
 		}
-		var snap []string
+		var snap conv.Snapshot
 		if s.monitor {
 			snap = tx.Request.Snapshot()
 		}
@@ -138,7 +143,11 @@ func (e *Engine) runRequest(tx *Tx) *block {
 		if s.monitor {
 			tx.Request.Restore(snap)
 		}
-		if b := e.settle(tx, s, PhaseRequest, d, err, dur, nil); b != nil {
+		b := e.settle(tx, s, PhaseRequest, d, err, dur, nil)
+		if tx.trace != nil {
+			e.tr.layer(tx, i, s, PhaseRequest, t0, dur, d, err, b != nil)
+		}
+		if b != nil {
 			return b
 		}
 	}
@@ -162,7 +171,11 @@ func (e *Engine) runResponse(tx *Tx, resp *conv.Response) *block {
 		if s.monitor {
 			restoreResponse(resp, snap)
 		}
-		if b := e.settle(tx, s, PhaseResponse, d, err, dur, nil); b != nil {
+		b := e.settle(tx, s, PhaseResponse, d, err, dur, nil)
+		if tx.trace != nil {
+			e.tr.layer(tx, i, s, PhaseResponse, t0, dur, d, err, b != nil)
+		}
+		if b != nil {
 			return b
 		}
 	}
@@ -187,7 +200,15 @@ func (e *Engine) runStream(tx *Tx, ev *conv.StreamEvent, stats []streamStats) *b
 		if s.monitor {
 			snap.restore(ev)
 		}
-		if b := e.settle(tx, s, PhaseStream, d, err, dur, &stats[i]); b != nil {
+		b := e.settle(tx, s, PhaseStream, d, err, dur, &stats[i])
+		if tx.trace != nil {
+			if err == nil && d.Action == Allow && len(d.Findings) == 0 {
+				tx.trace.streamCall(len(e.slots), i, t0, dur) // one span per layer, at the end
+			} else {
+				e.tr.layer(tx, i, s, PhaseStream, t0, dur, d, err, b != nil)
+			}
+		}
+		if b != nil {
 			return b
 		}
 	}
@@ -228,6 +249,9 @@ func (e *Engine) runFinish(tx *Tx) {
 		if e.obs != nil {
 			e.obs.LayerDecision(s.name, PhaseFinish, out.Action, s.monitor, dur)
 		}
+		if tx.trace != nil {
+			e.tr.layer(tx, i, s, PhaseFinish, t0, dur, Allowed, err, false)
+		}
 		tx.Outcomes = append(tx.Outcomes, out)
 	}
 }
@@ -235,7 +259,7 @@ func (e *Engine) runFinish(tx *Tx) {
 func (e *Engine) callFinish(tx *Tx, s *slot) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			e.log.Error("layer panic", "layer", s.name, "phase", string(PhaseFinish), "request_id", tx.ID,
+			e.log.ErrorContext(tx.Ctx, "layer panic", "layer", s.name, "phase", string(PhaseFinish), "request_id", tx.ID,
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			err = &panicError{layer: s.name, value: v}
 		}
@@ -270,6 +294,7 @@ func restoreResponse(r *conv.Response, snap []string) {
 type eventSnapshot struct {
 	texts []string
 	drops []bool
+	drop  bool
 }
 
 func (s *eventSnapshot) take(ev *conv.StreamEvent) {
@@ -277,6 +302,7 @@ func (s *eventSnapshot) take(ev *conv.StreamEvent) {
 	for i := range ev.Deltas {
 		s.texts = append(s.texts, ev.Deltas[i].Text)
 	}
+	s.drop = ev.Drop
 	s.drops = s.drops[:0]
 	for i := range ev.ToolCalls {
 		s.drops = append(s.drops, ev.ToolCalls[i].Drop)
@@ -298,4 +324,5 @@ func (s *eventSnapshot) restore(ev *conv.StreamEvent) {
 	for i := range ev.ToolCalls {
 		ev.ToolCalls[i].Drop = s.drops[i]
 	}
+	ev.Drop = s.drop
 }

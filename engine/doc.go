@@ -77,4 +77,16 @@
 // never a complete-looking one. The error's code is the layer's
 // Decision.Code for a block, "layer_unavailable" for a failed layer,
 // "upstream_timeout" or "upstream_error" for upstream trouble.
+//
+// # Tracing
+//
+// With an OpenTelemetry tracer provider (Options.TracerProvider, or one
+// installed globally) the engine makes a server span per transaction
+// (continuing the client's W3C trace context, or a span already in the
+// request context), a child span per layer phase call (allowed stream
+// events summarised into one span per layer), and a client span for the
+// upstream call whose trace context replaces the client's traceparent on
+// the upstream request. Spans carry names, ids, actions and codes, never
+// content (see trace.go for the attributes). Without a provider the engine
+// makes no spans and the traced paths cost one nil check each.
 package engine

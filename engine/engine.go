@@ -11,6 +11,9 @@ import (
 	"log/slog"
 	"sync"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/provider"
 )
@@ -63,7 +66,19 @@ type Options struct {
 	// body). Empty: a random key for the engine's lifetime.
 	ContentKey []byte
 	// Logger receives engine logs (never prompt text). Default slog.Default().
+	// Request-path logs carry the request context, so a handler that reads
+	// it (telemetry.LogHandler) adds the trace and span ids.
 	Logger *slog.Logger
+	// TracerProvider, when set, makes the engine trace every transaction:
+	// a span for the transaction, one per layer phase call and one for the
+	// upstream call. Nil: the OpenTelemetry global provider if an
+	// application installed one (otel.SetTracerProvider), else no tracing
+	// at all (no spans, no cost beyond a nil check).
+	TracerProvider trace.TracerProvider
+	// Propagator reads the client's trace context and writes the upstream
+	// call's. Nil: the OpenTelemetry global propagator if an application
+	// installed one, else W3C Trace Context (traceparent, tracestate).
+	Propagator propagation.TextMapPropagator
 }
 
 type slot struct {
@@ -91,6 +106,8 @@ type Engine struct {
 	maxEvent  int
 	macPool   sync.Pool
 	bufPool   sync.Pool
+	tr        *tracing   // nil: tracing off
+	txObs     TxObserver // Observer's optional extension, or nil
 }
 
 // New checks the chain and returns an Engine.
@@ -170,6 +187,8 @@ func New(opts Options) (*Engine, error) {
 		e.hasStream = e.hasStream || s.stream != nil
 		e.slots = append(e.slots, s)
 	}
+	e.tr = newTracing(opts, e.slots)
+	e.txObs, _ = opts.Observer.(TxObserver)
 	for i := range opts.Routes {
 		r := opts.Routes[i]
 		if r.Adapter == nil || r.Path == "" {

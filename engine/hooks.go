@@ -21,3 +21,11 @@ type Observer interface {
 	// Upstream is called once per upstream call (status 0 when no answer).
 	Upstream(name string, status int, d time.Duration)
 }
+
+// TxObserver is an optional extension of Observer for metrics that need a
+// finished transaction's outcomes (findings, block codes, token usage):
+// the engine calls Transaction once per transaction, after the Recorder.
+// It must be cheap, safe for concurrent use, and must not keep tx.
+type TxObserver interface {
+	Transaction(tx *Tx)
+}

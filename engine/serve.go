@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/netguard"
 	"github.com/rampart-ai/rampart/provider"
 )
 
@@ -65,6 +66,9 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request, route *Route, up 
 	tx := &Tx{ID: NewRequestID(), Start: time.Now(), Ctx: r.Context(), Route: route.Path,
 		Method: r.Method, TLS: r.TLS, ClientIP: clientIP(r), Header: r.Header}
 	t := &txn{e: e, tx: tx, w: w, route: route}
+	if e.tr != nil {
+		e.tr.startTx(tx, r)
+	}
 	w.Header().Set("X-Request-Id", tx.ID)
 	defer func() {
 		if v := recover(); v != nil {
@@ -72,7 +76,7 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request, route *Route, up 
 				t.finish()
 				panic(v)
 			}
-			e.log.Error("engine panic", "request_id", tx.ID, "panic", v)
+			e.log.ErrorContext(tx.Ctx, "engine panic", "request_id", tx.ID, "panic", v)
 			tx.Err = errors.New("internal error")
 			t.fail(http.StatusInternalServerError, CodeInternal, "internal error", "", nil)
 		}
@@ -105,7 +109,7 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request, route *Route, up 
 	if len(body) > 0 && route.Kind != conv.KindModels {
 		nb, err := route.Adapter.EncodeRequest(body, tx.Request)
 		if err != nil {
-			e.log.Error("encode request", "request_id", tx.ID, "route", route.Path, "error", err.Error())
+			e.log.ErrorContext(tx.Ctx, "encode request", "request_id", tx.ID, "route", route.Path, "error", err.Error())
 			tx.Err = err
 			t.fail(http.StatusInternalServerError, CodeInternal, "could not apply request changes", "", nil)
 			return
@@ -114,7 +118,15 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request, route *Route, up 
 		tx.RequestBytes = int64(len(body))
 	}
 
-	resp, err := up.RoundTrip(tx, r, body)
+	var resp *http.Response
+	var err error
+	if tx.trace != nil {
+		ur, span := e.tr.startUpstream(tx, r)
+		resp, err = up.RoundTrip(tx, ur, body)
+		e.tr.endUpstream(tx, span, resp, err)
+	} else {
+		resp, err = up.RoundTrip(tx, r, body)
+	}
 	if err != nil {
 		he := asHTTPError(err)
 		tx.Err = err
@@ -282,6 +294,12 @@ func (t *txn) finish() {
 	if e.rec != nil {
 		e.rec.Record(tx)
 	}
+	if e.txObs != nil {
+		e.txObs.Transaction(tx)
+	}
+	if tx.trace != nil {
+		e.tr.endTx(tx)
+	}
 }
 
 // hop-by-hop and framing headers that must not be copied from upstream.
@@ -355,7 +373,7 @@ func (t *txn) whole(resp *http.Response) {
 		r, err := t.route.Adapter.ParseResponse(body, t.route.Kind)
 		if err != nil || r == nil {
 			tx.Err = err
-			e.log.Warn("unparseable upstream response", "request_id", tx.ID, "route", tx.Route, "upstream", tx.Upstream)
+			e.log.WarnContext(tx.Ctx, "unparseable upstream response", "request_id", tx.ID, "route", tx.Route, "upstream", tx.Upstream)
 			t.fail(http.StatusBadGateway, CodeUpstreamInvalid, "upstream response could not be parsed (request id "+tx.ID+")", "", nil)
 			return
 		}
@@ -370,7 +388,7 @@ func (t *txn) whole(resp *http.Response) {
 			nb, err := t.route.Adapter.EncodeResponse(body, r)
 			if err != nil {
 				tx.Err = err
-				e.log.Error("encode response", "request_id", tx.ID, "error", err.Error())
+				e.log.ErrorContext(tx.Ctx, "encode response", "request_id", tx.ID, "error", err.Error())
 				t.fail(http.StatusBadGateway, CodeInternal, "could not apply response changes", "", nil)
 				return
 			}
@@ -411,10 +429,6 @@ func readBounded(r io.Reader, buf *[]byte, max int64) ([]byte, error) {
 	}
 }
 
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		host = host[:i]
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-}
+// clientIP is the client address the gateway's network guard resolved
+// (trusted-proxy aware, see netguard.Handler), else the TCP peer's.
+func clientIP(r *http.Request) string { return netguard.ClientIP(r) }

@@ -112,14 +112,14 @@ func (t *txn) stream(resp *http.Response) {
 			sev = conv.StreamEvent{Deltas: sev.Deltas[:0], ToolCalls: sev.ToolCalls[:0], Name: ev.Name, Data: ev.Data}
 		} else if err := ad.ParseStreamEvent(ev.Name, ev.Data, &sev); err != nil {
 			tx.Err = err
-			e.log.Warn("unparseable upstream stream event", "request_id", tx.ID, "route", tx.Route, "upstream", tx.Upstream)
+			e.log.WarnContext(tx.Ctx, "unparseable upstream stream event", "request_id", tx.ID, "route", tx.Route, "upstream", tx.Upstream)
 			t.streamError(CodeUpstreamInvalid, "upstream sent an unparseable stream event (request id "+tx.ID+")")
 			return
 		}
 		sev.Seq = seq
 		seq++
 		if sev.Usage != nil {
-			tx.Usage = *sev.Usage
+			mergeUsage(&tx.Usage, sev.Usage)
 		}
 		if stats != nil {
 			// Text held back by layers is released before the event that
@@ -135,6 +135,9 @@ func (t *txn) stream(resp *http.Response) {
 				t.streamError(b.code, b.reason)
 				return
 			}
+			if sev.Drop && !sev.Done {
+				continue // a layer removed the event (e.g. a usage-only chunk it asked upstream for)
+			}
 			if len(sev.Deltas) > 0 {
 				end.pending = true
 				end.name = sev.Name
@@ -146,7 +149,7 @@ func (t *txn) stream(resp *http.Response) {
 			data, err := ad.EncodeStreamEvent(&sev)
 			if err != nil {
 				tx.Err = err
-				e.log.Error("encode stream event", "request_id", tx.ID, "error", err.Error())
+				e.log.ErrorContext(tx.Ctx, "encode stream event", "request_id", tx.ID, "error", err.Error())
 				t.streamError(CodeInternal, "could not apply stream changes")
 				return
 			}
@@ -199,7 +202,7 @@ func (t *txn) endStream(stats []streamStats, seq int, end *endState) bool {
 	data, err := t.route.Adapter.EncodeStreamEvent(&syn)
 	if err != nil {
 		t.tx.Err = err
-		t.e.log.Error("encode stream end event", "request_id", t.tx.ID, "error", err.Error())
+		t.e.log.ErrorContext(t.tx.Ctx, "encode stream end event", "request_id", t.tx.ID, "error", err.Error())
 		t.streamError(CodeInternal, "could not emit held stream text")
 		return false
 	}
@@ -269,4 +272,21 @@ var (
 // event, judged by a substring check that can only err towards parsing.
 func mayMatter(name string, data []byte) bool {
 	return name == "message_stop" || bytes.Contains(data, usageKey) || bytes.Contains(data, stopKey)
+}
+
+// mergeUsage folds a stream event's usage into the transaction's. Providers
+// report usage in pieces (Anthropic: prompt tokens in message_start,
+// completion tokens in message_delta), so a later report does not erase a
+// count an earlier one gave.
+func mergeUsage(dst *conv.Usage, u *conv.Usage) {
+	if u.PromptTokens > 0 {
+		dst.PromptTokens = u.PromptTokens
+	}
+	if u.CompletionTokens > 0 {
+		dst.CompletionTokens = u.CompletionTokens
+	}
+	dst.TotalTokens = dst.PromptTokens + dst.CompletionTokens
+	if u.TotalTokens > dst.TotalTokens {
+		dst.TotalTokens = u.TotalTokens
+	}
 }

@@ -68,6 +68,7 @@ type Tx struct {
 
 	state   map[string]any
 	headers map[string]string // answer headers set by enforcing layers
+	trace   *traceState       // nil unless the engine traces
 }
 
 // addHeaders remembers headers that layers want on the client's answer.

@@ -77,16 +77,22 @@ func (m *matrixEnv) newKey(tenant, role string) (string, string) {
 // request builds the request for a route, aimed at tenant target.
 func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 	path = rt.Path
+	if rt.Path == "/admin/blocks/{id}" { // incident_test.go
+		return strings.ReplaceAll(path, "{id}", m.newBlock(target)), ""
+	}
 	if strings.Contains(path, "{id}") {
 		id, _ := m.newKey(target, identity.RoleViewer)
 		path = strings.ReplaceAll(path, "{id}", id)
 	}
 	switch rt.Method + " " + rt.Path {
-	case "GET /admin/keys", "GET /admin/audit":
+	case "GET /admin/keys", "GET /admin/audit", "GET /admin/blocks":
 		path += "?tenant=" + target
 	case "POST /admin/keys":
 		m.n++
 		body = fmt.Sprintf(`{"name":"new%d","tenant":%q,"role":"viewer"}`, m.n, target)
+	case "POST /admin/blocks":
+		m.n++
+		body = fmt.Sprintf(`{"kind":"user","value":"blocked-%d","tenant":%q,"ttl":"1h","reason":"matrix"}`, m.n, target)
 	case "POST /admin/tenants":
 		m.n++
 		body = fmt.Sprintf(`{"id":"t%d"}`, m.n)
@@ -115,6 +121,9 @@ var tenantScoped = map[string]int{
 	"GET /admin/audit":             http.StatusForbidden,
 	"DELETE /admin/keys/{id}":      http.StatusNotFound,
 	"POST /admin/keys/{id}/rotate": http.StatusNotFound,
+	"GET /admin/blocks":            http.StatusForbidden,
+	"POST /admin/blocks":           http.StatusForbidden,
+	"DELETE /admin/blocks/{id}":    http.StatusNotFound,
 }
 
 // leastRole pins the intended policy independently of the permission table,
@@ -138,6 +147,10 @@ var leastRole = map[string]string{
 	"POST /admin/keys/{id}/rotate": identity.RoleAdmin,
 	"GET /admin/tenants":           identity.RoleAdmin,
 	"POST /admin/tenants":          identity.RoleAdmin,
+	"DELETE /admin/subjects/{id}":  identity.RoleAdmin,
+	"GET /admin/blocks":            identity.RoleDeveloper,
+	"POST /admin/blocks":           identity.RoleAdmin,
+	"DELETE /admin/blocks/{id}":    identity.RoleAdmin,
 }
 
 // TestAuthorizationMatrix enumerates every route the gateway registers ×
@@ -197,7 +210,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					expect(t, name, w, http.StatusUnauthorized)
 				case identity.RoleRank(role) < identity.RoleRank(least):
 					expect(t, name, w, http.StatusForbidden)
-				case route == "POST /admin/tenants" && caller != "global-admin":
+				case (route == "POST /admin/tenants" || route == "DELETE /admin/subjects/{id}") && caller != "global-admin":
 					expect(t, name, w, http.StatusForbidden) // only a global admin creates tenants
 				case target == "other" && caller != "global-admin" && tenantScoped[route] != 0:
 					expect(t, name, w, tenantScoped[route])

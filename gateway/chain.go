@@ -11,7 +11,8 @@ import (
 
 // buildChain instantiates every module of layers.Chain with its config
 // section: New (decode), then, unless its mode is off, Provision and
-// Validate. It returns the layers to close on shutdown, also on error.
+// Validate. It returns the layers to close with the generation, also on
+// error.
 func buildChain(cfg *config.Config, host *engine.Host) ([]engine.Configured, []io.Closer, error) {
 	names := make([]string, len(layers.Chain))
 	for i, m := range layers.Chain {
@@ -47,12 +48,19 @@ func buildChain(cfg *config.Config, host *engine.Host) ([]engine.Configured, []i
 		if mode == engine.ModeOff {
 			continue
 		}
+		published := false
 		if p, ok := l.(engine.Provisioner); ok {
+			before := len(host.Services)
 			if err := p.Provision(host); err != nil {
 				return nil, closers, fmt.Errorf("layers.%s: provision: %w", m.Name, err)
 			}
+			published = len(host.Services) > before
 		}
-		if c, ok := l.(io.Closer); ok {
+		// A layer that published a service in host.Services (the identity
+		// service, a rate-limit memory backend) hands it to the gateway:
+		// later generations share it, and the gateway closes it at
+		// shutdown, not when this generation is replaced.
+		if c, ok := l.(io.Closer); ok && !published {
 			closers = append(closers, c)
 		}
 		if v, ok := l.(engine.Validator); ok {

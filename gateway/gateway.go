@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,21 +21,26 @@ import (
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/layers/network"
 	"github.com/rampart-ai/rampart/metrics"
+	"github.com/rampart-ai/rampart/netguard"
 	"github.com/rampart-ai/rampart/provider"
 	"github.com/rampart-ai/rampart/provider/anthropic"
 	"github.com/rampart-ai/rampart/provider/openai"
 )
 
 // Gateway is rampart's HTTP server.
+//
+// What is built from the policy (layer chain, engine, upstreams, routes,
+// the /v1/scan scanner) forms a generation; Reload swaps in a new one
+// atomically while requests and streams in flight finish on the one they
+// started on. The store, audit log, identity service, Prometheus registry
+// and listener are opened once and survive reloads.
 type Gateway struct {
-	cfg      *config.Config
+	cfg      *config.Config // as started: the restart-only settings in force
 	log      *slog.Logger
 	reg      *prometheus.Registry
-	eng      *engine.Engine
-	closers  []io.Closer
-	mux      map[string]*entry
-	demo     bool
+	closers  []io.Closer // store and audit log, closed after the last generation
 	ready    atomic.Bool
 	closeMu  sync.Mutex
 	closed   bool
@@ -42,7 +49,25 @@ type Gateway struct {
 	store   Store             // nil for a gateway built WithLayers
 	ident   *identity.Service // nil when the identity layer is off
 	admin   http.Handler      // the admin API (nil without identity)
-	scanner *scan.Scanner     // POST /v1/scan (nil for a gateway built WithLayers)
+	scanner *scan.Scanner     // set by openServices; moved into the first generation
+
+	// What every generation is built with.
+	obs       engine.Observer
+	rec       engine.Recorder
+	key       []byte
+	getenv    func(string) string
+	fixed     []engine.Configured // WithLayers: a fixed chain, no reload
+	fixedOK   bool
+	services  map[string]any  // shared services, handed to every generation
+	given     map[string]bool // services the caller supplied (and closes)
+	published map[string]bool // services layers published (the gateway closes them)
+	collected *sharedCollectors
+
+	cur      atomic.Pointer[generation]
+	nextID   atomic.Uint64
+	reload   reloadState
+	draining sync.WaitGroup // replaced generations not yet closed
+	drainTO  time.Duration  // longest wait for a retired generation's requests
 }
 
 type entry struct {
@@ -64,6 +89,7 @@ type options struct {
 
 	store        Store
 	bootstrapOut io.Writer
+	loader       func() (*config.Config, error)
 }
 
 // Option changes how New builds the gateway.
@@ -100,6 +126,13 @@ func WithContentKey(k []byte) Option { return func(o *options) { o.key = k } }
 // WithServices adds shared services handed to layers at Provision time.
 func WithServices(s map[string]any) Option { return func(o *options) { o.services = s } }
 
+// WithConfigLoader sets how Reload (SIGHUP, file change) reads the
+// configuration again: the same file, environment overrides and flags the
+// gateway was started with. Without it Reload has nothing to load.
+func WithConfigLoader(load func() (*config.Config, error)) Option {
+	return func(o *options) { o.loader = load }
+}
+
 // New builds the gateway from cfg: adapters, upstreams (or the demo model),
 // the layer chain (New, Provision, Validate for each module of
 // layers.Chain), metrics and routes.
@@ -111,9 +144,14 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 	for _, f := range opts {
 		f(&o)
 	}
-	g := &Gateway{cfg: cfg, log: o.log, reg: prometheus.NewRegistry(), mux: map[string]*entry{},
-		adapters: map[string]provider.Adapter{"openai": openai.New(), "anthropic": anthropic.New()}}
+	g := &Gateway{cfg: cfg, log: o.log, reg: prometheus.NewRegistry(),
+		adapters: map[string]provider.Adapter{"openai": openai.New(), "anthropic": anthropic.New()},
+		getenv:   o.getenv, fixed: o.layers, fixedOK: o.layersOK,
+		services: map[string]any{}, given: map[string]bool{}, published: map[string]bool{},
+		drainTO: DefaultDrainTimeout}
+	g.collected = newSharedCollectors(g.reg)
 	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	g.reload.init(g.reg, o.loader)
 	obs := o.obs
 	if obs == nil && o.obsFn != nil {
 		obs = o.obsFn(g.reg)
@@ -121,46 +159,92 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 	if obs == nil {
 		obs = metrics.New(g.reg)
 	}
+	g.obs = obs
 
 	// A gateway built from config opens its store (embedded SQLite under
 	// the data directory unless WithStore), audit log and shared services;
 	// one built WithLayers (tests, embedders) gets only what it is given.
-	chain := o.layers
-	if !o.layersOK {
-		host := &engine.Host{Logger: g.log, Registerer: g.reg, DataDir: cfg.DataDir, Services: map[string]any{}}
-		for k, v := range o.services {
-			host.Services[k] = v
-		}
-		if err := g.openStack(cfg, &o, host); err != nil {
-			g.closeLayers()
-			return nil, err
-		}
-		built, closers, err := buildChain(cfg, host)
-		g.closers = append(g.closers, closers...)
+	var first *generation
+	if g.fixedOK {
+		g.rec, g.key = o.rec, o.key
+		gen, err := g.newGeneration(cfg, g.fixed, nil, nil)
 		if err != nil {
-			g.closeLayers()
 			return nil, err
 		}
-		chain = built
-		if err := g.openServices(cfg, &o, host, chain); err != nil {
-			g.closeLayers()
+		first = gen
+	} else {
+		for k, v := range o.services {
+			g.services[k], g.given[k] = v, true
+		}
+		reg := g.collected.forGeneration()
+		host := &engine.Host{Logger: g.log, Registerer: reg, DataDir: cfg.DataDir, Services: g.services}
+		if err := g.openStack(cfg, &o, host); err != nil {
+			g.closeAll()
 			return nil, err
+		}
+		g.rec, g.key = o.rec, o.key
+		before := make(map[string]bool, len(g.services))
+		for k := range g.services {
+			before[k] = true
+		}
+		chain, closers, err := buildChain(cfg, host)
+		for k := range g.services {
+			g.published[k] = !before[k]
+		}
+		if err != nil {
+			closeAll(closers)
+			reg.release()
+			g.closeAll()
+			return nil, err
+		}
+		if err := g.openServices(cfg, &o, host, chain); err != nil {
+			closeAll(closers)
+			reg.release()
+			g.closeAll()
+			return nil, err
+		}
+		sc := g.scanner
+		g.scanner = nil // from here on each generation has its own
+		gen, err := g.newGeneration(cfg, chain, closers, sc)
+		if err != nil {
+			reg.release()
+			g.closeAll()
+			return nil, err
+		}
+		gen.reg = reg
+		first = gen
+	}
+	g.cur.Store(first)
+	g.reload.loaded(first, nil)
+	g.ready.Store(true)
+	return g, nil
+}
+
+// newGeneration builds the engine, upstreams and routes over a provisioned
+// chain. closers are the chain's layers (closed with the generation, also
+// when this fails); sc is the /v1/scan scanner (nil: no /v1/scan route).
+func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, closers []io.Closer, sc *scan.Scanner) (*generation, error) {
+	gen := &generation{id: g.nextID.Add(1), cfg: cfg, mux: map[string]*entry{}, scanner: sc,
+		closers: closers, drained: make(chan struct{})}
+	for _, c := range chain {
+		if l, ok := c.Layer.(*network.Layer); ok && (c.Mode == "" || c.Mode == engine.ModeEnforce) {
+			gen.ipGuard = l
 		}
 	}
-
-	p := &proxy{obs: obs}
+	p := &proxy{obs: g.obs}
 	for _, uc := range cfg.Upstreams {
-		u, err := newUpstream(uc, o.getenv)
+		u, err := newUpstream(uc, g.getenv)
 		if err != nil {
-			g.closeLayers()
+			closeAll(gen.closers)
 			return nil, err
 		}
 		if u.key == "" {
 			g.log.Warn("upstream has no credential; requests go without one", "upstream", u.name, "env", uc.APIKeyEnv)
 		}
 		p.ups = append(p.ups, u)
+		gen.closers = append(gen.closers, idleCloser{u.rt})
 	}
-	g.demo = len(p.ups) == 0
+	gen.demo = len(p.ups) == 0
 
 	var routes []engine.Route
 	for _, rt := range routeTable {
@@ -171,24 +255,24 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 	eng, err := engine.New(engine.Options{
 		Layers:           chain,
 		Routes:           routes,
-		Recorder:         o.rec,
-		Observer:         obs,
+		Recorder:         g.rec,
+		Observer:         g.obs,
 		MaxBodyBytes:     cfg.Server.MaxBodyBytes,
 		MaxResponseBytes: cfg.Server.MaxResponseBytes,
-		ContentKey:       o.key,
+		ContentKey:       g.key,
 		Logger:           g.log,
 	})
 	if err != nil {
-		g.closeLayers()
+		closeAll(gen.closers)
 		return nil, err
 	}
-	g.eng = eng
+	gen.eng = eng
 	for i, rt := range routeTable {
 		e := &entry{route: routeTable[i], adapter: g.adapters[rt.Provider]}
 		switch {
 		case rt.API:
 			var up engine.Upstream = providerUpstream{p: p, provider: rt.Provider}
-			if g.demo {
+			if gen.demo {
 				up = demo{}
 			}
 			e.h = eng.Handler(engine.Route{Path: rt.Path, Kind: rt.Kind, Adapter: e.adapter}, up)
@@ -199,38 +283,76 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 		case rt.Path == "/metrics":
 			e.h = g.protect(promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{Registry: g.reg}))
 		case rt.Path == "/v1/scan":
-			if g.scanner == nil {
+			if gen.scanner == nil {
 				continue // a gateway built WithLayers has no scanner
 			}
-			e.h = g.protect(http.HandlerFunc(g.scanHTTP))
+			e.h = g.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.scanHTTP(gen, w, r) }))
 		case rt.Admin:
 			continue // served by prefix below
 		}
 		if e.adapter == nil {
 			e.adapter = g.adapters["openai"]
 		}
-		g.mux[rt.Path] = e
+		gen.mux[rt.Path] = e
 	}
-	g.ready.Store(true)
-	return g, nil
+	return gen, nil
 }
 
-// Demo reports whether the built-in demo model answers (no upstreams).
-func (g *Gateway) Demo() bool { return g.demo }
+// idleCloser closes an upstream transport's idle connections when its
+// generation is retired.
+type idleCloser struct{ rt http.RoundTripper }
+
+func (c idleCloser) Close() error {
+	if t, ok := c.rt.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
+	return nil
+}
+
+// Demo reports whether the built-in demo model answers (no upstreams) in
+// the configuration in force.
+func (g *Gateway) Demo() bool {
+	if gen := g.cur.Load(); gen != nil {
+		return gen.demo
+	}
+	return false
+}
 
 // Registry is the gateway's Prometheus registry, served on /metrics.
 func (g *Gateway) Registry() *prometheus.Registry { return g.reg }
 
-// Engine is the gateway's engine.
-func (g *Gateway) Engine() *engine.Engine { return g.eng }
+// Engine is the engine of the configuration in force (nil once closed).
+func (g *Gateway) Engine() *engine.Engine {
+	if gen := g.cur.Load(); gen != nil {
+		return gen.eng
+	}
+	return nil
+}
 
 // Handler returns the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler { return g }
 
 // ServeHTTP routes a request: unknown paths answer 404, wrong methods 405,
-// both in the OpenAI error shape (Anthropic's on /v1/messages).
+// both in the OpenAI error shape (Anthropic's on /v1/messages). The request
+// runs to its end (a stream to its last event) on the generation it
+// started on, whatever reloads happen meanwhile.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	e, ok := g.mux[r.URL.Path]
+	gen := g.acquire()
+	if gen == nil {
+		w.Header().Set("Retry-After", "1")
+		g.fail(w, g.adapters["openai"], http.StatusServiceUnavailable, "shutting_down", "the gateway is shutting down")
+		return
+	}
+	defer gen.release()
+	// The engine applies the network layer's IP lists to the model routes;
+	// the other routes (admin API, metrics, scan) get the same lists here.
+	// Health probes stay open to the orchestrator.
+	if gen.ipGuard != nil && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" && !isEngineRoute(gen, r.URL.Path) &&
+		!gen.ipGuard.Allowed(netguard.ClientIP(r)) {
+		g.fail(w, g.adapters["openai"], http.StatusForbidden, network.Code, "requests from this network address are not allowed")
+		return
+	}
+	e, ok := gen.mux[r.URL.Path]
 	if !ok && strings.HasPrefix(r.URL.Path, "/admin/") {
 		w.Header().Set("X-Request-Id", engine.NewRequestID())
 		g.adminHandler(w, r)
@@ -258,6 +380,29 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.h.ServeHTTP(w, r)
 }
 
+// isEngineRoute reports whether path is a model route, where the engine
+// runs the network layer itself (and audits the refusal).
+func isEngineRoute(gen *generation, path string) bool {
+	e, ok := gen.mux[path]
+	return ok && e.route.API
+}
+
+// acquire pins the generation in force for one request; nil once the
+// gateway is closed.
+func (g *Gateway) acquire() *generation {
+	for {
+		gen := g.cur.Load()
+		if gen == nil {
+			return nil
+		}
+		if gen.tryAcquire() {
+			return gen
+		}
+		// Retired between Load and tryAcquire: its successor (or nil,
+		// once closed) is already in g.cur.
+	}
+}
+
 func (g *Gateway) fail(w http.ResponseWriter, a provider.Adapter, status int, code, msg string) {
 	body := a.ErrorBody(status, code, msg, "")
 	h := w.Header()
@@ -273,17 +418,24 @@ func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"status":"ok"}`)
 }
 
+// readyz answers 200 while the gateway serves, with the state of the
+// configuration (see readyBody); 503 once it is shutting down. A failed
+// reload does not make the gateway unready: the previous configuration
+// keeps serving.
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	status := "ready"
 	if !g.ready.Load() {
+		status = "shutting down"
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, `{"status":"shutting down"}`)
-		return
 	}
-	_, _ = io.WriteString(w, `{"status":"ready"}`)
+	_ = json.NewEncoder(w).Encode(readyBody{Status: status, Config: g.reload.status()})
 }
 
-// Close releases the layers' resources. It is safe to call more than once.
+// Close retires the configuration in force, waits (bounded) for its
+// requests to end, and releases the layers, shared services, audit log and
+// store. It is safe to call more than once.
 func (g *Gateway) Close() error {
 	g.closeMu.Lock()
 	defer g.closeMu.Unlock()
@@ -292,16 +444,39 @@ func (g *Gateway) Close() error {
 	}
 	g.closed = true
 	g.ready.Store(false)
-	return g.closeLayers()
+	g.reload.mu.Lock() // no reload runs while (or after) closing
+	defer g.reload.mu.Unlock()
+	var errs []error
+	if gen := g.cur.Swap(nil); gen != nil {
+		gen.retire()
+		errs = append(errs, g.drain(gen))
+	}
+	g.draining.Wait() // generations replaced by reloads, still finishing requests
+	errs = append(errs, g.closeAll())
+	return errors.Join(errs...)
 }
 
-func (g *Gateway) closeLayers() error {
+// closeAll closes the services layers published (the identity service)
+// and then what openStack opened (store, audit log, ...).
+func (g *Gateway) closeAll() error {
 	var errs []error
-	for i := len(g.closers) - 1; i >= 0; i-- {
-		if err := g.closers[i].Close(); err != nil {
+	for k, v := range g.services {
+		if c, ok := v.(io.Closer); ok && g.published[k] {
+			errs = append(errs, c.Close())
+		}
+	}
+	errs = append(errs, closeAll(g.closers))
+	g.closers = nil
+	return errors.Join(errs...)
+}
+
+// closeAll closes cs in reverse order.
+func closeAll(cs []io.Closer) error {
+	var errs []error
+	for i := len(cs) - 1; i >= 0; i-- {
+		if err := cs[i].Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	g.closers = nil
 	return errors.Join(errs...)
 }

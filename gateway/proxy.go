@@ -61,10 +61,16 @@ func newUpstream(c config.Upstream, getenv func(string) string) (*upstream, erro
 		up.name = c.Provider
 	}
 	keyEnv := c.APIKeyEnv
-	if keyEnv == "" {
+	if keyEnv == "" && c.APIKeySecret == "" {
 		keyEnv = config.Providers[c.Provider]
 	}
-	if keyEnv != "" {
+	switch {
+	case c.APIKeySecret != "":
+		// A stored secret (see secrets.go); it must be readable.
+		if up.key = getenv(secretRef(c.APIKeySecret)); up.key == "" {
+			return nil, fmt.Errorf("upstream %q: api_key_secret %q cannot be read (no master key, no secret store, or no such secret)", up.name, c.APIKeySecret)
+		}
+	case keyEnv != "":
 		up.key = getenv(keyEnv)
 	}
 	up.rt = newTransport(orDur(c.ConnectTimeout, config.DefaultConnectTimeout))

@@ -24,7 +24,6 @@ import (
 	"github.com/rampart-ai/rampart/layers/injection"
 	"github.com/rampart-ai/rampart/layers/outputguard"
 	"github.com/rampart-ai/rampart/store"
-	"github.com/rampart-ai/rampart/store/sqlite"
 )
 
 // Store is what the gateway keeps its state in: identities (keys, tenants)
@@ -33,6 +32,7 @@ import (
 type Store interface {
 	identity.Store
 	store.AuditStore
+	store.BlockStore // blocks every replica enforces (layers/blocklist)
 }
 
 // WithStore makes the gateway use st instead of opening the embedded SQLite
@@ -46,14 +46,14 @@ func WithBootstrapOutput(w io.Writer) Option { return func(o *options) { o.boots
 // openStack opens the store and the audit log that a gateway built from
 // config needs, unless the options supply them, and fills host.Services.
 func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) error {
+	if err := g.openTelemetry(cfg, host); err != nil {
+		return err
+	}
 	st := o.store
 	if st == nil {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return fmt.Errorf("data directory: %w", err)
-		}
-		db, err := sqlite.Open(sqlite.PathIn(cfg.DataDir))
+		db, err := openStore(cfg, o.getenv)
 		if err != nil {
-			return fmt.Errorf("store: %w", err)
+			return err
 		}
 		g.closers = append(g.closers, db)
 		st = db
@@ -76,7 +76,11 @@ func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) e
 		g.closers = append(g.closers, alog)
 		o.rec = alog
 	}
-	return nil
+	if err := g.openDataProtection(cfg, o, st); err != nil {
+		return err
+	}
+	// After openDataProtection, which needs o.rec to be the audit log itself.
+	return g.openIncident(cfg, o, host)
 }
 
 // openServices wires what needs the provisioned chain: the identity
@@ -94,10 +98,20 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 		if err := identity.Bootstrap(ctx, svc, out); err != nil {
 			return fmt.Errorf("bootstrap admin key: %w", err)
 		}
-		g.admin = admin.NewHandler(g.store, svc, g.log)
+		g.admin = admin.NewHandler(g.store, svc, g.log, append(g.adminOptions(o), g.adminBlocks(cfg, host))...)
 	}
-	// The scanner uses the chain's own provisioned detector and output
-	// guard (same config sections), so they are not loaded twice.
+	sc, err := chainScanner(cfg, chain)
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	g.scanner = sc
+	return nil
+}
+
+// chainScanner builds the scanner behind POST /v1/scan for one generation.
+// It uses the chain's own provisioned detector and output guard (same
+// config sections), so they are not loaded twice.
+func chainScanner(cfg *config.Config, chain []engine.Configured) (*scan.Scanner, error) {
 	var det *detect.Detector
 	var og *outputguard.Layer
 	for _, c := range chain {
@@ -108,12 +122,7 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 			og = l
 		}
 	}
-	sc, err := layers.ScannerReusing(cfg, det, og)
-	if err != nil {
-		return fmt.Errorf("scan: %w", err)
-	}
-	g.scanner = sc
-	return nil
+	return layers.ScannerReusing(cfg, det, og)
 }
 
 // protect wraps h with authentication and the permission table when the
@@ -150,13 +159,14 @@ type scanRequest struct {
 // maxScanItems bounds the items of one POST /v1/scan.
 const maxScanItems = 1000
 
-// scanHTTP answers POST /v1/scan with the same JSON as `rampart scan`: one
+// scanHTTP answers POST /v1/scan (with the scanner of the request's
+// generation) with the same JSON as `rampart scan`: one
 // result object for {"text": ...}, or {"results": [...]} for {"items": [...]}.
 // "direction" (input or output, default input) may be given in the body or
 // as a query parameter.
-func (g *Gateway) scanHTTP(w http.ResponseWriter, r *http.Request) {
+func (g *Gateway) scanHTTP(gen *generation, w http.ResponseWriter, r *http.Request) {
 	oa := g.adapters["openai"]
-	limit := g.cfg.Server.MaxBodyBytes
+	limit := gen.cfg.Server.MaxBodyBytes
 	if limit <= 0 {
 		limit = config.DefaultMaxBodyBytes
 	}
@@ -192,7 +202,7 @@ func (g *Gateway) scanHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
 	case req.Text != nil && req.Items == nil:
-		res := g.scanner.Scan(scan.Item{Text: *req.Text, Role: req.Role}, dir)
+		res := gen.scanner.Scan(scan.Item{Text: *req.Text, Role: req.Role}, dir)
 		if res.Error != "" {
 			g.fail(w, oa, http.StatusBadRequest, "invalid_request", res.Error)
 			return
@@ -207,7 +217,7 @@ func (g *Gateway) scanHTTP(w http.ResponseWriter, r *http.Request) {
 			Results []scan.Result `json:"results"`
 		}{Results: make([]scan.Result, len(req.Items))}
 		for i, it := range req.Items {
-			out.Results[i] = g.scanner.Scan(it, dir)
+			out.Results[i] = gen.scanner.Scan(it, dir)
 		}
 		_ = json.NewEncoder(w).Encode(out)
 	default:

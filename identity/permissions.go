@@ -77,6 +77,10 @@ var routeTable = []RoutePermission{
 	{http.MethodPost, "/admin/keys/{id}/rotate", PermAdmin},
 	{http.MethodGet, "/admin/tenants", PermAdmin},
 	{http.MethodPost, "/admin/tenants", PermAdmin},
+	{http.MethodDelete, "/admin/subjects/{id}", PermAdmin},
+	{http.MethodGet, "/admin/blocks", PermWrite},
+	{http.MethodPost, "/admin/blocks", PermAdmin},
+	{http.MethodDelete, "/admin/blocks/{id}", PermAdmin},
 }
 
 // RoutePermissions returns a copy of the permission table, sorted by

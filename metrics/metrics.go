@@ -43,10 +43,12 @@ type Metrics struct {
 	upstreamDur *prometheus.HistogramVec
 
 	decisionC cache[decisionKey, prometheus.Counter]
-	layerDurC cache[layerKey, prometheus.Observer]
+	layerDurC cache[durationKey, prometheus.Observer]
 	layerErrC cache[layerKey, prometheus.Counter]
 	requestC  cache[statusKey, requestChildren]
 	upstreamC cache[statusKey, prometheus.Observer]
+
+	tx *txMetrics // counted from finished transactions (transaction.go)
 }
 
 var _ engine.Observer = (*Metrics)(nil)
@@ -61,6 +63,12 @@ type decisionKey struct {
 type layerKey struct {
 	layer string
 	phase engine.Phase
+}
+
+type durationKey struct {
+	layer  string
+	phase  engine.Phase
+	action string
 }
 
 type statusKey struct {
@@ -90,9 +98,9 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "rampart_layer_decisions_total", Help: "Layer decisions by layer, phase, action and whether the layer ran in monitor mode.",
 		}, []string{"layer", "phase", "action", "monitor"}),
 		layerDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "rampart_layer_duration_seconds", Help: "Time spent in one layer call, by layer and phase.",
+			Name: "rampart_layer_duration_seconds", Help: "Time spent in one layer call, by layer, phase and action (allow, flag, modify, block, error).",
 			Buckets: LayerBuckets,
-		}, []string{"layer", "phase"}),
+		}, []string{"layer", "phase", "action"}),
 		layerErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rampart_layer_errors_total", Help: "Layer calls that returned an error or panicked, by layer and phase.",
 		}, []string{"layer", "phase"}),
@@ -104,6 +112,8 @@ func New(reg prometheus.Registerer) *Metrics {
 	other := func(k statusKey) statusKey { return statusKey{OtherLabel, k.status} }
 	m.requestC.overflow, m.upstreamC.overflow = other, other
 	reg.MustRegister(m.requests, m.requestDur, m.decisions, m.layerDur, m.layerErrors, m.upstreamDur)
+	m.tx = newTxMetrics()
+	reg.MustRegister(m.tx.collectors()...)
 	return m
 }
 
@@ -130,8 +140,8 @@ func (m *Metrics) LayerDecision(layer string, phase engine.Phase, action string,
 		return m.decisions.WithLabelValues(k.layer, string(k.phase), k.action, strconv.FormatBool(k.monitor))
 	})
 	c.Inc()
-	o := m.layerDurC.get(layerKey{layer, phase}, func(k layerKey) prometheus.Observer {
-		return m.layerDur.WithLabelValues(k.layer, string(k.phase))
+	o := m.layerDurC.get(durationKey{layer, phase, action}, func(k durationKey) prometheus.Observer {
+		return m.layerDur.WithLabelValues(k.layer, string(k.phase), k.action)
 	})
 	o.Observe(d.Seconds())
 }

@@ -46,18 +46,19 @@ rampart_requests_total{route="/v1/chat/completions",status="403"} 1
 		t.Fatal(err)
 	}
 	// Histograms: counts per series and the bucket a 3µs call lands in.
-	if n := testutil.CollectAndCount(m.layerDur); n != 2 {
-		t.Fatalf("layer duration series = %d, want 2", n)
+	if n := testutil.CollectAndCount(m.layerDur); n != 3 {
+		t.Fatalf("layer duration series = %d, want 3", n)
 	}
 	if n := testutil.CollectAndCount(m.upstreamDur); n != 2 {
 		t.Fatalf("upstream series = %d, want 2", n)
 	}
 	out := scrape(t, reg)
 	for _, line := range []string{
-		`rampart_layer_duration_seconds_bucket{layer="pii",phase="request",le="1e-06"} 0`,
-		`rampart_layer_duration_seconds_bucket{layer="pii",phase="request",le="5e-06"} 2`,
-		`rampart_layer_duration_seconds_bucket{layer="pii",phase="request",le="0.05"} 3`,
-		`rampart_layer_duration_seconds_count{layer="secrets",phase="stream"} 1`,
+		`rampart_layer_duration_seconds_bucket{action="flag",layer="pii",phase="request",le="1e-06"} 0`,
+		`rampart_layer_duration_seconds_bucket{action="flag",layer="pii",phase="request",le="5e-06"} 2`,
+		`rampart_layer_duration_seconds_bucket{action="block",layer="pii",phase="request",le="0.025"} 0`,
+		`rampart_layer_duration_seconds_bucket{action="block",layer="pii",phase="request",le="0.05"} 1`,
+		`rampart_layer_duration_seconds_count{action="modify",layer="secrets",phase="stream"} 1`,
 		`rampart_request_duration_seconds_count{route="/v1/chat/completions"} 2`,
 		`rampart_upstream_duration_seconds_count{status="0",upstream="openai"} 1`,
 		`go_goroutines `,
@@ -164,7 +165,7 @@ func BenchmarkLayerDecisionUncached(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			m.decisions.WithLabelValues("injection", "request", "allow", "false").Inc()
-			m.layerDur.WithLabelValues("injection", "request").Observe(7e-6)
+			m.layerDur.WithLabelValues("injection", "request", "allow").Observe(7e-6)
 		}
 	})
 }

@@ -39,8 +39,12 @@ type AuditRecord struct {
 	Blocked   bool             `json:"blocked"`
 	// Error is the upstream or engine failure, if any.
 	Error string `json:"error,omitempty"`
-	// Content is raw text, present only with audit.capture_content on.
+	// Content is captured text, present only with audit.capture_content on;
+	// the audit log stores it redacted and sealed (AuditContent.Sealed).
 	Content *AuditContent `json:"content,omitempty"`
+	// TraceID is the transaction's OpenTelemetry trace id (32 hex digits),
+	// the same as in its log lines; empty when tracing was off.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // AuditContent is captured raw text (audit.capture_content only).
@@ -51,6 +55,17 @@ type AuditContent struct {
 	Response string `json:"response,omitempty"`
 	// Truncated is true when the text was cut to the capture bound.
 	Truncated bool `json:"truncated,omitempty"`
+	// Sealed, when set, holds Request, Response and Truncated encrypted
+	// (package secrets); the clear fields are then empty. The audit log
+	// always stores content sealed; readers with the master key open it.
+	Sealed *SealedContent `json:"sealed,omitempty"`
+}
+
+// SealedContent is encrypted audit content: AES-256-GCM under the data key
+// KeyID, bound to the record's request id.
+type SealedContent struct {
+	KeyID string `json:"key_id"`
+	Data  []byte `json:"data"`
 }
 
 // ContentSegment is one captured piece of request text.

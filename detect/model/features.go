@@ -83,106 +83,144 @@ type Sink interface {
 const DomainUntrusted uint32 = 0x6a09e667
 
 // Featurize emits every feature of text to sink, using 2^bits buckets.
-// domain is 0 for user text or DomainUntrusted.
+// domain is 0 for user text or DomainUntrusted. Per token the order is:
+// the word (or punctuation run), the bigram with the previous word, then
+// the word's character n-grams (or its long-word features).
 func Featurize(text string, bits uint8, domain uint32, sink Sink) {
-	var r rawFeatures
-	r.run(text)
-	r.each(uint32(1)<<bits-1, domain, sink.Feature)
-}
-
-// rawFeatures is the featuriser's output before bucketing: one unmixed hash
-// per feature and the end offset of its token. Appending to two concrete
-// slices keeps the hot loop free of interface calls and allocation (the
-// slices are reused by whoever owns the rawFeatures).
-type rawFeatures struct {
-	h   []uint32
-	end []int32
-}
-
-func (r *rawFeatures) reset() { r.h, r.end = r.h[:0], r.end[:0] }
-
-func (r *rawFeatures) add(end int, h uint32) {
-	r.h = append(r.h, h)
-	r.end = append(r.end, int32(end))
-}
-
-// each calls fn with every feature's bucket, in text order: the shared
-// bucket, then (for untrusted text) the domain-specific one.
-func (r *rawFeatures) each(mask, domain uint32, fn func(end int, idx uint32)) {
-	for k, h := range r.h {
-		fn(int(r.end[k]), mix32(h)&mask)
+	mask := uint32(1)<<bits - 1
+	emit := func(end int, h uint32) {
+		sink.Feature(end, mix32(h)&mask)
 		if domain != 0 {
-			fn(int(r.end[k]), mix32(h^domain)&mask)
+			sink.Feature(end, mix32(h^domain)&mask)
+		}
+	}
+	z := tokenizer{text: text}
+	var buf [maxTokenFeatures]uint32
+	for {
+		t, ok := z.next()
+		if !ok {
+			return
+		}
+		if !t.word {
+			emit(t.end, t.h)
+			continue
+		}
+		hs := buf[:t.features(buf[:])]
+		emit(t.end, hs[0])
+		if t.hasBigram {
+			emit(t.end, t.bigram)
+		}
+		for _, h := range hs[1:] {
+			emit(t.end, h)
 		}
 	}
 }
 
-func (r *rawFeatures) run(text string) {
-	var prev uint32
-	havePrev := false
+// maxTokenFeatures bounds the features of one token: a word has its
+// unigram, a bigram and the character n-grams of "<word>" (fewer than three
+// per byte of "<word>", which is at most maxCharGramWord+2 bytes).
+const maxTokenFeatures = 2 + 3*(maxCharGramWord+2)
+
+// token is a word or a run of punctuation. Its feature hashes are unmixed:
+// a feature's bucket is mix32(h) masked, or mix32(h^domain) for the
+// domain-specific copy.
+type token struct {
+	word       bool   // a word; else a punctuation run
+	start, end int    // byte offsets in the text
+	h          uint32 // the word's or punctuation run's own feature
+	bigram     uint32 // the bigram with the previous word, if hasBigram
+	hasBigram  bool
+	text       string // the word
+}
+
+// features writes the word's own features — h, then its character n-grams
+// or its long-word features; not the bigram, which depends on the previous
+// word — to dst (at least maxTokenFeatures long) and returns their number.
+// They depend on the word's bytes only.
+func (t *token) features(dst []uint32) int {
+	dst[0] = t.h
+	if len(t.text) > maxCharGramWord {
+		dst[1] = seedLong
+		dst[2] = seedLongLen + uint32(min(len(t.text)/32, 16))
+		return 3
+	}
+	return 1 + charGrams(dst[1:], t.text)
+}
+
+// tokenizer splits a text into tokens.
+type tokenizer struct {
+	text     string
+	i        int
+	prev     uint32 // hash of the previous word, for bigrams
+	havePrev bool
+}
+
+// next returns the next token; ok is false at the end of the text.
+func (z *tokenizer) next() (t token, ok bool) {
+	text := z.text
 	n := len(text)
-	i := 0
-	for i < n {
-		c := byteClass[text[i]]
-		if c == clsSpace {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < n && byteClass[text[j]] == c {
-			j++
-		}
-		tok := text[i:j]
-		if c == clsPunct {
-			if len(tok) > 4 {
-				tok = tok[:4]
-			}
-			r.add(j, fnv(seedPunct, tok))
-			// punctuation breaks bigrams
-			havePrev = false
-			i = j
-			continue
-		}
-		hw := fnv(seedWord, tok)
-		r.add(j, hw)
-		if havePrev {
-			r.add(j, prev*31+hw+seedBigram)
-		}
-		prev, havePrev = hw, true
-		if len(tok) > maxCharGramWord {
-			r.add(j, seedLong)
-			r.add(j, seedLongLen+uint32(min(len(tok)/32, 16)))
-		} else {
-			r.charGrams(tok, j)
-		}
-		i = j
+	i := z.i
+	for i < n && byteClass[text[i]] == clsSpace {
+		i++
 	}
+	if i >= n {
+		z.i = n
+		return t, false
+	}
+	c := byteClass[text[i]]
+	j := i + 1
+	for j < n && byteClass[text[j]] == c {
+		j++
+	}
+	z.i = j
+	tok := text[i:j]
+	if c == clsPunct {
+		if len(tok) > 4 {
+			tok = tok[:4]
+		}
+		// punctuation breaks bigrams
+		z.havePrev = false
+		return token{start: i, end: j, h: fnv(seedPunct, tok)}, true
+	}
+	hw := fnv(seedWord, tok)
+	t = token{word: true, start: i, end: j, h: hw, text: tok}
+	if z.havePrev {
+		t.bigram, t.hasBigram = z.prev*31+hw+seedBigram, true
+	}
+	z.prev, z.havePrev = hw, true
+	return t, true
 }
 
-// charGrams emits the 3-, 4- and 5-grams of "<tok>", hashing each start
-// position once and extending the hash byte by byte.
-func (r *rawFeatures) charGrams(tok string, end int) {
+// charGrams writes the 3-, 4- and 5-grams of "<tok>" to dst (at least
+// 3·(len(tok)+2) long), hashing each start position once and extending the
+// hash byte by byte, and returns how many it wrote.
+func charGrams(dst []uint32, tok string) int {
 	var pad [maxCharGramWord + 2]byte
 	pad[0] = '<'
 	copy(pad[1:], tok)
 	L := len(tok) + 2
 	pad[L-1] = '>'
 	p := pad[:L]
+	k := 0
 	for s := 0; s+3 <= L; s++ {
 		h := uint32(seedChar ^ 2166136261)
 		h = (h ^ uint32(p[s])) * fnvPrime
 		h = (h ^ uint32(p[s+1])) * fnvPrime
 		h = (h ^ uint32(p[s+2])) * fnvPrime
-		r.add(end, h+2)
+		dst[k] = h + 2
+		k++
 		if s+4 <= L {
 			h = (h ^ uint32(p[s+3])) * fnvPrime
-			r.add(end, h+3)
+			dst[k] = h + 3
+			k++
 			if s+5 <= L {
 				h = (h ^ uint32(p[s+4])) * fnvPrime
-				r.add(end, h+4)
+				dst[k] = h + 4
+				k++
 			}
 		}
 	}
+	return k
 }
 
 // IndexList is a Sink that collects bucket indices and token ends.

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
+	"sync"
 )
 
 // Model is a linear classifier over hashed features (int8 weights with one
@@ -30,6 +30,23 @@ type Model struct {
 	// (documents, tool results).
 	UserThreshold      float32
 	UntrustedThreshold float32
+
+	// cells is W in the layout of Trace's table (generation 0), made on
+	// first use; a Trace starts from a copy. W must not change after the
+	// model was first used for a Trace.
+	cellsOnce sync.Once
+	cells     []uint32
+}
+
+// traceCells returns the initial contents of a Trace's table for m.
+func (m *Model) traceCells() []uint32 {
+	m.cellsOnce.Do(func() {
+		m.cells = make([]uint32, len(m.W))
+		for i, w := range m.W {
+			m.cells[i] = uint32(uint8(w))
+		}
+	})
+	return m.cells
 }
 
 const (
@@ -118,151 +135,6 @@ func Hash(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
-
-// Feature vectors are binary: a bucket counts once in a scored span (the
-// whole text, a sentence window, a decoded variant) however often its
-// features occur there, and the vector is scaled by its exact L2 norm,
-// 1/sqrt(distinct buckets). Repeating a word or a text therefore changes
-// neither the whole-text nor any window's score ("hello "×2000 scores as
-// "hello"), and training (package detect) builds its examples the same way
-// from PrevOccurrence.
-
-// Trace holds one text's features for window scoring: per feature, the end
-// offset of its token, its int8 weight and the position of the previous
-// feature with the same bucket, from which the distinct buckets of any span
-// follow in one sequential pass. Reuse a Trace across calls to avoid
-// allocation; it is not safe for concurrent use.
-type Trace struct {
-	m    *Model
-	end  []int32
-	w    []int8
-	prev []int32 // previous position with the same bucket, or -1
-	// last[idx] is 1 + the last position of bucket idx in the current text
-	// (0: not seen); reset after each text through touched.
-	last    []int32
-	touched []uint32
-	sum     int32 // Σ W over distinct buckets of the whole text
-	raw     rawFeatures
-}
-
-// record traces a batch of raw features: the hot loop of Trace, with no
-// interface call and the slices grown once.
-func (t *Trace) record(r *rawFeatures, mask, domain uint32) {
-	per := 1
-	if domain != 0 {
-		per = 2
-	}
-	n := len(r.h) * per
-	if cap(t.end) < n {
-		t.end, t.w, t.prev = make([]int32, 0, n), make([]int8, 0, n), make([]int32, 0, n)
-	}
-	end, wk, prev := t.end[:n], t.w[:n], t.prev[:n]
-	w, last, touched := t.m.W, t.last, t.touched
-	var sum int32
-	k := 0
-	one := func(e int32, idx uint32) {
-		end[k] = e
-		wk[k] = w[idx]
-		p := last[idx]
-		if p == 0 {
-			touched = append(touched, idx)
-			sum += int32(w[idx])
-		}
-		prev[k] = p - 1
-		k++
-		last[idx] = int32(k)
-	}
-	for i, h := range r.h {
-		e := r.end[i]
-		one(e, mix32(h)&mask)
-		if domain != 0 {
-			one(e, mix32(h^domain)&mask)
-		}
-	}
-	t.end, t.w, t.prev, t.touched, t.sum = end, wk, prev, touched, sum
-}
-
-// Trace featurises text (domain: 0 or DomainUntrusted) and records it into
-// t.
-func (m *Model) Trace(text string, domain uint32, t *Trace) {
-	t.m = m
-	if len(t.last) != len(m.W) {
-		t.last = make([]int32, len(m.W))
-		t.touched = t.touched[:0]
-	}
-	for _, i := range t.touched {
-		t.last[i] = 0
-	}
-	t.touched, t.sum = t.touched[:0], 0
-	t.raw.reset()
-	t.raw.run(text)
-	t.record(&t.raw, uint32(1)<<m.Bits-1, domain)
-}
-
-// Len is the number of features recorded (with repetition).
-func (t *Trace) Len() int { return len(t.end) }
-
-// Range returns the weight sum and number of the distinct buckets of the
-// features whose token ends within the byte range (a, b] of the featurised
-// text.
-func (t *Trace) Range(a, b int) (sum int32, n int) {
-	lo := sort.Search(len(t.end), func(k int) bool { return int(t.end[k]) > a })
-	hi := sort.Search(len(t.end), func(k int) bool { return int(t.end[k]) > b })
-	l := int32(lo)
-	prev, w := t.prev[lo:hi], t.w[lo:hi]
-	w = w[:len(prev)]
-	var cnt int32
-	for k, p := range prev {
-		// first occurrence in the range: p < l, i.e. p-l negative
-		// (branch-free: the outcome is unpredictable)
-		f := (p - l) >> 31 // -1 if so, else 0
-		sum += f & int32(w[k])
-		cnt -= f
-	}
-	return sum, int(cnt)
-}
-
-// Chain scores the windows of contiguous byte ranges (bounds[0], bounds[1]],
-// (bounds[1], bounds[2]], …: it calls fn(a, b, sum, n) for every range and
-// then every pair of neighbouring ranges, in text order (range 0, pair 0–1,
-// range 1, pair 1–2, …), with what Range(a, b) returns, in one pass over the
-// features instead of one per window.
-func (t *Trace) Chain(bounds []int, fn func(a, b int, sum int32, n int)) {
-	if len(bounds) < 2 {
-		return
-	}
-	at := func(x int) int { return sort.Search(len(t.end), func(k int) bool { return int(t.end[k]) > x }) }
-	lo := at(bounds[0])
-	// the previous range: its first feature, distinct sum and count
-	var pLo, pSum, pN int32 = -1, 0, 0
-	for i := 1; i < len(bounds); i++ {
-		hi := at(bounds[i])
-		l := int32(lo)
-		prev, w := t.prev[lo:hi], t.w[lo:hi]
-		w = w[:len(prev)]
-		var s, n, ps, pn int32
-		for k, p := range prev {
-			// first occurrence in this range (p < l) and in the pair with
-			// the previous range (p < pLo); branch-free, the outcome is
-			// unpredictable
-			f, g := (p-l)>>31, (p-pLo)>>31 // -1 if so, else 0
-			wk := int32(w[k])
-			s += f & wk
-			n -= f
-			ps += g & wk
-			pn -= g
-		}
-		if i > 1 {
-			fn(bounds[i-2], bounds[i], pSum+ps, int(pN+pn))
-		}
-		fn(bounds[i-1], bounds[i], s, int(n))
-		pLo, pSum, pN, lo = l, s, n, hi
-	}
-}
-
-// All returns the weight sum and number of the distinct buckets of the
-// whole text.
-func (t *Trace) All() (sum int32, n int) { return t.sum, len(t.touched) }
 
 // Logit turns the weight sum over n distinct buckets into the model's
 // log-odds: the binary feature vector scaled by its L2 norm, 1/sqrt(n).

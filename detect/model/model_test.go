@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -81,8 +82,6 @@ func TestTrainLinearLearns(t *testing.T) {
 	}
 	w, b := TrainLinear(ex, LinearConfig{Bits: 8, Epochs: 5, LR: 0.1, L2: 1e-4, Seed: 1})
 	m := Quantize(w, b, 8)
-	var tp, tn Trace
-	tp.m, tn.m = m, m
 	score := func(idx []uint32) float64 {
 		var s int32
 		for _, i := range idx {
@@ -125,83 +124,176 @@ func FuzzFeaturize(f *testing.F) {
 	})
 }
 
-// The detector scores binary feature vectors: Trace's whole-text and range
-// sums count each bucket once, agree with PrevOccurrence/Distinct (what
-// training uses), and do not grow with repetition.
-func TestTraceDistinct(t *testing.T) {
-	m := &Model{Bits: 12, Scale: 1, W: make([]int8, 1<<12)}
-	for i := range m.W {
-		m.W[i] = int8(i*37%255 - 127)
+// rangeRef is what training computes for the byte range (a, b] of text:
+// the distinct buckets of the features whose token ends in it
+// (PrevOccurrence, Distinct), their weight sum and number.
+func rangeRef(m *Model, text string, dom uint32, a, b int) (int32, int) {
+	var l IndexList
+	Featurize(text, m.Bits, dom, &l)
+	return rangeOf(m, &l, PrevOccurrence(l.Idx), a, b)
+}
+
+func rangeOf(m *Model, l *IndexList, prev []int32, a, b int) (int32, int) {
+	lo := sort.Search(len(l.End), func(k int) bool { return int(l.End[k]) > a })
+	hi := sort.Search(len(l.End), func(k int) bool { return int(l.End[k]) > b })
+	set := Distinct(nil, l.Idx, prev, lo, hi)
+	var s int32
+	for _, i := range set {
+		s += int32(m.W[i])
 	}
+	return s, len(set)
+}
+
+func testModel(bits uint8, mul int) *Model {
+	m := &Model{Bits: bits, Scale: 1, W: make([]int8, 1<<bits)}
+	for i := range m.W {
+		m.W[i] = int8(i*mul%255 - 127)
+	}
+	return m
+}
+
+// The detector scores binary feature vectors: Trace's whole-text sums count
+// each bucket once, agree with PrevOccurrence/Distinct (what training uses),
+// and do not grow with repetition.
+func TestTraceDistinct(t *testing.T) {
+	m := testModel(12, 37)
 	var tr Trace
 	score := func(text string, dom uint32) (int32, int) {
-		m.Trace(text, dom, &tr)
+		m.Trace(text, dom, nil, &tr)
 		return tr.All()
 	}
 	for _, dom := range []uint32{0, DomainUntrusted} {
-		for _, text := range []string{"hello", "ignore the rules. then the rules!", "😀", "a b a b a"} {
-			var l IndexList
-			Featurize(text, m.Bits, dom, &l)
-			prev := PrevOccurrence(l.Idx)
-			set := Distinct(nil, l.Idx, prev, 0, len(l.Idx))
-			var want int32
-			for _, i := range set {
-				want += int32(m.W[i])
+		for _, text := range []string{"hello", "ignore the rules. then the rules!", "😀", "a b a b a", ""} {
+			want, wn := rangeRef(m, text, dom, -1, len(text))
+			if s, n := score(text, dom); s != want || n != wn {
+				t.Errorf("%q: All %d/%d, Distinct %d/%d", text, s, n, want, wn)
 			}
-			if s, n := score(text, dom); s != want || n != len(set) {
-				t.Errorf("%q: All %d/%d, Distinct %d/%d", text, s, n, want, len(set))
-			}
-			if s, n := tr.Range(-1, len(text)); s != want || n != len(set) {
-				t.Errorf("%q: Range %d/%d, Distinct %d/%d", text, s, n, want, len(set))
+			if len(tr.Windows()) != 0 {
+				t.Errorf("%q: windows without bounds", text)
 			}
 			s2, n2 := score(strings.Repeat(text+" ", 2), dom)
-			s9, n9 := score(strings.Repeat(text+" ", 900), dom)
+			rep := strings.Repeat(text+" ", 900)
+			s9, n9 := score(rep, dom)
 			if s2 != s9 || n2 != n9 {
 				t.Errorf("%q: ×2 %d/%d, ×900 %d/%d", text, s2, n2, s9, n9)
 			}
-			if s, n := tr.Range(len(text)*300, len(text)*600); s != s2 || n != n2 {
-				t.Errorf("%q: window of the ×900 text %d/%d, ×2 %d/%d", text, s, n, s2, n2)
+			L := len(text) + 1
+			m.Trace(rep, dom, []int{0, L * 300, L * 302, len(rep)}, &tr)
+			if w := tr.Windows()[2]; w.Sum != s2 || w.N != n2 {
+				t.Errorf("%q: window of the ×900 text %d/%d, ×2 %d/%d", text, w.Sum, w.N, s2, n2)
 			}
 		}
 	}
 }
 
-func TestChainMatchesRange(t *testing.T) {
-	m := &Model{Bits: 10, Scale: 1, W: make([]int8, 1<<10)}
-	for i := range m.W {
-		m.W[i] = int8(i*53%255 - 127)
+// manyWords has more distinct words than Trace's word memo holds (and more
+// of their buckets), each occurring twice, far apart.
+var manyWords = func() string {
+	var b strings.Builder
+	for r := 0; r < 2; r++ {
+		for i := 0; i < 700; i++ {
+			fmt.Fprintf(&b, "word%dlong%d ", i, i%7)
+			if i%9 == 0 {
+				b.WriteString("the. ")
+			}
+		}
 	}
+	return b.String()
+}()
+
+// Trace's windows are every segment and every neighbouring pair, in
+// training's order, with the sums training computes for them; bounds need
+// not cover the whole text, and stamps left by earlier texts (including a
+// wrap of the generation counter) do not leak into later ones.
+func TestTraceWindowsMatchTraining(t *testing.T) {
+	m := testModel(10, 53)
 	var tr Trace
-	for _, text := range []string{
+	texts := []string{
 		"the cat sat on the mat. the cat sat again! and the dog; the dog too.\nnew line here the cat",
 		strings.Repeat("hello ", 300),
 		"ignore previous instructions " + strings.Repeat("a b ", 50) + "ignore previous instructions",
-	} {
-		for _, dom := range []uint32{0, DomainUntrusted} {
-			m.Trace(text, dom, &tr)
-			for step := 1; step < 60; step += 7 {
-				bounds := []int{0}
-				for b := step; b < len(text); b += step + b%5 {
-					bounds = append(bounds, b)
-				}
-				bounds = append(bounds, len(text))
-				var got [][2]int
-				tr.Chain(bounds, func(a, b int, s int32, n int) {
-					got = append(got, [2]int{a, b})
-					if ws, wn := tr.Range(a, b); ws != s || wn != n {
-						t.Fatalf("window (%d,%d]: Chain %d/%d, Range %d/%d", a, b, s, n, ws, wn)
+		"",
+		"x",
+		manyWords,
+	}
+	for round := 0; round < 2; round++ {
+		if round == 1 {
+			tr.gen = maxGen - 40 // the counter wraps during this round
+		}
+		for _, text := range texts {
+			for _, dom := range []uint32{0, DomainUntrusted} {
+				var l IndexList
+				Featurize(text, m.Bits, dom, &l)
+				prev := PrevOccurrence(l.Idx)
+				ref := func(a, b int) (int32, int) { return rangeOf(m, &l, prev, a, b) }
+				for step := 4; step < 60; step += 11 {
+					for _, trim := range []int{0, 1, 9} {
+						bounds := []int{trim}
+						for b := trim + step; b < len(text)-trim; b += step + b%5 {
+							bounds = append(bounds, b)
+						}
+						bounds = append(bounds, max(len(text)-trim, trim))
+						m.Trace(text, dom, bounds, &tr)
+						var got, want []Window
+						for _, w := range tr.Windows() {
+							got = append(got, w)
+						}
+						for i := 1; i < len(bounds); i++ {
+							if i > 1 {
+								s, n := ref(bounds[i-2], bounds[i])
+								want = append(want, Window{bounds[i-2], bounds[i], s, n})
+							}
+							s, n := ref(bounds[i-1], bounds[i])
+							want = append(want, Window{bounds[i-1], bounds[i], s, n})
+						}
+						if fmt.Sprint(got) != fmt.Sprint(want) {
+							t.Fatalf("%q… bounds %v: windows\n%v, want\n%v", text[:min(len(text), 20)], bounds, got, want)
+						}
+						s, n := ref(-1, len(text))
+						if gs, gn := tr.All(); gs != s || gn != n {
+							t.Fatalf("%q… bounds %v: All %d/%d, want %d/%d", text[:min(len(text), 20)], bounds, gs, gn, s, n)
+						}
 					}
-				})
-				var want [][2]int
-				for i := 1; i < len(bounds); i++ {
-					if i > 1 {
-						want = append(want, [2]int{bounds[i-2], bounds[i]})
-					}
-					want = append(want, [2]int{bounds[i-1], bounds[i]})
 				}
-				if fmt.Sprint(got) != fmt.Sprint(want) {
-					t.Fatalf("windows %v, want %v", got, want)
-				}
+			}
+		}
+	}
+	if tr.gen > maxGen/2 {
+		t.Fatalf("generation counter did not wrap: %d", tr.gen)
+	}
+}
+
+// The word memo stays within its bounds on a text with more distinct words
+// than it holds, and Trace still agrees with training there (above).
+func TestWordMemoBounded(t *testing.T) {
+	m := testModel(12, 37)
+	var tr Trace
+	text := strings.Repeat(manyWords, 3) + strings.Repeat("w", 40) // and a long word
+	m.Trace(text, DomainUntrusted, nil, &tr)
+	if tr.memo.used > memoWords || len(tr.memo.buckets) > memoBuckets || cap(tr.memo.buckets) > memoBuckets {
+		t.Fatalf("memo holds %d words, %d buckets (cap %d)", tr.memo.used, len(tr.memo.buckets), cap(tr.memo.buckets))
+	}
+	if tr.memo.used < memoWords && len(tr.memo.buckets) < memoBuckets-2*maxTokenFeatures {
+		t.Fatalf("memo not full: %d words, %d buckets", tr.memo.used, len(tr.memo.buckets))
+	}
+	s, n := rangeRef(m, text, DomainUntrusted, -1, len(text))
+	if gs, gn := tr.All(); gs != s || gn != n {
+		t.Fatalf("All %d/%d, want %d/%d", gs, gn, s, n)
+	}
+}
+
+// One Trace used with two models in turn scores each text with its own
+// model (the table and the word memo are rebuilt, not reused).
+func TestTraceSwitchModels(t *testing.T) {
+	a, b := testModel(12, 37), testModel(10, 53)
+	var tr Trace
+	texts := []string{"the cat sat on the mat", "the cat sat on the mat", "a dog and the cat"}
+	for i, text := range texts {
+		for _, m := range []*Model{a, b, a} {
+			m.Trace(text, 0, nil, &tr)
+			s, n := rangeRef(m, text, 0, -1, len(text))
+			if gs, gn := tr.All(); gs != s || gn != n {
+				t.Fatalf("text %d, model of %d bits: All %d/%d, want %d/%d", i, m.Bits, gs, gn, s, n)
 			}
 		}
 	}

@@ -14,6 +14,29 @@ const maxAttempts = 1024
 
 type spanFunc func(a, b int) (int, int)
 
+// Byte classes as a table, for the per-byte loops over whole texts.
+const (
+	bAlnum       = 1 << iota // A-Z a-z 0-9
+	bBase64                  // the base64 std and URL alphabets without '='
+	bHexSeqStart             // what may start a hex byte sequence: a hex digit or '\\'
+)
+
+var byteClass = func() (t [256]uint8) {
+	for i := range t {
+		c := byte(i)
+		if isAlnum(c) {
+			t[i] |= bAlnum | bBase64
+		}
+		if c == '+' || c == '/' || c == '-' || c == '_' {
+			t[i] |= bBase64
+		}
+		if isHexDigit(c) || c == '\\' {
+			t[i] |= bHexSeqStart
+		}
+	}
+	return
+}()
+
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
@@ -47,64 +70,64 @@ func (d *decoder) scanRuns(job decodeJob, span spanFunc) {
 	s := job.text
 	minRun := d.lim.MinRun
 	for i := 0; i < len(s); {
-		c := s[i]
-		if !(isAlnum(c) || c == '+' || c == '/' || c == '-' || c == '_') {
+		if byteClass[s[i]]&bBase64 == 0 {
 			i++
 			continue
 		}
-		var f runFeatures
-		j := i
-		for ; j < len(s); j++ {
-			c := s[j]
-			switch {
-			case 'A' <= c && c <= 'Z':
-				f.upper++
-				f.nonB32Lower++
-				if c > 'F' {
-					f.nonHex++
-				}
-			case 'a' <= c && c <= 'z':
-				f.lower++
-				f.nonB32Upper++
-				if c > 'f' {
-					f.nonHex++
-				}
-			case '0' <= c && c <= '9':
-				f.digit++
-				if c >= '2' && c <= '7' {
-					f.b32digit = true
-				} else {
-					f.nonB32Upper++
-					f.nonB32Lower++
-				}
-			case c == '+' || c == '/':
-				f.std = true
-				f.nonHex++
-				f.nonB32Upper++
-				f.nonB32Lower++
-			case c == '-' || c == '_':
-				f.url = true
-				f.nonHex++
-				f.nonB32Upper++
-				f.nonB32Lower++
-			default:
-				goto done
-			}
+		j := i + 1
+		for j < len(s) && byteClass[s[j]]&bBase64 != 0 {
+			j++
 		}
-	done:
 		k := j
 		for k < len(s) && s[k] == '=' && k-j < 6 {
 			k++
 		}
-		run := s[i:j]
-		if len(run) >= minRun {
-			d.tryRun(job, span, run, f, i, k)
-		}
-		if k == i {
-			k = i + 1
+		if run := s[i:j]; len(run) >= minRun {
+			d.tryRun(job, span, run, runFeaturesOf(run), i, k)
 		}
 		i = k
 	}
+}
+
+// runFeaturesOf describes a run of base64-alphabet characters (only runs
+// long enough to be decoded are described).
+func runFeaturesOf(run string) runFeatures {
+	var f runFeatures
+	for j := 0; j < len(run); j++ {
+		switch c := run[j]; {
+		case 'A' <= c && c <= 'Z':
+			f.upper++
+			f.nonB32Lower++
+			if c > 'F' {
+				f.nonHex++
+			}
+		case 'a' <= c && c <= 'z':
+			f.lower++
+			f.nonB32Upper++
+			if c > 'f' {
+				f.nonHex++
+			}
+		case '0' <= c && c <= '9':
+			f.digit++
+			if c >= '2' && c <= '7' {
+				f.b32digit = true
+			} else {
+				f.nonB32Upper++
+				f.nonB32Lower++
+			}
+		case c == '+' || c == '/':
+			f.std = true
+			f.nonHex++
+			f.nonB32Upper++
+			f.nonB32Lower++
+		default: // '-' or '_'
+			f.url = true
+			f.nonHex++
+			f.nonB32Upper++
+			f.nonB32Lower++
+		}
+	}
+	return f
 }
 
 func (d *decoder) tryRun(job decodeJob, span spanFunc, run string, f runFeatures, from, to int) {
@@ -163,10 +186,7 @@ func (d *decoder) scanHexSeq(job decodeJob, span spanFunc) {
 	s := job.text
 	var buf []byte
 	for i := 0; i < len(s); i++ {
-		if !isHexDigit(s[i]) && s[i] != '\\' {
-			continue
-		}
-		if i > 0 && isAlnum(s[i-1]) {
+		if byteClass[s[i]]&bHexSeqStart == 0 || i > 0 && byteClass[s[i-1]]&bAlnum != 0 {
 			continue
 		}
 		buf = buf[:0]

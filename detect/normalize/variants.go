@@ -131,20 +131,37 @@ func leetWord(w string) bool {
 	return letters > 0 && leet > 0
 }
 
+// leetClass classifies bytes for leetRuns: 0 outside words, 1 for letters
+// and digits that are not leet symbols, 2 for leet symbols.
+var leetClass = func() (t [256]uint8) {
+	for c := range t {
+		switch b := byte(c); {
+		case isLeetSym(b):
+			t[c] = 2
+		case isAlnum(b):
+			t[c] = 1
+		}
+	}
+	return
+}()
+
 // leetRuns calls fn for every word (maximal run of ASCII letters, digits
-// and leet symbols) of s.
+// and leet symbols) of s that contains a leet symbol (no other word can be
+// a leetWord).
 func leetRuns(s string, fn func(from, to int)) {
 	for i := 0; i < len(s); {
-		c := s[i]
-		if !(isAlnum(c) || isLeetSym(c)) {
+		if leetClass[s[i]] == 0 {
 			i++
 			continue
 		}
-		j := i
-		for j < len(s) && (isAlnum(s[j]) || isLeetSym(s[j])) {
+		j, cls := i, uint8(0)
+		for j < len(s) && leetClass[s[j]] != 0 {
+			cls |= leetClass[s[j]]
 			j++
 		}
-		fn(i, j)
+		if cls&2 != 0 {
+			fn(i, j)
+		}
 		i = j
 	}
 }
@@ -207,10 +224,20 @@ func DeLeet(s string, one byte) (string, bool) { return deLeet(s, one) }
 // digits or symbols (the words DeLeet would translate), stopping at max.
 func CountLeetWords(s string, max int) int {
 	n := 0
-	leetRuns(s, func(from, to int) {
-		if n < max && leetWord(s[from:to]) {
+	for i := 0; i < len(s) && n < max; {
+		if leetClass[s[i]] == 0 {
+			i++
+			continue
+		}
+		j, cls := i, uint8(0)
+		for j < len(s) && leetClass[s[j]] != 0 {
+			cls |= leetClass[s[j]]
+			j++
+		}
+		if cls&2 != 0 && leetWord(s[i:j]) {
 			n++
 		}
-	})
+		i = j
+	}
 	return n
 }

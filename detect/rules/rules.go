@@ -1,8 +1,9 @@
 // Package rules holds the phrase rules of rampart's injection detector: a
 // gitleaks-style YAML file (embedded) of rules, each with an id, a severity,
 // keywords found in one Aho-Corasick pass over the normalised text, an RE2
-// pattern confirmed in a bounded window around each keyword hit, and
-// true-positive and false-positive samples that the package's tests run.
+// pattern confirmed in a bounded window around each keyword hit (searched
+// only from where a match can begin, see prefilter.go), and true-positive
+// and false-positive samples that the package's tests run.
 //
 // Rules are evidence: package detect feeds their hits, together with the
 // learned model's scores, into one calibrated score.
@@ -15,9 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"unsafe"
 
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 	"gopkg.in/yaml.v3"
 )
 
@@ -63,6 +62,8 @@ type Rule struct {
 	FPAny []string `yaml:"fp_any"`
 
 	re *regexp.Regexp
+	// prefixes: one of them begins every match of re (nil: unknown)
+	prefixes []string
 }
 
 // IsAllow reports whether the rule is an allowlist rule.
@@ -84,9 +85,10 @@ type Hit struct {
 
 // Set is a compiled rule set, safe for concurrent use.
 type Set struct {
-	Rules []*Rule
-	trie  *ahocorasick.Trie
-	// kw maps a trie pattern number to the rules that own the keyword.
+	Rules    []*Rule
+	keywords *keywordDFA
+	patterns []string // the keywords, by number
+	// kw maps a keyword number to the rules that own the keyword.
 	kw [][]int
 }
 
@@ -132,6 +134,7 @@ func Parse(data []byte) (*Set, error) {
 			return nil, fmt.Errorf("rules: %s: %w", r.ID, err)
 		}
 		r.re = re
+		r.prefixes = leadingPrefixes(r.Regex)
 		for _, k := range r.Keywords {
 			k = strings.ToLower(strings.TrimSpace(k))
 			if k == "" {
@@ -148,7 +151,11 @@ func Parse(data []byte) (*Set, error) {
 		}
 		s.Rules = append(s.Rules, r)
 	}
-	s.trie = ahocorasick.NewTrieBuilder().AddStrings(patterns).Build()
+	dfa, err := newKeywordDFA(patterns)
+	if err != nil {
+		return nil, err
+	}
+	s.keywords, s.patterns = dfa, patterns
 	return s, nil
 }
 
@@ -173,15 +180,14 @@ func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit 
 		sc.spans = make([][]int, len(s.Rules))
 	}
 	sc.used = sc.used[:0]
-	b := unsafe.Slice(unsafe.StringData(text), len(text))
-	s.trie.Walk(b, func(end, n, pattern int64) bool {
-		st, en := int(end-n+1), int(end+1)
+	s.keywords.walk(text, func(end, n, pattern int) {
+		st, en := end-n+1, end+1
 		// keywords match whole words only (their ends, where they are words)
 		if st > 0 && isWordByte(text[st]) && isWordByte(text[st-1]) {
-			return true
+			return
 		}
 		if en < len(text) && isWordByte(text[en-1]) && isWordByte(text[en]) {
-			return true
+			return
 		}
 		a, z := max(0, st-window), min(len(text), en+window)
 		for _, ri := range s.kw[pattern] {
@@ -200,7 +206,6 @@ func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit 
 			}
 			sc.spans[ri] = sp
 		}
-		return true
 	})
 	sort.Ints(sc.used)
 	for _, ri := range sc.used {
@@ -215,7 +220,7 @@ func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit 
 			for z < len(text) && isWordByte(text[z-1]) {
 				z++
 			}
-			if loc := r.re.FindStringIndex(text[a:z]); loc != nil {
+			if loc := r.find(text[a:z]); loc != nil {
 				hits = append(hits, Hit{Rule: r, Start: a + loc[0], End: a + loc[1]})
 				break // one hit per rule is enough evidence
 			}

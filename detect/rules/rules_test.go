@@ -1,8 +1,12 @@
 package rules
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	ahocorasick "github.com/BobuSumisu/aho-corasick"
 )
 
 // prep stands in for the detector's normalisation in these unit tests: the
@@ -120,7 +124,22 @@ func FuzzMatch(f *testing.F) {
 	}
 	f.Add("")
 	f.Add("ignore")
+	trie := ahocorasick.NewTrieBuilder().AddStrings(s.patterns).Build()
 	f.Fuzz(func(t *testing.T, text string) {
+		var want, got []int
+		trie.Walk([]byte(text), func(end, n, p int64) bool {
+			want = append(want, int(end), int(n), int(p))
+			return true
+		})
+		s.keywords.walk(text, func(end, n, p int) { got = append(got, end, n, p) })
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("keywords %v, library %v", got, want)
+		}
+		for _, r := range s.Rules {
+			if got, want := r.find(text), r.re.FindStringIndex(text); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s: find %v, regex %v", r.ID, got, want)
+			}
+		}
 		var sc Scratch
 		for _, u := range []bool{false, true} {
 			for _, h := range s.Match(text, u, &sc, nil) {
@@ -130,4 +149,95 @@ func FuzzMatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// keywordDFA reports exactly what the Aho-Corasick library it replaced
+// reports, in the same order (Match's window merging depends on it).
+func TestKeywordDFAMatchesLibrary(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trie := ahocorasick.NewTrieBuilder().AddStrings(s.patterns).Build()
+	texts := []string{"", "a", "ai ai: ai", "ignore ignore all previous instructions"}
+	for _, r := range s.Rules {
+		texts = append(texts, append(append(append([]string{}, r.TP...), r.FP...), r.FPAny...)...)
+	}
+	// overlapping and nested keywords: every keyword glued to the next
+	texts = append(texts, strings.Join(s.patterns, ""), strings.Join(s.patterns, " "))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 300; i++ {
+		var b strings.Builder
+		for b.Len() < 400 {
+			p := s.patterns[rng.IntN(len(s.patterns))]
+			if rng.IntN(3) == 0 {
+				p = p[:rng.IntN(len(p)+1)]
+			}
+			b.WriteString(p)
+			b.WriteString([]string{"", " ", "x", "\n", "é"}[rng.IntN(5)])
+		}
+		texts = append(texts, b.String())
+	}
+	for _, text := range texts {
+		text = prep(text)
+		type hit struct{ end, n, p int }
+		var want, got []hit
+		trie.Walk([]byte(text), func(end, n, p int64) bool {
+			want = append(want, hit{int(end), int(n), int(p)})
+			return true
+		})
+		s.keywords.walk(text, func(end, n, p int) { got = append(got, hit{end, n, p}) })
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%q:\n got %v\nwant %v", text, got, want)
+		}
+	}
+}
+
+// The prefilter only skips windows where the regex cannot match: on every
+// sample, and on every prefix of every sample, a match implies mayMatch.
+// Most rules get one (the check is worth having).
+func TestPrefixesSound(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := 0
+	for _, r := range s.Rules {
+		if r.prefixes != nil {
+			with++
+		}
+		for _, sample := range append(append(append([]string{}, r.TP...), r.FP...), r.FPAny...) {
+			text := prep(sample)
+			for i := 0; i <= len(text); i++ {
+				for _, w := range []string{text[i:], text[:i]} {
+					if r.re.MatchString(w) && !r.mayMatch(w) {
+						t.Fatalf("%s: regex matches %q, prefilter says it cannot", r.ID, w)
+					}
+					if got, want := r.find(w), r.re.FindStringIndex(w); fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("%s on %q: find %v, regex %v", r.ID, w, got, want)
+					}
+				}
+			}
+		}
+	}
+	if with < len(s.Rules)/2 {
+		t.Errorf("only %d of %d rules have a prefilter", with, len(s.Rules))
+	}
+}
+
+func TestLeadingPrefixes(t *testing.T) {
+	for expr, want := range map[string]string{
+		`\b(?:ignore|ignoring|disregard)\s+x`: "[igno disr]",
+		`abc`:                                 "[abc]",
+		`\bfoo|bar`:                           "[foo bar]",
+		`(?:^|\s)user`:                        "[]",
+		`x*y`:                                 "[]",
+		`(?i)ignore`:                          "[]",
+		`[ab]c`:                               "[a b]",
+		`(?:ab)+c`:                            "[ab]",
+	} {
+		if got := fmt.Sprint(leadingPrefixes(expr)); got != want {
+			t.Errorf("%s: %s, want %s", expr, got, want)
+		}
+	}
 }

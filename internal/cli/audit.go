@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rampart-ai/rampart/audit"
+	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/secrets"
 	"github.com/rampart-ai/rampart/store"
 	"github.com/rampart-ai/rampart/store/sqlite"
 )
@@ -20,6 +22,7 @@ import (
 func init() {
 	register("audit tail", "print recent audit records as JSON lines (--follow for new ones)", auditTail)
 	register("audit export", "write audit records in a time range as JSON lines", auditExport)
+	register("audit erase", "erase every record of a user id or API key id (audited)", auditErase)
 }
 
 // auditFollowPoll is how often --follow looks for new records.
@@ -85,7 +88,12 @@ func auditTail(env *Env) int {
 	defer db.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := tailAudit(ctx, db, env.Stdout, src.tenant, *n, *follow); err != nil && !errors.Is(err, context.Canceled) {
+	st, err := src.withContent(db, env.Stderr)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "rampart audit tail:", err)
+		return 1
+	}
+	if err := tailAudit(ctx, st, env.Stdout, src.tenant, *n, *follow); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(env.Stderr, "rampart audit tail:", err)
 		return 1
 	}
@@ -183,7 +191,12 @@ func auditExport(env *Env) int {
 		return 1
 	}
 	defer db.Close()
-	if err := exportAudit(context.Background(), db, env.Stdout, f); err != nil {
+	st, err := src.withContent(db, env.Stderr)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "rampart audit export:", err)
+		return 1
+	}
+	if err := exportAudit(context.Background(), st, env.Stdout, f); err != nil {
 		fmt.Fprintln(env.Stderr, "rampart audit export:", err)
 		return 1
 	}
@@ -224,4 +237,86 @@ func parseAuditFlags(fs *flag.FlagSet, env *Env) (code int, ok bool) {
 		return 2, false
 	}
 	return 0, true
+}
+
+// withContent wraps db so that records' encrypted content is decrypted
+// when the master key (secrets section of --config, or
+// $RAMPART_MASTER_KEY) is available; otherwise the content stays sealed
+// and stderr says so once.
+func (a *auditSource) withContent(db *sqlite.DB, stderr io.Writer) (store.AuditStore, error) {
+	cfg, err := loadConfig(a.config, false)
+	if err != nil {
+		return nil, err
+	}
+	kr, err := keyringFrom(cfg)
+	if err != nil {
+		return nil, err
+	}
+	o := &openingStore{AuditStore: db, stderr: stderr}
+	if kr != nil {
+		if o.opener, err = secrets.NewManager(db, kr).ContentSealer(); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// openingStore decrypts captured content in the records it returns.
+type openingStore struct {
+	store.AuditStore
+	opener *secrets.ContentSealer // nil without a master key
+	stderr io.Writer
+	warned bool
+}
+
+func (o *openingStore) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditRecord, error) {
+	recs, err := o.AuditStore.QueryAudit(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	var opener audit.ContentCipher
+	if o.opener != nil {
+		opener = o.opener
+	}
+	for _, r := range recs {
+		err := audit.OpenContent(ctx, opener, r)
+		switch {
+		case err == nil || o.warned:
+		case errors.Is(err, audit.ErrContentLocked):
+			o.warned = true
+			fmt.Fprintln(o.stderr, "rampart: captured content is encrypted and shown sealed; set the master key ($RAMPART_MASTER_KEY or secrets.master_key_file in --config) to read it")
+		default:
+			o.warned = true
+			fmt.Fprintln(o.stderr, "rampart: some captured content cannot be decrypted and is shown sealed:", err)
+		}
+	}
+	return recs, nil
+}
+
+func auditErase(env *Env) int {
+	return runStore(env, "audit erase", "audit erase ID [--data DIR | --postgres DSN] [--config FILE]\n\n"+
+		"Deletes every audit record whose user id (subject) or API key id is ID, the API key\n"+
+		"ID itself and blocks naming it, then writes an audit record of the erasure that\n"+
+		"holds an HMAC of ID, never ID itself.", 1,
+		func(ctx context.Context, _ *secrets.Manager, cfg *config.Config, st dataStore, pos []string) error {
+			key, err := audit.ContentKey(cfg.Audit, cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			e, err := audit.NewEraser(st, st, key, nil)
+			if err != nil {
+				return err
+			}
+			res, err := e.Erase(ctx, pos[0], audit.Actor{Subject: "cli"}, "cli: rampart audit erase")
+			if err != nil && !errors.Is(err, audit.ErrNotAudited) {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "erased: %d audit records, %d keys, %d key references, %d blocks, %d block references\n",
+				res.AuditRecords, res.Keys, res.KeyReferences, res.Blocks, res.BlockReferences)
+			if res.Keys > 0 {
+				fmt.Fprintln(env.Stdout, "running gateways drop the erased key within identity.generation_poll")
+			}
+			fmt.Fprintln(env.Stdout, "erasure record subject_mac:", audit.SubjectMAC(key, pos[0]))
+			return err
+		})
 }

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -112,7 +114,7 @@ type local struct {
 func (l *local) close() { l.db.Close() }
 
 func (l *local) createKey(ctx context.Context, req admin.CreateKeyRequest) (identity.Key, string, error) {
-	spec := identity.KeySpec{Name: req.Name, Tenant: req.Tenant, Role: req.Role, Models: req.Models, Policy: req.Policy}
+	spec := identity.KeySpec{Name: req.Name, Tenant: req.Tenant, Role: req.Role, Models: req.Models, Policy: req.Policy, Limits: req.Limits}
 	if req.ExpiresIn != "" {
 		d, err := identity.ParseDuration(req.ExpiresIn)
 		if err != nil || d == 0 {
@@ -297,11 +299,14 @@ func keysCreate(env *Env) int {
 	fs.StringVar(&req.ExpiresIn, "expires", "", "lifetime, e.g. 30d or 720h (default: never)")
 	fs.StringVar(&models, "models", "", "comma-separated model globs this key may use (default: the tenant's)")
 	fs.StringVar(&req.Policy, "policy", "", "policy name for this key (default: the tenant's)")
-	return run(env, fs, &t, 0, "keys create --tenant T --role R --name N [--expires 30d] [--data DIR | --url URL]",
+	var lim limitFlags
+	lim.flags(fs, "this key")
+	return run(env, fs, &t, 0, "keys create --tenant T --role R --name N [--expires 30d] [--rpm N --tpm N --max-parallel N --budget 2M/day ...] [--data DIR | --url URL]",
 		func(ctx context.Context, b backend, _ []string) error {
 			if req.Tenant == "" || req.Name == "" {
 				return errors.New("--tenant and --name are required")
 			}
+			req.Limits = lim.limits()
 			if models != "" {
 				for _, m := range strings.Split(models, ",") {
 					req.Models = append(req.Models, strings.TrimSpace(m))
@@ -328,7 +333,7 @@ func keysList(env *Env) int {
 				return err
 			}
 			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tTENANT\tROLE\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+			fmt.Fprintln(tw, "ID\tNAME\tTENANT\tROLE\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tSTATUS\tLIMITS")
 			now := time.Now()
 			for _, k := range keys {
 				status := "active"
@@ -340,8 +345,8 @@ func keysList(env *Env) int {
 				case k.ReplacedBy != "":
 					status = "rotated"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s…\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Tenant, k.Role, k.Prefix,
-					when(k.CreatedAt, "-"), when(k.ExpiresAt, "never"), when(k.LastUsedAt, "never"), status)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s…\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Tenant, k.Role, k.Prefix,
+					when(k.CreatedAt, "-"), when(k.ExpiresAt, "never"), when(k.LastUsedAt, "never"), status, formatLimits(k.Limits))
 			}
 			return tw.Flush()
 		})
@@ -380,4 +385,104 @@ func keysRotate(env *Env) int {
 			printNewKey(env.Stdout, k, secret)
 			return nil
 		})
+}
+
+// limitFlags are the rate-limit flags of keys create and tenants create.
+// Their names are the ratelimit layer's per-key override keys
+// (layers/ratelimit/override.go), stored in the key's or tenant's Limits.
+type limitFlags struct {
+	vals map[string]int64
+}
+
+// limitFlagNames maps each flag to its Limits key.
+var limitFlagNames = []struct{ flag, key, help string }{
+	{"rpm", "rpm", "requests per minute"},
+	{"burst", "burst", "requests admitted at once after an idle period (default: rpm)"},
+	{"tpm", "tpm", "tokens per minute (prompt + completion); k and M suffixes allowed"},
+	{"prompt-tpm", "prompt_tpm", "prompt tokens per minute; k and M suffixes allowed"},
+	{"max-parallel", "max_parallel", "requests in flight at once"},
+	{"max-prompt-tokens", "max_prompt_tokens", "largest prompt, in tokens"},
+	{"max-tokens", "max_tokens", "largest max_tokens a request may ask for"},
+}
+
+func (l *limitFlags) flags(fs *flag.FlagSet, whom string) {
+	l.vals = map[string]int64{}
+	for _, f := range limitFlagNames {
+		fs.Func(f.flag, f.help+" for "+whom+" (-1: no limit, overriding the policy)", func(s string) error {
+			n, err := parseCount(s)
+			if err != nil {
+				return err
+			}
+			l.vals[f.key] = n
+			return nil
+		})
+	}
+	fs.Func("budget", "token budget for "+whom+" per UTC day or month, e.g. 2M/day or 50000000/month (repeat for both)", func(s string) error {
+		num, period, ok := strings.Cut(s, "/")
+		key := map[string]string{"day": "budget_day", "month": "budget_month"}[period]
+		if !ok || key == "" {
+			return errors.New("want TOKENS/day or TOKENS/month, e.g. 2M/day")
+		}
+		n, err := parseCount(num)
+		if err != nil {
+			return err
+		}
+		l.vals[key] = n
+		return nil
+	})
+}
+
+// limits returns the limits set by flags (nil when none).
+func (l *limitFlags) limits() map[string]int64 {
+	if len(l.vals) == 0 {
+		return nil
+	}
+	return l.vals
+}
+
+// maxCount matches the ratelimit layer's largest limit (2^40).
+const maxCount = 1 << 40
+
+// parseCount reads a positive count with an optional k (thousand) or M
+// (million) suffix, or -1 (no limit).
+func parseCount(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "-1" {
+		return -1, nil
+	}
+	mul := int64(1)
+	switch {
+	case strings.HasSuffix(s, "k"):
+		mul, s = 1000, strings.TrimSuffix(s, "k")
+	case strings.HasSuffix(s, "M"):
+		mul, s = 1000_000, strings.TrimSuffix(s, "M")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 || n > maxCount/mul {
+		return 0, fmt.Errorf("%q: want a positive whole number (k and M suffixes allowed, at most 2^40) or -1", s)
+	}
+	return n * mul, nil
+}
+
+// formatLimits shows limits as "rpm=2,tpm=1000" in a stable order ("-"
+// when none).
+func formatLimits(m map[string]int64) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	var b strings.Builder
+	for i, k := range ks {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.FormatInt(m[k], 10))
+	}
+	return b.String()
 }

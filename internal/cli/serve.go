@@ -28,8 +28,12 @@ func runServe(env *Env) int {
 	upstream := fs.String("upstream", "", "OpenAI-compatible base URL, e.g. https://api.openai.com/v1 (key from OPENAI_API_KEY)")
 	cfgPath := fs.String("config", "", "configuration file (YAML)")
 	dataDir := fs.String("data", "", "data directory (default "+config.DefaultDataDir+")")
+	var tf tlsFlags
+	fs.StringVar(&tf.cert, "tls-cert", "", "serve HTTPS with this PEM certificate chain (server.tls.cert_file; reloaded when it changes)")
+	fs.StringVar(&tf.key, "tls-key", "", "PEM private key of --tls-cert (server.tls.key_file)")
+	fs.StringVar(&tf.clientCA, "client-ca", "", "require client certificates issued by this PEM CA bundle (mTLS; server.tls.client_ca_file)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: rampart serve [--listen ADDR] [--upstream URL] [--config FILE] [--data DIR]")
+		fmt.Fprintln(env.Stderr, "Usage: rampart serve [--listen ADDR] [--upstream URL] [--config FILE] [--data DIR] [--tls-cert FILE --tls-key FILE [--client-ca FILE]]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(env.Args); err != nil {
@@ -43,6 +47,9 @@ func runServe(env *Env) int {
 		return 2
 	}
 	cfg, err := serveConfig(*cfgPath, *listen, *upstream, *dataDir)
+	if err == nil {
+		err = tf.apply(cfg)
+	}
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "rampart serve:", err)
 		return 2
@@ -52,14 +59,24 @@ func runServe(env *Env) int {
 		log.Error("cannot create data directory", "dir", cfg.DataDir, "error", err.Error())
 		return 1
 	}
-	g, err := gateway.New(cfg, gateway.WithLogger(log))
+	reload := func() (*config.Config, error) {
+		c, err := serveConfig(*cfgPath, *listen, *upstream, *dataDir)
+		if err != nil {
+			return nil, err
+		}
+		return c, tf.apply(c)
+	}
+	g, err := gateway.New(cfg, gateway.WithLogger(log), gateway.WithConfigLoader(reload))
 	if err != nil {
 		log.Error("cannot start", "error", err.Error())
 		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	attrs := []any{"listen", cfg.Server.Listen, "demo_model", g.Demo(), "layers", g.Engine().Layers(), "data_dir", cfg.DataDir}
+	if err := g.WatchConfig(ctx, *cfgPath); err != nil { // SIGHUP and file changes reload the policy
+		log.Warn("config file watcher not started; SIGHUP still reloads", "error", err.Error())
+	}
+	attrs := []any{"listen", cfg.Server.Listen, "tls", cfg.Server.TLS.Enabled(), "demo_model", g.Demo(), "layers", g.Engine().Layers(), "data_dir", cfg.DataDir}
 	for _, u := range cfg.Upstreams {
 		attrs = append(attrs, "upstream_"+u.Name, u.BaseURL)
 	}
@@ -100,6 +117,30 @@ func serveConfig(path, listen, upstream, dataDir string) (*config.Config, error)
 		}}
 	}
 	return cfg, nil
+}
+
+// tlsFlags are --tls-cert, --tls-key and --client-ca; they win over the
+// file's server.tls.
+type tlsFlags struct{ cert, key, clientCA string }
+
+// apply sets the flags given into cfg and validates the result.
+func (f tlsFlags) apply(cfg *config.Config) error {
+	if f.cert == "" && f.key == "" && f.clientCA == "" {
+		return nil
+	}
+	if f.cert != "" {
+		cfg.Server.TLS.CertFile = f.cert
+	}
+	if f.key != "" {
+		cfg.Server.TLS.KeyFile = f.key
+	}
+	if f.clientCA != "" {
+		cfg.Server.TLS.ClientCAFile = f.clientCA
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("--tls-cert/--tls-key/--client-ca: %w", err)
+	}
+	return nil
 }
 
 func newLogger(w io.Writer, c config.Log) *slog.Logger {

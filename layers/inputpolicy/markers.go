@@ -42,44 +42,12 @@ func newMarkerSet() *markerSet {
 }
 
 // quickCheck reports, cheaply and on raw text, whether s may contain a
-// role marker: true when s is not plain ASCII (printable, tab, LF, CR:
-// such text normalises to itself apart from case and whitespace runs,
-// which can neither create nor remove a marker key) or when mayHaveMarker
-// holds. False means no marker can match, so s needs no normalisation.
-func quickCheck(s string) bool { return !plainASCII(s) || mayHaveMarker(s) }
-
-// Word-at-a-time constants (bit twiddling hacks: haszero/hasless/hasmore).
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// plainASCII reports whether s is printable ASCII plus tab, LF and CR,
-// eight bytes at a time.
-func plainASCII(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if ((w+ones)|w)&highs != 0 { // a byte ≥ 0x7f
-			return false
-		}
-		if (w-0x20*ones)&^w&highs != 0 && !plainBytes(s[i:i+8]) { // a byte < 0x20
-			return false
-		}
-	}
-	return plainBytes(s[i:])
-}
-
-func plainBytes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-			return false
-		}
-	}
-	return true
-}
+// role marker: true when s is not plain ASCII (normtext.PlainASCII:
+// printable, tab, LF, CR; such text normalises to itself apart from case
+// and whitespace runs, which can neither create nor remove a marker key)
+// or when mayHaveMarker holds. False means no marker can match, so s needs
+// no normalisation.
+func quickCheck(s string) bool { return !normtext.PlainASCII(s) || mayHaveMarker(s) }
 
 // mayHaveMarker reports whether s (raw or normalised) contains, ignoring
 // ASCII case, something every marker pattern needs: "system" or

@@ -72,6 +72,40 @@ func headers(i int, metas []checkMeta, sts []limits.Status) map[string]string {
 		"X-RateLimit-Remaining": strconv.FormatInt(max(st.Remaining, 0), 10),
 		"X-RateLimit-Reset":     strconv.FormatInt(ceilSec(st.Reset), 10),
 	}
+	addOpenAIHeaders(h, metas, sts)
+	return h
+}
+
+// successHeaders are OpenAI's x-ratelimit-*-requests / -tokens for an
+// admitted request, which the engine adds to the successful answer. Only
+// checks counted per caller (key, user, tenant, IP) are reported: the state
+// of a route, model or global rule is shared by every tenant, and its
+// remaining count would tell one client how busy the others are. Nil when
+// no such request or token rate was checked.
+func successHeaders(metas []checkMeta, sts []limits.Status) map[string]string {
+	var own [8]checkMeta
+	var ownSts [8]limits.Status
+	m, st := own[:0], ownSts[:0]
+	for j := range metas {
+		switch metas[j].r.scope {
+		case scKey, scUser, scTenant, scIP:
+			switch metas[j].limit {
+			case limRPM, limTPM, limPTPM:
+				m, st = append(m, metas[j]), append(st, sts[j])
+			}
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	h := make(map[string]string, 6)
+	addOpenAIHeaders(h, m, st)
+	return h
+}
+
+// addOpenAIHeaders sets OpenAI's x-ratelimit-{limit,remaining,reset}-
+// {requests,tokens} for the tightest request-rate and token-rate checks.
+func addOpenAIHeaders(h map[string]string, metas []checkMeta, sts []limits.Status) {
 	reqI, tokI := -1, -1
 	for j := range metas {
 		switch metas[j].limit {
@@ -96,7 +130,6 @@ func headers(i int, metas []checkMeta, sts []limits.Status) map[string]string {
 		h["x-ratelimit-remaining-"+f.name] = strconv.FormatInt(max(sts[f.j].Remaining, 0), 10)
 		h["x-ratelimit-reset-"+f.name] = sts[f.j].Reset.Round(time.Millisecond).String()
 	}
-	return h
 }
 
 func ceilSec(d time.Duration) int64 {

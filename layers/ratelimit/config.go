@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"strings"
 	"time"
@@ -27,8 +28,15 @@ const (
 
 // max_tokens actions.
 const (
-	MaxTokensBlock = "block"
-	MaxTokensFlag  = "flag"
+	MaxTokensBlock = "block" // refuse: 400 max_tokens_exceeded
+	MaxTokensClamp = "clamp" // lower the request's max_tokens to the cap
+	MaxTokensFlag  = "flag"  // pass unchanged, record a finding
+)
+
+// Stream usage modes.
+const (
+	StreamUsageAsk      = "ask"      // ask the upstream for usage (OpenAI stream_options.include_usage)
+	StreamUsageEstimate = "estimate" // never change the request; estimate from streamed bytes
 )
 
 // Config is the layer's section under "layers: ratelimit:".
@@ -63,6 +71,13 @@ type Config struct {
 	// slot that is never released (its replica died mid-request). Default
 	// 15m; keep it above the longest upstream stream.
 	ConcurrencyLease time.Duration `yaml:"concurrency_lease"`
+	// StreamUsage is how a token-counting rule learns the completion
+	// tokens of an OpenAI stream whose client did not ask for usage: "ask"
+	// (default) adds stream_options.include_usage to the upstream request
+	// and hides the extra usage-only chunk from the client; "estimate"
+	// leaves the request alone and charges streamed bytes / 4 (for
+	// OpenAI-compatible upstreams that reject stream_options).
+	StreamUsage string `yaml:"stream_usage"`
 	// Rules are the limits. Every rule whose filters match a request
 	// applies; the request passes only if all of them admit it. Setting
 	// rules replaces the default rule entirely.
@@ -106,13 +121,19 @@ type Rule struct {
 	// MaxPromptTokens refuses (400 prompt_too_large) a request whose
 	// prompt counts more tokens.
 	MaxPromptTokens int64 `yaml:"max_prompt_tokens"`
-	// MaxTokens caps the max_tokens a client may ask for.
+	// MaxTokens caps the max_tokens (OpenAI also max_completion_tokens) a
+	// client may ask for.
 	MaxTokens int64 `yaml:"max_tokens"`
 	// MaxTokensAction is what a request above MaxTokens gets: "block"
-	// (default, 400 max_tokens_exceeded) or "flag" (pass, record a finding).
-	// rampart does not rewrite max_tokens in the body (adapters do not
-	// support it yet).
+	// (default, 400 max_tokens_exceeded), "clamp" (the request goes
+	// upstream with max_tokens lowered to MaxTokens) or "flag" (pass
+	// unchanged, record a finding). With "clamp", a request without
+	// max_tokens gets MaxTokensDefault, or else MaxTokens.
 	MaxTokensAction string `yaml:"max_tokens_action"`
+	// MaxTokensDefault is set as max_tokens on a chat or completion request
+	// that has none (never above any matching rule's MaxTokens). 0: leave
+	// such requests alone (unless MaxTokensAction is "clamp").
+	MaxTokensDefault int64 `yaml:"max_tokens_default"`
 }
 
 // Defaults returns the zero-config configuration: memory backend and one
@@ -126,6 +147,7 @@ func Defaults() Config {
 		MaxEntries:       100_000,
 		IPv6Prefix:       64,
 		ConcurrencyLease: 15 * time.Minute,
+		StreamUsage:      StreamUsageAsk,
 		Rules:            []Rule{{Name: "ip-default", Scope: ScopeIP, RPM: 600, MaxParallel: 64}},
 	}
 }
@@ -150,6 +172,9 @@ func (c *Config) fill() {
 	}
 	if c.ConcurrencyLease == 0 {
 		c.ConcurrencyLease = d.ConcurrencyLease
+	}
+	if c.StreamUsage == "" {
+		c.StreamUsage = d.StreamUsage
 	}
 	for i := range c.Rules {
 		r := &c.Rules[i]
@@ -178,6 +203,9 @@ func (c *Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("ratelimit: backend %q: want memory or redis", c.Backend)
+	}
+	if c.StreamUsage != StreamUsageAsk && c.StreamUsage != StreamUsageEstimate {
+		return fmt.Errorf("ratelimit: stream_usage %q: want ask or estimate", c.StreamUsage)
 	}
 	if c.RedisTimeout < 0 || c.ConcurrencyLease < 0 {
 		return errors.New("ratelimit: redis_timeout and concurrency_lease must not be negative")
@@ -225,7 +253,8 @@ func (r *Rule) validate() error {
 		v    int64
 	}{{"rpm", r.RPM}, {"burst", r.Burst}, {"tpm", r.TPM}, {"prompt_tpm", r.PromptTPM},
 		{"max_parallel", r.MaxParallel}, {"budget_day", r.BudgetDay}, {"budget_month", r.BudgetMonth},
-		{"max_prompt_tokens", r.MaxPromptTokens}, {"max_tokens", r.MaxTokens}} {
+		{"max_prompt_tokens", r.MaxPromptTokens}, {"max_tokens", r.MaxTokens},
+		{"max_tokens_default", r.MaxTokensDefault}} {
 		if f.v < 0 || f.v > maxLimit {
 			return fmt.Errorf("%s %d outside [0, 2^40]", f.name, f.v)
 		}
@@ -234,9 +263,15 @@ func (r *Rule) validate() error {
 		return errors.New("burst without rpm")
 	}
 	switch r.MaxTokensAction {
-	case MaxTokensBlock, MaxTokensFlag:
+	case MaxTokensBlock, MaxTokensClamp, MaxTokensFlag:
 	default:
-		return fmt.Errorf("max_tokens_action %q: want block or flag", r.MaxTokensAction)
+		return fmt.Errorf("max_tokens_action %q: want block, clamp or flag", r.MaxTokensAction)
+	}
+	if r.MaxTokensDefault > math.MaxInt32 {
+		return fmt.Errorf("max_tokens_default %d above 2^31-1", r.MaxTokensDefault)
+	}
+	if r.MaxTokens > 0 && r.MaxTokensDefault > r.MaxTokens {
+		return fmt.Errorf("max_tokens_default %d above max_tokens %d", r.MaxTokensDefault, r.MaxTokens)
 	}
 	for _, g := range r.Models {
 		if _, err := path.Match(g, ""); err != nil {
@@ -249,7 +284,7 @@ func (r *Rule) validate() error {
 		}
 	}
 	if r.RPM == 0 && r.TPM == 0 && r.PromptTPM == 0 && r.MaxParallel == 0 && r.BudgetDay == 0 &&
-		r.BudgetMonth == 0 && r.MaxPromptTokens == 0 && r.MaxTokens == 0 {
+		r.BudgetMonth == 0 && r.MaxPromptTokens == 0 && r.MaxTokens == 0 && r.MaxTokensDefault == 0 {
 		return errors.New("sets no limit")
 	}
 	return nil

@@ -9,8 +9,14 @@
 // status 429 and code rate_limit_exceeded, tokens_per_minute_exceeded,
 // concurrency_limit_exceeded or budget_exceeded, a reason naming the rule,
 // limit and scope, and Retry-After / X-RateLimit-* / x-ratelimit-* headers.
-// In the finish phase (which always runs) it releases concurrency slots and
-// corrects token charges with the upstream's reported usage.
+// An admitted request's answer gets OpenAI's x-ratelimit-* headers. A
+// max_tokens cap refuses (400), clamps (the adapter rewrites the request's
+// max_tokens) or flags; a default max_tokens is set on requests without one.
+// For a stream whose client did not ask for usage the layer asks the
+// upstream for it (Conversation.WantUsage) and drops the extra usage-only
+// event (StreamEvent.Drop). In the finish phase (which always runs) it
+// releases concurrency slots and corrects token charges with the upstream's
+// reported usage.
 //
 // Per-key overrides come from engine.Identity.Limits (keys rpm, burst, tpm,
 // prompt_tpm, max_parallel, budget_day, budget_month, max_prompt_tokens,

@@ -22,9 +22,21 @@ func (l *Layer) OnResponse(tx *engine.Tx, resp *conv.Response) (engine.Decision,
 }
 
 // OnStreamEvent adds up the streamed answer's size, used to estimate
-// completion tokens when the stream carries no usage.
+// completion tokens when the stream carries no usage, and keeps the prompt
+// tokens an event reports (Anthropic reports them in message_start, the
+// completion in message_delta). It drops the usage-only event of a stream
+// whose usage the layer asked for (Conversation.WantUsage) and whose client
+// did not: the client sees the stream it asked for.
 func (l *Layer) OnStreamEvent(tx *engine.Tx, ev *conv.StreamEvent) (engine.Decision, error) {
 	if st, _ := tx.State(stateKey).(*txState); st != nil {
+		if u := ev.Usage; u != nil {
+			if u.PromptTokens > 0 {
+				st.streamPrompt = int64(u.PromptTokens)
+			}
+			if req := tx.Request; req != nil && req.WantUsage && !req.IncludeUsage && usageOnly(ev) {
+				ev.Drop = true
+			}
+		}
 		for i := range ev.Deltas {
 			st.streamBytes += int64(len(ev.Deltas[i].Text))
 		}
@@ -33,6 +45,13 @@ func (l *Layer) OnStreamEvent(tx *engine.Tx, ev *conv.StreamEvent) (engine.Decis
 		}
 	}
 	return engine.Allowed, nil
+}
+
+// usageOnly reports whether ev carries nothing for the client but usage
+// (OpenAI's final chunk with "choices": [] when include_usage is set).
+func usageOnly(ev *conv.StreamEvent) bool {
+	return ev.Usage != nil && !ev.Done && !ev.Synthetic && len(ev.Deltas) == 0 &&
+		len(ev.ToolCalls) == 0 && len(ev.FinishReason) == 0
 }
 
 // OnStreamEnd implements engine.StreamLayer (the layer holds no text).
@@ -82,11 +101,15 @@ func (l *Layer) OnFinish(tx *engine.Tx) {
 }
 
 // usage returns the prompt and total tokens to charge: the upstream's
-// report where it has one, else the counted prompt plus the counted (whole
-// response) or estimated (stream: bytes/4) completion.
+// report where it has one (for a stream, the prompt tokens may come from an
+// earlier event than the final usage), else the counted prompt plus the
+// counted (whole response) or estimated (stream: bytes/4) completion.
 func (l *Layer) usage(tx *engine.Tx, st *txState) (prompt, total int64) {
 	u := tx.Usage
 	prompt = int64(u.PromptTokens)
+	if prompt <= 0 {
+		prompt = st.streamPrompt
+	}
 	if prompt <= 0 {
 		prompt = st.prompt
 	}

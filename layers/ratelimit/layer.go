@@ -79,7 +79,8 @@ func (l *Layer) Config() Config { return l.cfg }
 // Backend returns the provisioned backend.
 func (l *Layer) Backend() limits.Backend { return l.backend }
 
-// Provision compiles the rules, opens the backend and registers metrics.
+// Provision compiles the rules, opens the backend (or reuses the memory
+// backend in h.Services, see ServiceMemoryBackend) and registers metrics.
 // A Redis that does not answer yet is logged, not fatal: requests fail (per
 // the failure mode) until it answers.
 func (l *Layer) Provision(h *engine.Host) error {
@@ -97,7 +98,7 @@ func (l *Layer) Provision(h *engine.Host) error {
 	if l.backend == nil {
 		switch l.cfg.Backend {
 		case BackendMemory:
-			l.backend = limits.NewMemory(limits.MemoryOptions{MaxEntries: l.cfg.MaxEntries, Now: l.now})
+			l.provisionMemory(h)
 		case BackendRedis:
 			url := l.cfg.RedisURL
 			if l.cfg.RedisURLEnv != "" {
@@ -112,7 +113,7 @@ func (l *Layer) Provision(h *engine.Host) error {
 			if err != nil {
 				return fmt.Errorf("ratelimit: %w", err)
 			}
-			l.backend = r
+			l.backend, l.own = r, true
 			ctx, cancel := context.WithTimeout(context.Background(), 2*l.cfg.RedisTimeout)
 			if err := r.Ping(ctx); err != nil {
 				l.log.Warn("ratelimit: redis does not answer yet; requests fail per the layer's failure mode until it does",
@@ -120,7 +121,6 @@ func (l *Layer) Provision(h *engine.Host) error {
 			}
 			cancel()
 		}
-		l.own = true
 	}
 	var reg prometheus.Registerer
 	if h != nil {
@@ -132,6 +132,42 @@ func (l *Layer) Provision(h *engine.Host) error {
 	}
 	l.m = m
 	return nil
+}
+
+// ServiceMemoryBackend is the key under engine.Host.Services of the memory
+// backend. The first layer to need one creates it there; layers
+// provisioned later over the same services (the next configuration after a
+// reload) reuse it, so a reload does not hand every client a fresh budget.
+// The host owns (and closes) a backend it holds.
+const ServiceMemoryBackend = "ratelimit.memory"
+
+// sharedMemory is the memory backend as held in engine.Host.Services,
+// with the max_entries it was made with.
+type sharedMemory struct {
+	*limits.Memory
+	maxEntries int
+}
+
+// provisionMemory uses the memory backend in h.Services, or creates one
+// (and publishes it there when h has services).
+func (l *Layer) provisionMemory(h *engine.Host) {
+	if h != nil && h.Services != nil {
+		if sm, ok := h.Services[ServiceMemoryBackend].(*sharedMemory); ok {
+			if sm.maxEntries != l.cfg.MaxEntries {
+				l.log.Warn("ratelimit: max_entries changed; the running memory backend keeps its size until a restart",
+					"running", sm.maxEntries, "configured", l.cfg.MaxEntries)
+			}
+			l.backend = sm.Memory
+			return
+		}
+	}
+	m := limits.NewMemory(limits.MemoryOptions{MaxEntries: l.cfg.MaxEntries, Now: l.now})
+	l.backend = m
+	if h != nil && h.Services != nil {
+		h.Services[ServiceMemoryBackend] = &sharedMemory{Memory: m, maxEntries: l.cfg.MaxEntries}
+		return
+	}
+	l.own = true
 }
 
 // Validate implements engine.Validator.

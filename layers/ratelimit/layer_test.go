@@ -319,7 +319,8 @@ func TestConfigFile(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Rules) != 3 || cfg.Rules[0].Name != "per-key" || cfg.RedisTimeout != 250*time.Millisecond {
+	if len(cfg.Rules) != 3 || cfg.Rules[0].Name != "per-key" || cfg.RedisTimeout != 250*time.Millisecond ||
+		cfg.StreamUsage != StreamUsageAsk || cfg.Rules[2].MaxTokensAction != MaxTokensClamp || cfg.Rules[2].MaxTokensDefault != 1024 {
 		t.Fatalf("%+v", cfg)
 	}
 }
@@ -371,8 +372,11 @@ func TestConfigErrors(t *testing.T) {
 		{"bad name", Config{Rules: []Rule{{Name: "a:b", Scope: ScopeIP, RPM: 1}}}, "name"},
 		{"glob", Config{Rules: []Rule{{Scope: ScopeIP, RPM: 1, Models: []string{"["}}}}, "pattern"},
 		{"route", Config{Rules: []Rule{{Scope: ScopeIP, RPM: 1, Routes: []string{"v1"}}}}, "path"},
-		{"action", Config{Rules: []Rule{{Scope: ScopeIP, MaxTokens: 1, MaxTokensAction: "clamp"}}}, "max_tokens_action"},
+		{"action", Config{Rules: []Rule{{Scope: ScopeIP, MaxTokens: 1, MaxTokensAction: "cut"}}}, "max_tokens_action"},
 		{"v6", Config{IPv6Prefix: 200}, "ipv6_prefix"},
+		{"default above cap", Config{Rules: []Rule{{Scope: ScopeIP, MaxTokens: 10, MaxTokensDefault: 20}}}, "max_tokens_default"},
+		{"default huge", Config{Rules: []Rule{{Scope: ScopeIP, MaxTokensDefault: 1 << 32}}}, "max_tokens_default"},
+		{"stream usage", Config{StreamUsage: "always", Rules: []Rule{{Scope: ScopeIP, RPM: 1}}}, "stream_usage"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := New(tc.cfg)

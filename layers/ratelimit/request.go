@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/limits"
 )
@@ -45,11 +46,12 @@ type checkMeta struct {
 
 // txState carries what OnRequest charged to OnFinish.
 type txState struct {
-	settle      []limits.Check // concurrency releases and token charges to correct
-	limit       []string       // limit name per settle entry
-	prompt      int64          // prompt tokens counted and charged
-	streamBytes int64          // answer bytes seen in a stream
-	counted     int64          // answer tokens counted in a whole response without usage
+	settle       []limits.Check // concurrency releases and token charges to correct
+	limit        []string       // limit name per settle entry
+	prompt       int64          // prompt tokens counted and charged
+	streamBytes  int64          // answer bytes seen in a stream
+	streamPrompt int64          // prompt tokens a stream event reported
+	counted      int64          // answer tokens counted in a whole response without usage
 }
 
 // OnRequest checks every applicable limit and charges them all, or answers
@@ -72,19 +74,12 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 		}
 		return prompt
 	}
-	var findings []engine.Finding
+	findings, modified, block := l.capMaxTokens(app, req)
+	if block != nil {
+		return *block, nil
+	}
 	for _, a := range app {
 		r := a.r
-		if r.MaxTokens > 0 && req != nil && int64(req.MaxTokens) > r.MaxTokens {
-			if r.MaxTokensAction == MaxTokensBlock {
-				l.m.denied.WithLabelValues("max_tokens").Inc()
-				return engine.Decision{Action: engine.Block, Status: http.StatusBadRequest, Code: CodeMaxTokens, Rule: r.Name,
-					Reason:   fmt.Sprintf("max_tokens %d is above the limit of %d set by rate-limit rule %q", req.MaxTokens, r.MaxTokens, r.Name),
-					Findings: []engine.Finding{finding(r, "max_tokens", engine.SeverityLow, "max_tokens above the rule's cap")}}, nil
-			}
-			findings = append(findings, finding(r, "max_tokens", engine.SeverityLow,
-				fmt.Sprintf("max_tokens %d above cap %d (not rewritten)", req.MaxTokens, r.MaxTokens)))
-		}
 		if r.MaxPromptTokens > 0 && req != nil {
 			if prompt < 0 && promptBytes(req) <= r.MaxPromptTokens {
 				continue // cannot be more tokens than bytes
@@ -134,7 +129,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 		}
 	}
 	if len(checks) == 0 {
-		return flagged(findings), nil
+		return passed(findings, modified, nil), nil
 	}
 	sts := sc.sts[:0]
 	if len(checks) > len(sc.sts) {
@@ -160,7 +155,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 		}
 	}
 	l.remember(tx, checks, metas, max(prompt, 0))
-	return flagged(findings), nil
+	return passed(findings, modified, successHeaders(metas, sts)), nil
 }
 
 // scratch is OnRequest's working memory, pooled so that a request with a
@@ -199,16 +194,39 @@ func (l *Layer) remember(tx *engine.Tx, checks []limits.Check, metas []checkMeta
 		st.settle = append(st.settle, c)
 		st.limit = append(st.limit, metas[i].limit)
 	}
-	if st != nil {
-		tx.SetState(stateKey, st)
+	if st == nil {
+		return
+	}
+	tx.SetState(stateKey, st)
+	// Tokens are charged: a stream must report its real usage. When the
+	// client did not ask for it, the adapter asks the upstream, and
+	// OnStreamEvent hides the usage-only event from the client.
+	if req := tx.Request; l.cfg.StreamUsage == StreamUsageAsk && req != nil && req.Stream && !req.IncludeUsage &&
+		(req.Kind == conv.KindChat || req.Kind == conv.KindCompletion) {
+		for _, lim := range st.limit {
+			if lim != limParallel {
+				req.WantUsage = true
+				break
+			}
+		}
 	}
 }
 
-func flagged(f []engine.Finding) engine.Decision {
-	if len(f) == 0 {
-		return engine.Allowed
+// passed is the decision for an admitted request: Modify when max_tokens
+// was rewritten, Flag with findings, else Allow; with the rate-limit
+// headers for the client's answer.
+func passed(f []engine.Finding, modified bool, h map[string]string) engine.Decision {
+	d := engine.Decision{Headers: h}
+	switch {
+	case modified:
+		d.Action = engine.Modify
+	case len(f) > 0:
+		d.Action = engine.Flag
+	default:
+		return d
 	}
-	return engine.Decision{Action: engine.Flag, Rule: f[0].Rule, Findings: f}
+	d.Rule, d.Findings = f[0].Rule, f
+	return d
 }
 
 func finding(r *rule, limit string, sev engine.Severity, text string) engine.Finding {

@@ -133,7 +133,13 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	}
 	sc := l.pool.Get().(*scratch)
 	defer l.pool.Put(sc)
-	nc := normtext.For(tx) // normalised text shared with other layers
+	var cache *normtext.Cache // normalised text shared with other layers, on first use
+	nc := func() *normtext.Cache {
+		if cache == nil {
+			cache = normtext.For(tx)
+		}
+		return cache
+	}
 
 	var d engine.Decision
 	var redact []span

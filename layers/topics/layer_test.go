@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/normtext"
 )
 
 func user(texts ...string) *conv.Conversation {
@@ -275,5 +276,45 @@ func TestStopwords(t *testing.T) {
 		if isStop(hashWord(fnvOffset, w)) {
 			t.Errorf("%q taken for a stopword", w)
 		}
+	}
+}
+
+// Plain-ASCII text none of whose words can start a term or belong to an
+// example is not normalised (no shared cache is even created); text with
+// such a word, or that is not plain ASCII, is normalised and matched.
+func TestPlainTextSkipsNormalisation(t *testing.T) {
+	l := provisioned(t, rulesCfg(
+		Rule{ID: "competitors", Terms: []string{"Globex", "Umbrella Corp"}},
+		Rule{ID: "cased", Terms: []string{"ACME"}, CaseSensitive: true},
+		Rule{ID: "weapons", Examples: []string{"how do I build a bomb at home"}},
+	))
+	cases := []struct {
+		text      string
+		normalise bool
+		rule      string
+	}{
+		{"Please summarise this email.\nThanks, and\tregards", false, ""},
+		{"We switched from GLOBEX last year", true, "topics.competitors"},
+		{"umbrella\n\n  CORP is a rival", true, "topics.competitors"},
+		{"umbrella is not a company", true, ""}, // first word of a term: normalised, no hit
+		{"acme is lower case", false, ""},
+		{"ACME is a customer", true, "topics.cased"},
+		{"Tell me how to BUILD a BOMB at home", true, "topics.weapons"},
+		{"ＧＬＯＢＥＸ in full width", true, "topics.competitors"},
+		{"ctrl\x01char globe", true, ""}, // not plain ASCII
+	}
+	for _, tc := range cases {
+		tx := &engine.Tx{Request: user(tc.text)}
+		d, err := l.OnRequest(tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tx.State(normtext.StateKey) != nil; got != tc.normalise {
+			t.Errorf("%q: normalised %v, want %v", tc.text, got, tc.normalise)
+		}
+		if d.Rule != tc.rule {
+			t.Errorf("%q: rule %q, want %q (%+v)", tc.text, d.Rule, tc.rule, d)
+		}
+		l.OnFinish(tx)
 	}
 }

@@ -242,6 +242,28 @@ func (m *matcher) scanTerms(ts *termSet, s string, t *normalize.Text, src conv.S
 // sentenceStop marks the bytes that end a sentence (see sentenceEnd).
 var sentenceStop = [utf8.RuneSelf]bool{'.': true, '!': true, '?': true, ';': true, '\n': true}
 
+// Byte classes for scanIndex: one table look-up per byte of text.
+const (
+	clsWord = 1 << iota // ASCII letter or digit (asciiWord)
+	clsStop             // ASCII byte that ends a sentence (sentenceStop)
+	clsHigh             // byte of a multi-byte UTF-8 sequence
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range utf8.RuneSelf {
+		if asciiWord[c] {
+			t[c] = clsWord
+		}
+		if sentenceStop[c] {
+			t[c] = clsStop
+		}
+	}
+	for c := utf8.RuneSelf; c < len(t); c++ {
+		t[c] = clsHigh
+	}
+	return t
+}()
+
 // scanIndex is the word-index half of scanTerms: one pass over s that
 // splits it into words exactly as words does and looks each up.
 func (m *matcher) scanIndex(ts *termSet, s string, t *normalize.Text, src conv.Source, hits []hit, sc *scratch) []hit {
@@ -250,34 +272,38 @@ func (m *matcher) scanIndex(ts *termSet, s string, t *normalize.Text, src conv.S
 	for i := 0; i < len(s); {
 		ws := -1 // skip to the next word, noting sentence ends
 		for i < len(s) {
-			if c := s[i]; c < utf8.RuneSelf {
+			switch byteClass[s[i]] {
+			case 0:
 				i++
-				if asciiWord[c] {
-					ws = i - 1
-					break
-				}
-				if sentenceStop[c] {
-					sent = i
-				}
 				continue
-			}
-			r, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			case clsWord:
+				ws = i
+				i++
+			case clsStop:
+				i++
+				sent = i
+				continue
+			default:
+				r, size := utf8.DecodeRuneInString(s[i:])
+				i += size
+				if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+					continue
+				}
 				ws = i - size
-				break
 			}
+			break
 		}
 		if ws < 0 {
 			break
 		}
 		for i < len(s) { // to the end of the word
-			if c := s[i]; c < utf8.RuneSelf {
-				if !asciiWord[c] {
-					break
-				}
+			k := byteClass[s[i]]
+			if k == clsWord {
 				i++
 				continue
+			}
+			if k != clsHigh {
+				break
 			}
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
@@ -351,18 +377,74 @@ type scratch struct {
 	cands []int // starts of sentences that may match an example
 }
 
-// scan returns the hits of m in one segment's current text.
-func (m *matcher) scan(nc *normtext.Cache, seg *conv.Segment, sc *scratch) []hit {
+// rawMayMatch reports whether ts may find anything in the normalisation of
+// s, judging by s itself, so that text which cannot match is not
+// normalised. The normalisations of plain ASCII (normtext.PlainASCII) only
+// fold case (Folded) and collapse whitespace: their words are s's words,
+// case-folded for Folded. When none of those is in the index and ts has no
+// automaton, nothing can match: every term is found through its first word,
+// and a sentence is only compared with the examples when it holds a word of
+// their vocabulary (also in the index).
+func (ts *termSet) rawMayMatch(s string, plain *int8) bool {
+	if ts.trie != nil {
+		return true
+	}
+	if *plain == 0 {
+		*plain = -1
+		if normtext.PlainASCII(s) {
+			*plain = 1
+		}
+	}
+	if *plain < 0 {
+		return true
+	}
+	ix := ts.index
+	// Folding an ASCII letter or digit to lowercase sets bit 0x20 (digits
+	// have it already).
+	var fold byte
+	if ts.kind == normtext.Folded {
+		fold = 0x20
+	}
+	for i := 0; i < len(s); {
+		for i < len(s) && byteClass[s[i]] != clsWord {
+			i++
+		}
+		ws := i
+		for i < len(s) && byteClass[s[i]] == clsWord {
+			i++
+		}
+		if ws == i {
+			break
+		}
+		// The shape test of lookup, inline: it rejects almost every word.
+		if c := s[ws] | fold; ix.shape[shapeLen(i-ws)][c>>6]&(1<<(c&63)) == 0 {
+			continue
+		}
+		if ix.words[hashWordOr(s[ws:i], fold)] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// scan returns the hits of m in one segment's current text. Plain-ASCII
+// text none of whose words is in the index is not normalised at all
+// (rawMayMatch).
+//
+// nc returns the transaction's cache of normalised views (created on first
+// use: a request none of whose text needs normalising creates none).
+func (m *matcher) scan(nc func() *normtext.Cache, seg *conv.Segment, sc *scratch) []hit {
 	hits := sc.hits[:0]
-	if m.lower != nil {
-		v := nc.Get(seg, normtext.Folded)
+	var plain int8 // PlainASCII(seg.Text): 0 unknown, 1 yes, -1 no
+	if m.lower != nil && m.lower.rawMayMatch(seg.Text, &plain) {
+		v := nc().Get(seg, normtext.Folded)
 		s := v.Flat()
 		sc.cands = sc.cands[:0]
 		hits = m.scanTerms(m.lower, s, &v.Text, seg.Source, hits, sc)
 		hits = m.scanExamples(s, &v.Text, seg.Source, hits, sc)
 	}
-	if m.keep != nil {
-		v := nc.Get(seg, normtext.Cased)
+	if m.keep != nil && m.keep.rawMayMatch(seg.Text, &plain) {
+		v := nc().Get(seg, normtext.Cased)
 		hits = m.scanTerms(m.keep, v.Flat(), &v.Text, seg.Source, hits, sc)
 	}
 	sc.hits = hits

@@ -99,7 +99,7 @@ func checkAgainstRef(t *testing.T, m *matcher, text string) {
 		var nc normtext.Cache
 		want := fmt.Sprint(refScan(m, text, src))
 		for range 2 { // the second scan uses the cached view
-			if got := fmt.Sprint(stripOrder(m.scan(&nc, &seg, new(scratch)))); got != want {
+			if got := fmt.Sprint(stripOrder(m.scan(func() *normtext.Cache { return &nc }, &seg, new(scratch)))); got != want {
 				t.Fatalf("%s %q:\n got %v\nwant %v", src, text, got, want)
 			}
 		}

@@ -23,7 +23,11 @@ func isStop(h uint64) bool {
 	}
 }
 
-const fnvOffset = 14695981039346656037
+// FNV-1a 64-bit parameters (hashWord).
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
 
 func init() {
 	for _, w := range []string{"a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at",
@@ -92,11 +96,22 @@ func words(s string, dst []word) []word {
 }
 
 // hashWord continues an FNV-1a hash h over w.
+// hashWordOr is hashWord(fnvOffset, w) with every byte of w ORed with
+// mask: with 0x20, the hash of an ASCII word of letters and digits folded
+// to lowercase.
+func hashWordOr(w string, mask byte) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(w); i++ {
+		h ^= uint64(w[i] | mask)
+		h *= fnvPrime
+	}
+	return h
+}
+
 func hashWord(h uint64, w string) uint64 {
-	const prime = 1099511628211
 	for i := 0; i < len(w); i++ {
 		h ^= uint64(w[i])
-		h *= prime
+		h *= fnvPrime
 	}
 	return h
 }

@@ -48,6 +48,7 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		c.EachSegment(func(_ int, _ conv.Role, s *conv.Segment) { s.Text = "\"<x>\u2028" + s.Text })
 		want := segmentTexts(c)
+		c.MaxTokens = c.MaxTokens/2 + 1
 		out, err = a.EncodeRequest(body, c)
 		if err != nil {
 			t.Fatalf("encode: %v", err)
@@ -55,6 +56,9 @@ func FuzzParseRequest(f *testing.F) {
 		back, err := a.ParseRequest(out, conv.KindChat)
 		if err != nil {
 			t.Fatalf("re-parse of %s: %v", out, err)
+		}
+		if back.MaxTokens != c.MaxTokens {
+			t.Fatalf("re-parsed max_tokens %d, want %d: %s", back.MaxTokens, c.MaxTokens, out)
 		}
 		got := segmentTexts(back)
 		if len(got) != len(want) {

@@ -1,6 +1,8 @@
 package anthropic
 
 import (
+	"fmt"
+
 	"github.com/tidwall/gjson"
 
 	"github.com/rampart-ai/rampart/conv"
@@ -61,9 +63,11 @@ func parseMessages(root gjson.Result, c *conv.Conversation) error {
 	if !pj.Present(maxTok) {
 		return pj.Errorf("missing_field", "max_tokens", "max_tokens is required")
 	}
-	if c.MaxTokens, err = pj.OptInt(maxTok, "", "max_tokens"); err != nil {
+	n, err := pj.OptInt(maxTok, "", "max_tokens")
+	if err != nil {
 		return err
 	}
+	c.InitMaxTokens(n)
 	if c.Stream, err = pj.OptBool(stream, "", "stream"); err != nil {
 		return err
 	}
@@ -349,9 +353,18 @@ func parseTool(t gjson.Result, path string) (conv.Tool, error) {
 	return tool, nil
 }
 
-// EncodeRequest writes every changed segment back in place.
+// EncodeRequest writes every changed segment and a changed max_tokens back
+// in place. (Anthropic streams always carry usage: WantUsage needs nothing.)
 func (adapter) EncodeRequest(body []byte, c *conv.Conversation) ([]byte, error) {
 	w := pj.Writer{Body: body}
+	if c.MaxTokensChanged() {
+		if c.MaxTokens <= 0 {
+			return nil, fmt.Errorf("max_tokens changed to %d: a layer may lower the cap, not remove it", c.MaxTokens)
+		}
+		if err := w.SetInt("max_tokens", c.MaxTokens); err != nil {
+			return nil, err
+		}
+	}
 	if err := w.WriteSegments(c.System); err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func (adapter) ParseStreamEvent(name string, data []byte, ev *conv.StreamEvent) 
 	ev.Name, ev.Data = name, data
 	ev.Deltas, ev.ToolCalls = ev.Deltas[:0], ev.ToolCalls[:0]
 	ev.FinishReason, ev.Usage = nil, nil
-	ev.Done, ev.Synthetic = false, false
+	ev.Done, ev.Synthetic, ev.Drop = false, false, false
 	if err := parseEvent(name, data, ev); err != nil {
 		return pj.Upstream(err)
 	}

@@ -70,9 +70,11 @@ func FuzzParseRequest(f *testing.F) {
 		if !gjson.ValidBytes(out) {
 			t.Fatalf("unchanged encode gave invalid JSON: %s", out)
 		}
-		// Change every segment; the result must parse back to the new texts.
+		// Change every segment, max_tokens and the usage request; the
+		// result must parse back to the new values.
 		c.EachSegment(func(_ int, _ conv.Role, s *conv.Segment) { s.Text = "\"<x>\u2028" + s.Text })
 		want := segmentTexts(c)
+		c.MaxTokens, c.WantUsage = c.MaxTokens/2+1, true
 		out, err = a.EncodeRequest(body, c)
 		if err != nil {
 			t.Fatalf("encode: %v", err)
@@ -80,6 +82,11 @@ func FuzzParseRequest(f *testing.F) {
 		back, err := a.ParseRequest(out, kind)
 		if err != nil {
 			t.Fatalf("re-parse of %s: %v", out, err)
+		}
+		if kind == conv.KindChat || kind == conv.KindCompletion {
+			if back.MaxTokens != c.MaxTokens || back.IncludeUsage != (c.Stream || c.IncludeUsage) {
+				t.Fatalf("re-parsed max tokens %d (want %d), include usage %v: %s", back.MaxTokens, c.MaxTokens, back.IncludeUsage, out)
+			}
 		}
 		got := segmentTexts(back)
 		if len(got) != len(want) {

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 
 	"github.com/tidwall/gjson"
@@ -64,15 +65,16 @@ func parseChat(root gjson.Result, c *conv.Conversation) error {
 	if err := common(c, model, stream, streamOpts); err != nil {
 		return err
 	}
-	var err error
-	if c.MaxTokens, err = pj.OptInt(maxTok, "", "max_tokens"); err != nil {
+	n, err := pj.OptInt(maxTok, "", "max_tokens")
+	if err != nil {
 		return err
 	}
 	if pj.Present(maxCompl) {
-		if c.MaxTokens, err = pj.OptInt(maxCompl, "", "max_completion_tokens"); err != nil {
+		if n, err = pj.OptInt(maxCompl, "", "max_completion_tokens"); err != nil {
 			return err
 		}
 	}
+	c.InitMaxTokens(n)
 	if !messages.Exists() {
 		return pj.Errorf("missing_field", "messages", "messages is required")
 	}
@@ -359,10 +361,11 @@ func parseCompletion(root gjson.Result, c *conv.Conversation) error {
 	if err := common(c, model, stream, streamOpts); err != nil {
 		return err
 	}
-	var err error
-	if c.MaxTokens, err = pj.OptInt(maxTok, "", "max_tokens"); err != nil {
+	n, err := pj.OptInt(maxTok, "", "max_tokens")
+	if err != nil {
 		return err
 	}
+	c.InitMaxTokens(n)
 	msg := conv.Message{Role: conv.RoleUser}
 	if pj.Present(prompt) {
 		if err := textInput(&msg, prompt, "prompt"); err != nil {
@@ -460,10 +463,22 @@ func token(v gjson.Result, param string, i, j int) error {
 	return pj.Errorf("invalid_value", p, "%s must be a token id (a non-negative integer)", p)
 }
 
-// EncodeRequest writes changed segments back and removes every
-// x_rampart_source marker (which the upstream API would reject).
+// EncodeRequest writes changed segments and a changed max_tokens back, asks
+// the upstream for stream usage when a layer wants it (WantUsage) and the
+// client did not, and removes every x_rampart_source marker (which the
+// upstream API would reject).
 func (adapter) EncodeRequest(body []byte, c *conv.Conversation) ([]byte, error) {
 	w := pj.Writer{Body: body}
+	if c.Kind == conv.KindChat || c.Kind == conv.KindCompletion {
+		if err := writeMaxTokens(&w, c); err != nil {
+			return nil, err
+		}
+		if c.Stream && c.WantUsage && !c.IncludeUsage {
+			if err := askUsage(&w); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err := w.WriteSegments(c.System); err != nil {
 		return nil, err
 	}
@@ -498,4 +513,44 @@ func stripMarkers(w *pj.Writer) error {
 		}
 	}
 	return nil
+}
+
+// writeMaxTokens writes a MaxTokens a layer changed into every output-cap
+// field the request has (a chat request may carry both max_tokens and
+// max_completion_tokens), or, when it has none, into max_completion_tokens
+// (chat; OpenAI's current name, the only one its reasoning models accept)
+// or max_tokens (completions).
+func writeMaxTokens(w *pj.Writer, c *conv.Conversation) error {
+	if !c.MaxTokensChanged() {
+		return nil
+	}
+	if c.MaxTokens <= 0 {
+		return fmt.Errorf("max_tokens changed to %d: a layer may lower or set the cap, not remove it", c.MaxTokens)
+	}
+	fields := [2]string{"max_tokens", ""}
+	if c.Kind == conv.KindChat {
+		fields = [2]string{"max_completion_tokens", "max_tokens"}
+	}
+	wrote := false
+	for _, f := range fields {
+		if f != "" && gjson.GetBytes(w.Body, f).Exists() {
+			if err := w.SetInt(f, c.MaxTokens); err != nil {
+				return err
+			}
+			wrote = true
+		}
+	}
+	if wrote {
+		return nil
+	}
+	return w.SetInt(fields[0], c.MaxTokens)
+}
+
+// askUsage sets stream_options.include_usage to true, keeping any other
+// stream options.
+func askUsage(w *pj.Writer) error {
+	if gjson.GetBytes(w.Body, "stream_options").IsObject() {
+		return w.SetRaw("stream_options.include_usage", []byte("true"))
+	}
+	return w.SetRaw("stream_options", []byte(`{"include_usage":true}`))
 }

@@ -40,7 +40,7 @@ func resetEvent(ev *conv.StreamEvent, name string, data []byte) {
 	ev.Name, ev.Data = name, data
 	ev.Deltas, ev.ToolCalls = ev.Deltas[:0], ev.ToolCalls[:0]
 	ev.FinishReason, ev.Usage = nil, nil
-	ev.Done, ev.Synthetic = false, false
+	ev.Done, ev.Synthetic, ev.Drop = false, false, false
 }
 
 func parseChunk(data []byte, ev *conv.StreamEvent) error {

@@ -18,13 +18,13 @@ var _ store.AuditStore = (*DB)(nil)
 
 const auditColumns = `id, request_id, ts, route, model, upstream, tenant, key_id, subject,
 	client_ip, status, latency_ns, prompt_tokens, completion_tokens, total_tokens,
-	request_bytes, response_bytes, content_mac, decisions, blocked, error, content`
+	request_bytes, response_bytes, content_mac, decisions, blocked, error, content, trace_id`
 
 const insertAudit = `INSERT INTO audit_log (request_id, ts, route, model, upstream,
 	tenant, key_id, subject, client_ip, status, latency_ns, prompt_tokens,
 	completion_tokens, total_tokens, request_bytes, response_bytes, content_mac,
-	decisions, blocked, error, content)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+	decisions, blocked, error, content, trace_id)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 	RETURNING id`
 
 // WriteAudit stores recs in one transaction and sets their IDs.
@@ -56,7 +56,7 @@ func (db *DB) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error {
 				r.Upstream, r.Tenant, r.KeyID, r.Subject, r.ClientIP, r.Status,
 				int64(r.Latency), r.PromptTokens, r.CompletionTokens, r.TotalTokens,
 				r.RequestBytes, r.ResponseBytes, r.ContentMAC, string(dj), r.Blocked,
-				r.Error, content).Scan(&ids[i])
+				r.Error, content, r.TraceID).Scan(&ids[i])
 			if err != nil {
 				return fmt.Errorf("postgres: audit: insert: %w", err)
 			}
@@ -139,7 +139,7 @@ func scanAudit(rows pgx.Rows) (*store.AuditRecord, error) {
 	err := rows.Scan(&r.ID, &r.RequestID, &ts, &r.Route, &r.Model, &r.Upstream,
 		&r.Tenant, &r.KeyID, &r.Subject, &r.ClientIP, &r.Status, &lat,
 		&pt, &ct, &tt, &r.RequestBytes,
-		&r.ResponseBytes, &r.ContentMAC, &decisions, &r.Blocked, &r.Error, &content)
+		&r.ResponseBytes, &r.ContentMAC, &decisions, &r.Blocked, &r.Error, &content, &r.TraceID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: audit: scan: %w", err)
 	}

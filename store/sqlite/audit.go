@@ -16,13 +16,13 @@ var _ store.AuditStore = (*DB)(nil)
 
 const auditColumns = `id, request_id, ts, route, model, upstream, tenant, key_id, subject,
 	client_ip, status, latency_ns, prompt_tokens, completion_tokens, total_tokens,
-	request_bytes, response_bytes, content_mac, decisions, blocked, error, content`
+	request_bytes, response_bytes, content_mac, decisions, blocked, error, content, trace_id`
 
 const insertAudit = `INSERT INTO audit_log (request_id, ts, route, model, upstream,
 	tenant, key_id, subject, client_ip, status, latency_ns, prompt_tokens,
 	completion_tokens, total_tokens, request_bytes, response_bytes, content_mac,
-	decisions, blocked, error, content)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	decisions, blocked, error, content, trace_id)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // WriteAudit stores recs in one transaction and sets their IDs.
 func (db *DB) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error {
@@ -65,7 +65,7 @@ func (db *DB) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error {
 			r.Upstream, r.Tenant, r.KeyID, r.Subject, r.ClientIP, r.Status,
 			int64(r.Latency), r.PromptTokens, r.CompletionTokens, r.TotalTokens,
 			r.RequestBytes, r.ResponseBytes, r.ContentMAC, string(dj), r.Blocked,
-			r.Error, content)
+			r.Error, content, r.TraceID)
 		if err != nil {
 			return fmt.Errorf("sqlite: audit: insert: %w", err)
 		}
@@ -143,7 +143,7 @@ func scanAudit(rows *sql.Rows) (*store.AuditRecord, error) {
 	err := rows.Scan(&r.ID, &r.RequestID, &ts, &r.Route, &r.Model, &r.Upstream,
 		&r.Tenant, &r.KeyID, &r.Subject, &r.ClientIP, &r.Status, &lat,
 		&r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &r.RequestBytes,
-		&r.ResponseBytes, &r.ContentMAC, &decisions, &r.Blocked, &r.Error, &content)
+		&r.ResponseBytes, &r.ContentMAC, &decisions, &r.Blocked, &r.Error, &content, &r.TraceID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: audit: scan: %w", err)
 	}

@@ -285,6 +285,13 @@ func (w *Writer) SetRaw(path string, raw []byte) error {
 	return nil
 }
 
+// SetInt sets the value at path (replacing it, or adding the member when
+// absent) to the JSON number n.
+func (w *Writer) SetInt(path string, n int) error {
+	var buf [20]byte
+	return w.SetRaw(path, strconv.AppendInt(buf[:0], int64(n), 10))
+}
+
 // Delete removes the value at path.
 func (w *Writer) Delete(path string) error {
 	out, err := sjson.DeleteBytes(w.Body, path)

@@ -1,0 +1,155 @@
+package rules
+
+import "fmt"
+
+// keywordDFA finds every occurrence of a set of keywords (overlapping ones
+// too) in one pass: the Aho-Corasick automaton with its failure links
+// resolved into a transition table over byte classes (bytes that occur in
+// no keyword share one class), so each input byte costs one table lookup.
+// It reports, at each end position, the longest keyword ending there first
+// and then the shorter ones that are suffixes of it — the order of
+// github.com/BobuSumisu/aho-corasick's Trie.Walk, which it replaces on this
+// hot path (and which its tests use as the reference).
+type keywordDFA struct {
+	class  [256]uint8
+	nclass int
+	// next[s+class] is the state after state s on a byte of that class.
+	// States are stored premultiplied (state number × nclass), so the
+	// loop has no multiplication, and numbered so that those with outputs
+	// come last (from firstOut on): most bytes cost one comparison more.
+	next     []uint32
+	firstOut uint32
+	// outputs of state number k: patterns outs[outAt[k]:outAt[k+1]]
+	outAt []int32
+	outs  []int32
+	plen  []int32 // pattern lengths in bytes
+}
+
+// maxDFAStates bounds the automaton (trie states are uint16 while it is
+// built).
+const maxDFAStates = 1 << 16
+
+func newKeywordDFA(patterns []string) (*keywordDFA, error) {
+	d := &keywordDFA{}
+	for _, p := range patterns {
+		if p == "" {
+			return nil, fmt.Errorf("rules: empty keyword")
+		}
+		for i := 0; i < len(p); i++ {
+			if d.class[p[i]] == 0 {
+				d.nclass++
+				d.class[p[i]] = uint8(d.nclass)
+			}
+		}
+		d.plen = append(d.plen, int32(len(p)))
+	}
+	d.nclass++ // class 0: bytes in no keyword
+	if d.nclass > 256 {
+		return nil, fmt.Errorf("rules: too many distinct keyword bytes")
+	}
+	nc := d.nclass
+	// trie: goto transitions (0 = none; the root is state 0 and no
+	// transition leads back to it), the pattern ending at each state (-1:
+	// none)
+	trie := make([]uint16, nc)
+	own := []int32{-1}
+	for pi, p := range patterns {
+		s := 0
+		for i := 0; i < len(p); i++ {
+			c := int(d.class[p[i]])
+			if trie[s*nc+c] == 0 {
+				if len(own) >= maxDFAStates {
+					return nil, fmt.Errorf("rules: keywords too long (over %d automaton states)", maxDFAStates)
+				}
+				trie[s*nc+c] = uint16(len(own))
+				trie = append(trie, make([]uint16, nc)...)
+				own = append(own, -1)
+			}
+			s = int(trie[s*nc+c])
+		}
+		if own[s] < 0 { // a repeated keyword keeps its first number
+			own[s] = int32(pi)
+		}
+	}
+	n := len(own)
+	// breadth-first: failure links, then transitions through them
+	fail := make([]int32, n)
+	next := make([]uint16, n*nc)
+	order := make([]int32, 0, n)
+	for c := 0; c < nc; c++ {
+		if t := trie[c]; t != 0 {
+			next[c] = t
+			order = append(order, int32(t))
+		}
+	}
+	for qi := 0; qi < len(order); qi++ {
+		s := int(order[qi])
+		for c := 0; c < nc; c++ {
+			if t := trie[s*nc+c]; t != 0 {
+				fail[t] = int32(next[int(fail[s])*nc+c])
+				next[s*nc+c] = t
+				order = append(order, int32(t))
+			} else {
+				next[s*nc+c] = next[int(fail[s])*nc+c]
+			}
+		}
+	}
+	// outputs: the state's own keyword, then those of its failure chain
+	// (failure states are nearer the root, so they are done first)
+	outsOf := make([][]int32, n)
+	for _, s := range order {
+		var o []int32
+		if own[s] >= 0 {
+			o = append(o, own[s])
+		}
+		outsOf[s] = append(o, outsOf[fail[s]]...)
+	}
+	// renumber: states without outputs first (the root stays 0)
+	num := make([]uint32, n)
+	k := uint32(0)
+	for pass := 0; pass < 2; pass++ {
+		for s := 0; s < n; s++ {
+			if (len(outsOf[s]) > 0) == (pass == 1) {
+				num[s] = k
+				k++
+			}
+		}
+		if pass == 0 {
+			d.firstOut = k * uint32(nc)
+		}
+	}
+	if uint64(n)*uint64(nc) > 1<<31 {
+		return nil, fmt.Errorf("rules: keyword automaton too large")
+	}
+	d.next = make([]uint32, n*nc)
+	old := make([]int, n) // state of each number
+	for s := 0; s < n; s++ {
+		old[num[s]] = s
+		for c := 0; c < nc; c++ {
+			d.next[int(num[s])*nc+c] = num[next[s*nc+c]] * uint32(nc)
+		}
+	}
+	d.outAt = make([]int32, n+1)
+	for k := 0; k < n; k++ {
+		d.outAt[k] = int32(len(d.outs))
+		d.outs = append(d.outs, outsOf[old[k]]...)
+	}
+	d.outAt[n] = int32(len(d.outs))
+	return d, nil
+}
+
+// walk calls fn(end, n, pattern) for every keyword occurrence in text, in
+// order of end (the index of its last byte), with its length n.
+func (d *keywordDFA) walk(text string, fn func(end, n, pattern int)) {
+	next, class, firstOut := d.next, &d.class, d.firstOut
+	s := uint32(0)
+	for i := 0; i < len(text); i++ {
+		s = next[s+uint32(class[text[i]])]
+		if s >= firstOut {
+			k := s / uint32(d.nclass)
+			for _, p := range d.outs[d.outAt[k]:d.outAt[k+1]] {
+				fn(i, int(d.plen[p]), int(p))
+			}
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rampart-ai/rampart/admin"
+	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/incident"
+	"github.com/rampart-ai/rampart/layers/blocklist"
+)
+
+// openIncident wires blocks and automatic incident response (issue #7):
+// one block cache over the store, shared by the blocklist layer and the
+// admin API and refreshed from the store in the background (so blocks
+// made on any replica reach this one), and, with
+// layers.blocklist.incident.enabled, the incident responder, which
+// receives every finished transaction next to the audit log. It does
+// nothing when the blocklist layer is off.
+func (g *Gateway) openIncident(cfg *config.Config, o *options, host *engine.Host) error {
+	sec := cfg.Layer(blocklist.Name)
+	if engine.Mode(sec.ModeOr(string(blocklist.Module.DefaultMode))) == engine.ModeOff {
+		return nil
+	}
+	lay, err := blocklist.Module.New(sec.Decode)
+	if err != nil {
+		return fmt.Errorf("layers.%s: %w", blocklist.Name, err)
+	}
+	bcfg := lay.(*blocklist.Layer).Config()
+	if err := bcfg.Validate(); err != nil {
+		return fmt.Errorf("layers.%s: %w", blocklist.Name, err)
+	}
+	cache := blocklist.NewCache(g.store, g.log)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	err = cache.Reload(ctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("blocks: %w", err)
+	}
+	if err := cache.Register(g.reg); err != nil {
+		return err
+	}
+	cache.Start(bcfg.RefreshInterval, bcfg.PurgeInterval)
+	g.closers = append(g.closers, cache)
+	host.Services[blocklist.ServiceCache] = cache
+
+	if !bcfg.Incident.Enabled {
+		return nil
+	}
+	var aw incident.AuditWriter
+	if cfg.Audit.IsEnabled() {
+		aw = g.store
+	}
+	r := incident.New(bcfg.Incident, incident.Options{Blocks: cache, Audit: aw, Logger: g.log,
+		Registerer: g.reg, Getenv: o.getenv})
+	if err := r.Start(); err != nil {
+		return err
+	}
+	// Closed before the cache and the audit log (closers run in reverse).
+	g.closers = append(g.closers, r)
+	o.rec = fanOut(o.rec, r)
+	return nil
+}
+
+// adminBlocks is the admin API option for /admin/blocks: through the
+// block cache when the blocklist layer runs (changes apply here at once),
+// else on the store directly (other replicas still enforce them).
+func (g *Gateway) adminBlocks(cfg *config.Config, host *engine.Host) admin.Option {
+	var aw admin.AuditWriter
+	if cfg.Audit.IsEnabled() {
+		aw = g.store
+	}
+	if c, ok := host.Services[blocklist.ServiceCache].(*blocklist.Cache); ok {
+		return admin.WithBlocks(c, aw)
+	}
+	return admin.WithBlocks(g.store, aw)
+}
+
+// recorders hands every transaction to each recorder in turn.
+type recorders []engine.Recorder
+
+func (rs recorders) Record(tx *engine.Tx) {
+	for _, r := range rs {
+		r.Record(tx)
+	}
+}
+
+// fanOut returns a recorder that feeds both a (may be nil) and b.
+func fanOut(a, b engine.Recorder) engine.Recorder {
+	if a == nil {
+		return b
+	}
+	return recorders{a, b}
+}

@@ -1,0 +1,36 @@
+package incident
+
+import (
+	"testing"
+
+	"github.com/rampart-ai/rampart/engine"
+)
+
+// BenchmarkRecord is the request-path cost of the incident feed: a clean
+// transaction (classification only) and one with a violation (copied into
+// the queue, which a worker drains).
+func BenchmarkRecord(b *testing.B) {
+	cfg := Defaults()
+	cfg.Enabled = true
+	cfg.Thresholds = []Threshold{}
+	r := New(cfg, Options{})
+	if err := r.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	outs := []engine.Outcome{{Layer: "identity", Action: "allow"}, {Layer: "ratelimit", Action: "allow"},
+		{Layer: "injection", Action: "allow"}, {Layer: "outputguard", Action: "modify"}}
+	clean := &engine.Tx{ID: "req", ClientIP: "192.0.2.1", Identity: &engine.Identity{KeyID: "key_a", Tenant: "acme"}, Outcomes: outs}
+	bad := &engine.Tx{ID: "req", ClientIP: "192.0.2.1", Identity: &engine.Identity{KeyID: "key_a", Tenant: "acme"},
+		Outcomes: append(append([]engine.Outcome(nil), outs...), engine.Outcome{Layer: "injection", Action: "block"})}
+	b.Run("clean", func(b *testing.B) {
+		for b.Loop() {
+			r.Record(clean)
+		}
+	})
+	b.Run("violation", func(b *testing.B) {
+		for b.Loop() {
+			r.Record(bad)
+		}
+	})
+}

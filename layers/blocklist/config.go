@@ -1,0 +1,62 @@
+package blocklist
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rampart-ai/rampart/incident"
+)
+
+// Config is the layer's section under "layers: blocklist:".
+type Config struct {
+	// RefreshInterval is how often each replica asks the store whether
+	// the blocks changed (one cheap version query) and reloads them when
+	// they did. A block added on another replica is enforced here within
+	// this interval. Default 2s; at least 100ms.
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
+	// PurgeInterval is how often expired blocks are deleted from the store
+	// (expired blocks are ignored at once; purging only keeps the table
+	// small). Default 5m.
+	PurgeInterval time.Duration `yaml:"purge_interval"`
+	// Incident configures automatic incident response: violations seen by
+	// every layer raise per-identity scores, and thresholds create blocks,
+	// throttles and webhook alerts. Off unless incident.enabled is true.
+	Incident incident.Config `yaml:"incident"`
+}
+
+// Defaults returns the zero-config configuration: blocks refreshed every
+// 2s, purged every 5m, incident response off.
+func Defaults() Config {
+	return Config{
+		RefreshInterval: 2 * time.Second,
+		PurgeInterval:   5 * time.Minute,
+		Incident:        incident.Defaults(),
+	}
+}
+
+// fill sets defaults for fields left empty.
+func (c *Config) fill() {
+	d := Defaults()
+	if c.RefreshInterval == 0 {
+		c.RefreshInterval = d.RefreshInterval
+	}
+	if c.PurgeInterval == 0 {
+		c.PurgeInterval = d.PurgeInterval
+	}
+	c.Incident.Fill()
+}
+
+// Validate checks the configuration (after defaults).
+func (c *Config) Validate() error {
+	if c.RefreshInterval < 100*time.Millisecond || c.RefreshInterval > time.Hour {
+		return fmt.Errorf("blocklist: refresh_interval %s outside [100ms, 1h]", c.RefreshInterval)
+	}
+	if c.PurgeInterval < time.Second {
+		return errors.New("blocklist: purge_interval below 1s")
+	}
+	if err := c.Incident.Validate(); err != nil {
+		return fmt.Errorf("blocklist: incident: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,11 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/rampart-ai/rampart/store/storetest"
+)
+
+func TestBlockStoreSuite(t *testing.T) {
+	storetest.RunBlocks(t, func(t *testing.T) storetest.BlockStore { return openFresh(t) })
+}
