@@ -11,8 +11,8 @@ import (
 // latency each target adds over the direct call and over the bare proxy,
 // and rampart's throughput relative to the bare proxy.
 func Table(w io.Writer, results []Result) {
-	fmt.Fprintln(w, "| mode | conc | target | RPS | p50 | p99 | TTFB p50 | +p50 vs direct | +p50 vs bare proxy | RPS vs bare proxy | errors | truncated |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| mode | conc | target | RPS | p50 | p99 | TTFB p50 | +p50 vs direct | +p50 vs bare proxy | +TTFB vs bare proxy | RPS vs bare proxy | errors | truncated |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	type key struct {
 		stream bool
 		conc   int
@@ -38,10 +38,11 @@ func Table(w io.Writer, results []Result) {
 			if k.stream {
 				mode = "stream"
 			}
-			fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %d | %d |\n",
+			fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %d | %d |\n",
 				mode, k.conc, r.Target, r.RPS, us(r.P50), us(r.P99), us(r.TTFB50),
 				delta(r.P50, direct.P50, r.Target == "direct"),
 				delta(r.P50, bare.P50, !isRampart(r.Target)),
+				delta(r.TTFB50, bare.TTFB50, !isRampart(r.Target)),
 				ratio(r.RPS, bare.RPS, !isRampart(r.Target)),
 				r.Errors, r.Truncated)
 		}

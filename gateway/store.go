@@ -20,7 +20,8 @@ const storeOpenTimeout = 30 * time.Second
 // openStore opens the store cfg.Store selects: the embedded SQLite database
 // under cfg.DataDir, or PostgreSQL at the DSN in the environment variable
 // cfg.Store.DSNEnv. With PostgreSQL every replica must hash API keys with
-// the same pepper, so a pepper generated per data directory is refused.
+// the same pepper and audit content key, so keys generated per data
+// directory are refused.
 func openStore(cfg *config.Config, getenv func(string) string) (Store, error) {
 	switch cfg.Store.Driver {
 	case "", "sqlite":
@@ -40,6 +41,10 @@ func openStore(cfg *config.Config, getenv func(string) string) (Store, error) {
 		// identity.LoadPepper reads the process environment; so does this.
 		if os.Getenv(identity.PepperEnv) == "" {
 			return nil, fmt.Errorf("store: driver postgres is shared by replicas, so they need one key pepper: set $%s (e.g. openssl rand -hex 32) on every replica", identity.PepperEnv)
+		}
+		// Content HMACs (and erasure records) must match across replicas.
+		if cfg.Audit.HMACKeyEnv == "" {
+			return nil, fmt.Errorf("store: driver postgres is shared by replicas, so they need one audit content key: set audit.hmac_key_env and that variable on every replica")
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
 		defer cancel()

@@ -19,11 +19,13 @@ func TestPostgresStoreFromConfig(t *testing.T) {
 	dsn := postgresTestDSN(t)
 	up := fakeUpstream(t, "up", &captured{}, chatAnswer)
 	t.Setenv(identity.PepperEnv, strings.Repeat("ab", 32))
+	t.Setenv("RAMPART_TEST_AUDIT_HMAC", strings.Repeat("cd", 32))
 	vars := map[string]string{"PG_DSN": dsn, "OPENAI_API_KEY": "sk-up"}
 	replica := func() *Gateway {
 		cfg := config.Default()
 		cfg.DataDir = t.TempDir()
 		cfg.Store = config.Store{Driver: "postgres", DSNEnv: "PG_DSN"}
+		cfg.Audit.HMACKeyEnv = "RAMPART_TEST_AUDIT_HMAC"
 		cfg.Upstreams = []config.Upstream{{Name: "openai", Provider: "openai", BaseURL: up.URL + "/v1", APIKeyEnv: "OPENAI_API_KEY"}}
 		cfg.Audit.Sync = true
 		return newGateway(t, cfg, WithGetenv(env(vars)))
@@ -71,6 +73,7 @@ func TestPostgresStoreNeedsDSNAndPepper(t *testing.T) {
 	}{
 		"no dsn":    {map[string]string{"pepper": "x"}, "needs the connection string in $PG_DSN"},
 		"no pepper": {map[string]string{"PG_DSN": "postgres://u:hunter2pw@127.0.0.1:1/db"}, "RAMPART_KEY_PEPPER"},
+		"no hmac":   {map[string]string{"PG_DSN": "postgres://u:hunter2pw@127.0.0.1:1/db", "pepper": "x", "nohmac": "1"}, "audit.hmac_key_env"},
 		"bad dsn":   {map[string]string{"PG_DSN": "postgres://u:hunter2pw@127.0.0.1:1/db?connect_timeout=1", "pepper": "x"}, "cannot open PostgreSQL from $PG_DSN"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -78,6 +81,9 @@ func TestPostgresStoreNeedsDSNAndPepper(t *testing.T) {
 			cfg := config.Default()
 			cfg.DataDir = t.TempDir()
 			cfg.Store = config.Store{Driver: "postgres", DSNEnv: "PG_DSN"}
+			if tc.vars["nohmac"] == "" {
+				cfg.Audit.HMACKeyEnv = "RAMPART_TEST_AUDIT_HMAC"
+			}
 			_, err := New(cfg, WithLogger(quiet), WithGetenv(env(tc.vars)))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)

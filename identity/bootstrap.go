@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -41,6 +42,12 @@ func Bootstrap(ctx context.Context, svc *Service, out io.Writer) error {
 			CreatedAt: svc.now().UTC().Truncate(time.Millisecond),
 		}
 		if err := svc.store.CreateKey(ctx, k); err != nil {
+			// Replicas starting together on one empty shared store race
+			// to create the same key (its hash is unique): the loser finds
+			// the key already there, which is what it wanted.
+			if errors.Is(err, ErrConflict) {
+				return nil
+			}
 			return fmt.Errorf("identity: bootstrap: %w", err)
 		}
 		fmt.Fprintf(out, "rampart: created global admin key %s from bootstrap_admin_key_hash\n", id)

@@ -2,7 +2,9 @@ package identity_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -402,5 +404,30 @@ func TestConfigValidation(t *testing.T) {
 		if _, err := identity.NewService(cfg, openDB(t), pepper, nil); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// emptyLooking reports no keys, as a replica sees a shared store it
+// checked just before another replica bootstrapped it.
+type emptyLooking struct{ identity.Store }
+
+func (emptyLooking) CountKeys(context.Context) (int, error) { return 0, nil }
+
+// TestBootstrapFromHashRace: replicas starting together on one empty shared
+// store all try to create the admin key from the same hash; the ones that
+// lose the race start normally and there is still exactly one key.
+func TestBootstrapFromHashRace(t *testing.T) {
+	db := openDB(t)
+	key, _ := identity.NewKey()
+	h, _ := identity.NewHasher(pepper)
+	cfg := identity.Config{BootstrapAdminKeyHash: hexOf(h.Hash(key))}
+	for i := 0; i < 3; i++ {
+		s := newSvc(t, emptyLooking{db}, cfg, nil)
+		if err := identity.Bootstrap(ctx, s, io.Discard); err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+	}
+	if n, err := db.CountKeys(ctx); err != nil || n != 1 {
+		t.Fatalf("%d keys after three bootstraps (%v), want 1", n, err)
 	}
 }

@@ -5,16 +5,20 @@ package k8s
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/identity"
 	"github.com/rampart-ai/rampart/layers"
 )
 
@@ -151,34 +155,16 @@ func TestDeployment(t *testing.T) {
 		t.Errorf("readinessProbe on %q, want /readyz", p)
 	}
 
-	// Secrets come from the Secret, by the names the config file uses.
-	secret := one(t, byKind, "Secret")
-	keys := get(t, secret, "stringData").(object)
-	env := map[string]string{}
-	for _, e := range get(t, c, "env").([]any) {
-		name := str(t, e, "name")
-		if ref, ok := get(t, e, "valueFrom").(object); ok && ref["secretKeyRef"] != nil {
-			if str(t, ref, "secretKeyRef", "name") != str(t, secret, "metadata", "name") {
-				t.Errorf("%s: secretKeyRef names another Secret", name)
-			}
-			key := str(t, ref, "secretKeyRef", "key")
-			if _, ok := keys[key]; !ok {
-				t.Errorf("%s: key %q not in the Secret template", name, key)
-			}
-			env[name] = key
-		} else if get(t, e, "value") != nil && strings.Contains(strings.ToUpper(name), "KEY") {
-			t.Errorf("%s: a key given as a literal value", name)
+	// Secrets come from the Secret (checked against the template there;
+	// upstream keys are checked against the policy in TestStoreAndSecretRefs).
+	env := containerEnv(t, byKind)
+	for _, name := range []string{"RAMPART_MASTER_KEY", "RAMPART_POSTGRES_DSN", "RAMPART_REDIS_URL", "RAMPART_KEY_PEPPER", "RAMPART_AUDIT_HMAC_KEY"} {
+		if env.secret[name] == "" || env.optional[name] {
+			t.Errorf("%s is not taken (as a required value) from the Secret", name)
 		}
 	}
-	for _, name := range []string{"RAMPART_MASTER_KEY", "OPENAI_API_KEY", "RAMPART_POSTGRES_DSN", "RAMPART_REDIS_URL", "RAMPART_KEY_PEPPER", "RAMPART_AUDIT_HMAC_KEY"} {
-		if env[name] == "" {
-			t.Errorf("%s is not taken from the Secret", name)
-		}
-	}
-	for k, v := range keys {
-		if s, _ := v.(string); s != "REPLACE_ME" {
-			t.Errorf("Secret template key %s holds a value, want REPLACE_ME", k)
-		}
+	if env.secret["RAMPART_PREVIOUS_MASTER_KEY"] == "" || !env.optional["RAMPART_PREVIOUS_MASTER_KEY"] {
+		t.Error("RAMPART_PREVIOUS_MASTER_KEY (master key rotation) is not an optional Secret reference")
 	}
 
 	// The ConfigMap is mounted as a directory (subPath mounts never see
@@ -227,20 +213,96 @@ func TestDeployment(t *testing.T) {
 	}
 }
 
-// The production policy in the ConfigMap is a valid rampart configuration,
-// and every layer section decodes with the layer's own strict decoder.
-func TestConfigMapPolicy(t *testing.T) {
-	byKind, _ := manifests(t)
-	cm := one(t, byKind, "ConfigMap")
-	text := str(t, cm, "data", "rampart.yaml")
+// deploymentEnv is the rampart container's environment: variables taken
+// from the Secret (name -> Secret key; optional ones marked) and literal
+// values.
+type deploymentEnv struct {
+	secret   map[string]string
+	optional map[string]bool
+	literal  map[string]string
+}
+
+// containerEnv reads the container's env and checks every Secret reference
+// against the Secret template: same Secret, a key the template has (an
+// optional reference may name a key the template leaves out), and no
+// credential given as a literal value.
+func containerEnv(t *testing.T, byKind map[string][]object) deploymentEnv {
+	t.Helper()
+	c := get(t, one(t, byKind, "Deployment"), "spec", "template", "spec", "containers", 0)
+	secret := one(t, byKind, "Secret")
+	keys := get(t, secret, "stringData").(object)
+	for k, v := range keys {
+		if s, _ := v.(string); s != "REPLACE_ME" {
+			t.Errorf("Secret template key %s holds a value, want REPLACE_ME", k)
+		}
+	}
+	env := deploymentEnv{secret: map[string]string{}, optional: map[string]bool{}, literal: map[string]string{}}
+	for _, e := range get(t, c, "env").([]any) {
+		name := str(t, e, "name")
+		if _, dup := env.secret[name]; dup {
+			t.Errorf("%s set twice", name)
+		}
+		if _, dup := env.literal[name]; dup {
+			t.Errorf("%s set twice", name)
+		}
+		if ref, ok := get(t, e, "valueFrom").(object); ok && ref["secretKeyRef"] != nil {
+			if str(t, ref, "secretKeyRef", "name") != str(t, secret, "metadata", "name") {
+				t.Errorf("%s: secretKeyRef names another Secret", name)
+			}
+			key := str(t, ref, "secretKeyRef", "key")
+			optional := get(t, ref, "secretKeyRef", "optional") == true
+			if _, ok := keys[key]; !ok && !optional {
+				t.Errorf("%s: key %q not in the Secret template", name, key)
+			}
+			env.secret[name], env.optional[name] = key, optional
+		} else if v, ok := get(t, e, "value").(string); ok {
+			up := strings.ToUpper(name)
+			if strings.Contains(up, "KEY") || strings.Contains(up, "DSN") || strings.Contains(up, "PEPPER") || strings.Contains(up, "URL") {
+				t.Errorf("%s: a credential given as a literal value", name)
+			}
+			env.literal[name] = v
+		}
+	}
+	return env
+}
+
+// environ is the process environment the Deployment gives rampart, with
+// placeholder values for what comes from the Secret.
+func (e deploymentEnv) environ() []string {
+	var out []string
+	for k, v := range e.literal {
+		out = append(out, k+"="+v)
+	}
+	for k := range e.secret {
+		out = append(out, k+"=from-the-secret")
+	}
+	return out
+}
+
+// configMapPolicy writes the ConfigMap's rampart.yaml to a file and loads
+// it with the given environment.
+func configMapPolicy(t *testing.T, byKind map[string][]object, environ []string) *config.Config {
+	t.Helper()
+	text := str(t, one(t, byKind, "ConfigMap"), "data", "rampart.yaml")
+	if text == "" {
+		t.Fatal("the ConfigMap has no rampart.yaml")
+	}
 	path := filepath.Join(t.TempDir(), "rampart.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.LoadEnv(path, nil)
+	cfg, err := config.LoadEnv(path, environ)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// The production policy in the ConfigMap is a valid rampart configuration,
+// and every layer section decodes with the layer's own strict decoder.
+func TestConfigMapPolicy(t *testing.T) {
+	byKind, _ := manifests(t)
+	cfg := configMapPolicy(t, byKind, nil)
 	for _, m := range layers.Chain {
 		sec := cfg.Layer(m.Name)
 		if _, err := m.New(sec.Decode); err != nil {
@@ -255,5 +317,166 @@ func TestConfigMapPolicy(t *testing.T) {
 	}
 	if len(cfg.Server.TrustedProxies) == 0 {
 		t.Error("no server.trusted_proxies: behind an ingress every client shares one IP")
+	}
+}
+
+// The ConfigMap's store is the shared PostgreSQL, and every variable the
+// policy names for a credential (store DSN, master keys, audit HMAC key,
+// Redis URL, upstream keys, telemetry headers) is set from the Secret,
+// with the key pepper the postgres store requires.
+func TestStoreAndSecretRefs(t *testing.T) {
+	byKind, _ := manifests(t)
+	env := containerEnv(t, byKind)
+	cfg := configMapPolicy(t, byKind, env.environ())
+
+	if cfg.Store.Driver != "postgres" {
+		t.Errorf("store.driver %q: replicas would each keep their own keys, blocks and audit log; want postgres", cfg.Store.Driver)
+	}
+	fromSecret := func(what, name string, optional bool) {
+		t.Helper()
+		switch {
+		case name == "":
+			t.Errorf("%s names no environment variable", what)
+		case env.secret[name] == "":
+			t.Errorf("%s names $%s, which the Deployment does not take from the Secret", what, name)
+		case env.optional[name] && !optional:
+			t.Errorf("%s: $%s is an optional Secret reference; a pod could start without it", what, name)
+		}
+	}
+	fromSecret("store.dsn_env", cfg.Store.DSNEnv, false)
+	fromSecret("the postgres store's key pepper", identity.PepperEnv, false)
+	if cfg.Secrets.MasterKeyFile == "" {
+		fromSecret("secrets.master_key_env", cfg.Secrets.MasterKeyEnv, false)
+	}
+	if cfg.Secrets.PreviousMasterKeyFile == "" {
+		fromSecret("secrets.previous_master_key_env", cfg.Secrets.PreviousMasterKeyEnv, true)
+	}
+	fromSecret("audit.hmac_key_env", cfg.Audit.HMACKeyEnv, false)
+	if cfg.Telemetry.HeadersEnv != "" {
+		fromSecret("telemetry.headers_env", cfg.Telemetry.HeadersEnv, false)
+	}
+	rl := cfg.Layer("ratelimit").Options
+	if rl["redis_url"] != nil && rl["redis_url"] != "" {
+		t.Error("layers.ratelimit.redis_url is written in the ConfigMap; use redis_url_env (its password belongs in the Secret)")
+	}
+	name, _ := rl["redis_url_env"].(string)
+	fromSecret("layers.ratelimit.redis_url_env", name, false)
+	for i, u := range cfg.Upstreams {
+		if u.APIKeySecret == "" {
+			fromSecret(fmt.Sprintf("upstreams[%d].api_key_env", i), u.APIKeyEnv, false)
+		}
+	}
+	// A secret the gateway reads at start must not have been left for the
+	// environment's literal values either.
+	for _, name := range []string{cfg.Store.DSNEnv, identity.PepperEnv, cfg.Secrets.MasterKeyEnv, cfg.Audit.HMACKeyEnv} {
+		if _, ok := env.literal[name]; ok {
+			t.Errorf("$%s is a literal value in the Deployment", name)
+		}
+	}
+}
+
+// rampart serves HTTPS itself: the certificate files of server.tls come
+// from a mounted Secret (as a directory, so renewals arrive), the listener
+// is the container port the probes, the Service and the NetworkPolicy use,
+// and the probes speak HTTPS.
+func TestTLSWiring(t *testing.T) {
+	byKind, _ := manifests(t)
+	env := containerEnv(t, byKind)
+	cfg := configMapPolicy(t, byKind, env.environ())
+	d := one(t, byKind, "Deployment")
+	pod := get(t, d, "spec", "template", "spec")
+	c := get(t, pod, "containers", 0)
+
+	tls := cfg.Server.TLS
+	if !tls.Enabled() {
+		t.Fatal("server.tls is not configured; the manifests and docs/DEPLOY.md describe TLS in rampart")
+	}
+	secretVolumes := map[string]string{} // volume -> Secret
+	for _, v := range get(t, pod, "volumes").([]any) {
+		if s := str(t, v, "secret", "secretName"); s != "" {
+			secretVolumes[str(t, v, "name")] = s
+		}
+	}
+	for _, f := range []string{tls.CertFile, tls.KeyFile} {
+		var found bool
+		for _, m := range get(t, c, "volumeMounts").([]any) {
+			if _, ok := secretVolumes[str(t, m, "name")]; ok && filepath.Dir(f) == str(t, m, "mountPath") {
+				found = true
+				if get(t, m, "subPath") != nil {
+					t.Errorf("%s: Secret mounted with subPath: renewed certificates would never reach the pod", f)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("server.tls file %s is not in a mounted Secret", f)
+		}
+	}
+
+	// The listen address in force is RAMPART_LISTEN's when set.
+	_, port, err := net.SplitHostPort(cfg.Server.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var portName string
+	for _, p := range get(t, c, "ports").([]any) {
+		if n, _ := get(t, p, "containerPort").(int); strconv.Itoa(n) == port {
+			portName = str(t, p, "name")
+		}
+	}
+	if portName == "" {
+		t.Fatalf("rampart listens on %s, which is not a container port", cfg.Server.Listen)
+	}
+	for _, probe := range []string{"startupProbe", "livenessProbe", "readinessProbe"} {
+		if str(t, c, probe, "httpGet", "scheme") != "HTTPS" {
+			t.Errorf("%s: scheme is not HTTPS", probe)
+		}
+		if p := get(t, c, probe, "httpGet", "port"); p != portName && p != any(mustAtoi(t, port)) {
+			t.Errorf("%s: port %v, want %s", probe, p, portName)
+		}
+	}
+	svc := one(t, byKind, "Service")
+	for _, p := range get(t, svc, "spec", "ports").([]any) {
+		if tp := get(t, p, "targetPort"); tp != portName && tp != any(mustAtoi(t, port)) {
+			t.Errorf("Service targetPort %v, want %s", tp, portName)
+		}
+	}
+	np := one(t, byKind, "NetworkPolicy")
+	var open bool
+	for _, rule := range get(t, np, "spec", "ingress").([]any) {
+		for _, p := range get(t, rule, "ports").([]any) {
+			if n, _ := get(t, p, "port").(int); strconv.Itoa(n) == port {
+				open = true
+			}
+		}
+	}
+	if !open {
+		t.Errorf("the NetworkPolicy does not admit the gateway port %s", port)
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Nothing in the manifests or the deployment guide is still described as
+// waiting for a feature: each step names what exists.
+func TestNoPendingNotes(t *testing.T) {
+	_, files := manifests(t)
+	files = append(files, filepath.Join("..", "..", "docs", "DEPLOY.md"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(strings.ToLower(line), "pending") {
+				t.Errorf("%s:%d: %s", f, i+1, strings.TrimSpace(line))
+			}
+		}
 	}
 }

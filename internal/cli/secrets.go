@@ -39,7 +39,7 @@ type storeTarget struct {
 func (s *storeTarget) flags(fs *flag.FlagSet) {
 	fs.StringVar(&s.data, "data", "", "data directory (default: data_dir of --config, $RAMPART_DATA_DIR, or ./rampart-data)")
 	fs.StringVar(&s.config, "config", "", "configuration file (data_dir and the secrets section)")
-	fs.StringVar(&s.dsn, "postgres", os.Getenv(postgresDSNEnv), "PostgreSQL DSN of a shared store instead of the data directory (default $"+postgresDSNEnv+")")
+	fs.StringVar(&s.dsn, "postgres", "", "PostgreSQL DSN of a shared store instead of the data directory (default: with store.driver postgres in --config, the DSN in its store.dsn_env, $"+postgresDSNEnv+" by default)")
 }
 
 // dataStore is what the secret and erasure commands need from a backend.
@@ -55,11 +55,17 @@ func (s *storeTarget) open(ctx context.Context) (dataStore, *config.Config, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	dsn := s.dsn
 	if s.data != "" {
 		cfg.DataDir = s.data
+	} else if dsn == "" && cfg.Store.Driver == "postgres" {
+		// The store the configuration's gateway uses.
+		if dsn = os.Getenv(cfg.Store.DSNEnv); dsn == "" {
+			return nil, nil, fmt.Errorf("store.driver is postgres but $%s is empty (or pass --postgres DSN)", cfg.Store.DSNEnv)
+		}
 	}
-	if s.dsn != "" {
-		db, err := postgres.Open(ctx, s.dsn)
+	if dsn != "" {
+		db, err := postgres.Open(ctx, dsn)
 		if err != nil {
 			return nil, nil, err
 		}
