@@ -2,25 +2,20 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/incident"
 	"github.com/rampart-ai/rampart/store/postgres"
+	"github.com/rampart-ai/rampart/store/storetest"
 )
 
 const hookSecret = "e2e-webhook-secret-0123456789"
@@ -319,45 +314,12 @@ func TestAdminBlocksAPI(t *testing.T) {
 	}
 }
 
-// postgresTestDSN returns a DSN for a fresh schema (dropped at the end),
-// skipping without RAMPART_TEST_POSTGRES_DSN unless services are required.
-func postgresTestDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("RAMPART_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("RAMPART_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatal("RAMPART_TEST_POSTGRES_DSN not set and RAMPART_TEST_REQUIRE_SERVICES=1")
-		}
-		t.Skip("RAMPART_TEST_POSTGRES_DSN not set (run scripts/services.sh)")
-	}
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "gw_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		_ = conn.Close(context.Background())
-	})
-	u, _ := url.Parse(dsn)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // TestBlocksSharedByReplicas runs two gateways on one PostgreSQL store
 // (each with its own connection pool and block cache): a block made
 // through one replica's admin API is enforced by the other after its next
 // refresh, and lifting it there works the same way.
 func TestBlocksSharedByReplicas(t *testing.T) {
-	dsn := postgresTestDSN(t)
+	dsn := storetest.FreshPostgres(t)
 	dataDir := t.TempDir() // shared: both replicas use the same key pepper
 	var envs [2]*incidentEnv
 	for i := range envs {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/store/storetest"
 )
 
 // TestPostgresStoreFromConfig runs two replicas configured with
@@ -16,7 +17,7 @@ import (
 // through one replica's admin API authenticates on the other, and both
 // write to one audit log.
 func TestPostgresStoreFromConfig(t *testing.T) {
-	dsn := postgresTestDSN(t)
+	dsn := storetest.FreshPostgres(t)
 	up := fakeUpstream(t, "up", &captured{}, chatAnswer)
 	t.Setenv(identity.PepperEnv, strings.Repeat("ab", 32))
 	t.Setenv("RAMPART_TEST_AUDIT_HMAC", strings.Repeat("cd", 32))

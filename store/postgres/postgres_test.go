@@ -3,10 +3,6 @@ package postgres_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -17,45 +13,12 @@ import (
 	"github.com/rampart-ai/rampart/store/storetest"
 )
 
-// DSNEnv names the environment variable with the test database's DSN
-// (scripts/services.sh prints one). Unset: these tests skip, unless
-// RAMPART_TEST_REQUIRE_SERVICES=1 (as in CI), where a missing database fails.
-const DSNEnv = "RAMPART_TEST_POSTGRES_DSN"
-
 // openFresh opens the store in a new, empty schema that is dropped when
-// the test ends.
+// the test ends (storetest.FreshPostgres: skipped without a database,
+// failed in CI).
 func openFresh(t *testing.T) *postgres.DB {
 	t.Helper()
-	dsn := os.Getenv(DSNEnv)
-	if dsn == "" {
-		if os.Getenv("RAMPART_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("%s not set and RAMPART_TEST_REQUIRE_SERVICES=1 (run scripts/services.sh)", DSNEnv)
-		}
-		t.Skipf("%s not set (run scripts/services.sh)", DSNEnv)
-	}
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "rt_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		_ = admin.Close(context.Background())
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal("bad DSN")
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := postgres.Open(ctx, u.String())
+	db, err := postgres.Open(context.Background(), storetest.FreshPostgres(t))
 	if err != nil {
 		t.Fatal(err)
 	}
