@@ -1,19 +1,16 @@
 package blocklist
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/layertest"
 	"github.com/rampart-ai/rampart/store"
 	"github.com/rampart-ai/rampart/store/sqlite"
 )
@@ -209,31 +206,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestConfigFile(t *testing.T) {
-	data, err := os.ReadFile("testdata/blocklist.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Layers map[string]map[string]any `yaml:"layers"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	sec := doc.Layers[Name]
-	delete(sec, "mode")
-	delete(sec, "failure")
-	opts, err := yaml.Marshal(sec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lay, err := Module.New(func(into any) error {
-		dec := yaml.NewDecoder(bytes.NewReader(opts))
-		dec.KnownFields(true)
-		return dec.Decode(into)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lay := layertest.FromFile(t, "testdata/blocklist.yaml", Module)
 	cfg := lay.(*Layer).Config()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -245,12 +218,7 @@ func TestConfigFile(t *testing.T) {
 		t.Fatalf("%+v", cfg)
 	}
 	// Unknown keys are errors.
-	_, err = Module.New(func(into any) error {
-		dec := yaml.NewDecoder(strings.NewReader("incident: {thresholds: [{scope: key, score: 1, action: block, bogus: 1}]}"))
-		dec.KnownFields(true)
-		return dec.Decode(into)
-	})
-	if err == nil {
+	if _, err := Module.New(layertest.Decoder("incident: {thresholds: [{scope: key, score: 1, action: block, bogus: 1}]}")); err == nil {
 		t.Fatal("unknown key accepted")
 	}
 }

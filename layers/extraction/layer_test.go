@@ -1,17 +1,15 @@
 package extraction
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/layertest"
 )
 
 // campaign sends n templated requests from key at one every gap and returns
@@ -259,24 +257,7 @@ func TestWindows(t *testing.T) {
 }
 
 func TestConfigFile(t *testing.T) {
-	data, err := os.ReadFile("testdata/extraction.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Layers map[string]map[string]any `yaml:"layers"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	sec := doc.Layers[Name]
-	delete(sec, "mode")
-	delete(sec, "failure")
-	opts, _ := yaml.Marshal(sec)
-	lay, err := Module.New(strictDecode(opts))
-	if err != nil {
-		t.Fatal(err)
-	}
+	lay := layertest.FromFile(t, "testdata/extraction.yaml", Module)
 	cfg := lay.(*Layer).Config()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -286,17 +267,7 @@ func TestConfigFile(t *testing.T) {
 	}
 }
 
-func strictDecode(data []byte) func(any) error {
-	return func(into any) error {
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		err := dec.Decode(into)
-		if err != nil && err.Error() == "EOF" {
-			return nil // empty section
-		}
-		return err
-	}
-}
+func strictDecode(data []byte) func(any) error { return layertest.Decoder(string(data)) }
 
 func TestConfigDefaultsAndErrors(t *testing.T) {
 	lay, err := Module.New(strictDecode(nil))

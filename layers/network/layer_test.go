@@ -5,16 +5,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"gopkg.in/yaml.v3"
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/layertest"
 	"github.com/rampart-ai/rampart/provider/openai"
 )
 
@@ -116,24 +115,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestConfigFile(t *testing.T) {
-	data, err := os.ReadFile("testdata/network.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Layers map[string]map[string]any `yaml:"layers"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	sec := doc.Layers[Name]
-	delete(sec, "mode")
-	delete(sec, "failure")
-	raw, _ := yaml.Marshal(sec)
-	lay, err := Module.New(strictDecoder(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
+	lay := layertest.FromFile(t, "testdata/network.yaml", Module)
 	l := lay.(*Layer)
 	if err := l.Provision(&engine.Host{}); err != nil {
 		t.Fatal(err)
@@ -149,16 +131,7 @@ func TestConfigFile(t *testing.T) {
 	}
 }
 
-func strictDecoder(data []byte) func(any) error {
-	return func(into any) error {
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		if err := dec.Decode(into); err != nil && err != io.EOF {
-			return err
-		}
-		return nil
-	}
-}
+func strictDecoder(data []byte) func(any) error { return layertest.Decoder(string(data)) }
 
 // TestThroughEngine checks the answer a refused client gets: 403 in the
 // OpenAI error shape, before the upstream is called.

@@ -1,17 +1,16 @@
 package ratelimit
 
 import (
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gopkg.in/yaml.v3"
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/layertest"
 )
 
 type clock struct {
@@ -311,11 +310,7 @@ func TestDefaultsZeroConfig(t *testing.T) {
 }
 
 func TestConfigFile(t *testing.T) {
-	data, err := os.ReadFile("testdata/ratelimit.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := decodeSection(t, data)
+	cfg := layertest.FromFile(t, "testdata/ratelimit.yaml", Module).(*Layer).cfg
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -323,35 +318,6 @@ func TestConfigFile(t *testing.T) {
 		cfg.StreamUsage != StreamUsageAsk || cfg.Rules[2].MaxTokensAction != MaxTokensClamp || cfg.Rules[2].MaxTokensDefault != 1024 {
 		t.Fatalf("%+v", cfg)
 	}
-}
-
-// decodeSection decodes layers.ratelimit of a config file as the gateway
-// does: mode and failure belong to the gateway, the rest strictly to the
-// layer (Module.New).
-func decodeSection(t *testing.T, data []byte) Config {
-	t.Helper()
-	var doc struct {
-		Layers map[string]map[string]any `yaml:"layers"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	sec := doc.Layers[Name]
-	delete(sec, "mode")
-	delete(sec, "failure")
-	opts, err := yaml.Marshal(sec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lay, err := Module.New(func(into any) error {
-		dec := yaml.NewDecoder(strings.NewReader(string(opts)))
-		dec.KnownFields(true)
-		return dec.Decode(into)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lay.(*Layer).Config()
 }
 
 func TestConfigErrors(t *testing.T) {
