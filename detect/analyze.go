@@ -26,6 +26,12 @@ const (
 	nSignals
 )
 
+// shortBuckets is the number of distinct buckets of the normalised text
+// (about four words) below which a text is short: the model has little
+// evidence there, and a high-severity rule hit flags it by itself (see
+// Detector.Scan).
+const shortBuckets = 64
+
 // logitClip bounds model log-odds before they enter the stacker.
 const logitClip = 12
 
@@ -170,6 +176,8 @@ type analysis struct {
 	prepared
 	signals       [nSignals]float64
 	specialTokens int
+	// short: the normalised text has fewer than shortBuckets distinct buckets
+	short bool
 	// best window: byte range of norm, or a variant (bestVariant >= 0)
 	bestWin     [2]int
 	bestVariant int
@@ -198,6 +206,7 @@ func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bo
 	// Every span is scored as a binary feature vector (each bucket once,
 	// see model.Trace): repeating a word or a sentence raises no score.
 	sum, n := st.tr.All()
+	a.short = n < shortBuckets
 	a.bestWin = [2]int{0, len(a.norm)}
 	a.bestLogit = m.Logit(sum, n)
 	for _, w := range st.tr.Windows() {

@@ -166,7 +166,13 @@ func (d *Detector) Scan(text string, role Role) (res Result) {
 	// A critical rule (an explicit "ignore your previous instructions") is a
 	// verdict by itself: the calibrated score weighs it against the model,
 	// which on long carriers can dilute it below the untrusted threshold.
-	res.Flagged = score >= res.Threshold || a.signals[sigCritical] == 1
+	// On a short text (a few words) the model has little evidence and a
+	// high-severity rule match is most of the text, with no context that
+	// could make it benign: such a hit flags too. In the train and dev
+	// splits every short user-role text with a high rule hit is an attack
+	// (13 of 13; docs/DETECTION.md).
+	res.Flagged = score >= res.Threshold || a.signals[sigCritical] == 1 ||
+		(a.short && a.signals[sigHigh] == 1)
 	res.Findings = a.findings(st, score)
 	return res
 }

@@ -75,12 +75,15 @@ type TrainConfig struct {
 	// Target false-positive rates for choosing thresholds: user-role
 	// negatives, and documents.
 	UserFPR, UntrustedFPR float64
+	// GeneratedBenign adds the short benign prompts of GeneratedBenign to
+	// the train split (hard negatives for short texts; see augment.go).
+	GeneratedBenign bool
 }
 
 // DefaultTrainConfig returns the committed model's training settings.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Bits: 18, Epochs: 8, LR: 0.05, L2: 1e-3, Seed: 20240601,
-		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.04}
+		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.04, GeneratedBenign: true}
 }
 
 // featRow is a row's model-independent features.
@@ -257,6 +260,9 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	if err != nil {
 		return nil, err
 	}
+	if cfg.GeneratedBenign {
+		train = append(train[:len(train):len(train)], GeneratedBenign()...)
+	}
 	tr := featurize(train, rs, cfg.Bits, logf)
 	dv := featurize(dev, rs, cfg.Bits, logf)
 	fold := make([]int, len(train))
@@ -309,9 +315,10 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 		switch {
 		case RoleForKind(kind).Untrusted():
 			docNeg = append(docNeg, p)
-		case kind != "harmful":
-			// harmful requests are trivially not injections; counting them
-			// would loosen the threshold on the rows that matter
+		case kind != "harmful" && kind != KindGenerated:
+			// harmful requests are trivially not injections, and generated
+			// prompts are easy once trained on; counting them would loosen
+			// the threshold on the rows that matter
 			userNeg = append(userNeg, p)
 		}
 	}
