@@ -16,7 +16,6 @@ import (
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/secrets"
 	"github.com/rampart-ai/rampart/store"
-	"github.com/rampart-ai/rampart/store/sqlite"
 )
 
 func init() {
@@ -32,29 +31,34 @@ var auditFollowPoll = time.Second
 // bounded by one page, whatever the range).
 const auditExportPage = 500
 
-// auditSource is the flags both audit commands share.
+// auditSource is the flags both audit commands share: the store (the
+// local data directory, or the shared PostgreSQL store of store.driver or
+// --postgres) and a tenant filter.
 type auditSource struct {
-	data, config string
-	tenant       string
+	storeTarget
+	tenant string
 }
 
 func (a *auditSource) flags(fs *flag.FlagSet) {
-	fs.StringVar(&a.data, "data", "", "data directory (default: data_dir of --config, $RAMPART_DATA_DIR, or ./rampart-data)")
-	fs.StringVar(&a.config, "config", "", "configuration file whose data_dir to use")
+	a.storeTarget.flags(fs)
 	fs.StringVar(&a.tenant, "tenant", "", "only this tenant's records")
 }
 
-// open opens the audit database read-only; safe while the gateway runs.
-func (a *auditSource) open() (*sqlite.DB, error) {
-	dir := a.data
-	if dir == "" {
-		cfg, err := loadConfig(a.config, false)
-		if err != nil {
-			return nil, err
-		}
-		dir = cfg.DataDir
+// open opens the audit store for reading (a local SQLite database
+// read-only, safe while the gateway runs) and wraps it so that captured
+// content is decrypted when the master key is available.
+func (a *auditSource) open(ctx context.Context, stderr io.Writer) (store.AuditStore, io.Closer, error) {
+	db, cfg, err := a.openMode(ctx, true)
+	if err != nil {
+		return nil, nil, err
 	}
-	return sqlite.OpenReader(sqlite.PathIn(dir))
+	closer := db.(io.Closer)
+	st, err := withContent(db, cfg, stderr)
+	if err != nil {
+		closer.Close()
+		return nil, nil, err
+	}
+	return st, closer, nil
 }
 
 func auditFlagSet(name, usage string, env *Env) *flag.FlagSet {
@@ -68,7 +72,7 @@ func auditFlagSet(name, usage string, env *Env) *flag.FlagSet {
 }
 
 func auditTail(env *Env) int {
-	fs := auditFlagSet("audit tail", "Usage: rampart audit tail [--data DIR] [--n 20] [--follow] [--tenant T]", env)
+	fs := auditFlagSet("audit tail", "Usage: rampart audit tail [--data DIR | --postgres DSN] [--config FILE] [--n 20] [--follow] [--tenant T]", env)
 	var src auditSource
 	src.flags(fs)
 	n := fs.Int("n", 20, "number of recent records to print")
@@ -80,19 +84,14 @@ func auditTail(env *Env) int {
 		fmt.Fprintf(env.Stderr, "rampart audit tail: --n must be between 0 and %d\n", store.MaxAuditLimit)
 		return 2
 	}
-	db, err := src.open()
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "rampart audit tail:", err)
-		return 1
-	}
-	defer db.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := src.withContent(db, env.Stderr)
+	st, closer, err := src.open(ctx, env.Stderr)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "rampart audit tail:", err)
 		return 1
 	}
+	defer closer.Close()
 	if err := tailAudit(ctx, st, env.Stdout, src.tenant, *n, *follow); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(env.Stderr, "rampart audit tail:", err)
 		return 1
@@ -156,7 +155,7 @@ func tailAudit(ctx context.Context, st store.AuditStore, w io.Writer, tenant str
 
 func auditExport(env *Env) int {
 	fs := auditFlagSet("audit export",
-		"Usage: rampart audit export --since 24h|7d|2025-01-02|RFC3339 [--until ...] [--data DIR] [--tenant T]", env)
+		"Usage: rampart audit export --since 24h|7d|2025-01-02|RFC3339 [--until ...] [--data DIR | --postgres DSN] [--config FILE] [--tenant T]", env)
 	var src auditSource
 	src.flags(fs)
 	since := fs.String("since", "", "start of the range (required): age (24h, 7d), date or RFC 3339 time")
@@ -185,18 +184,14 @@ func auditExport(env *Env) int {
 			return 2
 		}
 	}
-	db, err := src.open()
+	ctx := context.Background()
+	st, closer, err := src.open(ctx, env.Stderr)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "rampart audit export:", err)
 		return 1
 	}
-	defer db.Close()
-	st, err := src.withContent(db, env.Stderr)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "rampart audit export:", err)
-		return 1
-	}
-	if err := exportAudit(context.Background(), st, env.Stdout, f); err != nil {
+	defer closer.Close()
+	if err := exportAudit(ctx, st, env.Stdout, f); err != nil {
 		fmt.Fprintln(env.Stderr, "rampart audit export:", err)
 		return 1
 	}
@@ -240,14 +235,9 @@ func parseAuditFlags(fs *flag.FlagSet, env *Env) (code int, ok bool) {
 }
 
 // withContent wraps db so that records' encrypted content is decrypted
-// when the master key (secrets section of --config, or
-// $RAMPART_MASTER_KEY) is available; otherwise the content stays sealed
-// and stderr says so once.
-func (a *auditSource) withContent(db *sqlite.DB, stderr io.Writer) (store.AuditStore, error) {
-	cfg, err := loadConfig(a.config, false)
-	if err != nil {
-		return nil, err
-	}
+// when the master key (secrets section of cfg, or $RAMPART_MASTER_KEY) is
+// available; otherwise the content stays sealed and stderr says so once.
+func withContent(db dataStore, cfg *config.Config, stderr io.Writer) (store.AuditStore, error) {
 	kr, err := keyringFrom(cfg)
 	if err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ func TestAuditTail(t *testing.T) {
 	if recs = decodeLines(t, out); code != 0 || len(recs) != 3 || recs[2].RequestID != "req-28" || recs[0].Tenant != "a" {
 		t.Fatalf("tenant tail: %+v", recs)
 	}
-	if code, _, errs := runCLI(t, "audit", "tail", "--data", t.TempDir()); code != 1 || !strings.Contains(errs, "no database") {
+	if code, _, errs := runCLI(t, "audit", "tail", "--data", t.TempDir()); code != 1 || !strings.Contains(errs, "no rampart database") {
 		t.Fatalf("empty dir: %d %q", code, errs)
 	}
 	if code, _, _ := runCLI(t, "audit", "tail", "--data", dir, "--n", "-1"); code != 2 {

@@ -51,6 +51,13 @@ type dataStore interface {
 
 // open loads the configuration and opens the store.
 func (s *storeTarget) open(ctx context.Context) (dataStore, *config.Config, error) {
+	return s.openMode(ctx, false)
+}
+
+// openMode is open; readOnly opens a local SQLite database read-only (safe
+// beside a running gateway, and never creates or migrates it). A
+// PostgreSQL store is opened as it is: reads do not lock it.
+func (s *storeTarget) openMode(ctx context.Context, readOnly bool) (dataStore, *config.Config, error) {
 	cfg, err := loadConfig(s.config, false)
 	if err != nil {
 		return nil, nil, err
@@ -74,7 +81,11 @@ func (s *storeTarget) open(ctx context.Context) (dataStore, *config.Config, erro
 	if _, err := os.Stat(sqlite.PathIn(cfg.DataDir)); err != nil {
 		return nil, nil, fmt.Errorf("no rampart database in %s (start the gateway once, or pass --data)", cfg.DataDir)
 	}
-	db, err := sqlite.Open(sqlite.PathIn(cfg.DataDir))
+	open := sqlite.Open
+	if readOnly {
+		open = sqlite.OpenReader
+	}
+	db, err := open(sqlite.PathIn(cfg.DataDir))
 	if err != nil {
 		return nil, nil, err
 	}
