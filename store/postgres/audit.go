@@ -33,7 +33,7 @@ func (db *DB) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error {
 		return nil
 	}
 	ids := make([]int64, len(recs))
-	err := db.inTx(ctx, false, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		for i, r := range recs {
 			decisions := r.Decisions
 			if decisions == nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rampart-ai/rampart/store/migrate"
@@ -32,7 +31,8 @@ const migrationLock = "SELECT pg_advisory_xact_lock(7262)"
 
 // DB is an open rampart PostgreSQL store, safe for concurrent use.
 type DB struct {
-	pool *pgxpool.Pool
+	*shared // tenants, keys, secrets and blocks (conn.go)
+	pool    *pgxpool.Pool
 }
 
 // Open connects to dsn (a libpq URL or key=value string), checks the
@@ -57,7 +57,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	db := &DB{pool: pool}
+	db := &DB{shared: newShared(pool), pool: pool}
 	if _, err := migrate.Run(ctx, pgxConn{pool}, Migrations(), migrate.Options{LockSQL: migrationLock}); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -113,15 +113,8 @@ func (t pgxTx) Rollback() error {
 	return nil
 }
 
-// isUnique reports a unique-constraint violation (SQLSTATE 23505).
-func isUnique(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
-}
-
-// inTx runs fn in a transaction that also bumps the identity generation
-// when bump is set.
-func (db *DB) inTx(ctx context.Context, bump bool, fn func(tx pgx.Tx) error) error {
+// inTx runs fn in a transaction.
+func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
@@ -129,11 +122,6 @@ func (db *DB) inTx(ctx context.Context, bump bool, fn func(tx pgx.Tx) error) err
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
 	if err := fn(tx); err != nil {
 		return err
-	}
-	if bump {
-		if _, err := tx.Exec(ctx, `UPDATE identity_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
-			return fmt.Errorf("postgres: identity generation: %w", err)
-		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)

@@ -40,12 +40,14 @@ func Migrations() fs.FS {
 // another connection or process before failing with SQLITE_BUSY.
 const BusyTimeoutMillis = 5000
 
-// DB is an open rampart SQLite database. It implements store.AuditStore and
-// is safe for concurrent use.
+// DB is an open rampart SQLite database. It implements store.AuditStore,
+// identity.Store, store.SecretStore, store.BlockStore and
+// store.SubjectEraser, and is safe for concurrent use.
 type DB struct {
-	path string
-	w    *sql.DB // single writer connection; nil for a reader-only DB
-	r    *sql.DB // query-only read pool
+	*shared // tenants, keys, secrets and blocks (conn.go)
+	path    string
+	w       *sql.DB // single writer connection; nil for a reader-only DB
+	r       *sql.DB // query-only read pool
 }
 
 // Open opens (creating if needed) the database at path, creates its
@@ -82,6 +84,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	db.r = openReaders(path)
+	db.shared = db.newShared()
 	return db, nil
 }
 
@@ -105,6 +108,7 @@ func OpenReader(path string) (*DB, error) {
 		_ = db.r.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
+	db.shared = db.newShared()
 	return db, nil
 }
 

@@ -1,0 +1,51 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/rampart-ai/rampart/store"
+)
+
+// eraseSQL holds the statements of a subject erasure, in the order they
+// run; each takes the erased id as ?1.
+type eraseSQL [5]string
+
+func newEraseSQL(d Dialect) eraseSQL {
+	pos := d.Position
+	return eraseSQL{
+		d.sql(`DELETE FROM audit_log WHERE subject = ?1 OR key_id = ?1`),
+		d.sql(`DELETE FROM api_keys WHERE id = ?1`),
+		d.sql(`UPDATE api_keys SET replaced_by = '' WHERE replaced_by = ?1`),
+		d.sql(`DELETE FROM blocks WHERE value = ?1`),
+		d.sql(`UPDATE blocks SET created_by = CASE WHEN created_by = ?1 THEN '' ELSE created_by END,
+			reason = CASE WHEN ` + pos + `(reason, ?1) > 0 THEN '' ELSE reason END
+			WHERE created_by = ?1 OR ` + pos + `(reason, ?1) > 0`),
+	}
+}
+
+// EraseIn runs the statements of store.SubjectEraser's EraseSubject in tx
+// (which the backend begins and commits): it deletes audit records, the
+// API key and blocks naming id, clears references to it, and bumps the
+// identity generation and the blocks version when those changed.
+func EraseIn(ctx context.Context, s *Store, tx Querier, id string) (store.Erasure, error) {
+	var e store.Erasure
+	counts := [len(s.erase)]*int64{&e.AuditRecords, &e.Keys, &e.KeyReferences, &e.Blocks, &e.BlockReferences}
+	for i, q := range s.erase {
+		n, err := tx.Exec(ctx, q, id)
+		if err != nil {
+			return e, s.errorf("erase: %w", err)
+		}
+		*counts[i] = n
+	}
+	if e.Keys > 0 || e.KeyReferences > 0 {
+		if _, err := tx.Exec(ctx, bumpGeneration); err != nil {
+			return e, s.errorf("erase: identity generation: %w", err)
+		}
+	}
+	if e.Blocks > 0 || e.BlockReferences > 0 {
+		if _, err := tx.Exec(ctx, bumpBlocksVersion); err != nil {
+			return e, s.errorf("erase: blocks version: %w", err)
+		}
+	}
+	return e, nil
+}
