@@ -228,13 +228,18 @@ func (d *decoder) scanHexSeq(job decodeJob, span spanFunc) {
 // escapes.
 func (d *decoder) scanURL(job decodeJob, span spanFunc) {
 	s := job.text
-	if strings.IndexByte(s, '%') < 0 {
-		return
-	}
 	for i := 0; i < len(s); {
-		if s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r' {
-			i++
-			continue
+		// Only a run holding a '%' can hold an escape: go to the next
+		// '%' and back to the start of its run (not before i, which
+		// starts a run or is whitespace before one).
+		p := strings.IndexByte(s[i:], '%')
+		if p < 0 {
+			return
+		}
+		from := i
+		i += p
+		for i > from && !isURLSpace(s[i-1]) {
+			i--
 		}
 		j, esc := i, 0
 		for j < len(s) && s[j] != ' ' && s[j] != '\n' && s[j] != '\t' && s[j] != '\r' {
@@ -261,6 +266,9 @@ func (d *decoder) scanURL(job decodeJob, span spanFunc) {
 		i = j
 	}
 }
+
+// isURLSpace reports the bytes that delimit the runs scanURL decodes.
+func isURLSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
 // plausibleText reports whether b decodes to text a person could have
 // written: valid UTF-8, at least 4 characters, no more than 1 in 20

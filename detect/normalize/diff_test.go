@@ -127,6 +127,40 @@ func TestDiffReferenceRandomASCII(t *testing.T) {
 	}
 }
 
+// TestDiffReferenceRandomMixed: random text mixing the bytes asciiByte
+// treats specially with non-ASCII characters (marks that combine with the
+// ASCII letter before them, invisibles, fullwidth and invalid bytes), so
+// that ASCII runs of every length meet the NFKC path on both sides.
+func TestDiffReferenceRandomMixed(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	alpha := []string{"a", "Z", " ", "\t", "\n", "\r", "\x00", "\x7f", "<", "[", "|", ">", "e\u0301",
+		"\u0301", "é", "ß", "\u200b", "\u00a0", "\u2028", "＜", "｜", "ｉ", "і", "\xff", "\xef", "ﬁ", "<|im_start|>", "[INST]"}
+	for k := 0; k < 3000; k++ {
+		var b strings.Builder
+		for n := rng.Intn(60); n > 0; n-- {
+			b.WriteString(alpha[rng.Intn(len(alpha))])
+		}
+		compareRef(t, b.String(), diffOpts[k%len(diffOpts)])
+	}
+}
+
+// TestFindSpecialTokensRef: FindSpecialTokens, which skips to the bytes that
+// can begin a token, finds what the reference, decoding every code point,
+// finds.
+func TestFindSpecialTokensRef(t *testing.T) {
+	in := diffInputs()
+	for _, tc := range tokenCases {
+		in = append(in, tc.in)
+	}
+	in = append(in, "é<|im_start|>", "\xef<|user|>", "\xef\xbc<s>", "ü[INST]ö＜｜im_end｜＞ß", "\xffx[/INST]\x80<eos>",
+		"＜＜SYS＞＞ ä <</SYS>>", strings.Repeat("ö<", 40)+"<|x|>")
+	for _, s := range in {
+		if got, want := FindSpecialTokens(s), refFindSpecialTokens(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %+v, reference %+v", s, got, want)
+		}
+	}
+}
+
 func FuzzDiffReference(f *testing.F) {
 	for _, s := range diffInputs() {
 		if len(s) < 300 {

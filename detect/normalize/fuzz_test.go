@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -70,6 +71,9 @@ func FuzzSpecialTokens(f *testing.F) {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := FindSpecialTokens(s), refFindSpecialTokens(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %+v, reference %+v", s, got, want)
+		}
 		prev := 0
 		for _, sp := range FindSpecialTokens(s) {
 			checkSpan(t, s, sp)

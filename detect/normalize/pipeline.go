@@ -1,6 +1,9 @@
 package normalize
 
 import (
+	"encoding/binary"
+	"math/bits"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,6 +31,118 @@ func (t *Text) asciiByte(c byte, pos int) bool {
 	return t.emitByte(c, pos, pos+1)
 }
 
+// asciiRun is asciiByte on every byte of the ASCII run s, whose first byte
+// is at original rune offset pos, without a call per byte: eight bytes at
+// a time when they are all copied one to one (as in asciiPath), the others
+// with asciiByte's rules inlined. When the output budget could run out
+// within the run, every byte goes through asciiByte (which truncates where
+// the budget ends).
+func (t *Text) asciiRun(s string, pos int) {
+	if len(t.buf)+len(s) > t.maxOut {
+		for k := 0; k < len(s) && !t.Truncated; k++ {
+			t.asciiByte(s[k], pos+k)
+		}
+		return
+	}
+	// The run emits at most one byte per input byte: make room for all
+	// (starts and ends always have the length of buf).
+	n := len(t.buf)
+	buf := slices.Grow(t.buf, len(s))[:n+len(s)]
+	st := slices.Grow(t.starts, len(s))[:n+len(s)]
+	en := slices.Grow(t.ends, len(s))[:n+len(s)]
+	fold, keepNL := !t.opt.KeepCase, t.opt.KeepNewlines
+	inWS, stripBase := t.inWS, t.stripBase
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			// Eight bytes copied one to one unless one is a control
+			// (tabs and line breaks included), a DEL or a space that
+			// continues a whitespace run. The run has emitted at most i
+			// bytes, so n+8 ≤ len(buf).
+			w := load64(s[i:])
+			ctl := (^(w + 0x60*lsb) | (w + lsb)) & msb // < 0x20 or == 0x7F
+			x := w ^ 0x20*lsb
+			sp := ^((x + 0x7F*lsb) | x) & msb // == ' '
+			bad := ctl | sp&(sp<<8)
+			if inWS {
+				bad |= sp & 0x80
+			}
+			if fold {
+				up := (w + 0x3F*lsb) &^ (w + 0x25*lsb) & msb // 'A'..'Z'
+				w |= up >> 2
+			}
+			binary.LittleEndian.PutUint64(buf[n:], w)
+			p := int32(pos + i)
+			sb, eb := (*[8]int32)(st[n:n+8]), (*[8]int32)(en[n:n+8])
+			sb[0], sb[1], sb[2], sb[3], sb[4], sb[5], sb[6], sb[7] = p, p+1, p+2, p+3, p+4, p+5, p+6, p+7
+			eb[0], eb[1], eb[2], eb[3], eb[4], eb[5], eb[6], eb[7] = p+1, p+2, p+3, p+4, p+5, p+6, p+7, p+8
+			k := 8
+			if bad != 0 {
+				k = bits.TrailingZeros64(bad) >> 3
+			}
+			if k > 0 {
+				n += k
+				i += k
+				inWS = s[i-1] == ' '
+				stripBase = !inWS
+				continue
+			}
+		}
+		c, p := s[i], int32(pos+i)
+		i++
+		switch asciiClass[c] {
+		case asciiPlain:
+			if fold && c-'A' < 26 {
+				c += 'a' - 'A'
+			}
+			buf[n], st[n], en[n] = c, p, p+1
+			n++
+			inWS, stripBase = false, true
+		case asciiSpace, asciiBreak: // as emitSpace
+			nl := keepNL && asciiClass[c] == asciiBreak
+			if inWS && n > 0 {
+				en[n-1] = p + 1
+				if nl {
+					buf[n-1] = '\n'
+				}
+				continue
+			}
+			buf[n], st[n], en[n] = ' ', p, p+1
+			if nl {
+				buf[n] = '\n'
+			}
+			n++
+			inWS, stripBase = true, false
+		default: // a control character: removed
+			t.Stats.Removed++
+			t.addFinding(Finding{Kind: KindControl, Start: int(p), End: int(p) + 1, Count: 1})
+		}
+	}
+	t.buf, t.starts, t.ends = buf[:n], st[:n], en[:n]
+	t.inWS, t.stripBase = inWS, stripBase
+}
+
+// Classes of ASCII bytes for asciiRun (as asciiByte tells them apart).
+const (
+	asciiPlain = iota
+	asciiSpace // ' ', '\t'
+	asciiBreak // '\n', '\r', '\v', '\f'
+	asciiControl
+)
+
+var asciiClass = func() (c [utf8.RuneSelf]uint8) {
+	for b := range c {
+		switch {
+		case b == ' ' || b == '\t':
+			c[b] = asciiSpace
+		case b == '\n' || b == '\r' || b == '\v' || b == '\f':
+			c[b] = asciiBreak
+		case b < 0x20 || b == 0x7F:
+			c[b] = asciiControl
+		}
+	}
+	return c
+}()
+
 // unicodePath normalises input that contains non-ASCII bytes. ASCII
 // characters not followed by non-ASCII are handled directly; every other
 // stretch (up to the next ASCII byte, which is always a normalisation
@@ -38,11 +153,18 @@ func (t *Text) unicodePath(s string) {
 	rpos := 0
 	i := 0
 	for i < len(s) && !t.Truncated {
-		c := s[i]
-		if c < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf) {
-			t.asciiByte(c, rpos)
-			i++
-			rpos++
+		if s[i] < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf) {
+			// the ASCII run up to the last byte before a non-ASCII one
+			j := i + 1
+			for j < len(s) && s[j] < utf8.RuneSelf {
+				j++
+			}
+			if j < len(s) {
+				j--
+			}
+			t.asciiRun(s[i:j], rpos)
+			rpos += j - i
+			i = j
 			continue
 		}
 		j := i + 1

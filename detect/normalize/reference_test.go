@@ -2,12 +2,17 @@ package normalize
 
 import (
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // This file keeps a frozen copy of the ASCII fast path as it was before the
 // offsets became lazy (eager per-byte starts/ends arrays), and of
 // NormalizeInto and OrigSpan around it. diff_test.go compares the
-// production code against it. The non-ASCII path is shared (unchanged).
+// production code against it. The non-ASCII path's driver (refUnicodePath:
+// one asciiByte call per ASCII byte, before asciiRun) and the special-token
+// scan (refFindSpecialTokens: one rune at a time, before the byte skip) are
+// frozen here too; the per-segment code below them is shared.
 
 type refText struct {
 	Text
@@ -35,7 +40,7 @@ func refNormalize(s string, opt Options) *refText {
 		r.refASCIIPath(s)
 	} else {
 		t.prepareEager(len(s))
-		t.unicodePath(s)
+		t.refUnicodePath(s)
 		r.rstarts, r.rends = t.starts, t.ends
 	}
 	if cut >= 0 && !t.Truncated {
@@ -45,9 +50,79 @@ func refNormalize(s string, opt Options) *refText {
 	t.Norm = string(t.buf)
 	t.flushTags()
 	if !opt.NoSpecialTokens && hasTokenStart(t.Norm) {
-		t.reportSpecialTokens()
+		for _, sp := range refFindSpecialTokens(t.Norm) {
+			s, e := t.OrigSpan(sp.ByteStart, sp.ByteEnd)
+			t.addFinding(Finding{Kind: KindSpecialToken, Start: s, End: e, Count: 1, Decoded: sp.Token})
+		}
 	}
 	return r
+}
+
+// refUnicodePath is unicodePath with every ASCII byte not followed by
+// non-ASCII handled by asciiByte, one at a time.
+func (t *Text) refUnicodePath(s string) {
+	var it norm.Iter
+	rpos := 0
+	i := 0
+	for i < len(s) && !t.Truncated {
+		c := s[i]
+		if c < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf) {
+			t.asciiByte(c, rpos)
+			i++
+			rpos++
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] >= utf8.RuneSelf {
+			j++
+		}
+		it.InitString(norm.NFKC, s[i:j])
+		for !it.Done() && !t.Truncated {
+			p := it.Pos()
+			seg := it.Next()
+			q := it.Pos()
+			n := utf8.RuneCountInString(s[i+p : i+q])
+			if n == 0 {
+				t.segment(seg, rpos, rpos+1)
+				continue
+			}
+			t.segment(seg, rpos, rpos+n)
+			rpos += n
+		}
+		i = j
+	}
+	if t.Truncated {
+		rpos = utf8.RuneCountInString(s)
+	}
+	t.origRunes = rpos
+}
+
+// refFindSpecialTokens is FindSpecialTokens decoding every code point.
+func refFindSpecialTokens(s string) []Span {
+	if !hasTokenStart(s) {
+		return nil
+	}
+	var out []Span
+	rpos := 0
+	for i := 0; i < len(s); {
+		r, sz := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, sz = utf8.DecodeRuneInString(s[i:])
+		}
+		if isLT(r) || r == '[' {
+			if sp, ok := matchToken(s, i); ok {
+				sp.Start = rpos
+				sp.End = rpos + utf8.RuneCountInString(s[i:sp.ByteEnd])
+				out = append(out, sp)
+				rpos = sp.End
+				i = sp.ByteEnd
+				continue
+			}
+		}
+		i += sz
+		rpos++
+	}
+	return out
 }
 
 func refIsPlainASCII(s string) bool {

@@ -64,6 +64,14 @@ func hasTokenStart(s string) bool {
 		strings.Contains(s, "＜")
 }
 
+// hasByte reports whether one of the eight ASCII bytes in w is b. (A byte
+// equal to b is a zero byte of x; a borrow can set the high bit of a byte
+// above a zero one, never without one.)
+func hasByte(w uint64, b byte) bool {
+	x := w ^ lsb*uint64(b)
+	return (x-lsb)&^x&msb != 0
+}
+
 // FindSpecialTokens returns the chat-template control tokens in s, in order,
 // non-overlapping: <|name|> (any name of letters, digits, _ . - ▁, known or
 // not), <<SYS>>, <</SYS>>, [INST], [/INST] and other Mistral [NAME] tokens,
@@ -78,6 +86,19 @@ func FindSpecialTokens(s string) []Span {
 	var out []Span
 	rpos := 0
 	for i := 0; i < len(s); {
+		// Eight ASCII bytes none of which is '<' or '[' are eight code
+		// points that begin no token: skip them at once.
+		for i+8 <= len(s) {
+			w := load64(s[i:])
+			if w&msb != 0 || hasByte(w, '<') || hasByte(w, '[') {
+				break
+			}
+			i += 8
+			rpos += 8
+		}
+		if i == len(s) {
+			break
+		}
 		r, sz := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
 			r, sz = utf8.DecodeRuneInString(s[i:])

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"regexp/syntax"
-	"strings"
 )
 
 // A rule's regex is run on a window around each keyword hit; for ordinary
@@ -107,18 +106,7 @@ func (r *Rule) firstStart(window string) int {
 	if r.prefixes == nil {
 		return 0
 	}
-	first := -1
-	for _, p := range r.prefixes {
-		w := window
-		if first >= 0 {
-			// only an occurrence that begins earlier matters
-			w = window[:min(len(window), first-1+len(p))]
-		}
-		if i := strings.Index(w, p); i >= 0 {
-			first = i
-		}
-	}
-	return first
+	return r.pre.first(window)
 }
 
 // mayMatch reports whether the rule's regex can match in window: false only
@@ -133,6 +121,11 @@ func (r *Rule) find(window string) []int {
 	q := r.firstStart(window)
 	if q < 0 {
 		return nil
+	}
+	if r.need != nil {
+		if _, ok := r.need.meets(window, q); !ok {
+			return nil // what every match contains is not there
+		}
 	}
 	off := max(q-1, 0)
 	loc := r.re.FindStringIndex(window[off:])

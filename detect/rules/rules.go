@@ -62,8 +62,12 @@ type Rule struct {
 	FPAny []string `yaml:"fp_any"`
 
 	re *regexp.Regexp
-	// prefixes: one of them begins every match of re (nil: unknown)
+	// prefixes: one of them begins every match of re (nil: unknown); pre
+	// finds them
 	prefixes []string
+	pre      *litIndex
+	// need: what every match of re contains (nil: unknown; see need.go)
+	need *need
 }
 
 // IsAllow reports whether the rule is an allowlist rule.
@@ -134,7 +138,10 @@ func Parse(data []byte) (*Set, error) {
 			return nil, fmt.Errorf("rules: %s: %w", r.ID, err)
 		}
 		r.re = re
-		r.prefixes = leadingPrefixes(r.Regex)
+		if r.prefixes = leadingPrefixes(r.Regex); r.prefixes != nil {
+			r.pre = newLitIndex(r.prefixes)
+		}
+		r.need = needOf(r.Regex)
 		for _, k := range r.Keywords {
 			k = strings.ToLower(strings.TrimSpace(k))
 			if k == "" {
