@@ -129,6 +129,7 @@ func TestNeedExact(t *testing.T) {
 		`\b(?:ignore|skip)\W+(?:all|the)\W+(?:rules|instructions)\b`: {"skip the rules", "ignore all the rules", "ignore rules all", "rules skip the", "skip theinstructions", "skip the instruction"},
 		`(?:xy|xyz)(?:zq|q)`:                                         {"xyzq", "xyq", "xzq", "qxy", "xyzzq"},
 		"x\uFFFDy|x[\uFFF0-\uFFFF]z":                                 {"x\xffy", "x\xfez", "x\uFFFDy", "xy"},
+		"\uFFFDy|[\uFFF0-\uFFFF]z":                                   {"a\xffy", "\xfez", "\uFFFDy", "y"},
 		`(?:abc|b)c+d`:                                               {"abccd", "bcd", "abcd", "bd", "ab cd"},
 	} {
 		re := regexp.MustCompile(expr)

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"regexp/syntax"
+	"strings"
+	"unicode/utf8"
 )
 
 // A rule's regex is run on a window around each keyword hit; for ordinary
@@ -35,6 +37,11 @@ func leadingPrefixes(expr string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, l := range lits {
+		if strings.ContainsRune(l, utf8.RuneError) {
+			// RE2 matches U+FFFD also against a byte of invalid UTF-8,
+			// which no substring search finds: unknown
+			return nil
+		}
 		if len(l) > maxPrefix {
 			l = l[:maxPrefix]
 		}
