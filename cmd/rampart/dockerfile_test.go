@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// dockerfile is the repository's container recipe.
+const dockerfile = "../../Dockerfile"
+
+// dockerBuild is the Dockerfile's build step: the environment and the
+// `go build` arguments of its RUN instruction, with ${VERSION} as given.
+type dockerBuild struct {
+	env  []string
+	args []string
+}
+
+// parseDockerfile returns the build step and the ENV and USER values of
+// the final stage. There is no Docker engine in CI, so this test runs the
+// build step itself and checks what the image relies on.
+func parseDockerfile(t *testing.T, version string) (dockerBuild, map[string]string, string) {
+	t.Helper()
+	f, err := os.Open(dockerfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Join continued lines into instructions.
+	var instrs []string
+	var cur strings.Builder
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if cur.Len() == 0 && (line == "" || strings.HasPrefix(line, "#")) {
+			continue
+		}
+		if s, ok := strings.CutSuffix(line, "\\"); ok {
+			cur.WriteString(s + " ")
+			continue
+		}
+		cur.WriteString(line)
+		instrs = append(instrs, cur.String())
+		cur.Reset()
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var build dockerBuild
+	env := map[string]string{}
+	user := ""
+	envPair := regexp.MustCompile(`([A-Z_]+)=(\S+)`)
+	for _, in := range instrs {
+		switch {
+		case strings.HasPrefix(in, "FROM "):
+			env, user = map[string]string{}, "" // a new stage
+		case strings.HasPrefix(in, "ENV "):
+			for _, m := range envPair.FindAllStringSubmatch(in, -1) {
+				env[m[1]] = m[2]
+			}
+		case strings.HasPrefix(in, "USER "):
+			user = strings.TrimSpace(strings.TrimPrefix(in, "USER "))
+		case strings.HasPrefix(in, "RUN ") && strings.Contains(in, " go build "):
+			cmd := in[strings.Index(in, "CGO_ENABLED"):]
+			cmd, _, _ = strings.Cut(cmd, "&&")
+			cmd = strings.ReplaceAll(cmd, "${VERSION}", version)
+			// Split on spaces, keeping the quoted -ldflags value whole.
+			fields := regexp.MustCompile(`"[^"]*"|\S+`).FindAllString(cmd, -1)
+			for i, fl := range fields {
+				fl = strings.Trim(fl, `"`)
+				switch {
+				case i < 2 && strings.Contains(fl, "="):
+					build.env = append(build.env, fl)
+				case fl == "go" || fl == "build":
+				default:
+					build.args = append(build.args, fl)
+				}
+			}
+		}
+	}
+	if build.args == nil {
+		t.Fatal("Dockerfile: no RUN ... go build step")
+	}
+	return build, env, user
+}
+
+// TestDockerfile builds the binary exactly as the Dockerfile does and
+// checks what the image depends on: a static executable (distroless/static
+// has no libc), the version stamped by -ldflags, a non-root user, and ENV
+// settings that rampart really reads.
+func TestDockerfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	build, env, user := parseDockerfile(t, "v0.0.0-dockerfile-test")
+	out := filepath.Join(t.TempDir(), "rampart")
+	var args []string
+	for i := 0; i < len(build.args); i++ {
+		if build.args[i] == "-o" { // the image's path: build into the test's directory
+			args = append(args, "-o", out)
+			i++
+			continue
+		}
+		args = append(args, build.args[i])
+	}
+	cmd := exec.Command("go", append([]string{"build"}, args...)...)
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), build.env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %v: %v\n%s", args, err, b)
+	}
+
+	ef, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Fatal("binary has a dynamic loader: distroless/static cannot run it")
+		}
+	}
+	if libs, _ := ef.ImportedLibraries(); len(libs) > 0 {
+		t.Fatalf("binary links %v", libs)
+	}
+	ef.Close()
+
+	ver, err := exec.Command(out, "version").CombinedOutput()
+	if err != nil || !strings.Contains(string(ver), "v0.0.0-dockerfile-test") {
+		t.Fatalf("version not stamped by the Dockerfile's -ldflags: %v %s", err, ver)
+	}
+
+	if user == "" || strings.HasPrefix(user, "0") || user == "root" {
+		t.Fatalf("final stage runs as %q, want a non-root user", user)
+	}
+	if env["RAMPART_LISTEN"] == "" || env["RAMPART_DATA_DIR"] == "" {
+		t.Fatalf("final stage ENV %v: want RAMPART_LISTEN and RAMPART_DATA_DIR", env)
+	}
+	// The image's ENV must be honoured: the effective configuration shows
+	// the listen address and data directory it sets.
+	pr := exec.Command(out, "config", "print")
+	pr.Env = append(os.Environ(), "RAMPART_LISTEN="+env["RAMPART_LISTEN"], "RAMPART_DATA_DIR="+t.TempDir())
+	cfg, err := pr.CombinedOutput()
+	if err != nil {
+		t.Fatalf("config print: %v\n%s", err, cfg)
+	}
+	if !strings.Contains(string(cfg), env["RAMPART_LISTEN"]) {
+		t.Fatalf("RAMPART_LISTEN=%s not in the effective configuration:\n%s", env["RAMPART_LISTEN"], cfg)
+	}
+}
