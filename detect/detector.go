@@ -171,8 +171,27 @@ func (d *Detector) Scan(text string, role Role) (res Result) {
 	// could make it benign: such a hit flags too. In the train and dev
 	// splits every short user-role text with a high rule hit is an attack
 	// (13 of 13; docs/DETECTION.md).
+	// In untrusted content, a high-severity rule written for data (text
+	// that addresses the AI, tells it to ignore the rest of the data, plants
+	// a conditional instruction, shapes "your answer" or sends the
+	// conversation to an address) flags by itself too: the model knows the
+	// carriers of its training data, and an injection planted in an
+	// unfamiliar carrier must not be diluted by it. In the train and dev
+	// splits no benign document has such a hit (docs/DETECTION.md).
 	res.Flagged = score >= res.Threshold || a.signals[sigCritical] == 1 ||
-		(a.short && a.signals[sigHigh] == 1)
+		(a.short && a.signals[sigHigh] == 1) ||
+		(role.Untrusted() && a.dataRuleHit())
 	res.Findings = a.findings(st, score)
 	return res
+}
+
+// dataRuleHit reports a hit of a high-severity rule scoped to untrusted
+// content (documents and tool results).
+func (a *analysis) dataRuleHit() bool {
+	for _, h := range a.hits {
+		if h.hit.Rule.Untrusted() && h.hit.Rule.Severity == rules.High {
+			return true
+		}
+	}
+	return false
 }
