@@ -86,18 +86,7 @@ func (t *Text) asciiPath(s string) {
 			// is not copied 1:1 (a control or whitespace other than ' ', a
 			// DEL, or a space continuing a whitespace run). All bytes are
 			// ASCII, so no per-byte arithmetic below carries into the next.
-			w := load64(s[i:])
-			ctl := (^(w + 0x60*lsb) | (w + lsb)) & msb // < 0x20 or == 0x7F
-			x := w ^ 0x20*lsb
-			sp := ^((x + 0x7F*lsb) | x) & msb // == ' '
-			bad := ctl | sp&(sp<<8)
-			if inWS {
-				bad |= sp & 0x80
-			}
-			if fold {
-				up := (w + 0x3F*lsb) &^ (w + 0x25*lsb) & msb // 'A'..'Z'
-				w |= up >> 2
-			}
+			w, bad, sp := asciiWord(load64(s[i:]), inWS, fold)
 			binary.LittleEndian.PutUint64(buf[n:], w) // n ≤ i, so n+8 ≤ len(buf)
 			if bad == 0 {
 				n += 8
@@ -223,4 +212,26 @@ func (t *Text) prepareEager(inLen int) {
 		t.starts = t.starts[:0]
 		t.ends = t.ends[:0]
 	}
+}
+
+// asciiWord examines eight ASCII bytes w (little-endian) for the
+// word-at-a-time paths: it returns w with A–Z folded to a–z when fold is
+// set, the mask (high bit of each byte) of the bytes that are not copied
+// one to one — a control character (tabs and line breaks included), DEL,
+// or a space that continues a whitespace run (inWS: the byte before w was
+// whitespace) — and the mask of the spaces. All bytes are ASCII, so no
+// per-byte arithmetic carries into the next byte.
+func asciiWord(w uint64, inWS, fold bool) (out, bad, sp uint64) {
+	ctl := (^(w + 0x60*lsb) | (w + lsb)) & msb // < 0x20 or == 0x7F
+	x := w ^ 0x20*lsb
+	sp = ^((x + 0x7F*lsb) | x) & msb // == ' '
+	bad = ctl | sp&(sp<<8)
+	if inWS {
+		bad |= sp & 0x80
+	}
+	if fold {
+		up := (w + 0x3F*lsb) &^ (w + 0x25*lsb) & msb // 'A'..'Z'
+		w |= up >> 2
+	}
+	return w, bad, sp
 }

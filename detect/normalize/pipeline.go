@@ -58,18 +58,7 @@ func (t *Text) asciiRun(s string, pos int) {
 			// (tabs and line breaks included), a DEL or a space that
 			// continues a whitespace run. The run has emitted at most i
 			// bytes, so n+8 ≤ len(buf).
-			w := load64(s[i:])
-			ctl := (^(w + 0x60*lsb) | (w + lsb)) & msb // < 0x20 or == 0x7F
-			x := w ^ 0x20*lsb
-			sp := ^((x + 0x7F*lsb) | x) & msb // == ' '
-			bad := ctl | sp&(sp<<8)
-			if inWS {
-				bad |= sp & 0x80
-			}
-			if fold {
-				up := (w + 0x3F*lsb) &^ (w + 0x25*lsb) & msb // 'A'..'Z'
-				w |= up >> 2
-			}
+			w, bad, _ := asciiWord(load64(s[i:]), inWS, fold)
 			binary.LittleEndian.PutUint64(buf[n:], w)
 			p := int32(pos + i)
 			sb, eb := (*[8]int32)(st[n:n+8]), (*[8]int32)(en[n:n+8])
