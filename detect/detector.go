@@ -64,7 +64,10 @@ type Result struct {
 	Score float64
 	// Threshold is the score at which this role's text is flagged.
 	Threshold float64
-	// Flagged is Score >= Threshold.
+	// Flagged is Score >= Threshold, or a rule verdict that stands by
+	// itself (see Scan): a critical rule hit, a high rule hit on a short
+	// text, a high data rule hit in a document or tool result. The rule is
+	// then among the Findings.
 	Flagged bool
 	// SpecialToken is set when chat-template control tokens were found
 	// (a finding by itself, whatever the score).
