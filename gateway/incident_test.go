@@ -3,9 +3,11 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -382,4 +384,91 @@ func (m *matrixEnv) newBlock(tenant string) string {
 		m.t.Fatalf("create block in %s: %d %s", tenant, w.Code, w.Body.String())
 	}
 	return out.ID
+}
+
+// testRedisURL returns the test Redis (scripts/redis.sh) or skips; with
+// RAMPART_TEST_REQUIRE_SERVICES=1 a missing Redis fails the test.
+func testRedisURL(t *testing.T) string {
+	u := os.Getenv("RAMPART_TEST_REDIS_URL")
+	if u == "" {
+		if os.Getenv("RAMPART_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("RAMPART_TEST_REDIS_URL unset (export RAMPART_TEST_REDIS_URL=\"$(scripts/redis.sh start)\")")
+		}
+		t.Skip("RAMPART_TEST_REDIS_URL unset (scripts/redis.sh start)")
+	}
+	return u
+}
+
+// TestIncidentScoresSharedByReplicas runs two gateways on one PostgreSQL
+// store and one Redis (incident.backend: redis, URL from the environment):
+// three injection attempts from one key, split between the replicas, add
+// up to one score, and the key is blocked once and on both.
+func TestIncidentScoresSharedByReplicas(t *testing.T) {
+	dsn := storetest.FreshPostgres(t)
+	redisURL := testRedisURL(t)
+	prefix := fmt.Sprintf("rampart-test:gw-incident:%d:", time.Now().UnixNano())
+	dataDir := t.TempDir()
+	var envs [2]*incidentEnv
+	for i := range envs {
+		db, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		cfg := incidentConfig(t, `    incident:
+      enabled: true
+      backend: redis
+      redis_url_env: INCIDENT_REDIS_URL
+      redis_prefix: "`+prefix+`"
+      thresholds:
+        - {name: key-block, scope: key, score: 14, action: block, ttl: 1h}
+`)
+		cfg.DataDir = dataDir
+		g := newGateway(t, cfg, WithStore(db), WithGetenv(func(k string) string {
+			if k == "INCIDENT_REDIS_URL" {
+				return redisURL
+			}
+			return ""
+		}))
+		envs[i] = &incidentEnv{t: t, g: g, admin: adminKey(g)}
+	}
+	a, b := envs[0], envs[1]
+	b.admin = a.admin
+	_, key := a.userKey("acme")
+	for i, e := range []*incidentEnv{a, b, a} {
+		if code, body := e.call(http.MethodPost, "/v1/chat/completions", key, injectionBody); code != http.StatusBadRequest {
+			t.Fatalf("injection %d: %d %s", i, code, body)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := e.g.rec.(recorders)[1].(*incident.Responder).Flush(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, e := range map[string]*incidentEnv{"A": a, "B": b} {
+		waitUntil(t, "replica "+name+" enforces the automatic block", func() bool {
+			code, _ := e.call(http.MethodPost, "/v1/chat/completions", key, clean)
+			return code == http.StatusForbidden
+		})
+	}
+	code, body := a.call(http.MethodGet, "/admin/blocks", a.admin, "")
+	var list struct {
+		Data []struct {
+			CreatedBy string `json:"created_by"`
+			Reason    string `json:"reason"`
+		}
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &list) != nil {
+		t.Fatalf("list blocks: %d %s", code, body)
+	}
+	auto := 0
+	for _, bl := range list.Data {
+		if strings.Contains(bl.Reason, "injection_block×3") {
+			auto++
+		}
+	}
+	if auto != 1 {
+		t.Fatalf("%d automatic blocks after injection_block×3, want 1: %s", auto, body)
+	}
 }

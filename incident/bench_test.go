@@ -1,6 +1,8 @@
 package incident
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/rampart-ai/rampart/engine"
@@ -33,4 +35,29 @@ func BenchmarkRecord(b *testing.B) {
 			r.Record(bad)
 		}
 	})
+}
+
+// BenchmarkRedisAdd is the worker's cost of scoring one violation with
+// backend redis: one round trip (EVALSHA of score.lua) to the test Redis.
+// It spreads the adds over 1000 identities.
+func BenchmarkRedisAdd(b *testing.B) {
+	c := redisClient(b, redisURL(b))
+	cfg := Defaults()
+	cfg.Enabled = true
+	cfg.Fill()
+	cfg.RedisPrefix = uniquePrefix(b, c)
+	s := NewRedisScorer(c, cfg, nil)
+	ctx := context.Background()
+	kinds := []string{KindInjectionFlag}
+	ids := make([]Subject, 1000)
+	for i := range ids {
+		ids[i] = Subject{Scope: ScopeKey, Value: fmt.Sprintf("key_%d", i), Tenant: "acme"}
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := s.AddRedis(ctx, ids[i%len(ids)], kinds); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
 }

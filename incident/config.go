@@ -45,6 +45,15 @@ const (
 	ActionAlert    = "alert"    // only notify (webhooks, audit, log)
 )
 
+// Backends: where the scores are kept.
+const (
+	BackendMemory = "memory" // this replica's memory (default)
+	BackendRedis  = "redis"  // one Redis shared by every replica
+)
+
+// DefaultRedisTimeout bounds one Redis call (dial, read, write).
+const DefaultRedisTimeout = 250 * time.Millisecond
+
 // Webhook event names (Alert.Event).
 const (
 	EventAlert    = "incident.alert"
@@ -62,9 +71,36 @@ type Config struct {
 	// without new violations. Default 10m.
 	HalfLife time.Duration `yaml:"half_life"`
 	// MaxIdentities caps the identities (keys, users, addresses) whose
-	// scores are kept; past it the least recently seen is forgotten.
-	// Default 100000 (about 300 bytes each).
+	// scores are kept in memory; past it the least recently seen is
+	// forgotten. Default 100000 (about 300 bytes each). With backend redis
+	// it bounds the scores kept in memory while Redis fails.
 	MaxIdentities int `yaml:"max_identities"`
+	// Backend keeps the scores: "memory" (default; each replica scores
+	// only the violations it sees, so with N replicas behind a balancer
+	// that spreads one attacker's requests, thresholds are reached about N
+	// times later) or "redis" (one score per identity shared by every
+	// replica using the same Redis and redis_prefix; a threshold fires once
+	// per cooldown across all of them). Incident response is never on the
+	// request path: when Redis is unreachable, slow or failing, the
+	// violation is scored in this replica's memory instead, counted in
+	// rampart_incident_redis_errors_total and logged at most once a
+	// minute, and Redis is tried again a second later.
+	Backend string `yaml:"backend"`
+	// RedisURL is the Redis address for backend redis, e.g.
+	// "redis://127.0.0.1:6379/0" (rediss:// for TLS). Prefer RedisURLEnv
+	// when the URL carries a password. It may be the rate limiter's Redis.
+	RedisURL string `yaml:"redis_url"`
+	// RedisURLEnv names an environment variable holding the Redis URL; it
+	// wins over RedisURL when set and non-empty.
+	RedisURLEnv string `yaml:"redis_url_env"`
+	// RedisPrefix starts every Redis key incident response writes (one
+	// hash per identity, which expires once its score has decayed below
+	// 0.01 and its cooldowns are over). Default "rampart:incident:".
+	// Replicas share scores only when they use the same prefix.
+	RedisPrefix string `yaml:"redis_prefix"`
+	// RedisTimeout bounds one Redis call (dial, read, write). Default
+	// 250ms.
+	RedisTimeout time.Duration `yaml:"redis_timeout"`
 	// QueueSize bounds the violations waiting to be scored. The request
 	// path never waits: when the queue is full the violation is dropped
 	// and counted (rampart_incident_dropped_total). Default 10000.
@@ -88,6 +124,17 @@ type Config struct {
 	Webhooks []Webhook `yaml:"webhooks"`
 	// GatewayID names this replica in alerts. Default: the host name.
 	GatewayID string `yaml:"gateway_id"`
+}
+
+// redisURL is the Redis URL of backend redis: the variable named by
+// RedisURLEnv when set and non-empty, else RedisURL.
+func (c *Config) redisURL(getenv func(string) string) string {
+	if c.RedisURLEnv != "" {
+		if v := getenv(c.RedisURLEnv); v != "" {
+			return v
+		}
+	}
+	return c.RedisURL
 }
 
 // Threshold is one action taken when an identity's score reaches Score.
@@ -164,7 +211,8 @@ func DefaultThresholds() []Threshold {
 // severities (thresholds are filled in by Fill).
 func Defaults() Config {
 	return Config{HalfLife: 10 * time.Minute, MaxIdentities: 100_000, QueueSize: 10_000, IPv6Prefix: 64,
-		Severities: DefaultSeverities()}
+		Severities: DefaultSeverities(), Backend: BackendMemory, RedisPrefix: DefaultRedisPrefix,
+		RedisTimeout: DefaultRedisTimeout}
 }
 
 // Fill sets defaults for fields left empty.
@@ -181,6 +229,15 @@ func (c *Config) Fill() {
 	}
 	if c.IPv6Prefix == 0 {
 		c.IPv6Prefix = d.IPv6Prefix
+	}
+	if c.Backend == "" {
+		c.Backend = d.Backend
+	}
+	if c.RedisPrefix == "" {
+		c.RedisPrefix = d.RedisPrefix
+	}
+	if c.RedisTimeout == 0 {
+		c.RedisTimeout = d.RedisTimeout
 	}
 	sev := DefaultSeverities()
 	for k, v := range c.Severities {
@@ -241,6 +298,26 @@ func (c *Config) Validate() error {
 	}
 	if c.IPv6Prefix < 1 || c.IPv6Prefix > 128 {
 		return fmt.Errorf("ipv6_prefix %d outside [1, 128]", c.IPv6Prefix)
+	}
+	switch c.Backend {
+	case BackendMemory:
+	case BackendRedis:
+		if c.RedisURL == "" && c.RedisURLEnv == "" {
+			return errors.New("backend redis needs redis_url or redis_url_env")
+		}
+	default:
+		return fmt.Errorf("backend %q: want memory or redis", c.Backend)
+	}
+	if c.RedisURL != "" {
+		if _, err := redisOptions(c.RedisURL, 0); err != nil {
+			return errors.New("redis_url: not a valid redis:// or rediss:// URL")
+		}
+	}
+	if c.RedisPrefix == "" || len(c.RedisPrefix) > 64 {
+		return errors.New("redis_prefix: want 1-64 bytes")
+	}
+	if c.RedisTimeout < time.Millisecond || c.RedisTimeout > 10*time.Second {
+		return fmt.Errorf("redis_timeout %s outside [1ms, 10s]", c.RedisTimeout)
 	}
 	known := Kinds()
 	for _, k := range sortedKeys(c.Severities) {

@@ -9,9 +9,13 @@
 // client address; never content) into a bounded queue. The request path
 // never waits: a full queue drops the violation and counts it.
 //
-// One worker owns a Scorer: a decaying score per identity (it halves every
-// half_life) in a bounded LRU map, with points per kind from the policy's
-// severities. When an identity's score reaches a threshold, the threshold's
+// One worker owns the scores (Scores): by default a Scorer, a decaying
+// score per identity (it halves every half_life) in a bounded LRU map of
+// this replica, with points per kind from the policy's severities; with
+// backend redis a RedisScorer, the same arithmetic in one Lua script per
+// violation on a Redis shared by every replica (server clock, cooldowns in
+// Redis, keys expiring once a score has decayed away), falling back to the
+// memory Scorer while Redis fails. When an identity's score reaches a threshold, the threshold's
 // action runs once per cooldown: block the key, user or address for a TTL,
 // throttle it to a lower request rate, or only alert. Blocks and throttles
 // go to the shared block store (every replica enforces them through

@@ -12,6 +12,7 @@ type metrics struct {
 	dropped          prometheus.Counter
 	actions          *prometheus.CounterVec // action
 	actionErrors     prometheus.Counter
+	redisErrors      prometheus.Counter
 	webhookDelivered prometheus.Counter
 	webhookFailed    prometheus.Counter
 	webhookDropped   prometheus.Counter
@@ -40,6 +41,10 @@ func newMetrics() *metrics {
 			Name: "rampart_incident_action_errors_total",
 			Help: "Automatic blocks or throttles that could not be stored, and audit records that could not be written.",
 		}),
+		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rampart_incident_redis_errors_total",
+			Help: "Redis failures of backend redis; each violation then scored in this replica's memory (Redis is retried a second later).",
+		}),
 		webhookDelivered: hooks.WithLabelValues("delivered"),
 		webhookFailed:    hooks.WithLabelValues("failed"),
 		webhookDropped:   hooks.WithLabelValues("dropped"),
@@ -54,7 +59,7 @@ func (m *metrics) register(reg prometheus.Registerer, extra ...prometheus.Collec
 	if reg == nil {
 		return nil
 	}
-	cs := append([]prometheus.Collector{m.violations, m.dropped, m.actions, m.actionErrors, m.webhooks}, extra...)
+	cs := append([]prometheus.Collector{m.violations, m.dropped, m.actions, m.actionErrors, m.redisErrors, m.webhooks}, extra...)
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
 			return err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/store"
@@ -65,7 +66,8 @@ type Options struct {
 type Responder struct {
 	cfg       Config
 	o         Options
-	scorer    *Scorer
+	scorer    Scores
+	rdb       *redis.Client // backend redis's client, closed by Close
 	notifiers []*notifier
 	m         *metrics
 	gateway   string
@@ -112,7 +114,9 @@ func New(cfg Config, o Options) *Responder {
 func (r *Responder) Config() Config { return r.cfg }
 
 // Start validates the configuration, reads the webhook secrets, registers
-// the metrics and starts the worker and one sender per webhook.
+// the metrics, opens the Redis client of backend redis (it connects on
+// first use and reconnects by itself; a Redis that does not answer yet is
+// only a warning) and starts the worker and one sender per webhook.
 func (r *Responder) Start() error {
 	if err := r.cfg.Validate(); err != nil {
 		return fmt.Errorf("incident: %w", err)
@@ -133,15 +137,39 @@ func (r *Responder) Start() error {
 		}
 		notifiers = append(notifiers, newNotifier(w, []byte(secret), r.o.Logger, r.o.Now, r.m))
 	}
-	scorer := NewScorer(r.cfg)
 	identities := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "rampart_incident_identities",
-		Help: "Identities (keys, users, addresses) whose incident scores are kept.",
+		Help: "Identities (keys, users, addresses) whose incident scores are kept in this replica's memory (backend redis: those scored while Redis failed).",
 	}, func() float64 { return float64(r.scoredLen()) })
 	if err := r.m.register(r.o.Registerer, identities); err != nil {
 		return err
 	}
+	var scorer Scores = NewScorer(r.cfg)
+	var rdb *redis.Client
+	if r.cfg.Backend == BackendRedis {
+		url := r.cfg.redisURL(r.o.Getenv)
+		if url == "" {
+			return fmt.Errorf("incident: environment variable %s (redis_url_env) is empty and redis_url is unset", r.cfg.RedisURLEnv)
+		}
+		opts, err := redisOptions(url, r.cfg.RedisTimeout)
+		if err != nil {
+			return fmt.Errorf("incident: %w", err)
+		}
+		rdb = redis.NewClient(opts)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*r.cfg.RedisTimeout)
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			r.o.Logger.Warn("incident: redis does not answer yet; scoring in this replica's memory until it does",
+				"error", redisErr(err).Error())
+		}
+		cancel()
+		w := &redisWarner{log: r.o.Logger}
+		scorer = NewRedisScorer(rdb, r.cfg, func(err error) {
+			r.m.redisErrors.Inc()
+			w.warn(err)
+		})
+	}
 	var err error
+	started := false
 	r.start.Do(func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -149,13 +177,17 @@ func (r *Responder) Start() error {
 			err = errors.New("incident: responder already closed")
 			return
 		}
-		r.notifiers, r.scorer = notifiers, scorer
+		started = true
+		r.notifiers, r.scorer, r.rdb = notifiers, scorer, rdb
 		r.queue = make(chan event, r.cfg.QueueSize)
 		for _, n := range r.notifiers {
 			go n.run()
 		}
 		go r.run()
 	})
+	if !started && rdb != nil {
+		_ = rdb.Close()
+	}
 	return err
 }
 
@@ -222,9 +254,9 @@ func (r *Responder) Flush(ctx context.Context) error {
 	}
 }
 
-// Close stops accepting violations, scores those queued, then lets each
-// webhook sender deliver what it holds (for up to 5s). Safe to call more
-// than once.
+// Close stops accepting violations, scores those queued, closes the Redis
+// client of backend redis, then lets each webhook sender deliver what it
+// holds (for up to 5s). Safe to call more than once.
 func (r *Responder) Close() error {
 	r.mu.Lock()
 	wasRunning := !r.closed && r.queue != nil
@@ -235,6 +267,9 @@ func (r *Responder) Close() error {
 	r.mu.Unlock()
 	if wasRunning {
 		<-r.done
+		if r.rdb != nil {
+			_ = r.rdb.Close()
+		}
 		for _, n := range r.notifiers {
 			n.close()
 		}

@@ -224,6 +224,18 @@ func TestConfigValidate(t *testing.T) {
 		{"webhook ok", func(c *Config) { c.Webhooks = []Webhook{{URL: "https://x/", SecretEnv: "S"}} }, ""},
 		{"half life", func(c *Config) { c.HalfLife = time.Millisecond }, "half_life"},
 		{"ipv6 prefix", func(c *Config) { c.IPv6Prefix = 129 }, "ipv6_prefix"},
+		{"backend memory", func(c *Config) { c.Backend = BackendMemory }, ""},
+		{"backend unknown", func(c *Config) { c.Backend = "postgres" }, "want memory or redis"},
+		{"redis without url", func(c *Config) { c.Backend = BackendRedis }, "redis_url or redis_url_env"},
+		{"redis url", func(c *Config) { c.Backend, c.RedisURL = BackendRedis, "redis://127.0.0.1:6379/0" }, ""},
+		{"redis url tls", func(c *Config) { c.Backend, c.RedisURL = BackendRedis, "rediss://cache.internal:6380/2" }, ""},
+		{"redis url env", func(c *Config) { c.Backend, c.RedisURLEnv = BackendRedis, "RAMPART_INCIDENT_REDIS" }, ""},
+		{"redis bad scheme", func(c *Config) { c.Backend, c.RedisURL = BackendRedis, "http://127.0.0.1:6379" }, "redis_url"},
+		{"redis prefix long", func(c *Config) {
+			c.Backend, c.RedisURL, c.RedisPrefix = BackendRedis, "redis://x:6379", strings.Repeat("p", 65)
+		}, "redis_prefix"},
+		{"redis timeout", func(c *Config) { c.RedisTimeout = time.Minute }, "redis_timeout"},
+		{"redis timeout negative", func(c *Config) { c.RedisTimeout = -time.Second }, "redis_timeout"},
 	} {
 		cfg := Defaults()
 		cfg.Fill()

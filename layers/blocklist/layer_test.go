@@ -214,7 +214,9 @@ func TestConfigFile(t *testing.T) {
 	in := cfg.Incident
 	if !in.Enabled || len(in.Thresholds) != 4 || in.Thresholds[2].RPM != 30 || in.Thresholds[1].Cooldown != time.Hour ||
 		in.Severities["leak"] != 8 || in.Severities["limit_hit"] != 0.5 || len(in.Webhooks) != 1 ||
-		in.Webhooks[0].QueueSize != 1000 || cfg.RefreshInterval != 2*time.Second {
+		in.Webhooks[0].QueueSize != 1000 || cfg.RefreshInterval != 2*time.Second ||
+		in.Backend != "redis" || in.RedisURLEnv != "RAMPART_REDIS_URL" || in.RedisPrefix != "rampart:incident:" ||
+		in.RedisTimeout != 250*time.Millisecond {
 		t.Fatalf("%+v", cfg)
 	}
 	// Unknown keys are errors.
