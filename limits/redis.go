@@ -50,7 +50,8 @@ func NewRedis(c redis.UniversalClient) *Redis { return &Redis{c: c} }
 func NewRedisURL(url string, timeout time.Duration) (*Redis, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("limits: redis url: %w", err)
+		// not %w: url.Parse errors quote the whole URL, password included
+		return nil, errors.New("limits: redis url is malformed (expected redis://[user:password@]host:port/db or rediss://...)")
 	}
 	if timeout <= 0 {
 		timeout = DefaultRedisTimeout

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -197,4 +198,19 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestRedisURLNotInError: a malformed URL's error never repeats it (it may
+// hold a password).
+func TestRedisURLNotInError(t *testing.T) {
+	for _, bad := range []string{
+		"redis://:hunter2-pass@cache.internal:notaport/0",
+		"redis://user:hunter2-pass@cache internal:6379/0",
+		"http://:hunter2-pass@cache.internal:6379/0",
+	} {
+		_, err := NewRedisURL(bad, time.Second)
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: error %v", bad, err)
+		}
+	}
 }
