@@ -194,8 +194,9 @@ func DefaultSeverities() map[string]float64 {
 
 // DefaultThresholds are used when incident response is enabled without
 // thresholds: alert on a key at 10 points, block a key or user for 1h at
-// 20 (four blocked injections in quick succession, five within about five
-// minutes), throttle an address to 30 requests per minute for 15m at 20
+// 20 (five blocked injections within about five minutes: four reach
+// 20 only if they arrive at the same instant, since the score decays
+// between them — with the 10m half-life four within 30s reach 19.5), throttle an address to 30 requests per minute for 15m at 20
 // and block it for 1h at 50.
 func DefaultThresholds() []Threshold {
 	return []Threshold{
