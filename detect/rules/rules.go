@@ -167,7 +167,12 @@ func Parse(data []byte) (*Set, error) {
 }
 
 func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
+	return isASCIIWordByte(c) || c >= 0x80
+}
+
+// isASCIIWordByte reports an ASCII letter, digit or underscore.
+func isASCIIWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 // Scratch is per-call working memory for Match; reuse one per goroutine.
@@ -189,11 +194,14 @@ func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit 
 	sc.used = sc.used[:0]
 	s.keywords.walk(text, func(end, n, pattern int) {
 		st, en := end-n+1, end+1
-		// keywords match whole words only (their ends, where they are words)
-		if st > 0 && isWordByte(text[st]) && isWordByte(text[st-1]) {
+		// Keywords match whole words only, at ends that are ASCII word
+		// characters. A keyword that begins or ends in another script
+		// matches inside words there: Chinese and Japanese have no spaces,
+		// and a stem must match its inflections.
+		if st > 0 && isASCIIWordByte(text[st]) && isWordByte(text[st-1]) {
 			return
 		}
-		if en < len(text) && isWordByte(text[en-1]) && isWordByte(text[en]) {
+		if en < len(text) && isASCIIWordByte(text[en-1]) && isWordByte(text[en]) {
 			return
 		}
 		a, z := max(0, st-window), min(len(text), en+window)
