@@ -173,7 +173,7 @@ func TestCredentialsAndHeaders(t *testing.T) {
 	}
 	w = post(t, g, "/v1/messages", `{"model":"claude-x","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`,
 		map[string]string{"Anthropic-Version": "2099-01-01"})
-	if ac.header.Get("Anthropic-Version") != "2099-01-01" {
+	if w.Code != http.StatusOK || ac.header.Get("Anthropic-Version") != "2099-01-01" {
 		t.Fatal("client anthropic-version not passed on")
 	}
 }

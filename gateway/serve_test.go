@@ -66,7 +66,7 @@ func errorCode(t *testing.T, res *http.Response) string {
 
 type tlsFiles struct {
 	ca               *testcerts.CA
-	cert, key, ca2   string
+	cert, key        string
 	clientCA         *testcerts.CA
 	clientCAFilePath string
 }

@@ -73,9 +73,9 @@ func handshake(addr string, cfg *tls.Config) (tls.ConnectionState, error) {
 }
 
 type fixture struct {
-	ca                *testcerts.CA
-	dir               string
-	cert, key, client string
+	ca        *testcerts.CA
+	dir       string
+	cert, key string
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -104,10 +104,7 @@ func ssnValid(area, group, serial string) bool {
 	case "078051120", "219099999", "123456789", "987654321", "457555462":
 		return false
 	}
-	if strings.Count(all, all[:1]) == len(all) {
-		return false
-	}
-	return true
+	return strings.Count(all, all[:1]) != len(all) // not one digit repeated
 }
 
 const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"

@@ -131,7 +131,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	if len(checks) == 0 {
 		return passed(findings, modified, nil), nil
 	}
-	sts := sc.sts[:0]
+	var sts []limits.Status
 	if len(checks) > len(sc.sts) {
 		sts = make([]limits.Status, len(checks))
 	} else {
