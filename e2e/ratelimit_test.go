@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,18 +17,9 @@ import (
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/gateway"
 	"github.com/rampart-ai/rampart/layers/ratelimit"
-)
 
-func rlRedisURL(t *testing.T) string {
-	u := os.Getenv("RAMPART_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("RAMPART_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatal("RAMPART_TEST_REDIS_URL unset (export RAMPART_TEST_REDIS_URL=\"$(scripts/redis.sh start)\")")
-		}
-		t.Skip("RAMPART_TEST_REDIS_URL unset (scripts/redis.sh start)")
-	}
-	return u
-}
+	"github.com/rampart-ai/rampart/internal/redistest"
+)
 
 // rlGateway starts a demo-model gateway whose only layer is ratelimit(cfg).
 func rlGateway(t *testing.T, cfg ratelimit.Config) *httptest.Server {
@@ -64,7 +54,7 @@ func rlPost(t *testing.T, url string) (int, http.Header, string) {
 // both at once from the same client IP: together they admit what one limit
 // allows, not twice as much.
 func TestRateLimitTwoReplicas(t *testing.T) {
-	url := rlRedisURL(t)
+	url := redistest.URL(t)
 	const rpm, burst = 120, 40
 	cfg := ratelimit.Config{Backend: ratelimit.BackendRedis, RedisURL: url,
 		RedisPrefix: fmt.Sprintf("rampart-e2e:%d:", time.Now().UnixNano()),
@@ -111,7 +101,7 @@ func TestRateLimitTwoReplicas(t *testing.T) {
 // Redis listens: requests get 503 (the engine's fail-closed answer), not
 // a silent pass.
 func TestRateLimitRedisDownFailsClosed(t *testing.T) {
-	rlRedisURL(t)
+	redistest.URL(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,8 @@ import (
 	"github.com/rampart-ai/rampart/incident"
 	"github.com/rampart-ai/rampart/store/postgres"
 	"github.com/rampart-ai/rampart/store/storetest"
+
+	"github.com/rampart-ai/rampart/internal/redistest"
 )
 
 const hookSecret = "e2e-webhook-secret-0123456789"
@@ -386,26 +387,13 @@ func (m *matrixEnv) newBlock(tenant string) string {
 	return out.ID
 }
 
-// testRedisURL returns the test Redis (scripts/redis.sh) or skips; with
-// RAMPART_TEST_REQUIRE_SERVICES=1 a missing Redis fails the test.
-func testRedisURL(t *testing.T) string {
-	u := os.Getenv("RAMPART_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("RAMPART_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatal("RAMPART_TEST_REDIS_URL unset (export RAMPART_TEST_REDIS_URL=\"$(scripts/redis.sh start)\")")
-		}
-		t.Skip("RAMPART_TEST_REDIS_URL unset (scripts/redis.sh start)")
-	}
-	return u
-}
-
 // TestIncidentScoresSharedByReplicas runs two gateways on one PostgreSQL
 // store and one Redis (incident.backend: redis, URL from the environment):
 // three injection attempts from one key, split between the replicas, add
 // up to one score, and the key is blocked once and on both.
 func TestIncidentScoresSharedByReplicas(t *testing.T) {
 	dsn := storetest.FreshPostgres(t)
-	redisURL := testRedisURL(t)
+	redisURL := redistest.URL(t)
 	prefix := fmt.Sprintf("rampart-test:gw-incident:%d:", time.Now().UnixNano())
 	dataDir := t.TempDir()
 	var envs [2]*incidentEnv

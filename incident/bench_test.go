@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/rampart-ai/rampart/engine"
+
+	"github.com/rampart-ai/rampart/internal/redistest"
 )
 
 // BenchmarkRecord is the request-path cost of the incident feed: a clean
@@ -41,7 +43,7 @@ func BenchmarkRecord(b *testing.B) {
 // backend redis: one round trip (EVALSHA of score.lua) to the test Redis.
 // It spreads the adds over 1000 identities.
 func BenchmarkRedisAdd(b *testing.B) {
-	c := redisClient(b, redisURL(b))
+	c := redisClient(b, redistest.URL(b))
 	cfg := Defaults()
 	cfg.Enabled = true
 	cfg.Fill()

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -20,20 +19,9 @@ import (
 
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/store"
-)
 
-// redisURL returns the test Redis (scripts/redis.sh) or skips; with
-// RAMPART_TEST_REQUIRE_SERVICES=1 a missing Redis fails the test.
-func redisURL(t testing.TB) string {
-	u := os.Getenv("RAMPART_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("RAMPART_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatal("RAMPART_TEST_REDIS_URL unset (export RAMPART_TEST_REDIS_URL=\"$(scripts/redis.sh start)\")")
-		}
-		t.Skip("RAMPART_TEST_REDIS_URL unset (scripts/redis.sh start)")
-	}
-	return u
-}
+	"github.com/rampart-ai/rampart/internal/redistest"
+)
 
 func redisClient(t testing.TB, url string) *redis.Client {
 	o, err := redisOptions(url, time.Second)
@@ -100,7 +88,7 @@ func sameFirings(t *testing.T, step int, mem, red []Firing) {
 // between two steps (milliseconds against a 10m half-life) cannot put the
 // two scorers on different sides of one.
 func TestRedisScorerMatchesMemory(t *testing.T) {
-	c := redisClient(t, redisURL(t))
+	c := redisClient(t, redistest.URL(t))
 	key := Subject{Scope: ScopeKey, Value: "key_a", Tenant: "acme"}
 	user := Subject{Scope: ScopeUser, Value: "alice@example.com", Tenant: "acme"}
 	ip := Subject{Scope: ScopeIP, Value: "192.0.2.7"}
@@ -189,7 +177,7 @@ func TestRedisScorerMatchesMemory(t *testing.T) {
 // the score after a pause lies between the values for the shortest and the
 // longest pause the two round trips allow.
 func TestRedisScorerDecay(t *testing.T) {
-	c := redisClient(t, redisURL(t))
+	c := redisClient(t, redistest.URL(t))
 	cfg := testConfig(Threshold{Name: "kb", Scope: ScopeKey, Score: 1, Action: ActionAlert, Cooldown: time.Millisecond})
 	cfg.HalfLife = time.Second
 	cfg.RedisPrefix = uniquePrefix(t, c)
@@ -230,7 +218,7 @@ func TestRedisScorerDecay(t *testing.T) {
 // allows, keeps the test short), like the memory scorer's, and that the
 // key's expiry covers the longest cooldown.
 func TestRedisScorerForgets(t *testing.T) {
-	c := redisClient(t, redisURL(t))
+	c := redisClient(t, redistest.URL(t))
 	cfg := testConfig(Threshold{Name: "ka", Scope: ScopeKey, Score: 5, Action: ActionAlert, Cooldown: time.Millisecond},
 		Threshold{Name: "kb", Scope: ScopeKey, Score: 4, Action: ActionBlock, TTL: time.Hour})
 	cfg.HalfLife = 20 * time.Millisecond
@@ -308,7 +296,7 @@ func flush(t *testing.T, r *Responder) {
 // (the cooldown is shared). With the memory backend the same split reaches
 // nothing.
 func TestRedisTwoReplicas(t *testing.T) {
-	url := redisURL(t)
+	url := redistest.URL(t)
 	c := redisClient(t, url)
 	prefix := uniquePrefix(t, c)
 	run := func(backend string) (blocks []int) {
@@ -458,7 +446,7 @@ func (p *switchProxy) setUp(up bool) {
 // error is reported once, Redis is not asked again within the retry
 // second) and comes back (scores go to Redis again by themselves).
 func TestRedisScorerRecovers(t *testing.T) {
-	url := redisURL(t)
+	url := redistest.URL(t)
 	c := redisClient(t, url)
 	o, err := redis.ParseURL(url)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/rampart-ai/rampart/internal/redistest"
 )
 
 // BenchmarkMemoryAdmit is one request's typical checks (rpm + concurrency
@@ -35,7 +37,7 @@ func BenchmarkMemoryAdmit(b *testing.B) {
 // BenchmarkRedisAdmit is one Admit round trip with rpm, tpm and budget
 // checks (one script call).
 func BenchmarkRedisAdmit(b *testing.B) {
-	r := newRedis(b, redisURL(b))
+	r := newRedis(b, redistest.URL(b))
 	p := uniquePrefix(b)
 	exp := time.Now().Add(time.Hour)
 	cs := []Check{

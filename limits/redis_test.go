@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -16,20 +15,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-)
 
-// redisURL returns the test Redis (scripts/redis.sh) or skips; with
-// RAMPART_TEST_REQUIRE_SERVICES=1 a missing Redis fails the test.
-func redisURL(t testing.TB) string {
-	u := os.Getenv("RAMPART_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("RAMPART_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatal("RAMPART_TEST_REDIS_URL unset (export RAMPART_TEST_REDIS_URL=\"$(scripts/redis.sh start)\")")
-		}
-		t.Skip("RAMPART_TEST_REDIS_URL unset (scripts/redis.sh start)")
-	}
-	return u
-}
+	"github.com/rampart-ai/rampart/internal/redistest"
+)
 
 func newRedis(t testing.TB, url string) *Redis {
 	r, err := NewRedisURL(url, time.Second)
@@ -48,14 +36,14 @@ func uniquePrefix(t testing.TB) string {
 }
 
 func TestRedisTable(t *testing.T) {
-	r := newRedis(t, redisURL(t))
+	r := newRedis(t, redistest.URL(t))
 	runTable(t, r, uniquePrefix(t), nil)
 }
 
 // TestRedisScriptReload flushes the script cache (as a Redis restart does):
 // the next call must reload the script by itself.
 func TestRedisScriptReload(t *testing.T) {
-	r := newRedis(t, redisURL(t))
+	r := newRedis(t, redistest.URL(t))
 	p := uniquePrefix(t)
 	c := []Check{rateCheck(p+"k", 60, 5, 1)}
 	out := make([]Status, 1)
@@ -75,7 +63,7 @@ func TestRedisScriptReload(t *testing.T) {
 // admitted total must stay within the limit (plus what the time the test
 // takes earns back).
 func TestRedisMultiReplica(t *testing.T) {
-	url := redisURL(t)
+	url := redistest.URL(t)
 	const replicas, workers, perWorker = 3, 8, 60
 	const rpm, burst = 600, 100
 	p := uniquePrefix(t)
@@ -134,7 +122,7 @@ func mustParse(t testing.TB, url string) *redis.Options {
 // must fail with ErrUnavailable, quickly), restarts it on the same port and
 // checks that the same client recovers by itself.
 func TestRedisDownAndRecovery(t *testing.T) {
-	redisURL(t)
+	redistest.URL(t)
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server not installed (scripts/redis.sh installs it)")
