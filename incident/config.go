@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rampart-ai/rampart/limits"
 )
 
 // Violation kinds: what a layer's outcome says the caller did (see
@@ -310,7 +312,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("backend %q: want memory or redis", c.Backend)
 	}
 	if c.RedisURL != "" {
-		if _, err := redisOptions(c.RedisURL, 0); err != nil {
+		if _, err := limits.RedisOptions(c.RedisURL, 0); err != nil {
 			return errors.New("redis_url: not a valid redis:// or rediss:// URL")
 		}
 	}

@@ -201,22 +201,6 @@ func redisErr(err error) error {
 	return fmt.Errorf("incident: redis: %v", err)
 }
 
-// redisOptions parses a Redis URL into client options with the timeouts
-// and one retry. Its error never repeats the URL.
-func redisOptions(url string, timeout time.Duration) (*redis.Options, error) {
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, errors.New("redis url: not a valid redis:// or rediss:// URL")
-	}
-	if timeout <= 0 {
-		timeout = DefaultRedisTimeout
-	}
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = timeout, timeout, timeout
-	o.MaxRetries = 1
-	o.ContextTimeoutEnabled = true
-	return o, nil
-}
-
 // redisWarner logs Redis failures at most once per redisWarnEvery (the
 // worker's goroutine only).
 type redisWarner struct {

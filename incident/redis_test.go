@@ -21,10 +21,12 @@ import (
 	"github.com/rampart-ai/rampart/store"
 
 	"github.com/rampart-ai/rampart/internal/redistest"
+
+	"github.com/rampart-ai/rampart/limits"
 )
 
 func redisClient(t testing.TB, url string) *redis.Client {
-	o, err := redisOptions(url, time.Second)
+	o, err := limits.RedisOptions(url, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

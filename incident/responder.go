@@ -19,6 +19,8 @@ import (
 
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/store"
+
+	"github.com/rampart-ai/rampart/limits"
 )
 
 // AuditRoute is the Route of the audit records of automatic actions.
@@ -151,7 +153,7 @@ func (r *Responder) Start() error {
 		if url == "" {
 			return fmt.Errorf("incident: environment variable %s (redis_url_env) is empty and redis_url is unset", r.cfg.RedisURLEnv)
 		}
-		opts, err := redisOptions(url, r.cfg.RedisTimeout)
+		opts, err := limits.RedisOptions(url, r.cfg.RedisTimeout)
 		if err != nil {
 			return fmt.Errorf("incident: %w", err)
 		}

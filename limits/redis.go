@@ -43,15 +43,25 @@ type Redis struct {
 // NewRedis wraps a go-redis client; Close closes it.
 func NewRedis(c redis.UniversalClient) *Redis { return &Redis{c: c} }
 
-// NewRedisURL builds a client for url (redis:// or rediss://) with dial,
-// read and write timeouts of timeout (DefaultRedisTimeout if 0) and one
-// retry. It does not connect: go-redis dials on first use and reconnects
-// by itself after Redis comes back.
+// NewRedisURL builds a client for url (redis:// or rediss://) with the
+// options of RedisOptions. It does not connect: go-redis dials on first
+// use and reconnects by itself after Redis comes back.
 func NewRedisURL(url string, timeout time.Duration) (*Redis, error) {
+	o, err := RedisOptions(url, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("limits: %w", err)
+	}
+	return &Redis{c: redis.NewClient(o)}, nil
+}
+
+// RedisOptions parses a Redis URL into go-redis client options with dial,
+// read and write timeouts of timeout (DefaultRedisTimeout if 0) and one
+// retry, as every Redis client of rampart uses. Its error never repeats
+// the URL (url.Parse errors quote it, password included).
+func RedisOptions(url string, timeout time.Duration) (*redis.Options, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
-		// not %w: url.Parse errors quote the whole URL, password included
-		return nil, errors.New("limits: redis url is malformed (expected redis://[user:password@]host:port/db or rediss://...)")
+		return nil, errors.New("redis url is malformed (expected redis://[user:password@]host:port/db or rediss://...)")
 	}
 	if timeout <= 0 {
 		timeout = DefaultRedisTimeout
@@ -59,7 +69,7 @@ func NewRedisURL(url string, timeout time.Duration) (*Redis, error) {
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = timeout, timeout, timeout
 	o.MaxRetries = 1
 	o.ContextTimeoutEnabled = true
-	return &Redis{c: redis.NewClient(o)}, nil
+	return o, nil
 }
 
 // wrapErr marks transport failures as ErrUnavailable; a reply error from
