@@ -27,8 +27,8 @@ func TestLitIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range s.Rules {
-		if r.prefixes != nil {
-			sets = append(sets, r.prefixes)
+		if p := leadingPrefixes(r.Regex); p != nil {
+			sets = append(sets, p)
 		}
 	}
 	rng := rand.New(rand.NewPCG(7, 8))

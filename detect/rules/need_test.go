@@ -133,10 +133,8 @@ func TestNeedExact(t *testing.T) {
 		`(?:abc|b)c+d`:                                               {"abccd", "bcd", "abcd", "bd", "ab cd"},
 	} {
 		re := regexp.MustCompile(expr)
-		r := &Rule{re: re, prefixes: leadingPrefixes(expr), need: needOf(expr)}
-		if r.prefixes != nil {
-			r.pre = newLitIndex(r.prefixes)
-		}
+		r := &Rule{re: re}
+		r.pre, r.need = filtersOf(expr)
 		for _, text := range texts {
 			for i := 0; i <= len(text); i++ {
 				w := text[i:]

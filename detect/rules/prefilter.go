@@ -106,11 +106,22 @@ func leading(re *syntax.Regexp) ([]string, bool) {
 	return nil, false
 }
 
+// filtersOf derives the cheap checks that run before a rule's regex expr:
+// the index of its leading prefixes and what every match contains (each
+// nil when unknown).
+func filtersOf(expr string) (*litIndex, *need) {
+	var pre *litIndex
+	if p := leadingPrefixes(expr); p != nil {
+		pre = newLitIndex(p)
+	}
+	return pre, needOf(expr)
+}
+
 // firstStart returns where in window a match of the rule's regex can begin
 // at the earliest: the first occurrence of one of its leading prefixes (0
 // when it has none), or -1 when none occurs and it cannot match at all.
 func (r *Rule) firstStart(window string) int {
-	if r.prefixes == nil {
+	if r.pre == nil {
 		return 0
 	}
 	return r.pre.first(window)

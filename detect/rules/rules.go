@@ -62,10 +62,9 @@ type Rule struct {
 	FPAny []string `yaml:"fp_any"`
 
 	re *regexp.Regexp
-	// prefixes: one of them begins every match of re (nil: unknown); pre
-	// finds them
-	prefixes []string
-	pre      *litIndex
+	// pre finds the leading prefixes, one of which begins every match of
+	// re (nil: unknown; see prefilter.go)
+	pre *litIndex
 	// need: what every match of re contains (nil: unknown; see need.go)
 	need *need
 }
@@ -138,10 +137,7 @@ func Parse(data []byte) (*Set, error) {
 			return nil, fmt.Errorf("rules: %s: %w", r.ID, err)
 		}
 		r.re = re
-		if r.prefixes = leadingPrefixes(r.Regex); r.prefixes != nil {
-			r.pre = newLitIndex(r.prefixes)
-		}
-		r.need = needOf(r.Regex)
+		r.pre, r.need = filtersOf(r.Regex)
 		for _, k := range r.Keywords {
 			k = strings.ToLower(strings.TrimSpace(k))
 			if k == "" {

@@ -203,7 +203,7 @@ func TestPrefixesSound(t *testing.T) {
 	}
 	with := 0
 	for _, r := range s.Rules {
-		if r.prefixes != nil {
+		if r.pre != nil {
 			with++
 		}
 		for _, sample := range append(append(append([]string{}, r.TP...), r.FP...), r.FPAny...) {
