@@ -242,7 +242,7 @@ func (d *decoder) scanURL(job decodeJob, span spanFunc) {
 			i--
 		}
 		j, esc := i, 0
-		for j < len(s) && s[j] != ' ' && s[j] != '\n' && s[j] != '\t' && s[j] != '\r' {
+		for j < len(s) && !isURLSpace(s[j]) {
 			if s[j] == '%' && j+2 < len(s) && isHexDigit(s[j+1]) && isHexDigit(s[j+2]) {
 				esc++
 			}

@@ -14,12 +14,12 @@ type tagSpan struct{ finding, from, to int }
 
 // asciiByte handles one ASCII character at original rune offset pos.
 func (t *Text) asciiByte(c byte, pos int) bool {
-	switch {
-	case c == ' ' || c == '\t':
+	switch asciiClass[c] {
+	case asciiSpace:
 		return t.emitSpace(false, pos, pos+1)
-	case c == '\n' || c == '\r' || c == '\v' || c == '\f':
+	case asciiBreak:
 		return t.emitSpace(true, pos, pos+1)
-	case c < 0x20 || c == 0x7F:
+	case asciiControl:
 		t.Stats.Removed++
 		t.addFinding(Finding{Kind: KindControl, Start: pos, End: pos + 1, Count: 1})
 		return true
@@ -110,7 +110,7 @@ func (t *Text) asciiRun(s string, pos int) {
 	t.inWS, t.stripBase = inWS, stripBase
 }
 
-// Classes of ASCII bytes for asciiRun (as asciiByte tells them apart).
+// Classes of ASCII bytes, as asciiByte and asciiRun treat them.
 const (
 	asciiPlain = iota
 	asciiSpace // ' ', '\t'
