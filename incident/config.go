@@ -128,17 +128,6 @@ type Config struct {
 	GatewayID string `yaml:"gateway_id"`
 }
 
-// redisURL is the Redis URL of backend redis: the variable named by
-// RedisURLEnv when set and non-empty, else RedisURL.
-func (c *Config) redisURL(getenv func(string) string) string {
-	if c.RedisURLEnv != "" {
-		if v := getenv(c.RedisURLEnv); v != "" {
-			return v
-		}
-	}
-	return c.RedisURL
-}
-
 // Threshold is one action taken when an identity's score reaches Score.
 type Threshold struct {
 	// Name identifies the threshold in reasons, audit and alerts.

@@ -65,8 +65,7 @@ type RedisScorer struct {
 	cfg      Config
 	prefix   string
 	timeout  time.Duration
-	byScope  map[string][]int
-	fallback *Scorer
+	fallback *Scorer // scores while Redis fails; also the thresholds per scope
 	onErr    func(error)
 	retryAt  time.Time
 	halfLife string // half-life in µs, as the script's argument
@@ -78,7 +77,7 @@ type RedisScorer struct {
 // with each Redis failure; the caller counts or logs it. The caller closes
 // c.
 func NewRedisScorer(c redis.UniversalClient, cfg Config, onErr func(error)) *RedisScorer {
-	s := &RedisScorer{c: c, cfg: cfg, prefix: cfg.RedisPrefix, timeout: cfg.RedisTimeout, byScope: map[string][]int{},
+	s := &RedisScorer{c: c, cfg: cfg, prefix: cfg.RedisPrefix, timeout: cfg.RedisTimeout,
 		fallback: NewScorer(cfg), onErr: onErr, wall: time.Now,
 		halfLife: strconv.FormatFloat(float64(cfg.HalfLife)/float64(time.Microsecond), 'f', -1, 64)}
 	if s.prefix == "" {
@@ -86,9 +85,6 @@ func NewRedisScorer(c redis.UniversalClient, cfg Config, onErr func(error)) *Red
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultRedisTimeout
-	}
-	for i, t := range cfg.Thresholds {
-		s.byScope[t.Scope] = append(s.byScope[t.Scope], i)
 	}
 	return s
 }
@@ -136,7 +132,7 @@ func (s *RedisScorer) Key(id Subject) string {
 // falls back to memory.
 func (s *RedisScorer) AddRedis(ctx context.Context, id Subject, kinds []string) ([]Firing, error) {
 	points := 0.0
-	args := make([]any, 4, 4+len(kinds)+3*len(s.byScope[id.Scope]))
+	args := make([]any, 4, 4+len(kinds)+3*len(s.fallback.byScope[id.Scope]))
 	for _, k := range kinds {
 		if p := s.cfg.Severities[k]; p > 0 {
 			points += p
@@ -148,7 +144,7 @@ func (s *RedisScorer) AddRedis(ctx context.Context, id Subject, kinds []string) 
 	}
 	args[0], args[1], args[2], args[3] = s.halfLife, strconv.FormatFloat(forgetBelow, 'g', -1, 64),
 		strconv.FormatFloat(points, 'g', -1, 64), len(args)-4
-	for _, i := range s.byScope[id.Scope] {
+	for _, i := range s.fallback.byScope[id.Scope] {
 		t := &s.cfg.Thresholds[i]
 		args = append(args, t.Name, strconv.FormatFloat(t.Score, 'g', -1, 64), t.Cooldown.Microseconds())
 	}
@@ -176,7 +172,7 @@ func (s *RedisScorer) AddRedis(ctx context.Context, id Subject, kinds []string) 
 		counts[k] = int(v)
 	}
 	var out []Firing
-	for _, i := range s.byScope[id.Scope] {
+	for _, i := range s.fallback.byScope[id.Scope] {
 		t := s.cfg.Thresholds[i]
 		for _, f := range fired {
 			if name, _ := f.(string); name == t.Name {

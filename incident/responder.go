@@ -18,9 +18,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rampart-ai/rampart/engine"
-	"github.com/rampart-ai/rampart/store"
-
 	"github.com/rampart-ai/rampart/limits"
+	"github.com/rampart-ai/rampart/store"
 )
 
 // AuditRoute is the Route of the audit records of automatic actions.
@@ -149,9 +148,9 @@ func (r *Responder) Start() error {
 	var scorer Scores = NewScorer(r.cfg)
 	var rdb *redis.Client
 	if r.cfg.Backend == BackendRedis {
-		url := r.cfg.redisURL(r.o.Getenv)
-		if url == "" {
-			return fmt.Errorf("incident: environment variable %s (redis_url_env) is empty and redis_url is unset", r.cfg.RedisURLEnv)
+		url, err := limits.RedisURLFrom(r.cfg.RedisURL, r.cfg.RedisURLEnv, r.o.Getenv)
+		if err != nil {
+			return fmt.Errorf("incident: %w", err)
 		}
 		opts, err := limits.RedisOptions(url, r.cfg.RedisTimeout)
 		if err != nil {

@@ -54,6 +54,21 @@ func NewRedisURL(url string, timeout time.Duration) (*Redis, error) {
 	return &Redis{c: redis.NewClient(o)}, nil
 }
 
+// RedisURLFrom resolves the Redis URL of a configuration with redis_url
+// and redis_url_env: the variable named by env when set and non-empty
+// (getenv reads it), else url. Both empty is an error naming the variable.
+func RedisURLFrom(url, env string, getenv func(string) string) (string, error) {
+	if env != "" {
+		if v := getenv(env); v != "" {
+			return v, nil
+		}
+	}
+	if url == "" {
+		return "", fmt.Errorf("environment variable %s (redis_url_env) is empty and redis_url is unset", env)
+	}
+	return url, nil
+}
+
 // RedisOptions parses a Redis URL into go-redis client options with dial,
 // read and write timeouts of timeout (DefaultRedisTimeout if 0) and one
 // retry, as every Redis client of rampart uses. Its error never repeats

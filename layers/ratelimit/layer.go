@@ -100,14 +100,9 @@ func (l *Layer) Provision(h *engine.Host) error {
 		case BackendMemory:
 			l.provisionMemory(h)
 		case BackendRedis:
-			url := l.cfg.RedisURL
-			if l.cfg.RedisURLEnv != "" {
-				if v := l.getenv(l.cfg.RedisURLEnv); v != "" {
-					url = v
-				}
-			}
-			if url == "" {
-				return fmt.Errorf("ratelimit: environment variable %s (redis_url_env) is empty and redis_url is unset", l.cfg.RedisURLEnv)
+			url, err := limits.RedisURLFrom(l.cfg.RedisURL, l.cfg.RedisURLEnv, l.getenv)
+			if err != nil {
+				return fmt.Errorf("ratelimit: %w", err)
 			}
 			r, err := limits.NewRedisURL(url, l.cfg.RedisTimeout)
 			if err != nil {
