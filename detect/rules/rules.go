@@ -60,6 +60,18 @@ type Rule struct {
 	// FPAny are texts the rule must not match in user text (scope untrusted
 	// rules only) although it may match them in documents.
 	FPAny []string `yaml:"fp_any"`
+	// All makes a co-occurrence rule (instead of Keywords and Regex): a stem
+	// of the first group (the anchor, usually the verb) with, within Within
+	// bytes of it, a stem of every other group: after the anchor if Side is
+	// "after", before it if "before", either side if "". Stems are written in their own
+	// script and normalised like the text when the rules are loaded; a stem
+	// matches at the start of a word (so it matches every inflection that
+	// only adds endings), or anywhere when it begins in a script written
+	// without spaces between words or with attached clitics (Han, kana,
+	// Hangul, Thai, Arabic), or when it begins with "*".
+	All     [][]string `yaml:"all"`
+	Within  int        `yaml:"within"`
+	Side    string     `yaml:"side"`
 
 	re *regexp.Regexp
 	// pre finds the leading prefixes, one of which begins every match of
@@ -93,6 +105,8 @@ type Set struct {
 	patterns []string // the keywords, by number
 	// kw maps a keyword number to the rules that own the keyword.
 	kw [][]int
+	// co-occurrence rules (see Rule.All)
+	co *coSet
 }
 
 // window is how far around a keyword hit (in bytes) a rule's regex looks.
@@ -124,12 +138,18 @@ func Parse(data []byte) (*Set, error) {
 			return nil, fmt.Errorf("rules: %s: bad severity %q", r.ID, r.Severity)
 		case r.Scope != "" && r.Scope != "any" && r.Scope != "untrusted":
 			return nil, fmt.Errorf("rules: %s: bad scope %q", r.ID, r.Scope)
+		case len(r.TP) == 0:
+			return nil, fmt.Errorf("rules: %s: no true-positive samples", r.ID)
+		case len(r.All) > 0:
+			if err := s.addCo(r); err != nil {
+				return nil, err
+			}
+			seen[r.ID] = true
+			continue
 		case len(r.Keywords) == 0:
 			return nil, fmt.Errorf("rules: %s: no keywords", r.ID)
 		case r.Regex == "":
 			return nil, fmt.Errorf("rules: %s: no regex", r.ID)
-		case len(r.TP) == 0:
-			return nil, fmt.Errorf("rules: %s: no true-positive samples", r.ID)
 		}
 		seen[r.ID] = true
 		re, err := regexp.Compile(r.Regex)
@@ -159,6 +179,9 @@ func Parse(data []byte) (*Set, error) {
 		return nil, err
 	}
 	s.keywords, s.patterns = dfa, patterns
+	if err := s.buildCo(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -175,6 +198,7 @@ func isASCIIWordByte(c byte) bool {
 type Scratch struct {
 	spans [][]int // per rule: keyword hit windows, flattened [a,b,a,b...]
 	used  []int
+	occ   []coOcc // stem occurrences of co-occurrence rules
 }
 
 // Match returns the hits of every rule on text (normalised). untrusted
@@ -183,6 +207,9 @@ type Scratch struct {
 func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit {
 	if len(text) == 0 {
 		return hits
+	}
+	if s.co != nil {
+		hits = s.matchCo(text, untrusted, sc, hits)
 	}
 	if len(sc.spans) < len(s.Rules) {
 		sc.spans = make([][]int, len(s.Rules))
