@@ -25,6 +25,16 @@ const (
 	DefaultStreamIdleTimeout = 60 * time.Second
 	DefaultConnectTimeout    = 10 * time.Second
 
+	DefaultRoutingStrategy    = "fallback"
+	DefaultRetryDeadline      = 120 * time.Second
+	DefaultRetryBackoff       = 200 * time.Millisecond
+	DefaultRetryMaxWait       = 5 * time.Second
+	DefaultBreakerFailures    = 5
+	DefaultBreakerErrorRate   = 0.5
+	DefaultBreakerMinRequests = 20
+	DefaultBreakerWindow      = 60 * time.Second
+	DefaultBreakerCooldown    = 30 * time.Second
+
 	DefaultAuditBatchSize     = 256
 	DefaultAuditFlushInterval = time.Second
 	DefaultAuditQueueSize     = 10000
@@ -87,7 +97,20 @@ func (c *Config) applyDefaults() {
 		setNum(&u.Timeout, DefaultUpstreamTimeout)
 		setNum(&u.StreamIdleTimeout, DefaultStreamIdleTimeout)
 		setNum(&u.ConnectTimeout, DefaultConnectTimeout)
+		setNum(&u.Weight, 1)
 	}
+	r := &c.Routing
+	setStr(&r.Strategy, DefaultRoutingStrategy)
+	setNum(&r.Retry.Deadline, DefaultRetryDeadline)
+	setNum(&r.Retry.Backoff, DefaultRetryBackoff)
+	setNum(&r.Retry.MaxWait, DefaultRetryMaxWait)
+	setNum(&r.Breaker.Failures, DefaultBreakerFailures)
+	if r.Breaker.ErrorRate == 0 {
+		r.Breaker.ErrorRate = DefaultBreakerErrorRate
+	}
+	setNum(&r.Breaker.MinRequests, DefaultBreakerMinRequests)
+	setNum(&r.Breaker.Window, DefaultBreakerWindow)
+	setNum(&r.Breaker.Cooldown, DefaultBreakerCooldown)
 	if c.Layers == nil {
 		c.Layers = map[string]Layer{}
 	}

@@ -19,6 +19,9 @@ type Config struct {
 	// Upstreams are the model providers rampart forwards to. Empty: the
 	// built-in demo model answers (clearly labelled, for trying rampart out).
 	Upstreams []Upstream `yaml:"upstreams"`
+	// Routing decides how several upstreams that serve one model share
+	// and back up each other: pool strategy, retries, circuit breakers.
+	Routing Routing `yaml:"routing"`
 	// Layers configures each security layer by name (see layers/chain.go
 	// for the order). A layer not listed runs with its defaults.
 	Layers map[string]Layer `yaml:"layers"`
@@ -163,9 +166,23 @@ type Upstream struct {
 	// api_key_env. Needs a master key (secrets section). Set one of the two.
 	APIKeySecret string `yaml:"api_key_secret"`
 	// Models are glob patterns (path.Match) of model names routed here,
-	// e.g. ["gpt-*", "o3*"]. The first upstream whose pattern matches wins;
-	// an upstream with no patterns is the fallback for its provider.
+	// e.g. ["gpt-*", "o3*"]. Every upstream of the route's provider whose
+	// pattern matches a model forms that model's pool (see Routing; by
+	// default the first healthy one in config order answers); upstreams
+	// with no patterns form the pool for models no pattern matches.
 	Models []string `yaml:"models"`
+	// ModelAliases maps a model name clients use to the name this upstream
+	// knows it by (e.g. "gpt-4o-mini": "prod-mini-deployment"): the
+	// request's "model" is rewritten when it goes to this upstream.
+	// Policy, pricing and audit keep the client's name.
+	ModelAliases map[string]string `yaml:"model_aliases"`
+	// Weight is this upstream's share of traffic under strategy weighted
+	// (relative to the other members of its priority). Default 1.
+	Weight int `yaml:"weight"`
+	// Priority orders a pool: lower numbers are tried first; strategies
+	// balance among the members of the lowest priority that are healthy,
+	// and fall back to higher numbers. Default 0.
+	Priority int `yaml:"priority"`
 	// Routes limits this upstream to some API routes (e.g.
 	// ["/v1/embeddings"]); empty means all routes of its provider.
 	Routes []string `yaml:"routes"`
@@ -177,6 +194,73 @@ type Upstream struct {
 	StreamIdleTimeout time.Duration `yaml:"stream_idle_timeout"`
 	// ConnectTimeout bounds dialing the upstream. Default 10s.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+}
+
+// Routing configures pools of upstreams. Changes take effect on reload.
+type Routing struct {
+	// Strategy is how a pool picks the upstream to try first: "fallback"
+	// (default: config order, the next one only when the one before
+	// fails or its breaker is open), "round_robin", "weighted" (random by
+	// weight) or "least_in_flight". The other members remain fallbacks.
+	Strategy string `yaml:"strategy"`
+	// Groups set a strategy for the models matching their patterns; the
+	// first group whose pattern matches the model wins.
+	Groups []RoutingGroup `yaml:"groups"`
+	// Retry bounds retries and fallbacks.
+	Retry Retry `yaml:"retry"`
+	// Breaker configures the circuit breaker kept per upstream.
+	Breaker Breaker `yaml:"breaker"`
+}
+
+// RoutingGroup is a strategy for the models matching Models.
+type RoutingGroup struct {
+	// Models are glob patterns (path.Match) of model names.
+	Models []string `yaml:"models"`
+	// Strategy: fallback, round_robin, weighted or least_in_flight.
+	Strategy string `yaml:"strategy"`
+}
+
+// Retry bounds how often a request is tried again on another (or the
+// same) upstream. Only failures before any byte reached the client are
+// retried: connection failures, no response headers within the upstream's
+// timeout, and answers 429, 500, 502, 503, 504.
+type Retry struct {
+	// MaxAttempts is the most upstream calls per request, first included.
+	// Default: the pool's size (each member once); 1 turns retries off.
+	// At most 10.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Deadline bounds the whole sequence of attempts: no attempt starts
+	// after it, and each attempt's timeout is cut to what is left.
+	// Default 120s.
+	Deadline time.Duration `yaml:"deadline"`
+	// Backoff is the base wait before trying an upstream again that has
+	// already failed this request (exponential, full jitter); moving to a
+	// member not yet tried does not wait. Default 200ms.
+	Backoff time.Duration `yaml:"backoff"`
+	// MaxWait caps one wait, including one asked for by Retry-After: an
+	// upstream asking for a longer wait is not tried again for this
+	// request. Default 5s.
+	MaxWait time.Duration `yaml:"max_wait"`
+}
+
+// Breaker configures the circuit breaker of each upstream: after Failures
+// consecutive failures, or an error rate of at least ErrorRate over at
+// least MinRequests calls within Window, the upstream is skipped (open)
+// for Cooldown; then one probe call (half-open) decides whether it closes
+// again. Failures are what Retry retries.
+type Breaker struct {
+	// Failures is the consecutive failures that open the breaker.
+	// Default 5; -1 disables the breaker.
+	Failures int `yaml:"failures"`
+	// ErrorRate opens the breaker at this failure ratio (0-1]. Default 0.5.
+	ErrorRate float64 `yaml:"error_rate"`
+	// MinRequests is the calls within Window before ErrorRate applies.
+	// Default 20.
+	MinRequests int `yaml:"min_requests"`
+	// Window is the period over which calls are counted. Default 60s.
+	Window time.Duration `yaml:"window"`
+	// Cooldown is how long an open breaker stays open. Default 30s.
+	Cooldown time.Duration `yaml:"cooldown"`
 }
 
 // Layer is the generic part of every layer's configuration. Options holds

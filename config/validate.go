@@ -106,6 +106,7 @@ func (c *Config) validate() []*FieldError {
 		v.add([]any{"data_dir"}, "must not be empty")
 	}
 	c.validateUpstreams(v)
+	c.validateRouting(v)
 	for _, name := range sortedKeys(c.Layers) {
 		l := c.Layers[name]
 		p := []any{"layers", name}
@@ -248,10 +249,59 @@ func (c *Config) validateUpstreams(v *checker) {
 				v.add(at(p, "routes", j), "%q must start with /", r)
 			}
 		}
+		for from, to := range u.ModelAliases {
+			if from == "" || to == "" || len(from) > 256 || len(to) > 256 {
+				v.add(at(p, "model_aliases"), "%q: %q: names must be 1-256 bytes", from, to)
+			}
+		}
+		if u.Weight < 0 || u.Weight > 1000000 {
+			v.add(at(p, "weight"), "%d outside [0, 1000000]", u.Weight)
+		}
+		if u.Priority < -1000 || u.Priority > 1000 {
+			v.add(at(p, "priority"), "%d outside [-1000, 1000]", u.Priority)
+		}
 		duration(v, at(p, "timeout"), u.Timeout)
 		duration(v, at(p, "stream_idle_timeout"), u.StreamIdleTimeout)
 		duration(v, at(p, "connect_timeout"), u.ConnectTimeout)
 	}
+}
+
+// Strategies are the accepted routing strategies.
+var Strategies = []string{"fallback", "round_robin", "weighted", "least_in_flight"}
+
+func (c *Config) validateRouting(v *checker) {
+	r := c.Routing
+	oneOf(v, []any{"routing", "strategy"}, r.Strategy, Strategies, true)
+	for i, g := range r.Groups {
+		p := []any{"routing", "groups", i}
+		oneOf(v, at(p, "strategy"), g.Strategy, Strategies, false)
+		if len(g.Models) == 0 {
+			v.add(at(p, "models"), "must list at least one model pattern")
+		}
+		for j, m := range g.Models {
+			if _, err := path.Match(m, ""); err != nil || m == "" {
+				v.add(at(p, "models", j), "%q is not a valid glob pattern", m)
+			}
+		}
+	}
+	if r.Retry.MaxAttempts < 0 || r.Retry.MaxAttempts > 10 {
+		v.add([]any{"routing", "retry", "max_attempts"}, "%d outside [0, 10]", r.Retry.MaxAttempts)
+	}
+	duration(v, []any{"routing", "retry", "deadline"}, r.Retry.Deadline)
+	duration(v, []any{"routing", "retry", "backoff"}, r.Retry.Backoff)
+	duration(v, []any{"routing", "retry", "max_wait"}, r.Retry.MaxWait)
+	b := r.Breaker
+	if b.Failures < -1 || b.Failures > 1000 {
+		v.add([]any{"routing", "breaker", "failures"}, "%d outside [-1, 1000]", b.Failures)
+	}
+	if b.ErrorRate < 0 || b.ErrorRate > 1 {
+		v.add([]any{"routing", "breaker", "error_rate"}, "%v outside [0, 1]", b.ErrorRate)
+	}
+	if b.MinRequests < 0 || b.MinRequests > 1000000 {
+		v.add([]any{"routing", "breaker", "min_requests"}, "%d outside [0, 1000000]", b.MinRequests)
+	}
+	duration(v, []any{"routing", "breaker", "window"}, b.Window)
+	duration(v, []any{"routing", "breaker", "cooldown"}, b.Cooldown)
 }
 
 func checkBaseURL(v *checker, p []any, raw string) {

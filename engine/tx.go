@@ -23,6 +23,21 @@ type Identity struct {
 	Limits map[string]int64
 }
 
+// Attempt is one upstream call of a transaction.
+type Attempt struct {
+	// Upstream is the upstream's name.
+	Upstream string `json:"upstream"`
+	// Status is the upstream's HTTP status; 0 when it did not answer or
+	// was not called (breaker open).
+	Status int `json:"status,omitempty"`
+	// Reason says why the attempt did not serve the answer: "status_503",
+	// "connect_error", "timeout", "breaker_open", ...; empty for the
+	// attempt whose answer the client got.
+	Reason string `json:"reason,omitempty"`
+	// Duration is the time until the answer's headers (or the failure).
+	Duration time.Duration `json:"duration_ns"`
+}
+
 // Tx is one transaction: a client request and its answer, as it passes the
 // chain. The engine creates it; layers read it and keep per-transaction
 // state in it. A Tx is used by one goroutine at a time.
@@ -48,8 +63,12 @@ type Tx struct {
 	// Identity is set by the identity layer; nil before it, or when
 	// authentication is off.
 	Identity *Identity
-	// Upstream is the name of the upstream that serves the request.
+	// Upstream is the name of the upstream that serves the request (the
+	// last one tried when none answered).
 	Upstream string
+	// Attempts lists every upstream call made for the request, in order,
+	// when the Upstream records them (the gateway's router does).
+	Attempts []Attempt
 	// Status is the HTTP status sent to the client (set by the engine).
 	Status int
 	// Usage is token usage (from upstream, or counted).

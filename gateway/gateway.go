@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -62,6 +63,7 @@ type Gateway struct {
 	given     map[string]bool // services the caller supplied (and closes)
 	published map[string]bool // services layers published (the gateway closes them)
 	collected *sharedCollectors
+	health    *healthSet // upstream breakers and calls in flight, across reloads
 
 	cur      atomic.Pointer[generation]
 	nextID   atomic.Uint64
@@ -150,6 +152,7 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 		services: map[string]any{}, given: map[string]bool{}, published: map[string]bool{},
 		drainTO: DefaultDrainTimeout}
 	g.collected = newSharedCollectors(g.reg)
+	g.health = newHealthSet(g.reg)
 	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	g.reload.init(g.reg, o.loader)
 	obs := o.obs
@@ -231,13 +234,14 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 			gen.ipGuard = l
 		}
 	}
-	p := &proxy{obs: g.obs}
+	p := &proxy{obs: g.obs, routing: cfg.Routing, health: g.health}
 	for _, uc := range cfg.Upstreams {
 		u, err := newUpstream(uc, g.getenv)
 		if err != nil {
 			closeAll(gen.closers)
 			return nil, err
 		}
+		u.health = g.health.get(u.name, cfg.Routing.Breaker)
 		if u.key == "" {
 			g.log.Warn("upstream has no credential; requests go without one", "upstream", u.name, "env", uc.APIKeyEnv)
 		}
@@ -430,7 +434,15 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 		status = "shutting down"
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
-	_ = json.NewEncoder(w).Encode(readyBody{Status: status, Config: g.reload.status()})
+	body := readyBody{Status: status, Config: g.reload.status()}
+	if gen := g.cur.Load(); gen != nil && len(gen.cfg.Upstreams) > 0 {
+		names := make(map[string]bool, len(gen.cfg.Upstreams))
+		for _, u := range gen.cfg.Upstreams {
+			names[cmp.Or(u.Name, u.Provider)] = true
+		}
+		body.Upstreams = g.health.status(names)
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // Close retires the configuration in force, waits (bounded) for its

@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/tidwall/sjson"
 )
 
 // defaultAnthropicVersion is sent when the client names none.
@@ -33,6 +33,10 @@ type upstream struct {
 	timeout  time.Duration
 	idle     time.Duration
 	rt       http.RoundTripper
+	aliases  map[string]string
+	weight   int
+	priority int
+	health   *upstreamHealth
 }
 
 func newUpstream(c config.Upstream, getenv func(string) string) (*upstream, error) {
@@ -56,6 +60,9 @@ func newUpstream(c config.Upstream, getenv func(string) string) (*upstream, erro
 		routes:   c.Routes,
 		timeout:  orDur(c.Timeout, config.DefaultUpstreamTimeout),
 		idle:     orDur(c.StreamIdleTimeout, config.DefaultStreamIdleTimeout),
+		aliases:  c.ModelAliases,
+		weight:   max(c.Weight, 1),
+		priority: c.Priority,
 	}
 	if up.name == "" {
 		up.name = c.Provider
@@ -102,46 +109,6 @@ func newTransport(connect time.Duration) *http.Transport {
 	}
 }
 
-// proxy forwards transactions to the upstreams of one provider family.
-type proxy struct {
-	ups []*upstream
-	obs engine.Observer
-}
-
-// pick returns the upstream for route and model: among the provider's
-// upstreams that allow the route, the first whose model patterns match,
-// else the first without patterns. Without a model (model listing) the
-// first without patterns, else the first that allows the route.
-func (p *proxy) pick(provider, route, model string) *upstream {
-	var fb, first *upstream
-	for _, u := range p.ups {
-		if u.provider != provider || (len(u.routes) > 0 && !slices.Contains(u.routes, route)) {
-			continue
-		}
-		if model == "" && first == nil {
-			first = u
-		}
-		if len(u.models) == 0 {
-			if fb == nil {
-				fb = u
-			}
-			continue
-		}
-		if model == "" {
-			continue
-		}
-		for _, m := range u.models {
-			if ok, _ := path.Match(m, model); ok {
-				return u
-			}
-		}
-	}
-	if fb == nil {
-		return first
-	}
-	return fb
-}
-
 // providerUpstream binds a proxy to one route's provider.
 type providerUpstream struct {
 	p        *proxy
@@ -156,29 +123,23 @@ var dropRequestHeader = map[string]bool{
 	"Expect": true,
 }
 
-func (pu providerUpstream) RoundTrip(tx *engine.Tx, r *http.Request, body []byte) (*http.Response, error) {
-	model := ""
-	if tx.Request != nil {
-		model = tx.Request.Model
-	}
-	u := pu.p.pick(pu.provider, tx.Route, model)
-	if u == nil {
-		msg := "no upstream serves this route"
-		if model != "" {
-			msg = "no upstream serves model " + model
-		}
-		return nil, &engine.HTTPError{Status: http.StatusNotFound, Code: "model_not_found", Message: msg}
-	}
-	tx.Upstream = u.name
+// newRequest builds the request for one attempt at u, with u's credential
+// and, when u has an alias for the model, the model renamed in the body.
+func (u *upstream) newRequest(ctx context.Context, tx *engine.Tx, r *http.Request, body []byte, model string) (*http.Request, error) {
 	target := u.base + strings.TrimPrefix(tx.Route, "/v1")
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
-	ctx, cancel := context.WithCancel(tx.Ctx)
 	req, err := http.NewRequestWithContext(ctx, r.Method, target, nil)
 	if err != nil {
-		cancel()
 		return nil, &engine.HTTPError{Status: http.StatusBadGateway, Code: engine.CodeUpstreamError, Message: "bad upstream URL", Err: err}
+	}
+	if alias, ok := u.aliases[model]; ok && model != "" && len(body) > 0 {
+		nb, err := sjson.SetBytes(body, "model", alias)
+		if err != nil {
+			return nil, &engine.HTTPError{Status: http.StatusInternalServerError, Code: engine.CodeInternal, Message: "could not apply the model alias", Err: err}
+		}
+		body = nb
 	}
 	if len(body) > 0 || r.Method == http.MethodPost {
 		req.Body = io.NopCloser(bytes.NewReader(body))
@@ -209,19 +170,32 @@ func (pu providerUpstream) RoundTrip(tx *engine.Tx, r *http.Request, body []byte
 		}
 	}
 	req.Header = h
+	return req, nil
+}
 
-	t := &upstreamCall{u: u, cancel: cancel, obs: pu.p.obs, start: time.Now()}
-	t.timer = time.AfterFunc(u.timeout, t.expire)
+// call makes one attempt at u. timeout bounds the wait for the answer
+// (for a whole answer, the whole call; for a stream, its headers).
+func (u *upstream) call(tx *engine.Tx, r *http.Request, body []byte, model string, timeout time.Duration, obs engine.Observer) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(tx.Ctx)
+	req, err := u.newRequest(ctx, tx, r, body, model)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	t := &upstreamCall{u: u, cancel: cancel, obs: obs, start: time.Now(), timeout: timeout}
+	u.health.inFlight.Add(1)
+	t.timer = time.AfterFunc(timeout, t.expire)
 	resp, err := u.rt.RoundTrip(req)
 	if err != nil {
 		t.stop()
-		if pu.p.obs != nil {
-			pu.p.obs.Upstream(u.name, 0, time.Since(t.start))
+		t.release()
+		if obs != nil {
+			obs.Upstream(u.name, 0, time.Since(t.start))
 		}
 		return nil, t.classify(err)
 	}
-	if pu.p.obs != nil {
-		pu.p.obs.Upstream(u.name, resp.StatusCode, time.Since(t.start))
+	if obs != nil {
+		obs.Upstream(u.name, resp.StatusCode, time.Since(t.start))
 	}
 	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(strings.ToLower(ct), "text/event-stream") {
 		// Streams: the timeout covered the wait for headers; from now on
@@ -237,6 +211,8 @@ func (pu providerUpstream) RoundTrip(tx *engine.Tx, r *http.Request, body []byte
 // upstreamCall is one call's response body with its timeouts.
 type upstreamCall struct {
 	u        *upstream
+	timeout  time.Duration
+	released atomic.Bool
 	rc       io.ReadCloser
 	cancel   context.CancelFunc
 	timer    *time.Timer
@@ -269,13 +245,21 @@ func (t *upstreamCall) Read(p []byte) (int, error) {
 
 func (t *upstreamCall) Close() error {
 	t.stop()
+	t.release()
 	return t.rc.Close()
+}
+
+// release ends the call's count in flight, once.
+func (t *upstreamCall) release() {
+	if t.released.CompareAndSwap(false, true) {
+		t.u.health.inFlight.Add(-1)
+	}
 }
 
 // classify turns a transport error into the answer the client gets.
 func (t *upstreamCall) classify(err error) error {
 	if t.timedOut.Load() {
-		what := fmt.Sprintf("upstream %s did not answer within %s", t.u.name, t.u.timeout)
+		what := fmt.Sprintf("upstream %s did not answer within %s", t.u.name, t.timeout)
 		if t.stream {
 			what = fmt.Sprintf("upstream %s sent nothing for %s", t.u.name, t.u.idle)
 		}

@@ -157,7 +157,7 @@ func (g *Gateway) reloadFailed(err error) error {
 
 // pinRestartOnly copies into next the running values of the settings that
 // only take effect at start, and returns the names of those that differ.
-// What reloads: upstreams, layers (except identity, whose service holds
+// What reloads: upstreams, routing, layers (except identity, whose service holds
 // the key cache, lockouts and the admin API's state), and the request and
 // response size caps. Everything else, including top-level sections added
 // later (listener TLS, store, telemetry), is restart-only by default.
@@ -171,7 +171,7 @@ func pinRestartOnly(running, next *config.Config) []string {
 			continue
 		}
 		switch f.Name {
-		case "Upstreams", "Layers":
+		case "Upstreams", "Layers", "Routing":
 			continue
 		case "Server":
 			s := next.Server
@@ -255,6 +255,10 @@ type configStatus struct {
 type readyBody struct {
 	Status string        `json:"status"`
 	Config *configStatus `json:"config,omitempty"`
+	// Upstreams are the configured upstreams' circuit breakers (closed,
+	// half_open, open) and calls in flight. An open breaker does not make
+	// the replica unready: every replica shares the upstreams.
+	Upstreams []upstreamStatus `json:"upstreams,omitempty"`
 }
 
 func (s *reloadState) init(reg prometheus.Registerer, loader func() (*config.Config, error)) {
