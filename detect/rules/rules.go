@@ -69,9 +69,9 @@ type Rule struct {
 	// only adds endings), or anywhere when it begins in a script written
 	// without spaces between words or with attached clitics (Han, kana,
 	// Hangul, Thai, Arabic), or when it begins with "*".
-	All     [][]string `yaml:"all"`
-	Within  int        `yaml:"within"`
-	Side    string     `yaml:"side"`
+	All    [][]string `yaml:"all"`
+	Within int        `yaml:"within"`
+	Side   string     `yaml:"side"`
 
 	re *regexp.Regexp
 	// pre finds the leading prefixes, one of which begins every match of
