@@ -208,9 +208,6 @@ func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit 
 	if len(text) == 0 {
 		return hits
 	}
-	if s.co != nil {
-		hits = s.matchCo(text, untrusted, sc, hits)
-	}
 	if len(sc.spans) < len(s.Rules) {
 		sc.spans = make([][]int, len(s.Rules))
 	}
@@ -264,6 +261,9 @@ func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit 
 			}
 		}
 		sc.spans[ri] = sp[:0]
+	}
+	if s.co != nil {
+		hits = s.matchCo(text, untrusted, sc, hits)
 	}
 	return hits
 }

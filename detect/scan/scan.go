@@ -29,6 +29,12 @@ type Item struct {
 	Text string `json:"text"`
 	// Role is user (default), system, assistant, document or tool.
 	Role string `json:"role,omitempty"`
+	// User is the user's request the document or tool result answers, and
+	// Tools the names of the tools the request declares: with them, an
+	// action request in the data that the user did not ask for is flagged
+	// (task drift, detect.Context). Optional.
+	User  string   `json:"user,omitempty"`
+	Tools []string `json:"tools,omitempty"`
 }
 
 // Finding is one piece of evidence; Start and End are code-point offsets
@@ -79,7 +85,11 @@ func Injection(d *detect.Detector) Checker {
 			res.Error = err.Error()
 			return
 		}
-		r := d.Scan(item.Text, role)
+		var ctx *detect.Context
+		if item.User != "" || len(item.Tools) > 0 {
+			ctx = &detect.Context{UserRequest: item.User, Tools: item.Tools}
+		}
+		r := d.ScanContext(item.Text, role, ctx)
 		res.Score = max(res.Score, r.Score)
 		res.Flagged = res.Flagged || r.Flagged || r.SpecialToken
 		if !r.Flagged && !r.SpecialToken {

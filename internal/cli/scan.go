@@ -28,7 +28,7 @@ func runScan(env *Env) int {
 	fs.SetOutput(env.Stderr)
 	dir := fs.String("direction", scan.Input, "input (prompt injection) or output (model answers)")
 	policy := fs.String("policy", "", "rampart config file whose layers.injection section sets thresholds and options")
-	jsonl := fs.Bool("jsonl", false, `read JSON lines {"text": ..., "role": ...} from stdin, write one result per line`)
+	jsonl := fs.Bool("jsonl", false, `read JSON lines {"text": ..., "role": ..., "user": ..., "tools": [...]} from stdin, write one result per line`)
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: rampart scan [--direction input|output] [--policy FILE] [--jsonl] [TEXT]")
 		fs.PrintDefaults()
@@ -129,15 +129,17 @@ func scanLines(sc *scan.Scanner, dir string, in io.Reader, out io.Writer) error 
 			res = scan.Result{Findings: []scan.Finding{}, Error: fmt.Sprintf("line %d: empty", n)}
 		} else {
 			var item struct {
-				Text *string `json:"text"`
-				Role string  `json:"role"`
+				Text  *string  `json:"text"`
+				Role  string   `json:"role"`
+				User  string   `json:"user"`
+				Tools []string `json:"tools"`
 			}
 			if e := json.Unmarshal(line, &item); e != nil {
 				res = scan.Result{Findings: []scan.Finding{}, Error: fmt.Sprintf("line %d: %v", n, e)}
 			} else if item.Text == nil {
 				res = scan.Result{Findings: []scan.Finding{}, Error: fmt.Sprintf("line %d: no \"text\"", n)}
 			} else {
-				res = sc.Scan(scan.Item{Text: *item.Text, Role: item.Role}, dir)
+				res = sc.Scan(scan.Item{Text: *item.Text, Role: item.Role, User: item.User, Tools: item.Tools}, dir)
 			}
 		}
 		if e := enc.Encode(res); e != nil {

@@ -123,12 +123,20 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 			act, rule, reason, best = a, r, why, score
 		}
 	}
+	var tools []string
+	for _, t := range c.Tools {
+		tools = append(tools, t.Name)
+	}
 	c.EachSegment(func(mi int, role conv.Role, s *conv.Segment) {
 		dr, ok := l.roleOf(role, s)
 		if !ok || s.Text == "" {
 			return
 		}
-		res := l.det.Scan(s.Text, dr)
+		var ctx *detect.Context
+		if dr.Untrusted() {
+			ctx = &detect.Context{UserRequest: lastUserTurn(c, mi), Tools: tools}
+		}
+		res := l.det.ScanContext(s.Text, dr, ctx)
 		hit := res.Flagged || (res.SpecialToken && l.cfg.SpecialTokens != ActionIgnore)
 		if !hit {
 			return
@@ -163,6 +171,23 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 		d.Status, d.Code, d.Reason = 400, Code, reason
 	}
 	return d
+}
+
+// lastUserTurn is the text of the last user message before message mi
+// (the request the data at mi answers; mi < 0: none).
+func lastUserTurn(c *conv.Conversation, mi int) string {
+	for i := min(mi, len(c.Messages)) - 1; i >= 0; i-- {
+		m := &c.Messages[i]
+		if m.Role != conv.RoleUser {
+			continue
+		}
+		for _, s := range m.Segments {
+			if s.Source == conv.SourceUser || s.Source == "" {
+				return m.Text()
+			}
+		}
+	}
+	return ""
 }
 
 func actionOf(s string) engine.Action {

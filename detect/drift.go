@@ -1,0 +1,270 @@
+package detect
+
+import (
+	"strings"
+
+	"github.com/rampart-ai/rampart/detect/normalize"
+	"github.com/rampart-ai/rampart/detect/rules"
+)
+
+// Task drift: an instruction inside a document or tool result that asks
+// for an action the user did not ask for. A classifier sees one text; the
+// gateway also knows the user's request (the last user turn before the
+// data) and the tools the request declares. An imperative in the data
+// whose action the user's request never mentions, addressed to the reader
+// ("please ...", "TODO: ...", a sentence or quoted string that begins with
+// the verb), and that names a target (an address, an amount, "my" things)
+// or a tool the request declares, is how agent hijacks look (the planted
+// requests of InjecAgent and AgentDojo need no override words), and is
+// rare in the ordinary imperatives of recipes and manuals, which address
+// the reader's own things ("your password") and name no recipient.
+
+// RuleTaskDrift is the finding of an action request in data that the
+// user's request does not ask for.
+const RuleTaskDrift = "task-drift"
+
+// Context is what the gateway knows about the conversation around a
+// document or tool result.
+type Context struct {
+	// UserRequest is the user's last turn before the data.
+	UserRequest string
+	// Tools are the names of the tools the request declares
+	// ("send_money", "grantGuestAccess").
+	Tools []string
+}
+
+// actionClass is a kind of consequential action.
+type actionClass uint8
+
+const (
+	actNone actionClass = iota
+	actSend
+	actMoney
+	actAccess
+	actDelete
+	actChange
+	actDevice
+	actTrade
+	actSchedule
+	actVisit
+	nActions
+)
+
+// actionVerbs maps an imperative verb (normalised) to its class.
+var actionVerbs = map[string]actionClass{
+	"send": actSend, "email": actSend, "e-mail": actSend, "mail": actSend, "forward": actSend, "share": actSend,
+	"post": actSend, "publish": actSend, "upload": actSend, "tweet": actSend, "message": actSend, "text": actSend,
+	"dm": actSend, "export": actSend, "leak": actSend, "reply": actSend, "respond": actSend,
+	"transfer": actMoney, "pay": actMoney, "deposit": actMoney, "withdraw": actMoney, "wire": actMoney, "remit": actMoney,
+	"refund": actMoney, "donate": actMoney,
+	"grant": actAccess, "give": actAccess, "invite": actAccess, "authorize": actAccess, "authorise": actAccess,
+	"add": actAccess, "approve": actAccess,
+	"delete": actDelete, "remove": actDelete, "erase": actDelete, "wipe": actDelete, "purge": actDelete,
+	"destroy": actDelete, "cancel": actDelete, "unsubscribe": actDelete, "revoke": actDelete,
+	"change": actChange, "update": actChange, "reset": actChange, "set": actChange, "modify": actChange,
+	"disable": actChange, "enable": actChange, "turn": actChange, "switch": actChange, "edit": actChange, "rename": actChange,
+	"unlock": actDevice, "lock": actDevice, "open": actDevice, "arm": actDevice, "disarm": actDevice, "start": actDevice, "stop": actDevice,
+	"buy": actTrade, "purchase": actTrade, "order": actTrade, "sell": actTrade, "trade": actTrade, "book": actTrade,
+	"reserve": actTrade, "rent": actTrade, "subscribe": actTrade,
+	"schedule": actSchedule, "create": actSchedule, "make": actSchedule, "organize": actSchedule, "organise": actSchedule,
+	"visit": actVisit, "go": actVisit, "navigate": actVisit, "browse": actVisit, "click": actVisit, "download": actVisit,
+	"install": actVisit, "run": actVisit, "execute": actVisit, "follow": actVisit,
+}
+
+// userStems are the verb stems by which a user's request asks for an
+// action of a class (any inflection, any position). Nouns do not count:
+// "show my transactions" does not ask for a transfer.
+var userStems = [nActions][]string{
+	actSend:     {"send", "sent", "email", "e-mail", "mail", "forward", "share", "post", "publish", "upload", "tweet", "messag", "text", "repl", "respond", "export", "dm", "notif", "tell", "contact", "write"},
+	actMoney:    {"transfer", "pay", "paid", "deposit", "withdr", "wire", "remit", "refund", "donat"},
+	actAccess:   {"grant", "give", "invite", "authori", "add", "approv"},
+	actDelete:   {"delet", "remov", "eras", "wipe", "purg", "destroy", "cancel", "unsubscrib", "revok", "clean"},
+	actChange:   {"chang", "updat", "reset", "set", "modif", "disabl", "enabl", "turn", "switch", "edit", "renam", "adjust"},
+	actDevice:   {"unlock", "open", "arm", "disarm", "start", "stop"},
+	actTrade:    {"buy", "bought", "purchas", "order", "sell", "sold", "trade", "book", "reserv", "rent", "subscri"},
+	actSchedule: {"schedul", "creat", "make", "organi", "plan", "set up", "arrang"},
+	actVisit:    {"visit", "go", "navigat", "brows", "click", "download", "install", "run", "execut", "follow", "open"},
+}
+
+// leadWords may precede an imperative addressed to the reader.
+var leadWords = map[string]bool{"please": true, "kindly": true, "todo": true, "also": true, "then": true,
+	"immediately": true, "first": true, "now": true, "urgently": true}
+
+// driftCandidate is one imperative action request found in data.
+type driftCandidate struct {
+	class      actionClass
+	start, end int // byte span in the normalised text
+	addressed  bool
+	target     bool
+	tool       bool
+}
+
+// Drift checks an untrusted text (normalised) against the user's request
+// and declared tools. It returns the span (normalised bytes) of the first
+// action request the user did not ask for, and ok.
+func driftCheck(norm string, ctx *Context) (start, end int, ok bool) {
+	if ctx == nil {
+		return 0, 0, false
+	}
+	user := normalize.Normalize(ctx.UserRequest, normOpts).Norm
+	var asked [nActions]bool
+	uw := words(user, nil)
+	for c := actSend; c < nActions; c++ {
+		for _, w := range uw {
+			for _, s := range userStems[c] {
+				if strings.HasPrefix(user[w[0]:w[1]], s) {
+					asked[c] = true
+				}
+			}
+		}
+	}
+	toolWords := map[string]bool{}
+	for _, t := range ctx.Tools {
+		for _, w := range splitIdent(t) {
+			toolWords[w] = true
+		}
+	}
+	tw := words(norm, nil)
+	for i, w := range tw {
+		c, isVerb := actionVerbs[norm[w[0]:w[1]]]
+		if !isVerb || asked[c] {
+			continue
+		}
+		cand := driftCandidate{class: c, start: w[0], end: w[1]}
+		// addressed: at the start of a sentence, line, quoted string or
+		// list item, or after "please", "TODO", "you must", "can you"
+		j := w[0] - 1
+		for j >= 0 && norm[j] == ' ' {
+			j--
+		}
+		switch {
+		case j < 0 || strings.IndexByte("\n.!?:>])\"'{,;*#-", norm[j]) >= 0:
+			cand.addressed = true
+		case i > 0 && leadWords[norm[tw[i-1][0]:tw[i-1][1]]]:
+			cand.addressed = true
+		case i > 1 && isYouMust(norm[tw[i-2][0]:tw[i-2][1]], norm[tw[i-1][0]:tw[i-1][1]]):
+			cand.addressed = true
+		}
+		if !cand.addressed {
+			continue
+		}
+		// the object: up to 14 words, to the end of the sentence
+		your, objTool := false, false
+		for k := i + 1; k < len(tw) && k <= i+14; k++ {
+			if sentenceBreak(norm[tw[k-1][1]:tw[k][0]]) {
+				break
+			}
+			o := norm[tw[k][0]:tw[k][1]]
+			cand.end = tw[k][1]
+			switch {
+			case k == i+1 && (o == "your" || o == "yourself"):
+				your = true
+			case o == "my" || o == "user's" || o == "users" || o == "all" || o == "everything" || o == "every":
+				cand.target = true
+			case strings.ContainsAny(o, "@$€£") || strings.HasPrefix(o, "http") || strings.HasPrefix(o, "www"):
+				cand.target = true
+			case toolWords[o] && len(o) > 2:
+				objTool = true
+			}
+			if strings.ContainsAny(norm[tw[k-1][1]:tw[k][0]], "@$€£") {
+				cand.target = true
+			}
+		}
+		// names a declared tool: its verb and a word of its object
+		cand.tool = toolWords[norm[w[0]:w[1]]] && objTool
+		if your {
+			continue // the reader's own things: a manual, not a request
+		}
+		if cand.target || cand.tool {
+			return cand.start, cand.end, true
+		}
+	}
+	return 0, 0, false
+}
+
+func isYouMust(a, b string) bool {
+	switch a + " " + b {
+	case "you must", "you should", "can you", "could you", "would you", "will you", "you to", "need to", "have to", "sure to", "forget to", "remember to":
+		return true
+	}
+	return false
+}
+
+// sentenceBreak reports whether the bytes between two words end a sentence.
+func sentenceBreak(gap string) bool { return strings.ContainsAny(gap, ".!?\n;") }
+
+// words returns the byte spans of the words of s: runs of letters, digits
+// and the characters that belong inside addresses and amounts.
+func words(s string, out [][2]int) [][2]int {
+	st := -1
+	for i := 0; i <= len(s); i++ {
+		in := i < len(s) && (isWordChar(s[i]) || (st >= 0 && (s[i] == '\'' || s[i] == '-' || s[i] == '@' || s[i] == '.' && i+1 < len(s) && isWordChar(s[i+1]))))
+		switch {
+		case in && st < 0:
+			st = i
+		case !in && st >= 0:
+			out = append(out, [2]int{st, i})
+			st = -1
+		}
+	}
+	return out
+}
+
+func isWordChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80 || c == '$' || c == '@'
+}
+
+// splitIdent splits a tool name (snake_case, camelCase, kebab-case,
+// dotted) into lower-case words.
+func splitIdent(s string) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			if i > 0 {
+				flush()
+			}
+			b.WriteRune(r + 'a' - 'A')
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// ScanContext is Scan with what the gateway knows about the conversation:
+// for a document or tool result, an action request the user's request does
+// not ask for (see Context) is a high-severity finding that flags the text.
+// For other roles, or a nil ctx, it is Scan.
+func (d *Detector) ScanContext(text string, role Role, ctx *Context) Result {
+	res := d.Scan(text, role)
+	if ctx == nil || !role.Untrusted() || res.Flagged {
+		return res
+	}
+	if len(text) > d.opt.MaxScanBytes {
+		text = text[:d.opt.MaxScanBytes]
+		for len(text) > 0 && text[len(text)-1]&0xC0 == 0x80 {
+			text = text[:len(text)-1]
+		}
+	}
+	nt := normalize.Normalize(text, normOpts)
+	a, z, ok := driftCheck(nt.Norm, ctx)
+	if !ok {
+		return res
+	}
+	s, e := nt.OrigSpan(a, z)
+	res.Flagged = true
+	res.Findings = append(res.Findings, Finding{Rule: RuleTaskDrift, Severity: rules.High, Score: res.Score, Start: s, End: e,
+		Message: "instruction in data asks for an action the user's request does not (task drift)"})
+	return res
+}
