@@ -47,6 +47,11 @@ func build(tx *engine.Tx, capture bool, now time.Time) *Record {
 		ContentMAC:       tx.ContentMAC,
 		Blocked:          tx.Blocked,
 		TraceID:          tx.TraceID(),
+		CostNanos:        tx.Cost,
+		Priced:           tx.Priced,
+	}
+	if len(tx.Attempts) > 0 {
+		r.Attempts = append([]engine.Attempt(nil), tx.Attempts...)
 	}
 	if !tx.Start.IsZero() {
 		r.Latency = now.Sub(tx.Start)

@@ -99,6 +99,10 @@ func (c *Config) applyDefaults() {
 		setNum(&u.ConnectTimeout, DefaultConnectTimeout)
 		setNum(&u.Weight, 1)
 	}
+	if c.Pricing.Defaults == nil {
+		t := true
+		c.Pricing.Defaults = &t
+	}
 	r := &c.Routing
 	setStr(&r.Strategy, DefaultRoutingStrategy)
 	setNum(&r.Retry.Deadline, DefaultRetryDeadline)

@@ -22,6 +22,8 @@ type Config struct {
 	// Routing decides how several upstreams that serve one model share
 	// and back up each other: pool strategy, retries, circuit breakers.
 	Routing Routing `yaml:"routing"`
+	// Pricing turns token usage into cost (audit, spend, USD budgets).
+	Pricing Pricing `yaml:"pricing"`
 	// Layers configures each security layer by name (see layers/chain.go
 	// for the order). A layer not listed runs with its defaults.
 	Layers map[string]Layer `yaml:"layers"`
@@ -261,6 +263,30 @@ type Breaker struct {
 	Window time.Duration `yaml:"window"`
 	// Cooldown is how long an open breaker stays open. Default 30s.
 	Cooldown time.Duration `yaml:"cooldown"`
+}
+
+// Pricing is the price table. Reloadable.
+type Pricing struct {
+	// Defaults includes the embedded table of well-known OpenAI and
+	// Anthropic models after Prices (see pricing/prices.yaml for its date
+	// and source). Default true.
+	Defaults *bool `yaml:"defaults"`
+	// Prices are checked before the embedded table; the first entry whose
+	// pattern matches the model (the client's name) wins.
+	Prices []Price `yaml:"prices"`
+}
+
+// Price is what one group of models costs, in USD per 1M tokens.
+type Price struct {
+	// Models are glob patterns (path.Match) of model names.
+	Models []string `yaml:"models"`
+	// Input is the price of prompt tokens.
+	Input float64 `yaml:"input"`
+	// Output is the price of completion tokens.
+	Output float64 `yaml:"output"`
+	// CachedInput is the price of prompt tokens read from the provider's
+	// cache. Default: Input.
+	CachedInput *float64 `yaml:"cached_input"`
 }
 
 // Layer is the generic part of every layer's configuration. Options holds

@@ -107,6 +107,7 @@ func (c *Config) validate() []*FieldError {
 	}
 	c.validateUpstreams(v)
 	c.validateRouting(v)
+	c.validatePricing(v)
 	for _, name := range sortedKeys(c.Layers) {
 		l := c.Layers[name]
 		p := []any{"layers", name}
@@ -302,6 +303,28 @@ func (c *Config) validateRouting(v *checker) {
 	}
 	duration(v, []any{"routing", "breaker", "window"}, b.Window)
 	duration(v, []any{"routing", "breaker", "cooldown"}, b.Cooldown)
+}
+
+func (c *Config) validatePricing(v *checker) {
+	for i, pr := range c.Pricing.Prices {
+		p := []any{"pricing", "prices", i}
+		if len(pr.Models) == 0 {
+			v.add(at(p, "models"), "must list at least one model pattern")
+		}
+		for j, m := range pr.Models {
+			if _, err := path.Match(m, ""); err != nil || m == "" {
+				v.add(at(p, "models", j), "%q is not a valid glob pattern", m)
+			}
+		}
+		for _, f := range []struct {
+			name string
+			v    *float64
+		}{{"input", &pr.Input}, {"output", &pr.Output}, {"cached_input", pr.CachedInput}} {
+			if f.v != nil && (*f.v < 0 || *f.v > 100000 || *f.v != *f.v) {
+				v.add(at(p, f.name), "%v outside [0, 100000] USD per 1M tokens", *f.v)
+			}
+		}
+	}
 }
 
 func checkBaseURL(v *checker, p []any, raw string) {

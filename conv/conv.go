@@ -126,6 +126,10 @@ type Usage struct {
 	PromptTokens     int
 	CompletionTokens int
 	TotalTokens      int
+	// CachedPromptTokens is the part of PromptTokens the provider read
+	// from its prompt cache (OpenAI prompt_tokens_details.cached_tokens,
+	// Anthropic cache_read_input_tokens), priced lower.
+	CachedPromptTokens int
 }
 
 // Conversation is the normalised request.

@@ -55,6 +55,8 @@ type Options struct {
 	Recorder Recorder
 	// Observer receives timings and counts (metrics). Optional.
 	Observer Observer
+	// Pricer prices each transaction's usage into Tx.Cost. Optional.
+	Pricer Pricer
 	// MaxBodyBytes caps a request body (413 past it). Default 10 MiB.
 	MaxBodyBytes int64
 	// MaxResponseBytes caps a whole non-streamed response (502 past it).
@@ -99,6 +101,7 @@ type Engine struct {
 	hasStream bool
 	routes    map[string]*Route
 	rec       Recorder
+	pricer    Pricer
 	obs       Observer
 	log       *slog.Logger
 	maxBody   int64
@@ -114,6 +117,7 @@ type Engine struct {
 func New(opts Options) (*Engine, error) {
 	e := &Engine{
 		rec:      opts.Recorder,
+		pricer:   opts.Pricer,
 		obs:      opts.Observer,
 		log:      opts.Logger,
 		maxBody:  opts.MaxBodyBytes,

@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/rampart-ai/rampart/conv"
+)
 
 // Recorder receives every finished transaction exactly once, after all
 // finish-phase layers ran. The audit log implements it. Record must not keep
@@ -28,4 +32,12 @@ type Observer interface {
 // It must be cheap, safe for concurrent use, and must not keep tx.
 type TxObserver interface {
 	Transaction(tx *Tx)
+}
+
+// Pricer prices a transaction's token usage (see package pricing). The
+// engine calls it once per transaction that has usage, before the finish
+// phase, and stores the result in Tx.Cost and Tx.Priced. It must be cheap
+// and safe for concurrent use.
+type Pricer interface {
+	Cost(model string, u conv.Usage) (nanos int64, ok bool)
 }

@@ -287,6 +287,9 @@ func (t *txn) finish() {
 	if tx.Status == 0 {
 		tx.Status = http.StatusOK
 	}
+	if e.pricer != nil && tx.Request != nil && (tx.Usage.PromptTokens > 0 || tx.Usage.CompletionTokens > 0 || tx.Usage.TotalTokens > 0) {
+		tx.Cost, tx.Priced = e.pricer.Cost(tx.Request.Model, tx.Usage)
+	}
 	e.runFinish(tx)
 	if e.obs != nil {
 		e.obs.Request(tx.Route, tx.Status, time.Since(tx.Start))

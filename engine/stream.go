@@ -285,6 +285,9 @@ func mergeUsage(dst *conv.Usage, u *conv.Usage) {
 	if u.CompletionTokens > 0 {
 		dst.CompletionTokens = u.CompletionTokens
 	}
+	if u.CachedPromptTokens > 0 {
+		dst.CachedPromptTokens = u.CachedPromptTokens
+	}
 	dst.TotalTokens = dst.PromptTokens + dst.CompletionTokens
 	if u.TotalTokens > dst.TotalTokens {
 		dst.TotalTokens = u.TotalTokens

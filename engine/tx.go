@@ -73,6 +73,11 @@ type Tx struct {
 	Status int
 	// Usage is token usage (from upstream, or counted).
 	Usage conv.Usage
+	// Cost is Usage priced by the engine's Pricer, in nano-USD (1e-9 USD),
+	// set when the transaction ends, before the finish phase; Priced is
+	// false when no price was known for the model.
+	Cost   int64
+	Priced bool
 	// Outcomes are every layer decision recorded so far, in order.
 	Outcomes []Outcome
 	// Blocked is true once any layer blocked in enforce mode.

@@ -25,6 +25,7 @@ import (
 	"github.com/rampart-ai/rampart/layers/network"
 	"github.com/rampart-ai/rampart/metrics"
 	"github.com/rampart-ai/rampart/netguard"
+	"github.com/rampart-ai/rampart/pricing"
 	"github.com/rampart-ai/rampart/provider"
 	"github.com/rampart-ai/rampart/provider/anthropic"
 	"github.com/rampart-ai/rampart/provider/openai"
@@ -249,6 +250,11 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 		gen.closers = append(gen.closers, idleCloser{u.rt})
 	}
 	gen.demo = len(p.ups) == 0
+	prices, err := pricing.New(cfg.Pricing)
+	if err != nil {
+		closeAll(gen.closers)
+		return nil, err
+	}
 
 	var routes []engine.Route
 	for _, rt := range routeTable {
@@ -261,6 +267,7 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 		Routes:           routes,
 		Recorder:         g.rec,
 		Observer:         g.obs,
+		Pricer:           prices,
 		MaxBodyBytes:     cfg.Server.MaxBodyBytes,
 		MaxResponseBytes: cfg.Server.MaxResponseBytes,
 		ContentKey:       g.key,

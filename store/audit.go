@@ -42,6 +42,13 @@ type AuditRecord struct {
 	// Content is captured text, present only with audit.capture_content on;
 	// the audit log stores it redacted and sealed (AuditContent.Sealed).
 	Content *AuditContent `json:"content,omitempty"`
+	// Attempts are the upstream calls made, in order (which upstream,
+	// status, why it was not used), when the router made any.
+	Attempts []engine.Attempt `json:"attempts,omitempty"`
+	// CostNanos is the request's cost in nano-USD (1e-9 USD) from the
+	// price table; Priced is false when its model had no price.
+	CostNanos int64 `json:"cost_nanos"`
+	Priced    bool  `json:"priced"`
 	// TraceID is the transaction's OpenTelemetry trace id (32 hex digits),
 	// the same as in its log lines; empty when tracing was off.
 	TraceID string `json:"trace_id,omitempty"`

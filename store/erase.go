@@ -19,11 +19,15 @@ type Erasure struct {
 	// BlockReferences is how many other blocks named the id as their
 	// creator or in their reason (those fields are cleared).
 	BlockReferences int64 `json:"block_references"`
+	// SpendRows is how many daily spend rows named the id as user or key:
+	// their amounts move to the same day, tenant and model with the id
+	// cleared, so tenant totals stay right and the id is gone.
+	SpendRows int64 `json:"spend_rows"`
 }
 
 // Total is the number of rows deleted or changed.
 func (e Erasure) Total() int64 {
-	return e.AuditRecords + e.Keys + e.KeyReferences + e.Blocks + e.BlockReferences
+	return e.AuditRecords + e.Keys + e.KeyReferences + e.Blocks + e.BlockReferences + e.SpendRows
 }
 
 // SubjectEraser erases every record of a user id or API key id (right to

@@ -112,7 +112,7 @@ func parseUsage(v gjson.Result, param string) (*conv.Usage, error) {
 			return nil, err
 		}
 	}
-	u := &conv.Usage{PromptTokens: n[0] + n[2] + n[3], CompletionTokens: n[1]}
+	u := &conv.Usage{PromptTokens: n[0] + n[2] + n[3], CompletionTokens: n[1], CachedPromptTokens: n[3]}
 	u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	return u, nil
 }

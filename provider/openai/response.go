@@ -11,7 +11,7 @@ var (
 	responseFields = []string{"model", "choices", "usage"}
 	choiceFields   = []string{"index", "message", "finish_reason", "text"}
 	respMsgFields  = []string{"content", "refusal", "tool_calls", "function_call"}
-	usageFields    = []string{"prompt_tokens", "completion_tokens", "total_tokens"}
+	usageFields    = []string{"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details"}
 )
 
 // ParseResponse reads a whole response. Errors are *provider.Error with
@@ -129,11 +129,18 @@ func parseUsage(v gjson.Result, param string) (*conv.Usage, error) {
 	if !pj.Present(v) {
 		return nil, nil
 	}
-	var f [3]gjson.Result
+	var f [4]gjson.Result
 	if err := pj.Fields(v, param, usageFields, f[:]); err != nil {
 		return nil, err
 	}
 	u := &conv.Usage{}
+	if f[3].IsObject() {
+		// Cached prompt tokens price lower; a malformed count is ignored
+		// (it only changes the price, never what passes).
+		if c := f[3].Get("cached_tokens"); c.Type == gjson.Number && c.Int() > 0 && c.Int() <= 1<<40 {
+			u.CachedPromptTokens = int(c.Int())
+		}
+	}
 	var err error
 	if u.PromptTokens, err = pj.OptInt(f[0], param, "prompt_tokens"); err != nil {
 		return nil, err

@@ -12,19 +12,23 @@ import (
 
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/store"
+	"github.com/rampart-ai/rampart/store/internal/sqlstore"
 )
 
 var _ store.AuditStore = (*DB)(nil)
 
+var upsertSpend = sqlstore.SpendUpsert(dialect)
+
 const auditColumns = `id, request_id, ts, route, model, upstream, tenant, key_id, subject,
 	client_ip, status, latency_ns, prompt_tokens, completion_tokens, total_tokens,
-	request_bytes, response_bytes, content_mac, decisions, blocked, error, content, trace_id`
+	request_bytes, response_bytes, content_mac, decisions, blocked, error, content, trace_id,
+	attempts, cost_nanos, priced`
 
 const insertAudit = `INSERT INTO audit_log (request_id, ts, route, model, upstream,
 	tenant, key_id, subject, client_ip, status, latency_ns, prompt_tokens,
 	completion_tokens, total_tokens, request_bytes, response_bytes, content_mac,
-	decisions, blocked, error, content, trace_id)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+	decisions, blocked, error, content, trace_id, attempts, cost_nanos, priced)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
 	RETURNING id`
 
 // WriteAudit stores recs in one transaction and sets their IDs.
@@ -43,6 +47,10 @@ func (db *DB) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error {
 			if err != nil {
 				return fmt.Errorf("postgres: audit: encode decisions: %w", err)
 			}
+			attempts, err := store.EncodeAttempts(r.Attempts)
+			if err != nil {
+				return fmt.Errorf("postgres: audit: encode attempts: %w", err)
+			}
 			var content *string
 			if r.Content != nil {
 				cj, err := json.Marshal(r.Content)
@@ -56,9 +64,15 @@ func (db *DB) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error {
 				r.Upstream, r.Tenant, r.KeyID, r.Subject, r.ClientIP, r.Status,
 				int64(r.Latency), r.PromptTokens, r.CompletionTokens, r.TotalTokens,
 				r.RequestBytes, r.ResponseBytes, r.ContentMAC, string(dj), r.Blocked,
-				r.Error, content, r.TraceID).Scan(&ids[i])
+				r.Error, content, r.TraceID, attempts, r.CostNanos, r.Priced).Scan(&ids[i])
 			if err != nil {
 				return fmt.Errorf("postgres: audit: insert: %w", err)
+			}
+		}
+		for _, d := range store.SpendDeltas(recs) {
+			if _, err := tx.Exec(ctx, upsertSpend, d.Day, d.Tenant, d.KeyID, d.Subject, d.Model,
+				d.Requests, d.Unpriced, d.PromptTokens, d.CompletionTokens, d.CostNanos); err != nil {
+				return fmt.Errorf("postgres: spend: %w", err)
 			}
 		}
 		return nil
@@ -135,11 +149,13 @@ func scanAudit(rows pgx.Rows) (*store.AuditRecord, error) {
 		pt, ct, tt int64
 		decisions  string
 		content    *string
+		attempts   string
 	)
 	err := rows.Scan(&r.ID, &r.RequestID, &ts, &r.Route, &r.Model, &r.Upstream,
 		&r.Tenant, &r.KeyID, &r.Subject, &r.ClientIP, &r.Status, &lat,
 		&pt, &ct, &tt, &r.RequestBytes,
-		&r.ResponseBytes, &r.ContentMAC, &decisions, &r.Blocked, &r.Error, &content, &r.TraceID)
+		&r.ResponseBytes, &r.ContentMAC, &decisions, &r.Blocked, &r.Error, &content, &r.TraceID,
+		&attempts, &r.CostNanos, &r.Priced)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: audit: scan: %w", err)
 	}
@@ -148,6 +164,9 @@ func scanAudit(rows pgx.Rows) (*store.AuditRecord, error) {
 	r.Latency = time.Duration(lat)
 	if err := json.Unmarshal([]byte(decisions), &r.Decisions); err != nil {
 		return nil, fmt.Errorf("postgres: audit: record %d: decode decisions: %w", r.ID, err)
+	}
+	if r.Attempts, err = store.DecodeAttempts(attempts); err != nil {
+		return nil, fmt.Errorf("postgres: audit: record %d: decode attempts: %w", r.ID, err)
 	}
 	if content != nil {
 		r.Content = new(store.AuditContent)

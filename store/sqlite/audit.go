@@ -10,19 +10,23 @@ import (
 
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/store"
+	"github.com/rampart-ai/rampart/store/internal/sqlstore"
 )
 
 var _ store.AuditStore = (*DB)(nil)
 
+var upsertSpend = sqlstore.SpendUpsert(dialect)
+
 const auditColumns = `id, request_id, ts, route, model, upstream, tenant, key_id, subject,
 	client_ip, status, latency_ns, prompt_tokens, completion_tokens, total_tokens,
-	request_bytes, response_bytes, content_mac, decisions, blocked, error, content, trace_id`
+	request_bytes, response_bytes, content_mac, decisions, blocked, error, content, trace_id,
+	attempts, cost_nanos, priced`
 
 const insertAudit = `INSERT INTO audit_log (request_id, ts, route, model, upstream,
 	tenant, key_id, subject, client_ip, status, latency_ns, prompt_tokens,
 	completion_tokens, total_tokens, request_bytes, response_bytes, content_mac,
-	decisions, blocked, error, content, trace_id)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	decisions, blocked, error, content, trace_id, attempts, cost_nanos, priced)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // WriteAudit stores recs in one transaction and sets their IDs.
 func (db *DB) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error {
@@ -53,6 +57,10 @@ func (db *DB) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error {
 		if err != nil {
 			return fmt.Errorf("sqlite: audit: encode decisions: %w", err)
 		}
+		attempts, err := store.EncodeAttempts(r.Attempts)
+		if err != nil {
+			return fmt.Errorf("sqlite: audit: encode attempts: %w", err)
+		}
 		var content sql.NullString
 		if r.Content != nil {
 			cj, err := json.Marshal(r.Content)
@@ -65,12 +73,18 @@ func (db *DB) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error {
 			r.Upstream, r.Tenant, r.KeyID, r.Subject, r.ClientIP, r.Status,
 			int64(r.Latency), r.PromptTokens, r.CompletionTokens, r.TotalTokens,
 			r.RequestBytes, r.ResponseBytes, r.ContentMAC, string(dj), r.Blocked,
-			r.Error, content, r.TraceID)
+			r.Error, content, r.TraceID, attempts, r.CostNanos, r.Priced)
 		if err != nil {
 			return fmt.Errorf("sqlite: audit: insert: %w", err)
 		}
 		if ids[i], err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("sqlite: audit: insert id: %w", err)
+		}
+	}
+	for _, d := range store.SpendDeltas(recs) {
+		if _, err := tx.ExecContext(ctx, upsertSpend, d.Day, d.Tenant, d.KeyID, d.Subject, d.Model,
+			d.Requests, d.Unpriced, d.PromptTokens, d.CompletionTokens, d.CostNanos); err != nil {
+			return fmt.Errorf("sqlite: spend: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -139,11 +153,13 @@ func scanAudit(rows *sql.Rows) (*store.AuditRecord, error) {
 		ts, lat   int64
 		decisions string
 		content   sql.NullString
+		attempts  string
 	)
 	err := rows.Scan(&r.ID, &r.RequestID, &ts, &r.Route, &r.Model, &r.Upstream,
 		&r.Tenant, &r.KeyID, &r.Subject, &r.ClientIP, &r.Status, &lat,
 		&r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &r.RequestBytes,
-		&r.ResponseBytes, &r.ContentMAC, &decisions, &r.Blocked, &r.Error, &content, &r.TraceID)
+		&r.ResponseBytes, &r.ContentMAC, &decisions, &r.Blocked, &r.Error, &content, &r.TraceID,
+		&attempts, &r.CostNanos, &r.Priced)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: audit: scan: %w", err)
 	}
@@ -151,6 +167,9 @@ func scanAudit(rows *sql.Rows) (*store.AuditRecord, error) {
 	r.Latency = time.Duration(lat)
 	if err := json.Unmarshal([]byte(decisions), &r.Decisions); err != nil {
 		return nil, fmt.Errorf("sqlite: audit: record %d: decode decisions: %w", r.ID, err)
+	}
+	if r.Attempts, err = store.DecodeAttempts(attempts); err != nil {
+		return nil, fmt.Errorf("sqlite: audit: record %d: decode attempts: %w", r.ID, err)
 	}
 	if content.Valid {
 		r.Content = new(store.AuditContent)

@@ -83,10 +83,20 @@ func testEraseSubject(t *testing.T, s ErasureStore, dump Dump, victim string, is
 	}
 	gen0, _ := s.IdentityGeneration(ctx)
 	bv0, _ := s.BlocksVersion(ctx)
+	spend0, err := s.QuerySpend(ctx, store.SpendFilter{GroupBy: []string{store.GroupTenant}})
+	if err != nil || len(spend0) == 0 {
+		t.Fatalf("spend before erasure: %v, %v", spend0, err)
+	}
 
 	e, err := s.EraseSubject(ctx, victim)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Spend keeps its totals per tenant; only the id is gone (checked by
+	// the dump below).
+	if spend1, err := s.QuerySpend(ctx, store.SpendFilter{GroupBy: []string{store.GroupTenant}}); err != nil ||
+		fmt.Sprint(spend1) != fmt.Sprint(spend0) || e.SpendRows == 0 {
+		t.Fatalf("spend per tenant changed by erasure: %v -> %v (%v), %d rows", spend0, spend1, err, e.SpendRows)
 	}
 	wantAudit := int64(2) // records 1 and 3 (subject)
 	if isKey {

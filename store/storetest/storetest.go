@@ -17,6 +17,7 @@ import (
 // Store is what a full backend implements.
 type Store interface {
 	store.AuditStore
+	store.SpendStore
 	identity.Store
 }
 
@@ -29,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("RotateAndTouch", func(t *testing.T) { testRotateTouch(t, open(t)) })
 	t.Run("ConcurrentTouch", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("Spend", func(t *testing.T) { testSpend(t, open(t)) })
 }
 
 var ctx = context.Background()

@@ -1,0 +1,25 @@
+-- 0006: routing and spend. Each audit record lists its upstream attempts
+-- (JSON, '' when there were none) and carries its cost in nano-USD (1e-9
+-- USD) with whether a price was known. spend_daily adds up requests, tokens
+-- and cost per UTC day, tenant, key, user and model; the audit log writes
+-- it in the same transaction as the records, so replicas sharing the store
+-- add to the same rows. Months are sums of days.
+ALTER TABLE audit_log ADD COLUMN attempts TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN cost_nanos INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit_log ADD COLUMN priced INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE spend_daily (
+	day               TEXT   NOT NULL,
+	tenant            TEXT   NOT NULL,
+	key_id            TEXT   NOT NULL,
+	subject           TEXT   NOT NULL,
+	model             TEXT   NOT NULL,
+	requests          INTEGER NOT NULL DEFAULT 0,
+	unpriced          INTEGER NOT NULL DEFAULT 0,
+	prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+	completion_tokens INTEGER NOT NULL DEFAULT 0,
+	cost_nanos        INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (day, tenant, key_id, subject, model)
+);
+
+CREATE INDEX spend_daily_tenant_day ON spend_daily (tenant, day);
