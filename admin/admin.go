@@ -63,6 +63,10 @@ type handler struct {
 
 	blocks      store.BlockStore // /admin/blocks (blocks.go)
 	blocksAudit AuditWriter      // audit records of block changes (nil: logged only)
+
+	actionsAudit AuditWriter            // audit records of every administrative action (actions.go)
+	policies     func(name string) bool // known policy names (nil: none)
+	gate         Gate                   // e.g. the blocklist (nil: none)
 }
 
 // NewHandler returns the admin API. Mount it at "/admin/" (it matches full
@@ -94,7 +98,7 @@ func NewHandler(audit AuditReader, svc *identity.Service, log *slog.Logger, opts
 	}
 	for _, rt := range Routes() {
 		fn := handlers[rt.Method+" "+rt.Pattern]
-		h.mux.Handle(rt.Method+" "+rt.Pattern, h.authed(fn))
+		h.mux.Handle(rt.Method+" "+rt.Pattern, h.authed(rt.Pattern, fn))
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "Unknown admin endpoint.")
@@ -142,43 +146,81 @@ func (h *handler) allowed(r *http.Request) []string {
 // (trusted-proxy aware, see netguard.Handler), else the TCP peer's.
 func clientIP(r *http.Request) string { return netguard.ClientIP(r) }
 
-// authed authenticates the caller and checks the permission table.
-func (h *handler) authed(fn func(http.ResponseWriter, *http.Request, *identity.Principal)) http.Handler {
-	inner := RequirePermission(h.svc, h.log, fn)
+// authed authenticates the caller, checks the permission table and the
+// gate, and audits every administrative action (a changing call by an
+// authenticated caller, refused or not).
+func (h *handler) authed(pattern string, fn func(http.ResponseWriter, *http.Request, *identity.Principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		inner.ServeHTTP(w, r)
+		if !audited(r.Method) {
+			if p, ok := authorize(w, r, h.svc, h.log, h.gate); ok {
+				fn(w, r, p)
+			}
+			return
+		}
+		a := &action{}
+		r = r.WithContext(context.WithValue(r.Context(), actionKey{}, a))
+		sw := &statusWriter{ResponseWriter: w}
+		p, ok := authorize(sw, r, h.svc, h.log, h.gate)
+		if ok {
+			fn(sw, r, p)
+		}
+		if p != nil {
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			h.auditAction(r, w.Header().Get("X-Request-Id"), p, pattern, *a, status)
+		}
 	})
 }
 
 // RequirePermission authenticates the caller (API key, JWT or client
 // certificate) and checks identity's permission table for the request's
-// method and path before calling fn: 401 without valid credentials, 429
-// while the client IP is locked out, 403 without the permission, 503 when
-// the identity store is unavailable (fail closed). Errors are OpenAI-shaped.
-// The gateway uses it for its non-proxied authenticated routes too.
-func RequirePermission(svc *identity.Service, log *slog.Logger, fn func(http.ResponseWriter, *http.Request, *identity.Principal)) http.Handler {
+// method and path, then each gate, before calling fn: 401 without valid
+// credentials, 429 while the client IP is locked out, 403 without the
+// permission or when a gate refuses (a blocked key), 503 when the identity
+// store is unavailable (fail closed). Errors are OpenAI-shaped. The
+// gateway uses it for its non-proxied authenticated routes too.
+func RequirePermission(svc *identity.Service, log *slog.Logger, fn func(http.ResponseWriter, *http.Request, *identity.Principal), gates ...Gate) http.Handler {
+	var gate Gate
+	if len(gates) > 0 {
+		gate = gates[0]
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, den, err := svc.Authorize(r.Context(), identity.Credentials{Header: r.Header, ClientIP: clientIP(r), TLS: r.TLS},
-			r.Method, r.URL.Path, false)
-		switch {
-		case err != nil:
-			log.Error("authentication failed", "path", r.URL.Path, "err", err)
-			writeError(w, http.StatusServiceUnavailable, "identity_unavailable", "Authentication is temporarily unavailable.")
-			return
-		case den != nil:
-			for k, v := range den.Headers {
-				w.Header().Set(k, v)
-			}
-			writeError(w, den.Status, den.Code, den.Message)
-			return
-		case p == nil:
-			// A public route needs no handler that takes a principal.
-			writeError(w, http.StatusUnauthorized, "invalid_api_key", "Missing credentials: send 'Authorization: Bearer <key>'.")
-			return
+		if p, ok := authorize(w, r, svc, log, gate); ok {
+			fn(w, r, p)
 		}
-		fn(w, r, p)
 	})
+}
+
+// authorize answers a refused call and returns false; the principal is
+// returned whenever the caller authenticated (also when refused, so that
+// the refusal can be audited).
+func authorize(w http.ResponseWriter, r *http.Request, svc *identity.Service, log *slog.Logger, gate Gate) (*identity.Principal, bool) {
+	p, den, err := svc.Authorize(r.Context(), identity.Credentials{Header: r.Header, ClientIP: clientIP(r), TLS: r.TLS},
+		r.Method, r.URL.Path, false)
+	switch {
+	case err != nil:
+		log.Error("authentication failed", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "identity_unavailable", "Authentication is temporarily unavailable.")
+		return nil, false
+	case den == nil && p != nil && gate != nil:
+		den = gate(r, p)
+	}
+	switch {
+	case den != nil:
+		for k, v := range den.Headers {
+			w.Header().Set(k, v)
+		}
+		writeError(w, den.Status, den.Code, den.Message)
+		return p, false
+	case p == nil:
+		// A public route needs no handler that takes a principal.
+		writeError(w, http.StatusUnauthorized, "invalid_api_key", "Missing credentials: send 'Authorization: Bearer <key>'.")
+		return nil, false
+	}
+	return p, true
 }
 
 // errorBody is the OpenAI error shape.
@@ -287,6 +329,23 @@ func (h *handler) queryAudit(w http.ResponseWriter, r *http.Request, p *identity
 		return
 	}
 	f := store.AuditFilter{Tenant: tenant}
+	if !identity.RoleHas(p.Role, identity.PermWrite) {
+		// A viewer reads its own audit trail only (docs/PERMISSIONS.md):
+		// its key's records, or a token's subject's within its tenant.
+		f.Tenant = p.Tenant
+		if p.Global() {
+			f.Tenant = ""
+		}
+		if p.KeyID != "" {
+			f.KeyID = p.KeyID
+		} else {
+			f.Subject = p.Subject
+			if f.Subject == "" {
+				writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []*store.AuditRecord{}})
+				return
+			}
+		}
+	}
 	var err error
 	if f.Since, err = parseTime(q.Get("since")); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request", "since must be an RFC 3339 time")

@@ -177,22 +177,37 @@ func TestAuditTenantScoped(t *testing.T) {
 	ctx := context.Background()
 	_, _ = e.svc.CreateTenant(ctx, identity.Tenant{ID: "acme"})
 	_, _ = e.svc.CreateTenant(ctx, identity.Tenant{ID: "beta"})
-	viewer, _, _ := e.svc.CreateKey(ctx, identity.KeySpec{Name: "v", Tenant: "acme", Role: identity.RoleViewer})
+	viewer, vk, _ := e.svc.CreateKey(ctx, identity.KeySpec{Name: "v", Tenant: "acme", Role: identity.RoleViewer})
+	dev, _, _ := e.svc.CreateKey(ctx, identity.KeySpec{Name: "d", Tenant: "acme", Role: identity.RoleDeveloper})
+	gviewer, gvk, _ := e.svc.CreateKey(ctx, identity.KeySpec{Name: "gv", Tenant: "*", Role: identity.RoleViewer})
 	now := time.Now()
 	if err := e.db.WriteAudit(ctx, []*store.AuditRecord{
-		{RequestID: "a1", Time: now, Tenant: "acme", Status: 200},
+		{RequestID: "a1", Time: now, Tenant: "acme", KeyID: vk.ID, Status: 200},
 		{RequestID: "b1", Time: now, Tenant: "beta", Status: 200},
-		{RequestID: "a2", Time: now, Tenant: "acme", Status: 403},
+		{RequestID: "a2", Time: now, Tenant: "acme", KeyID: "key_someoneelse", Status: 403},
+		{RequestID: "g1", Time: now, Tenant: "*", KeyID: gvk.ID, Status: 200},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	st, m := e.call(t, viewer, "GET", "/admin/audit", nil)
+	// A viewer reads its own trail only (docs/PERMISSIONS.md), a global
+	// viewer too: never every tenant's.
+	for _, c := range []struct {
+		key  string
+		want string
+	}{{viewer, "a1"}, {gviewer, "g1"}} {
+		st, m := e.call(t, c.key, "GET", "/admin/audit", nil)
+		data, _ := m["data"].([]any)
+		if st != 200 || len(data) != 1 || data[0].(map[string]any)["request_id"] != c.want {
+			t.Fatalf("viewer audit: %d %v", st, m)
+		}
+	}
+	st, m := e.call(t, dev, "GET", "/admin/audit", nil)
 	if st != 200 {
-		t.Fatalf("viewer audit: %d %v", st, m)
+		t.Fatalf("developer audit: %d %v", st, m)
 	}
 	data := m["data"].([]any)
 	if len(data) != 2 {
-		t.Fatalf("viewer sees %d records", len(data))
+		t.Fatalf("developer sees %d records", len(data))
 	}
 	for _, r := range data {
 		if r.(map[string]any)["tenant"] != "acme" {
@@ -203,7 +218,7 @@ func TestAuditTenantScoped(t *testing.T) {
 		t.Fatalf("viewer reads beta: %d", st)
 	}
 	_, m = e.call(t, e.global, "GET", "/admin/audit", nil)
-	if len(m["data"].([]any)) != 3 {
+	if len(m["data"].([]any)) != 4 {
 		t.Fatal("global admin does not see all")
 	}
 	_, m = e.call(t, e.global, "GET", "/admin/audit?tenant=beta&limit=5", nil)

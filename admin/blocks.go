@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
 	"github.com/rampart-ai/rampart/store"
 )
@@ -16,9 +15,6 @@ import (
 type AuditWriter interface {
 	WriteAudit(ctx context.Context, recs []*store.AuditRecord) error
 }
-
-// blocksRoute is the Route of the audit records of block changes.
-const blocksRoute = "/admin/blocks"
 
 // WithBlocks serves GET/POST /admin/blocks and DELETE /admin/blocks/{id}
 // over bs (the gateway passes the blocklist layer's cache, so that changes
@@ -150,7 +146,7 @@ func (h *handler) createBlock(w http.ResponseWriter, r *http.Request, p *identit
 		h.blocksStoreError(w, err)
 		return
 	}
-	h.auditBlock(r, p, "block_added", stored, http.StatusCreated)
+	noteBlock(r, "block_added", stored)
 	writeJSON(w, http.StatusCreated, blockView{Object: "block", Block: stored})
 }
 
@@ -184,7 +180,7 @@ func (h *handler) removeBlock(w http.ResponseWriter, r *http.Request, p *identit
 		h.blocksStoreError(w, err)
 		return
 	}
-	h.auditBlock(r, p, "block_removed", *found, http.StatusOK)
+	noteBlock(r, "block_removed", *found)
 	writeJSON(w, http.StatusOK, map[string]any{"object": "block", "id": id, "deleted": true})
 }
 
@@ -200,28 +196,14 @@ func (h *handler) blocksStoreError(w http.ResponseWriter, err error) {
 	}
 }
 
-// auditBlock logs a block change and writes its audit record: route
-// /admin/blocks, the admin's key id, subject and address, and one outcome
-// whose rule is the block id and whose finding text says what changed.
-func (h *handler) auditBlock(r *http.Request, p *identity.Principal, code string, b store.Block, status int) {
+// noteBlock describes a block change for its audit record: the action
+// code, the block id as object and what changed.
+func noteBlock(r *http.Request, code string, b store.Block) {
 	what := b.Action + " of " + b.Kind + " " + b.Value
 	if code == "block_added" {
 		what += " until " + b.ExpiresAt.UTC().Format(time.RFC3339) + ": " + b.Reason
 	} else {
 		what = "removed " + what
 	}
-	h.log.Info("admin: "+code, "block_id", b.ID, "kind", b.Kind, "action", b.Action, "tenant", b.Tenant,
-		"by", p.KeyID+p.Subject)
-	if h.blocksAudit == nil {
-		return
-	}
-	rec := &store.AuditRecord{RequestID: engine.NewRequestID(), Time: time.Now(), Route: blocksRoute, Tenant: b.Tenant,
-		KeyID: p.KeyID, Subject: p.Subject, ClientIP: clientIP(r), Status: status,
-		Decisions: []engine.Outcome{{Layer: "admin", Phase: engine.PhaseFinish, Action: engine.Allow.String(), Rule: b.ID,
-			Code: code, Findings: []engine.Finding{{Layer: "admin", Rule: b.ID, Message: -1, Text: what}}}}}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
-	defer cancel()
-	if err := h.blocksAudit.WriteAudit(ctx, []*store.AuditRecord{rec}); err != nil {
-		h.log.Error("admin: could not audit a block change", "block_id", b.ID, "err", err)
-	}
+	note(r, code, b.ID, b.Tenant, what)
 }

@@ -1,7 +1,11 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rampart-ai/rampart/identity"
@@ -63,8 +67,15 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request, p *identity.
 		writeError(w, http.StatusForbidden, "permission_denied", "You may only create keys in your own tenant.")
 		return
 	}
-	if identity.RoleRank(req.Role) > identity.RoleRank(p.Role) {
-		writeError(w, http.StatusForbidden, "permission_denied", "You may not create a key with a higher role than your own.")
+	if !identity.ValidRole(req.Role) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "role must be one of "+strings.Join(identity.Roles(), ", "))
+		return
+	}
+	if !identity.CanGrant(p.Role, req.Role) {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may not create a key with permissions you do not hold.")
+		return
+	}
+	if !h.grantable(w, r, p, tenant, req.Policy, req.Limits) {
 		return
 	}
 	spec := identity.KeySpec{Name: req.Name, Tenant: tenant, Role: req.Role, Models: req.Models, Policy: req.Policy, Limits: req.Limits}
@@ -81,7 +92,7 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request, p *identity.
 		h.storeError(w, err)
 		return
 	}
-	h.log.Info("admin: key created", "key_id", k.ID, "tenant", k.Tenant, "role", k.Role, "by", p.KeyID+p.Subject)
+	note(r, "key_created", k.ID, k.Tenant, "role "+k.Role+limitsText(k.Policy, k.Limits))
 	writeJSON(w, http.StatusCreated, view(k, secret))
 }
 
@@ -113,7 +124,7 @@ func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request, p *identity.
 		h.storeError(w, err)
 		return
 	}
-	h.log.Info("admin: key revoked", "key_id", k.ID, "tenant", k.Tenant)
+	note(r, "key_revoked", k.ID, k.Tenant, "revoked key "+k.ID)
 	writeJSON(w, http.StatusOK, view(k, ""))
 }
 
@@ -140,8 +151,8 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request, p *identity.
 	if !ok {
 		return
 	}
-	if identity.RoleRank(k.Role) > identity.RoleRank(p.Role) {
-		writeError(w, http.StatusForbidden, "permission_denied", "You may not rotate a key with a higher role than your own.")
+	if !identity.CanGrant(p.Role, k.Role) {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may not rotate a key with permissions you do not hold.")
 		return
 	}
 	secret, next, err := h.svc.RotateKey(r.Context(), k.ID, grace)
@@ -149,6 +160,78 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request, p *identity.
 		h.storeError(w, err)
 		return
 	}
-	h.log.Info("admin: key rotated", "key_id", k.ID, "new_key_id", next.ID, "grace", grace)
+	note(r, "key_rotated", k.ID, k.Tenant, "replaced by "+next.ID+", old key valid for "+grace.String())
 	writeJSON(w, http.StatusCreated, view(next, secret))
+}
+
+// grantable checks the policy and limits a caller gives a key of tenant
+// (answering the refusal): a caller never grants more than it has.
+//   - A policy name must be one the configuration defines (else 400).
+//   - Only a global admin chooses a policy; a tenant's admin may only name
+//     the tenant's own policy (or none, which inherits it).
+//   - Only a global admin lifts a limit (a negative value) or sets one the
+//     tenant has no limit of its own for; a tenant's admin may only set a
+//     limit to a positive value no higher than the tenant's.
+func (h *handler) grantable(w http.ResponseWriter, r *http.Request, p *identity.Principal, tenant, policy string, lim map[string]int64) bool {
+	if policy != "" && (h.policies == nil || !h.policies(policy)) {
+		writeError(w, http.StatusBadRequest, "unknown_policy", "No policy named "+strconv.Quote(policy)+" is configured.")
+		return false
+	}
+	if p.Global() {
+		return true
+	}
+	t, err := h.svc.Store().GetTenant(r.Context(), tenant)
+	if errors.Is(err, identity.ErrNotFound) {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may only create keys in your own tenant.")
+		return false
+	}
+	if err != nil {
+		h.storeError(w, err)
+		return false
+	}
+	if policy != "" && policy != t.Policy {
+		writeError(w, http.StatusForbidden, "permission_denied", "Only a global admin chooses a key's policy; keys of this tenant use the tenant's policy.")
+		return false
+	}
+	names := make([]string, 0, len(lim))
+	for n := range lim {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v := lim[n]
+		if v == 0 {
+			continue // 0 keeps the tenant's limit
+		}
+		tl, ok := t.Limits[n]
+		switch {
+		case v < 0:
+			writeError(w, http.StatusForbidden, "permission_denied", "Only a global admin may lift a limit ("+n+").")
+			return false
+		case !ok || tl <= 0:
+			writeError(w, http.StatusForbidden, "permission_denied", "Only a global admin may set "+n+": the tenant has no "+n+" limit for a key's to stay within.")
+			return false
+		case v > tl:
+			writeError(w, http.StatusForbidden, "permission_denied", "A key's "+n+" may not exceed the tenant's ("+strconv.FormatInt(tl, 10)+").")
+			return false
+		}
+	}
+	return true
+}
+
+// limitsText describes a key's policy and limits for its audit record.
+func limitsText(policy string, lim map[string]int64) string {
+	var b strings.Builder
+	if policy != "" {
+		b.WriteString(", policy " + policy)
+	}
+	names := make([]string, 0, len(lim))
+	for n := range lim {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b.WriteString(", " + n + "=" + strconv.FormatInt(lim[n], 10))
+	}
+	return b.String()
 }

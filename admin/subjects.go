@@ -56,6 +56,7 @@ func (h *handler) eraseSubject(w http.ResponseWriter, r *http.Request, p *identi
 		writeError(w, http.StatusBadRequest, "invalid_request", "The subject id must be 1 to 512 bytes of printable UTF-8.")
 		return
 	}
+	audits(r) // the eraser writes the erasure's record (without the id in clear)
 	res, err := h.eraser.Erase(r.Context(), id, audit.Actor{KeyID: p.KeyID, Subject: p.Subject, Tenant: p.Tenant, ClientIP: clientIP(r)}, eraseRoute)
 	switch {
 	case errors.Is(err, audit.ErrNotAudited):

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/rampart-ai/rampart/identity"
 )
@@ -53,11 +54,15 @@ func (h *handler) createTenant(w http.ResponseWriter, r *http.Request, p *identi
 	if !decode(w, r, &req) {
 		return
 	}
+	if req.Policy != "" && (h.policies == nil || !h.policies(req.Policy)) {
+		writeError(w, http.StatusBadRequest, "unknown_policy", "No policy named "+strconv.Quote(req.Policy)+" is configured.")
+		return
+	}
 	t, err := h.svc.CreateTenant(r.Context(), identity.Tenant{ID: req.ID, Models: req.Models, Policy: req.Policy, Limits: req.Limits})
 	if err != nil {
 		h.storeError(w, err)
 		return
 	}
-	h.log.Info("admin: tenant created", "tenant", t.ID)
+	note(r, "tenant_created", t.ID, t.ID, "tenant "+t.ID+limitsText(t.Policy, t.Limits))
 	writeJSON(w, http.StatusCreated, tenantView{"tenant", t})
 }

@@ -1,44 +1,129 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"os"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/store"
 )
 
-// TestEveryRouteHasAPermission fails as soon as a route is registered
-// without a row in identity's permission table (deny by default would make
-// it unreachable, and an unreviewed route must not ship), and when the
-// table names a route the gateway does not serve.
+// permRow is one row of the written permission table, docs/PERMISSIONS.md.
+type permRow struct {
+	Method, Pattern string
+	Permission      identity.Permission
+	Scope           string
+}
+
+var scopes = map[string]bool{"public": true, "none": true, "tenant": true, "tenant-object": true,
+	"own-tenant": true, "global": true, "caller": true}
+
+// docTable reads the rows between the permission-table markers of
+// docs/PERMISSIONS.md.
+func docTable(t *testing.T) map[string]permRow {
+	t.Helper()
+	b, err := os.ReadFile("../docs/PERMISSIONS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start := strings.Index(s, "<!-- permission-table: begin -->")
+	end := strings.Index(s, "<!-- permission-table: end -->")
+	if start < 0 || end < start {
+		t.Fatal("docs/PERMISSIONS.md: permission-table markers missing")
+	}
+	rows := map[string]permRow{}
+	for _, line := range strings.Split(s[start:end], "\n") {
+		if !strings.HasPrefix(line, "|") || strings.HasPrefix(line, "|---") || strings.HasPrefix(line, "| method") {
+			continue
+		}
+		f := strings.Split(strings.Trim(line, "| "), "|")
+		if len(f) != 4 {
+			t.Fatalf("docs/PERMISSIONS.md: bad row %q (want | method | path | permission | scope |)", line)
+		}
+		r := permRow{strings.TrimSpace(f[0]), strings.TrimSpace(f[1]), identity.Permission(strings.TrimSpace(f[2])), strings.TrimSpace(f[3])}
+		if !scopes[r.Scope] {
+			t.Fatalf("docs/PERMISSIONS.md: row %q: unknown scope %q", line, r.Scope)
+		}
+		if _, dup := rows[r.Method+" "+r.Pattern]; dup {
+			t.Fatalf("docs/PERMISSIONS.md: duplicate row %s %s", r.Method, r.Pattern)
+		}
+		rows[r.Method+" "+r.Pattern] = r
+	}
+	return rows
+}
+
+// TestEveryRouteHasAPermission is generated from the router: every route
+// the gateway serves must have a row in docs/PERMISSIONS.md and the same
+// row in identity/permissions.go, and neither may name a route the
+// gateway does not serve.
 func TestEveryRouteHasAPermission(t *testing.T) {
+	doc := docTable(t)
+	code := map[string]identity.RoutePermission{}
+	for _, p := range identity.RoutePermissions() {
+		code[p.Method+" "+p.Pattern] = p
+	}
 	served := map[string]bool{}
 	for _, rt := range Routes() {
-		served[rt.Method+" "+rt.Path] = true
-		if _, ok := identity.RequiredPermission(rt.Method, strings.ReplaceAll(rt.Path, "{id}", "key_x")); !ok {
-			t.Errorf("route %s %s has no entry in identity/permissions.go", rt.Method, rt.Path)
+		k := rt.Method + " " + rt.Path
+		served[k] = true
+		row, inDoc := doc[k]
+		cp, inCode := code[k]
+		if !inDoc {
+			t.Errorf("route %s is served but has no row in docs/PERMISSIONS.md: add\n"+
+				"    | %s | %s | <public|read|execute|write|admin|metrics> | <public|none|tenant|tenant-object|own-tenant|global|caller> |\n"+
+				"  between the permission-table markers (see \"Adding a route\" there)", k, rt.Method, rt.Path)
+		}
+		if !inCode {
+			t.Errorf("route %s is served but has no row in identity/permissions.go: add\n"+
+				"    {http.Method%s, %q, Perm<...>},\n  to routeTable, with the permission of its docs/PERMISSIONS.md row",
+				k, methodConst(rt.Method), rt.Path)
+		}
+		if inDoc && inCode && row.Permission != cp.Permission {
+			t.Errorf("route %s: docs/PERMISSIONS.md says %q, identity/permissions.go says %q: make them agree", k, row.Permission, cp.Permission)
+		}
+		if _, ok := identity.RequiredPermission(rt.Method, sampleID(rt.Path)); !ok && inCode {
+			t.Errorf("route %s: identity.RequiredPermission does not match its own row", k)
 		}
 	}
-	for _, p := range identity.RoutePermissions() {
-		if !served[p.Method+" "+p.Pattern] {
-			t.Errorf("permission table names %s %s, which the gateway does not serve", p.Method, p.Pattern)
+	for k := range doc {
+		if !served[k] {
+			t.Errorf("docs/PERMISSIONS.md names %s, which the gateway does not serve: remove the row or register the route", k)
+		}
+	}
+	for k := range code {
+		if !served[k] {
+			t.Errorf("identity/permissions.go names %s, which the gateway does not serve: remove the row or register the route", k)
 		}
 	}
 }
 
-// matrixEnv is a gateway with two tenants and a key per role in the first.
+func methodConst(m string) string {
+	if m == "" {
+		return ""
+	}
+	return m[:1] + strings.ToLower(m[1:])
+}
+
+func sampleID(path string) string { return strings.ReplaceAll(path, "{id}", "key_x") }
+
+// matrixEnv is a gateway with two tenants, a key per role in the first,
+// an admin in the second, global keys and keys that no longer work.
 type matrixEnv struct {
 	t      *testing.T
 	g      *Gateway
-	global string            // bootstrap global admin key
-	keys   map[string]string // role -> key in tenant "acme"
+	global string // bootstrap global admin key
 	n      int
 }
 
@@ -60,10 +145,14 @@ func (m *matrixEnv) do(method, path, key, body string) *httptest.ResponseRecorde
 }
 
 // newKey creates a key with the global admin key and returns (id, secret).
-func (m *matrixEnv) newKey(tenant, role string) (string, string) {
+func (m *matrixEnv) newKey(tenant, role string, extra ...string) (string, string) {
 	m.t.Helper()
 	m.n++
-	w := m.do(http.MethodPost, "/admin/keys", m.global, fmt.Sprintf(`{"name":"k%d","tenant":%q,"role":%q}`, m.n, tenant, role))
+	ex := ""
+	for _, e := range extra {
+		ex += "," + e
+	}
+	w := m.do(http.MethodPost, "/admin/keys", m.global, fmt.Sprintf(`{"name":"k%d","tenant":%q,"role":%q%s}`, m.n, tenant, role, ex))
 	var out struct {
 		ID  string `json:"id"`
 		Key string `json:"key"`
@@ -74,7 +163,8 @@ func (m *matrixEnv) newKey(tenant, role string) (string, string) {
 	return out.ID, out.Key
 }
 
-// request builds the request for a route, aimed at tenant target.
+// request builds the request for a route, aimed at tenant target. A new
+// route that needs a body to succeed gets its case here.
 func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 	path = rt.Path
 	if rt.Path == "/admin/blocks/{id}" { // incident_test.go
@@ -112,111 +202,128 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 	return path, body
 }
 
-// tenantScoped routes act on one tenant's objects: a tenant admin aiming at
-// another tenant is refused (403), or told the object does not exist (404)
-// so that ids of other tenants are not disclosed.
-var tenantScoped = map[string]int{
-	"GET /admin/keys":              http.StatusForbidden,
-	"POST /admin/keys":             http.StatusForbidden,
-	"GET /admin/audit":             http.StatusForbidden,
-	"DELETE /admin/keys/{id}":      http.StatusNotFound,
-	"POST /admin/keys/{id}/rotate": http.StatusNotFound,
-	"GET /admin/blocks":            http.StatusForbidden,
-	"POST /admin/blocks":           http.StatusForbidden,
-	"DELETE /admin/blocks/{id}":    http.StatusNotFound,
+// caller is one kind of caller of the matrix.
+type caller struct {
+	name   string
+	key    string
+	tenant string // "" for anonymous and dead keys
+	role   string
+	dead   bool // revoked, expired or rotated out: 401
+	block  bool // blocked key: 403 blocked
 }
 
-// leastRole pins the intended policy independently of the permission table,
-// so that a change to the table is a deliberate change to this test too:
-// the least privileged role that may call each route ("" = public).
-var leastRole = map[string]string{
-	"GET /healthz":                 "",
-	"GET /readyz":                  "",
-	"GET /metrics":                 identity.RoleViewer,
-	"GET /v1/models":               identity.RoleViewer,
-	"POST /v1/chat/completions":    identity.RoleUser,
-	"POST /v1/completions":         identity.RoleUser,
-	"POST /v1/embeddings":          identity.RoleUser,
-	"POST /v1/messages":            identity.RoleUser,
-	"POST /v1/scan":                identity.RoleUser,
-	"GET /admin/roles":             identity.RoleViewer,
-	"GET /admin/audit":             identity.RoleViewer,
-	"GET /admin/keys":              identity.RoleDeveloper,
-	"POST /admin/keys":             identity.RoleAdmin,
-	"DELETE /admin/keys/{id}":      identity.RoleAdmin,
-	"POST /admin/keys/{id}/rotate": identity.RoleAdmin,
-	"GET /admin/tenants":           identity.RoleAdmin,
-	"POST /admin/tenants":          identity.RoleAdmin,
-	"DELETE /admin/subjects/{id}":  identity.RoleAdmin,
-	"GET /admin/blocks":            identity.RoleDeveloper,
-	"POST /admin/blocks":           identity.RoleAdmin,
-	"DELETE /admin/blocks/{id}":    identity.RoleAdmin,
-}
-
-// TestAuthorizationMatrix enumerates every route the gateway registers ×
-// every role (and no credentials) × own/other tenant, and checks the status
-// against identity's permission table and the tenant rules.
-func TestAuthorizationMatrix(t *testing.T) {
+// matrixConfig has a named policy (for the grant checks) and no lockout
+// (dead keys are refused hundreds of times from one test address; the
+// lockout has its own tests).
+func matrixConfig(t *testing.T) *config.Config {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	g := newGateway(t, cfg) // no upstream: the demo model answers API calls
-	m := &matrixEnv{t: t, g: g, global: adminKey(g), keys: map[string]string{}}
-	if m.global == "" {
-		t.Fatal("no bootstrap admin key")
+	cfg.Layers = map[string]config.Layer{
+		"inputpolicy": {Options: map[string]any{"policies": map[string]any{"strict": map[string]any{"max_messages": 8}}}},
+		"identity":    {Options: map[string]any{"lockout": map[string]any{"max_failures": -1}}},
 	}
+	return cfg
+}
+
+func (m *matrixEnv) callers() []caller {
+	t := m.t
 	for _, tenant := range []string{"acme", "other"} {
-		if w := m.do(http.MethodPost, "/admin/tenants", m.global, `{"id":"`+tenant+`"}`); w.Code != http.StatusCreated {
+		if w := m.do(http.MethodPost, "/admin/tenants", m.global, `{"id":"`+tenant+`","limits":{"rpm":1000}}`); w.Code != http.StatusCreated {
 			t.Fatalf("create tenant: %d %s", w.Code, w.Body.String())
 		}
 	}
+	cs := []caller{{name: "anonymous"}, {name: "global-admin", key: m.global, tenant: identity.GlobalTenant, role: identity.RoleAdmin}}
 	for _, role := range identity.Roles() {
-		_, m.keys[role] = m.newKey("acme", role)
+		_, k := m.newKey("acme", role)
+		cs = append(cs, caller{name: "acme-" + role, key: k, tenant: "acme", role: role})
 	}
-	callers := append([]string{"anonymous", "global-admin"}, identity.Roles()...)
+	_, k := m.newKey("other", identity.RoleAdmin)
+	cs = append(cs, caller{name: "other-admin", key: k, tenant: "other", role: identity.RoleAdmin})
+	for _, role := range []string{identity.RoleViewer, identity.RoleMetrics} {
+		_, k := m.newKey(identity.GlobalTenant, role)
+		cs = append(cs, caller{name: "global-" + role, key: k, tenant: identity.GlobalTenant, role: role})
+	}
+	// Dead keys: each was an acme admin.
+	id, k := m.newKey("acme", identity.RoleAdmin)
+	if w := m.do(http.MethodDelete, "/admin/keys/"+id, m.global, ""); w.Code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", w.Code, w.Body.String())
+	}
+	cs = append(cs, caller{name: "revoked", key: k, dead: true})
+	id, k = m.newKey("acme", identity.RoleAdmin)
+	if w := m.do(http.MethodPost, "/admin/keys/"+id+"/rotate", m.global, `{}`); w.Code != http.StatusCreated {
+		t.Fatalf("rotate: %d %s", w.Code, w.Body.String())
+	}
+	cs = append(cs, caller{name: "rotated-out", key: k, dead: true})
+	_, k = m.newKey("acme", identity.RoleAdmin, `"expires_in":"1s"`)
+	cs = append(cs, caller{name: "expired", key: k, dead: true})
+	// Blocked: an acme admin key and a global admin key.
+	for _, tenant := range []string{"acme", identity.GlobalTenant} {
+		id, k := m.newKey(tenant, identity.RoleAdmin)
+		w := m.do(http.MethodPost, "/admin/blocks", m.global, `{"kind":"key","value":"`+id+`","ttl":"1h","reason":"leaked"}`)
+		if w.Code != http.StatusCreated {
+			t.Fatalf("block: %d %s", w.Code, w.Body.String())
+		}
+		cs = append(cs, caller{name: "blocked-" + strings.Trim(tenant, "*") + "admin", key: k, block: true})
+	}
+	time.Sleep(1100 * time.Millisecond) // the expiring key expires
+	return cs
+}
+
+// TestAuthorizationMatrix is generated from the router: every route the
+// gateway registers × every kind of caller (none, revoked, rotated-out,
+// expired, blocked, each role of tenant acme, an admin of tenant other,
+// global viewer, metrics and admin keys) × the caller's own and another
+// tenant, each answer checked against the route's row in
+// docs/PERMISSIONS.md.
+func TestAuthorizationMatrix(t *testing.T) {
+	g := newGateway(t, matrixConfig(t)) // no upstream: the demo model answers API calls
+	m := &matrixEnv{t: t, g: g, global: adminKey(g)}
+	if m.global == "" {
+		t.Fatal("no bootstrap admin key")
+	}
+	doc := docTable(t)
+	callers := m.callers()
 	checked := 0
-	for _, rt := range Routes() {
-		perm, ok := identity.RequiredPermission(rt.Method, strings.ReplaceAll(rt.Path, "{id}", "key_x"))
+	routes := Routes()
+	sort.Slice(routes, func(i, j int) bool { return routes[i].Path+routes[i].Method < routes[j].Path+routes[j].Method })
+	for _, rt := range routes {
+		route := rt.Method + " " + rt.Path
+		row, ok := doc[route]
 		if !ok {
-			t.Errorf("%s %s: no permission entry", rt.Method, rt.Path)
+			t.Errorf("%s: no row in docs/PERMISSIONS.md (see TestEveryRouteHasAPermission)", route)
 			continue
 		}
-		least, pinned := leastRole[rt.Method+" "+rt.Path]
-		if !pinned {
-			t.Errorf("%s %s: add the route's least role to leastRole in this test", rt.Method, rt.Path)
-			continue
-		}
-		for _, caller := range callers {
+		for _, c := range callers {
 			for _, target := range []string{"acme", "other"} {
 				path, body := m.request(rt, target)
-				var key, role string
-				switch caller {
-				case "anonymous":
-				case "global-admin":
-					key, role = m.global, identity.RoleAdmin
-				default:
-					key, role = m.keys[caller], caller
-				}
-				w := m.do(rt.Method, path, key, body)
-				name := fmt.Sprintf("%s %s as %s for tenant %s", rt.Method, rt.Path, caller, target)
+				w := m.do(rt.Method, path, c.key, body)
+				name := fmt.Sprintf("%s as %s for tenant %s", route, c.name, target)
 				checked++
-				route := rt.Method + " " + rt.Path
-				if caller != "anonymous" && identity.RoleHas(role, perm) != (identity.RoleRank(role) >= identity.RoleRank(least)) {
-					t.Errorf("%s: permission table (%s) and pinned least role (%s) disagree", name, perm, least)
-				}
+				foreign := c.tenant != identity.GlobalTenant && c.tenant != target
 				switch {
-				case least == "":
+				case row.Scope == "public":
 					expect(t, name, w, http.StatusOK)
-				case caller == "anonymous":
+				case c.key == "" || c.dead:
 					expect(t, name, w, http.StatusUnauthorized)
-				case identity.RoleRank(role) < identity.RoleRank(least):
+				case c.block:
 					expect(t, name, w, http.StatusForbidden)
-				case (route == "POST /admin/tenants" || route == "DELETE /admin/subjects/{id}") && caller != "global-admin":
-					expect(t, name, w, http.StatusForbidden) // only a global admin creates tenants
-				case target == "other" && caller != "global-admin" && tenantScoped[route] != 0:
-					expect(t, name, w, tenantScoped[route])
+					if !strings.Contains(w.Body.String(), `"blocked"`) {
+						t.Errorf("%s: want code blocked: %s", name, trim(w.Body.String()))
+					}
+				case !identity.RoleHas(c.role, row.Permission):
+					expect(t, name, w, http.StatusForbidden)
+				case row.Scope == "global" && c.tenant != identity.GlobalTenant:
+					expect(t, name, w, http.StatusForbidden)
+				case row.Scope == "tenant" && foreign:
+					expect(t, name, w, http.StatusForbidden)
+				case row.Scope == "tenant-object" && foreign:
+					expect(t, name, w, http.StatusNotFound)
+				case row.Scope == "caller" && foreign:
+					expect(t, name, w, http.StatusForbidden)
 				default:
 					if w.Code < 200 || w.Code > 299 {
-						t.Errorf("%s: want 2xx, got %d %s", name, w.Code, trim(w.Body.String()))
+						t.Errorf("%s: want 2xx, got %d %s\n(if the route needs a request body, add it to matrixEnv.request in gateway/authz_test.go)",
+							name, w.Code, trim(w.Body.String()))
 					}
 				}
 			}
@@ -224,6 +331,92 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no route checked")
+	}
+}
+
+// TestGrantMatrix: what each caller may give a key (role, policy, limits)
+// and a tenant: never more than it has.
+func TestGrantMatrix(t *testing.T) {
+	g := newGateway(t, matrixConfig(t))
+	m := &matrixEnv{t: t, g: g, global: adminKey(g)}
+	var acmeAdmin, acmeDev, otherAdmin caller
+	for _, c := range m.callers() {
+		switch c.name {
+		case "acme-admin":
+			acmeAdmin = c
+		case "acme-developer":
+			acmeDev = c
+		case "other-admin":
+			otherAdmin = c
+		}
+	}
+	global := caller{name: "global-admin", key: m.global, tenant: identity.GlobalTenant, role: identity.RoleAdmin}
+	for _, tc := range []struct {
+		who  caller
+		body string
+		want int
+	}{
+		// roles: only what the caller holds
+		{acmeAdmin, `{"name":"a","role":"admin"}`, 201},
+		{acmeAdmin, `{"name":"a","role":"metrics"}`, 201},
+		{acmeAdmin, `{"name":"a","role":"root"}`, 400},
+		{acmeDev, `{"name":"a","role":"viewer"}`, 403}, // developers create no keys
+		{otherAdmin, `{"name":"a","tenant":"acme","role":"viewer"}`, 403},
+		{acmeAdmin, `{"name":"a","tenant":"*","role":"viewer"}`, 403},
+		// limits: within the tenant's (rpm 1000), never lifted
+		{acmeAdmin, `{"name":"a","role":"user","limits":{"rpm":-1}}`, 403},
+		{acmeAdmin, `{"name":"a","role":"user","limits":{"budget_day":-1}}`, 403},
+		{acmeAdmin, `{"name":"a","role":"user","limits":{"rpm":1001}}`, 403},
+		{acmeAdmin, `{"name":"a","role":"user","limits":{"budget_day":5}}`, 403}, // the tenant has no budget_day
+		{acmeAdmin, `{"name":"a","role":"user","limits":{"rpm":10}}`, 201},
+		{global, `{"name":"a","tenant":"acme","role":"user","limits":{"rpm":-1,"budget_day":-1}}`, 201},
+		// policies: only a global admin names one, and only a known one
+		{acmeAdmin, `{"name":"a","role":"user","policy":"strict"}`, 403},
+		{acmeAdmin, `{"name":"e","role":"user","policy":"no-such-policy"}`, 400},
+		{global, `{"name":"a","tenant":"acme","role":"user","policy":"strict"}`, 201},
+		{global, `{"name":"a","tenant":"acme","role":"user","policy":"no-such-policy"}`, 400},
+	} {
+		w := m.do(http.MethodPost, "/admin/keys", tc.who.key, tc.body)
+		if w.Code != tc.want {
+			t.Errorf("%s creates %s: %d, want %d: %s", tc.who.name, tc.body, w.Code, tc.want, trim(w.Body.String()))
+		}
+	}
+	for _, tc := range []struct {
+		who  caller
+		body string
+		want int
+	}{
+		{acmeAdmin, `{"id":"x1"}`, 403},
+		{global, `{"id":"x2","policy":"no-such-policy"}`, 400},
+		{global, `{"id":"x3","policy":"strict","limits":{"rpm":5}}`, 201},
+	} {
+		w := m.do(http.MethodPost, "/admin/tenants", tc.who.key, tc.body)
+		if w.Code != tc.want {
+			t.Errorf("%s creates tenant %s: %d, want %d: %s", tc.who.name, tc.body, w.Code, tc.want, trim(w.Body.String()))
+		}
+	}
+	// Every one of those actions, refused or not, is in the audit log.
+	recs, err := g.store.QueryAudit(context.Background(), auditFilterAll())
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, denied := 0, 0
+	for _, r := range recs {
+		if len(r.Decisions) == 0 || r.Decisions[0].Layer != "admin" {
+			continue
+		}
+		switch r.Decisions[0].Code {
+		case "key_created":
+			created++
+		case "denied":
+			denied++
+			if r.KeyID == "" || r.Status < 400 {
+				t.Errorf("denied record without key or status: %+v", r)
+			}
+		}
+	}
+	if created < 6 || denied < 10 {
+		t.Errorf("audit: %d key_created and %d denied records", created, denied)
 	}
 }
 
@@ -331,3 +524,5 @@ func TestScanWithLayersOff(t *testing.T) {
 		t.Fatalf("output scan: %d %s", w.Code, trim(w.Body.String()))
 	}
 }
+
+func auditFilterAll() store.AuditFilter { return store.AuditFilter{Limit: store.MaxAuditLimit} }

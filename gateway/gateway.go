@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/rampart-ai/rampart/admin"
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
@@ -51,6 +52,7 @@ type Gateway struct {
 	store   Store             // nil for a gateway built WithLayers
 	ident   *identity.Service // nil when the identity layer is off
 	admin   http.Handler      // the admin API (nil without identity)
+	gate    admin.Gate        // the blocklist for non-engine routes (nil: blocklist off)
 	scanner *scan.Scanner     // set by openServices; moved into the first generation
 
 	// What every generation is built with.

@@ -312,8 +312,13 @@ func TestAdminBlocksAPI(t *testing.T) {
 	}
 	// Every change is audited with the admin's key id.
 	_, body = e.call(http.MethodGet, "/admin/audit?limit=1000", e.admin, "")
-	if n := strings.Count(body, `"route":"/admin/blocks"`); n != 3 {
+	// Every change is audited with the admin's key id (the refused calls
+	// above too, as "denied").
+	if n := strings.Count(body, `"code":"block_added"`) + strings.Count(body, `"code":"block_removed"`); n != 3 {
 		t.Fatalf("%d audit records of block changes, want 3: %s", n, body)
+	}
+	if n := strings.Count(body, `"code":"denied"`); n < 10 {
+		t.Fatalf("%d audit records of refused block calls: %s", n, trim(body))
 	}
 }
 

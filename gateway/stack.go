@@ -20,6 +20,7 @@ import (
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
 	"github.com/rampart-ai/rampart/layers"
+	"github.com/rampart-ai/rampart/layers/blocklist"
 	layeridentity "github.com/rampart-ai/rampart/layers/identity"
 	"github.com/rampart-ai/rampart/layers/injection"
 	"github.com/rampart-ai/rampart/layers/outputguard"
@@ -98,7 +99,15 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 		if err := identity.Bootstrap(ctx, svc, out); err != nil {
 			return fmt.Errorf("bootstrap admin key: %w", err)
 		}
-		g.admin = admin.NewHandler(g.store, svc, g.log, append(g.adminOptions(o), g.adminBlocks(cfg, host))...)
+		opts := append(g.adminOptions(o), g.adminBlocks(cfg, host), admin.WithPolicies(g.policyKnown))
+		if cfg.Audit.IsEnabled() {
+			opts = append(opts, admin.WithAudit(g.store))
+		}
+		if c, ok := host.Services[blocklist.ServiceCache].(*blocklist.Cache); ok {
+			g.gate = blockGate(c)
+			opts = append(opts, admin.WithGate(g.gate))
+		}
+		g.admin = admin.NewHandler(g.store, svc, g.log, opts...)
 	}
 	sc, err := chainScanner(cfg, chain)
 	if err != nil {
@@ -132,9 +141,28 @@ func (g *Gateway) protect(h http.Handler) http.Handler {
 	if g.ident == nil {
 		return h
 	}
+	var gates []admin.Gate
+	if g.gate != nil {
+		gates = append(gates, g.gate)
+	}
 	return admin.RequirePermission(g.ident, g.log, func(w http.ResponseWriter, r *http.Request, _ *identity.Principal) {
 		h.ServeHTTP(w, r)
-	})
+	}, gates...)
+}
+
+// policyKnown reports whether the configuration in force defines a
+// policy named name (admin.WithPolicies).
+func (g *Gateway) policyKnown(name string) bool {
+	cfg := g.cfg
+	if gen := g.cur.Load(); gen != nil {
+		cfg = gen.cfg
+	}
+	for _, n := range policyNames(cfg) {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // adminHandler serves /admin/...; without the identity layer there is no

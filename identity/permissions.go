@@ -22,10 +22,14 @@ const (
 	PermWrite Permission = "write"
 	// PermAdmin manages keys and tenants.
 	PermAdmin Permission = "admin"
+	// PermMetrics reads /metrics (Prometheus scraping) and nothing else.
+	PermMetrics Permission = "metrics"
 )
 
-// Roles, from least to most privileged.
+// Roles, from least to most privileged. RoleMetrics is outside that
+// order: it holds only PermMetrics (a Prometheus scrape key).
 const (
+	RoleMetrics   = "metrics"
 	RoleViewer    = "viewer"
 	RoleUser      = "user"
 	RoleDeveloper = "developer"
@@ -37,10 +41,11 @@ const GlobalTenant = "*"
 
 // rolePermissions is the one mapping from role to permissions.
 var rolePermissions = map[string][]Permission{
+	RoleMetrics:   {PermMetrics},
 	RoleViewer:    {PermRead},
 	RoleUser:      {PermRead, PermExecute},
 	RoleDeveloper: {PermRead, PermExecute, PermWrite},
-	RoleAdmin:     {PermRead, PermExecute, PermWrite, PermAdmin},
+	RoleAdmin:     {PermRead, PermExecute, PermWrite, PermAdmin, PermMetrics},
 }
 
 // RoutePermission is one row of the permission table.
@@ -51,14 +56,16 @@ type RoutePermission struct {
 }
 
 // routeTable is THE permission table: every route rampart serves and the
-// permission it needs. A route not listed here is denied for everyone
+// permission it needs. docs/PERMISSIONS.md is its written form; the
+// gateway's tests fail when the two differ or when the gateway serves a
+// route that neither names. A route not listed here is denied for everyone
 // (deny by default). Admin routes are also checked for tenant scope by the
 // admin handlers; this table only says which role may call them at all.
 var routeTable = []RoutePermission{
 	// Operational endpoints.
 	{http.MethodGet, "/healthz", PermPublic},
 	{http.MethodGet, "/readyz", PermPublic},
-	{http.MethodGet, "/metrics", PermRead},
+	{http.MethodGet, "/metrics", PermMetrics},
 
 	// Model API (OpenAI- and Anthropic-compatible).
 	{http.MethodGet, "/v1/models", PermRead},
@@ -96,8 +103,24 @@ func RoutePermissions() []RoutePermission {
 	return out
 }
 
-// Roles returns the known roles, least privileged first.
-func Roles() []string { return []string{RoleViewer, RoleUser, RoleDeveloper, RoleAdmin} }
+// Roles returns the known roles: metrics, then viewer … admin, least
+// privileged first.
+func Roles() []string { return []string{RoleMetrics, RoleViewer, RoleUser, RoleDeveloper, RoleAdmin} }
+
+// CanGrant reports whether a caller with role granter may give role to a
+// key: only when every permission of role is also the granter's (a caller
+// never grants more than it has).
+func CanGrant(granter, role string) bool {
+	if !ValidRole(role) || !ValidRole(granter) {
+		return false
+	}
+	for _, p := range rolePermissions[role] {
+		if !RoleHas(granter, p) {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidRole reports whether role is one of Roles.
 func ValidRole(role string) bool { _, ok := rolePermissions[role]; return ok }
@@ -121,17 +144,21 @@ func RoleHas(role string, p Permission) bool {
 	return false
 }
 
-// RoleRank orders roles (viewer 1 … admin 4; unknown 0).
+// RoleRank orders roles by privilege (metrics 1, viewer 2 … admin 5;
+// unknown 0): it picks the highest of several roles a token maps to.
+// Whether one role may grant another is CanGrant.
 func RoleRank(role string) int {
 	switch role {
-	case RoleViewer:
+	case RoleMetrics:
 		return 1
-	case RoleUser:
+	case RoleViewer:
 		return 2
-	case RoleDeveloper:
+	case RoleUser:
 		return 3
-	case RoleAdmin:
+	case RoleDeveloper:
 		return 4
+	case RoleAdmin:
+		return 5
 	}
 	return 0
 }

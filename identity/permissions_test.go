@@ -13,11 +13,13 @@ func TestPermissionTable(t *testing.T) {
 		allowed      map[string]bool // role → allowed; missing roles: denied
 	}
 	all := map[string]bool{"viewer": true, "user": true, "developer": true, "admin": true}
+	scrape := map[string]bool{"metrics": true, "admin": true}
 	execs := map[string]bool{"user": true, "developer": true, "admin": true}
 	devs := map[string]bool{"developer": true, "admin": true}
 	admins := map[string]bool{"admin": true}
 	for _, r := range []row{
 		{"GET", "/healthz", all},
+		{"GET", "/metrics", scrape},
 		{"GET", "/v1/models", all},
 		{"POST", "/v1/chat/completions", execs},
 		{"POST", "/v1/completions", execs},
@@ -95,8 +97,11 @@ func sample(pattern string) string {
 }
 
 func TestRolePermissions(t *testing.T) {
+	if got := identity.RolePermissions(identity.RoleMetrics); len(got) != 1 || got[0] != identity.PermMetrics {
+		t.Fatalf("metrics role holds %v", got)
+	}
 	prev := 0
-	for _, r := range identity.Roles() {
+	for _, r := range identity.Roles()[1:] {
 		n := len(identity.RolePermissions(r))
 		if n <= prev {
 			t.Fatalf("role %s does not extend the previous role", r)
@@ -122,4 +127,22 @@ func FuzzRequiredPermission(f *testing.F) {
 			t.Fatal("unknown role allowed a non-public route")
 		}
 	})
+}
+
+// TestCanGrant: a role may be granted only by a role holding all of its
+// permissions.
+func TestCanGrant(t *testing.T) {
+	for _, c := range []struct {
+		granter, role string
+		want          bool
+	}{
+		{"admin", "admin", true}, {"admin", "metrics", true}, {"admin", "viewer", true},
+		{"developer", "admin", false}, {"developer", "metrics", false}, {"developer", "user", true},
+		{"viewer", "metrics", false}, {"metrics", "viewer", false}, {"metrics", "metrics", true},
+		{"admin", "root", false}, {"", "viewer", false},
+	} {
+		if got := identity.CanGrant(c.granter, c.role); got != c.want {
+			t.Errorf("CanGrant(%s, %s) = %v", c.granter, c.role, got)
+		}
+	}
 }

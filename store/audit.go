@@ -89,6 +89,9 @@ type AuditFilter struct {
 	Since, Until time.Time
 	// Tenant keeps only one tenant's records.
 	Tenant string
+	// KeyID and Subject keep only the records of one key id and one
+	// subject (each when set): a viewer's own audit trail.
+	KeyID, Subject string
 	// AfterID keeps records with ID > AfterID (pagination cursor).
 	AfterID int64
 	// Limit caps the result (<= 0: DefaultAuditLimit; capped at MaxAuditLimit).

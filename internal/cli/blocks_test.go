@@ -113,8 +113,10 @@ func TestBlocksRemote(t *testing.T) {
 	}
 	// The change is in the audit log with the admin's key id.
 	recs, err := db.QueryAudit(context.Background(), store.AuditFilter{})
-	if err != nil || len(recs) != 2 || recs[0].Route != "/admin/blocks" || recs[0].KeyID == "" ||
-		recs[0].Decisions[0].Code != "block_added" || recs[1].Decisions[0].Code != "block_removed" {
+	// (The refused add in between is audited too.)
+	if err != nil || len(recs) != 3 || recs[0].Route != "/admin/blocks" || recs[0].KeyID == "" ||
+		recs[0].Decisions[0].Code != "block_added" || recs[1].Decisions[0].Code != "denied" ||
+		recs[2].Decisions[0].Code != "block_removed" {
 		t.Fatalf("audit: %+v %v", recs, err)
 	}
 }

@@ -294,7 +294,7 @@ func keysCreate(env *Env) int {
 	var req admin.CreateKeyRequest
 	var models string
 	fs.StringVar(&req.Tenant, "tenant", "", "tenant of the key (\"*\" for a global key)")
-	fs.StringVar(&req.Role, "role", "user", "role: viewer, user, developer, admin")
+	fs.StringVar(&req.Role, "role", "user", "role: metrics, viewer, user, developer, admin")
 	fs.StringVar(&req.Name, "name", "", "name of the key (who or what uses it)")
 	fs.StringVar(&req.ExpiresIn, "expires", "", "lifetime, e.g. 30d or 720h (default: never)")
 	fs.StringVar(&models, "models", "", "comma-separated model globs this key may use (default: the tenant's)")

@@ -103,6 +103,12 @@ func (db *DB) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.Aud
 	if f.Tenant != "" {
 		add("tenant =", f.Tenant)
 	}
+	if f.KeyID != "" {
+		add("key_id =", f.KeyID)
+	}
+	if f.Subject != "" {
+		add("subject =", f.Subject)
+	}
 	if f.AfterID > 0 {
 		add("id >", f.AfterID)
 	}

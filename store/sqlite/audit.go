@@ -109,6 +109,12 @@ func (db *DB) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.Aud
 	if f.Tenant != "" {
 		where, args = append(where, "tenant = ?"), append(args, f.Tenant)
 	}
+	if f.KeyID != "" {
+		where, args = append(where, "key_id = ?"), append(args, f.KeyID)
+	}
+	if f.Subject != "" {
+		where, args = append(where, "subject = ?"), append(args, f.Subject)
+	}
 	if f.AfterID > 0 {
 		where, args = append(where, "id > ?"), append(args, f.AfterID)
 	}
