@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/detect/model"
 	"github.com/rampart-ai/rampart/detect/rules"
@@ -185,6 +186,13 @@ func (d *Detector) Scan(text string, role Role) (res Result) {
 		(a.short && a.signals[sigHigh] == 1) ||
 		(role.Untrusted() && a.dataRuleHit())
 	res.Findings = a.findings(st, score)
+	if res.Flagged && len(res.Findings) == 0 {
+		// flagged on the classifier's whole-text score alone (no window
+		// scored above even odds): the finding names the classifier and
+		// the whole text, so that a flagged verdict always says why
+		res.Findings = append(res.Findings, Finding{Rule: RuleModel, Severity: severityOf(score), Score: score,
+			Start: 0, End: utf8.RuneCountInString(text), Message: "text reads like an injected instruction (classifier, whole text)"})
+	}
 	return res
 }
 
