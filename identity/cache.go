@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -47,8 +48,8 @@ func (c *ttlCache[V]) purge() { c.lru.Purge() }
 // lockout counts failed authentications per client IP.
 type lockout struct {
 	cfg LockoutConfig
-	mu  sync.Mutex
-	ips *lru.Cache[string, *ipRecord]
+	mu    sync.Mutex
+	ips   *lru.Cache[string, *ipRecord]
 }
 
 type ipRecord struct {
@@ -66,6 +67,20 @@ func newLockout(cfg LockoutConfig) *lockout {
 }
 
 func (l *lockout) enabled() bool { return l.cfg.MaxFailures > 0 }
+
+// lockoutPause is how long a failed attempt from a locked-out address
+// waits before its 429: it slows down guessing without holding a valid
+// caller (who is never paused) and is cut short when the client leaves.
+const lockoutPause = 250 * time.Millisecond
+
+func (l *lockout) slowDown(ctx context.Context) {
+	t := time.NewTimer(lockoutPause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
 
 // locked returns how long ip remains locked out (0: not locked).
 func (l *lockout) locked(ip string, now time.Time) time.Duration {

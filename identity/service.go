@@ -259,17 +259,23 @@ func (s *Service) flushUsed(ctx context.Context) error {
 // Authenticate verifies the request's credentials: an API key
 // ("Authorization: Bearer rk_…" or "x-api-key: rk_…"), otherwise a Bearer
 // JWT, otherwise a verified client certificate. Failures are counted per
-// client IP.
+// client IP; once an IP reached lockout.max_failures, its failed attempts
+// are answered *LockedOutError (429) after a short pause, for
+// lockout.duration. Only failures are throttled: valid credentials from a
+// locked-out address still pass, so ten bad keys sent from an address many
+// clients share (a NAT) lock nobody out.
 func (s *Service) Authenticate(ctx context.Context, c Credentials) (*Principal, error) {
 	now := s.now()
+	p, err := s.authenticate(ctx, c, now)
+	if !errors.Is(err, ErrInvalidCredentials) {
+		return p, err
+	}
 	if d := s.lock.locked(c.ClientIP, now); d > 0 {
+		s.lock.slowDown(ctx)
 		return nil, &LockedOutError{RetryAfter: d}
 	}
-	p, err := s.authenticate(ctx, c, now)
-	if errors.Is(err, ErrInvalidCredentials) {
-		if s.lock.fail(c.ClientIP, now) {
-			s.log.Warn("identity: client locked out after failed authentications", "client_ip", c.ClientIP)
-		}
+	if s.lock.fail(c.ClientIP, now) {
+		s.log.Warn("identity: failed authentications from a client are now throttled", "client_ip", c.ClientIP)
 	}
 	return p, err
 }
