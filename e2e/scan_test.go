@@ -61,7 +61,13 @@ func TestScanEndpoint(t *testing.T) {
 				t.Fatalf("%s: %d %s", tc.path, st, res.Raw)
 			}
 		}
-		st, res := post(t, key, "/v1/scan", map[string]any{"items": []any{map[string]any{"text": "card 4111 1111 1111 1111"}, map[string]any{"text": "nothing here"}}, "direction": "output"})
+		// A value the policy only flags (PII's default action) is found,
+		// and "redacted" is absent rather than an echo of the text.
+		st, res := post(t, key, "/v1/scan", map[string]any{"text": "call me at 415-555-0132", "direction": "output"})
+		if st != http.StatusOK || !res.Get("flagged").Bool() || res.Get("redacted").Exists() {
+			t.Fatalf("flag-only finding: %d %s", st, res.Raw)
+		}
+		st, res = post(t, key, "/v1/scan", map[string]any{"items": []any{map[string]any{"text": "card 4111 1111 1111 1111"}, map[string]any{"text": "nothing here"}}, "direction": "output"})
 		if st != http.StatusOK || !res.Get("results.0.flagged").Bool() || res.Get("results.1.flagged").Bool() ||
 			!strings.Contains(res.Get("results.0.redacted").String(), "[CREDIT_CARD]") {
 			t.Fatalf("items output: %d %s", st, res.Raw)

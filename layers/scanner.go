@@ -64,7 +64,10 @@ func InjectionOptions(cfg *config.Config) (detect.Options, error) {
 }
 
 // OutputChecker adapts a provisioned output guard to the scan API: its
-// findings (entity, code-point span) and its rewritten text.
+// findings (entity, code-point span) and, when its policy changed the text
+// (redaction, pseudonymisation, link removal), the rewritten text. A text
+// it only flagged gets no Redacted: echoing it there would hand back the
+// very value the caller asked to have found.
 func OutputChecker(og *outputguard.Layer) scan.Checker {
 	return func(item scan.Item, res *scan.Result) {
 		fs, redacted := og.ScanText(item.Text)
@@ -76,8 +79,6 @@ func OutputChecker(og *outputguard.Layer) scan.Checker {
 		}
 		if redacted != item.Text {
 			res.Redacted = redacted
-		} else if len(fs) > 0 {
-			res.Redacted = item.Text
 		}
 	}
 }

@@ -59,8 +59,9 @@ type Result struct {
 	Flagged  bool      `json:"flagged"`
 	Score    float64   `json:"score"`
 	Findings []Finding `json:"findings"`
-	// Redacted is the text with sensitive spans replaced (output scanners
-	// that redact set it).
+	// Redacted is the text with sensitive spans replaced, set only when an
+	// output checker's policy rewrote the text; it is absent when nothing
+	// was rewritten (a finding the policy only flags included).
 	Redacted string `json:"redacted,omitempty"`
 	// Error is set instead of a verdict when the item could not be scanned.
 	Error string `json:"error,omitempty"`

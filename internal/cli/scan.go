@@ -29,8 +29,9 @@ func runScan(env *Env) int {
 	dir := fs.String("direction", scan.Input, "input (prompt injection) or output (model answers)")
 	policy := fs.String("policy", "", "rampart config file whose layers.injection section sets thresholds and options")
 	jsonl := fs.Bool("jsonl", false, `read JSON lines {"text": ..., "role": ..., "user": ..., "tools": [...]} from stdin, write one result per line`)
+	exitCode := fs.Bool("exit-code", false, "exit 1 when any input is flagged, 0 when all are clean, 2 on any error (a bad line included); without it the exit code does not depend on the verdicts")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: rampart scan [--direction input|output] [--policy FILE] [--jsonl] [TEXT]")
+		fmt.Fprintln(env.Stderr, "Usage: rampart scan [--direction input|output] [--policy FILE] [--jsonl] [--exit-code] [TEXT]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(env.Args); err != nil {
@@ -53,9 +54,13 @@ func runScan(env *Env) int {
 			fmt.Fprintln(env.Stderr, "rampart scan: --jsonl reads stdin; no TEXT argument")
 			return 2
 		}
-		if err := scanLines(sc, *dir, env.Stdin, env.Stdout); err != nil {
+		sum, err := scanLines(sc, *dir, env.Stdin, env.Stdout)
+		if err != nil {
 			fmt.Fprintln(env.Stderr, "rampart scan:", err)
-			return 1
+			return scanFailed(*exitCode)
+		}
+		if *exitCode {
+			return sum.code()
 		}
 		return 0
 	}
@@ -66,19 +71,53 @@ func runScan(env *Env) int {
 		b, err := io.ReadAll(io.LimitReader(env.Stdin, maxScanLine+1))
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "rampart scan:", err)
-			return 1
+			return scanFailed(*exitCode)
 		}
 		if len(b) > maxScanLine {
 			fmt.Fprintf(env.Stderr, "rampart scan: input over %d bytes\n", maxScanLine)
-			return 1
+			return scanFailed(*exitCode)
 		}
 		text = string(b)
 	}
 	res := sc.Scan(scan.Item{Text: text}, *dir)
 	if err := json.NewEncoder(env.Stdout).Encode(res); err != nil {
-		return 1
+		return scanFailed(*exitCode)
+	}
+	var sum scanSummary
+	sum.add(res)
+	if *exitCode {
+		return sum.code()
 	}
 	if res.Error != "" {
+		return 1
+	}
+	return 0
+}
+
+// scanFailed is the exit code of a scan that could not run or finish: 2
+// with --exit-code (1 is "flagged" there), 1 without it as before.
+func scanFailed(exitCode bool) int {
+	if exitCode {
+		return 2
+	}
+	return 1
+}
+
+// scanSummary is what --exit-code reports about a run's results.
+type scanSummary struct{ flagged, errored bool }
+
+func (s *scanSummary) add(r scan.Result) {
+	s.flagged = s.flagged || r.Flagged
+	s.errored = s.errored || r.Error != ""
+}
+
+// code is the --exit-code exit status: an error wins over a verdict, since
+// an input that could not be scanned may have been an attack.
+func (s scanSummary) code() int {
+	switch {
+	case s.errored:
+		return 2
+	case s.flagged:
 		return 1
 	}
 	return 0
@@ -107,8 +146,10 @@ func scanner(path string) (*scan.Scanner, error) {
 // scanLines streams JSON lines: one result line per input line, in order,
 // in constant memory. A line that is not a JSON object with a string
 // "text" gets an error object; a line over the limit is skipped to its end
-// and gets an error object too.
-func scanLines(sc *scan.Scanner, dir string, in io.Reader, out io.Writer) error {
+// and gets an error object too. It returns whether any line was flagged or
+// got an error object.
+func scanLines(sc *scan.Scanner, dir string, in io.Reader, out io.Writer) (scanSummary, error) {
+	var sum scanSummary
 	r := bufio.NewReaderSize(in, 64<<10)
 	w := bufio.NewWriterSize(out, 64<<10)
 	enc := json.NewEncoder(w)
@@ -120,7 +161,7 @@ func scanLines(sc *scan.Scanner, dir string, in io.Reader, out io.Writer) error 
 			break
 		}
 		if err != nil && err != io.EOF {
-			return err
+			return sum, err
 		}
 		var res scan.Result
 		if tooLong {
@@ -142,14 +183,15 @@ func scanLines(sc *scan.Scanner, dir string, in io.Reader, out io.Writer) error 
 				res = sc.Scan(scan.Item{Text: *item.Text, Role: item.Role, User: item.User, Tools: item.Tools}, dir)
 			}
 		}
+		sum.add(res)
 		if e := enc.Encode(res); e != nil {
-			return e
+			return sum, e
 		}
 		if err == io.EOF {
 			break
 		}
 	}
-	return w.Flush()
+	return sum, w.Flush()
 }
 
 // readLine reads one line (without its newline) into buf. Past limit bytes

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -55,6 +56,18 @@ func runServe(env *Env) int {
 		return 2
 	}
 	log := newLogger(env.Stderr, cfg.Log)
+	// Take the port first: a busy port must stop serve before it creates a
+	// data directory or store, or prints a bootstrap admin key nobody can use.
+	addr := cfg.Server.Listen
+	if addr == "" {
+		addr = config.DefaultListen
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error("cannot listen", "listen", addr, "error", err.Error())
+		return 1
+	}
+	defer ln.Close() // Serve closes it too; this covers the early returns
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		log.Error("cannot create data directory", "dir", cfg.DataDir, "error", err.Error())
 		return 1
@@ -76,7 +89,7 @@ func runServe(env *Env) int {
 	if err := g.WatchConfig(ctx, *cfgPath); err != nil { // SIGHUP and file changes reload the policy
 		log.Warn("config file watcher not started; SIGHUP still reloads", "error", err.Error())
 	}
-	attrs := []any{"listen", cfg.Server.Listen, "tls", cfg.Server.TLS.Enabled(), "demo_model", g.Demo(), "layers", g.Engine().Layers(), "data_dir", cfg.DataDir}
+	attrs := []any{"listen", ln.Addr().String(), "tls", cfg.Server.TLS.Enabled(), "demo_model", g.Demo(), "layers", g.Engine().Layers(), "data_dir", cfg.DataDir}
 	for _, u := range cfg.Upstreams {
 		attrs = append(attrs, "upstream_"+u.Name, u.BaseURL)
 	}
@@ -84,7 +97,7 @@ func runServe(env *Env) int {
 	if g.Demo() {
 		log.Warn("no upstream configured: the built-in demo model (" + gateway.DemoModel + ") answers with canned, labelled echoes; use --upstream or a config file to reach a real model")
 	}
-	if err := g.ListenAndServe(ctx); err != nil {
+	if err := g.Serve(ctx, ln); err != nil {
 		log.Error("server failed", "error", err.Error())
 		return 1
 	}

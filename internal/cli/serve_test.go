@@ -1,6 +1,11 @@
 package cli
 
 import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +36,31 @@ func TestServeConfig(t *testing.T) {
 	}
 	if _, err := serveConfig("/nonexistent/rampart.yaml", "", "", ""); err == nil {
 		t.Error("missing config file accepted")
+	}
+}
+
+// A busy port stops serve before it creates the data directory or the
+// store, so no bootstrap admin key is printed (and lost) for a gateway that
+// never ran.
+func TestServeBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	var out, errb bytes.Buffer
+	code := Main([]string{"serve", "--listen", ln.Addr().String(), "--data", data}, strings.NewReader(""), &out, &errb)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "cannot listen") || !strings.Contains(errb.String(), "address already in use") {
+		t.Errorf("stderr does not name the busy port:\n%s", errb.String())
+	}
+	if strings.Contains(errb.String(), "rk_") || strings.Contains(errb.String(), "admin key") {
+		t.Errorf("a bootstrap key was printed for a gateway that never ran:\n%s", errb.String())
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("data directory %s created (stat: %v)", data, err)
 	}
 }
