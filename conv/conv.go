@@ -32,6 +32,11 @@ const (
 	SourceAssistant Source = "assistant" // model output (also earlier turns)
 	SourceDocument  Source = "document"  // retrieved or attached document marked by the client
 	SourceTool      Source = "tool"      // tool / function results
+	// SourceToolDef is text of a tool the client declares to the model
+	// (name, description, the strings of its JSON Schema) or of a schema
+	// the answer must follow: untrusted data, since tool definitions come
+	// from tool registries and third-party (MCP) servers.
+	SourceToolDef Source = "tool_definition"
 )
 
 // Segment is one contiguous piece of text inside a message.
@@ -111,6 +116,12 @@ func (m *Message) Text() string {
 	return string(b)
 }
 
+// UnknownPart is a content part of a type the adapter does not know.
+type UnknownPart struct {
+	Type string
+	Path string // location in the provider JSON
+}
+
 // Kind is the kind of API call.
 type Kind string
 
@@ -143,6 +154,17 @@ type Conversation struct {
 	System   []Segment
 	Messages []Message
 	Tools    []Tool
+	// ReadOnly holds text the model reads that adapters do not write back,
+	// so layers inspect it but cannot change it: tool and function
+	// definitions and structured-output schemas (SourceToolDef), message
+	// and participant names, document titles and sources, the decoded
+	// text of attached text files. EachSegment does not visit it; Path
+	// locates it in the provider JSON.
+	ReadOnly []Segment
+	// Unknown lists content parts the adapter forwards but does not know
+	// (a type added to the API later): nothing in them is inspected, so
+	// policy refuses them unless allowed by name.
+	Unknown []UnknownPart
 	// MaxTokens is the cap on output tokens the client asked for
 	// (max_tokens / max_completion_tokens), 0 when absent. A layer may
 	// change it (lower it, or set it where absent); the adapter then writes

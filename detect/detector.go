@@ -85,8 +85,8 @@ type Options struct {
 	// UntrustedThreshold overrides the threshold for documents and tool
 	// results (0: the trained default).
 	UntrustedThreshold float64
-	// MaxScanBytes bounds how much of one text is scanned (0: 64 KiB). The
-	// rest is not scanned and a "truncated" finding says so.
+	// MaxScanBytes is the size of the window a text is scanned in (0: 64
+	// KiB); a longer text is scanned in overlapping windows (see Scan).
 	MaxScanBytes int
 	// NoDecode disables scanning decoded variants (base64, hex, ...).
 	NoDecode bool
@@ -154,7 +154,71 @@ const RuleScanError = "scan-error"
 // Scan scores text as coming from role. It never panics: should a stage
 // fail on some input, the text is flagged (fail closed) with a scan-error
 // finding, since input that breaks a scanner is itself suspect.
-func (d *Detector) Scan(text string, role Role) (res Result) {
+//
+// A text longer than MaxScanBytes is scanned whole, in windows of
+// MaxScanBytes that overlap by windowOverlap(MaxScanBytes) bytes, so that
+// no part of it is left unscanned and no attack shorter than the overlap
+// falls between two windows: the result is the strongest window's, with
+// the findings of every window (offsets in the whole text).
+func (d *Detector) Scan(text string, role Role) Result {
+	max := d.opt.MaxScanBytes
+	if len(text) <= max {
+		return d.scanOne(text, role)
+	}
+	var out Result
+	overlap := windowOverlap(max)
+	runes := 0 // code points of text[:start]
+	prev := 0
+	for start := 0; ; {
+		end := min(start+max, len(text))
+		for end < len(text) && !utf8.RuneStart(text[end]) {
+			end--
+		}
+		runes += utf8.RuneCountInString(text[prev:start])
+		prev = start
+		r := d.scanOne(text[start:end], role)
+		if start == 0 || r.Score > out.Score {
+			out.Score, out.Threshold = r.Score, r.Threshold
+		}
+		out.Flagged = out.Flagged || r.Flagged
+		out.SpecialToken = out.SpecialToken || r.SpecialToken
+		for _, f := range r.Findings {
+			f.Start, f.End = f.Start+runes, f.End+runes
+			if !hasFinding(out.Findings, f) {
+				out.Findings = append(out.Findings, f)
+			}
+		}
+		if end == len(text) {
+			return out
+		}
+		next := end - overlap
+		for next > start && !utf8.RuneStart(text[next]) {
+			next--
+		}
+		if next <= start {
+			next = end
+		}
+		start = next
+	}
+}
+
+// windowOverlap is how many bytes consecutive scan windows of max bytes
+// share: a quarter of the window, at most 4 KiB.
+func windowOverlap(max int) int { return min(max/4, 4<<10) }
+
+// hasFinding reports whether fs holds f's rule at f's span (the same
+// evidence seen by two overlapping windows).
+func hasFinding(fs []Finding, f Finding) bool {
+	for _, g := range fs {
+		if g.Rule == f.Rule && g.Start == f.Start && g.End == f.End && g.Decoding == f.Decoding {
+			return true
+		}
+	}
+	return false
+}
+
+// scanOne scans a text of at most MaxScanBytes.
+func (d *Detector) scanOne(text string, role Role) (res Result) {
 	st := d.pool.Get().(*state)
 	defer func() {
 		if recover() != nil {

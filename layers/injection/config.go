@@ -8,6 +8,9 @@ import (
 
 // Actions.
 const (
+	LongTextScan   = "scan"
+	LongTextRefuse = "refuse"
+
 	ActionBlock  = "block"
 	ActionFlag   = "flag"
 	ActionIgnore = "ignore" // special tokens only
@@ -36,10 +39,25 @@ type Config struct {
 	ScanSystem bool `yaml:"scan_system"`
 	// ScanAssistant also scans earlier assistant turns (default false).
 	ScanAssistant bool `yaml:"scan_assistant"`
-	// MaxScanBytes is how many bytes of each segment are scanned (default
-	// 65536). Text beyond it is not scanned; a long document should be
-	// split by the client into segments.
+	// MaxScanBytes is the window the detector scans at once (default
+	// 65536). A longer segment is scanned whole in overlapping windows
+	// (long_text: scan, the default) or refused (long_text: refuse);
+	// nothing is ever passed unscanned.
 	MaxScanBytes int `yaml:"max_scan_bytes"`
+	// LongText is what a segment longer than max_scan_bytes gets: "scan"
+	// (default: every window of it is scanned, at a cost linear in its
+	// length, bounded by the body limit) or "refuse" (413,
+	// text_too_long_to_scan).
+	LongText string `yaml:"long_text"`
+	// AllowUnknownParts names content part types the provider adapter does
+	// not know (a type added to an API after this release) that may pass
+	// uninspected. By default every such part is refused (400,
+	// unsupported_content_type, naming the type), so that a new API
+	// feature is never a silent way around the scan. "*" allows all.
+	AllowUnknownParts []string `yaml:"allow_unknown_parts"`
+	// ScanPrefill scans a final assistant turn written by the client
+	// (prefill: the model continues it) as user text. Default true.
+	ScanPrefill *bool `yaml:"scan_prefill"`
 	// Decoders scans decoded variants (base64, hex, URL encoding, ROT13,
 	// leetspeak, reversed text, tag characters). Default true.
 	Decoders *bool `yaml:"decoders"`
@@ -48,7 +66,9 @@ type Config struct {
 // Defaults returns the default configuration.
 func Defaults() Config {
 	on := true
-	return Config{Action: ActionBlock, SpecialTokens: ActionBlock, MaxScanBytes: 64 << 10, Decoders: &on}
+	prefill := true
+	return Config{Action: ActionBlock, SpecialTokens: ActionBlock, MaxScanBytes: 64 << 10, Decoders: &on,
+		LongText: LongTextScan, ScanPrefill: &prefill}
 }
 
 func (c *Config) fill() {
@@ -64,6 +84,12 @@ func (c *Config) fill() {
 	}
 	if c.Decoders == nil {
 		c.Decoders = d.Decoders
+	}
+	if c.LongText == "" {
+		c.LongText = d.LongText
+	}
+	if c.ScanPrefill == nil {
+		c.ScanPrefill = d.ScanPrefill
 	}
 }
 
@@ -87,6 +113,14 @@ func (c *Config) Validate() error {
 	case ActionBlock, ActionFlag, ActionIgnore:
 	default:
 		return fmt.Errorf("injection: special_tokens %q: want block, flag or ignore", c.SpecialTokens)
+	}
+	if c.LongText != LongTextScan && c.LongText != LongTextRefuse {
+		return fmt.Errorf("injection: long_text %q: want scan or refuse", c.LongText)
+	}
+	for _, t := range c.AllowUnknownParts {
+		if t == "" {
+			return fmt.Errorf("injection: allow_unknown_parts: empty entry")
+		}
 	}
 	if c.MaxScanBytes < 256 || c.MaxScanBytes > 16<<20 {
 		return fmt.Errorf("injection: max_scan_bytes %d outside [256, 16777216]", c.MaxScanBytes)

@@ -3,6 +3,8 @@ package injection
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/detect"
@@ -77,7 +79,7 @@ func (l *Layer) roleOf(role conv.Role, s *conv.Segment) (detect.Role, bool) {
 	switch s.Source {
 	case conv.SourceDocument:
 		return detect.RoleDocument, true
-	case conv.SourceTool:
+	case conv.SourceTool, conv.SourceToolDef:
 		return detect.RoleTool, true
 	case conv.SourceSystem:
 		return detect.RoleSystem, l.cfg.ScanSystem
@@ -109,14 +111,32 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	return l.Inspect(tx.Request), nil
 }
 
-// Inspect scans a conversation and returns the layer's decision.
+// Codes of refusals other than a detection.
+const (
+	CodeUnknownPart = "unsupported_content_type"
+	CodeTooLong     = "text_too_long_to_scan"
+)
+
+// Inspect scans a conversation and returns the layer's decision: every
+// message segment by its source, the read-only text the model also reads
+// (tool definitions, names, titles, decoded text files), a client-written
+// final assistant turn (prefill) as user text, and the concatenated
+// user-controlled text (attacks split into fragments over messages or
+// parts). Content parts the adapter does not know are refused unless
+// allowed by name.
 func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
+	if d, stop := l.refuseUnknown(c); stop {
+		return d
+	}
 	var (
 		findings []engine.Finding
 		act      engine.Action
 		rule     string
 		reason   string
 		best     float64
+		tooLong  string
+		pieces   int
+		joined   []byte // user-controlled text, most recent last
 	)
 	raise := func(a engine.Action, r, why string, score float64) {
 		if a > act || (a == act && score > best) {
@@ -127,23 +147,22 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 	for _, t := range c.Tools {
 		tools = append(tools, t.Name)
 	}
-	c.EachSegment(func(mi int, role conv.Role, s *conv.Segment) {
-		dr, ok := l.roleOf(role, s)
-		if !ok || s.Text == "" {
+	scan := func(mi int, where string, text string, dr detect.Role, rulesOnly bool) {
+		if l.cfg.LongText == LongTextRefuse && len(text) > l.cfg.MaxScanBytes && tooLong == "" {
+			tooLong = where
 			return
 		}
 		var ctx *detect.Context
-		if dr.Untrusted() {
+		if dr.Untrusted() && !rulesOnly {
 			ctx = &detect.Context{UserRequest: lastUserTurn(c, mi), Tools: tools}
 		}
-		res := l.det.ScanContext(s.Text, dr, ctx)
+		res := l.det.ScanContext(text, dr, ctx)
+		if rulesOnly {
+			res.Flagged = ruleVerdict(res)
+		}
 		hit := res.Flagged || (res.SpecialToken && l.cfg.SpecialTokens != ActionIgnore)
 		if !hit {
 			return
-		}
-		where := fmt.Sprintf("message %d (%s)", mi, dr)
-		if mi < 0 {
-			where = "system prompt"
 		}
 		for _, f := range res.Findings {
 			if f.Rule == detect.RuleSpecialToken && l.cfg.SpecialTokens == ActionIgnore {
@@ -152,6 +171,9 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 			msg := f.Message
 			if f.Decoding != "" {
 				msg += " [decoded: " + f.Decoding + "]"
+			}
+			if mi == -1 && where != "system prompt" {
+				msg += " [in " + where + "]"
 			}
 			findings = append(findings, engine.Finding{Layer: Name, Rule: f.Rule, Severity: engine.Severity(f.Severity),
 				Score: res.Score, Message: mi, Start: f.Start, End: f.End, Text: msg})
@@ -162,7 +184,59 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 		if res.SpecialToken && l.cfg.SpecialTokens != ActionIgnore {
 			raise(actionOf(l.cfg.SpecialTokens), detect.RuleSpecialToken, "chat-template control token in "+where, res.Score)
 		}
+	}
+	prefill := l.prefillIndex(c)
+	c.EachSegment(func(mi int, role conv.Role, s *conv.Segment) {
+		dr, ok := l.roleOf(role, s)
+		if mi >= 0 && mi == prefill {
+			dr, ok = detect.RoleUser, true
+		}
+		if !ok || s.Text == "" {
+			return
+		}
+		where := fmt.Sprintf("message %d (%s)", mi, dr)
+		if mi < 0 {
+			where = "system prompt"
+		}
+		scan(mi, where, s.Text, dr, false)
+		if dr == detect.RoleUser {
+			pieces++
+			joined = append(joined, s.Text...)
+		}
 	})
+	for i := range c.ReadOnly {
+		s := &c.ReadOnly[i]
+		dr, ok := l.roleOf("", s)
+		if !ok || s.Text == "" {
+			continue
+		}
+		// Tool definitions address the model by design ("always call
+		// this tool before answering"), which the classifier reads as an
+		// instruction: there only rule hits count.
+		scan(-1, s.Path, s.Text, dr, s.Source == conv.SourceToolDef)
+	}
+	// Fragments: each piece may be harmless alone. The concatenation is
+	// bounded to the last max_scan_bytes (one detector window).
+	if pieces > 1 && act != engine.Block {
+		tail := joined
+		if len(tail) > l.cfg.MaxScanBytes {
+			cut := len(tail) - l.cfg.MaxScanBytes
+			for cut < len(tail) && !utf8.RuneStart(tail[cut]) {
+				cut++
+			}
+			tail = tail[cut:]
+		}
+		if tooLong == "" || l.cfg.LongText != LongTextRefuse {
+			scan(-1, "the user messages read together", string(tail), detect.RoleUser, false)
+		}
+	}
+	if tooLong != "" && act != engine.Block {
+		return engine.Decision{Action: engine.Block, Rule: Name + ".long_text", Status: 413, Code: CodeTooLong,
+			Reason: fmt.Sprintf("The text in %s is longer than the %d bytes this gateway scans (long_text: refuse).",
+				tooLong, l.cfg.MaxScanBytes),
+			Findings: append(findings, engine.Finding{Layer: Name, Rule: Name + ".long_text", Severity: engine.SeverityMedium,
+				Message: -1, Text: "text longer than max_scan_bytes refused"})}
+	}
 	if act == engine.Allow {
 		return engine.Allowed
 	}
@@ -188,6 +262,45 @@ func lastUserTurn(c *conv.Conversation, mi int) string {
 		}
 	}
 	return ""
+}
+
+// prefillIndex is the index of a final assistant message the client wrote
+// for the model to continue (prefill), or -1.
+func (l *Layer) prefillIndex(c *conv.Conversation) int {
+	if !*l.cfg.ScanPrefill || c.Kind != conv.KindChat || len(c.Messages) == 0 {
+		return -1
+	}
+	if i := len(c.Messages) - 1; c.Messages[i].Role == conv.RoleAssistant {
+		return i
+	}
+	return -1
+}
+
+// refuseUnknown blocks a request carrying a content part of a type the
+// adapter does not know, unless allow_unknown_parts names it.
+func (l *Layer) refuseUnknown(c *conv.Conversation) (engine.Decision, bool) {
+	for _, u := range c.Unknown {
+		if slices.Contains(l.cfg.AllowUnknownParts, u.Type) || slices.Contains(l.cfg.AllowUnknownParts, "*") {
+			continue
+		}
+		return engine.Decision{Action: engine.Block, Rule: Name + ".unknown_part", Status: 400, Code: CodeUnknownPart,
+			Reason: fmt.Sprintf("Content of type %q (at %s) is not inspected by this gateway and is refused; "+
+				"an operator may allow it with layers.injection.allow_unknown_parts.", u.Type, u.Path),
+			Findings: []engine.Finding{{Layer: Name, Rule: Name + ".unknown_part", Severity: engine.SeverityMedium,
+				Message: -1, Entity: u.Type, Text: "unknown content part " + u.Path}}}, true
+	}
+	return engine.Decision{}, false
+}
+
+// ruleVerdict reports a critical or high-severity rule hit in r (the
+// classifier's score aside).
+func ruleVerdict(r detect.Result) bool {
+	for _, f := range r.Findings {
+		if f.Rule != detect.RuleModel && f.Rule != detect.RuleSpecialToken && severityRank(f.Severity) >= 3 {
+			return true
+		}
+	}
+	return false
 }
 
 func actionOf(s string) engine.Action {

@@ -10,9 +10,9 @@ import (
 )
 
 var (
-	requestFields  = []string{"model", "messages", "system", "max_tokens", "stream", "tools"}
+	requestFields  = []string{"model", "messages", "system", "max_tokens", "stream", "tools", "mcp_servers"}
 	messageFields  = []string{"role", "content"}
-	blockFields    = []string{"type", "text", "source", "context", "id", "name", "input", "tool_use_id", "content"}
+	blockFields    = []string{"type", "text", "source", "context", "id", "name", "input", "tool_use_id", "content", "title"}
 	sourceFields   = []string{"type", "data", "content"}
 	toolFields     = []string{"name", "description", "input_schema"}
 	systemBlkField = []string{"type", "text"}
@@ -29,7 +29,18 @@ const (
 	bInput
 	bToolUseID
 	bContent
+	bTitle
 )
+
+// knownBlocks are the block types the adapter knows without reading text
+// from them: image (no text), thinking and redacted_thinking (the model's
+// own earlier reasoning, signed by Anthropic, so a client cannot forge it),
+// and the results of Anthropic's server tools (their text is encrypted by
+// Anthropic). Other types are Unknown.
+var knownBlocks = map[string]bool{
+	"image": true, "thinking": true, "redacted_thinking": true,
+	"web_search_tool_result": true, "web_fetch_tool_result": true, "code_execution_tool_result": true,
+}
 
 func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, error) {
 	c := &conv.Conversation{Kind: kind, Provider: "anthropic"}
@@ -51,9 +62,14 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 }
 
 func parseMessages(root gjson.Result, c *conv.Conversation) error {
-	var f [6]gjson.Result
+	var f [7]gjson.Result
 	if err := pj.Fields(root, "", requestFields, f[:]); err != nil {
 		return err
+	}
+	if pj.Present(f[6]) {
+		// Anthropic fetches these servers' tool definitions and results
+		// itself: none of that text passes the gateway.
+		c.Unknown = append(c.Unknown, conv.UnknownPart{Type: "mcp_servers", Path: "mcp_servers"})
 	}
 	model, messages, system, maxTok, stream, tools := f[0], f[1], f[2], f[3], f[4], f[5]
 	var err error
@@ -88,6 +104,9 @@ func parseMessages(root gjson.Result, c *conv.Conversation) error {
 			tool, err := parseTool(t, pj.Path("tools", i))
 			if err == nil {
 				c.Tools = append(c.Tools, tool)
+				if text := pj.Text(t); text != "" {
+					c.ReadOnly = append(c.ReadOnly, conv.NewSegment(text, conv.SourceToolDef, pj.Path("tools", i)))
+				}
 			}
 			return err
 		})
@@ -183,7 +202,7 @@ func countPart(msg *conv.Message, typ string) {
 }
 
 func parseBlock(msg *conv.Message, src conv.Source, path string, b gjson.Result, c *conv.Conversation) error {
-	var f [9]gjson.Result
+	var f [10]gjson.Result
 	if err := pj.Fields(b, path, blockFields, f[:]); err != nil {
 		return err
 	}
@@ -199,7 +218,9 @@ func parseBlock(msg *conv.Message, src conv.Source, path string, b gjson.Result,
 		}
 		msg.Segments = append(msg.Segments, conv.NewSegment(text, src, path+".text"))
 	case "document":
-		return parseDocument(msg, path, f[bSource], f[bContext])
+		return parseDocument(msg, path, f[bSource], f[bContext], f[bTitle], c)
+	case "search_result":
+		return parseSearchResult(msg, path, f[bSource], f[bTitle], f[bContent], c)
 	case "tool_use", "server_tool_use":
 		call := conv.ToolCall{Path: path}
 		if call.ID, err = pj.OptStr(f[bID], path, "id"); err != nil {
@@ -220,17 +241,61 @@ func parseBlock(msg *conv.Message, src conv.Source, path string, b gjson.Result,
 		if tr.ToolCallID, err = pj.Str(f[bToolUseID], path, "tool_use_id"); err != nil {
 			return err
 		}
-		if err := parseToolResult(&tr, path, f[bContent]); err != nil {
+		if err := parseToolResult(&tr, path, f[bContent], c); err != nil {
 			return err
 		}
 		c.Messages = append(c.Messages, tr)
-	default: // image, thinking, redacted_thinking, search_result, ...
+	default:
 		countPart(msg, typ)
+		if !knownBlocks[typ] {
+			c.Unknown = append(c.Unknown, conv.UnknownPart{Type: typ, Path: path})
+		}
 	}
 	return nil
 }
 
-func parseToolResult(tr *conv.Message, path string, content gjson.Result) error {
+// parseSearchResult reads a search_result block: its text content blocks
+// become SourceDocument segments, its title and source read-only ones.
+func parseSearchResult(msg *conv.Message, path string, source, title, content gjson.Result, c *conv.Conversation) error {
+	for _, v := range [...]struct {
+		key string
+		v   gjson.Result
+	}{{"source", source}, {"title", title}} {
+		text, err := pj.OptStr(v.v, path, v.key)
+		if err != nil {
+			return err
+		}
+		if text != "" {
+			c.ReadOnly = append(c.ReadOnly, conv.NewSegment(text, conv.SourceDocument, path+"."+v.key))
+		}
+	}
+	cpath := path + ".content"
+	if !pj.Present(content) {
+		return pj.Errorf("missing_field", cpath, "%s is required", cpath)
+	}
+	return pj.Each(content, cpath, func(k int, b gjson.Result) error {
+		bpath := pj.Path(cpath, k)
+		var g [2]gjson.Result
+		if err := pj.Fields(b, bpath, systemBlkField, g[:]); err != nil {
+			return err
+		}
+		bt, err := pj.Str(g[0], bpath, "type")
+		if err != nil {
+			return err
+		}
+		if bt != "text" {
+			return pj.Errorf("invalid_value", bpath+".type", "%s.type must be \"text\"", bpath)
+		}
+		text, err := pj.Str(g[1], bpath, "text")
+		if err != nil {
+			return err
+		}
+		msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceDocument, bpath+".text"))
+		return nil
+	})
+}
+
+func parseToolResult(tr *conv.Message, path string, content gjson.Result, c *conv.Conversation) error {
 	cpath := path + ".content"
 	switch {
 	case !pj.Present(content):
@@ -241,8 +306,8 @@ func parseToolResult(tr *conv.Message, path string, content gjson.Result) error 
 	case content.IsArray():
 		return pj.Each(content, cpath, func(k int, b gjson.Result) error {
 			bpath := pj.Path(cpath, k)
-			var g [3]gjson.Result
-			if err := pj.Fields(b, bpath, blockFields[:3], g[:]); err != nil {
+			var g [10]gjson.Result
+			if err := pj.Fields(b, bpath, blockFields, g[:]); err != nil {
 				return err
 			}
 			typ, err := pj.Str(g[0], bpath, "type")
@@ -257,9 +322,14 @@ func parseToolResult(tr *conv.Message, path string, content gjson.Result) error 
 				}
 				tr.Segments = append(tr.Segments, conv.NewSegment(text, conv.SourceTool, bpath+".text"))
 			case "document":
-				return parseDocument(tr, bpath, g[2], gjson.Result{})
+				return parseDocument(tr, bpath, g[bSource], g[bContext], g[bTitle], c)
+			case "search_result":
+				return parseSearchResult(tr, bpath, g[bSource], g[bTitle], g[bContent], c)
 			default:
 				countPart(tr, typ)
+				if !knownBlocks[typ] {
+					c.Unknown = append(c.Unknown, conv.UnknownPart{Type: typ, Path: bpath})
+				}
 			}
 			return nil
 		})
@@ -271,7 +341,14 @@ func parseToolResult(tr *conv.Message, path string, content gjson.Result) error 
 // "text": source.data; "content": a string or text blocks) and the context
 // field become SourceDocument segments; other sources (base64 PDF, url,
 // file) are counted in Parts["document"].
-func parseDocument(msg *conv.Message, path string, source, context gjson.Result) error {
+func parseDocument(msg *conv.Message, path string, source, context, title gjson.Result, c *conv.Conversation) error {
+	if pj.Present(title) {
+		text, err := pj.Str(title, path, "title")
+		if err != nil {
+			return err
+		}
+		c.ReadOnly = append(c.ReadOnly, conv.NewSegment(text, conv.SourceDocument, path+".title"))
+	}
 	if pj.Present(context) {
 		text, err := pj.Str(context, path, "context")
 		if err != nil {
@@ -325,6 +402,21 @@ func parseDocument(msg *conv.Message, path string, source, context gjson.Result)
 			msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceDocument, bpath+".text"))
 			return nil
 		})
+	case "base64":
+		// Anthropic reads PDFs here; a text file sent this way is read
+		// too (the declared media type is not trusted).
+		data, err := pj.Str(s[1], spath, "data")
+		if err != nil {
+			return err
+		}
+		text, ok, err := pj.DataText(data, spath+".data")
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.ReadOnly = append(c.ReadOnly, conv.NewSegment(text, conv.SourceDocument, spath+".data"))
+		}
+		countPart(msg, "document")
 	default:
 		countPart(msg, "document")
 	}

@@ -17,11 +17,12 @@ const sourceKey = "x_rampart_source"
 
 var (
 	chatFields = []string{"model", "messages", "stream", "stream_options", "max_tokens",
-		"max_completion_tokens", "tools", "functions"}
+		"max_completion_tokens", "tools", "functions", "response_format"}
 	completionFields = []string{"model", "prompt", "suffix", "stream", "stream_options", "max_tokens"}
 	embeddingFields  = []string{"model", "input"}
 	messageFields    = []string{"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal"}
-	partFields       = []string{"type", "text", "refusal", sourceKey}
+	partFields       = []string{"type", "text", "refusal", sourceKey, "file"}
+	fileFields       = []string{"file_data", "filename"}
 	toolCallFields   = []string{"id", "type", "function", "custom"}
 	functionFields   = []string{"name", "arguments"}
 	customCallFields = []string{"name", "input"}
@@ -56,12 +57,12 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 }
 
 func parseChat(root gjson.Result, c *conv.Conversation) error {
-	var f [8]gjson.Result
+	var f [9]gjson.Result
 	if err := pj.Fields(root, "", chatFields, f[:]); err != nil {
 		return err
 	}
-	model, messages, stream, streamOpts, maxTok, maxCompl, tools, functions :=
-		f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]
+	model, messages, stream, streamOpts, maxTok, maxCompl, tools, functions, respFormat :=
+		f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]
 	if err := common(c, model, stream, streamOpts); err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func parseChat(root gjson.Result, c *conv.Conversation) error {
 		return pj.Errorf("missing_field", "messages", "messages is required")
 	}
 	if err := pj.Each(messages, "messages", func(i int, m gjson.Result) error {
-		msg, err := parseMessage(i, m)
+		msg, err := parseMessage(i, m, c)
 		if err != nil {
 			return err
 		}
@@ -93,6 +94,7 @@ func parseChat(root gjson.Result, c *conv.Conversation) error {
 			tool, err := parseTool(i, t)
 			if err == nil {
 				c.Tools = append(c.Tools, tool)
+				declare(c, t, pj.Path("tools", i))
 			}
 			return err
 		}); err != nil {
@@ -104,13 +106,29 @@ func parseChat(root gjson.Result, c *conv.Conversation) error {
 			tool, err := parseToolDef(t, pj.Path("functions", i))
 			if err == nil {
 				c.Tools = append(c.Tools, tool)
+				declare(c, t, pj.Path("functions", i))
 			}
 			return err
 		}); err != nil {
 			return err
 		}
 	}
+	if pj.Present(respFormat) {
+		if !respFormat.IsObject() {
+			return pj.Errorf("invalid_type", "response_format", "response_format must be an object")
+		}
+		declare(c, respFormat, "response_format")
+	}
 	return nil
+}
+
+// declare adds the prose of a tool definition or schema at path (every
+// string and member name the model reads) as a read-only SourceToolDef
+// segment.
+func declare(c *conv.Conversation, v gjson.Result, path string) {
+	if text := pj.Text(v); text != "" {
+		c.ReadOnly = append(c.ReadOnly, conv.NewSegment(text, conv.SourceToolDef, path))
+	}
 }
 
 // common reads model, stream and stream_options.
@@ -148,7 +166,7 @@ func roleSource(role string) (conv.Source, bool) {
 	return "", false
 }
 
-func parseMessage(i int, m gjson.Result) (conv.Message, error) {
+func parseMessage(i int, m gjson.Result, c *conv.Conversation) (conv.Message, error) {
 	param := pj.Path("messages", i)
 	var f [7]gjson.Result
 	if err := pj.Fields(m, param, messageFields, f[:]); err != nil {
@@ -167,6 +185,9 @@ func parseMessage(i int, m gjson.Result) (conv.Message, error) {
 	if msg.Name, err = pj.OptStr(nameV, param, "name"); err != nil {
 		return msg, err
 	}
+	if msg.Name != "" {
+		c.ReadOnly = append(c.ReadOnly, conv.NewSegment(msg.Name, src, param+".name"))
+	}
 	if msg.ToolCallID, err = pj.OptStr(toolCallID, param, "tool_call_id"); err != nil {
 		return msg, err
 	}
@@ -175,7 +196,7 @@ func parseMessage(i int, m gjson.Result) (conv.Message, error) {
 		msg.Segments = []conv.Segment{conv.NewSegment(content.Str, src, param+".content")}
 	case content.IsArray():
 		if err := pj.Each(content, param+".content", func(j int, p gjson.Result) error {
-			return parsePart(&msg, src, pj.Path("messages", i, "content", j), p)
+			return parsePart(&msg, src, pj.Path("messages", i, "content", j), p, c)
 		}); err != nil {
 			return msg, err
 		}
@@ -216,8 +237,8 @@ func parseMessage(i int, m gjson.Result) (conv.Message, error) {
 }
 
 // parsePart reads one content part at path p.
-func parsePart(msg *conv.Message, src conv.Source, path string, p gjson.Result) error {
-	var f [4]gjson.Result
+func parsePart(msg *conv.Message, src conv.Source, path string, p gjson.Result, c *conv.Conversation) error {
+	var f [5]gjson.Result
 	if err := pj.Fields(p, path, partFields, f[:]); err != nil {
 		return err
 	}
@@ -251,12 +272,59 @@ func parsePart(msg *conv.Message, src conv.Source, path string, p gjson.Result) 
 			return err
 		}
 		msg.Segments = append(msg.Segments, conv.NewSegment(text, src, path+".refusal"))
-	default: // image_url, input_audio, file and types added later
-		if msg.Parts == nil {
-			msg.Parts = make(map[string]int, 1)
+	case "file":
+		if err := parseFile(path, f[4], c); err != nil {
+			return err
 		}
-		msg.Parts[typ]++
+		countPart(msg, typ)
+	case "image_url", "input_audio":
+		countPart(msg, typ) // no text: what they carry is not inspected (docs/THREAT_MODEL.md)
+	default: // a type added to the API later: inspected by nothing
+		countPart(msg, typ)
+		c.Unknown = append(c.Unknown, conv.UnknownPart{Type: typ, Path: path})
 	}
+	return nil
+}
+
+func countPart(msg *conv.Message, typ string) {
+	if msg.Parts == nil {
+		msg.Parts = make(map[string]int, 1)
+	}
+	msg.Parts[typ]++
+}
+
+// parseFile reads a file part's file object: its filename and, when
+// file_data is a data URL of a text type, the decoded text (at most
+// maxFileText bytes of base64 are decoded; a longer text file is refused,
+// since the gateway would forward what it did not read). Both become
+// read-only user-document segments. A file by file_id, or of another type
+// (PDF), carries no text the gateway can read: it is counted in Parts for
+// allowed_parts to decide.
+func parseFile(path string, file gjson.Result, c *conv.Conversation) error {
+	fpath := path + ".file"
+	if err := pj.Obj(file, path, "file"); err != nil {
+		return err
+	}
+	var g [2]gjson.Result
+	if err := pj.Fields(file, fpath, fileFields, g[:]); err != nil {
+		return err
+	}
+	name, err := pj.OptStr(g[1], fpath, "filename")
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		c.ReadOnly = append(c.ReadOnly, conv.NewSegment(name, conv.SourceDocument, fpath+".filename"))
+	}
+	data, err := pj.OptStr(g[0], fpath, "file_data")
+	if err != nil || data == "" {
+		return err
+	}
+	text, ok, err := pj.DataText(data, fpath+".file_data")
+	if err != nil || !ok {
+		return err
+	}
+	c.ReadOnly = append(c.ReadOnly, conv.NewSegment(text, conv.SourceDocument, fpath+".file_data"))
 	return nil
 }
 

@@ -9,6 +9,7 @@ package pjson
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -356,4 +357,129 @@ func join(param, key string) string {
 		return param
 	}
 	return param + "." + key
+}
+
+// schemaWords are JSON Schema keywords: as keys they carry no text of
+// their own, and the string values of the structural ones (type, format,
+// $ref, ...) are identifiers, not prose.
+var schemaWords = map[string]bool{
+	"type": true, "properties": true, "required": true, "items": true, "description": true,
+	"title": true, "enum": true, "const": true, "default": true, "examples": true,
+	"additionalProperties": true, "$schema": true, "$defs": true, "definitions": true, "$ref": true,
+	"anyOf": true, "oneOf": true, "allOf": true, "not": true, "format": true, "pattern": true,
+	"minimum": true, "maximum": true, "minLength": true, "maxLength": true, "minItems": true,
+	"maxItems": true, "strict": true, "parameters": true, "input_schema": true, "name": true,
+	"function": true, "custom": true, "schema": true, "json_schema": true, "nullable": true,
+}
+
+// identValue marks keys whose string values are identifiers.
+var identValue = map[string]bool{"type": true, "format": true, "$ref": true, "$schema": true}
+
+// Text returns the prose of a JSON value the model reads as a whole (a tool
+// definition, a JSON Schema): every string value and every member name
+// that is not a JSON Schema keyword, one per line in document order. It is
+// bounded by the value's size; the nesting depth was checked by Parse.
+func Text(v gjson.Result) string {
+	var b strings.Builder
+	var walk func(key string, v gjson.Result)
+	walk = func(key string, v gjson.Result) {
+		switch {
+		case v.Type == gjson.String:
+			if !identValue[key] && v.Str != "" {
+				if b.Len() > 0 {
+					b.WriteByte('\n')
+				}
+				b.WriteString(v.Str)
+			}
+		case v.IsObject():
+			v.ForEach(func(k, e gjson.Result) bool {
+				if !schemaWords[k.Str] && k.Str != "" {
+					if b.Len() > 0 {
+						b.WriteByte('\n')
+					}
+					b.WriteString(k.Str)
+				}
+				walk(k.Str, e)
+				return true
+			})
+		case v.IsArray():
+			v.ForEach(func(_, e gjson.Result) bool {
+				walk(key, e)
+				return true
+			})
+		}
+	}
+	walk("", v)
+	return b.String()
+}
+
+// MaxFileText bounds the base64 of an attached file the adapters decode to
+// inspect its text (6 MiB of base64, 4.5 MiB of text).
+const MaxFileText = 6 << 20
+
+// DataText decodes the base64 file data of an attachment (a data URL
+// "data:<type>;base64,..." or bare base64) and returns its text when the
+// decoded bytes are text (valid UTF-8 without control bytes other than
+// tab, newline, carriage return and form feed), whatever type the client
+// declared: the declared type is not trusted. ok is false for binary
+// content (a PDF, an image). Data that is not valid base64, or longer than
+// MaxFileText, is an error: the gateway does not forward a file it could
+// not read.
+func DataText(data, param string) (text string, ok bool, err error) {
+	if rest, found := strings.CutPrefix(data, "data:"); found {
+		comma := strings.IndexByte(rest, ',')
+		if comma < 0 || !strings.HasSuffix(rest[:comma], ";base64") {
+			return "", false, Errorf("invalid_value", param, "%s must be a base64 data URL", param)
+		}
+		data = rest[comma+1:]
+	}
+	// Sniff the first 4 KiB of base64 (3 KiB of content): binary files
+	// (PDF, images) show control bytes there, and are not decoded further.
+	head := data[:min(len(data), 4<<10)]
+	raw, err := base64.StdEncoding.DecodeString(head)
+	if err != nil && len(head) == len(data) {
+		return "", false, Errorf("invalid_value", param, "%s is not valid base64", param)
+	}
+	if err == nil && !isText(raw, len(head) < len(data)) {
+		return "", false, nil
+	}
+	if len(data) > MaxFileText {
+		return "", false, &provider.Error{Status: 413, Code: "file_too_large", Param: param,
+			Message: fmt.Sprintf("%s holds text longer than the %d bytes of base64 the gateway inspects", param, MaxFileText)}
+	}
+	if raw, err = base64.StdEncoding.DecodeString(data); err != nil {
+		return "", false, Errorf("invalid_value", param, "%s is not valid base64", param)
+	}
+	if !isText(raw, false) {
+		return "", false, nil
+	}
+	return string(raw), true, nil
+}
+
+// isText reports whether b is UTF-8 text without control bytes other than
+// tab, newline, carriage return and form feed. With cut, b is a prefix and
+// may end inside a UTF-8 sequence.
+func isText(b []byte, cut bool) bool {
+	if cut {
+		if k := len(b); k > 0 {
+			// drop an incomplete final sequence
+			for j := k - 1; j >= 0 && j >= k-utf8.UTFMax; j-- {
+				if utf8.RuneStart(b[j]) {
+					if !utf8.FullRune(b[j:]) {
+						b = b[:j]
+					}
+					break
+				}
+			}
+		}
+	}
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
