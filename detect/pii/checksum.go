@@ -26,36 +26,6 @@ func luhn(ds []byte) bool {
 	return len(ds) > 0 && sum%10 == 0
 }
 
-// cardIssuer returns the issuer network of a card number (digits only)
-// when its prefix and length belong to a known range, else "".
-func cardIssuer(ds []byte) string {
-	n := len(ds)
-	p := func(k int) int { // first k digits as a number
-		v := 0
-		for i := 0; i < k && i < n; i++ {
-			v = v*10 + int(ds[i]-'0')
-		}
-		return v
-	}
-	switch {
-	case ds[0] == '4' && (n == 13 || n == 16 || n == 19):
-		return "visa"
-	case (p(2) >= 51 && p(2) <= 55 || p(4) >= 2221 && p(4) <= 2720) && n == 16:
-		return "mastercard"
-	case (p(2) == 34 || p(2) == 37) && n == 15:
-		return "amex"
-	case (p(4) == 6011 || p(3) >= 644 && p(3) <= 649 || p(2) == 65 || p(6) >= 622126 && p(6) <= 622925) && n >= 16 && n <= 19:
-		return "discover"
-	case p(4) >= 3528 && p(4) <= 3589 && n >= 16 && n <= 19:
-		return "jcb"
-	case (p(3) >= 300 && p(3) <= 305 || p(4) == 3095 || p(2) == 36 || p(2) == 38 || p(2) == 39) && n >= 14 && n <= 19:
-		return "diners"
-	case p(2) == 62 && n >= 16 && n <= 19:
-		return "unionpay"
-	}
-	return ""
-}
-
 // ibanLengths is the IBAN length per country (SWIFT IBAN registry).
 var ibanLengths = map[string]int{
 	"AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
@@ -93,10 +63,16 @@ func ibanValid(s string) bool {
 	return rem == 1
 }
 
-// ssnValid applies the SSA's rules to area, group and serial numbers and
-// rejects well-known invalid example numbers.
+// ssnShapeValid applies the SSA's rules to area, group and serial
+// numbers: no all-zero part, no area 666 or 900-999.
+func ssnShapeValid(area, group, serial string) bool {
+	return area != "000" && area != "666" && area[0] != '9' && group != "00" && serial != "0000"
+}
+
+// ssnValid is ssnShapeValid without the well-known invalid or example
+// numbers and numbers of one repeated digit.
 func ssnValid(area, group, serial string) bool {
-	if area == "000" || area == "666" || area[0] == '9' || group == "00" || serial == "0000" {
+	if !ssnShapeValid(area, group, serial) {
 		return false
 	}
 	all := area + group + serial

@@ -18,20 +18,22 @@ type cand struct {
 // re proposes candidate spans inside it, validate checks each candidate
 // against the whole text (for boundaries) and returns accepted spans.
 type recogniser struct {
-	entity     string
-	re         *regexp.Regexp
-	trigger    func(window string) bool
-	validate   func(text string, start, end int) []cand
+	entity   string
+	re       *regexp.Regexp
+	trigger  func(window string) bool
+	validate func(text string, start, end int) []cand
+	// validateCx, when set, replaces validate for recognisers that use
+	// what the scan learnt about the whole text.
+	validateCx func(cx *scanCtx, start, end int) []cand
 	context    []string
 	negContext []string
 }
 
 var (
 	reEmail = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}`)
-	rePhone = regexp.MustCompile(`\+?\(?\d[\d ().\-]{5,22}\d\)?`)
-	// reDigitRun is digits with single space or dash separators: the shape
-	// of card numbers and SSNs.
-	reDigitRun = regexp.MustCompile(`\d+(?:[ \-]\d+)*`)
+	// reDigitRun is digits with single space, dash, dot or slash
+	// separators: the shape of card numbers and SSNs.
+	reDigitRun = regexp.MustCompile(`\d+(?:[ \-./]\d+)*`)
 	reIBAN     = regexp.MustCompile(`[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,36}`)
 	reIPv4     = regexp.MustCompile(`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`)
 	reIPv6     = regexp.MustCompile(`(?i)(?:[0-9a-f]{0,4}:){2,6}\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}`)
@@ -51,14 +53,15 @@ func builtins(s *Scanner) map[string][]*recogniser {
 	return map[string][]*recogniser{
 		Email: {{entity: Email, re: reEmail, trigger: hasAny("@"), validate: validateEmail,
 			context: []string{"email", "e-mail", "mail", "contact", "reach"}}},
-		Phone: {{entity: Phone, re: rePhone, trigger: always, validate: s.validatePhone,
-			context: []string{"phone", "tel", "telephone", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial"}}},
+		Phone: {{entity: Phone, re: rePhone, trigger: always, validateCx: s.validatePhone, context: phoneContext, negContext: phoneNegContext}},
 		CreditCard: {{entity: CreditCard, re: reDigitRun, trigger: always, validate: validateCard,
-			context: []string{"card", "credit", "debit", "visa", "mastercard", "amex", "american express", "discover", "jcb", "diners", "unionpay", "payment", "cc", "pan"}}},
+			context:    []string{"card", "credit", "debit", "visa", "mastercard", "amex", "american express", "discover", "jcb", "diners", "unionpay", "payment", "cc", "pan", "maestro", "mir", "rupay", "charge", "paid"},
+			negContext: []string{"order", "tracking", "invoice", "ref", "reference", "isbn", "serial", "transaction", "confirmation", "ticket", "id", "barcode", "ean", "sku"}}},
 		IBAN: {{entity: IBAN, re: reIBAN, trigger: always, validate: validateIBAN,
 			context: []string{"iban", "bank", "account", "transfer", "sepa", "wire"}}},
 		USSSN: {{entity: USSSN, re: reDigitRun, trigger: always, validate: validateSSN,
-			context: []string{"ssn", "social security", "social-security", "sozialversicherung", "tax id", "tin"}}},
+			context:    []string{"ssn", "social security", "social-security", "sozialversicherung", "tax id", "tin", "taxpayer"},
+			negContext: []string{"order", "tracking", "invoice", "ref", "reference", "isbn", "serial", "transaction", "confirmation", "ticket", "routing", "account", "zip", "phone", "tel", "fax"}}},
 		IPAddress: {
 			{entity: IPAddress, re: reIPv4, trigger: hasAny("."), validate: validateIPv4,
 				context:    []string{"ip", "address", "host", "server", "ping", "subnet", "gateway", "dns", "connect", "client", "proxy", "route"},
@@ -115,77 +118,6 @@ func validateEmail(text string, start, end int) []cand {
 	return []cand{{start, end, 0.9}}
 }
 
-// validatePhone parses the candidate with libphonenumber: "+"-prefixed
-// numbers for any country, others for each configured region. When the
-// whole candidate fails, trailing digit groups are dropped one by one.
-func (s *Scanner) validatePhone(text string, start, end int) []cand {
-	for tries := 0; tries < 4 && end > start; tries++ {
-		if c, ok := s.phoneAt(text, start, end); ok {
-			return []cand{c}
-		}
-		// drop the last group
-		k := end - 1
-		for k > start && isDigit(text[k]) {
-			k--
-		}
-		for k > start && !isDigit(text[k]) {
-			k--
-		}
-		if k <= start {
-			break
-		}
-		end = k + 1
-	}
-	return nil
-}
-
-func (s *Scanner) phoneAt(text string, start, end int) (cand, bool) {
-	// A trailing ')' belongs to the number only if it closes one inside it.
-	if text[end-1] == ')' && !strings.Contains(text[start:end-1], "(") {
-		end--
-	}
-	c := text[start:end]
-	digits := 0
-	seps := 0
-	for i := 0; i < len(c); i++ {
-		if isDigit(c[i]) {
-			digits++
-		} else {
-			seps++
-		}
-	}
-	if digits < 7 || digits > 15 || strings.Count(c, "(") != strings.Count(c, ")") {
-		return cand{}, false
-	}
-	if !boundedAt(text, start, end) || reDate.MatchString(c) {
-		return cand{}, false
-	}
-	if _, err := netip.ParseAddr(c); err == nil {
-		return cand{}, false
-	}
-	if c[0] == '+' {
-		if start > 0 && (isDigit(text[start-1]) || text[start-1] == '+') {
-			return cand{}, false
-		}
-		num, err := phonenumbers.Parse(c, "ZZ")
-		if err == nil && phonenumbers.IsValidNumber(num) {
-			return cand{start, end, 0.7}, true
-		}
-		return cand{}, false
-	}
-	score := 0.5
-	if seps == 0 {
-		score = 0.4
-	}
-	for _, r := range s.regions {
-		num, err := phonenumbers.Parse(c, r)
-		if err == nil && phonenumbers.IsValidNumberForRegion(num, r) {
-			return cand{start, end, score}, true
-		}
-	}
-	return cand{}, false
-}
-
 // digitGroups splits a digit run into its groups and separators.
 func digitGroups(run string) (groups [][2]int, seps []byte) {
 	i := 0
@@ -204,8 +136,9 @@ func digitGroups(run string) (groups [][2]int, seps []byte) {
 }
 
 // validateCard looks for card numbers inside a digit run: any span of whole
-// groups with one kind of separator, 13-19 digits, a known issuer range and
-// a valid Luhn check digit. Longest spans win.
+// groups with one kind of separator, 12-19 digits, a known issuer range
+// and a valid Luhn check digit. Longest spans win. A number right after a
+// '+' is a phone number, not a card.
 func validateCard(text string, start, end int) []cand {
 	run := text[start:end]
 	groups, seps := digitGroups(run)
@@ -225,7 +158,7 @@ func validateCard(text string, start, end int) []cand {
 					ok = false
 				}
 			}
-			if !ok || n < 13 {
+			if !ok || n < 12 {
 				continue
 			}
 			d := ds[:0]
@@ -233,8 +166,19 @@ func validateCard(text string, start, end int) []cand {
 				d = append(d, run[groups[g][0]:groups[g][1]]...)
 			}
 			st, en := start+groups[i][0], start+groups[j][1]
-			if cardIssuer(d) != "" && luhn(d) && boundedAt(text, st, en) || cardIssuer(d) != "" && luhn(d) && (i > 0 || j < len(groups)-1) && looseBounded(text, st, en, start, end) {
-				out = append(out, cand{st, en, 0.9})
+			brand, weak := cardBrand(d)
+			if brand == "" || !luhn(d) || st > 0 && text[st-1] == '+' {
+				continue
+			}
+			if boundedAt(text, st, en) || (i > 0 || j < len(groups)-1) && looseBounded(text, st, en, start, end) {
+				score := 0.9
+				if !boundedAt(text, st, en) {
+					score = 0.3 // part of a longer run of digit groups: needs a context word
+				}
+				if weak {
+					score = 0.3 // short debit ranges need a context word
+				}
+				out = append(out, cand{st, en, score})
 				i = j + 1
 				found = true
 			}
@@ -252,29 +196,59 @@ func looseBounded(text string, st, en, runStart, runEnd int) bool {
 	return boundedAt(text, runStart, runEnd) && st >= runStart && en <= runEnd
 }
 
-// validateSSN accepts a run of exactly three groups of 3, 2 and 4 digits
-// with the same separator (dash or space) that passes the SSA rules.
+// validateSSN looks inside a digit run for three groups of 3, 2 and 4
+// digits with the same separator (dash, space or dot), or a lone group of
+// nine digits, that pass the SSA rules. Only the dashed form stands
+// without a context word; nine digits in a row need an SSN word right
+// before them; the well-known example numbers (123-45-6789) count only
+// next to one.
 func validateSSN(text string, start, end int) []cand {
 	run := text[start:end]
 	groups, seps := digitGroups(run)
-	if len(groups) != 3 || seps[0] != seps[1] {
-		return nil
+	var out []cand
+	glen := func(g int) int { return groups[g][1] - groups[g][0] }
+	for i := 0; i < len(groups); i++ {
+		var area, group, serial string
+		var st, en int
+		score := 0.6
+		switch {
+		case glen(i) == 9 && len(groups) == 1:
+			st, en = start+groups[i][0], start+groups[i][1]
+			g := text[st:en]
+			area, group, serial = g[:3], g[3:5], g[5:]
+			if !wordBefore(text, st, 32, ssnStrongContext) {
+				continue
+			}
+		case i+2 < len(groups) && glen(i) == 3 && glen(i+1) == 2 && glen(i+2) == 4 && seps[i] == seps[i+1] && seps[i] != '/' &&
+			(i == 0 || seps[i-1] == ' ') && (i+3 >= len(groups) || seps[i+2] == ' '):
+			st, en = start+groups[i][0], start+groups[i+2][1]
+			g := text[st:en]
+			area, group, serial = g[:3], g[4:6], g[7:11]
+			if seps[i] != '-' {
+				score = 0.45 // space- or dot-separated needs context
+			}
+		default:
+			continue
+		}
+		if !boundedAt(text, st, en) || !ssnShapeValid(area, group, serial) {
+			continue
+		}
+		if !ssnValid(area, group, serial) {
+			// an example or voided number (123-45-6789, 078-05-1120):
+			// only next to an SSN word, where it is written as one
+			score = 0.1
+			if hasWord(text, st, en, ssnStrongContext) {
+				score = 0.6
+			}
+		}
+		out = append(out, cand{st, en, score})
 	}
-	if groups[0][1]-groups[0][0] != 3 || groups[1][1]-groups[1][0] != 2 || groups[2][1]-groups[2][0] != 4 {
-		return nil
-	}
-	if !boundedAt(text, start, end) {
-		return nil
-	}
-	if !ssnValid(run[:3], run[4:6], run[7:11]) {
-		return nil
-	}
-	score := 0.6
-	if seps[0] == ' ' {
-		score = 0.45 // space-separated needs context
-	}
-	return []cand{{start, end, score}}
+	return out
 }
+
+// ssnStrongContext are the words that make even an example-looking number
+// (123-45-6789) an SSN.
+var ssnStrongContext = []string{"ssn", "social security", "social-security"}
 
 // validateIBAN reads the country's IBAN length of alphanumerics (spaces
 // allowed between them) from the candidate and checks mod-97.
@@ -289,9 +263,17 @@ func validateIBAN(text string, start, end int) []cand {
 	var buf [34]byte
 	b := buf[:0]
 	i := start
-	for i < end && len(b) < want {
-		if text[i] != ' ' {
-			b = append(b, text[i])
+	// The candidate may stop short of the last group (a short group of
+	// letters ends the window): read on in the text while it looks like
+	// an IBAN (upper-case alphanumerics, single spaces).
+	for i < len(text) && len(b) < want {
+		c := text[i]
+		switch {
+		case c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+			b = append(b, c)
+		case c == ' ' && i+1 < len(text) && text[i+1] != ' ' && i > start:
+		default:
+			return nil
 		}
 		i++
 	}

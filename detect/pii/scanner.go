@@ -35,6 +35,55 @@ const contextBoost = 0.35
 
 // contextBefore and contextAfter bound how far (in bytes) context words are
 // looked for around a match.
+// negBefore bounds how far before a match (in bytes) a negative context
+// word ("order", "version") turns it into something else.
+const negBefore = 24
+
+// negated reports whether a negative context word stands before start in
+// the same clause (no line break or sentence end between them) and closer
+// than any positive context word.
+func negated(text string, start int, neg, pos []string) bool {
+	if len(neg) == 0 {
+		return false
+	}
+	lo := start - negBefore
+	if lo < 0 {
+		lo = 0
+	}
+	for i := start - 1; i >= lo; i-- {
+		c := text[i]
+		if c == '\n' || c == '\r' || (c == '.' || c == ';' || c == '!' || c == '?') && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\n') {
+			lo = i + 1
+			break
+		}
+	}
+	seg := strings.ToLower(text[lo:start])
+	n := lastWord(seg, neg)
+	// the word qualifies the next number only
+	return n >= 0 && n > lastWord(seg, pos) && strings.IndexAny(seg[n:], "0123456789") < 0
+}
+
+// lastWord returns the offset of the last occurrence in seg of one of
+// words at word boundaries, or -1.
+func lastWord(seg string, words []string) int {
+	best := -1
+	for _, w := range words {
+		for off := 0; ; {
+			k := strings.Index(seg[off:], w)
+			if k < 0 {
+				break
+			}
+			p := off + k
+			e := p + len(w)
+			if (p == 0 || !isAlnum(seg[p-1])) && (e == len(seg) || !isAlnum(seg[e])) && p > best {
+				best = p
+			}
+			off = p + 1
+		}
+	}
+	return best
+}
+
 const (
 	contextBefore = 48
 	contextAfter  = 24
@@ -71,6 +120,9 @@ type Scanner struct {
 	minScore float64
 	regions  []string
 	needAt   bool // some enabled recogniser triggers on '@'
+	// emailContext are the e-mail recogniser's context words (for
+	// obfuscated addresses, found outside the windows).
+	emailContext []string
 }
 
 // New builds a scanner from cfg; it compiles nothing per call.
@@ -123,6 +175,7 @@ func New(cfg Config) (*Scanner, error) {
 	for _, r := range s.recs {
 		if r.entity == Email {
 			s.needAt = true
+			s.emailContext = r.context
 		}
 	}
 	return s, nil
@@ -139,17 +192,15 @@ func lowerAll(ws []string) []string {
 }
 
 // Scan returns every match in text scoring at least the minimum score,
-// sorted by start offset (then longer first). Matches of different
-// entities may overlap; callers that rewrite text resolve overlaps.
+// sorted by start offset. Matches never overlap: one entity per span, the
+// most specific validated one (see resolve).
 func (s *Scanner) Scan(text string) []Match {
 	if s == nil || len(s.recs) == 0 {
 		return nil
 	}
 	wins := windows(text)
-	if len(wins) == 0 {
-		return nil
-	}
 	var out []Match
+	cx := &scanCtx{text: text}
 	for _, w := range wins {
 		seg := text[w[0]:w[1]]
 		for _, r := range s.recs {
@@ -157,13 +208,19 @@ func (s *Scanner) Scan(text string) []Match {
 				continue
 			}
 			for _, loc := range r.re.FindAllStringIndex(seg, -1) {
-				for _, c := range r.validate(text, w[0]+loc[0], w[0]+loc[1]) {
+				var cs []cand
+				if r.validateCx != nil {
+					cs = r.validateCx(cx, w[0]+loc[0], w[0]+loc[1])
+				} else {
+					cs = r.validate(text, w[0]+loc[0], w[0]+loc[1])
+				}
+				for _, c := range cs {
 					st, en := c.start, c.end
 					score := c.score
 					if score <= 0 {
 						continue
 					}
-					if hasWord(text, st, en, r.negContext) {
+					if negated(text, st, r.negContext, r.context) {
 						continue
 					}
 					if score < 1 && hasWord(text, st, en, r.context) {
@@ -180,13 +237,89 @@ func (s *Scanner) Scan(text string) []Match {
 			}
 		}
 	}
+	if s.needAt {
+		for _, c := range obfuscatedEmails(text) {
+			score := c.score
+			if hasWord(text, c.start, c.end, s.emailContext) {
+				score = min(1, score+contextBoost)
+			}
+			if score+1e-9 >= s.minScore {
+				out = append(out, Match{Entity: Email, Start: c.start, End: c.end, Score: score})
+			}
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Start != out[j].Start {
 			return out[i].Start < out[j].Start
 		}
 		return out[i].End > out[j].End
 	})
-	return dedupe(out)
+	return resolve(dedupe(out))
+}
+
+// specificity orders entities for overlapping matches: checksum-validated
+// entities first, then the structured ones, phone numbers last (almost any
+// digit run is some country's possible phone number).
+var specificity = map[string]int{
+	IBAN: 9, CreditCard: 8, Crypto: 8, USSSN: 7, Email: 6, IPAddress: 5, MACAddress: 5, Phone: 1,
+}
+
+// resolve keeps one entity per span: among overlapping matches the most
+// specific entity wins, then the longer span, then the higher score. The
+// result is sorted by start offset.
+func resolve(ms []Match) []Match {
+	if len(ms) < 2 {
+		return ms
+	}
+	overlap := false
+	for i := 1; i < len(ms) && !overlap; i++ {
+		for k := i - 1; k >= 0; k-- {
+			if ms[k].End > ms[i].Start {
+				overlap = true
+				break
+			}
+		}
+	}
+	if !overlap {
+		return ms
+	}
+	order := make([]int, len(ms))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		x, y := ms[order[a]], ms[order[b]]
+		if specificity[x.Entity] != specificity[y.Entity] {
+			return specificity[x.Entity] > specificity[y.Entity]
+		}
+		if lx, ly := x.End-x.Start, y.End-y.Start; lx != ly {
+			return lx > ly
+		}
+		return x.Score > y.Score
+	})
+	keep := make([]bool, len(ms))
+	var kept []Match
+	for _, i := range order {
+		m := ms[i]
+		ok := true
+		for _, k := range kept {
+			if m.Start < k.End && k.Start < m.End {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			keep[i] = true
+			kept = append(kept, m)
+		}
+	}
+	out := ms[:0]
+	for i, m := range ms {
+		if keep[i] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // dedupe removes exact duplicates (same entity and span), keeping the best score.
