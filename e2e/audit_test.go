@@ -115,7 +115,7 @@ func TestAuditRecordsOfBlocks(t *testing.T) {
 			t.Errorf("%s: %d blocked records by %s (rule %q...), want %d; records:\n%s", tc.what, n, tc.layer, tc.rule, tc.n, raw)
 		}
 	}
-	if rec := blockedBy("outputguard", ""); rec != nil && rec.Status != http.StatusOK && rec.Status != http.StatusBadRequest {
+	if rec := blockedBy("outputguard", ""); rec != nil && rec.Status != http.StatusOK && rec.Status != http.StatusUnprocessableEntity {
 		t.Errorf("canary record status %d", rec.Status)
 	}
 	// The pseudonymised request is recorded as allowed with a modify

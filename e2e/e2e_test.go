@@ -179,7 +179,8 @@ func TestOpenAIWholeBlocked(t *testing.T) {
 	var resp *http.Response
 	_, err := e.oai.Chat.Completions.New(context.Background(), chatParams("say FORBIDDEN", "gpt-4o"), option.WithResponseInto(&resp))
 	var apiErr *openai.Error
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Code != "output_blocked" {
+	// A blocked answer is 422 with type output_blocked: not the client's fault.
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 422 || apiErr.Code != "output_blocked" || apiErr.Type != "output_blocked" {
 		t.Fatalf("got %v", err)
 	}
 }

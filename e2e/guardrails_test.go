@@ -135,7 +135,7 @@ func TestOutputToolCallNotAllowed(t *testing.T) {
 	})
 	t.Run("whole: the answer is blocked", func(t *testing.T) {
 		_, err := c.Chat.Completions.New(context.Background(), toolParams("what's the weather in Paris?"))
-		wantAPIError(t, err, http.StatusBadRequest, "tool_call_denied")
+		wantAPIError(t, err, http.StatusUnprocessableEntity, "tool_call_denied") // output blocked: 422
 	})
 	t.Run("allowed call passes whole", func(t *testing.T) {
 		r.llm.answerWith(llmReply{Tools: []llmToolCall{{ID: "call_ok", Name: "search", Args: `{"q":"x"}`}}})

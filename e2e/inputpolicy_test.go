@@ -121,7 +121,7 @@ func TestCanaryLeakBlockedInStream(t *testing.T) {
 	}
 	// A whole answer with the canary is refused.
 	_, err = c.Chat.Completions.New(context.Background(), p)
-	wantAPIError(t, err, http.StatusBadRequest, "sensitive_output")
+	wantAPIError(t, err, http.StatusUnprocessableEntity, "sensitive_output")
 	// Canaries are fresh per request.
 	if planted = seen(); len(planted) != 2 || planted[1] == tok {
 		t.Fatalf("canaries %v", planted)

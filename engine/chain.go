@@ -96,6 +96,11 @@ func (e *Engine) settle(tx *Tx, s *slot, p Phase, d Decision, err error, dur tim
 	if b.status < 400 || b.status > 599 {
 		b.status = defaultBlockStatus
 	}
+	// A blocked answer is not the client's fault: 422 (type output_blocked
+	// in both API shapes) instead of 400 invalid_request_error.
+	if (p == PhaseResponse || p == PhaseStream) && b.status == http.StatusBadRequest {
+		b.status = StatusOutputBlocked
+	}
 	if b.code == "" {
 		b.code = CodeBlocked
 	}

@@ -108,7 +108,8 @@ func TestResponseBlockAndRewrite(t *testing.T) {
 	}}
 	h := newHarness(t, enforce(block))
 	w := h.do(chatRoute, jsonUpstream(chatResp), chatReq)
-	if _, code, _ := openAIError(t, w.Body.Bytes()); w.Code != 400 || code != "output_blocked" {
+	// A blocked answer is 422 output_blocked, not the client's 400.
+	if typ, code, _ := openAIError(t, w.Body.Bytes()); w.Code != 422 || code != "output_blocked" || typ != "output_blocked" {
 		t.Fatalf("got %d %s", w.Code, w.Body.String())
 	}
 

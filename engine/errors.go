@@ -8,16 +8,22 @@ import (
 
 // Error codes the engine itself uses in error answers.
 const (
-	CodeLayerUnavailable  = "layer_unavailable"
-	CodeBodyTooLarge      = "request_too_large"
-	CodeInvalidRequest    = "invalid_request"
-	CodeUpstreamError     = "upstream_error"
-	CodeUpstreamTimeout   = "upstream_timeout"
-	CodeUpstreamInvalid   = "upstream_invalid_response"
-	CodeResponseTooLarge  = "response_too_large"
-	CodeBlocked           = "request_blocked"
-	CodeInternal          = "internal_error"
-	defaultBlockStatus    = http.StatusBadRequest
+	CodeLayerUnavailable = "layer_unavailable"
+	CodeBodyTooLarge     = "request_too_large"
+	CodeInvalidRequest   = "invalid_request"
+	CodeUpstreamError    = "upstream_error"
+	CodeUpstreamTimeout  = "upstream_timeout"
+	CodeUpstreamInvalid  = "upstream_invalid_response"
+	CodeResponseTooLarge = "response_too_large"
+	CodeBlocked          = "request_blocked"
+	CodeInternal         = "internal_error"
+	defaultBlockStatus   = http.StatusBadRequest
+	// StatusOutputBlocked answers a request whose whole answer an output
+	// layer blocked (the adapters give it the error type output_blocked).
+	StatusOutputBlocked = http.StatusUnprocessableEntity
+	// CodeUpstreamAuth answers an upstream 401/403: the provider refused
+	// rampart's own credential, not the client's.
+	CodeUpstreamAuth      = "upstream_auth_error"
 	defaultUpstreamStatus = http.StatusBadGateway
 )
 

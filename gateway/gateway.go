@@ -237,7 +237,7 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 			gen.ipGuard = l
 		}
 	}
-	p := &proxy{obs: g.obs, routing: cfg.Routing, health: g.health}
+	p := &proxy{obs: g.obs, routing: cfg.Routing, health: g.health, log: g.log}
 	for _, uc := range cfg.Upstreams {
 		u, err := newUpstream(uc, g.getenv)
 		if err != nil {
@@ -387,6 +387,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// gets the server's usual discard-or-close handling. Full duplex there
 	// would leave the server reading the unread body in the background
 	// while the next request on the connection starts.
+	if !g.decodeRequest(w, r, e.adapter, gen.cfg.Server.MaxBodyBytes) {
+		return
+	}
 	if !e.route.API {
 		w.Header().Set("X-Request-Id", engine.NewRequestID())
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -115,12 +116,41 @@ type providerUpstream struct {
 	provider string
 }
 
-// hop-by-hop headers, client credentials and headers the transport sets.
+// RoundTrip is roundTrip (router.go) with the upstream's refusal of
+// rampart's own credential turned into 502 upstream_auth_error: a 401 or
+// 403 passed on would make the client's SDK report the client's rampart key
+// as invalid, and the provider's text (which can carry a masked key
+// fragment) would reach the client. The provider's answer is logged here,
+// bounded, and never sent on.
+func (pu providerUpstream) RoundTrip(tx *engine.Tx, r *http.Request, body []byte) (*http.Response, error) {
+	resp, err := pu.roundTrip(tx, r, body)
+	if err != nil || (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden) {
+		return resp, err
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	resp.Body.Close()
+	if pu.p.log != nil {
+		pu.p.log.Error("upstream refused rampart's credential", "upstream", tx.Upstream, "status", resp.StatusCode,
+			"request_id", tx.ID, "upstream_body", string(b))
+	}
+	return nil, &engine.HTTPError{Status: http.StatusBadGateway, Code: engine.CodeUpstreamAuth,
+		Message: "the model provider refused the gateway's credentials for upstream " + tx.Upstream +
+			" (status " + strconv.Itoa(resp.StatusCode) + "); your rampart key is fine, the gateway's operator must fix the upstream key",
+		Err: fmt.Errorf("upstream %s answered %d", tx.Upstream, resp.StatusCode)}
+}
+
+// hop-by-hop headers, client credentials, headers the transport sets, the
+// client's forwarding headers (its claimed address chain is not sent on:
+// the upstream sees the gateway) and Content-Encoding (the gateway decodes
+// request bodies before inspecting them and sends them on uncompressed).
 var dropRequestHeader = map[string]bool{
 	"Authorization": true, "X-Api-Key": true, "Api-Key": true, "Proxy-Authorization": true, "Cookie": true,
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
 	"Transfer-Encoding": true, "Upgrade": true, "Host": true, "Content-Length": true, "Accept-Encoding": true,
-	"Expect": true,
+	"Expect": true, "Content-Encoding": true,
+	"X-Forwarded-For": true, "Forwarded": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true,
+	"X-Forwarded-Port": true, "X-Forwarded-Prefix": true, "X-Real-Ip": true, "True-Client-Ip": true,
+	"Cf-Connecting-Ip": true, "X-Client-Ip": true, "X-Cluster-Client-Ip": true, "Via": true,
 }
 
 // newRequest builds the request for one attempt at u, with u's credential

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"path"
@@ -32,6 +33,7 @@ type proxy struct {
 	routing config.Routing
 	health  *healthSet
 	rr      atomic.Uint64 // round_robin position
+	log     *slog.Logger  // upstream refusals of rampart's credential (proxy.go)
 }
 
 // members returns the pool for provider, route and model, in config
@@ -198,7 +200,7 @@ type attemptState struct {
 // a failure that happened before any answer byte (connection failure,
 // timeout, 429, 500, 502, 503, 504) while attempts and the deadline last.
 // Once an answer is returned nothing is retried: the engine streams it.
-func (pu providerUpstream) RoundTrip(tx *engine.Tx, r *http.Request, body []byte) (*http.Response, error) {
+func (pu providerUpstream) roundTrip(tx *engine.Tx, r *http.Request, body []byte) (*http.Response, error) {
 	p := pu.p
 	model := ""
 	if tx.Request != nil {

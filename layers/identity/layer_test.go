@@ -107,17 +107,23 @@ func TestLockoutAnd503(t *testing.T) {
 	ctx := context.Background()
 	_, _ = svc.CreateTenant(ctx, ident.Tenant{ID: "acme"})
 	good, _, _ := svc.CreateKey(ctx, ident.KeySpec{Name: "u", Tenant: "acme", Role: ident.RoleUser})
+	unused, _, _ := svc.CreateKey(ctx, ident.KeySpec{Name: "u2", Tenant: "acme", Role: ident.RoleUser})
 	bad, _ := ident.NewKey()
 	for i := 0; i < 3; i++ {
 		if d, _ := l.OnRequest(tx("/v1/chat/completions", "m", auth(bad))); d.Status != 401 {
 			t.Fatalf("attempt %d: %+v", i, d)
 		}
 	}
-	d, _ := l.OnRequest(tx("/v1/chat/completions", "m", auth(good)))
+	// Further bad keys are throttled; the valid key from the same address
+	// passes (the lockout throttles failures only).
+	d, _ := l.OnRequest(tx("/v1/chat/completions", "m", auth(bad)))
 	if d.Status != 429 || d.Code != "too_many_auth_failures" || d.Headers["Retry-After"] == "" {
 		t.Fatalf("lockout: %+v", d)
 	}
-	other := tx("/v1/chat/completions", "m", auth(good))
+	if d, _ := l.OnRequest(tx("/v1/chat/completions", "m", auth(good))); d.Action == engine.Block {
+		t.Fatalf("valid key from the locked-out address: %+v", d)
+	}
+	other := tx("/v1/chat/completions", "m", auth(unused)) // not cached
 	other.ClientIP = "198.51.100.2"
 	db.Close()
 	if d, err := l.OnRequest(other); err != nil || d.Status != 503 || d.Code != "identity_unavailable" {

@@ -29,6 +29,8 @@ func errorType(status int) string {
 		return "not_found_error"
 	case 413:
 		return "request_too_large"
+	case 422:
+		return "output_blocked" // the answer was blocked by rampart's output policy
 	case 429:
 		return "rate_limit_error"
 	case 503, 529:

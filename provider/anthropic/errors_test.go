@@ -24,7 +24,7 @@ func TestErrorBody(t *testing.T) {
 	}{
 		{400, "invalid_request_error"}, {401, "authentication_error"}, {402, "billing_error"},
 		{403, "permission_error"}, {404, "not_found_error"}, {413, "request_too_large"},
-		{422, "invalid_request_error"}, {429, "rate_limit_error"}, {500, "api_error"},
+		{422, "output_blocked"}, {429, "rate_limit_error"}, {500, "api_error"},
 		{502, "api_error"}, {503, "overloaded_error"}, {504, "timeout_error"}, {529, "overloaded_error"},
 	}
 	for _, tc := range cases {

@@ -24,6 +24,8 @@ func errorType(status int) string {
 		return "permission_error"
 	case status == 404:
 		return "not_found_error"
+	case status == 422:
+		return "output_blocked" // the answer was blocked by rampart's output policy
 	case status == 429:
 		return "rate_limit_exceeded"
 	case status == 500:

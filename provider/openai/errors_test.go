@@ -23,7 +23,7 @@ func TestErrorBody(t *testing.T) {
 		typ    string
 	}{
 		{400, "invalid_request_error"}, {401, "authentication_error"}, {403, "permission_error"},
-		{404, "not_found_error"}, {413, "invalid_request_error"}, {422, "invalid_request_error"},
+		{404, "not_found_error"}, {413, "invalid_request_error"}, {422, "output_blocked"},
 		{429, "rate_limit_exceeded"}, {500, "server_error"}, {502, "api_error"}, {503, "api_error"},
 	}
 	for _, tc := range cases {
