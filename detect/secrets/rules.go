@@ -33,6 +33,23 @@ var extraRules = []extraRule{
 		id: "rampart-aws-access-key", entity: "AWS_ACCESS_KEY",
 		re: regexp.MustCompile(`\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b`), secretGroup: 1,
 	}},
+	// An AWS secret access key is 40 characters of base64's alphabet:
+	// alone it cannot be told from other tokens, so the rule needs an AWS
+	// context word or an access key id shortly before it.
+	{id: "rampart-aws-secret-key", keywords: []string{"aws", "secret_access", "secretaccess", "secret access", "akia", "asia"}, rule: rule{
+		id: "rampart-aws-secret-key", entity: "AWS_SECRET_KEY",
+		re: regexp.MustCompile(`(?i:aws.{0,30}secret|secret.?access.?key|(?-i:(?:AKIA|ASIA)[A-Z2-7]{16}))` +
+			`[^\n]{0,60}?[^A-Za-z0-9/+=]([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+]|$)`),
+		secretGroup: 1,
+		check:       mixedCaseAndDigit,
+	}},
+	// A password in a URL's userinfo (scheme://user:password@host): a
+	// credential, not an e-mail address.
+	{id: "rampart-url-credentials", keywords: []string{"://"}, rule: rule{
+		id: "rampart-url-credentials", entity: "URL_CREDENTIALS",
+		re:          regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/?#@\[\]"'<>]{1,128}:([^\s/?#@"'<>]{1,256})@[A-Za-z0-9\[]`),
+		secretGroup: 1,
+	}},
 	{id: "rampart-jwt", keywords: []string{"eyj"}, rule: rule{
 		id: "rampart-jwt", entity: "JWT",
 		re: regexp.MustCompile(`\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`), secretGroup: 1,

@@ -46,6 +46,9 @@ func (l *Layer) detect(text string, output bool, canary string) []hit {
 		}
 		hs = append(hs, hit{Span: redact.Span{Entity: m.Entity, Start: m.Start, End: m.End, Score: 1}, action: a, rule: "secret." + m.Rule, kind: "secret", open: m.Open})
 	}
+	if output || len(l.cfg.Input) > 0 {
+		hs = append(hs, l.reformattedSecrets(text, hs, output)...)
+	}
 	if !output {
 		return hs
 	}

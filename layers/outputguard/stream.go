@@ -324,6 +324,15 @@ func heldToken(tok string) bool {
 			return true
 		}
 	}
+	// a chunk of a key split every few characters ("cfBAep"): short,
+	// with an upper-case letter after the first
+	if len(tok) <= 8 {
+		for i := 1; i < len(tok); i++ {
+			if tok[i] >= 'A' && tok[i] <= 'Z' {
+				return true
+			}
+		}
+	}
 	low := strings.ToLower(tok)
 	for _, kw := range []string{"key", "token", "secret", "passw", "bearer", "auth", "credential", "private"} {
 		if strings.Contains(low, kw) {

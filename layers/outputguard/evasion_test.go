@@ -1,0 +1,104 @@
+package outputguard
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Secrets the evasion probe reformatted, each in an answer the guard must
+// not let through, whole or streamed in chunks of every size from 1 to 9
+// bytes.
+func TestReformattedSecrets(t *testing.T) {
+	const (
+		aws    = "AKIAZZZZG6ZDMEN4KHVD"
+		awsSec = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ4R9TkW2m"
+		gh     = "ghp_VVEqZe2qpUWnoVPDF2yeE6RsXcNOPmeMjvqP"
+		oai    = "sk-proj-u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAjIhKtJ0RlgLKOmxgJ"
+	)
+	every := func(s string, n int, sep string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i += n {
+			if i > 0 {
+				b.WriteString(sep)
+			}
+			b.WriteString(s[i:min(i+n, len(s))])
+		}
+		return b.String()
+	}
+	uesc := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		return b.String()
+	}
+	cases := []struct {
+		name, text string
+		secret     string // the value that must not appear, in any form
+		forms      []string
+	}{
+		{"aws id spaced", "Here it is: " + every(aws, 4, " ") + " done.", aws, []string{every(aws, 4, " ")}},
+		{"aws id newline every 4", "Key:\n" + every(aws, 4, "\n") + "\nok", aws, []string{every(aws, 4, "\n")}},
+		{"github token dotted", "token " + every(gh, 5, ".") + " end", gh, []string{every(gh, 5, ".")}},
+		{"openai key spaced", "use " + every(oai, 6, " ") + " now", oai, []string{every(oai, 6, " ")}},
+		{"json unicode escapes", `{"key": "` + uesc(aws) + `"}`, aws, []string{uesc(aws)}},
+		{"base64", "encoded: " + base64.StdEncoding.EncodeToString([]byte("aws_access_key_id = "+aws)) + " bye", aws, []string{base64.StdEncoding.EncodeToString([]byte("aws_access_key_id = " + aws))}},
+		{"hex", "hex: " + hex.EncodeToString([]byte(gh)) + " bye", gh, []string{hex.EncodeToString([]byte(gh))}},
+		{"aws secret key with slash", "aws_secret_access_key = " + awsSec, awsSec, []string{awsSec}},
+		{"password in url", "Clone https://deploy:S3cr3t-P4ssw0rd@git.example.com/repo.git please", "S3cr3t-P4ssw0rd", []string{"S3cr3t-P4ssw0rd"}},
+	}
+	l := provisioned(t, Config{})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			check := func(how, got string) {
+				t.Helper()
+				for _, f := range append(c.forms, c.secret) {
+					if strings.Contains(got, f) {
+						t.Errorf("%s: %q passed: %q", how, f, got)
+					}
+				}
+				// no 12-byte piece of the formatted secret either
+				for _, f := range c.forms {
+					for i := 0; i+12 <= len(f); i += 4 {
+						if strings.Contains(got, f[i:i+12]) {
+							t.Errorf("%s: piece %q of %q passed: %q", how, f[i:i+12], f, got)
+							return
+						}
+					}
+				}
+			}
+			got, d := whole(t, l, newTx(), c.text)
+			check("whole", got)
+			if len(d.Findings) == 0 {
+				t.Errorf("whole: no finding")
+			}
+			for n := 1; n <= 9; n++ {
+				var chunks []string
+				for i := 0; i < len(c.text); i += n {
+					chunks = append(chunks, c.text[i:min(i+n, len(c.text))])
+				}
+				got, _ := streamAll(t, l, newTx(), chunks)
+				check(fmt.Sprintf("stream/%d", n), got)
+			}
+		})
+	}
+	// benign text with short equal-length words and encoded-looking runs
+	for _, benign := range []string{
+		"The cat sat on the mat and ate its food.",
+		"Call 555 123 4567 or visit room 12.",
+		"The SHA-256 of the file is 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.",
+	} {
+		got, d := whole(t, l, newTx(), benign)
+		for _, f := range d.Findings {
+			if strings.HasPrefix(f.Rule, "secret.") {
+				t.Errorf("benign %q: %+v", benign, f)
+			}
+		}
+		if got != benign {
+			t.Errorf("benign %q changed: %q", benign, got)
+		}
+	}
+}
