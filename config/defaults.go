@@ -87,6 +87,7 @@ func (c *Config) applyDefaults() {
 	setNum(&s.CORS.MaxAge, DefaultCORSMaxAge)
 
 	setStr(&c.DataDir, DefaultDataDir)
+	c.MCP.applyDefaults()
 
 	for i := range c.Upstreams {
 		u := &c.Upstreams[i]

@@ -36,6 +36,8 @@ type Config struct {
 	// Secrets configures the master key that encrypts secrets kept in the
 	// store (upstream credentials, captured audit content).
 	Secrets Secrets `yaml:"secrets"`
+	// MCP fronts Model Context Protocol servers at /mcp/<name> (config/mcp.go).
+	MCP MCP `yaml:"mcp"`
 }
 
 // Store selects the state backend. Changing it needs a restart.

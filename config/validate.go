@@ -134,6 +134,7 @@ func (c *Config) validate() []*FieldError {
 	}
 	c.validateSecrets(v)
 	c.Telemetry.validate(v)
+	c.MCP.validate(v)
 	oneOf(v, []any{"log", "level"}, c.Log.Level, LogLevels, false)
 	oneOf(v, []any{"log", "format"}, c.Log.Format, LogFormats, false)
 	return v.errs

@@ -116,6 +116,7 @@ type Store struct {
 	sec    secretSQL
 	blk    blockSQL
 	erase  eraseSQL
+	mcp    mcpSQL
 }
 
 // New builds a Store that reads through read and writes in transactions
@@ -123,7 +124,7 @@ type Store struct {
 // for a read-only store).
 func New(d Dialect, read Querier, writer func() (DB, error)) *Store {
 	return &Store{d: d, read: read, writer: writer,
-		id: newIdentitySQL(d), sec: newSecretSQL(d), blk: newBlockSQL(d), erase: newEraseSQL(d)}
+		id: newIdentitySQL(d), sec: newSecretSQL(d), blk: newBlockSQL(d), erase: newEraseSQL(d), mcp: newMCPSQL(d)}
 }
 
 // errorf formats an error with the backend's prefix.
