@@ -43,6 +43,10 @@ type MCP struct {
 	// "redact" (default: replaced by the output guard's placeholders
 	// before the client sees them), "flag" or "block".
 	ResultSecrets string `yaml:"result_secrets"`
+	// UnknownMethods is what a client request whose method is not in the
+	// MCP specification gets: "allow" (default: forwarded, recorded by
+	// name "other" in metrics) or "block" (a JSON-RPC error).
+	UnknownMethods string `yaml:"unknown_methods"`
 	// MaxMessageBytes bounds one JSON-RPC body or stream event in either
 	// direction. Default 4 MiB.
 	MaxMessageBytes int64 `yaml:"max_message_bytes"`
@@ -133,6 +137,9 @@ func (m *MCP) applyDefaults() {
 	if m.ResultSecrets == "" {
 		m.ResultSecrets = "redact"
 	}
+	if m.UnknownMethods == "" {
+		m.UnknownMethods = "allow"
+	}
 	if m.MaxMessageBytes == 0 {
 		m.MaxMessageBytes = DefaultMCPMaxMessageBytes
 	}
@@ -158,6 +165,7 @@ func (m *MCP) validate(v *checker) {
 	oneOf(v, at(p, "secret_arguments"), m.SecretArguments, MCPSecretArgs, false)
 	oneOf(v, at(p, "pii_arguments"), m.PIIArguments, MCPPIIArgs, false)
 	oneOf(v, at(p, "result_secrets"), m.ResultSecrets, MCPResultSecrets, false)
+	oneOf(v, at(p, "unknown_methods"), m.UnknownMethods, []string{"allow", "block"}, false)
 	if m.MaxMessageBytes < 1024 || m.MaxMessageBytes > 256<<20 {
 		v.add(at(p, "max_message_bytes"), "%d must be between 1024 and 268435456", m.MaxMessageBytes)
 	}

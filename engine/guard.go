@@ -69,3 +69,19 @@ func (g *Guarded) End() {
 	g.end = true
 	(&txn{e: g.e, tx: g.Tx}).finish()
 }
+
+// SetContentMAC records the HMAC of the request content (as the engine
+// does for model calls), so an investigator can match known content to the
+// audit record without the record holding it.
+func (g *Guarded) SetContentMAC(body []byte) { g.Tx.ContentMAC = g.e.contentMAC(body) }
+
+// Admit runs the request phase of the engine's layers on the transaction,
+// whose Request the caller set (for the admission layers: rate limits).
+// A refusal is recorded; the caller answers it and still calls End.
+func (g *Guarded) Admit() *Refusal {
+	if b := g.e.runRequest(g.Tx); b != nil {
+		g.Tx.Status = b.status
+		return &Refusal{Status: b.status, Code: b.code, Message: b.reason, Headers: b.headers}
+	}
+	return nil
+}

@@ -63,7 +63,7 @@ func (l *Layer) tools(tx *engine.Tx) *toolState {
 			if len(t.Parameters) == 0 || !l.validateArgs() {
 				continue
 			}
-			if sch, err := compileSchema(t.Parameters); err == nil {
+			if sch, err := CompileSchema(t.Parameters); err == nil {
 				ts.schemas[t.Name] = sch
 			}
 		}
@@ -80,9 +80,10 @@ func (l *Layer) blockUndeclared() bool {
 	return l.cfg.Tools.Undeclared == nil || *l.cfg.Tools.Undeclared
 }
 
-// compileSchema compiles a declared parameters schema. Remote references
+// CompileSchema compiles a declared parameters schema (also the MCP
+// gateway's pinned input schemas). Remote references
 // are never fetched: the compiler has no URL loader.
-func compileSchema(raw []byte) (*jsonschema.Schema, error) {
+func CompileSchema(raw []byte) (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, err

@@ -1,0 +1,717 @@
+package mcpgw
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/rampart-ai/rampart/detect/scan"
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/outputguard"
+	"github.com/rampart-ai/rampart/store"
+)
+
+// maxListed bounds the entries of one tools/prompts/resources list that
+// are checked; entries past it are withheld.
+const maxListed = 2000
+
+// maxStrings bounds the string values of one message that are scanned;
+// a message with more is refused (fail closed).
+const maxStrings = 10_000
+
+// verdict is what the checks decided about one message.
+type verdict struct {
+	findings []engine.Finding
+	// block replaces the message by a JSON-RPC error (requests: not
+	// forwarded; responses: the client gets the error instead).
+	block     bool
+	blockCode int
+	reason    string
+	// changed: the message's Fields were modified and must be re-encoded.
+	changed bool
+	// unavailable: a dependency (store) failed: fail closed.
+	unavailable error
+}
+
+func (v *verdict) add(f ...engine.Finding) { v.findings = append(v.findings, f...) }
+
+func (v *verdict) refuse(code int, reason string) {
+	if !v.block {
+		v.block, v.blockCode, v.reason = true, code, reason
+	}
+}
+
+// caller is who is calling, for allow rules.
+type caller struct {
+	role, tenant string
+}
+
+// toolAllowed applies the server's deny and allow rules.
+func (s *server) toolAllowed(c caller, tool string) bool {
+	for _, g := range s.cfg.DenyTools {
+		if ok, _ := path.Match(g, tool); ok {
+			return false
+		}
+	}
+	if len(s.cfg.Tools) == 0 {
+		return true
+	}
+	for _, r := range s.cfg.Tools {
+		if len(r.Roles) > 0 && !contains(r.Roles, c.role) {
+			continue
+		}
+		for _, g := range r.Allow {
+			if ok, _ := path.Match(g, tool); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- client → server: tools/call ----
+
+// callParams is the part of tools/call params the checks read.
+type callParams struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+// checkCall checks one tools/call request: the tool is allowed for the
+// caller and approved (pinned), its arguments validate against the pinned
+// input schema, carry no secret (and, by policy, no personal data) and
+// point only to allowed hosts. It may redact the arguments in place.
+func (gw *Gateway) checkCall(ctx context.Context, s *server, c caller, m *Message, v *verdict) (tool string) {
+	var p callParams
+	dec := json.NewDecoder(bytes.NewReader(m.Params))
+	dec.UseNumber()
+	if len(m.Params) == 0 || dec.Decode(&p) != nil || p.Name == "" {
+		v.add(engine.Finding{Layer: Layer, Rule: RuleBadMessage, Severity: engine.SeverityLow, Text: "tools/call without a tool name"})
+		v.refuse(CodeInvalidRequest, "tools/call needs params.name")
+		return ""
+	}
+	tool = p.Name
+	if !s.toolAllowed(c, tool) {
+		v.add(engine.Finding{Layer: Layer, Rule: RuleToolDenied, Severity: engine.SeverityMedium, Text: "tool not allowed for this caller"})
+		v.refuse(CodeBlocked, "this caller may not call tool "+quoteName(tool))
+		return tool
+	}
+	if gw.cfg.PinEnabled() {
+		rec, ok, err := gw.pins.GetMCPTool(ctx, s.cfg.Name, tool)
+		switch {
+		case err != nil:
+			v.unavailable = err
+			return tool
+		case !ok:
+			v.add(engine.Finding{Layer: Layer, Rule: RuleUnapproved, Severity: engine.SeverityMedium,
+				Text: "tool never listed through the gateway"})
+			v.refuse(CodeBlocked, "tool "+quoteName(tool)+" has not been reviewed: list the server's tools through rampart first")
+			return tool
+		case rec.Status != store.MCPToolApproved:
+			v.add(engine.Finding{Layer: Layer, Rule: RuleUnapproved, Severity: engine.SeverityHigh,
+				Text: "tool definition " + rec.Status + ": " + rec.Reason})
+			v.refuse(CodeBlocked, "tool "+quoteName(tool)+" is withheld until an administrator approves its definition")
+			return tool
+		}
+		if msg := gw.schemaProblem(rec, p.Arguments); msg != "" {
+			v.add(engine.Finding{Layer: Layer, Rule: RuleSchema, Severity: engine.SeverityMedium, Text: msg})
+			v.refuse(CodeBlocked, "arguments of "+quoteName(tool)+" do not match its approved input schema: "+msg)
+			return tool
+		}
+	}
+	if len(p.Arguments) == 0 {
+		return tool
+	}
+	var args any
+	ad := json.NewDecoder(bytes.NewReader(p.Arguments))
+	ad.UseNumber()
+	if err := ad.Decode(&args); err != nil {
+		v.refuse(CodeInvalidRequest, "arguments are not valid JSON")
+		return tool
+	}
+	// Hosts of URL arguments.
+	if len(s.cfg.URLHosts) > 0 {
+		bad := ""
+		walkStrings(args, func(sp *string) bool {
+			if h := urlHost(*sp); h != "" && !hostAllowed(s.cfg.URLHosts, h) {
+				bad = h
+				return false
+			}
+			return true
+		})
+		if bad != "" {
+			v.add(engine.Finding{Layer: Layer, Rule: RuleURLHost, Severity: engine.SeverityHigh, Text: "URL argument to a host off the allowlist"})
+			v.refuse(CodeBlocked, "a URL argument points to a host that is not allowed ("+truncate(bad, 80)+")")
+			return tool
+		}
+	}
+	// Secrets and personal data in the arguments (exfiltration through a
+	// tool call): the output guard's recognisers.
+	redact := map[string]bool{}
+	if gw.cfg.SecretArguments == "redact" {
+		redact["secret"] = true
+	}
+	if gw.cfg.PIIArguments == "redact" {
+		redact["pii"] = true
+	}
+	secret, pii, changed, tooMany := gw.scanStrings(args, redact, v)
+	if tooMany {
+		v.refuse(CodeBlocked, "arguments hold too many strings to check")
+		return tool
+	}
+	if secret && gw.cfg.SecretArguments == "block" {
+		v.refuse(CodeBlocked, "arguments of "+quoteName(tool)+" carry a secret (credential or key)")
+		return tool
+	}
+	if pii && gw.cfg.PIIArguments == "block" {
+		v.refuse(CodeBlocked, "arguments of "+quoteName(tool)+" carry personal data")
+		return tool
+	}
+	if changed {
+		var params map[string]json.RawMessage
+		pd := json.NewDecoder(bytes.NewReader(m.Params))
+		pd.UseNumber()
+		if pd.Decode(&params) == nil {
+			b, err := json.Marshal(args)
+			if err == nil {
+				params["arguments"] = b
+				nb, err := json.Marshal(params)
+				if err == nil {
+					m.Fields["params"] = nb
+					m.Params = nb
+					v.changed = true
+				}
+			}
+		}
+	}
+	return tool
+}
+
+func quoteName(s string) string { return fmt.Sprintf("%q", truncate(s, 80)) }
+
+// scanStrings runs the output scanner (secrets and personal data) over
+// every string value of v, redacting the kinds in redact in place. It
+// reports which kinds it found and whether it changed anything.
+func (gw *Gateway) scanStrings(val any, redact map[string]bool, v *verdict) (secret, pii, changed, tooMany bool) {
+	if gw.scan == nil {
+		return
+	}
+	n := 0
+	walkStrings(val, func(sp *string) bool {
+		n++
+		if n > maxStrings {
+			tooMany = true
+			return false
+		}
+		if *sp == "" {
+			return true
+		}
+		res := gw.scan.Scan(scan.Item{Text: *sp, Role: "assistant"}, scan.Output)
+		var cut []scan.Finding
+		for _, f := range res.Findings {
+			kind := findingKind(f)
+			switch kind {
+			case "secret":
+				secret = true
+				v.add(engine.Finding{Layer: Layer, Rule: RuleSecret, Severity: engine.SeverityHigh, Entity: f.Entity,
+					Start: f.Start, End: f.End, Text: "secret (" + f.Rule + ")"})
+			case "pii":
+				pii = true
+				v.add(engine.Finding{Layer: Layer, Rule: RulePII, Severity: engine.SeverityMedium, Entity: f.Entity,
+					Start: f.Start, End: f.End, Text: "personal data (" + f.Rule + ")"})
+			default:
+				continue
+			}
+			if redact[kind] {
+				cut = append(cut, f)
+			}
+		}
+		if len(cut) > 0 {
+			*sp = redactSpans(*sp, cut)
+			changed = true
+		}
+		return true
+	})
+	return
+}
+
+// findingKind classifies an output-scanner finding: "secret", "pii" or ""
+// (links, leaks and other output checks, which do not apply here).
+func findingKind(f scan.Finding) string {
+	switch {
+	case strings.HasPrefix(f.Rule, "secret."):
+		return "secret"
+	case strings.HasPrefix(f.Rule, "pii."):
+		return "pii"
+	}
+	return ""
+}
+
+// redactSpans replaces the findings' code-point spans by [ENTITY].
+func redactSpans(s string, fs []scan.Finding) string {
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Start < fs[j].Start })
+	runes := []rune(s)
+	var b strings.Builder
+	pos := 0
+	for _, f := range fs {
+		if f.Start < pos || f.End > len(runes) || f.Start >= f.End {
+			continue
+		}
+		b.WriteString(string(runes[pos:f.Start]))
+		ent := f.Entity
+		if ent == "" {
+			ent = "REDACTED"
+		}
+		b.WriteString("[" + ent + "]")
+		pos = f.End
+	}
+	b.WriteString(string(runes[pos:]))
+	return b.String()
+}
+
+// walkStrings calls fn with a pointer to every string value inside v
+// (maps, slices, nested), in a deterministic order; fn returns false to
+// stop. Object keys are not visited.
+func walkStrings(v any, fn func(*string) bool) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if s, ok := t[k].(string); ok {
+				if !fn(&s) {
+					return false
+				}
+				t[k] = s
+				continue
+			}
+			if !walkStrings(t[k], fn) {
+				return false
+			}
+		}
+	case []any:
+		for i := range t {
+			if s, ok := t[i].(string); ok {
+				if !fn(&s) {
+					return false
+				}
+				t[i] = s
+				continue
+			}
+			if !walkStrings(t[i], fn) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// urlHost returns the host of s when s is (or starts with) an absolute
+// URL of a network scheme, else "".
+func urlHost(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 4096 {
+		s = s[:4096]
+	}
+	if i := strings.IndexAny(s, " \t\r\n"); i > 0 {
+		s = s[:i]
+	}
+	l := strings.ToLower(s)
+	if !strings.HasPrefix(l, "http://") && !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "ftp://") &&
+		!strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") && !strings.HasPrefix(l, "//") {
+		return ""
+	}
+	if strings.HasPrefix(l, "//") {
+		s = "https:" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" {
+		return "invalid-url"
+	}
+	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+}
+
+func hostAllowed(globs []string, host string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(strings.ToLower(g), host); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// schemaProblem validates arguments against the approved definition's
+// input schema ("" when they conform or no schema was declared).
+func (gw *Gateway) schemaProblem(rec store.MCPTool, args json.RawMessage) string {
+	sch, err := gw.schemaFor(rec)
+	if err != nil {
+		return "the approved input schema does not compile"
+	}
+	if sch == nil {
+		return ""
+	}
+	raw := bytes.TrimSpace(args)
+	if len(raw) == 0 {
+		raw = []byte("{}")
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return "arguments are not valid JSON"
+	}
+	if err := sch.Validate(doc); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			return truncate(strings.Join(strings.Fields(ve.Error()), " "), 300)
+		}
+		return "arguments do not validate"
+	}
+	return ""
+}
+
+// schemaFor compiles (and caches by hash) the input schema of the
+// approved definition; nil when it declares none.
+func (gw *Gateway) schemaFor(rec store.MCPTool) (*jsonschema.Schema, error) {
+	gw.mu.Lock()
+	if sch, ok := gw.schemas[rec.ApprovedHash]; ok {
+		gw.mu.Unlock()
+		return sch, nil
+	}
+	gw.mu.Unlock()
+	var def struct {
+		InputSchema json.RawMessage `json:"inputSchema"`
+	}
+	if err := json.Unmarshal([]byte(rec.ApprovedDefinition), &def); err != nil {
+		return nil, err
+	}
+	var sch *jsonschema.Schema
+	if len(def.InputSchema) > 0 && string(def.InputSchema) != "null" {
+		var err error
+		if sch, err = outputguard.CompileSchema(def.InputSchema); err != nil {
+			return nil, err
+		}
+	}
+	gw.mu.Lock()
+	if len(gw.schemas) >= 4096 {
+		clear(gw.schemas)
+	}
+	gw.schemas[rec.ApprovedHash] = sch
+	gw.mu.Unlock()
+	return sch, nil
+}
+
+// ---- server → client: lists, results, contents ----
+
+// definition is the canonical form of a tool definition that is pinned:
+// the fields a model reads (name, title, description, schemas,
+// annotations). Its JSON has sorted keys, so equal definitions hash alike.
+func definition(tool map[string]any) (canonical string, hash string) {
+	d := map[string]any{}
+	for _, k := range []string{"name", "title", "description", "inputSchema", "outputSchema", "annotations"} {
+		if v, ok := tool[k]; ok {
+			d[k] = v
+		}
+	}
+	b, _ := json.Marshal(d)
+	sum := sha256.Sum256(b)
+	return string(b), hex.EncodeToString(sum[:])
+}
+
+// describedText joins every string a model reads in a definition: its
+// name, title and description, and every key and string value of its
+// schemas and annotations (property names, descriptions, defaults, enums).
+func describedText(def map[string]any) string {
+	var parts []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case string:
+			parts = append(parts, t)
+		case map[string]any:
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if len(k) > 24 || strings.ContainsAny(k, " \t\n") {
+					parts = append(parts, k) // a property name used as text
+				}
+				walk(t[k])
+			}
+		case []any:
+			for _, x := range t {
+				walk(x)
+			}
+		}
+	}
+	for _, k := range []string{"title", "description", "inputSchema", "outputSchema", "annotations", "arguments", "uriTemplate", "uri", "mimeType"} {
+		if v, ok := def[k]; ok {
+			walk(v)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// listKinds are the result fields that list definitions a model reads.
+var listKinds = []string{"tools", "prompts", "resources", "resourceTemplates"}
+
+// checkResult inspects one result object from the server (of a response
+// on a POST or the server stream): lists of definitions (tools are
+// pinned), tool results, resource contents and prompt messages.
+func (gw *Gateway) checkResult(ctx context.Context, s *server, c caller, result map[string]any, v *verdict) {
+	for _, kind := range listKinds {
+		if list, ok := result[kind].([]any); ok {
+			kept := gw.checkList(ctx, s, c, kind, list, v)
+			if v.unavailable != nil || v.block {
+				return
+			}
+			if len(kept) != len(list) {
+				result[kind] = kept
+				v.changed = true
+			}
+		}
+	}
+	// Tool results (content blocks, structured content), resource
+	// contents and prompt messages are data the model reads.
+	injected := false
+	for _, key := range []string{"content", "structuredContent", "contents", "messages"} {
+		val, ok := result[key]
+		if !ok {
+			continue
+		}
+		if gw.scanData(val, v) {
+			injected = true
+		}
+	}
+	if injected {
+		v.refuse(CodeBlocked, "the server's answer carries a prompt injection; rampart withheld it")
+		return
+	}
+	if v.block {
+		return
+	}
+	// Secrets and personal data in what the server returns.
+	var changed, secret, pii, tooMany bool
+	redact := map[string]bool{}
+	if gw.cfg.ResultSecrets == "redact" {
+		redact["secret"] = true // personal data in results is recorded, not removed
+	}
+	for _, key := range []string{"content", "structuredContent", "contents", "messages"} {
+		if val, ok := result[key]; ok {
+			sc, pi, ch, tm := gw.scanStrings(val, redact, v)
+			secret, pii, changed, tooMany = secret || sc, pii || pi, changed || ch, tooMany || tm
+		}
+	}
+	if tooMany {
+		v.refuse(CodeBlocked, "the server's answer holds too many strings to check")
+		return
+	}
+	if gw.cfg.ResultSecrets == "block" && (secret || pii) {
+		v.refuse(CodeBlocked, "the server's answer carries secrets or personal data")
+		return
+	}
+	if changed {
+		v.changed = true
+	}
+}
+
+// scanData runs the injection detector (untrusted tool-output threshold)
+// over every string in val and reports whether any is an injection.
+func (gw *Gateway) scanData(val any, v *verdict) (injected bool) {
+	if gw.scan == nil {
+		return false
+	}
+	n := 0
+	walkStrings(val, func(sp *string) bool {
+		n++
+		if n > maxStrings || *sp == "" || !utf8.ValidString(*sp) {
+			return n <= maxStrings
+		}
+		res := gw.scan.Scan(scan.Item{Text: *sp, Role: "tool"}, scan.Input)
+		if !res.Flagged {
+			return true
+		}
+		injected = true
+		v.add(engine.Finding{Layer: Layer, Rule: RuleInjection, Severity: engine.SeverityHigh, Score: res.Score,
+			Text: "prompt injection in data from the server"})
+		for _, f := range res.Findings {
+			v.add(engine.Finding{Layer: Layer, Rule: "injection." + f.Rule, Severity: engine.Severity(f.Severity),
+				Score: f.Score, Start: f.Start, End: f.End, Text: f.Message})
+		}
+		return true
+	})
+	return injected
+}
+
+// checkList filters one list of definitions: entries the caller may not
+// use, poisoned entries and (for tools) entries whose definition is not
+// the approved one are withheld; it returns the entries kept.
+func (gw *Gateway) checkList(ctx context.Context, s *server, c caller, kind string, list []any, v *verdict) []any {
+	kept := make([]any, 0, len(list))
+	for i, e := range list {
+		obj, ok := e.(map[string]any)
+		if !ok || i >= maxListed {
+			continue
+		}
+		name, _ := obj["name"].(string)
+		if kind == "tools" && (name == "" || !s.toolAllowed(c, name)) {
+			continue
+		}
+		text := describedText(obj)
+		findings, poisoned := gw.poisonOf(text)
+		for j := range findings {
+			findings[j].Message = i
+		}
+		if kind != "tools" {
+			if poisoned {
+				v.add(findings...)
+				gw.withheld(s, kind, "poisoned")
+				if gw.cfg.PoisonedTool == "block_server" {
+					v.refuse(CodeBlocked, "the server lists a poisoned "+strings.TrimSuffix(kind, "s")+"; rampart withheld the answer")
+					return nil
+				}
+				continue
+			}
+			kept = append(kept, e)
+			continue
+		}
+		show, err := gw.pinTool(ctx, s, name, obj, findings, poisoned, v)
+		if err != nil {
+			v.unavailable = err
+			return nil
+		}
+		if poisoned && gw.cfg.PoisonedTool == "block_server" && !show {
+			v.refuse(CodeBlocked, "the server lists a poisoned tool; rampart withheld the answer")
+			return nil
+		}
+		if show {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
+
+// poisonOf checks definition text, with a bounded cache by content.
+func (gw *Gateway) poisonOf(text string) ([]engine.Finding, bool) {
+	sum := sha256.Sum256([]byte(text))
+	key := string(sum[:])
+	gw.mu.Lock()
+	if r, ok := gw.poisonCache[key]; ok {
+		gw.mu.Unlock()
+		return append([]engine.Finding(nil), r.findings...), r.poisoned
+	}
+	gw.mu.Unlock()
+	fs, bad := gw.poison.check(text)
+	gw.mu.Lock()
+	if len(gw.poisonCache) >= 4096 {
+		clear(gw.poisonCache)
+	}
+	gw.poisonCache[key] = poisonResult{findings: fs, poisoned: bad}
+	gw.mu.Unlock()
+	return append([]engine.Finding(nil), fs...), bad
+}
+
+type poisonResult struct {
+	findings []engine.Finding
+	poisoned bool
+}
+
+// pinTool applies pinning to one listed tool and reports whether the
+// client may see it. The first definition seen is approved when it is
+// clean and pending (withheld) when it is poisoned; a definition that
+// differs from the approved one is pending until an administrator decides.
+func (gw *Gateway) pinTool(ctx context.Context, s *server, name string, tool map[string]any,
+	findings []engine.Finding, poisoned bool, v *verdict) (bool, error) {
+	if !gw.cfg.PinEnabled() {
+		if poisoned {
+			v.add(findings...)
+			gw.withheld(s, "tools", "poisoned")
+			return false, nil
+		}
+		return true, nil
+	}
+	def, hash := definition(tool)
+	if len(def) > store.MaxMCPToolDefinition {
+		v.add(engine.Finding{Layer: Layer, Rule: RuleTooLarge, Severity: engine.SeverityHigh, Text: "tool definition over 64 KiB"})
+		gw.withheld(s, "tools", "too_large")
+		return false, nil
+	}
+	reason := ""
+	if poisoned {
+		reason = "poisoned: " + ruleIDs(findings)
+	}
+	rec, ok, err := gw.pins.GetMCPTool(ctx, s.cfg.Name, name)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		t := store.MCPTool{Server: s.cfg.Name, Tool: name}
+		if poisoned {
+			t.Status, t.PendingHash, t.PendingDefinition, t.Reason = store.MCPToolPending, hash, def, reason
+		} else {
+			t.Status, t.ApprovedHash, t.ApprovedDefinition = store.MCPToolApproved, hash, def
+		}
+		if rec, err = gw.pins.PinMCPTool(ctx, t); err != nil {
+			return false, err
+		}
+	}
+	if rec.ApprovedHash == hash && rec.Status != store.MCPToolPending && rec.Status != store.MCPToolRejected {
+		// The approved definition. One approved automatically (clean when
+		// first seen) is withheld again if today's checks find poison;
+		// one an administrator approved stays approved.
+		if poisoned && rec.DecidedBy == "" {
+			v.add(findings...)
+			gw.withheld(s, "tools", "poisoned")
+			return false, nil
+		}
+		return true, nil
+	}
+	if rec.PendingHash != hash {
+		r := "changed definition"
+		if rec.ApprovedHash == "" {
+			r = "new definition"
+		}
+		if reason != "" {
+			r += "; " + reason
+		}
+		if rec, err = gw.pins.SetMCPToolPending(ctx, s.cfg.Name, name, hash, def, r); err != nil {
+			return false, err
+		}
+		gw.alert(ctx, s, name, r)
+	} else if !ok {
+		gw.alert(ctx, s, name, reason) // new and poisoned: pending from the start
+	}
+	if poisoned {
+		v.add(findings...)
+	}
+	rule := RuleChanged
+	if rec.ApprovedHash == "" {
+		rule = RuleUnapproved
+	}
+	v.add(engine.Finding{Layer: Layer, Rule: rule, Severity: engine.SeverityHigh, Text: "tool " + rec.Status + " (" + truncate(rec.Reason, 120) + ")"})
+	gw.withheld(s, "tools", rec.Status)
+	return false, nil
+}
