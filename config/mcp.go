@@ -109,8 +109,16 @@ var (
 	MCPModes          = []string{"enforce", "monitor"}
 )
 
-// DefaultMCPMaxMessageBytes bounds one MCP message by default.
-const DefaultMCPMaxMessageBytes = 4 << 20
+// MCP defaults.
+const (
+	// DefaultMCPMaxMessageBytes bounds one MCP message.
+	DefaultMCPMaxMessageBytes = 4 << 20
+	// DefaultMCPTimeout bounds a call until the response headers (and a
+	// whole JSON answer).
+	DefaultMCPTimeout = 60 * time.Second
+	// DefaultMCPStreamIdle ends a silent stream.
+	DefaultMCPStreamIdle = 5 * time.Minute
+)
 
 // mcpNameRE is what a server name may be (it becomes a URL path segment).
 var mcpNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -149,10 +157,10 @@ func (m *MCP) applyDefaults() {
 			s.AuthHeader = "Authorization"
 		}
 		if s.Timeout == 0 {
-			s.Timeout = 60 * time.Second
+			s.Timeout = DefaultMCPTimeout
 		}
 		if s.StreamIdleTimeout == 0 {
-			s.StreamIdleTimeout = 5 * time.Minute
+			s.StreamIdleTimeout = DefaultMCPStreamIdle
 		}
 	}
 }

@@ -116,7 +116,9 @@ func methodConst(m string) string {
 	return m[:1] + strings.ToLower(m[1:])
 }
 
-func sampleID(path string) string { return strings.ReplaceAll(path, "{id}", "key_x") }
+func sampleID(path string) string {
+	return strings.NewReplacer("{id}", "key_x", "{server}", "matrix").Replace(path)
+}
 
 // matrixEnv is a gateway with two tenants, a key per role in the first,
 // an admin in the second, global keys and keys that no longer work.
@@ -198,8 +200,10 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		body = `{"model":"claude-x","max_tokens":16,"messages":[{"role":"user","content":"hello"}]}`
 	case "POST /v1/scan":
 		body = `{"text":"hello"}`
+	case "POST /mcp/{server}":
+		body = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
 	}
-	return path, body
+	return strings.ReplaceAll(path, "{server}", "matrix"), body
 }
 
 // caller is one kind of caller of the matrix.
@@ -222,6 +226,8 @@ func matrixConfig(t *testing.T) *config.Config {
 		"inputpolicy": {Options: map[string]any{"policies": map[string]any{"strict": map[string]any{"max_messages": 8}}}},
 		"identity":    {Options: map[string]any{"lockout": map[string]any{"max_failures": -1}}},
 	}
+	cfg.MCP.Servers = []config.MCPServer{{Name: "matrix", URL: fakeMCPServer(t).URL}}
+	cfg.MCP.Pin = new(bool) // the fake server lists no tools; pinning is tested in mcp_test.go
 	return cfg
 }
 
@@ -426,6 +432,18 @@ func expect(t *testing.T, name string, w *httptest.ResponseRecorder, want int) {
 		t.Errorf("%s: want %d, got %d %s", name, want, w.Code, trim(w.Body.String()))
 		return
 	}
+	if want >= 400 && strings.Contains(name, " /mcp/") {
+		var e struct {
+			Error struct {
+				Message string `json:"message"`
+				Code    int    `json:"code"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(w.Body.Bytes(), &e) != nil || e.Error.Code == 0 || e.Error.Message == "" {
+			t.Errorf("%s: error body is not a JSON-RPC error: %s", name, trim(w.Body.String()))
+		}
+		return
+	}
 	if want >= 400 {
 		var e struct {
 			Error struct {
@@ -526,3 +544,27 @@ func TestScanWithLayersOff(t *testing.T) {
 }
 
 func auditFilterAll() store.AuditFilter { return store.AuditFilter{Limit: store.MaxAuditLimit} }
+
+// fakeMCPServer is the smallest MCP upstream the authorization matrix
+// needs: POST answers any request with an empty result, GET opens (and
+// ends) an event stream, DELETE ends a session.
+func fakeMCPServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost:
+			var req struct {
+				ID json.RawMessage `json:"id"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&req)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(req.ID) + `,"result":{}}`))
+		case http.MethodGet:
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(http.StatusOK)
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}

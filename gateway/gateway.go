@@ -24,6 +24,7 @@ import (
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
 	"github.com/rampart-ai/rampart/layers/network"
+	"github.com/rampart-ai/rampart/mcpgw"
 	"github.com/rampart-ai/rampart/metrics"
 	"github.com/rampart-ai/rampart/netguard"
 	"github.com/rampart-ai/rampart/pricing"
@@ -56,17 +57,19 @@ type Gateway struct {
 	scanner *scan.Scanner     // set by openServices; moved into the first generation
 
 	// What every generation is built with.
-	obs       engine.Observer
-	rec       engine.Recorder
-	key       []byte
-	getenv    func(string) string
-	fixed     []engine.Configured // WithLayers: a fixed chain, no reload
-	fixedOK   bool
-	services  map[string]any  // shared services, handed to every generation
-	given     map[string]bool // services the caller supplied (and closes)
-	published map[string]bool // services layers published (the gateway closes them)
-	collected *sharedCollectors
-	health    *healthSet // upstream breakers and calls in flight, across reloads
+	obs engine.Observer
+	// mcpMetrics are the MCP proxy's metrics, kept across reloads.
+	mcpMetrics *mcpgw.Metrics
+	rec        engine.Recorder
+	key        []byte
+	getenv     func(string) string
+	fixed      []engine.Configured // WithLayers: a fixed chain, no reload
+	fixedOK    bool
+	services   map[string]any  // shared services, handed to every generation
+	given      map[string]bool // services the caller supplied (and closes)
+	published  map[string]bool // services layers published (the gateway closes them)
+	collected  *sharedCollectors
+	health     *healthSet // upstream breakers and calls in flight, across reloads
 
 	cur      atomic.Pointer[generation]
 	nextID   atomic.Uint64
@@ -156,6 +159,10 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 		drainTO: DefaultDrainTimeout}
 	g.collected = newSharedCollectors(g.reg)
 	g.health = newHealthSet(g.reg)
+	g.mcpMetrics = mcpgw.NewMetrics()
+	if err := g.mcpMetrics.Register(g.reg); err != nil {
+		return nil, err
+	}
 	g.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	g.reload.init(g.reg, o.loader)
 	obs := o.obs
@@ -280,6 +287,15 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 		return nil, err
 	}
 	gen.eng = eng
+	mg, err := g.newMCP(cfg, chain, gen.scanner)
+	if err != nil {
+		closeAll(gen.closers)
+		return nil, err
+	}
+	if mg != nil {
+		gen.mcp = mg
+		gen.closers = append(gen.closers, mg)
+	}
 	for i, rt := range routeTable {
 		e := &entry{route: routeTable[i], adapter: g.adapters[rt.Provider]}
 		switch {
@@ -300,7 +316,7 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 				continue // a gateway built WithLayers has no scanner
 			}
 			e.h = g.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.scanHTTP(gen, w, r) }))
-		case rt.Admin:
+		case rt.Admin, rt.MCP:
 			continue // served by prefix below
 		}
 		if e.adapter == nil {
@@ -361,11 +377,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// the other routes (admin API, metrics, scan) get the same lists here.
 	// Health probes stay open to the orchestrator.
 	if gen.ipGuard != nil && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" && !isEngineRoute(gen, r.URL.Path) &&
+		!(gen.mcp != nil && isMCPPath(r.URL.Path)) &&
 		!gen.ipGuard.Allowed(netguard.ClientIP(r)) {
 		g.fail(w, g.adapters["openai"], http.StatusForbidden, network.Code, "requests from this network address are not allowed")
 		return
 	}
 	e, ok := gen.mux[r.URL.Path]
+	if !ok && gen.mcp != nil && isMCPPath(r.URL.Path) {
+		gen.mcp.ServeHTTP(w, r)
+		return
+	}
 	if !ok && strings.HasPrefix(r.URL.Path, "/admin/") {
 		w.Header().Set("X-Request-Id", engine.NewRequestID())
 		g.adminHandler(w, r)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"io"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,8 @@ type generation struct {
 	// applies to the routes the engine does not serve (admin, metrics,
 	// scan); nil when that layer is off or in monitor mode.
 	ipGuard *network.Layer
+	// mcp fronts the configured MCP servers at /mcp/<name> (nil: none).
+	mcp http.Handler
 
 	// refs counts pinned requests; retiredBit is set once the generation
 	// is replaced, after which tryAcquire fails.

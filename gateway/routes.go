@@ -21,6 +21,9 @@ type Route struct {
 	// Admin is true for routes of the admin API (package admin); Path is
 	// then a net/http pattern such as /admin/keys/{id}.
 	Admin bool
+	// MCP is true for the MCP server routes (package mcpgw); Path is then
+	// the pattern /mcp/{server}.
+	MCP bool
 }
 
 var routeTable = []Route{
@@ -33,6 +36,9 @@ var routeTable = []Route{
 	{Method: http.MethodGet, Path: "/readyz"},
 	{Method: http.MethodGet, Path: "/metrics"},
 	{Method: http.MethodPost, Path: "/v1/scan"},
+	{Method: http.MethodPost, Path: "/mcp/{server}", MCP: true},
+	{Method: http.MethodGet, Path: "/mcp/{server}", MCP: true},
+	{Method: http.MethodDelete, Path: "/mcp/{server}", MCP: true},
 }
 
 // Routes returns every route the gateway serves, admin API included.

@@ -111,6 +111,9 @@ func (g *Gateway) resolveSecretCredentials(cfg *config.Config, o *options, mgr *
 			return fmt.Errorf("upstreams[%d] (%s): api_key_secret %q: %w", i, u.Name, u.APIKeySecret, err)
 		}
 	}
+	if err := checkMCPCredentials(cfg, lookup); err != nil {
+		return err
+	}
 	wrapped := func(k string) string {
 		name, ok := strings.CutPrefix(k, secretRefPrefix)
 		if !ok {

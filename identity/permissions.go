@@ -75,6 +75,13 @@ var routeTable = []RoutePermission{
 	{http.MethodPost, "/v1/messages", PermExecute},
 	{http.MethodPost, "/v1/scan", PermExecute},
 
+	// MCP servers fronted by the gateway (package mcpgw); which roles and
+	// tenants may use each server, and which tools, is the server's
+	// configuration (mcp.servers[].roles, tenants, tools).
+	{http.MethodPost, "/mcp/{server}", PermExecute},
+	{http.MethodGet, "/mcp/{server}", PermExecute},
+	{http.MethodDelete, "/mcp/{server}", PermExecute},
+
 	// Admin API (package admin).
 	{http.MethodGet, "/admin/roles", PermRead},
 	{http.MethodGet, "/admin/audit", PermRead},

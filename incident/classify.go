@@ -14,6 +14,7 @@ const (
 	layerExtraction  = "extraction"
 	layerBlocklist   = "blocklist"
 	layerNetwork     = "network"
+	layerMCP         = "mcp"
 )
 
 // Classify maps one layer outcome to a violation kind, or "" when the
@@ -62,6 +63,15 @@ func Classify(o *engine.Outcome, countMonitor bool) string {
 		if block {
 			return KindLeak
 		}
+	case layerMCP:
+		// What the client sends (a call with a secret, to a tool it may
+		// not use) is the caller's doing; what the MCP server answers (a
+		// poisoned list, an injected result) is not, and must not feed
+		// back into the caller's score.
+		if block && o.Phase == engine.PhaseRequest {
+			return KindOtherBlock
+		}
+		return ""
 	case layerExtraction:
 		if block {
 			return KindExtractionBlock

@@ -38,6 +38,10 @@ func TestClassify(t *testing.T) {
 		{"extraction block", engine.Outcome{Layer: "extraction", Action: "block"}, false, KindExtractionBlock},
 		{"own blocks", engine.Outcome{Layer: "blocklist", Action: "block", Code: "blocked"}, false, ""},
 		{"address lists", engine.Outcome{Layer: "network", Action: "block"}, false, ""},
+		{"mcp call refused", engine.Outcome{Layer: "mcp", Phase: engine.PhaseRequest, Action: "block"}, false, KindOtherBlock},
+		{"mcp server's answer", engine.Outcome{Layer: "mcp", Phase: engine.PhaseResponse, Action: "block"}, false, ""},
+		{"mcp stream", engine.Outcome{Layer: "mcp", Phase: engine.PhaseStream, Action: "block"}, false, ""},
+		{"mcp flag", engine.Outcome{Layer: "mcp", Phase: engine.PhaseRequest, Action: "flag"}, false, ""},
 		{"unknown block", engine.Outcome{Layer: "custom", Action: "block"}, false, KindOtherBlock},
 		{"unknown flag", engine.Outcome{Layer: "custom", Action: "flag"}, false, ""},
 	} {

@@ -114,7 +114,20 @@ func New(o Options) (*Gateway, error) {
 		pins: o.Pins, poison: pc, alertFn: o.Alert, client: &http.Client{Transport: rt, CheckRedirect: noRedirect},
 		log: log, m: m, monitor: o.Config.Mode == "monitor",
 		schemas: map[string]*jsonschema.Schema{}, poisonCache: map[string]poisonResult{}}
+	if gw.cfg.MaxMessageBytes <= 0 {
+		gw.cfg.MaxMessageBytes = config.DefaultMCPMaxMessageBytes
+	}
 	for _, sc := range o.Config.Servers {
+		// Zero values (a Config built in code) get the file defaults.
+		if sc.Timeout <= 0 {
+			sc.Timeout = config.DefaultMCPTimeout
+		}
+		if sc.StreamIdleTimeout <= 0 {
+			sc.StreamIdleTimeout = config.DefaultMCPStreamIdle
+		}
+		if sc.AuthHeader == "" {
+			sc.AuthHeader = "Authorization"
+		}
 		s := &server{cfg: sc, route: RoutePrefix + sc.Name}
 		if o.Credential != nil {
 			s.cred = o.Credential(sc)
@@ -149,14 +162,14 @@ func (gw *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, RoutePrefix)
 	s, ok := gw.servers[name]
 	if !ok {
-		writeHTTPError(w, http.StatusNotFound, nil, CodeInvalidRequest, "unknown MCP server "+quoteName(name))
+		writeHTTPError(w, http.StatusNotFound, nil, CodeInvalidRequest, "unknown MCP server "+quoteName(name), nil)
 		return
 	}
 	switch r.Method {
 	case http.MethodPost, http.MethodGet, http.MethodDelete:
 	default:
 		w.Header().Set("Allow", "GET, POST, DELETE")
-		writeHTTPError(w, http.StatusMethodNotAllowed, nil, CodeInvalidRequest, "method "+r.Method+" is not allowed on "+s.route)
+		writeHTTPError(w, http.StatusMethodNotAllowed, nil, CodeInvalidRequest, "method "+r.Method+" is not allowed on "+s.route, nil)
 		return
 	}
 	g, ref := gw.guard(r, s.route)
@@ -164,7 +177,7 @@ func (gw *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k, v := range ref.Headers {
 			w.Header().Set(k, v)
 		}
-		writeHTTPError(w, ref.Status, nil, CodeBlocked, ref.Message)
+		writeHTTPError(w, ref.Status, nil, CodeBlocked, ref.Message, map[string]string{"code": ref.Code})
 		gw.m.calls.WithLabelValues(s.cfg.Name, r.Method, "", "refused").Inc()
 		return
 	}
@@ -255,11 +268,11 @@ func (t *call) fail(status int, id json.RawMessage, code int, msg string) {
 	}
 	t.started = true
 	t.g.Tx.Status = status
-	writeHTTPError(t.w, status, id, code, msg)
+	writeHTTPError(t.w, status, id, code, msg, nil)
 }
 
-func writeHTTPError(w http.ResponseWriter, status int, id json.RawMessage, code int, msg string) {
-	body := errorMessage(id, code, msg, nil)
+func writeHTTPError(w http.ResponseWriter, status int, id json.RawMessage, code int, msg string, data any) {
+	body := errorMessage(id, code, msg, data)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
@@ -434,7 +447,9 @@ func (t *call) admitCall() *engine.Refusal {
 		for k, v := range ref.Headers {
 			t.w.Header().Set(k, v)
 		}
-		t.fail(ref.Status, nil, CodeBlocked, ref.Message)
+		t.started = true
+		t.g.Tx.Status = ref.Status
+		writeHTTPError(t.w, ref.Status, nil, CodeBlocked, ref.Message, map[string]string{"code": ref.Code})
 	}
 	return ref
 }
