@@ -111,4 +111,3 @@ func (m *Metrics) observe(server, method, tool string, v *verdict, monitor bool)
 		}
 	}
 }
-
