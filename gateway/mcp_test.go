@@ -105,7 +105,7 @@ func newMCPEnv(t *testing.T, mutate func(*config.Config)) *mcpEnv {
 	g := newGateway(t, cfg)
 	gw := httptest.NewServer(g)
 	t.Cleanup(gw.Close)
-	m := &matrixEnv{t: t, g: g, global: adminKey(g), keys: map[string]string{}}
+	m := &matrixEnv{t: t, g: g, global: adminKey(g)}
 	if w := m.do(http.MethodPost, "/admin/tenants", m.global, `{"id":"acme"}`); w.Code != http.StatusCreated {
 		t.Fatalf("create tenant: %d %s", w.Code, w.Body.String())
 	}
