@@ -130,6 +130,7 @@ const (
 	KindCompletion Kind = "completion" // OpenAI legacy completions (prompt text)
 	KindEmbedding  Kind = "embedding"  // OpenAI embeddings (input text)
 	KindModels     Kind = "models"     // model listing, no content
+	KindResponses  Kind = "responses"  // OpenAI Responses API (input items, instructions)
 )
 
 // Usage is token accounting as the upstream reported it (or as counted).
@@ -309,6 +310,20 @@ type StreamEvent struct {
 	// tool call or finish reason, such as the usage-only chunk a layer asked
 	// the upstream for (Conversation.WantUsage); never for the terminal event.
 	Drop bool
+	// EndsText, set by the adapter, marks an event that closes a run of
+	// streamed text (the Responses API's response.output_text.done): text
+	// layers hold back is released in a synthetic event before it.
+	EndsText bool
+	// Reencode, set by the adapter, asks the engine to pass the event to
+	// EncodeStreamEvent after the layers ran even when nothing in it
+	// changed: the adapter keeps per-stream state from it (the text actually
+	// sent), or rewrites it from that state (events that repeat earlier
+	// pieces whole, such as response.completed).
+	Reencode bool
+	// State is the adapter's per-stream state. The engine carries it from
+	// event to event of one stream (and into synthetic events); layers must
+	// not touch it.
+	State any
 }
 
 // Changed reports whether any layer modified the event.

@@ -89,6 +89,9 @@ func (f *fakeLLM) count() int {
 // lastUserText is the text of the last user message of an OpenAI chat or
 // Anthropic messages body (string content or text parts).
 func lastUserText(body []byte) string {
+	if in := gjson.GetBytes(body, "input"); in.Exists() { // Responses API
+		return responsesUserText(in)
+	}
 	var text string
 	for _, m := range gjson.GetBytes(body, "messages").Array() {
 		if m.Get("role").String() != "user" {
@@ -145,6 +148,8 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		oaiAnswer(w, model, stream, rep)
 	case "/v1/messages":
 		antAnswer(w, model, stream, rep)
+	case "/v1/responses":
+		respAnswer(w, model, stream, rep)
 	default:
 		http.NotFound(w, r)
 	}

@@ -105,11 +105,11 @@ func (t *txn) stream(resp *http.Response) {
 			continue
 		}
 		if ev.IsDone() {
-			sev = conv.StreamEvent{Deltas: sev.Deltas[:0], ToolCalls: sev.ToolCalls[:0], Data: ev.Data, Done: true}
+			sev = conv.StreamEvent{Deltas: sev.Deltas[:0], ToolCalls: sev.ToolCalls[:0], Data: ev.Data, Done: true, State: sev.State}
 		} else if stats == nil && !mayMatter(ev.Name, ev.Data) {
 			// No stream layers: only usage and the terminal event matter,
 			// so events that cannot carry them are relayed unparsed.
-			sev = conv.StreamEvent{Deltas: sev.Deltas[:0], ToolCalls: sev.ToolCalls[:0], Name: ev.Name, Data: ev.Data}
+			sev = conv.StreamEvent{Deltas: sev.Deltas[:0], ToolCalls: sev.ToolCalls[:0], Name: ev.Name, Data: ev.Data, State: sev.State}
 		} else if err := ad.ParseStreamEvent(ev.Name, ev.Data, &sev); err != nil {
 			tx.Err = err
 			e.log.WarnContext(tx.Ctx, "unparseable upstream stream event", "request_id", tx.ID, "route", tx.Route, "upstream", tx.Upstream)
@@ -124,8 +124,10 @@ func (t *txn) stream(resp *http.Response) {
 		if stats != nil {
 			// Text held back by layers is released before the event that
 			// ends a run of text: a finish reason, Anthropic's
-			// content_block_stop, or the terminal event.
-			if (end.pending && (len(sev.FinishReason) > 0 || sev.Name == "content_block_stop" || sev.Done)) ||
+			// content_block_stop, an event the adapter marks (EndsText),
+			// or the terminal event.
+			end.state = sev.State
+			if (end.pending && (len(sev.FinishReason) > 0 || sev.Name == "content_block_stop" || sev.EndsText || sev.Done)) ||
 				(sev.Done && end.calls == 0) {
 				if !t.endStream(stats, seq, &end) {
 					return
@@ -145,7 +147,7 @@ func (t *txn) stream(resp *http.Response) {
 			}
 		}
 		out := ev.Raw
-		if sev.Changed() {
+		if sev.Changed() || (stats != nil && sev.Reencode) {
 			data, err := ad.EncodeStreamEvent(&sev)
 			if err != nil {
 				tx.Err = err
@@ -153,10 +155,15 @@ func (t *txn) stream(resp *http.Response) {
 				t.streamError(CodeInternal, "could not apply stream changes")
 				return
 			}
-			*buf = sse.AppendEvent((*buf)[:0], sev.Name, data)
-			out = *buf
+			switch {
+			case data == nil && !sev.Done:
+				out = nil // the adapter removed the event (a dropped tool call's)
+			case !sameBytes(data, ev.Data):
+				*buf = sse.AppendEvent((*buf)[:0], sev.Name, data)
+				out = *buf
+			}
 		}
-		if !t.write(out) {
+		if out != nil && !t.write(out) {
 			return
 		}
 		if sev.Done {
@@ -173,6 +180,7 @@ type endState struct {
 	pending bool   // text events passed since the last round
 	name    string // SSE name of the last text event
 	tmpl    []byte // data of the last text event (template for the adapter)
+	state   any    // the adapter's per-stream state (conv.StreamEvent.State)
 }
 
 // endStream gives stream layers the synthetic end event (OnStreamEnd) and
@@ -184,7 +192,7 @@ func (t *txn) endStream(stats []streamStats, seq int, end *endState) bool {
 	}
 	end.calls++
 	end.pending = false
-	syn := conv.StreamEvent{Seq: seq, Synthetic: true, Data: end.tmpl}
+	syn := conv.StreamEvent{Seq: seq, Synthetic: true, Data: end.tmpl, State: end.state}
 	if b := t.e.runStream(t.tx, &syn, stats); b != nil {
 		t.streamError(b.code, b.reason)
 		return false
@@ -271,7 +279,7 @@ var (
 // mayMatter reports whether an event may carry token usage or be a terminal
 // event, judged by a substring check that can only err towards parsing.
 func mayMatter(name string, data []byte) bool {
-	return name == "message_stop" || bytes.Contains(data, usageKey) || bytes.Contains(data, stopKey)
+	return name == "message_stop" || name == "error" || bytes.Contains(data, usageKey) || bytes.Contains(data, stopKey)
 }
 
 // mergeUsage folds a stream event's usage into the transaction's. Providers
@@ -292,4 +300,10 @@ func mergeUsage(dst *conv.Usage, u *conv.Usage) {
 	if u.TotalTokens > dst.TotalTokens {
 		dst.TotalTokens = u.TotalTokens
 	}
+}
+
+// sameBytes reports whether a and b are the very same slice (an adapter
+// returned the event's data unchanged), so the raw event can be relayed.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

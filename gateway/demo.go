@@ -56,6 +56,10 @@ func (demo) RoundTrip(tx *engine.Tx, r *http.Request, body []byte) (*http.Respon
 	usage := [2]int{promptTokens, len(words)}
 	id := "demo-" + strings.TrimPrefix(tx.ID, "req_")
 	switch {
+	case tx.Route == "/v1/responses" && c.Stream:
+		return sseResponse(responsesStream(id, model, words, usage)), nil
+	case tx.Route == "/v1/responses":
+		return jsonResponse(string(mustJSON(responsesObject(id, model, "completed", answer, usage)))), nil
 	case tx.Route == "/v1/messages" && c.Stream:
 		return sseResponse(anthropicStream(id, model, words, usage)), nil
 	case tx.Route == "/v1/messages":
@@ -156,6 +160,57 @@ func openAIStream(id, model string, legacy bool, words []string, u [2]int, inclu
 		out = sse.AppendEvent(out, "", chunk([]obj{}, openAIUsage(u)))
 	}
 	return append(out, sse.Done...)
+}
+
+// responsesObject is a Responses API response object holding one message
+// with answer (status "in_progress" and no output or usage while a stream
+// starts).
+func responsesObject(id, model, status, answer string, u [2]int) obj {
+	o := obj{"id": "resp_" + id, "object": "response", "created_at": time.Now().Unix(), "status": status,
+		"model": model, "output": []obj{}, "usage": nil, "error": nil, "incomplete_details": nil,
+		"instructions": nil, "metadata": obj{}, "parallel_tool_calls": true, "temperature": 1.0, "top_p": 1.0,
+		"tool_choice": "auto", "tools": []obj{}, "text": obj{"format": obj{"type": "text"}}}
+	if status == "completed" {
+		o["output"] = []obj{responsesMessage(id, "completed", answer)}
+		o["usage"] = obj{"input_tokens": u[0], "output_tokens": u[1], "total_tokens": u[0] + u[1],
+			"input_tokens_details": obj{"cached_tokens": 0}, "output_tokens_details": obj{"reasoning_tokens": 0}}
+	}
+	return o
+}
+
+func responsesMessage(id, status, text string) obj {
+	content := []obj{}
+	if status == "completed" {
+		content = []obj{{"type": "output_text", "text": text, "annotations": []obj{}}}
+	}
+	return obj{"id": "msg_" + id, "type": "message", "status": status, "role": "assistant", "content": content}
+}
+
+// responsesStream is the Responses API event sequence for one message.
+func responsesStream(id, model string, words []string, u [2]int) []byte {
+	var out []byte
+	seq := 0
+	ev := func(name string, v obj) {
+		v["type"], v["sequence_number"] = name, seq
+		seq++
+		out = sse.AppendEvent(out, name, mustJSON(v))
+	}
+	answer := strings.Join(words, "")
+	item := "msg_" + id
+	ev("response.created", obj{"response": responsesObject(id, model, "in_progress", "", u)})
+	ev("response.in_progress", obj{"response": responsesObject(id, model, "in_progress", "", u)})
+	ev("response.output_item.added", obj{"output_index": 0, "item": responsesMessage(id, "in_progress", "")})
+	ev("response.content_part.added", obj{"item_id": item, "output_index": 0, "content_index": 0,
+		"part": obj{"type": "output_text", "text": "", "annotations": []obj{}}})
+	for _, w := range words {
+		ev("response.output_text.delta", obj{"item_id": item, "output_index": 0, "content_index": 0, "delta": w, "logprobs": []obj{}})
+	}
+	ev("response.output_text.done", obj{"item_id": item, "output_index": 0, "content_index": 0, "text": answer, "logprobs": []obj{}})
+	ev("response.content_part.done", obj{"item_id": item, "output_index": 0, "content_index": 0,
+		"part": obj{"type": "output_text", "text": answer, "annotations": []obj{}}})
+	ev("response.output_item.done", obj{"output_index": 0, "item": responsesMessage(id, "completed", answer)})
+	ev("response.completed", obj{"response": responsesObject(id, model, "completed", answer, u)})
+	return out
 }
 
 func anthropicMessage(id, model, answer string, u [2]int) string {

@@ -29,6 +29,7 @@ type Route struct {
 var routeTable = []Route{
 	{Method: http.MethodPost, Path: "/v1/chat/completions", API: true, Provider: "openai", Kind: conv.KindChat},
 	{Method: http.MethodPost, Path: "/v1/completions", API: true, Provider: "openai", Kind: conv.KindCompletion},
+	{Method: http.MethodPost, Path: "/v1/responses", API: true, Provider: "openai", Kind: conv.KindResponses},
 	{Method: http.MethodPost, Path: "/v1/embeddings", API: true, Provider: "openai", Kind: conv.KindEmbedding},
 	{Method: http.MethodGet, Path: "/v1/models", API: true, Provider: "openai", Kind: conv.KindModels},
 	{Method: http.MethodPost, Path: "/v1/messages", API: true, Provider: "anthropic", Kind: conv.KindChat},

@@ -72,6 +72,7 @@ var routeTable = []RoutePermission{
 	{http.MethodPost, "/v1/chat/completions", PermExecute},
 	{http.MethodPost, "/v1/completions", PermExecute},
 	{http.MethodPost, "/v1/embeddings", PermExecute},
+	{http.MethodPost, "/v1/responses", PermExecute},
 	{http.MethodPost, "/v1/messages", PermExecute},
 	{http.MethodPost, "/v1/scan", PermExecute},
 

@@ -48,7 +48,7 @@ func promptTokens(c *conv.Conversation) int64 {
 		n += int64(tokens.Count(model, t.Name) + tokens.Count(model, t.Description) +
 			tokens.Count(model, string(t.Parameters)))
 	}
-	if c.Kind != conv.KindChat {
+	if c.Kind != conv.KindChat && c.Kind != conv.KindResponses {
 		return n
 	}
 	for i := range c.Messages {

@@ -21,7 +21,7 @@ import (
 // It reports whether req.MaxTokens changed (the adapter writes it into the
 // provider JSON), and returns a non-nil decision when the request is refused.
 func (l *Layer) capMaxTokens(app []applied, req *conv.Conversation) ([]engine.Finding, bool, *engine.Decision) {
-	if req == nil || (req.Kind != conv.KindChat && req.Kind != conv.KindCompletion) {
+	if req == nil || (req.Kind != conv.KindChat && req.Kind != conv.KindCompletion && req.Kind != conv.KindResponses) {
 		return nil, false, nil
 	}
 	var findings []engine.Finding

@@ -202,7 +202,7 @@ func (l *Layer) remember(tx *engine.Tx, checks []limits.Check, metas []checkMeta
 	// client did not ask for it, the adapter asks the upstream, and
 	// OnStreamEvent hides the usage-only event from the client.
 	if req := tx.Request; l.cfg.StreamUsage == StreamUsageAsk && req != nil && req.Stream && !req.IncludeUsage &&
-		(req.Kind == conv.KindChat || req.Kind == conv.KindCompletion) {
+		(req.Kind == conv.KindChat || req.Kind == conv.KindCompletion || req.Kind == conv.KindResponses) {
 		for _, lim := range st.limit {
 			if lim != limParallel {
 				req.WantUsage = true

@@ -60,7 +60,25 @@ func (adapter) ErrorBody(status int, code, message, param string) []byte {
 
 // StreamErrorEvent is "event: error" with an {"error":{...}} payload of type
 // server_error. The openai-go SDK ends a stream with an error on any data
-// payload that has a top-level "error" member, whatever the event name.
+// payload that has a top-level "error" member, whatever the event name; the
+// Python and Node SDKs do on an "error" event with that member. The same
+// payload also carries the Responses API's error event fields (type "error",
+// code, message, param, sequence_number), so that Responses stream parsers
+// that validate event shapes (Vercel AI SDK) read it as that event.
 func (adapter) StreamErrorEvent(code, message string) []byte {
-	return pj.SSE("error", errorJSON("server_error", code, message, ""))
+	b, err := pj.Marshal(streamError{Type: "error", Code: optional(code), Message: message,
+		Error: errorObject{Message: message, Type: "server_error", Code: optional(code)}})
+	if err != nil {
+		return pj.SSE("error", errorJSON("server_error", code, message, ""))
+	}
+	return pj.SSE("error", b)
+}
+
+type streamError struct {
+	Type           string      `json:"type"`
+	Code           *string     `json:"code"`
+	Message        string      `json:"message"`
+	Param          *string     `json:"param"`
+	SequenceNumber int         `json:"sequence_number"`
+	Error          errorObject `json:"error"`
 }

@@ -47,6 +47,8 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 		err = parseCompletion(root, c)
 	case conv.KindEmbedding:
 		err = parseEmbedding(root, c)
+	case conv.KindResponses:
+		err = parseResponses(root, c)
 	default:
 		return nil, unsupported(kind)
 	}
@@ -537,7 +539,7 @@ func token(v gjson.Result, param string, i, j int) error {
 // upstream API would reject).
 func (adapter) EncodeRequest(body []byte, c *conv.Conversation) ([]byte, error) {
 	w := pj.Writer{Body: body}
-	if c.Kind == conv.KindChat || c.Kind == conv.KindCompletion {
+	if c.Kind == conv.KindChat || c.Kind == conv.KindCompletion || c.Kind == conv.KindResponses {
 		if err := writeMaxTokens(&w, c); err != nil {
 			return nil, err
 		}
@@ -596,8 +598,11 @@ func writeMaxTokens(w *pj.Writer, c *conv.Conversation) error {
 		return fmt.Errorf("max_tokens changed to %d: a layer may lower or set the cap, not remove it", c.MaxTokens)
 	}
 	fields := [2]string{"max_tokens", ""}
-	if c.Kind == conv.KindChat {
+	switch c.Kind {
+	case conv.KindChat:
 		fields = [2]string{"max_completion_tokens", "max_tokens"}
+	case conv.KindResponses:
+		fields = [2]string{"max_output_tokens", ""}
 	}
 	wrote := false
 	for _, f := range fields {

@@ -30,6 +30,12 @@ func parseResponse(body []byte, kind conv.Kind) (*conv.Response, error) {
 	case conv.KindChat, conv.KindCompletion, conv.KindEmbedding:
 	case conv.KindModels:
 		return r, nil
+	case conv.KindResponses:
+		root, err := pj.Parse(body)
+		if err != nil {
+			return nil, err
+		}
+		return parseResponsesObject(root, "")
 	default:
 		return nil, unsupported(kind)
 	}

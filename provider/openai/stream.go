@@ -30,6 +30,12 @@ func (adapter) ParseStreamEvent(name string, data []byte, ev *conv.StreamEvent) 
 		ev.Done = true
 		return nil
 	}
+	if isResponsesEvent(name, data) {
+		if err := parseRespEvent(name, data, ev); err != nil {
+			return pj.Upstream(err)
+		}
+		return nil
+	}
 	if err := parseChunk(data, ev); err != nil {
 		return pj.Upstream(err)
 	}
@@ -40,7 +46,7 @@ func resetEvent(ev *conv.StreamEvent, name string, data []byte) {
 	ev.Name, ev.Data = name, data
 	ev.Deltas, ev.ToolCalls = ev.Deltas[:0], ev.ToolCalls[:0]
 	ev.FinishReason, ev.Usage = nil, nil
-	ev.Done, ev.Synthetic, ev.Drop = false, false, false
+	ev.Done, ev.Synthetic, ev.Drop, ev.EndsText, ev.Reencode = false, false, false, false, false
 }
 
 func parseChunk(data []byte, ev *conv.StreamEvent) error {
@@ -189,6 +195,9 @@ func parseToolDelta(tc gjson.Result, path string, pos int) (conv.ToolCallDelta, 
 // changed delta texts and removes dropped tool-call deltas. A synthetic event
 // is built from scratch (see synthetic).
 func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
+	if _, ok := ev.State.(*respStream); ok && len(ev.Data) > 0 {
+		return encodeRespEvent(ev)
+	}
 	if ev.Synthetic || len(ev.Data) == 0 {
 		return synthetic(ev)
 	}
