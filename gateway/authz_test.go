@@ -196,6 +196,8 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		body = `{"model":"gpt-3.5-turbo-instruct","prompt":"hello"}`
 	case "POST /v1/embeddings":
 		body = `{"model":"text-embedding-3-small","input":"hello"}`
+	case "POST /v1/responses":
+		body = `{"model":"gpt-4o-mini","input":"hello"}`
 	case "POST /v1/messages":
 		body = `{"model":"claude-x","max_tokens":16,"messages":[{"role":"user","content":"hello"}]}`
 	case "POST /v1/scan":
