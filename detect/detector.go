@@ -228,9 +228,25 @@ func (d *Detector) scanOne(text string, role Role) (res Result) {
 		}
 		d.pool.Put(st)
 	}()
+	res = d.scanAs(st, text, role)
+	if role.Untrusted() && !res.Flagged && !res.SpecialToken {
+		// Untrusted text is never judged more leniently than user text: a
+		// text that would be flagged from the user is flagged in a
+		// document or tool result too (the document calibration and
+		// threshold differ, and the model's untrusted-specific features
+		// can pull a score down). The user verdict is then the result.
+		if u := d.scanAs(st, text, RoleUser); u.Flagged {
+			return u
+		}
+	}
+	return res
+}
+
+// scanAs is the verdict of Scan for role, without the untrusted fallback.
+func (d *Detector) scanAs(st *state, text string, role Role) Result {
 	a := analyze(st, d.m, d.rules, text, role.Untrusted(), d.opt.MaxScanBytes, !d.opt.NoDecode)
 	score := d.m.Calibrate(a.signals[:])
-	res = Result{Score: score, Threshold: d.Threshold(role), SpecialToken: a.specialTokens > 0}
+	res := Result{Score: score, Threshold: d.Threshold(role), SpecialToken: a.specialTokens > 0}
 	// A critical rule (an explicit "ignore your previous instructions") is a
 	// verdict by itself: the calibrated score weighs it against the model,
 	// which on long carriers can dilute it below the untrusted threshold.

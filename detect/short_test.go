@@ -149,3 +149,36 @@ func TestDataRulePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestHarmlessPromptWord: LLM Guard's standard harmless test prompts (not
+// in any training data) must pass as user text and as documents.
+func TestHarmlessPromptWord(t *testing.T) {
+	d := testDetector(t)
+	for _, s := range []string{"Just a simple prompt", "Just a prompt"} {
+		for _, role := range []Role{RoleUser, RoleDocument} {
+			if r := d.Scan(s, role); r.Flagged {
+				t.Errorf("%s: %q flagged (score %.3f)", role, s, r.Score)
+			}
+		}
+	}
+}
+
+// TestGeneratedAboutPrompts: the hard negatives about prompting are label
+// 0, user or document kinds, and share no text with the probe lists.
+func TestGeneratedAboutPrompts(t *testing.T) {
+	probes := map[string]bool{"just a simple prompt": true, "just a prompt": true}
+	for _, f := range []string{"testdata/short_benign.txt", "testdata/short_attacks.txt"} {
+		for _, s := range readProbes(t, f) {
+			probes[strings.ToLower(s)] = true
+		}
+	}
+	gen := GeneratedAboutPrompts()
+	if len(gen) < 100 {
+		t.Fatalf("only %d rows", len(gen))
+	}
+	for _, r := range gen {
+		if r.Label != 0 || (r.Kind != KindGenerated && r.Kind != KindGeneratedDocument) || probes[strings.ToLower(r.Text)] {
+			t.Errorf("bad generated row %+v", r)
+		}
+	}
+}

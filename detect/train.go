@@ -21,13 +21,16 @@ type Row struct {
 	Kind    string `json:"kind"`
 	Source  string `json:"source,omitempty"`
 	License string `json:"license,omitempty"`
+	// Role, when set, is the role to scan the text as (user, system,
+	// assistant, document, tool); else RoleForKind(Kind) decides.
+	Role string `json:"role,omitempty"`
 }
 
 // RoleForKind is the role a dataset row is scanned as: documents and the
 // documents carrying indirect injections are untrusted data; everything
 // else is user text.
 func RoleForKind(kind string) Role {
-	if kind == "document" || kind == "indirect" {
+	if kind == "document" || kind == "indirect" || kind == KindGeneratedDocument {
 		return RoleDocument
 	}
 	return RoleUser
@@ -75,8 +78,9 @@ type TrainConfig struct {
 	// Target false-positive rates for choosing thresholds: user-role
 	// negatives, and documents.
 	UserFPR, UntrustedFPR float64
-	// GeneratedBenign adds the short benign prompts of GeneratedBenign to
-	// the train split (hard negatives for short texts; see augment.go).
+	// GeneratedBenign adds the short benign prompts of GeneratedBenign and
+	// the texts about prompting of GeneratedAboutPrompts to the train split
+	// (hard negatives; see augment.go and augment_prompts.go).
 	GeneratedBenign bool
 }
 
@@ -262,6 +266,7 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	}
 	if cfg.GeneratedBenign {
 		train = append(train[:len(train):len(train)], GeneratedBenign()...)
+		train = append(train, GeneratedAboutPrompts()...)
 	}
 	tr := featurize(train, rs, cfg.Bits, logf)
 	dv := featurize(dev, rs, cfg.Bits, logf)
@@ -313,6 +318,8 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 			return
 		}
 		switch {
+		case kind == KindGeneratedDocument:
+			// generated documents are training examples only
 		case RoleForKind(kind).Untrusted():
 			docNeg = append(docNeg, p)
 		case kind != "harmful" && kind != KindGenerated:

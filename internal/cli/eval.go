@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("eval", "measure the injection detector on labelled JSON-lines splits", runEval)
+	register("eval", "measure the injection detector on labelled JSON-lines splits or a file of your own", runEval)
 }
 
 func runEval(env *Env) int {
@@ -22,6 +22,8 @@ func runEval(env *Env) int {
 	data := fs.String("data", "data/injection", "directory holding <split>.jsonl files")
 	splits := fs.String("split", "dev,test", "comma-separated splits to evaluate")
 	policy := fs.String("policy", "", "rampart config file whose layers.injection section sets thresholds")
+	file := fs.String("file", "", "evaluate this JSON-lines file instead of the splits: one object per line with text, label (1 attack, 0 not), optional role (user, system, assistant, document, tool) and optional kind")
+	worst := fs.Int("worst", 5, "with --file: how many of the worst misses and false alarms to print")
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -40,6 +42,22 @@ func runEval(env *Env) int {
 	}
 	fmt.Fprintf(env.Stdout, "thresholds: user %.4f, untrusted (document/tool) %.4f; rows of kind document and indirect are scanned as role document\n\n",
 		d.Threshold(detect.RoleUser), d.Threshold(detect.RoleDocument))
+	if *file != "" {
+		rows, err := detect.ReadRows(*file)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "rampart eval:", err)
+			return 1
+		}
+		for i, r := range rows {
+			if _, err := detect.ParseRole(r.Role); err != nil {
+				fmt.Fprintf(env.Stderr, "rampart eval: line %d: %v\n", i+1, err)
+				return 2
+			}
+		}
+		res := evalSplit(env.Stdout, filepath.Base(*file), d, rows)
+		printWorst(env.Stdout, rows, res, *worst)
+		return 0
+	}
 	for _, sp := range strings.Split(*splits, ",") {
 		sp = strings.TrimSpace(sp)
 		if sp == "" {
@@ -57,21 +75,47 @@ func runEval(env *Env) int {
 
 type evalCount struct{ n, flagged int }
 
-func evalSplit(w io.Writer, name string, d *detect.Detector, rows []detect.Row) {
+// rowRole is the role a row is scanned as: its role field, else by kind.
+func rowRole(r detect.Row) detect.Role {
+	if r.Role != "" {
+		if role, err := detect.ParseRole(r.Role); err == nil {
+			return role
+		}
+	}
+	return detect.RoleForKind(r.Kind)
+}
+
+// rowKind is the kind a row is counted under: its kind field, else its
+// role and label.
+func rowKind(r detect.Row) string {
+	if r.Kind != "" {
+		return r.Kind
+	}
+	what := "benign"
+	if r.Label == 1 {
+		what = "attack"
+	}
+	return string(rowRole(r)) + "/" + what
+}
+
+func evalSplit(w io.Writer, name string, d *detect.Detector, rows []detect.Row) []detect.Result {
+	results := make([]detect.Result, len(rows))
 	var tp, fp, tn, fn int
 	kinds := map[string]*evalCount{}
 	labels := map[string]int{}
 	scores := make([]float64, len(rows))
 	for i, r := range rows {
-		res := d.Scan(r.Text, detect.RoleForKind(r.Kind))
+		res := d.Scan(r.Text, rowRole(r))
+		results[i] = res
 		scores[i] = res.Score
 		flagged := res.Flagged || res.SpecialToken
-		c := kinds[r.Kind]
+		kind := rowKind(r)
+		c := kinds[kind]
 		if c == nil {
 			c = &evalCount{}
-			kinds[r.Kind] = c
+			kinds[kind] = c
 		}
-		labels[r.Kind] = r.Label
+		labels[kind] = r.Label
 		c.n++
 		if flagged {
 			c.flagged++
@@ -106,16 +150,53 @@ func evalSplit(w io.Writer, name string, d *detect.Detector, rows []detect.Row) 
 		}
 		return names[i] < names[j]
 	})
-	fmt.Fprintf(w, "  %-14s %5s %5s %8s\n", "kind", "label", "rows", "flagged")
+	fmt.Fprintf(w, "  %-16s %5s %5s %8s\n", "kind", "label", "rows", "flagged")
 	for _, k := range names {
 		c := kinds[k]
 		metric := "recall"
 		if labels[k] == 0 {
 			metric = "FPR"
 		}
-		fmt.Fprintf(w, "  %-14s %5d %5d %7.2f%% (%s)\n", k, labels[k], c.n, pct(c.flagged, c.n), metric)
+		fmt.Fprintf(w, "  %-16s %5d %5d %7.2f%% (%s)\n", k, labels[k], c.n, pct(c.flagged, c.n), metric)
 	}
 	fmt.Fprintln(w)
+	return results
+}
+
+// printWorst prints the n missed attacks with the lowest scores and the n
+// flagged non-attacks with the highest, with their line numbers and the
+// start of their text.
+func printWorst(w io.Writer, rows []detect.Row, res []detect.Result, n int) {
+	var miss, fa []int
+	for i, r := range rows {
+		flagged := res[i].Flagged || res[i].SpecialToken
+		switch {
+		case r.Label == 1 && !flagged:
+			miss = append(miss, i)
+		case r.Label == 0 && flagged:
+			fa = append(fa, i)
+		}
+	}
+	sort.SliceStable(miss, func(a, b int) bool { return res[miss[a]].Score < res[miss[b]].Score })
+	sort.SliceStable(fa, func(a, b int) bool { return res[fa[a]].Score > res[fa[b]].Score })
+	show := func(title string, idx []int) {
+		fmt.Fprintf(w, "%s (%d):\n", title, len(idx))
+		for _, i := range idx[:min(n, len(idx))] {
+			fmt.Fprintf(w, "  line %d  %-14s score %.3f (threshold %.3f)  %q\n", i+1, rowKind(rows[i]), res[i].Score, res[i].Threshold, excerpt(rows[i].Text, 100))
+		}
+	}
+	show("worst misses (attacks not flagged, lowest score first)", miss)
+	show("worst false alarms (non-attacks flagged, highest score first)", fa)
+}
+
+// excerpt is the first n runes of s on one line.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // rocAUC is the probability that a random attack scores above a random
