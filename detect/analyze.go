@@ -23,6 +23,7 @@ const (
 	sigUntrusted       // 1 for untrusted text
 	sigUntrustedWindow // sigWindow for untrusted text, else 0
 	sigUntrustedRule   // any attack rule hit in untrusted text
+	sigMLP             // the MLP's log-odds of the normalised text (0 without an MLP)
 	nSignals
 )
 
@@ -63,6 +64,8 @@ type state struct {
 	bounds   []int // segment boundaries for model.Trace
 	variants []variant
 	special  [][2]int
+	mlp      model.MLPScratch
+	mlpIdx   []uint32
 }
 
 // prepared is everything about a text that does not depend on the model.
@@ -223,6 +226,10 @@ func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bo
 		if z := m.Logit(s, k); z > a.bestLogit {
 			a.bestLogit, a.bestVariant = z, vi
 		}
+	}
+	if m.MLP != nil {
+		st.mlpIdx = model.MLPFeatures(a.norm, m.MLP.Bits, m.Features, dom, &st.mlp, st.mlpIdx[:0])
+		a.signals[sigMLP] = clip(m.MLP.Logit(st.mlpIdx, &st.mlp))
 	}
 	a.signals[sigWhole] = clip(m.Logit(sum, n))
 	a.signals[sigWindow] = clip(a.bestLogit)

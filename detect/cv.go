@@ -4,41 +4,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"regexp"
 	"sort"
-	"strings"
 
 	"github.com/rampart-ai/rampart/detect/rules"
 )
-
-// carrierSuffix cuts "+owner/repo:path" (the inserted payload's source)
-// from a row's source, leaving the carrier document's source.
-var carrierSuffix = regexp.MustCompile(`\+[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(:|$).*$|\+benchmark/.*$`)
-
-var emailSubject = regexp.MustCompile(`SUBJECT:[^|]{0,200}\|`)
-
-// GroupKey is the cross-validation group of a row: rows with one key always
-// land in the same fold. Documents and the injected copies of a document are
-// grouped by their carrier: the source file for markdown write-ups (so a
-// whole write-up, and with it a kind of carrier, is held out together), the
-// subject line for e-mails. Every other row is its own group.
-func GroupKey(r Row) string {
-	if r.Kind == "document" || r.Kind == "indirect" {
-		src := carrierSuffix.ReplaceAllString(r.Source, "")
-		switch {
-		case strings.Contains(src, "PayloadsAllTheThings") || strings.Contains(src, "FastChat") || strings.Contains(src, "human-eval"):
-			if strings.Contains(src, "human-eval") {
-				break
-			}
-			return src
-		case strings.Contains(src, "BIPIA:benchmark/email"):
-			if m := emailSubject.FindString(r.Text); m != "" {
-				return "email " + m
-			}
-		}
-	}
-	return "text " + r.Text
-}
 
 func foldOf(key string, k int) int {
 	h := fnv.New32a()
@@ -65,10 +34,11 @@ func CrossValidate(w io.Writer, rows []Row, cfg TrainConfig, k int, logf func(st
 	kinds := map[string]*cnt{}
 	labels := map[string]float64{}
 	var all []scoredRow
+	keys := FoldKeys(rows)
 	for f := 0; f < k; f++ {
 		var in, out []Row
-		for _, r := range rows {
-			if foldOf(GroupKey(r), k) == f {
+		for i, r := range rows {
+			if foldOf(keys[i], k) == f {
 				out = append(out, r)
 			} else {
 				in = append(in, r)
@@ -121,7 +91,46 @@ func CrossValidate(w io.Writer, rows []Row, cfg TrainConfig, k int, logf func(st
 	}
 	fmt.Fprintf(w, "  attack recall %.2f%%  ROC AUC user %.4f  untrusted %.4f\n", 100*float64(tp)/float64(max(pos, 1)),
 		auc(all, false), auc(all, true))
+	fmt.Fprintf(w, "  pooled out-of-fold scores: user recall at 1%% FPR %.2f%%, document recall at 3%% FPR %.2f%%\n",
+		100*recallAt(all, false, 0.01), 100*recallAt(all, true, 0.03))
 	return nil
+}
+
+// recallAt is the recall of the pooled out-of-fold scores of one role
+// (harmful requests left out) at the threshold that flags at most fpr of
+// its negatives: models compared at equal false-positive rate.
+func recallAt(rows []scoredRow, untrusted bool, fpr float64) float64 {
+	var neg []float64
+	for _, r := range rows {
+		if RoleForKind(r.kind).Untrusted() == untrusted && r.kind != "harmful" && r.label == 0 {
+			neg = append(neg, r.score)
+		}
+	}
+	t := thresholdAt(neg, fpr)
+	var tp, n int
+	for _, r := range rows {
+		if RoleForKind(r.kind).Untrusted() == untrusted && r.label == 1 {
+			n++
+			if r.score >= t {
+				tp++
+			}
+		}
+	}
+	return float64(tp) / float64(max(n, 1))
+}
+
+// FoldKeys returns the cross-validation group of each row: rows of one
+// near-duplicate group (NearDupGroups, groups of at most 150 rows) share a
+// key and so a fold. Unlike the splits, folds are not purged of the
+// shingles that larger families (one payload in many carriers) share
+// across groups.
+func FoldKeys(rows []Row) []string {
+	g := NearDupGroups(rows, DefaultSplitConfig().MaxGroup)
+	out := make([]string, len(rows))
+	for i := range rows {
+		out[i] = rows[g[i]].Text
+	}
+	return out
 }
 
 // auc is the ROC AUC of the out-of-fold scores of user-role rows (excluding

@@ -76,8 +76,9 @@ type Result struct {
 	Findings     []Finding
 }
 
-// Options tunes a Detector. The zero value uses the thresholds chosen on
-// the dev split at training time and scans with every decoder.
+// Options tunes a Detector. The zero value uses the model's thresholds
+// (chosen at training time on out-of-fold train scores pooled with dev
+// scores) and scans with every decoder.
 type Options struct {
 	// UserThreshold overrides the model's threshold for user, system and
 	// assistant text (0: the trained default).
@@ -254,14 +255,15 @@ func (d *Detector) scanAs(st *state, text string, role Role) Result {
 	// high-severity rule match is most of the text, with no context that
 	// could make it benign: such a hit flags too. In the train and dev
 	// splits every short user-role text with a high rule hit is an attack
-	// (13 of 13; docs/DETECTION.md).
+	// (14 of 14 after the 2026-12-07 re-split; docs/DETECTION.md).
 	// In untrusted content, a high-severity rule written for data (text
 	// that addresses the AI, tells it to ignore the rest of the data, plants
 	// a conditional instruction, shapes "your answer" or sends the
 	// conversation to an address) flags by itself too: the model knows the
 	// carriers of its training data, and an injection planted in an
 	// unfamiliar carrier must not be diluted by it. In the train and dev
-	// splits no benign document has such a hit (docs/DETECTION.md).
+	// splits 524 untrusted rows have such a hit, one of them a benign
+	// document (docs/DETECTION.md).
 	res.Flagged = score >= res.Threshold || a.signals[sigCritical] == 1 ||
 		(a.short && a.signals[sigHigh] == 1) ||
 		(role.Untrusted() && a.dataRuleHit())

@@ -78,6 +78,16 @@ type TrainConfig struct {
 	// Target false-positive rates for choosing thresholds: user-role
 	// negatives, and documents.
 	UserFPR, UntrustedFPR float64
+	// MLP trains the neural model too (a stacker signal); MLPBits and
+	// MLPHidden are its hash size and hidden units, MLPEpochs its epochs.
+	MLP                  bool
+	MLPBits              uint8
+	MLPHidden, MLPEpochs int
+	// NoLinear leaves the linear model's weights at zero (to measure the
+	// MLP alone in cross-validation).
+	NoLinear bool
+	// WordClasses adds the WordNet class features (model.FeatWordClasses).
+	WordClasses bool
 	// GeneratedBenign adds the short benign prompts of GeneratedBenign and
 	// the texts about prompting of GeneratedAboutPrompts to the train split
 	// (hard negatives; see augment.go and augment_prompts.go).
@@ -87,7 +97,8 @@ type TrainConfig struct {
 // DefaultTrainConfig returns the committed model's training settings.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Bits: 18, Epochs: 8, LR: 0.05, L2: 1e-3, Seed: 20240601,
-		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.04, GeneratedBenign: true}
+		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.04, GeneratedBenign: true,
+		MLPBits: 15, MLPHidden: 16, MLPEpochs: 6}
 }
 
 // featRow is a row's model-independent features.
@@ -104,11 +115,24 @@ type featRow struct {
 	sig   [nSignals]float64
 	allow bool // an allowlist rule matched and nothing else
 	kind  string
-	row   int // index of the row in the input
+	row   int      // index of the row in the input
+	mlp   []uint32 // distinct MLP buckets of the normalised text
 }
 
-func featurize(rows []Row, rs *rules.Set, bits uint8, logf func(string, ...any)) []featRow {
+func (c TrainConfig) features() model.Features {
+	var f model.Features
+	if c.WordClasses {
+		f |= model.FeatWordClasses
+	}
+	if c.MLP {
+		f |= model.FeatMLP
+	}
+	return f
+}
+
+func featurize(rows []Row, rs *rules.Set, bits, mlpBits uint8, feats model.Features, logf func(string, ...any)) []featRow {
 	out := make([]featRow, 0, len(rows))
+	var ms model.MLPScratch
 	st := new(state)
 	var l model.IndexList
 	for i, r := range rows {
@@ -127,7 +151,7 @@ func featurize(rows []Row, rs *rules.Set, bits uint8, logf func(string, ...any))
 		p.ruleSignals(&fr.sig)
 		fr.allow = p.allowed()
 		l.Reset()
-		model.Featurize(p.norm, bits, dom, &l)
+		model.FeaturizeSet(p.norm, bits, feats, dom, &l)
 		fr.nNorm = len(l.Idx)
 		for _, w := range p.windows {
 			lo := sort.Search(len(l.End), func(k int) bool { return int(l.End[k]) > w[0] })
@@ -138,11 +162,14 @@ func featurize(rows []Row, rs *rules.Set, bits uint8, logf func(string, ...any))
 		}
 		for _, v := range p.variants {
 			lo := len(l.Idx)
-			model.Featurize(v.text, bits, dom, &l)
+			model.FeaturizeSet(v.text, bits, feats, dom, &l)
 			if len(l.Idx) > lo {
 				fr.wins = append(fr.wins, [2]int{lo, len(l.Idx)})
 				fr.nVar++
 			}
+		}
+		if feats&model.FeatMLP != 0 {
+			fr.mlp = model.MLPFeatures(p.norm, mlpBits, feats, dom, &ms, nil)
 		}
 		fr.idx = append([]uint32(nil), l.Idx...)
 		fr.prev = model.PrevOccurrence(fr.idx)
@@ -193,6 +220,10 @@ func signals(m *model.Model, fr *featRow) [nSignals]float64 {
 		best = math.Max(best, m.Logit(rangeSum(m, fr, w[0], w[1])))
 	}
 	sig[sigWhole], sig[sigWindow] = clip(m.Logit(whole, len(fr.set))), clip(best)
+	if m.MLP != nil {
+		var ms model.MLPScratch
+		sig[sigMLP] = clip(m.MLP.Logit(fr.mlp, &ms))
+	}
 	capModel(&sig, fr.allow)
 	roleSignals(&sig, RoleForKind(fr.kind).Untrusted())
 	return sig
@@ -231,7 +262,20 @@ func trainBase(rows []featRow, cfg TrainConfig) *model.Model {
 		}
 		w, b = model.TrainLinear(ex2, lc)
 	}
-	return model.Quantize(w, b, cfg.Bits)
+	if cfg.NoLinear {
+		clear(w)
+		b = 0
+	}
+	m := model.Quantize(w, b, cfg.Bits, cfg.features())
+	if cfg.MLP {
+		mx := make([]model.Example, 0, len(rows))
+		for i := range rows {
+			mx = append(mx, model.Example{Idx: rows[i].mlp, Label: rows[i].label, Weight: 1})
+		}
+		m.MLP = model.TrainMLP(mx, model.MLPConfig{Bits: cfg.MLPBits, H: cfg.MLPHidden, Epochs: cfg.MLPEpochs,
+			LR: 0.05, L2: 1e-5, Seed: cfg.Seed})
+	}
+	return m
 }
 
 // floatLogit scores the distinct buckets of r.idx[lo:hi] with float
@@ -268,18 +312,17 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 		train = append(train[:len(train):len(train)], GeneratedBenign()...)
 		train = append(train, GeneratedAboutPrompts()...)
 	}
-	tr := featurize(train, rs, cfg.Bits, logf)
-	dv := featurize(dev, rs, cfg.Bits, logf)
+	tr := featurize(train, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)
+	dv := featurize(dev, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)
 	fold := make([]int, len(train))
-	for i, r := range train {
-		fold[i] = foldOf(GroupKey(r), cfg.Folds)
+	for i, k := range FoldKeys(train) {
+		fold[i] = foldOf(k, cfg.Folds)
 	}
 	logf("featurised %d train and %d dev rows", len(tr), len(dv))
 
 	// Out-of-fold signals for the stacker and the thresholds. Folds are
-	// group-aware (GroupKey): a document's clean and injected copies, and
-	// every chunk of one write-up, are held out together, so the
-	// out-of-fold scores of documents are those of unseen carriers.
+	// group-aware (FoldKeys): near-duplicates (a document and its injected
+	// copies, variants of one template) are held out together.
 	x := make([][]float64, len(tr))
 	y := make([]float64, len(tr))
 	wt := make([]float64, len(tr))

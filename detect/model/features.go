@@ -87,6 +87,12 @@ const DomainUntrusted uint32 = 0x6a09e667
 // the word (or punctuation run), the bigram with the previous word, then
 // the word's character n-grams (or its long-word features).
 func Featurize(text string, bits uint8, domain uint32, sink Sink) {
+	FeaturizeSet(text, bits, 0, domain, sink)
+}
+
+// FeaturizeSet is Featurize with the optional feature families feats
+// (after the character n-grams of each word).
+func FeaturizeSet(text string, bits uint8, feats Features, domain uint32, sink Sink) {
 	mask := uint32(1)<<bits - 1
 	emit := func(end int, h uint32) {
 		sink.Feature(end, mix32(h)&mask)
@@ -105,7 +111,7 @@ func Featurize(text string, bits uint8, domain uint32, sink Sink) {
 			emit(t.end, t.h)
 			continue
 		}
-		hs := buf[:t.features(buf[:])]
+		hs := buf[:t.features(buf[:], feats)]
 		emit(t.end, hs[0])
 		if t.hasBigram {
 			emit(t.end, t.bigram)
@@ -119,7 +125,7 @@ func Featurize(text string, bits uint8, domain uint32, sink Sink) {
 // maxTokenFeatures bounds the features of one token: a word has its
 // unigram, a bigram and the character n-grams of "<word>" (fewer than three
 // per byte of "<word>", which is at most maxCharGramWord+2 bytes).
-const maxTokenFeatures = 2 + 3*(maxCharGramWord+2)
+const maxTokenFeatures = 2 + 3*(maxCharGramWord+2) + MaxWordClasses
 
 // token is a word or a run of punctuation. Its feature hashes are unmixed:
 // a feature's bucket is mix32(h) masked, or mix32(h^domain) for the
@@ -137,14 +143,21 @@ type token struct {
 // or its long-word features; not the bigram, which depends on the previous
 // word — to dst (at least maxTokenFeatures long) and returns their number.
 // They depend on the word's bytes only.
-func (t *token) features(dst []uint32) int {
+func (t *token) features(dst []uint32, feats Features) int {
 	dst[0] = t.h
 	if len(t.text) > maxCharGramWord {
 		dst[1] = seedLong
 		dst[2] = seedLongLen + uint32(min(len(t.text)/32, 16))
 		return 3
 	}
-	return 1 + charGrams(dst[1:], t.text)
+	n := 1 + charGrams(dst[1:], t.text)
+	if feats&FeatWordClasses != 0 {
+		for _, c := range wordClasses().lookup(t.h) {
+			dst[n] = (seedClass ^ c) * fnvPrime
+			n++
+		}
+	}
+	return n
 }
 
 // tokenizer splits a text into tokens.

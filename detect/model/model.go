@@ -15,13 +15,17 @@ import (
 // Model is a linear classifier over hashed features (int8 weights with one
 // scale) plus a small logistic "stacker" that turns the detector's signals
 // (whole-text and best-window model scores, rule hits, special tokens, ...)
-// into one calibrated probability, and the decision thresholds chosen on the
-// dev split.
+// into one calibrated probability, and the decision thresholds (chosen at
+// training time on out-of-fold scores of the train split pooled with the
+// dev split's scores).
 type Model struct {
-	Bits  uint8
-	Scale float32 // weight = W[i] * Scale
-	Bias  float32
-	W     []int8
+	Bits uint8
+	// Features are the optional feature families the model was trained
+	// with (FeatWordClasses).
+	Features Features
+	Scale    float32 // weight = W[i] * Scale
+	Bias     float32
+	W        []int8
 	// Stack are the stacker's coefficients, one per signal (see package
 	// detect for their order), and StackBias its intercept.
 	Stack     []float32
@@ -30,6 +34,10 @@ type Model struct {
 	// (documents, tool results).
 	UserThreshold      float32
 	UntrustedThreshold float32
+
+	// MLP is the optional neural model (FeatMLP); its log-odds are a
+	// stacker signal.
+	MLP *MLP
 
 	// cells is W in the layout of Trace's table (generation 0), made on
 	// first use; a Trace starts from a copy. W must not change after the
@@ -51,13 +59,14 @@ func (m *Model) traceCells() []uint32 {
 
 const (
 	magic   = "RPIM"
-	version = 1
+	version = 2
 )
 
 // Marshal encodes the model in its binary file format (little endian):
 // "RPIM", u16 version, u8 bits, u8 len(Stack), f32 scale, f32 bias,
 // f32 stack bias, f32 user threshold, f32 untrusted threshold,
-// f32 × len(Stack), i8 × 2^bits.
+// u8 features, 3 bytes zero, f32 × len(Stack), i8 × 2^bits. Version 1
+// files (no features, no padding) are read too.
 func (m *Model) Marshal() []byte {
 	var b bytes.Buffer
 	b.WriteString(magic)
@@ -73,11 +82,26 @@ func (m *Model) Marshal() []byte {
 	f(m.StackBias)
 	f(m.UserThreshold)
 	f(m.UntrustedThreshold)
+	b.Write([]byte{byte(m.Features), 0, 0, 0})
 	for _, v := range m.Stack {
 		f(v)
 	}
 	for _, w := range m.W {
 		b.WriteByte(byte(w))
+	}
+	if m.Features&FeatMLP != 0 {
+		n := m.MLP
+		b.WriteByte(n.Bits)
+		b.WriteByte(byte(n.H))
+		f(n.Scale)
+		f(n.B2)
+		for j := 0; j < n.H; j++ {
+			f(n.B1[j])
+			f(n.W2[j])
+		}
+		for _, w := range n.E {
+			b.WriteByte(byte(w))
+		}
 	}
 	return b.Bytes()
 }
@@ -89,7 +113,8 @@ func Unmarshal(data []byte) (*Model, error) {
 		return nil, errors.New("model: not a rampart injection model")
 	}
 	le := binary.LittleEndian
-	if v := le.Uint16(data[4:6]); v != version {
+	v := le.Uint16(data[4:6])
+	if v != 1 && v != version {
 		return nil, fmt.Errorf("model: unsupported version %d", v)
 	}
 	m := &Model{Bits: data[6]}
@@ -100,16 +125,57 @@ func Unmarshal(data []byte) (*Model, error) {
 	f := func(off int) float32 { return math.Float32frombits(le.Uint32(data[off:])) }
 	m.Scale, m.Bias, m.StackBias = f(8), f(12), f(16)
 	m.UserThreshold, m.UntrustedThreshold = f(20), f(24)
-	want := head + 4*ns + 1<<m.Bits
+	hd := head
+	if v >= 2 {
+		hd += 4
+	}
+	want := hd + 4*ns + 1<<m.Bits
+	if v >= 2 {
+		m.Features = Features(data[head])
+		if m.Features&^(FeatWordClasses|FeatMLP) != 0 {
+			return nil, fmt.Errorf("model: unknown features %#x", m.Features)
+		}
+	}
+	if m.Features&FeatMLP != 0 {
+		if len(data) < want+2 {
+			return nil, errors.New("model: truncated MLP")
+		}
+		n := &MLP{Bits: data[want], H: int(data[want+1])}
+		if n.Bits < 8 || n.Bits > 22 || n.H < 1 || n.H > 64 {
+			return nil, errors.New("model: bad MLP shape")
+		}
+		off := want + 2
+		if len(data) != off+8+8*n.H+n.H<<n.Bits {
+			return nil, fmt.Errorf("model: size %d, want %d", len(data), off+8+8*n.H+n.H<<n.Bits)
+		}
+		n.Scale, n.B2 = f(off), f(off+4)
+		off += 8
+		n.B1, n.W2 = make([]float32, n.H), make([]float32, n.H)
+		for j := 0; j < n.H; j++ {
+			n.B1[j], n.W2[j] = f(off), f(off+4)
+			off += 8
+		}
+		n.E = make([]int8, n.H<<n.Bits)
+		for i := range n.E {
+			n.E[i] = int8(data[off+i])
+		}
+		for _, v := range append(append([]float32{n.Scale, n.B2}, n.B1...), n.W2...) {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, errors.New("model: non-finite parameter")
+			}
+		}
+		m.MLP = n
+		data = data[:want]
+	}
 	if len(data) != want {
 		return nil, fmt.Errorf("model: size %d, want %d", len(data), want)
 	}
 	m.Stack = make([]float32, ns)
 	for i := range m.Stack {
-		m.Stack[i] = f(head + 4*i)
+		m.Stack[i] = f(hd + 4*i)
 	}
 	m.W = make([]int8, 1<<m.Bits)
-	off := head + 4*ns
+	off := hd + 4*ns
 	for i := range m.W {
 		m.W[i] = int8(data[off+i])
 	}

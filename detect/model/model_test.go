@@ -81,7 +81,7 @@ func TestTrainLinearLearns(t *testing.T) {
 		ex = append(ex, Example{Idx: pos, Label: 1, Weight: 1}, Example{Idx: neg, Label: 0, Weight: 1})
 	}
 	w, b := TrainLinear(ex, LinearConfig{Bits: 8, Epochs: 5, LR: 0.1, L2: 1e-4, Seed: 1})
-	m := Quantize(w, b, 8)
+	m := Quantize(w, b, 8, 0)
 	score := func(idx []uint32) float64 {
 		var s int32
 		for _, i := range idx {

@@ -175,7 +175,7 @@ func (t *Trace) wordBuckets(tok *token, mask, domain, g uint32) (ix []uint32, la
 		return ix, last
 	}
 	var hs [maxTokenFeatures]uint32
-	n := tok.features(hs[:])
+	n := tok.features(hs[:], t.m.Features)
 	ix = t.wb[:0]
 	for _, h := range hs[:n] {
 		ix = append(ix, mix32(h)&mask)

@@ -96,7 +96,7 @@ func TrainLinear(ex []Example, cfg LinearConfig) (w []float64, bias float64) {
 
 // Quantize turns float weights into a Model with int8 weights (one scale
 // for all, symmetric around zero; weights that round to zero are pruned).
-func Quantize(w []float64, bias float64, bits uint8) *Model {
+func Quantize(w []float64, bias float64, bits uint8, feats Features) *Model {
 	var mx float64
 	for _, v := range w {
 		mx = max(mx, math.Abs(v))
@@ -105,7 +105,7 @@ func Quantize(w []float64, bias float64, bits uint8) *Model {
 	if scale == 0 {
 		scale = 1
 	}
-	m := &Model{Bits: bits, Scale: float32(scale), Bias: float32(bias), W: make([]int8, len(w))}
+	m := &Model{Bits: bits, Features: feats, Scale: float32(scale), Bias: float32(bias), W: make([]int8, len(w))}
 	for i, v := range w {
 		q := math.Round(v / scale)
 		m.W[i] = int8(max(-127, min(127, q)))

@@ -23,6 +23,7 @@ func runEval(env *Env) int {
 	splits := fs.String("split", "dev,test", "comma-separated splits to evaluate")
 	policy := fs.String("policy", "", "rampart config file whose layers.injection section sets thresholds")
 	file := fs.String("file", "", "evaluate this JSON-lines file instead of the splits: one object per line with text, label (1 attack, 0 not), optional role (user, system, assistant, document, tool) and optional kind")
+	bySource := fs.Bool("by-source", false, "also print the flag rate per source repository and label (the source field's owner/repo of the carrier)")
 	worst := fs.Int("worst", 5, "with --file: how many of the worst misses and false alarms to print")
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -55,6 +56,9 @@ func runEval(env *Env) int {
 			}
 		}
 		res := evalSplit(env.Stdout, filepath.Base(*file), d, rows)
+		if *bySource {
+			printBySource(env.Stdout, rows, res)
+		}
 		printWorst(env.Stdout, rows, res, *worst)
 		return 0
 	}
@@ -68,7 +72,10 @@ func runEval(env *Env) int {
 			fmt.Fprintln(env.Stderr, "rampart eval:", err)
 			return 1
 		}
-		evalSplit(env.Stdout, sp, d, rows)
+		res := evalSplit(env.Stdout, sp, d, rows)
+		if *bySource {
+			printBySource(env.Stdout, rows, res)
+		}
 	}
 	return 0
 }
@@ -161,6 +168,49 @@ func evalSplit(w io.Writer, name string, d *detect.Detector, rows []detect.Row) 
 	}
 	fmt.Fprintln(w)
 	return results
+}
+
+// printBySource prints the flag rate per source repository (of the
+// carrier, for combined rows) and label.
+func printBySource(w io.Writer, rows []detect.Row, res []detect.Result) {
+	type key struct {
+		src   string
+		label int
+	}
+	cnt := map[key]*evalCount{}
+	for i, r := range rows {
+		src := r.Source
+		if j := strings.IndexAny(src, ":+"); j >= 0 {
+			src = src[:j]
+		}
+		if src == "" {
+			src = "(none)"
+		}
+		k := key{src, r.Label}
+		if cnt[k] == nil {
+			cnt[k] = &evalCount{}
+		}
+		cnt[k].n++
+		if res[i].Flagged || res[i].SpecialToken {
+			cnt[k].flagged++
+		}
+	}
+	keys := make([]key, 0, len(cnt))
+	for k := range cnt {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool {
+		if keys[a].label != keys[b].label {
+			return keys[a].label > keys[b].label
+		}
+		return keys[a].src < keys[b].src
+	})
+	fmt.Fprintf(w, "  %-40s %5s %5s %8s\n", "source", "label", "rows", "flagged")
+	for _, k := range keys {
+		c := cnt[k]
+		fmt.Fprintf(w, "  %-40s %5d %5d %7.2f%%\n", k.src, k.label, c.n, 100*float64(c.flagged)/float64(c.n))
+	}
+	fmt.Fprintln(w)
 }
 
 // printWorst prints the n missed attacks with the lowest scores and the n

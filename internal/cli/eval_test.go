@@ -25,12 +25,12 @@ func TestEvalFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	if code := Main([]string{"eval", "--file", f}, strings.NewReader(""), &out, &errb); code != 0 {
+	if code := Main([]string{"eval", "--file", f, "--by-source"}, strings.NewReader(""), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	s := out.String()
 	for _, want := range []string{"split mine.jsonl: 5 rows", "user/attack", "user/benign", "tool/attack", "document/benign",
-		"mislabelled", "worst misses (attacks not flagged, lowest score first) (1):", "line 5", "worst false alarms"} {
+		"mislabelled", "(none)", "worst misses (attacks not flagged, lowest score first) (1):", "line 5", "worst false alarms"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}

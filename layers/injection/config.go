@@ -19,9 +19,10 @@ const (
 // Config is the layer's section under "layers: injection:".
 type Config struct {
 	// UserThreshold is the calibrated score (0..1) at or above which user
-	// text counts as an attack. 0 means the default chosen on the dev split
-	// when the model was trained (see docs/DETECTION.md). Lower catches
-	// more and blocks more innocent prompts.
+	// text counts as an attack. 0 means the model's default, chosen when
+	// the model was trained on out-of-fold train scores pooled with dev
+	// scores (see docs/DETECTION.md). Lower catches more and blocks more
+	// innocent prompts.
 	UserThreshold float64 `yaml:"user_threshold"`
 	// UntrustedThreshold is the same for documents and tool results.
 	// 0 means the trained default.

@@ -5,8 +5,9 @@
 //
 // It is deterministic (fixed seed, fixed order): the same data and code give
 // byte-identical weights, which detect/model's tests check against the
-// committed manifest. The train split fits the model; the dev split picks the
-// decision thresholds; the test split is never read.
+// committed manifest. The train split fits the model; thresholds come from
+// its group out-of-fold scores pooled with the dev split's scores; the
+// test split is never read.
 package main
 
 import (
@@ -29,6 +30,8 @@ func main() {
 	bits := flag.Int("bits", 0, "with -cv: hash bits (0: default)")
 	l2 := flag.Float64("l2", 0, "with -cv: L2 penalty (0: default)")
 	epochs := flag.Int("epochs", 0, "with -cv: epochs (0: default)")
+	mlp := flag.String("mlp", "", "with -cv: MLP on, off or only (\"\": default)")
+	classes := flag.String("classes", "", "with -cv: WordNet class features on or off (\"\": default)")
 	flag.Parse()
 	if *cv > 1 {
 		cfg := detect.DefaultTrainConfig()
@@ -40,6 +43,17 @@ func main() {
 		}
 		if *epochs > 0 {
 			cfg.Epochs = *epochs
+		}
+		switch *mlp {
+		case "on":
+			cfg.MLP = true
+		case "off":
+			cfg.MLP = false
+		case "only":
+			cfg.MLP, cfg.NoLinear = true, true
+		}
+		if *classes != "" {
+			cfg.WordClasses = *classes == "on"
 		}
 		if err := crossValidate(*data, cfg, *cv); err != nil {
 			fmt.Fprintln(os.Stderr, "train:", err)

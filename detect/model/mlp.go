@@ -1,0 +1,213 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// MLP is a small neural model trained from scratch: a bag of hashed word
+// features (word unigrams and bigrams, and the WordNet classes of each word
+// when the model has FeatWordClasses), each counted once per text and the
+// bag scaled by 1/sqrt(its size), embedded into H hidden units with int8
+// weights, a ReLU, and a linear output. Unlike the linear model it can
+// learn conjunctions ("ignore" with "instructions", "send" with an address
+// in data), which is what a bag of n-grams lacks.
+type MLP struct {
+	Bits  uint8
+	H     int
+	Scale float32 // E[i] * Scale is the embedding weight
+	E     []int8  // 2^Bits rows of H
+	B1    []float32
+	W2    []float32
+	B2    float32
+}
+
+// seedMLP separates the MLP's hash space from the linear model's.
+const seedMLP = 0x2545f491
+
+// MLPScratch is per-call memory for MLP features (not safe for concurrent
+// use).
+type MLPScratch struct {
+	stamp []uint32
+	gen   uint32
+	idx   []uint32
+	h     []float64
+}
+
+// MLPFeatures appends to dst the distinct MLP buckets of text (2^bits
+// buckets), with domain copies for untrusted text as in Featurize.
+func MLPFeatures(text string, bits uint8, feats Features, domain uint32, s *MLPScratch, dst []uint32) []uint32 {
+	mask := uint32(1)<<bits - 1
+	if len(s.stamp) != 1<<bits {
+		s.stamp, s.gen = make([]uint32, 1<<bits), 0
+	}
+	s.gen++
+	if s.gen == 0 {
+		clear(s.stamp)
+		s.gen = 1
+	}
+	add := func(h uint32) {
+		i := mix32(h^seedMLP) & mask
+		if s.stamp[i] != s.gen {
+			s.stamp[i] = s.gen
+			dst = append(dst, i)
+		}
+		if domain != 0 {
+			i = mix32(h^seedMLP^domain) & mask
+			if s.stamp[i] != s.gen {
+				s.stamp[i] = s.gen
+				dst = append(dst, i)
+			}
+		}
+	}
+	z := tokenizer{text: text}
+	for {
+		t, ok := z.next()
+		if !ok {
+			return dst
+		}
+		if !t.word {
+			continue
+		}
+		add(t.h)
+		if t.hasBigram {
+			add(t.bigram)
+		}
+		if feats&FeatWordClasses != 0 && len(t.text) <= maxCharGramWord {
+			for _, c := range wordClasses().lookup(t.h) {
+				add((seedClass ^ c) * fnvPrime)
+			}
+		}
+	}
+}
+
+// Logit scores the distinct buckets idx.
+func (m *MLP) Logit(idx []uint32, s *MLPScratch) float64 {
+	if len(idx) == 0 {
+		return float64(m.B2)
+	}
+	H := m.H
+	if cap(s.h) < H {
+		s.h = make([]float64, H)
+	}
+	h := s.h[:H]
+	var acc [64]int32
+	a := acc[:H]
+	for _, i := range idx {
+		row := m.E[int(i)*H : int(i)*H+H]
+		for j, v := range row {
+			a[j] += int32(v)
+		}
+	}
+	inv := float64(m.Scale) / math.Sqrt(float64(len(idx)))
+	z := float64(m.B2)
+	for j := range h {
+		v := float64(m.B1[j]) + float64(a[j])*inv
+		if v > 0 {
+			z += float64(m.W2[j]) * v
+		}
+	}
+	return z
+}
+
+// MLPConfig tunes TrainMLP.
+type MLPConfig struct {
+	Bits   uint8
+	H      int // at most 64
+	Epochs int
+	LR     float64 // AdaGrad base learning rate
+	L2     float64
+	Seed   uint64
+}
+
+// TrainMLP fits the MLP on examples (Idx: distinct MLP buckets) with
+// AdaGrad SGD in a seeded order; deterministic like TrainLinear.
+func TrainMLP(ex []Example, cfg MLPConfig) *MLP {
+	H := cfg.H
+	n := 1 << cfg.Bits
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6d6c70))
+	E := make([]float64, n*H)
+	for i := range E {
+		E[i] = float64((rng.Float64()*2 - 1) * 0.05)
+	}
+	gE := make([]float64, n*H)
+	B1 := make([]float64, H)
+	W2 := make([]float64, H)
+	for j := range W2 {
+		W2[j] = float64((rng.Float64()*2 - 1) / math.Sqrt(float64(H)))
+	}
+	gB1, gW2 := make([]float64, H), make([]float64, H)
+	var B2, gB2 float64
+	order := make([]int, len(ex))
+	for i := range order {
+		order[i] = i
+	}
+	pre := make([]float64, H)
+	dh := make([]float64, H)
+	const eps = 1e-8
+	step := func(w *float64, g2 *float64, g float64) {
+		*g2 += float64(g * g)
+		*w -= float64(cfg.LR * g / math.Sqrt(*g2+eps))
+	}
+	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, k := range order {
+			e := &ex[k]
+			if len(e.Idx) == 0 {
+				continue
+			}
+			inv := 1 / math.Sqrt(float64(len(e.Idx)))
+			for j := range pre {
+				pre[j] = 0
+			}
+			for _, i := range e.Idx {
+				row := E[int(i)*H : int(i)*H+H]
+				for j := range pre {
+					pre[j] += row[j]
+				}
+			}
+			z := B2
+			for j := range pre {
+				pre[j] = float64(B1[j] + float64(pre[j]*inv))
+				if pre[j] > 0 {
+					z += float64(W2[j] * pre[j])
+				}
+			}
+			g := float64((Sigmoid(z) - e.Label) * e.Weight)
+			for j := range pre {
+				dh[j] = 0
+				if pre[j] > 0 {
+					dh[j] = float64(g * W2[j])
+					step(&W2[j], &gW2[j], float64(g*pre[j]+float64(cfg.L2*W2[j])))
+					step(&B1[j], &gB1[j], dh[j])
+				}
+			}
+			step(&B2, &gB2, g)
+			for _, i := range e.Idx {
+				row := E[int(i)*H : int(i)*H+H]
+				gr := gE[int(i)*H : int(i)*H+H]
+				for j := range row {
+					if dh[j] != 0 {
+						step(&row[j], &gr[j], float64(dh[j]*inv+float64(cfg.L2*row[j])))
+					}
+				}
+			}
+		}
+	}
+	var mx float64
+	for _, v := range E {
+		mx = max(mx, math.Abs(v))
+	}
+	scale := mx / 127
+	if scale == 0 {
+		scale = 1
+	}
+	m := &MLP{Bits: cfg.Bits, H: H, Scale: float32(scale), E: make([]int8, len(E)), B1: make([]float32, H), W2: make([]float32, H), B2: float32(B2)}
+	for i, v := range E {
+		m.E[i] = int8(max(-127, min(127, math.Round(v/scale))))
+	}
+	for j := 0; j < H; j++ {
+		m.B1[j], m.W2[j] = float32(B1[j]), float32(W2[j])
+	}
+	return m
+}
