@@ -268,6 +268,14 @@ func (d *Detector) scanAs(st *state, text string, role Role) Result {
 		(a.short && a.signals[sigHigh] == 1) ||
 		(role.Untrusted() && a.dataRuleHit())
 	res.Findings = a.findings(st, score)
+	// token salad (optimised jailbreak suffixes) flags by itself: it is
+	// no language and no code, and the model scores words, not their order
+	if sa, sb, ok := saladScan(scanned(text, d.opt.MaxScanBytes)); ok {
+		res.Flagged = true
+		res.Findings = append(res.Findings, Finding{Rule: RuleTokenSalad, Severity: rules.High, Score: score,
+			Start: utf8.RuneCountInString(text[:sa]), End: utf8.RuneCountInString(text[:sb]),
+			Message: "token salad: a run of glued, bracketed and out-of-vocabulary tokens (optimised jailbreak suffix)"})
+	}
 	if res.Flagged && len(res.Findings) == 0 {
 		// flagged on the classifier's whole-text score alone (no window
 		// scored above even odds): the finding names the classifier and
@@ -276,6 +284,19 @@ func (d *Detector) scanAs(st *state, text string, role Role) Result {
 			Start: 0, End: utf8.RuneCountInString(text), Message: "text reads like an injected instruction (classifier, whole text)"})
 	}
 	return res
+}
+
+// scanned is the part of text the detector scans (at most maxBytes, cut at
+// a character boundary).
+func scanned(text string, maxBytes int) string {
+	if len(text) <= maxBytes {
+		return text
+	}
+	c := maxBytes
+	for c > 0 && text[c]&0xC0 == 0x80 {
+		c--
+	}
+	return text[:c]
 }
 
 // dataRuleHit reports a hit of a high-severity rule scoped to untrusted
