@@ -17,19 +17,20 @@ var (
 // obfuscatedHint is a cheap test for the markers of an obfuscated address:
 // "at" or '@' closed by a bracket, or the word "dot".
 func obfuscatedHint(t string) bool {
-	for i := 2; i < len(t); i++ {
-		switch t[i] {
-		case ']', ')', '}', '>':
-			if t[i-1] == '@' || lower(t[i-1]) == 't' && lower(t[i-2]) == 'a' {
+	for _, close := range []byte{']', ')', '}', '>'} {
+		for off := 0; ; {
+			k := strings.IndexByte(t[off:], close)
+			if k < 0 {
+				break
+			}
+			i := off + k
+			if i >= 1 && t[i-1] == '@' || i >= 2 && lower(t[i-1]) == 't' && lower(t[i-2]) == 'a' {
 				return true
 			}
-		case 't', 'T':
-			if i >= 3 && i+1 < len(t) && t[i+1] == ' ' && lower(t[i-1]) == 'o' && lower(t[i-2]) == 'd' && t[i-3] == ' ' {
-				return true
-			}
+			off = i + 1
 		}
 	}
-	return false
+	return strings.Contains(t, " dot ") || strings.Contains(t, " DOT ") || strings.Contains(t, " Dot ")
 }
 
 // obfuscatedEmails finds obfuscated addresses in text.

@@ -204,8 +204,10 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 	}
 	c := text[start:end]
 	core := c
-	if loc := reExt.FindStringIndex(c); loc != nil && loc[0] > 0 {
-		core = c[:loc[0]]
+	if strings.ContainsAny(c, "xXeE#") {
+		if loc := reExt.FindStringIndex(c); loc != nil && loc[0] > 0 {
+			core = c[:loc[0]]
+		}
 	}
 	var dg [24]byte
 	digits := dg[:0]
@@ -271,17 +273,22 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 	}
 	best := 0.0
 	try := func(r string, configured bool) {
-		if !trunkOK(digits, r) {
+		written := trunkWritten(digits, r)
+		if !written && nd < 10 {
 			return
 		}
-		num, err := phonenumbers.Parse(c, r)
-		if err != nil {
+		num := nationalNumber(digits, r, written)
+		if num == nil {
 			return
+		}
+		valid := phonenumbers.IsValidNumberForRegion(num, r)
+		if !written && !(valid && isMobile(num)) {
+			return // national numbers carry the trunk prefix; mobiles of India or China may not
 		}
 		shaped := phoneShaped(core, digits, groups, r)
 		score := 0.0
 		switch {
-		case phonenumbers.IsValidNumberForRegion(num, r):
+		case valid:
 			score = 0.6
 			if groups == 1 {
 				score = 0.45
@@ -354,31 +361,67 @@ func internationalBody(core string) (bool, string) {
 	return false, core
 }
 
-// trunkOK reports whether a national number may belong to region r: in
-// regions with a trunk prefix other than NANP's, national numbers are
-// written with it, except mobiles of ten or more digits (India).
-func trunkOK(digits []byte, r string) bool {
-	ndd := phonenumbers.GetNddPrefixForRegion(r, true)
-	if ndd == "" || phonenumbers.IsNANPACountry(r) {
-		return true
+// nationalNumber builds region r's number from the digits of a national
+// candidate (the trunk prefix stripped when written), as libphonenumber's
+// Parse would for plain national formats, without parsing the text again
+// for every region tried.
+func nationalNumber(digits []byte, r string, written bool) *phonenumbers.PhoneNumber {
+	cc := int32(phonenumbers.GetCountryCodeForRegion(r))
+	if cc == 0 {
+		return nil
 	}
-	return trunkWritten(digits, r) || len(digits) >= 10 && trunklessMobile(digits, r)
+	d := digits
+	if phonenumbers.IsNANPACountry(r) {
+		if len(d) == 11 && d[0] == '1' {
+			d = d[1:]
+		}
+	} else if ndd := nddPrefix[r]; ndd != "" && written {
+		d = d[len(ndd):]
+	}
+	if len(d) == 0 || len(d) > 17 {
+		return nil
+	}
+	var nn uint64
+	zeros := int32(0)
+	for i, b := range d {
+		if b == '0' && int32(i) == zeros {
+			zeros++
+		}
+		nn = nn*10 + uint64(b-'0')
+	}
+	num := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}
+	if zeros > 0 && zeros < int32(len(d)) {
+		t := true
+		num.ItalianLeadingZero = &t
+		if zeros > 1 {
+			num.NumberOfLeadingZeros = &zeros
+		}
+	}
+	return num
 }
 
-// trunklessMobile reports whether digits are a mobile number of region r
-// written without the trunk prefix, as Indian and Chinese mobiles are.
-func trunklessMobile(digits []byte, r string) bool {
-	num, err := phonenumbers.Parse(string(digits), r)
-	if err != nil {
-		return false
-	}
+func isMobile(num *phonenumbers.PhoneNumber) bool {
 	t := phonenumbers.GetNumberType(num)
-	return phonenumbers.IsValidNumberForRegion(num, r) && (t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE)
+	return t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
 }
 
+// nddPrefix caches the trunk prefix per region ("" for NANP, which may
+// omit its "1").
+var nddPrefix = func() map[string]string {
+	m := map[string]string{}
+	for r := range phonenumbers.GetSupportedRegions() {
+		if !phonenumbers.IsNANPACountry(r) {
+			m[r] = phonenumbers.GetNddPrefixForRegion(r, true)
+		}
+	}
+	return m
+}()
+
+// trunkWritten reports whether a national number is written with region
+// r's trunk prefix (or r has none).
 func trunkWritten(digits []byte, r string) bool {
-	ndd := phonenumbers.GetNddPrefixForRegion(r, true)
-	return ndd == "" || phonenumbers.IsNANPACountry(r) || strings.HasPrefix(string(digits), ndd)
+	ndd := nddPrefix[r]
+	return ndd == "" || len(digits) >= len(ndd) && string(digits[:len(ndd)]) == ndd
 }
 
 // phoneShaped reports whether a national candidate is grouped like a
