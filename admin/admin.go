@@ -39,6 +39,7 @@ func Routes() []Route {
 		{http.MethodGet, "/admin/tenants"},
 		{http.MethodPost, "/admin/tenants"},
 		{http.MethodGet, "/admin/audit"},
+		{http.MethodGet, "/admin/spend"},
 		{http.MethodDelete, "/admin/subjects/{id}"},
 		{http.MethodGet, "/admin/blocks"},
 		{http.MethodPost, "/admin/blocks"},
@@ -67,6 +68,8 @@ type handler struct {
 	actionsAudit AuditWriter            // audit records of every administrative action (actions.go)
 	policies     func(name string) bool // known policy names (nil: none)
 	gate         Gate                   // e.g. the blocklist (nil: none)
+
+	spend store.SpendStore // GET /admin/spend (spend.go)
 }
 
 // NewHandler returns the admin API. Mount it at "/admin/" (it matches full
@@ -91,6 +94,7 @@ func NewHandler(audit AuditReader, svc *identity.Service, log *slog.Logger, opts
 		"GET /admin/tenants":           h.listTenants,
 		"POST /admin/tenants":          h.createTenant,
 		"GET /admin/audit":             h.queryAudit,
+		"GET /admin/spend":             h.querySpend,
 		"DELETE /admin/subjects/{id}":  h.eraseSubject,
 		"GET /admin/blocks":            h.listBlocks,
 		"POST /admin/blocks":           h.createBlock,

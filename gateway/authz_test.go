@@ -177,7 +177,7 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		path = strings.ReplaceAll(path, "{id}", id)
 	}
 	switch rt.Method + " " + rt.Path {
-	case "GET /admin/keys", "GET /admin/audit", "GET /admin/blocks":
+	case "GET /admin/keys", "GET /admin/audit", "GET /admin/blocks", "GET /admin/spend":
 		path += "?tenant=" + target
 	case "POST /admin/keys":
 		m.n++

@@ -60,6 +60,7 @@ func (g *Gateway) openIncident(cfg *config.Config, o *options, host *engine.Host
 	}
 	// Closed before the cache and the audit log (closers run in reverse).
 	g.closers = append(g.closers, r)
+	host.Services[incident.ServiceNotifier] = r
 	o.rec = fanOut(o.rec, r)
 	return nil
 }

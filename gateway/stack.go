@@ -102,6 +102,9 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 		opts := append(g.adminOptions(o), g.adminBlocks(cfg, host), admin.WithPolicies(g.policyKnown))
 		if cfg.Audit.IsEnabled() {
 			opts = append(opts, admin.WithAudit(g.store))
+			if ss, ok := g.store.(store.SpendStore); ok {
+				opts = append(opts, admin.WithSpend(ss))
+			}
 		}
 		if c, ok := host.Services[blocklist.ServiceCache].(*blocklist.Cache); ok {
 			g.gate = blockGate(c)

@@ -86,6 +86,8 @@ var routeTable = []RoutePermission{
 	// Admin API (package admin).
 	{http.MethodGet, "/admin/roles", PermRead},
 	{http.MethodGet, "/admin/audit", PermRead},
+	// Spend per key and user of a tenant: administrators only.
+	{http.MethodGet, "/admin/spend", PermAdmin},
 	{http.MethodGet, "/admin/keys", PermWrite},
 	{http.MethodPost, "/admin/keys", PermAdmin},
 	{http.MethodDelete, "/admin/keys/{id}", PermAdmin},

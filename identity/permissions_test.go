@@ -27,6 +27,7 @@ func TestPermissionTable(t *testing.T) {
 		{"POST", "/v1/messages", execs},
 		{"GET", "/admin/roles", all},
 		{"GET", "/admin/audit", all},
+		{"GET", "/admin/spend", admins},
 		{"GET", "/admin/keys", devs},
 		{"POST", "/admin/keys", admins},
 		{"DELETE", "/admin/keys/key_123", admins},

@@ -386,7 +386,22 @@ func applyTenant(p *Principal, t *Tenant, keyModels []string, keyLimits map[stri
 	}
 	p.modelSets = [][]string{t.Models, keyModels}
 	p.Limits = copyLimits(t.Limits, keyLimits)
+	// A tenant's spend budgets hold for the tenant as a whole, not for
+	// each key: they go on as tenant_budget_usd_* (layers/ratelimit).
+	for _, name := range TenantWideLimits {
+		if v := t.Limits[name]; v > 0 {
+			p.Limits["tenant_"+name] = v
+			if _, own := keyLimits[name]; !own {
+				delete(p.Limits, name)
+			}
+		}
+	}
 }
+
+// TenantWideLimits are the limits that, set on a tenant, limit the tenant
+// as a whole (as tenant_<name> in Principal.Limits) instead of being each
+// key's default: the USD spend budgets, in micro-USD.
+var TenantWideLimits = []string{"budget_usd_day", "budget_usd_month"}
 
 func copyLimits(base, over map[string]int64) map[string]int64 {
 	if len(base) == 0 && len(over) == 0 {

@@ -61,6 +61,9 @@ const (
 	EventAlert    = "incident.alert"
 	EventBlock    = "incident.block"
 	EventThrottle = "incident.throttle"
+	// EventBudget is a spend budget reaching its alert percentage or its
+	// limit (layers/ratelimit budget_usd_*; body BudgetAlert).
+	EventBudget = "budget.alert"
 )
 
 // Config is incident response's configuration (the "incident:" section of
@@ -159,7 +162,7 @@ type Webhook struct {
 	// sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">.
 	SecretEnv string `yaml:"secret_env"`
 	// Events selects what is sent: incident.alert, incident.block,
-	// incident.throttle. Default all.
+	// incident.throttle, budget.alert. Default all.
 	Events []string `yaml:"events"`
 	// Timeout bounds one delivery attempt. Default 5s.
 	Timeout time.Duration `yaml:"timeout"`
@@ -257,7 +260,7 @@ func (c *Config) Fill() {
 	for i := range c.Webhooks {
 		w := &c.Webhooks[i]
 		if len(w.Events) == 0 {
-			w.Events = []string{EventAlert, EventBlock, EventThrottle}
+			w.Events = []string{EventAlert, EventBlock, EventThrottle, EventBudget}
 		}
 		if w.Timeout == 0 {
 			w.Timeout = 5 * time.Second
@@ -392,9 +395,9 @@ func (w *Webhook) validate() error {
 	}
 	for _, e := range w.Events {
 		switch e {
-		case EventAlert, EventBlock, EventThrottle:
+		case EventAlert, EventBlock, EventThrottle, EventBudget:
 		default:
-			return fmt.Errorf("event %q: want incident.alert, incident.block or incident.throttle", e)
+			return fmt.Errorf("event %q: want incident.alert, incident.block, incident.throttle or budget.alert", e)
 		}
 	}
 	if w.Timeout <= 0 || w.Timeout > time.Minute {

@@ -473,6 +473,52 @@ func (r *Responder) alert(event string, f Firing, reason string, b store.Block, 
 	}
 }
 
+// ServiceNotifier is the key under engine.Host.Services of the running
+// Responder, through which layers send other webhook events (budget
+// alerts from layers/ratelimit).
+const ServiceNotifier = "incident.notifier"
+
+// BudgetAlert is the JSON body of a budget.alert webhook request: a spend
+// budget reached Percent of its limit in the current window.
+type BudgetAlert struct {
+	Event     string    `json:"event"` // budget.alert
+	ID        string    `json:"id"`
+	Time      time.Time `json:"time"`
+	GatewayID string    `json:"gateway_id"`
+	// Identity is whose budget it is (scope key, user or tenant).
+	Identity Subject `json:"identity"`
+	// Rule and Limit name the budget (rate-limit rule and budget_usd_day
+	// or budget_usd_month); Window is the UTC day or month.
+	Rule   string `json:"rule"`
+	Limit  string `json:"limit"`
+	Window string `json:"window"`
+	// Percent is the alert threshold reached (100: the budget is used up).
+	Percent  int     `json:"percent"`
+	SpentUSD float64 `json:"spent_usd"`
+	LimitUSD float64 `json:"limit_usd"`
+}
+
+// NotifyBudget sends a to every webhook that takes budget.alert events.
+// It never blocks: deliveries are queued like other alerts.
+func (r *Responder) NotifyBudget(a BudgetAlert) {
+	if len(r.notifiers) == 0 {
+		return
+	}
+	a.Event, a.ID, a.GatewayID = EventBudget, "evt_"+randomHex(8), r.gateway
+	if a.Time.IsZero() {
+		a.Time = time.Now().UTC()
+	}
+	body, err := json.Marshal(a)
+	if err != nil {
+		return
+	}
+	for _, n := range r.notifiers {
+		if n.wants(EventBudget) {
+			n.enqueue(delivery{id: a.ID, event: EventBudget, body: body})
+		}
+	}
+}
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -430,7 +431,41 @@ func (l *limitFlags) flags(fs *flag.FlagSet, whom string) {
 		l.vals[key] = n
 		return nil
 	})
+	fs.Func("budget-usd", "spend budget in USD for "+whom+" per UTC day or month, e.g. 25/month or 2.50/day (repeat for both; -1/month lifts the policy's); a tenant's is for the tenant as a whole", func(s string) error {
+		key, n, err := parseBudgetUSD(s)
+		if err != nil {
+			return err
+		}
+		l.vals[key] = n
+		return nil
+	})
 }
+
+// parseBudgetUSD reads DOLLARS/day or DOLLARS/month into its Limits key
+// and micro-USD (the ratelimit layer's unit), or -1 to lift the limit.
+func parseBudgetUSD(s string) (string, int64, error) {
+	num, period, ok := strings.Cut(strings.TrimSpace(s), "/")
+	key := map[string]string{"day": "budget_usd_day", "month": "budget_usd_month"}[period]
+	if !ok || key == "" {
+		return "", 0, errors.New("want DOLLARS/day or DOLLARS/month, e.g. 25/month")
+	}
+	num = strings.TrimPrefix(strings.TrimSpace(num), "$")
+	if num == "-1" {
+		return key, -1, nil
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || !(v > 0) || v > maxBudgetUSD {
+		return "", 0, fmt.Errorf("%q: want a positive amount of dollars (at most %d) or -1", num, maxBudgetUSD)
+	}
+	micros := int64(math.Round(v * 1e6))
+	if micros < 1 {
+		return "", 0, fmt.Errorf("%q: below one micro-dollar", num)
+	}
+	return key, micros, nil
+}
+
+// maxBudgetUSD matches the ratelimit layer's largest USD budget.
+const maxBudgetUSD = 1_000_000
 
 // limits returns the limits set by flags (nil when none).
 func (l *limitFlags) limits() map[string]int64 {
@@ -482,7 +517,11 @@ func formatLimits(m map[string]int64) string {
 		}
 		b.WriteString(k)
 		b.WriteByte('=')
-		b.WriteString(strconv.FormatInt(m[k], 10))
+		if v := m[k]; strings.HasPrefix(k, "budget_usd_") && v > 0 {
+			b.WriteString("$" + strconv.FormatFloat(float64(v)/1e6, 'f', -1, 64))
+		} else {
+			b.WriteString(strconv.FormatInt(v, 10))
+		}
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/limits"
+	"github.com/rampart-ai/rampart/pricing"
 )
 
 // deny builds the 429 for the failed check i: code by limit kind, a reason
@@ -43,6 +44,14 @@ func deny(i int, metas []checkMeta, sts []limits.Status, prompt int64) engine.De
 		code = CodeConcurrency
 		reason = fmt.Sprintf("concurrency limit exceeded: rule %q allows %d requests in flight %s; retry when one finishes",
 			r.Name, m.value, per)
+	case limUSDDay, limUSDMonth:
+		code = CodeBudget
+		period := "day"
+		if m.limit == limUSDMonth {
+			period = "month"
+		}
+		reason = fmt.Sprintf("spend budget exceeded: rule %q allows $%s per calendar %s (UTC) %s, and it is used up; the budget resets in %s",
+			r.Name, pricing.USD(m.value), period, per, secs(st.Reset))
 	case limDay, limMonth:
 		code = CodeBudget
 		period := "day"
@@ -65,6 +74,14 @@ func headers(i int, metas []checkMeta, sts []limits.Status) map[string]string {
 	wait := st.RetryAfter
 	if wait <= 0 {
 		wait = st.Reset
+	}
+	if l := metas[i].limit; l == limUSDDay || l == limUSDMonth {
+		// A spend budget is not a count of requests or tokens: only when
+		// to come back.
+		h := map[string]string{"Retry-After": strconv.FormatInt(max(ceilSec(wait), 1), 10),
+			"X-RateLimit-Reset": strconv.FormatInt(ceilSec(st.Reset), 10)}
+		addOpenAIHeaders(h, metas, sts)
+		return h
 	}
 	h := map[string]string{
 		"Retry-After":           strconv.FormatInt(max(ceilSec(wait), 1), 10),

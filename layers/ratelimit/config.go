@@ -78,6 +78,11 @@ type Config struct {
 	// leaves the request alone and charges streamed bytes / 4 (for
 	// OpenAI-compatible upstreams that reject stream_options).
 	StreamUsage string `yaml:"stream_usage"`
+	// BudgetAlertPercent sends a budget.alert through the incident
+	// webhooks (layers.blocklist.incident.webhooks) when a USD budget's
+	// spend reaches this percentage of its limit, and again when it is
+	// used up; once per budget and window. Default 80; -1: no alerts.
+	BudgetAlertPercent int `yaml:"budget_alert_percent"`
 	// Rules are the limits. Every rule whose filters match a request
 	// applies; the request passes only if all of them admit it. Setting
 	// rules replaces the default rule entirely.
@@ -118,6 +123,13 @@ type Rule struct {
 	BudgetDay int64 `yaml:"budget_day"`
 	// BudgetMonth is total tokens per calendar month (UTC).
 	BudgetMonth int64 `yaml:"budget_month"`
+	// BudgetUSDDay is spend in USD per calendar day (UTC): each request's
+	// cost (the gateway's price table, see pricing) is charged when it
+	// ends, and requests are refused (429 budget_exceeded) once the spend
+	// reached the budget. At most 1000000.
+	BudgetUSDDay float64 `yaml:"budget_usd_day"`
+	// BudgetUSDMonth is spend in USD per calendar month (UTC).
+	BudgetUSDMonth float64 `yaml:"budget_usd_month"`
 	// MaxPromptTokens refuses (400 prompt_too_large) a request whose
 	// prompt counts more tokens.
 	MaxPromptTokens int64 `yaml:"max_prompt_tokens"`
@@ -141,14 +153,15 @@ type Rule struct {
 // stop a runaway client without troubling normal use.
 func Defaults() Config {
 	return Config{
-		Backend:          BackendMemory,
-		RedisPrefix:      "rampart:rl:",
-		RedisTimeout:     250 * time.Millisecond,
-		MaxEntries:       100_000,
-		IPv6Prefix:       64,
-		ConcurrencyLease: 15 * time.Minute,
-		StreamUsage:      StreamUsageAsk,
-		Rules:            []Rule{{Name: "ip-default", Scope: ScopeIP, RPM: 600, MaxParallel: 64}},
+		Backend:            BackendMemory,
+		RedisPrefix:        "rampart:rl:",
+		RedisTimeout:       250 * time.Millisecond,
+		MaxEntries:         100_000,
+		IPv6Prefix:         64,
+		ConcurrencyLease:   15 * time.Minute,
+		StreamUsage:        StreamUsageAsk,
+		BudgetAlertPercent: 80,
+		Rules:              []Rule{{Name: "ip-default", Scope: ScopeIP, RPM: 600, MaxParallel: 64}},
 	}
 }
 
@@ -176,6 +189,9 @@ func (c *Config) fill() {
 	if c.StreamUsage == "" {
 		c.StreamUsage = d.StreamUsage
 	}
+	if c.BudgetAlertPercent == 0 {
+		c.BudgetAlertPercent = d.BudgetAlertPercent
+	}
 	for i := range c.Rules {
 		r := &c.Rules[i]
 		if r.Name == "" {
@@ -192,6 +208,10 @@ func (c *Config) fill() {
 
 // maxLimit bounds every numeric limit (keeps GCRA arithmetic exact).
 const maxLimit = 1 << 40
+
+// MaxBudgetUSD bounds a USD budget (its nano-USD counter stays exact in
+// Redis, whose Lua numbers are doubles).
+const MaxBudgetUSD = 1_000_000
 
 // Validate checks the configuration (after defaults).
 func (c *Config) Validate() error {
@@ -218,6 +238,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IPv6Prefix < 0 || c.IPv6Prefix > 128 {
 		return fmt.Errorf("ratelimit: ipv6_prefix %d outside [1, 128]", c.IPv6Prefix)
+	}
+	if c.BudgetAlertPercent != -1 && (c.BudgetAlertPercent < 1 || c.BudgetAlertPercent > 100) {
+		return fmt.Errorf("ratelimit: budget_alert_percent %d: want 1-100, or -1 for no alerts", c.BudgetAlertPercent)
 	}
 	if len(c.RedisPrefix) > 64 {
 		return errors.New("ratelimit: redis_prefix longer than 64 bytes")
@@ -259,6 +282,14 @@ func (r *Rule) validate() error {
 			return fmt.Errorf("%s %d outside [0, 2^40]", f.name, f.v)
 		}
 	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"budget_usd_day", r.BudgetUSDDay}, {"budget_usd_month", r.BudgetUSDMonth}} {
+		if !(f.v >= 0 && f.v <= MaxBudgetUSD) {
+			return fmt.Errorf("%s %v outside [0, %d]", f.name, f.v, MaxBudgetUSD)
+		}
+	}
 	if r.Burst > 0 && r.RPM == 0 {
 		return errors.New("burst without rpm")
 	}
@@ -284,7 +315,7 @@ func (r *Rule) validate() error {
 		}
 	}
 	if r.RPM == 0 && r.TPM == 0 && r.PromptTPM == 0 && r.MaxParallel == 0 && r.BudgetDay == 0 &&
-		r.BudgetMonth == 0 && r.MaxPromptTokens == 0 && r.MaxTokens == 0 && r.MaxTokensDefault == 0 {
+		r.BudgetMonth == 0 && r.BudgetUSDDay == 0 && r.BudgetUSDMonth == 0 && r.MaxPromptTokens == 0 && r.MaxTokens == 0 && r.MaxTokensDefault == 0 {
 		return errors.New("sets no limit")
 	}
 	return nil

@@ -2,10 +2,14 @@ package ratelimit
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/incident"
 	"github.com/rampart-ai/rampart/limits"
+	"github.com/rampart-ai/rampart/pricing"
 )
 
 // OnResponse counts the answer's tokens when the upstream reported no usage
@@ -69,10 +73,13 @@ func (l *Layer) OnFinish(tx *engine.Tx) {
 		return
 	}
 	prompt, total := l.usage(tx, st)
+	var usd []budgetCharge
 	adj := st.settle[:0]
 	for i, c := range st.settle {
 		switch st.limit[i] {
 		case limParallel:
+		case limUSDDay, limUSDMonth:
+			c.Cost = max(tx.Cost, 0)
 		case limPTPM:
 			c.Cost = prompt - st.prompt
 		default: // tpm, budgets
@@ -80,6 +87,9 @@ func (l *Layer) OnFinish(tx *engine.Tx) {
 		}
 		if c.Kind == limits.Concurrency || c.Cost != 0 {
 			adj = append(adj, c)
+			if c.Cost > 0 && (st.limit[i] == limUSDDay || st.limit[i] == limUSDMonth) {
+				usd = append(usd, budgetCharge{c: c, limit: st.limit[i], rule: st.rule[i], scope: st.scope[i]})
+			}
 		}
 	}
 	st.settle = nil
@@ -97,7 +107,68 @@ func (l *Layer) OnFinish(tx *engine.Tx) {
 		l.m.backendErrors.WithLabelValues("settle").Inc()
 		l.log.Warn("ratelimit: could not settle token charges / release concurrency slots; slots expire after concurrency_lease",
 			"request_id", tx.ID, "backend", l.cfg.Backend, "error", err.Error())
+		return
 	}
+	if l.notify != nil && l.cfg.BudgetAlertPercent > 0 {
+		for _, b := range usd {
+			l.budgetAlert(ctx, tx, b)
+		}
+	}
+}
+
+// budgetCharge is a USD budget charged when a request ended.
+type budgetCharge struct {
+	c                  limits.Check
+	limit, rule, scope string
+}
+
+// budgetAlert sends a budget.alert when the spend in b's window has
+// reached budget_alert_percent of the budget, and another when it reached
+// the budget: each once per budget and window, across replicas sharing
+// the backend (a counter of limit 1 per threshold admits only the first).
+func (l *Layer) budgetAlert(ctx context.Context, tx *engine.Tx, b budgetCharge) {
+	read := []limits.Check{{Kind: limits.Counter, Key: b.c.Key, Limit: b.c.Limit, Expires: b.c.Expires}}
+	sts := make([]limits.Status, 1)
+	if _, err := l.backend.Admit(ctx, read, sts); err != nil {
+		l.m.backendErrors.WithLabelValues("budget_alert").Inc()
+		return
+	}
+	spent := b.c.Limit - sts[0].Remaining
+	pct := l.cfg.BudgetAlertPercent
+	if spent < b.c.Limit {
+		if spent*100 < b.c.Limit*int64(pct) { // below the threshold (exact: limits < 2^50)
+			return
+		}
+	} else {
+		pct = 100
+	}
+	once := []limits.Check{{Kind: limits.Counter, Key: b.c.Key + "\x00alert" + strconv.Itoa(pct), Limit: 1, Cost: 1, Expires: b.c.Expires}}
+	ok, err := l.backend.Admit(ctx, once, sts)
+	if err != nil {
+		l.m.backendErrors.WithLabelValues("budget_alert").Inc()
+		return
+	}
+	if !ok {
+		return // already sent for this window
+	}
+	window := b.c.Expires.Add(-time.Nanosecond).UTC().Format("2006-01-02")
+	if b.limit == limUSDMonth {
+		window = window[:7]
+	}
+	a := incident.BudgetAlert{Rule: b.rule, Limit: b.limit, Window: window, Percent: pct,
+		SpentUSD: float64(spent) / pricing.NanosPerUSD, LimitUSD: float64(b.c.Limit) / pricing.NanosPerUSD}
+	if id := tx.Identity; id != nil {
+		a.Identity = incident.Subject{Scope: b.scope, Tenant: id.Tenant}
+		switch b.scope {
+		case ScopeKey:
+			a.Identity.Value = id.KeyID
+		case ScopeUser:
+			a.Identity.Value = id.Subject
+		case ScopeTenant:
+			a.Identity.Value = id.Tenant
+		}
+	}
+	l.notify.NotifyBudget(a)
 }
 
 // usage returns the prompt and total tokens to charge: the upstream's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path"
 	"time"
@@ -12,7 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/incident"
 	"github.com/rampart-ai/rampart/limits"
+	"github.com/rampart-ai/rampart/pricing"
 )
 
 // Name is the layer's name in config, metrics and audit.
@@ -45,7 +48,13 @@ type Layer struct {
 	log     *slog.Logger
 	m       *metrics
 	tokens  bool // some rule needs prompt token counts
+	// notify sends budget alerts (the incident responder in
+	// Host.Services, when incident response runs); nil: no alerts.
+	notify budgetNotifier
 }
+
+// budgetNotifier is what the layer needs of incident.Responder.
+type budgetNotifier interface{ NotifyBudget(incident.BudgetAlert) }
 
 // Option changes how New builds the layer (for tests and embedders).
 type Option func(*Layer)
@@ -56,6 +65,12 @@ func WithBackend(b limits.Backend) Option { return func(l *Layer) { l.backend = 
 
 // WithClock sets the clock used for budget windows and the memory backend.
 func WithClock(now func() time.Time) Option { return func(l *Layer) { l.now = now } }
+
+// WithBudgetNotifier sets where budget alerts go (default: the incident
+// responder in Host.Services, if any).
+func WithBudgetNotifier(n interface{ NotifyBudget(incident.BudgetAlert) }) Option {
+	return func(l *Layer) { l.notify = n }
+}
 
 // WithGetenv sets how redis_url_env is looked up (default os.Getenv).
 func WithGetenv(f func(string) string) Option { return func(l *Layer) { l.getenv = f } }
@@ -89,6 +104,9 @@ func (l *Layer) Provision(h *engine.Host) error {
 	}
 	if h != nil && h.Logger != nil {
 		l.log = h.Logger
+	}
+	if h != nil && h.Services != nil && l.notify == nil {
+		l.notify, _ = h.Services[incident.ServiceNotifier].(budgetNotifier)
 	}
 	l.rules = make([]rule, len(l.cfg.Rules))
 	for i := range l.cfg.Rules {
@@ -173,6 +191,14 @@ func (l *Layer) Validate() error {
 	return l.cfg.Validate()
 }
 
+// usdNanos converts a USD budget to nano-USD (0 for none).
+func usdNanos(usd float64) int64 {
+	if !(usd > 0) {
+		return 0
+	}
+	return int64(math.Round(min(usd, MaxBudgetUSD) * pricing.NanosPerUSD))
+}
+
 // Close closes a backend the layer opened.
 func (l *Layer) Close() error {
 	if l.own && l.backend != nil {
@@ -187,6 +213,7 @@ type rule struct {
 	scope               uint8
 	routes              map[string]bool
 	rpmIv, tpmIv, ptpIv time.Duration
+	usdDay, usdMonth    int64 // USD budgets in nano-USD
 }
 
 func compile(r Rule) rule {
@@ -200,6 +227,7 @@ func compile(r Rule) rule {
 	c.rpmIv = limits.IntervalFor(r.RPM, time.Minute)
 	c.tpmIv = limits.IntervalFor(r.TPM, time.Minute)
 	c.ptpIv = limits.IntervalFor(r.PromptTPM, time.Minute)
+	c.usdDay, c.usdMonth = usdNanos(r.BudgetUSDDay), usdNanos(r.BudgetUSDMonth)
 	return c
 }
 

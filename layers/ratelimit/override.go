@@ -14,13 +14,51 @@ var overrideFields = map[string]func(*Rule) *int64{
 	"max_tokens":        func(r *Rule) *int64 { return &r.MaxTokens },
 }
 
+// USD budget overrides, in micro-USD (25_000_000 is $25): a key's own
+// budget (on scope key rules), and its tenant's budget for the whole
+// tenant (the identity service passes a tenant's budget_usd_* on as
+// tenant_budget_usd_*).
+const (
+	LimitUSDDay         = "budget_usd_day"
+	LimitUSDMonth       = "budget_usd_month"
+	LimitTenantUSDDay   = "tenant_budget_usd_day"
+	LimitTenantUSDMonth = "tenant_budget_usd_month"
+)
+
+// MicrosPerUSD is the unit of USD budgets in Identity.Limits.
+const MicrosPerUSD = 1_000_000
+
+var usdFields = map[string]func(*Rule) *float64{
+	LimitUSDDay:   func(r *Rule) *float64 { return &r.BudgetUSDDay },
+	LimitUSDMonth: func(r *Rule) *float64 { return &r.BudgetUSDMonth },
+}
+
 func hasOverride(lim map[string]int64) bool {
 	for k, v := range lim {
 		if _, ok := overrideFields[k]; ok && v != 0 {
 			return true
 		}
+		if _, ok := usdFields[k]; ok && v != 0 {
+			return true
+		}
 	}
 	return false
+}
+
+// tenantBudget is the rule of a tenant's own USD budget, nil without one.
+func tenantBudget(lim map[string]int64) *Rule {
+	d, m := lim[LimitTenantUSDDay], lim[LimitTenantUSDMonth]
+	if d <= 0 && m <= 0 {
+		return nil
+	}
+	r := &Rule{Name: "tenant-budget", Scope: ScopeTenant, MaxTokensAction: MaxTokensBlock}
+	if d > 0 {
+		r.BudgetUSDDay = min(float64(d)/MicrosPerUSD, MaxBudgetUSD)
+	}
+	if m > 0 {
+		r.BudgetUSDMonth = min(float64(m)/MicrosPerUSD, MaxBudgetUSD)
+	}
+	return r
 }
 
 // override applies per-key limits to a rule: a positive value replaces the
@@ -35,6 +73,11 @@ func override(base Rule, lim map[string]int64) rule {
 			continue
 		}
 		*f(&r) = min(max(v, 0), maxLimit)
+	}
+	for k, v := range lim {
+		if f, ok := usdFields[k]; ok && v != 0 {
+			*f(&r) = min(max(float64(v)/MicrosPerUSD, 0), MaxBudgetUSD)
+		}
 	}
 	if v := lim["rpm"]; v != 0 && lim["burst"] == 0 {
 		r.Burst = r.RPM

@@ -19,6 +19,8 @@ const (
 	limParallel = "max_parallel"
 	limDay      = "budget_day"
 	limMonth    = "budget_month"
+	limUSDDay   = LimitUSDDay
+	limUSDMonth = LimitUSDMonth
 )
 
 // Error codes of the layer's answers.
@@ -48,6 +50,8 @@ type checkMeta struct {
 type txState struct {
 	settle       []limits.Check // concurrency releases and token charges to correct
 	limit        []string       // limit name per settle entry
+	rule         []string       // rule name per settle entry
+	scope        []string       // rule scope per settle entry
 	prompt       int64          // prompt tokens counted and charged
 	streamBytes  int64          // answer bytes seen in a stream
 	streamPrompt int64          // prompt tokens a stream event reported
@@ -127,6 +131,19 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 			add(limMonth, r.BudgetMonth, limits.Check{Kind: limits.Counter, Key: l.key(r, limMonth, a.val, w),
 				Limit: r.BudgetMonth, Cost: count(), Expires: end})
 		}
+		// USD budgets: the cost is known when the request ends (OnFinish
+		// charges it); now the request passes while spend is below the
+		// budget.
+		if r.usdDay > 0 {
+			w, end := dayWindow(now)
+			add(limUSDDay, r.usdDay, limits.Check{Kind: limits.Counter, Key: l.key(r, limUSDDay, a.val, w),
+				Limit: r.usdDay, Expires: end})
+		}
+		if r.usdMonth > 0 {
+			w, end := monthWindow(now)
+			add(limUSDMonth, r.usdMonth, limits.Check{Kind: limits.Counter, Key: l.key(r, limUSDMonth, a.val, w),
+				Limit: r.usdMonth, Expires: end})
+		}
 	}
 	if len(checks) == 0 {
 		return passed(findings, modified, nil), nil
@@ -162,7 +179,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 // handful of rules allocates little.
 type scratch struct {
 	app    [8]applied
-	over   [2]rule
+	over   [3]rule
 	checks [8]limits.Check
 	metas  [8]checkMeta
 	sts    [8]limits.Status
@@ -193,6 +210,8 @@ func (l *Layer) remember(tx *engine.Tx, checks []limits.Check, metas []checkMeta
 		}
 		st.settle = append(st.settle, c)
 		st.limit = append(st.limit, metas[i].limit)
+		st.rule = append(st.rule, metas[i].r.Name)
+		st.scope = append(st.scope, metas[i].r.Scope)
 	}
 	if st == nil {
 		return
@@ -273,6 +292,14 @@ func (l *Layer) selectRules(tx *engine.Tx, out []applied, over []rule) []applied
 		if v := scopeValue(scKey, tx, l.cfg.IPv6Prefix); v != "" {
 			over = append(over, override(Rule{Name: "key-override", Scope: ScopeKey, MaxTokensAction: MaxTokensBlock}, lim))
 			out = append(out, applied{r: &over[len(over)-1], val: v})
+		}
+	}
+	if tx.Identity != nil {
+		if tb := tenantBudget(tx.Identity.Limits); tb != nil {
+			if v := scopeValue(scTenant, tx, l.cfg.IPv6Prefix); v != "" {
+				over = append(over, compile(*tb))
+				out = append(out, applied{r: &over[len(over)-1], val: v})
+			}
 		}
 	}
 	return out
