@@ -19,8 +19,8 @@ type SpendRow struct {
 	KeyID   string `json:"key_id,omitempty"`
 	Subject string `json:"user,omitempty"`
 	Model   string `json:"model,omitempty"`
-	// Requests counts audited requests; Unpriced those whose model had no
-	// price (their cost is 0).
+	// Requests counts audited model calls (refused ones too); Unpriced
+	// those that used tokens of a model without a price (cost 0).
 	Requests         int64 `json:"requests"`
 	Unpriced         int64 `json:"unpriced,omitempty"`
 	PromptTokens     int64 `json:"prompt_tokens"`
@@ -111,12 +111,16 @@ type SpendDelta struct {
 
 // SpendDeltas adds recs up per UTC day, tenant, key, user and model, in
 // first-seen order (so that concurrent writers lock rows in a stable
-// order within a batch).
+// order within a batch). Only model calls count (records with a model);
+// a request is unpriced when it used tokens its model has no price for.
 func SpendDeltas(recs []*AuditRecord) []SpendDelta {
 	type k struct{ day, tenant, key, subject, model string }
 	idx := map[k]int{}
 	var out []SpendDelta
 	for _, r := range recs {
+		if r.Model == "" {
+			continue // admin actions, model listings, scans
+		}
 		key := k{r.Time.UTC().Format(time.DateOnly), r.Tenant, r.KeyID, r.Subject, r.Model}
 		i, ok := idx[key]
 		if !ok {
@@ -126,7 +130,7 @@ func SpendDeltas(recs []*AuditRecord) []SpendDelta {
 		}
 		d := &out[i]
 		d.Requests++
-		if !r.Priced {
+		if !r.Priced && (r.PromptTokens > 0 || r.CompletionTokens > 0 || r.TotalTokens > 0) {
 			d.Unpriced++
 		}
 		d.PromptTokens += int64(max(r.PromptTokens, 0))
