@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -283,9 +285,10 @@ func TestLayerDecode(t *testing.T) {
 	}
 
 	cases := []struct{ layer, want string }{
-		{"bad", `layers.bad (line 7): unknown key "thresh"`},
-		{"typed", "layers.typed (line 9): cannot unmarshal"},
-		{"deep", `layers.deep (line 11): unknown key "width"`},
+		// The line of the offending key, not of the section (7, 9, 11).
+		{"bad", `config:8: layers.bad: unknown key "thresh"`},
+		{"typed", "config:10: layers.typed.threshold: cannot unmarshal"},
+		{"deep", `config:12: layers.deep.nested: unknown key "width"`},
 	}
 	for _, cs := range cases {
 		l := c.Layer(cs.layer)
@@ -309,7 +312,7 @@ func TestCheckLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = c.CheckLayers([]string{"pii", "injection"})
-	if err == nil || !strings.Contains(err.Error(), "layers.pii_redact (line 4): unknown layer (known: pii, injection)") ||
+	if err == nil || !strings.Contains(err.Error(), `config:4: layers.pii_redact: unknown layer "pii_redact" (known: pii, injection)`) ||
 		strings.Contains(err.Error(), "layers.pii ") {
 		t.Fatalf("err = %v", err)
 	}
@@ -327,6 +330,47 @@ func TestValidateHandBuilt(t *testing.T) {
 		Timeout: time.Second, StreamIdleTimeout: time.Second, ConnectTimeout: time.Second})
 	err := c.Validate()
 	if err == nil || err.Error() != `upstreams[0].base_url: "ftp://x" is not an http(s) URL` {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// A layer's errors (from New or its configuration check) become
+// FieldErrors: all of them, without the layer's own prefixes, at the line
+// of the key the message starts with.
+func TestLayerErrors(t *testing.T) {
+	c, err := Parse([]byte("layers:\n  blocklist:\n    refresh_interval: 1ms\n    incident:\n      backend: mongo\n" +
+		"      thresholds:\n        - name: a\n          action: explode\n  ratelimit:\n    mode: monitor\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Layer("blocklist")
+	got := l.Errors(errors.Join(
+		errors.New("blocklist: refresh_interval 1ms outside [100ms, 1h]"),
+		fmt.Errorf("blocklist: incident: %w", errors.New(`backend "mongo": want memory or redis`)),
+		errors.New("blocklist: incident: thresholds[0]: action \"explode\": want block or throttle"),
+		errors.New("blocklist: config: purge_interval below 1s"), // not in the file: the section's line
+	)).Error()
+	want := "config:3: layers.blocklist: refresh_interval 1ms outside [100ms, 1h]\n" +
+		"config:5: layers.blocklist.incident: backend \"mongo\": want memory or redis\n" +
+		"config:8: layers.blocklist.incident.thresholds[0]: action \"explode\": want block or throttle\n" +
+		"config:2: layers.blocklist: purge_interval below 1s"
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	r := c.Layer("ratelimit")
+	if got := r.Errors(errors.New("ratelimit: backend \"x\": want memory or redis")).Error(); got != `config:9: layers.ratelimit: backend "x": want memory or redis` {
+		t.Fatalf("key not in the file: %s", got)
+	}
+}
+
+// A RAMPART_LAYERS_* variable naming no layer is an error that names it.
+func TestEnvUnknownLayer(t *testing.T) {
+	c, err := LoadEnv("", []string{"RAMPART_LAYERS_PII_MODE=monitor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckLayers([]string{"injection", "outputguard"})
+	if err == nil || !strings.Contains(err.Error(), `RAMPART_LAYERS_PII_MODE (layers.pii): unknown layer "pii"`) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -94,7 +94,10 @@ func (c *Config) applyEnv(environ []string) error {
 		if c.Layers == nil {
 			c.Layers = map[string]Layer{}
 		}
-		l := c.Layers[name]
+		l, ok := c.Layers[name]
+		if !ok {
+			l.env = key // a layer the file does not have: errors name the variable
+		}
 		if field == "mode" {
 			l.Mode = env[key]
 		} else {

@@ -116,6 +116,8 @@ func decode(data []byte, src string) (*Config, *yaml.Node, error) {
 	}
 	for name, l := range cfg.Layers {
 		l.line = lineOf(&root, []any{"layers", name})
+		l.source = src
+		l.node = child(child(&root, "layers"), name)
 		cfg.Layers[name] = l
 	}
 	return cfg, &root, nil

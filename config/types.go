@@ -3,7 +3,11 @@
 // an embedded default policy used when no file is given.
 package config
 
-import "time"
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
 
 // Config is the whole gateway configuration.
 type Config struct {
@@ -303,10 +307,16 @@ type Layer struct {
 	// Options are the layer's own settings (see the layer's README).
 	Options map[string]any `yaml:",inline"`
 
-	// name and line are where the section came from (set by Load and
-	// Config.Layer), used to prefix Decode errors; not configuration.
-	name string
-	line int
+	// Where the section came from (set by Load and Config.Layer), so that
+	// errors name the file and line of the offending key; not
+	// configuration. node is the section's YAML value (nil when the file
+	// has no such section); env is the RAMPART_LAYERS_* variable that
+	// created a section the file does not have.
+	name   string
+	line   int
+	source string
+	node   *yaml.Node
+	env    string
 }
 
 // Audit configures the audit log.

@@ -23,9 +23,10 @@ const (
 // the phase interfaces below; the engine calls only those it implements.
 //
 // Lifecycle (as in Caddy): a Module's New builds the layer from its config
-// with no side effects; Provision compiles rules and opens clients; Validate
-// checks the result quickly; Close releases resources. Nothing is compiled
-// per request.
+// with no side effects; ValidateConfig checks that config, still with no
+// side effects; Provision compiles rules and opens clients; Validate
+// checks the result quickly; Close releases resources, also when Provision
+// failed half-way. Nothing is compiled per request.
 type Layer interface {
 	// Name is the layer's name as used in config, metrics and audit.
 	Name() string
@@ -78,6 +79,16 @@ type FinishLayer interface {
 // Provisioner is implemented by layers that need set-up after New.
 type Provisioner interface {
 	Provision(h *Host) error
+}
+
+// ConfigValidator is implemented by layers whose configuration has checks
+// beyond decoding. ValidateConfig is pure: it opens no client, file or
+// connection and reads no environment, so `rampart config validate` runs
+// exactly the checks that serve and a reload run before Provision. It
+// reports every problem it finds (joined), each message starting with the
+// key path it is about ("rules[2]: ...", "backend \"x\": ...").
+type ConfigValidator interface {
+	ValidateConfig() error
 }
 
 // Validator is implemented by layers that check their provisioned state.

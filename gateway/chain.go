@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -14,36 +15,20 @@ import (
 // Validate. It returns the layers to close with the generation, also on
 // error.
 func buildChain(cfg *config.Config, host *engine.Host) ([]engine.Configured, []io.Closer, error) {
-	names := make([]string, len(layers.Chain))
-	for i, m := range layers.Chain {
-		names[i] = m.Name
-	}
-	if err := cfg.CheckLayers(names); err != nil {
+	// The same pure check as `rampart config validate`: every problem at
+	// once, with its line, before anything is provisioned.
+	if err := layers.Check(cfg); err != nil {
 		return nil, nil, err
 	}
 	var chain []engine.Configured
 	var closers []io.Closer
 	for _, m := range layers.Chain {
 		sec := cfg.Layer(m.Name)
-		def := m.DefaultMode
-		if def == "" {
-			def = engine.ModeEnforce
-		}
-		mode := engine.Mode(sec.ModeOr(string(def)))
+		mode := layers.ModeOf(m, sec)
 		failure := engine.FailureMode(sec.FailureOr(string(engine.FailClosed)))
-		switch mode {
-		case engine.ModeEnforce, engine.ModeMonitor, engine.ModeOff:
-		default:
-			return nil, closers, fmt.Errorf("layers.%s: unknown mode %q (enforce, monitor or off)", m.Name, mode)
-		}
-		switch failure {
-		case engine.FailClosed, engine.FailOpen:
-		default:
-			return nil, closers, fmt.Errorf("layers.%s: unknown failure mode %q (closed or open)", m.Name, failure)
-		}
 		l, err := m.New(sec.Decode)
 		if err != nil {
-			return nil, closers, fmt.Errorf("layers.%s: %w", m.Name, err)
+			return nil, closers, sec.Errors(err)
 		}
 		if mode == engine.ModeOff {
 			continue
@@ -52,7 +37,16 @@ func buildChain(cfg *config.Config, host *engine.Host) ([]engine.Configured, []i
 		if p, ok := l.(engine.Provisioner); ok {
 			before := len(host.Services)
 			if err := p.Provision(host); err != nil {
-				return nil, closers, fmt.Errorf("layers.%s: provision: %w", m.Name, err)
+				// A layer that failed half-way may hold clients (Redis,
+				// the block cache's refresher): close it, as Caddy
+				// cleans up a module whose Provision failed. Services it
+				// published are closed by the caller with the rest of
+				// the generation.
+				err = fmt.Errorf("layers.%s: provision: %w", m.Name, err)
+				if c, ok := l.(io.Closer); ok && len(host.Services) == before {
+					err = errors.Join(err, c.Close())
+				}
+				return nil, closers, err
 			}
 			published = len(host.Services) > before
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/layers"
 	"github.com/rampart-ai/rampart/layers/network"
 	"github.com/rampart-ai/rampart/mcpgw"
 	"github.com/rampart-ai/rampart/metrics"
@@ -186,6 +187,11 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 		}
 		first = gen
 	} else {
+		// Check first, as `rampart config validate` does: a refused
+		// configuration opens no store and prints no bootstrap key.
+		if err := layers.Check(cfg); err != nil {
+			return nil, err
+		}
 		for k, v := range o.services {
 			g.services[k], g.given[k] = v, true
 		}

@@ -186,6 +186,14 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// Validate checks c with its defaults applied, as NewService does, and
+// reports every problem; it has no side effects (the identity layer's
+// engine.ConfigValidator).
+func (c Config) Validate() error {
+	c.applyDefaults()
+	return c.validate()
+}
+
 // validate checks a defaulted configuration.
 func (c *Config) validate() error {
 	var errs []error

@@ -282,69 +282,70 @@ func (c *Config) Fill() {
 
 // Validate checks the configuration (after Fill).
 func (c *Config) Validate() error {
+	var errs []error
 	if c.HalfLife < time.Second {
-		return errors.New("half_life below 1s")
+		errs = append(errs, errors.New("half_life below 1s"))
 	}
 	if c.MaxIdentities < 1 || c.MaxIdentities > 1<<24 {
-		return fmt.Errorf("max_identities %d outside [1, 2^24]", c.MaxIdentities)
+		errs = append(errs, fmt.Errorf("max_identities %d outside [1, 2^24]", c.MaxIdentities))
 	}
 	if c.QueueSize < 1 || c.QueueSize > 1<<20 {
-		return fmt.Errorf("queue_size %d outside [1, 2^20]", c.QueueSize)
+		errs = append(errs, fmt.Errorf("queue_size %d outside [1, 2^20]", c.QueueSize))
 	}
 	if c.IPv6Prefix < 1 || c.IPv6Prefix > 128 {
-		return fmt.Errorf("ipv6_prefix %d outside [1, 128]", c.IPv6Prefix)
+		errs = append(errs, fmt.Errorf("ipv6_prefix %d outside [1, 128]", c.IPv6Prefix))
 	}
 	switch c.Backend {
 	case BackendMemory:
 	case BackendRedis:
 		if c.RedisURL == "" && c.RedisURLEnv == "" {
-			return errors.New("backend redis needs redis_url or redis_url_env")
+			errs = append(errs, errors.New("backend redis needs redis_url or redis_url_env"))
 		}
 	default:
-		return fmt.Errorf("backend %q: want memory or redis", c.Backend)
+		errs = append(errs, fmt.Errorf("backend %q: want memory or redis", c.Backend))
 	}
 	if c.RedisURL != "" {
 		if _, err := limits.RedisOptions(c.RedisURL, 0); err != nil {
-			return errors.New("redis_url: not a valid redis:// or rediss:// URL")
+			errs = append(errs, errors.New("redis_url: not a valid redis:// or rediss:// URL"))
 		}
 	}
 	if c.RedisPrefix == "" || len(c.RedisPrefix) > 64 {
-		return errors.New("redis_prefix: want 1-64 bytes")
+		errs = append(errs, errors.New("redis_prefix: want 1-64 bytes"))
 	}
 	if c.RedisTimeout < time.Millisecond || c.RedisTimeout > 10*time.Second {
-		return fmt.Errorf("redis_timeout %s outside [1ms, 10s]", c.RedisTimeout)
+		errs = append(errs, fmt.Errorf("redis_timeout %s outside [1ms, 10s]", c.RedisTimeout))
 	}
 	known := Kinds()
 	for _, k := range sortedKeys(c.Severities) {
 		if !slices.Contains(known, k) {
-			return fmt.Errorf("severities: unknown violation kind %q (known: %s)", k, strings.Join(known, ", "))
+			errs = append(errs, fmt.Errorf("severities: unknown violation kind %q (known: %s)", k, strings.Join(known, ", ")))
 		}
 		if v := c.Severities[k]; v < 0 || v > 1000 {
-			return fmt.Errorf("severities.%s: %v outside [0, 1000]", k, v)
+			errs = append(errs, fmt.Errorf("severities.%s: %v outside [0, 1000]", k, v))
 		}
 	}
 	names := map[string]bool{}
 	for i, t := range c.Thresholds {
 		if err := t.validate(); err != nil {
-			return fmt.Errorf("thresholds[%d]: %w", i, err)
+			errs = append(errs, fmt.Errorf("thresholds[%d]: %w", i, err))
 		}
 		if names[t.Name] {
-			return fmt.Errorf("thresholds[%d]: duplicate name %q", i, t.Name)
+			errs = append(errs, fmt.Errorf("thresholds[%d]: duplicate name %q", i, t.Name))
 		}
 		names[t.Name] = true
 	}
 	if len(c.Thresholds) > 64 {
-		return errors.New("more than 64 thresholds")
+		errs = append(errs, errors.New("more than 64 thresholds"))
 	}
 	for i, w := range c.Webhooks {
 		if err := w.validate(); err != nil {
-			return fmt.Errorf("webhooks[%d]: %w", i, err)
+			errs = append(errs, fmt.Errorf("webhooks[%d]: %w", i, err))
 		}
 	}
 	if len(c.GatewayID) > 128 {
-		return errors.New("gateway_id longer than 128 bytes")
+		errs = append(errs, errors.New("gateway_id longer than 128 bytes"))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (t *Threshold) validate() error {

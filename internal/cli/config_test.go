@@ -36,9 +36,41 @@ func TestConfigValidate(t *testing.T) {
 	// Unknown layer names are caught once the file itself is valid.
 	layer := filepath.Join(dir, "layer.yaml")
 	os.WriteFile(layer, []byte("layers:\n  no_such_layer:\n    mode: off\n"), 0o600)
-	if code, _, errs := runCLI(t, "config", "validate", layer); code != 1 || !strings.Contains(errs, "layers.no_such_layer (line 2): unknown layer") {
+	if code, _, errs := runCLI(t, "config", "validate", layer); code != 1 || !strings.Contains(errs, layer+`:2: layers.no_such_layer: unknown layer "no_such_layer"`) {
 		t.Errorf("unknown layer: %d %q", code, errs)
 	}
+	// What serve refuses, validate refuses: each layer's pure check runs,
+	// every problem at once, at the line of the offending key, without
+	// stuttering prefixes; config print refuses it too.
+	semantic := filepath.Join(dir, "semantic.yaml")
+	os.WriteFile(semantic, []byte("layers:\n  injection:\n    user_threshold: 5\n  ratelimit:\n    backend: mongo\n"+
+		"  blocklist:\n    incident:\n      backend: mongo\n      thresholds:\n        - name: x\n          scope: key\n          score: 3\n          action: explode\n"+
+		"  guardmodel:\n    mode: off\n    api: nonsense\n"), 0o600)
+	code, _, errs = runCLI(t, "config", "validate", semantic)
+	if code != 1 {
+		t.Fatalf("semantic: exit %d %q", code, errs)
+	}
+	for _, want := range []string{
+		semantic + `:3: layers.injection: user_threshold 5 outside [0, 1]`,
+		semantic + `:5: layers.ratelimit: backend "mongo": want memory or redis`,
+		semantic + `:8: layers.blocklist.incident: backend "mongo": want memory or redis`,
+		semantic + `:13: layers.blocklist.incident.thresholds[0]: action "explode"`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if strings.Count(errs, "\n") != 4 || strings.Contains(errs, "injection: injection") || strings.Contains(errs, "config: layers") || strings.Contains(errs, "guardmodel") {
+		t.Errorf("want exactly the four problems, no stutter, no check of a layer that is off:\n%s", errs)
+	}
+	if code, out, _ := runCLI(t, "config", "print", semantic); code != 1 || out != "" {
+		t.Errorf("config print printed a configuration validate refuses: %d %q", code, out)
+	}
+	t.Setenv("RAMPART_LAYERS_PII_MODE", "monitor")
+	if code, _, errs := runCLI(t, "config", "validate", good); code != 1 || !strings.Contains(errs, `RAMPART_LAYERS_PII_MODE (layers.pii): unknown layer "pii"`) {
+		t.Errorf("env override naming no layer: %d %q", code, errs)
+	}
+	os.Unsetenv("RAMPART_LAYERS_PII_MODE")
 	if code, _, _ := runCLI(t, "config", "validate"); code != 2 {
 		t.Errorf("no file: exit %d", code)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/gateway"
+	"github.com/rampart-ai/rampart/layers"
 )
 
 func init() {
@@ -50,6 +51,9 @@ func runServe(env *Env) int {
 	cfg, err := serveConfig(*cfgPath, *listen, *upstream, *dataDir)
 	if err == nil {
 		err = tf.apply(cfg)
+	}
+	if err == nil {
+		err = layers.Check(cfg) // what `config validate` checks, before anything is opened
 	}
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "rampart serve:", err)

@@ -49,14 +49,21 @@ func (c *Config) fill() {
 
 // Validate checks the configuration (after defaults).
 func (c *Config) Validate() error {
+	var errs []error
 	if c.RefreshInterval < 100*time.Millisecond || c.RefreshInterval > time.Hour {
-		return fmt.Errorf("blocklist: refresh_interval %s outside [100ms, 1h]", c.RefreshInterval)
+		errs = append(errs, fmt.Errorf("blocklist: refresh_interval %s outside [100ms, 1h]", c.RefreshInterval))
 	}
 	if c.PurgeInterval < time.Second {
-		return errors.New("blocklist: purge_interval below 1s")
+		errs = append(errs, errors.New("blocklist: purge_interval below 1s"))
 	}
 	if err := c.Incident.Validate(); err != nil {
-		return fmt.Errorf("blocklist: incident: %w", err)
+		all := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			all = j.Unwrap()
+		}
+		for _, e := range all {
+			errs = append(errs, fmt.Errorf("blocklist: incident: %w", e))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

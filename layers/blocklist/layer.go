@@ -42,7 +42,7 @@ var Module = engine.Module{
 	New: func(decode func(into any) error) (engine.Layer, error) {
 		cfg := Defaults()
 		if err := decode(&cfg); err != nil {
-			return nil, fmt.Errorf("blocklist: config: %w", err)
+			return nil, err // decode names the section and the line of the key
 		}
 		return New(cfg), nil
 	},
@@ -81,6 +81,10 @@ func New(cfg Config, opts ...Option) *Layer {
 
 // Name implements engine.Layer.
 func (l *Layer) Name() string { return Name }
+
+// ValidateConfig implements engine.ConfigValidator (pure: no clients, no
+// I/O), so that `rampart config validate` checks what Provision would.
+func (l *Layer) ValidateConfig() error { return l.cfg.Validate() }
 
 // Config returns the effective configuration.
 func (l *Layer) Config() Config { return l.cfg }

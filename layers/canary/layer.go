@@ -1,6 +1,7 @@
 package canary
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -31,13 +32,14 @@ func Defaults() Config { return Config{Template: DefaultTemplate, Position: "end
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
+	var errs []error
 	if strings.Count(c.Template, "{canary}") != 1 {
-		return fmt.Errorf("canary: template must contain {canary} exactly once")
+		errs = append(errs, fmt.Errorf("canary: template must contain {canary} exactly once"))
 	}
 	if c.Position != "end" && c.Position != "start" {
-		return fmt.Errorf("canary: position %q: want end or start", c.Position)
+		errs = append(errs, fmt.Errorf("canary: position %q: want end or start", c.Position))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Module registers the layer in the chain (layers/chain.go). It runs after
@@ -49,7 +51,7 @@ var Module = engine.Module{
 	New: func(decode func(into any) error) (engine.Layer, error) {
 		cfg := Defaults()
 		if err := decode(&cfg); err != nil {
-			return nil, fmt.Errorf("canary: config: %w", err)
+			return nil, err // decode names the section and the line of the key
 		}
 		return New(cfg), nil
 	},
@@ -67,6 +69,10 @@ func New(cfg Config) *Layer { return &Layer{cfg: cfg} }
 
 // Name implements engine.Layer.
 func (l *Layer) Name() string { return Name }
+
+// ValidateConfig implements engine.ConfigValidator (pure: no clients, no
+// I/O), so that `rampart config validate` checks what Provision would.
+func (l *Layer) ValidateConfig() error { return l.cfg.Validate() }
 
 // Provision checks the configuration and splits the template.
 func (l *Layer) Provision(*engine.Host) error {

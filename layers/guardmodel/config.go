@@ -1,6 +1,7 @@
 package guardmodel
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -169,37 +170,38 @@ func (c *Config) fill() {
 
 // Validate checks a filled configuration.
 func (c *Config) Validate() error {
+	var errs []error
 	u, err := url.Parse(c.Endpoint)
 	if c.Endpoint == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("guardmodel: endpoint %q: want an http(s) base URL such as http://127.0.0.1:8000/v1", c.Endpoint)
+		errs = append(errs, fmt.Errorf("guardmodel: endpoint %q: want an http(s) base URL such as http://127.0.0.1:8000/v1", c.Endpoint))
 	}
 	if c.API != APIChat && c.API != APICompletions {
-		return fmt.Errorf("guardmodel: api %q: want chat or completions", c.API)
+		errs = append(errs, fmt.Errorf("guardmodel: api %q: want chat or completions", c.API))
 	}
 	if c.Template != "" && !strings.Contains(c.Template, "{conversation}") {
-		return fmt.Errorf("guardmodel: template must contain {conversation}")
+		errs = append(errs, fmt.Errorf("guardmodel: template must contain {conversation}"))
 	}
 	if c.Stream != StreamAfter && c.Stream != StreamHold && c.Stream != StreamOff {
-		return fmt.Errorf("guardmodel: stream %q: want after, hold or off", c.Stream)
+		errs = append(errs, fmt.Errorf("guardmodel: stream %q: want after, hold or off", c.Stream))
 	}
 	if c.OnError != OnErrorClosed && c.OnError != OnErrorOpen {
-		return fmt.Errorf("guardmodel: on_error %q: want closed or open", c.OnError)
+		errs = append(errs, fmt.Errorf("guardmodel: on_error %q: want closed or open", c.OnError))
 	}
 	if c.Timeout < 0 || c.MaxConcurrency < 1 || c.MaxChars < 1 || c.MaxStreamBytes < 1 || c.CacheSize < 1 ||
 		c.MaxAnswerBytes < 1 {
-		return fmt.Errorf("guardmodel: timeout, max_concurrency, max_chars, max_stream_bytes, cache_size and max_answer_bytes must be positive")
+		errs = append(errs, fmt.Errorf("guardmodel: timeout, max_concurrency, max_chars, max_stream_bytes, cache_size and max_answer_bytes must be positive"))
 	}
 	codes := map[string]bool{}
 	for _, cat := range c.Categories {
 		if cat.Code == "" || strings.ContainsAny(cat.Code, ", \n") {
-			return fmt.Errorf("guardmodel: category code %q", cat.Code)
+			errs = append(errs, fmt.Errorf("guardmodel: category code %q", cat.Code))
 		}
 		codes[cat.Code] = true
 	}
 	for _, b := range c.BlockCategories {
 		if !codes[b] {
-			return fmt.Errorf("guardmodel: block_categories: unknown category %q", b)
+			errs = append(errs, fmt.Errorf("guardmodel: block_categories: unknown category %q", b))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

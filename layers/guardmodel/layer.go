@@ -33,7 +33,7 @@ var Module = engine.Module{
 	New: func(decode func(into any) error) (engine.Layer, error) {
 		cfg := Defaults()
 		if err := decode(&cfg); err != nil {
-			return nil, fmt.Errorf("guardmodel: config: %w", err)
+			return nil, err // decode names the section and the line of the key
 		}
 		return New(cfg), nil
 	},
@@ -65,6 +65,10 @@ func New(cfg Config) *Layer { return &Layer{cfg: cfg, now: time.Now} }
 
 // Name implements engine.Layer.
 func (l *Layer) Name() string { return Name }
+
+// ValidateConfig implements engine.ConfigValidator (pure: no clients, no
+// I/O), so that `rampart config validate` checks what Provision would.
+func (l *Layer) ValidateConfig() error { return l.cfg.Validate() }
 
 // Provision opens the HTTP client, the cache and the metrics.
 func (l *Layer) Provision(h *engine.Host) error {

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/rampart-ai/rampart/conv"
@@ -30,7 +29,7 @@ var Module = engine.Module{
 	New: func(decode func(into any) error) (engine.Layer, error) {
 		cfg := ident.Defaults()
 		if err := decode(&cfg); err != nil {
-			return nil, fmt.Errorf("identity: config: %w", err)
+			return nil, err // decode names the section and the line of the key
 		}
 		return &Layer{cfg: cfg}, nil
 	},
@@ -51,6 +50,10 @@ func NewWithService(svc *ident.Service) *Layer { return &Layer{cfg: svc.Config()
 
 // Name implements engine.Layer.
 func (l *Layer) Name() string { return Name }
+
+// ValidateConfig implements engine.ConfigValidator (pure: no clients, no
+// I/O), so that `rampart config validate` checks what Provision would.
+func (l *Layer) ValidateConfig() error { return l.cfg.Validate() }
 
 // Service returns the service (after Provision).
 func (l *Layer) Service() *ident.Service { return l.svc }

@@ -1,6 +1,7 @@
 package injection
 
 import (
+	"errors"
 	"fmt"
 	"github.com/rampart-ai/rampart/detect"
 	"math"
@@ -102,18 +103,19 @@ func (c Config) DetectOptions() detect.Options {
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
+	var errs []error
 	for name, t := range map[string]float64{"user_threshold": c.UserThreshold, "untrusted_threshold": c.UntrustedThreshold} {
 		if math.IsNaN(t) || t < 0 || t > 1 {
-			return fmt.Errorf("injection: %s %v outside [0, 1]", name, t)
+			errs = append(errs, fmt.Errorf("injection: %s %v outside [0, 1]", name, t))
 		}
 	}
 	if c.Action != ActionBlock && c.Action != ActionFlag {
-		return fmt.Errorf("injection: action %q: want block or flag", c.Action)
+		errs = append(errs, fmt.Errorf("injection: action %q: want block or flag", c.Action))
 	}
 	switch c.SpecialTokens {
 	case ActionBlock, ActionFlag, ActionIgnore:
 	default:
-		return fmt.Errorf("injection: special_tokens %q: want block, flag or ignore", c.SpecialTokens)
+		errs = append(errs, fmt.Errorf("injection: special_tokens %q: want block, flag or ignore", c.SpecialTokens))
 	}
 	if c.LongText != LongTextScan && c.LongText != LongTextRefuse {
 		return fmt.Errorf("injection: long_text %q: want scan or refuse", c.LongText)
@@ -124,7 +126,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.MaxScanBytes < 256 || c.MaxScanBytes > 16<<20 {
-		return fmt.Errorf("injection: max_scan_bytes %d outside [256, 16777216]", c.MaxScanBytes)
+		errs = append(errs, fmt.Errorf("injection: max_scan_bytes %d outside [256, 16777216]", c.MaxScanBytes))
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -1,7 +1,10 @@
 package inputpolicy
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
@@ -33,7 +36,7 @@ var Module = engine.Module{
 	New: func(decode func(into any) error) (engine.Layer, error) {
 		cfg := Defaults()
 		if err := decode(&cfg); err != nil {
-			return nil, fmt.Errorf("inputpolicy: config: %w", err)
+			return nil, err // decode names the section and the line of the key
 		}
 		return New(cfg), nil
 	},
@@ -59,20 +62,40 @@ func New(cfg Config) *Layer { return &Layer{cfg: cfg} }
 // Name implements engine.Layer.
 func (l *Layer) Name() string { return Name }
 
+// ValidateConfig implements engine.ConfigValidator: the base policy and
+// every named one, each with what it inherits, reporting every invalid one.
+func (l *Layer) ValidateConfig() error {
+	_, _, err := l.cfg.policies()
+	return err
+}
+
+// policies resolves and checks the base policy and the named ones.
+func (c Config) policies() (Policy, map[string]Policy, error) {
+	base := c.Policy.inherit(Defaults().Policy)
+	var errs []error
+	if err := base.validate(); err != nil {
+		errs = append(errs, fmt.Errorf("inputpolicy: %w", err))
+	}
+	named := make(map[string]Policy, len(c.Policies))
+	for _, name := range slices.Sorted(maps.Keys(c.Policies)) {
+		p := c.Policies[name].inherit(base)
+		if err := p.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("inputpolicy: policies.%s: %w", name, err))
+		}
+		named[name] = p
+	}
+	return base, named, errors.Join(errs...)
+}
+
 // Provision resolves named policies and compiles the role-marker rules.
 func (l *Layer) Provision(*engine.Host) error {
-	def := Defaults().Policy
-	base := l.cfg.Policy.inherit(def)
-	if err := base.validate(); err != nil {
-		return fmt.Errorf("inputpolicy: %w", err)
+	base, named, err := l.cfg.policies()
+	if err != nil {
+		return err
 	}
 	l.base = compile(base)
-	l.named = make(map[string]*compiled, len(l.cfg.Policies))
-	for name, p := range l.cfg.Policies {
-		p = p.inherit(base)
-		if err := p.validate(); err != nil {
-			return fmt.Errorf("inputpolicy: policies.%s: %w", name, err)
-		}
+	l.named = make(map[string]*compiled, len(named))
+	for name, p := range named {
 		l.named[name] = compile(p)
 	}
 	l.markers = newMarkerSet()

@@ -2,7 +2,6 @@ package network
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,7 +29,7 @@ var Module = engine.Module{
 	New: func(decode func(into any) error) (engine.Layer, error) {
 		cfg := Defaults()
 		if err := decode(&cfg); err != nil {
-			return nil, fmt.Errorf("network: config: %w", err)
+			return nil, err // decode names the section and the line of the key
 		}
 		return New(cfg), nil
 	},
@@ -50,6 +49,10 @@ func New(cfg Config) *Layer { return &Layer{cfg: cfg, log: slog.Default()} }
 
 // Name implements engine.Layer.
 func (l *Layer) Name() string { return Name }
+
+// ValidateConfig implements engine.ConfigValidator (pure: no clients, no
+// I/O), so that `rampart config validate` checks what Provision would.
+func (l *Layer) ValidateConfig() error { return l.cfg.Validate() }
 
 // Config returns the configuration.
 func (l *Layer) Config() Config { return l.cfg }

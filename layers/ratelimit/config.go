@@ -215,47 +215,48 @@ const MaxBudgetUSD = 1_000_000
 
 // Validate checks the configuration (after defaults).
 func (c *Config) Validate() error {
+	var errs []error
 	switch c.Backend {
 	case BackendMemory:
 	case BackendRedis:
 		if c.RedisURL == "" && c.RedisURLEnv == "" {
-			return errors.New("ratelimit: backend redis needs redis_url or redis_url_env")
+			errs = append(errs, errors.New("ratelimit: backend redis needs redis_url or redis_url_env"))
 		}
 	default:
-		return fmt.Errorf("ratelimit: backend %q: want memory or redis", c.Backend)
+		errs = append(errs, fmt.Errorf("ratelimit: backend %q: want memory or redis", c.Backend))
 	}
 	if c.StreamUsage != StreamUsageAsk && c.StreamUsage != StreamUsageEstimate {
-		return fmt.Errorf("ratelimit: stream_usage %q: want ask or estimate", c.StreamUsage)
+		errs = append(errs, fmt.Errorf("ratelimit: stream_usage %q: want ask or estimate", c.StreamUsage))
 	}
 	if c.RedisTimeout < 0 || c.ConcurrencyLease < 0 {
-		return errors.New("ratelimit: redis_timeout and concurrency_lease must not be negative")
+		errs = append(errs, errors.New("ratelimit: redis_timeout and concurrency_lease must not be negative"))
 	}
 	if c.ConcurrencyLease > 0 && c.ConcurrencyLease < time.Second {
-		return errors.New("ratelimit: concurrency_lease below 1s")
+		errs = append(errs, errors.New("ratelimit: concurrency_lease below 1s"))
 	}
 	if c.MaxEntries < 0 || c.MaxEntries > 1<<30 {
-		return fmt.Errorf("ratelimit: max_entries %d outside [0, 2^30]", c.MaxEntries)
+		errs = append(errs, fmt.Errorf("ratelimit: max_entries %d outside [0, 2^30]", c.MaxEntries))
 	}
 	if c.IPv6Prefix < 0 || c.IPv6Prefix > 128 {
-		return fmt.Errorf("ratelimit: ipv6_prefix %d outside [1, 128]", c.IPv6Prefix)
+		errs = append(errs, fmt.Errorf("ratelimit: ipv6_prefix %d outside [1, 128]", c.IPv6Prefix))
 	}
 	if c.BudgetAlertPercent != -1 && (c.BudgetAlertPercent < 1 || c.BudgetAlertPercent > 100) {
 		return fmt.Errorf("ratelimit: budget_alert_percent %d: want 1-100, or -1 for no alerts", c.BudgetAlertPercent)
 	}
 	if len(c.RedisPrefix) > 64 {
-		return errors.New("ratelimit: redis_prefix longer than 64 bytes")
+		errs = append(errs, errors.New("ratelimit: redis_prefix longer than 64 bytes"))
 	}
 	names := map[string]bool{}
 	for i := range c.Rules {
 		if err := c.Rules[i].validate(); err != nil {
-			return fmt.Errorf("ratelimit: rules[%d]: %w", i, err)
+			errs = append(errs, fmt.Errorf("ratelimit: rules[%d]: %w", i, err))
 		}
 		if names[c.Rules[i].Name] {
-			return fmt.Errorf("ratelimit: rules[%d]: duplicate name %q", i, c.Rules[i].Name)
+			errs = append(errs, fmt.Errorf("ratelimit: rules[%d]: duplicate name %q", i, c.Rules[i].Name))
 		}
 		names[c.Rules[i].Name] = true
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (r *Rule) validate() error {

@@ -1,6 +1,7 @@
 package spotlight
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -61,25 +62,26 @@ func validMethod(m string) bool { return m == MethodDelimit || m == MethodDatama
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
+	var errs []error
 	if !validMethod(c.Method) {
-		return fmt.Errorf("spotlight: method %q: want delimit, datamark or off", c.Method)
+		errs = append(errs, fmt.Errorf("spotlight: method %q: want delimit, datamark or off", c.Method))
 	}
 	for r, m := range c.Routes {
 		if !validMethod(m) {
-			return fmt.Errorf("spotlight: routes.%s: method %q: want delimit, datamark or off", r, m)
+			errs = append(errs, fmt.Errorf("spotlight: routes.%s: method %q: want delimit, datamark or off", r, m))
 		}
 	}
 	if utf8.RuneCountInString(c.Marker) != 1 || c.Marker == " " {
-		return fmt.Errorf("spotlight: marker %q: want exactly one non-space character", c.Marker)
+		errs = append(errs, fmt.Errorf("spotlight: marker %q: want exactly one non-space character", c.Marker))
 	}
 	if !strings.Contains(c.DelimitInstruction, "{start}") || !strings.Contains(c.DelimitInstruction, "{end}") {
-		return fmt.Errorf("spotlight: delimit_instruction must contain {start} and {end}")
+		errs = append(errs, fmt.Errorf("spotlight: delimit_instruction must contain {start} and {end}"))
 	}
 	if !strings.Contains(c.DatamarkInstruction, "{marker}") {
-		return fmt.Errorf("spotlight: datamark_instruction must contain {marker}")
+		errs = append(errs, fmt.Errorf("spotlight: datamark_instruction must contain {marker}"))
 	}
 	if c.InstructionFallback != FallbackUser && c.InstructionFallback != FallbackNone {
-		return fmt.Errorf("spotlight: instruction_fallback %q: want user or none", c.InstructionFallback)
+		errs = append(errs, fmt.Errorf("spotlight: instruction_fallback %q: want user or none", c.InstructionFallback))
 	}
-	return nil
+	return errors.Join(errs...)
 }

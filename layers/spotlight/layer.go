@@ -29,7 +29,7 @@ var Module = engine.Module{
 	New: func(decode func(into any) error) (engine.Layer, error) {
 		cfg := Defaults()
 		if err := decode(&cfg); err != nil {
-			return nil, fmt.Errorf("spotlight: config: %w", err)
+			return nil, err // decode names the section and the line of the key
 		}
 		return New(cfg), nil
 	},
@@ -51,6 +51,10 @@ func New(cfg Config) *Layer { return &Layer{cfg: cfg} }
 
 // Name implements engine.Layer.
 func (l *Layer) Name() string { return Name }
+
+// ValidateConfig implements engine.ConfigValidator (pure: no clients, no
+// I/O), so that `rampart config validate` checks what Provision would.
+func (l *Layer) ValidateConfig() error { return l.cfg.Validate() }
 
 // Provision checks the configuration and prepares the fixed instruction.
 func (l *Layer) Provision(*engine.Host) error {

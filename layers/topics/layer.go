@@ -1,7 +1,9 @@
 package topics
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -28,7 +30,7 @@ var Module = engine.Module{
 	New: func(decode func(into any) error) (engine.Layer, error) {
 		cfg := Defaults()
 		if err := decode(&cfg); err != nil {
-			return nil, fmt.Errorf("topics: config: %w", err)
+			return nil, err // decode names the section and the line of the key
 		}
 		return New(cfg), nil
 	},
@@ -75,31 +77,49 @@ func compileRails(rules []Rule, r Rails) (*rails, error) {
 	return out, nil
 }
 
+// ValidateConfig implements engine.ConfigValidator: it builds every rail
+// (pure: patterns and examples, no I/O) and reports every invalid one.
+func (l *Layer) ValidateConfig() error {
+	_, _, err := l.cfg.rails()
+	return err
+}
+
+// rails builds the base rails and the named policies' rails.
+func (c Config) rails() (*rails, map[string]*rails, error) {
+	var errs []error
+	base, err := compileRails(c.Rules, c.Rails)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("topics: %w", err))
+	}
+	named := make(map[string]*rails, len(c.Policies))
+	for _, name := range slices.Sorted(maps.Keys(c.Policies)) {
+		p := c.Policies[name]
+		merged := p
+		if len(merged.AllowTopics) == 0 {
+			merged.AllowTopics = c.AllowTopics
+		}
+		if merged.AllowAction == "" {
+			merged.AllowAction = c.AllowAction
+		}
+		r, err := compileRails(append(slices.Clip(c.Rules), p.Rules...), merged)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("topics: policies.%s: %w", name, err))
+		}
+		named[name] = r
+	}
+	return base, named, errors.Join(errs...)
+}
+
 // Provision builds the automata and example features of every rail.
 func (l *Layer) Provision(*engine.Host) error {
 	if l.cfg.RedactWith == "" {
 		l.cfg.RedactWith = Defaults().RedactWith
 	}
-	b, err := compileRails(l.cfg.Rules, l.cfg.Rails)
+	base, named, err := l.cfg.rails()
 	if err != nil {
-		return fmt.Errorf("topics: %w", err)
+		return err
 	}
-	l.base = b
-	l.named = make(map[string]*rails, len(l.cfg.Policies))
-	for name, p := range l.cfg.Policies {
-		merged := p
-		if len(merged.AllowTopics) == 0 {
-			merged.AllowTopics = l.cfg.AllowTopics
-		}
-		if merged.AllowAction == "" {
-			merged.AllowAction = l.cfg.AllowAction
-		}
-		r, err := compileRails(append(slices.Clip(l.cfg.Rules), p.Rules...), merged)
-		if err != nil {
-			return fmt.Errorf("topics: policies.%s: %w", name, err)
-		}
-		l.named[name] = r
-	}
+	l.base, l.named = base, named
 	l.pool.New = func() any { return new(scratch) }
 	return nil
 }
