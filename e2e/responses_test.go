@@ -329,7 +329,7 @@ func TestResponsesToolCallPolicy(t *testing.T) {
 	})
 	t.Run("whole: the answer is blocked", func(t *testing.T) {
 		_, err := c.Responses.New(context.Background(), respToolParams("weather in Paris?"))
-		wantAPIError(t, err, http.StatusBadRequest, "tool_call_denied")
+		wantAPIError(t, err, http.StatusUnprocessableEntity, "tool_call_denied")
 	})
 }
 
@@ -349,7 +349,7 @@ func TestResponsesStreamBlockedMidway(t *testing.T) {
 	}
 	// The whole call is refused in OpenAI's error shape.
 	_, err = c.Responses.New(context.Background(), respToolParams("clean up"))
-	wantAPIError(t, err, http.StatusBadRequest, "tool_call_denied")
+	wantAPIError(t, err, http.StatusUnprocessableEntity, "tool_call_denied")
 }
 
 // TestResponsesDemoModel: with no upstream the demo model answers the
