@@ -260,7 +260,17 @@ type Delta struct {
 	Text string
 	// Path locates the text in the event's JSON (set by adapters).
 	Path string
-	orig string
+	// Channel names the text channel of the answer this delta belongs to:
+	// "" for the answer text, "refusal", "reasoning" (OpenAI-compatible
+	// reasoning_content / reasoning) or "thinking" (Anthropic). Layers
+	// that hold text back keep one state per choice and channel, and
+	// release it into a delta of the same channel.
+	Channel string
+	// NoHold marks a channel whose text cannot be held back and released
+	// later (the adapter cannot place it in a later event): a layer may
+	// only pass, shorten to nothing, or stop the stream.
+	NoHold bool
+	orig   string
 }
 
 // NewDelta is used by adapters to create a delta whose original text is remembered.

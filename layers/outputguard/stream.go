@@ -1,6 +1,7 @@
 package outputguard
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -26,27 +27,34 @@ type choiceStream struct {
 	reported map[string]bool
 }
 
+// chanKey names one text channel of one choice (see conv.Delta.Channel).
+type chanKey struct {
+	choice  int
+	channel string
+	noHold  bool
+}
+
 type streamState struct {
-	choices map[int]*choiceStream
+	choices map[chanKey]*choiceStream
 }
 
 func (l *Layer) streamOf(tx *engine.Tx) *streamState {
 	if s, ok := tx.State(stateStream).(*streamState); ok {
 		return s
 	}
-	s := &streamState{choices: map[int]*choiceStream{}}
+	s := &streamState{choices: map[chanKey]*choiceStream{}}
 	tx.SetState(stateStream, s)
 	return s
 }
 
-func (st *streamState) choice(tx *engine.Tx, i int) *choiceStream {
-	c := st.choices[i]
+func (st *streamState) choice(tx *engine.Tx, k chanKey) *choiceStream {
+	c := st.choices[k]
 	if c == nil {
 		c = &choiceStream{reported: map[string]bool{}}
-		if v := vaultOf(tx); v != nil {
+		if v := vaultOf(tx); v != nil && !k.noHold {
 			c.restorer = &redact.Restorer{V: v}
 		}
-		st.choices[i] = c
+		st.choices[k] = c
 	}
 	return c
 }
@@ -61,13 +69,25 @@ func (l *Layer) OnStreamEvent(tx *engine.Tx, ev *conv.StreamEvent) (engine.Decis
 // OnStreamEnd flushes every choice's held text (scanned) into ev.
 func (l *Layer) OnStreamEnd(tx *engine.Tx, ev *conv.StreamEvent) (engine.Decision, error) {
 	st := l.streamOf(tx)
-	seen := map[int]bool{}
+	seen := map[chanKey]bool{}
 	for i := range ev.Deltas {
-		seen[ev.Deltas[i].Choice] = true
+		d := &ev.Deltas[i]
+		seen[chanKey{d.Choice, d.Channel, d.NoHold}] = true
 	}
-	for ci, c := range st.choices {
-		if !seen[ci] && (c.pending != "" || c.restorer != nil && c.restorer.Pending()) {
-			ev.Deltas = append(ev.Deltas, conv.Delta{Choice: ci})
+	keys := make([]chanKey, 0, len(st.choices))
+	for k := range st.choices {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { // deterministic flush order
+		if keys[i].choice != keys[j].choice {
+			return keys[i].choice < keys[j].choice
+		}
+		return keys[i].channel > keys[j].channel // reasoning and refusal before the answer
+	})
+	for _, k := range keys {
+		c := st.choices[k]
+		if !k.noHold && !seen[k] && (c.pending != "" || c.restorer != nil && c.restorer.Pending()) {
+			ev.Deltas = append(ev.Deltas, conv.Delta{Choice: k.choice, Channel: k.channel})
 		}
 	}
 	return l.stream(tx, ev, true)
@@ -81,7 +101,21 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 	var blocked *hit
 	for i := range ev.Deltas {
 		d := &ev.Deltas[i]
-		c := st.choice(tx, d.Choice)
+		c := st.choice(tx, chanKey{d.Choice, d.Channel, d.NoHold})
+		if d.NoHold {
+			fs, b := l.feedNoHold(c, d.Text, canary, d.Choice)
+			findings = append(findings, fs...)
+			if b != nil && blocked == nil {
+				blocked = b
+			}
+			if lk != nil && lk.feed(d.Text, final) {
+				findings = append(findings, lk.finding(d.Choice))
+				if l.cfg.Leak.Action != ActFlag && blocked == nil {
+					blocked = &hit{rule: "leak.system_prompt"}
+				}
+			}
+			continue
+		}
 		out, fs, b := l.feed(c, d.Text, final, canary, d.Choice)
 		findings = append(findings, fs...)
 		if b != nil && blocked == nil {
@@ -127,6 +161,33 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 		}
 	}
 	return decide(findings, blocked, code, reason), nil
+}
+
+// feedNoHold scans a delta of a channel whose text cannot be held back
+// (conv.Delta.NoHold) together with the channel's recent text: it passes
+// unchanged, or, when something policy would redact or block shows, the
+// stream is stopped (the returned hit), since it cannot be rewritten.
+func (l *Layer) feedNoHold(c *choiceStream, text, canary string, choice int) ([]engine.Finding, *hit) {
+	base := len(c.tail)
+	all := c.tail + text
+	var blocked *hit
+	var fs []engine.Finding
+	for _, h := range l.detect(all, true, canary) {
+		if h.End <= base || h.kind == "link" {
+			continue
+		}
+		fs = append(fs, l.finding(all, h, choice))
+		if h.action != ActFlag && blocked == nil {
+			h := h
+			h.rule = h.rule + ".unredactable_channel"
+			blocked = &h
+		}
+	}
+	c.tail = all[max(0, len(all)-tailKeep*2):]
+	for len(c.tail) > 0 && !utf8.RuneStart(c.tail[0]) {
+		c.tail = c.tail[1:]
+	}
+	return c.dedupe(fs), blocked
 }
 
 // feed adds one delta's text to a choice and returns the text to emit now.

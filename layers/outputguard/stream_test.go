@@ -164,7 +164,7 @@ func TestStreamHoldBounded(t *testing.T) {
 		if _, err := l.OnStreamEvent(tx, ev); err != nil {
 			t.Fatal(err)
 		}
-		if p := len(l.streamOf(tx).choices[0].pending); p > 64 {
+		if p := len(l.streamOf(tx).choices[chanKey{}].pending); p > 64 {
 			t.Fatalf("held %d bytes > window", p)
 		}
 	}

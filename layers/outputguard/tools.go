@@ -27,7 +27,15 @@ type streamCall struct {
 	args    bytes.Buffer
 	dropped bool
 	over    bool
+	// tail is the last argTail bytes of the arguments, scanned again with
+	// each new delta; reported dedupes argument findings of the call
+	tail     string
+	reported map[string]bool
 }
+
+// argTail is how much of a call's earlier arguments is scanned again with
+// each new arguments delta.
+const argTail = 512
 
 // allowList picks the tool allowlist for the caller: "tenant/role",
 // "tenant", "*/role", then "*". nil means no restriction.
@@ -148,8 +156,45 @@ func (l *Layer) checkToolCalls(tx *engine.Tx, choice int, calls []conv.ToolCall)
 			fs = append(fs, toolFinding(choice, c.Name, p))
 			bad = true
 		}
+		afs, block := l.argData(c.Arguments, choice, nil)
+		fs = append(fs, afs...)
+		bad = bad || block
 	}
 	return fs, bad
+}
+
+// argData applies the output policy for secrets and PII to tool-call
+// arguments (data leaving through a tool call). A call's arguments cannot
+// be redacted without changing what the tool does: a hit whose policy is
+// redact, pseudonymize or block blocks the answer; a flag hit is a
+// finding. reported (may be nil) dedupes findings across stream deltas.
+func (l *Layer) argData(args string, choice int, reported map[string]bool) ([]engine.Finding, bool) {
+	if args == "" {
+		return nil, false
+	}
+	var fs []engine.Finding
+	block := false
+	for _, h := range l.detect(args, true, "") {
+		if h.kind != "secret" && h.kind != "pii" && h.kind != "canary" {
+			continue
+		}
+		if reported != nil {
+			k := h.rule + "|" + h.Entity
+			if reported[k] {
+				continue
+			}
+			reported[k] = true
+		}
+		f := l.finding(args, h, choice)
+		f.Rule = "tools.arguments." + h.rule
+		f.Text = string(h.action) + " " + h.kind + " in tool-call arguments"
+		if h.action != ActFlag {
+			block = true
+			f.Text = "block " + h.kind + " in tool-call arguments"
+		}
+		fs = append(fs, f)
+	}
+	return fs, block
 }
 
 // streamToolCalls checks streamed tool-call deltas: a disallowed call is
@@ -186,6 +231,20 @@ func (l *Layer) streamToolCalls(tx *engine.Tx, ev *conv.StreamEvent, final bool)
 			c.over = true
 		} else {
 			c.args.WriteString(d.ArgumentsDelta)
+		}
+		if d.ArgumentsDelta != "" {
+			// the recent arguments, long enough to hold a whole secret
+			a := c.tail + d.ArgumentsDelta
+			c.tail = a[max(0, len(a)-argTail):]
+			if c.reported == nil {
+				c.reported = map[string]bool{}
+			}
+			afs, bad := l.argData(a, d.Choice, c.reported)
+			fs = append(fs, afs...)
+			if bad {
+				block = true
+				d.Drop = true
+			}
 		}
 	}
 	if !l.validateArgs() {

@@ -9,7 +9,7 @@ import (
 
 var (
 	responseFields = []string{"model", "content", "stop_reason", "usage"}
-	respBlockFlds  = []string{"type", "text", "id", "name", "input"}
+	respBlockFlds  = []string{"type", "text", "id", "name", "input", "thinking"}
 	usageFields    = []string{"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}
 )
 
@@ -62,7 +62,7 @@ func parseResponse(body []byte, kind conv.Kind) (*conv.Response, error) {
 }
 
 func parseRespBlock(msg *conv.Message, path string, b gjson.Result) error {
-	var f [5]gjson.Result
+	var f [6]gjson.Result
 	if err := pj.Fields(b, path, respBlockFlds, f[:]); err != nil {
 		return err
 	}
@@ -89,7 +89,14 @@ func parseRespBlock(msg *conv.Message, path string, b gjson.Result) error {
 			call.Arguments = f[4].Raw
 		}
 		msg.ToolCalls = append(msg.ToolCalls, call)
-	default: // thinking, redacted_thinking, web_search_tool_result, ...
+	case "thinking":
+		// the model's reasoning, shown to the client: a text channel
+		text, err := pj.Str(f[5], path, "thinking")
+		if err != nil {
+			return err
+		}
+		msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceAssistant, path+".thinking"))
+	default: // redacted_thinking (encrypted), web_search_tool_result, ...
 		countPart(msg, typ)
 	}
 	return nil

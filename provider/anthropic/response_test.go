@@ -11,7 +11,8 @@ var responseCases = []requestCase{
 	{name: "tool use", kind: conv.KindChat, file: "response.json", want: []string{
 		"resp model=claude-sonnet-4-5-20250929 usage=2110/503/2613",
 		"choice 0 finish=tool_use",
-		"  msg role=assistant thinking=1",
+		"  msg role=assistant",
+		`  msg seg assistant content.0.thinking "The user wants the weather."`,
 		`  msg seg assistant content.1.text "I'll check the weather in Paris."`,
 		`  msg seg assistant content.3.text "Done."`,
 		`  msg call id=toolu_01T1x1fJ34qAmk2tNTrN7Up6 name=get_weather args={"location": "Paris, France"} path=content.2`,

@@ -13,7 +13,7 @@ var (
 	eventFields    = []string{"type", "index", "message", "content_block", "delta", "usage"}
 	startMsgFields = []string{"usage"}
 	blockStartFlds = []string{"type", "text", "id", "name"}
-	blockDeltaFlds = []string{"type", "text", "partial_json"}
+	blockDeltaFlds = []string{"type", "text", "partial_json", "thinking"}
 	msgDeltaFields = []string{"stop_reason"}
 )
 
@@ -157,7 +157,7 @@ func parseBlockDelta(index, delta gjson.Result, ev *conv.StreamEvent) error {
 	if err := pj.Obj(delta, "", "delta"); err != nil {
 		return err
 	}
-	var d [3]gjson.Result
+	var d [4]gjson.Result
 	if err := pj.Fields(delta, "delta", blockDeltaFlds, d[:]); err != nil {
 		return err
 	}
@@ -172,6 +172,16 @@ func parseBlockDelta(index, delta gjson.Result, ev *conv.StreamEvent) error {
 			return err
 		}
 		ev.Deltas = append(ev.Deltas, conv.NewDelta(0, text, textPath))
+	case "thinking_delta":
+		// The thinking block closes before the answer's text starts, so
+		// held-back thinking could not be released later: NoHold.
+		text, err := pj.Str(d[3], "delta", "thinking")
+		if err != nil {
+			return err
+		}
+		dl := conv.NewDelta(0, text, "delta.thinking")
+		dl.Channel, dl.NoHold = "thinking", true
+		ev.Deltas = append(ev.Deltas, dl)
 	case "input_json_delta":
 		part, err := pj.Str(d[2], "", "delta.partial_json")
 		if err != nil {

@@ -62,7 +62,7 @@ func TestParseStreamEventMore(t *testing.T) {
 		{"text block start with text", `{"type":"content_block_start","index":2,"content_block":{"type":"text","text":"Hi"}}`,
 			[]string{`event name="content_block_start" done=false usage=- finish=map[]`, `delta 0 content_block.text "Hi"`}},
 		{"thinking delta", `{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}`,
-			[]string{`event name="content_block_delta" done=false usage=- finish=map[]`}},
+			[]string{`event name="content_block_delta" done=false usage=- finish=map[]`, `delta 0 delta.thinking "hmm"`}},
 		{"error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
 			[]string{`event name="error" done=false usage=- finish=map[]`}},
 		{"unknown", `{"type":"future_event","x":1}`,

@@ -10,7 +10,7 @@ import (
 var (
 	responseFields = []string{"model", "choices", "usage"}
 	choiceFields   = []string{"index", "message", "finish_reason", "text"}
-	respMsgFields  = []string{"content", "refusal", "tool_calls", "function_call"}
+	respMsgFields  = []string{"content", "refusal", "tool_calls", "function_call", "reasoning_content", "reasoning", "audio"}
 	usageFields    = []string{"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details"}
 )
 
@@ -97,11 +97,28 @@ func parseChoice(i int, ch gjson.Result, kind conv.Kind) (conv.Choice, error) {
 	if err := pj.Obj(f[1], path, "message"); err != nil {
 		return c, err
 	}
-	var m [4]gjson.Result
+	var m [7]gjson.Result
 	if err := pj.Fields(f[1], mpath, respMsgFields, m[:]); err != nil {
 		return c, err
 	}
-	for k, key := range [2]string{"content", "refusal"} {
+	// Every text channel of the answer: content, refusal, the reasoning
+	// of OpenAI-compatible servers (reasoning_content, reasoning) and the
+	// transcript of an audio answer.
+	if pj.Present(m[6]) {
+		var a [1]gjson.Result
+		if err := pj.Fields(m[6], mpath+".audio", []string{"transcript"}, a[:]); err != nil {
+			return c, err
+		}
+		if pj.Present(a[0]) {
+			t, err := pj.Str(a[0], mpath, "audio.transcript")
+			if err != nil {
+				return c, err
+			}
+			c.Message.Segments = append(c.Message.Segments, conv.NewSegment(t, conv.SourceAssistant, mpath+".audio.transcript"))
+		}
+	}
+	for _, k := range [...]int{0, 1, 4, 5} {
+		key := respMsgFields[k]
 		if pj.Present(m[k]) {
 			text, err := pj.Str(m[k], mpath, key)
 			if err != nil {
@@ -170,3 +187,4 @@ func (adapter) EncodeResponse(body []byte, r *conv.Response) ([]byte, error) {
 	}
 	return w.Body, nil
 }
+

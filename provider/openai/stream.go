@@ -14,7 +14,9 @@ import (
 var (
 	chunkFields      = []string{"choices", "usage", "error"}
 	chunkChoiceFlds  = []string{"index", "delta", "text", "finish_reason"}
-	deltaFields      = []string{"content", "tool_calls", "function_call"}
+	deltaFields      = []string{"content", "tool_calls", "function_call", "refusal", "reasoning_content", "reasoning"}
+	// deltaChannels are the conv.Delta channels of deltaFields[3:].
+	deltaChannels = [3]string{"refusal", "reasoning", "reasoning"}
 	toolDeltaFields  = []string{"index", "id", "function"}
 	doneData         = []byte("[DONE]")
 	chatChunkObject  = "chat.completion.chunk"
@@ -130,7 +132,7 @@ func parseChunkChoice(p int, ch gjson.Result, ev *conv.StreamEvent) error {
 		return nil
 	}
 	dpath := paths.delta
-	var d [3]gjson.Result
+	var d [6]gjson.Result
 	if err := pj.Fields(f[1], dpath, deltaFields, d[:]); err != nil {
 		return err
 	}
@@ -140,6 +142,20 @@ func parseChunkChoice(p int, ch gjson.Result, ev *conv.StreamEvent) error {
 			return err
 		}
 		ev.Deltas = append(ev.Deltas, conv.NewDelta(idx, text, paths.content))
+	}
+	// the other text channels: refusal, and the reasoning of
+	// OpenAI-compatible servers
+	for k := 3; k < len(d); k++ {
+		if !pj.Present(d[k]) {
+			continue
+		}
+		text, err := pj.Str(d[k], dpath, deltaFields[k])
+		if err != nil {
+			return err
+		}
+		dl := conv.NewDelta(idx, text, dpath+"."+deltaFields[k])
+		dl.Channel = deltaChannels[k-3]
+		ev.Deltas = append(ev.Deltas, dl)
 	}
 	if pj.Present(d[1]) {
 		if err := pj.Each(d[1], dpath+".tool_calls", func(j int, tc gjson.Result) error {
@@ -287,7 +303,9 @@ type chunkEntry struct {
 }
 
 type chunkDelta struct {
-	Content string `json:"content"`
+	Content          string  `json:"content"`
+	Refusal          *string `json:"refusal,omitempty"`
+	ReasoningContent *string `json:"reasoning_content,omitempty"`
 }
 
 // synthetic builds a chunk carrying ev.Deltas (texts of one choice joined, in
@@ -327,11 +345,25 @@ func synthetic(ev *conv.StreamEvent) ([]byte, error) {
 			}
 			ch.Choices = append(ch.Choices, e)
 		}
-		if e := &ch.Choices[k]; e.Text != nil {
+		e := &ch.Choices[k]
+		switch {
+		case e.Text != nil:
 			*e.Text += d.Text
-		} else {
+		case d.Channel == "refusal":
+			e.Delta.Refusal = appendPtr(e.Delta.Refusal, d.Text)
+		case d.Channel == "reasoning":
+			e.Delta.ReasoningContent = appendPtr(e.Delta.ReasoningContent, d.Text)
+		default:
 			e.Delta.Content += d.Text
 		}
 	}
 	return pj.Marshal(ch)
+}
+
+func appendPtr(p *string, s string) *string {
+	if p == nil {
+		return &s
+	}
+	t := *p + s
+	return &t
 }

@@ -79,7 +79,7 @@ func TestParseStreamEventPassThrough(t *testing.T) {
 	a := New()
 	for _, data := range []string{
 		`{"error":{"message":"overloaded","type":"server_error"}}`,
-		`{"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"refusal":"no"}}],"obfuscation":"abc"}`,
+		`{"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant"}}],"obfuscation":"abc"}`,
 		` [DONE] `,
 	} {
 		var ev conv.StreamEvent
@@ -88,6 +88,42 @@ func TestParseStreamEventPassThrough(t *testing.T) {
 		}
 		if len(ev.Deltas) != 0 || len(ev.ToolCalls) != 0 {
 			t.Fatalf("%s: unexpected content %v", data, ptest.StreamEvent(&ev))
+		}
+	}
+}
+
+// TestStreamSideChannels: refusal and reasoning deltas are text channels
+// of their own, written back in place and rebuilt in a synthetic chunk.
+func TestStreamSideChannels(t *testing.T) {
+	a := New()
+	for _, c := range []struct{ data, channel, path string }{
+		{`{"choices":[{"index":0,"delta":{"refusal":"no"}}]}`, "refusal", "choices.0.delta.refusal"},
+		{`{"choices":[{"index":0,"delta":{"reasoning_content":"think"}}]}`, "reasoning", "choices.0.delta.reasoning_content"},
+		{`{"choices":[{"index":0,"delta":{"reasoning":"think"}}]}`, "reasoning", "choices.0.delta.reasoning"},
+	} {
+		var ev conv.StreamEvent
+		if err := a.ParseStreamEvent("", []byte(c.data), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.Deltas) != 1 || ev.Deltas[0].Channel != c.channel || ev.Deltas[0].Path != c.path {
+			t.Fatalf("%s: %v", c.data, ptest.StreamEvent(&ev))
+		}
+		ev.Deltas[0].Text = "[redacted]"
+		out, err := a.EncodeStreamEvent(&ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := gjson.GetBytes(out, c.path).Str; got != "[redacted]" {
+			t.Errorf("%s: written back %q in %s", c.data, got, out)
+		}
+		syn := conv.StreamEvent{Synthetic: true, Deltas: []conv.Delta{{Choice: 0, Text: "held", Channel: c.channel}}}
+		out, err = a.EncodeStreamEvent(&syn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		field := map[string]string{"refusal": "refusal", "reasoning": "reasoning_content"}[c.channel]
+		if got := gjson.GetBytes(out, "choices.0.delta."+field).Str; got != "held" || gjson.GetBytes(out, "choices.0.delta.content").Str != "" {
+			t.Errorf("synthetic %s: %s", c.channel, out)
 		}
 	}
 }
