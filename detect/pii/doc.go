@@ -13,6 +13,16 @@
 // number) raise it, a few negative words (e.g. "version" before 1.2.3.4)
 // suppress it.
 //
+// Phone numbers are accepted with libphonenumber's leniency where the
+// writing says "phone" (a '+', "00" or "001" prefix, a national trunk
+// prefix, phone-style grouping, an extension); card numbers by the
+// published IIN ranges of each brand and Luhn; obfuscated e-mail addresses
+// ("name[at]example[dot]com") count as e-mail addresses. Scan returns one
+// entity per span: overlapping candidates resolve to the most specific
+// validated entity (an IBAN or card over an SSN over a phone number).
+// piigen generates the labelled synthetic benchmark the recognisers are
+// measured on (tools/piibench, docs/DETECTION.md).
+//
 // Entity names follow Microsoft Presidio: EMAIL_ADDRESS, PHONE_NUMBER,
 // CREDIT_CARD, IBAN_CODE, US_SSN, IP_ADDRESS, MAC_ADDRESS, CRYPTO.
 //
