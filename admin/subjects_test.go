@@ -57,9 +57,9 @@ func TestEraseSubject(t *testing.T) {
 	const victim = "user-7f2c@example.org"
 	now := time.Now()
 	if err := e.db.WriteAudit(context.Background(), []*store.AuditRecord{
-		{RequestID: "r1", Time: now, Tenant: "acme", Subject: victim},
+		{RequestID: "r1", Time: now, Tenant: "acme", Subject: victim, Model: "gpt-4o"},
 		{RequestID: "r2", Time: now, Tenant: "acme", Subject: "someone"},
-		{RequestID: "r3", Time: now, Tenant: "acme", Subject: victim},
+		{RequestID: "r3", Time: now, Tenant: "acme", Subject: victim, Model: "gpt-4o"},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func testEraseSubject(t *testing.T, s ErasureStore, dump Dump, victim string, is
 	}
 	var recs []*store.AuditRecord
 	for i := range 6 {
-		r := &store.AuditRecord{RequestID: fmt.Sprintf("req-%d", i), Time: now, Route: "/v1/chat/completions",
+		r := &store.AuditRecord{RequestID: fmt.Sprintf("req-%d", i), Time: now, Route: "/v1/chat/completions", Model: "gpt-4o", CostNanos: 1000, Priced: true,
 			Tenant: "acme", KeyID: "key_bystander", Subject: "someone-else", Status: 200,
 			Decisions: []engine.Outcome{{Layer: "pii", Action: "allow"}},
 			Content:   &store.AuditContent{Response: fmt.Sprintf("answer %d", i)}}
