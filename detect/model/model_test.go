@@ -234,10 +234,8 @@ func TestTraceWindowsMatchTraining(t *testing.T) {
 						}
 						bounds = append(bounds, max(len(text)-trim, trim))
 						m.Trace(text, dom, bounds, &tr)
-						var got, want []Window
-						for _, w := range tr.Windows() {
-							got = append(got, w)
-						}
+						var want []Window
+						got := append([]Window(nil), tr.Windows()...)
 						for i := 1; i < len(bounds); i++ {
 							if i > 1 {
 								s, n := ref(bounds[i-2], bounds[i])

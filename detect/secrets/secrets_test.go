@@ -141,7 +141,9 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("bad span %+v", m)
 			}
 		}
-		ContinueOpen(text)
+		if n, _ := ContinueOpen(text); n < 0 || n > len(text) {
+			t.Fatalf("ContinueOpen claims %d bytes of a %d-byte text", n, len(text))
+		}
 	})
 }
 

@@ -122,7 +122,7 @@ func TestRequestVerdicts(t *testing.T) {
 			errorKind: KindMalformed},
 		{name: "not json", handler: func(w http.ResponseWriter, _ chatRequest) { w.Write([]byte("<html>")) },
 			action: engine.Block, code: CodeUnavailable, errorKind: KindMalformed},
-		{name: "5xx", handler: func(w http.ResponseWriter, _ chatRequest) { http.Error(w, "overloaded", 503) },
+		{name: "5xx", handler: func(w http.ResponseWriter, _ chatRequest) { http.Error(w, "overloaded", http.StatusServiceUnavailable) },
 			action: engine.Block, status: 503, code: CodeUnavailable, errorKind: KindHTTP5xx},
 		{name: "4xx", handler: func(w http.ResponseWriter, _ chatRequest) { http.Error(w, "no such model", 404) },
 			action: engine.Block, code: CodeUnavailable, errorKind: KindHTTP4xx},

@@ -92,10 +92,7 @@ func TestSystemPromptLeak(t *testing.T) {
 	// streamed: the block comes before the whole prompt went out
 	tx = &engine.Tx{Request: req}
 	l.OnRequest(tx)
-	var chunks []string
-	for _, w := range strings.SplitAfter(sys, " ") {
-		chunks = append(chunks, w)
-	}
+	chunks := strings.SplitAfter(sys, " ")
 	got, d := streamAll(t, l, tx, chunks)
 	if d.Action != engine.Block || len(got) >= len(sys) {
 		t.Fatalf("stream leak: %v, %d of %d bytes out", d.Action, len(got), len(sys))

@@ -74,7 +74,7 @@ func TestGetCachesPerSegment(t *testing.T) {
 	if again != va || dataOf(again.Text.Norm) != dataOf(va.Text.Norm) {
 		t.Fatal("unchanged segment normalised again")
 	}
-	if For(tx) != For(tx) {
+	if c1, c2 := For(tx), For(tx); c1 != c2 {
 		t.Fatal("For returned different caches for one transaction")
 	}
 	if vc := Get(tx, &a, Cased); vc.Text.Norm != "Hello\nWorld" || vc == va {
