@@ -89,7 +89,7 @@ func TestScanEndpoint(t *testing.T) {
 		}{
 			{"/v1/scan", `{"text": `, "invalid_json"},
 			{"/v1/scan", `not json`, "invalid_json"},
-			{"/v1/scan", `{"txt": "hi"}`, "invalid_json"},
+			{"/v1/scan", `{"txt": "hi"}`, "unknown_field"},
 			{"/v1/scan", `{"text": "hi", "items": [{"text": "x"}]}`, "invalid_request"},
 			{"/v1/scan", `{}`, "invalid_request"},
 			{"/v1/scan?direction=sideways", `{"text": "hi"}`, "invalid_direction"},

@@ -321,7 +321,12 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 			if gen.scanner == nil {
 				continue // a gateway built WithLayers has no scanner
 			}
-			e.h = g.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.scanHTTP(gen, w, r) }))
+			h, err := g.scanHandler(gen, chain)
+			if err != nil {
+				closeAll(gen.closers)
+				return nil, err
+			}
+			e.h = h
 		case rt.Admin, rt.MCP:
 			continue // served by prefix below
 		}

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/rampart-ai/rampart/admin"
 	"github.com/rampart-ai/rampart/audit"
+	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect"
 	"github.com/rampart-ai/rampart/detect/scan"
@@ -24,6 +23,7 @@ import (
 	layeridentity "github.com/rampart-ai/rampart/layers/identity"
 	"github.com/rampart-ai/rampart/layers/injection"
 	"github.com/rampart-ai/rampart/layers/outputguard"
+	"github.com/rampart-ai/rampart/provider/scanapi"
 	"github.com/rampart-ai/rampart/store"
 )
 
@@ -179,44 +179,55 @@ func (g *Gateway) adminHandler(w http.ResponseWriter, r *http.Request) {
 	g.admin.ServeHTTP(w, r)
 }
 
-// scanRequest is the body of POST /v1/scan: one item, or several in Items.
-type scanRequest struct {
-	Text      *string     `json:"text"`
-	Role      string      `json:"role"`
-	Direction string      `json:"direction"`
-	Items     []scan.Item `json:"items"`
+// scanLayers are the layers of the chain that /v1/scan passes, in chain
+// order: who is calling and may they (identity), blocks and throttles
+// (blocklist) and rate limits (ratelimit); the network layer's lists are
+// applied by ServeHTTP. The content layers are not run: scanning the text
+// is what the route answers, not a reason to refuse it.
+var scanLayers = map[string]bool{"identity": true, "blocklist": true, "ratelimit": true}
+
+// scanHandler serves POST /v1/scan through an engine of its own over the
+// chain's identity, blocklist and ratelimit layers (the same provisioned
+// layers the model routes use), with the body limit, the strict JSON reader
+// (package scanapi) and the audit record of every call. The "upstream" is
+// the generation's scanner.
+func (g *Gateway) scanHandler(gen *generation, chain []engine.Configured) (http.Handler, error) {
+	var ls []engine.Configured
+	for _, c := range chain {
+		if scanLayers[c.Layer.Name()] {
+			ls = append(ls, c)
+		}
+	}
+	route := engine.Route{Path: "/v1/scan", Kind: conv.KindChat, Adapter: scanapi.New()}
+	eng, err := engine.New(engine.Options{
+		Layers:       ls,
+		Routes:       []engine.Route{route},
+		Recorder:     g.rec,
+		Observer:     g.obs,
+		MaxBodyBytes: gen.cfg.Server.MaxBodyBytes,
+		ContentKey:   g.key,
+		Logger:       g.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	return eng.Handler(route, engine.UpstreamFunc(func(tx *engine.Tx, r *http.Request, body []byte) (*http.Response, error) {
+		return g.scanAnswer(gen, r, body)
+	})), nil
 }
 
-// maxScanItems bounds the items of one POST /v1/scan.
-const maxScanItems = 1000
-
-// scanHTTP answers POST /v1/scan (with the scanner of the request's
-// generation) with the same JSON as `rampart scan`: one
-// result object for {"text": ...}, or {"results": [...]} for {"items": [...]}.
-// "direction" (input or output, default input) may be given in the body or
-// as a query parameter.
-func (g *Gateway) scanHTTP(gen *generation, w http.ResponseWriter, r *http.Request) {
-	oa := g.adapters["openai"]
-	limit := gen.cfg.Server.MaxBodyBytes
-	if limit <= 0 {
-		limit = config.DefaultMaxBodyBytes
+// scanAnswer answers POST /v1/scan (with the scanner of the request's
+// generation) with the same JSON as `rampart scan`: one result object for
+// {"text": ...}, or {"results": [...]} for {"items": [...]}. "direction"
+// (input or output, default input) may be given in the body or as a query
+// parameter. body was read and checked by the engine.
+func (g *Gateway) scanAnswer(gen *generation, r *http.Request, body []byte) (*http.Response, error) {
+	bad := func(code, msg string) error {
+		return &engine.HTTPError{Status: http.StatusBadRequest, Code: code, Message: msg}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	req, err := scanapi.Parse(body)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			g.fail(w, oa, http.StatusRequestEntityTooLarge, "request_too_large", "request body over "+strconv.FormatInt(limit, 10)+" bytes")
-			return
-		}
-		g.fail(w, oa, http.StatusBadRequest, "invalid_request", "cannot read request body")
-		return
-	}
-	var req scanRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		g.fail(w, oa, http.StatusBadRequest, "invalid_json", "body must be {\"text\": ..., \"role\": ...} or {\"items\": [...]}: "+err.Error())
-		return
+		return nil, bad("invalid_json", err.Error())
 	}
 	dir := req.Direction
 	if q := r.URL.Query().Get("direction"); q != "" {
@@ -226,32 +237,31 @@ func (g *Gateway) scanHTTP(gen *generation, w http.ResponseWriter, r *http.Reque
 		dir = scan.Input
 	}
 	if dir != scan.Input && dir != scan.Output {
-		g.fail(w, oa, http.StatusBadRequest, "invalid_direction", "direction must be input or output")
-		return
+		return nil, bad("invalid_direction", "direction must be input or output")
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	switch {
-	case req.Text != nil && req.Items == nil:
-		res := gen.scanner.Scan(scan.Item{Text: *req.Text, Role: req.Role}, dir)
+	var out any
+	if req.Single {
+		res := gen.scanner.Scan(req.Items[0], dir)
 		if res.Error != "" {
-			g.fail(w, oa, http.StatusBadRequest, "invalid_request", res.Error)
-			return
+			return nil, bad("invalid_request", res.Error)
 		}
-		_ = json.NewEncoder(w).Encode(res)
-	case req.Text == nil && req.Items != nil:
-		if len(req.Items) > maxScanItems {
-			g.fail(w, oa, http.StatusBadRequest, "too_many_items", "at most "+strconv.Itoa(maxScanItems)+" items per request")
-			return
-		}
-		out := struct {
-			Results []scan.Result `json:"results"`
-		}{Results: make([]scan.Result, len(req.Items))}
+		out = res
+	} else {
+		results := make([]scan.Result, len(req.Items))
 		for i, it := range req.Items {
-			out.Results[i] = gen.scanner.Scan(it, dir)
+			results[i] = gen.scanner.Scan(it, dir)
 		}
-		_ = json.NewEncoder(w).Encode(out)
-	default:
-		g.fail(w, oa, http.StatusBadRequest, "invalid_request", "give either \"text\" or \"items\"")
+		out = struct {
+			Results []scan.Result `json:"results"`
+		}{results}
 	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	return &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(bytes.NewReader(b)),
+		ContentLength: int64(len(b))}, nil
 }
