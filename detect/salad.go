@@ -53,18 +53,17 @@ var oddWeight = [...]int{tokPlain: 0, tokOdd: 4, tokCode: 0, tokUnknown: 2, tokU
 type tokenKind uint8
 
 const (
-	tokPlain tokenKind = iota
-	tokOdd             // salad-like
-	tokCode            // marks code or a formula
-	tokUnknown         // a word outside the vocabulary (half an odd token)
-	tokUnknownName     // a capitalised word outside it (a quarter)
+	tokPlain       tokenKind = iota
+	tokOdd                   // salad-like
+	tokCode                  // marks code or a formula
+	tokUnknown               // a word outside the vocabulary (half an odd token)
+	tokUnknownName           // a capitalised word outside it (a quarter)
 )
 
 // codeWords are tokens of code that prose does not use.
 var codeWords = map[string]bool{"def": true, "func": true, "const": true, "var": true, "int": true, "void": true,
 	"elif": true, "lambda": true, "fn": true, "impl": true, "=": true, "==": true, "!=": true, "=>": true, "->": true,
 	":=": true, "+=": true, "-=": true, "&&": true, "||": true, "{": true, "}": true, "};": true, "});": true, "<=": true, ">=": true}
-
 
 // classifyToken says whether a token is salad-like, code-like or plain.
 func classifyToken(t string) tokenKind {
