@@ -208,6 +208,18 @@ func (c *Conversation) EachSegment(fn func(msgIndex int, role Role, s *Segment))
 	}
 }
 
+// UserTurnBefore is the text of the last user message before message
+// index mi (all of it, "" when there is none): the request that data at mi
+// answers.
+func (c *Conversation) UserTurnBefore(mi int) string {
+	for i := min(mi, len(c.Messages)) - 1; i >= 0; i-- {
+		if m := &c.Messages[i]; m.Role == RoleUser {
+			return m.Text()
+		}
+	}
+	return ""
+}
+
 // Snapshot is what layers may change in a request, as Conversation.Snapshot
 // captured it.
 type Snapshot struct {

@@ -7,6 +7,7 @@ const (
 	layerIdentity    = "identity"
 	layerRatelimit   = "ratelimit"
 	layerInjection   = "injection"
+	layerEscalation  = "escalation"
 	layerInputPolicy = "inputpolicy"
 	layerTopics      = "topics"
 	layerGuardModel  = "guardmodel"
@@ -50,7 +51,7 @@ func Classify(o *engine.Outcome, countMonitor bool) string {
 		if block {
 			return KindLimitHit
 		}
-	case layerInjection:
+	case layerInjection, layerEscalation:
 		if block {
 			return KindInjectionBlock
 		}

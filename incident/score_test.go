@@ -19,6 +19,8 @@ func TestClassify(t *testing.T) {
 		{"allow", engine.Outcome{Layer: "injection", Action: "allow"}, false, ""},
 		{"injection block", engine.Outcome{Layer: "injection", Action: "block", Code: "prompt_injection_detected"}, false, KindInjectionBlock},
 		{"injection flag", engine.Outcome{Layer: "injection", Action: "flag"}, false, KindInjectionFlag},
+		{"escalation block", engine.Outcome{Layer: "escalation", Action: "block", Code: "prompt_injection_detected"}, false, KindInjectionBlock},
+		{"escalation benign verdict", engine.Outcome{Layer: "escalation", Action: "allow"}, false, ""},
 		{"monitor ignored", engine.Outcome{Layer: "injection", Action: "block", Monitor: true}, false, ""},
 		{"monitor counted", engine.Outcome{Layer: "injection", Action: "block", Monitor: true}, true, KindInjectionBlock},
 		{"bad key", engine.Outcome{Layer: "identity", Action: "block", Code: "invalid_api_key"}, false, KindAuthFailure},

@@ -16,6 +16,7 @@ import (
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/layers/blocklist"
 	"github.com/rampart-ai/rampart/layers/canary"
+	"github.com/rampart-ai/rampart/layers/escalation"
 	"github.com/rampart-ai/rampart/layers/extraction"
 	"github.com/rampart-ai/rampart/layers/guardmodel"
 	"github.com/rampart-ai/rampart/layers/identity"
@@ -78,6 +79,13 @@ var Chain = []engine.Module{
 	// indirect injection in documents and tool output. Before any layer
 	// rewrites the text, so it scans what the client sent.
 	injection.Module,
+
+	// 5. Escalation (off by default): segments the injection detector
+	// scores in an uncertain band, and did not flag, go to an external
+	// classifier (Prompt Guard 2 behind text-embeddings-inference, KServe,
+	// or a chat judge). Right after the detector: flagged requests were
+	// blocked already and never cost a call.
+	escalation.Module,
 
 	// 5. External Llama Guard-style model (off by default): content safety
 	// categories, on input and output. After the in-process detectors, so

@@ -158,7 +158,7 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 		}
 		var ctx *detect.Context
 		if dr.Untrusted() && !rulesOnly {
-			ctx = &detect.Context{UserRequest: lastUserTurn(c, mi), Tools: tools}
+			ctx = &detect.Context{UserRequest: c.UserTurnBefore(mi), Tools: tools}
 		}
 		res := l.det.ScanContext(text, dr, ctx)
 		if rulesOnly {
@@ -249,23 +249,6 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 		d.Status, d.Code, d.Reason = 400, Code, reason
 	}
 	return d
-}
-
-// lastUserTurn is the text of the last user message before message mi
-// (the request the data at mi answers; mi < 0: none).
-func lastUserTurn(c *conv.Conversation, mi int) string {
-	for i := min(mi, len(c.Messages)) - 1; i >= 0; i-- {
-		m := &c.Messages[i]
-		if m.Role != conv.RoleUser {
-			continue
-		}
-		for _, s := range m.Segments {
-			if s.Source == conv.SourceUser || s.Source == "" {
-				return m.Text()
-			}
-		}
-	}
-	return ""
 }
 
 // prefillIndex is the index of a final assistant message the client wrote
