@@ -44,6 +44,8 @@ func Routes() []Route {
 		{http.MethodGet, "/admin/blocks"},
 		{http.MethodPost, "/admin/blocks"},
 		{http.MethodDelete, "/admin/blocks/{id}"},
+		{http.MethodGet, "/admin/mcp/tools"},
+		{http.MethodPost, "/admin/mcp/tools/decide"},
 	}
 }
 
@@ -69,7 +71,8 @@ type handler struct {
 	policies     func(name string) bool // known policy names (nil: none)
 	gate         Gate                   // e.g. the blocklist (nil: none)
 
-	spend store.SpendStore // GET /admin/spend (spend.go)
+	spend    store.SpendStore   // GET /admin/spend (spend.go)
+	mcpTools store.MCPToolStore // /admin/mcp/tools (mcp.go)
 }
 
 // NewHandler returns the admin API. Mount it at "/admin/" (it matches full
@@ -99,6 +102,8 @@ func NewHandler(audit AuditReader, svc *identity.Service, log *slog.Logger, opts
 		"GET /admin/blocks":            h.listBlocks,
 		"POST /admin/blocks":           h.createBlock,
 		"DELETE /admin/blocks/{id}":    h.removeBlock,
+		"GET /admin/mcp/tools":         h.listMCPTools,
+		"POST /admin/mcp/tools/decide": h.decideMCPTool,
 	}
 	for _, rt := range Routes() {
 		fn := handlers[rt.Method+" "+rt.Pattern]

@@ -204,6 +204,14 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		body = `{"text":"hello"}`
 	case "POST /mcp/{server}":
 		body = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
+	case "POST /admin/mcp/tools/decide":
+		m.n++
+		tool := fmt.Sprintf("tool%d", m.n)
+		if _, err := m.g.store.(store.MCPToolStore).PinMCPTool(context.Background(), store.MCPTool{Server: "matrix", Tool: tool,
+			Status: store.MCPToolPending, PendingHash: "h1", PendingDefinition: "{}", Reason: "new definition"}); err != nil {
+			m.t.Fatal(err)
+		}
+		body = fmt.Sprintf(`{"server":"matrix","tool":%q,"hash":"h1","decision":"approve"}`, tool)
 	}
 	return strings.ReplaceAll(path, "{server}", "matrix"), body
 }

@@ -100,6 +100,9 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 			return fmt.Errorf("bootstrap admin key: %w", err)
 		}
 		opts := append(g.adminOptions(o), g.adminBlocks(cfg, host), admin.WithPolicies(g.policyKnown))
+		if ps, ok := g.store.(store.MCPToolStore); ok {
+			opts = append(opts, admin.WithMCPTools(ps))
+		}
 		if cfg.Audit.IsEnabled() {
 			opts = append(opts, admin.WithAudit(g.store))
 			if ss, ok := g.store.(store.SpendStore); ok {

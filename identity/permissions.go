@@ -98,6 +98,8 @@ var routeTable = []RoutePermission{
 	{http.MethodGet, "/admin/blocks", PermWrite},
 	{http.MethodPost, "/admin/blocks", PermAdmin},
 	{http.MethodDelete, "/admin/blocks/{id}", PermAdmin},
+	{http.MethodGet, "/admin/mcp/tools", PermAdmin},
+	{http.MethodPost, "/admin/mcp/tools/decide", PermAdmin},
 }
 
 // RoutePermissions returns a copy of the permission table, sorted by
