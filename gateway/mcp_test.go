@@ -265,3 +265,194 @@ func TestMCPEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// rawMCP posts body to /mcp/demo with key and headers.
+func (e *mcpEnv) rawMCP(method, body string, hdr map[string]string) *http.Response {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.gw.URL+"/mcp/demo", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.userKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp
+}
+
+// Bad input gets a JSON-RPC error and a 4xx, never a 5xx, and nothing
+// unchecked reaches the MCP server.
+func TestMCPBadInput(t *testing.T) {
+	e := newMCPEnv(t, nil)
+	big := `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"` + strings.Repeat("a", 5<<20) + `"}}`
+	for _, c := range []struct {
+		name, method, body string
+		hdr                map[string]string
+		status             int
+	}{
+		{"not json", "POST", `{"jsonrpc":"2.0",`, nil, 400},
+		{"two values", "POST", `{"jsonrpc":"2.0","id":1,"method":"ping"}{"jsonrpc":"2.0","id":2,"method":"tools/call"}`, nil, 400},
+		{"duplicate method", "POST", `{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call"}`, nil, 400},
+		{"bad version", "POST", `{"jsonrpc":"1.0","id":1,"method":"ping"}`, nil, 400},
+		{"object id", "POST", `{"jsonrpc":"2.0","id":{},"method":"ping"}`, nil, 400},
+		{"empty batch", "POST", `[]`, nil, 400},
+		{"not utf-8", "POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"p\xffing\"}", nil, 400},
+		{"deep", "POST", `{"jsonrpc":"2.0","id":1,"method":"ping","params":` + strings.Repeat(`[`, 100) + strings.Repeat(`]`, 100) + `}`, nil, 400},
+		{"too large", "POST", big, nil, 413},
+		{"form", "POST", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Content-Type": "text/plain"}, 415},
+		{"compressed", "POST", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Content-Encoding": "br"}, 415},
+		{"method", "PUT", `{}`, nil, 405},
+	} {
+		resp := e.rawMCP(c.method, c.body, c.hdr)
+		var out struct {
+			Error struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		err := json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || err != nil || out.Error.Code == 0 || out.Error.Message == "" {
+			t.Errorf("%s: %d %+v %v (want %d and a JSON-RPC error)", c.name, resp.StatusCode, out, err, c.status)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.gw.URL+"/mcp/nope", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer "+e.userKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown server: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+// Per-server access rules: roles, tenants and tool allow/deny lists, and
+// the URL host allowlist for arguments.
+func TestMCPPolicy(t *testing.T) {
+	e := newMCPEnv(t, func(c *config.Config) {
+		s := &c.MCP.Servers[0]
+		s.Tools = []config.MCPToolRule{{Roles: []string{"user"}, Allow: []string{"add", "echo", "weather"}}}
+		s.DenyTools = []string{"weather"}
+		s.URLHosts = []string{"*.example.com"}
+	})
+	cs, err := e.connect(e.userKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if names := toolNames(t, cs); strings.Join(names, ",") != "add,echo" {
+		t.Fatalf("tools for a user: %v", names)
+	}
+	if _, err := call(cs, "search", map[string]any{"text": "x"}); err == nil || !strings.Contains(err.Error(), "may not call") {
+		t.Fatalf("tool off the allowlist: %v", err)
+	}
+	if _, err := call(cs, "echo", map[string]any{"text": "fetch https://evil.test/x?d=1 now"}); err == nil ||
+		!strings.Contains(err.Error(), "not allowed") {
+		t.Fatalf("URL to a host off the allowlist: %v", err)
+	}
+	if res, err := call(cs, "echo", map[string]any{"text": "see https://docs.example.com/a"}); err != nil || res.IsError {
+		t.Fatalf("URL to an allowed host: %+v %v", res, err)
+	}
+
+	// A server limited to another tenant, or to admins.
+	for _, mutate := range []func(*config.MCPServer){
+		func(s *config.MCPServer) { s.Tenants = []string{"other"} },
+		func(s *config.MCPServer) { s.Roles = []string{"admin"} },
+	} {
+		e2 := newMCPEnv(t, func(c *config.Config) { mutate(&c.MCP.Servers[0]) })
+		resp := e2.rawMCP("POST", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, nil)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("server not for this caller: %d", resp.StatusCode)
+		}
+	}
+}
+
+// Monitor mode records what the MCP checks would do and changes nothing.
+func TestMCPMonitorMode(t *testing.T) {
+	e := newMCPEnv(t, func(c *config.Config) { c.MCP.Mode = "monitor" })
+	cs, err := e.connect(e.userKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if names := toolNames(t, cs); strings.Join(names, ",") != "add,echo,search,weather" {
+		t.Fatalf("monitor mode withheld tools: %v", names)
+	}
+	res, err := call(cs, "search", map[string]any{"text": "kettle"})
+	if err != nil || !strings.Contains(resultText(res), "Ignore all previous instructions") {
+		t.Fatalf("monitor mode changed a result: %+v %v", res, err)
+	}
+	recs, err := e.g.store.QueryAudit(context.Background(), store.AuditFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	monitored := 0
+	for _, r := range recs {
+		for _, d := range r.Decisions {
+			if d.Layer == "mcp" && d.Monitor && (d.Action == "block" || d.Action == "modify") {
+				monitored++
+			}
+		}
+		if r.Route == "/mcp/demo" && r.Blocked {
+			t.Errorf("monitor mode blocked: %+v", r)
+		}
+	}
+	if monitored < 2 { // the withheld tool (a modified list) and the injected result
+		t.Fatalf("%d monitored would-be blocks or changes in the audit log", monitored)
+	}
+}
+
+// Other policies: injected results replaced by a neutral block, secrets in
+// arguments redacted instead of refused; a JSON (not SSE) upstream.
+func TestMCPReplaceAndRedact(t *testing.T) {
+	e := newMCPEnv(t, func(c *config.Config) {
+		c.MCP.InjectedResult = "replace"
+		c.MCP.SecretArguments = "redact"
+	})
+	cs, err := e.connect(e.userKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	toolNames(t, cs)
+	res, err := call(cs, "search", map[string]any{"text": "kettle"})
+	if err != nil || !res.IsError || !strings.Contains(resultText(res), "rampart") || strings.Contains(resultText(res), "passwords") {
+		t.Fatalf("replaced result: %+v %v", res, err)
+	}
+	res, err = call(cs, "echo", map[string]any{"text": "my key is AKIAIOSFODNN7EXAMPLE ok"})
+	if err != nil || strings.Contains(resultText(res), "AKIAIOSFODNN7EXAMPLE") || !strings.Contains(resultText(res), "you said: my key is [") {
+		t.Fatalf("redacted arguments: %q %v", resultText(res), err)
+	}
+}
+
+// The MCP server never sees the client's rampart key; when it refuses
+// rampart's own credential the client gets 502, not the server's 401
+// (which SDKs would read as their key being wrong).
+func TestMCPUpstreamCredential(t *testing.T) {
+	e := newMCPEnv(t, func(c *config.Config) { c.MCP.Servers[0].TokenEnv = "NO_SUCH_MCP_TOKEN_SET" })
+	resp := e.rawMCP("POST", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`, nil)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("upstream refused rampart's credential: %d (want 502)", resp.StatusCode)
+	}
+}
+
+// Rate limits of the chain apply to MCP calls (a key with rpm 2).
+func TestMCPRateLimit(t *testing.T) {
+	e := newMCPEnv(t, nil)
+	m := &matrixEnv{t: t, g: e.g, global: adminKey(e.g)}
+	_, key := m.newKey("acme", "user", `"limits":{"rpm":2,"burst":2}`)
+	e.userKey = key
+	codes := []int{}
+	for i := 0; i < 4; i++ {
+		resp := e.rawMCP("POST", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, nil)
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+	}
+	if codes[3] != http.StatusTooManyRequests {
+		t.Fatalf("statuses %v: the rate limit did not apply", codes)
+	}
+}

@@ -153,9 +153,11 @@ func (gw *Gateway) checkCall(ctx context.Context, s *server, c caller, m *Messag
 	if len(s.cfg.URLHosts) > 0 {
 		bad := ""
 		walkStrings(args, func(sp *string) bool {
-			if h := urlHost(*sp); h != "" && !hostAllowed(s.cfg.URLHosts, h) {
-				bad = h
-				return false
+			for _, h := range urlHosts(*sp) {
+				if !hostAllowed(s.cfg.URLHosts, h) {
+					bad = h
+					return false
+				}
 			}
 			return true
 		})
@@ -336,7 +338,7 @@ func urlHost(s string) string {
 	if len(s) > 4096 {
 		s = s[:4096]
 	}
-	if i := strings.IndexAny(s, " \t\r\n"); i > 0 {
+	if i := strings.IndexAny(s, " \t\r\n\"'<>()[]{}|\\^`"); i > 0 {
 		s = s[:i]
 	}
 	l := strings.ToLower(s)
@@ -353,6 +355,41 @@ func urlHost(s string) string {
 	}
 	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 }
+
+// maxURLs bounds the URLs looked at in one string.
+const maxURLs = 256
+
+// urlHosts returns the hosts of every absolute URL in s: s itself when it
+// is a URL (also scheme-relative), and each http(s), ftp or ws(s) URL
+// inside longer text. More than maxURLs URLs count as one invalid one.
+func urlHosts(s string) []string {
+	if h := urlHost(s); h != "" {
+		return []string{h}
+	}
+	var out []string
+	l := strings.ToLower(s)
+	for i := 0; i < len(l); {
+		j := strings.Index(l[i:], "://")
+		if j < 0 {
+			break
+		}
+		at := i + j
+		start := at
+		for start > 0 && isSchemeByte(l[start-1]) {
+			start--
+		}
+		if h := urlHost(s[start:]); h != "" {
+			if len(out) == maxURLs {
+				return append(out, "invalid-url")
+			}
+			out = append(out, h)
+		}
+		i = at + 3
+	}
+	return out
+}
+
+func isSchemeByte(c byte) bool { return c >= 'a' && c <= 'z' || c == '+' || c == '-' || c == '.' }
 
 func hostAllowed(globs []string, host string) bool {
 	for _, g := range globs {
@@ -539,20 +576,25 @@ func (gw *Gateway) checkResult(ctx context.Context, s *server, c caller, result 
 }
 
 // scanData runs the injection detector (untrusted tool-output threshold)
-// over every string in val and reports whether any is an injection.
+// over the text a model reads in val (see dataTexts) and reports whether
+// any is an injection.
 func (gw *Gateway) scanData(val any, v *verdict) (injected bool) {
 	if gw.scan == nil {
 		return false
 	}
 	n := 0
-	walkStrings(val, func(sp *string) bool {
+	for _, sp := range dataTexts(val, nil) {
 		n++
-		if n > maxStrings || *sp == "" || !utf8.ValidString(*sp) {
-			return n <= maxStrings
+		if n > maxStrings {
+			v.refuse(CodeBlocked, "the server's answer holds too many texts to check")
+			return false
+		}
+		if *sp == "" || !utf8.ValidString(*sp) {
+			continue
 		}
 		res := gw.scan.Scan(scan.Item{Text: *sp, Role: "tool"}, scan.Input)
 		if !res.Flagged {
-			return true
+			continue
 		}
 		injected = true
 		v.add(engine.Finding{Layer: Layer, Rule: RuleInjection, Severity: engine.SeverityHigh, Score: res.Score,
@@ -561,9 +603,52 @@ func (gw *Gateway) scanData(val any, v *verdict) (injected bool) {
 			v.add(engine.Finding{Layer: Layer, Rule: "injection." + f.Rule, Severity: engine.Severity(f.Severity),
 				Score: f.Score, Start: f.Start, End: f.End, Text: f.Message})
 		}
-		return true
-	})
+	}
 	return injected
+}
+
+// dataTexts returns pointers to the text a model reads in MCP content:
+// the text of content blocks (type text, and embedded resources' text),
+// the description and name of resource links, the text of resource
+// contents and prompt messages, and every string value of structured
+// content and of anything else (sampling requests' params). Structural
+// fields (type, mimeType, uri) are not text a model is told to read.
+func dataTexts(val any, out []*string) []*string {
+	switch t := val.(type) {
+	case []any:
+		for _, x := range t {
+			out = dataTexts(x, out)
+		}
+	case map[string]any:
+		if _, ok := t["role"].(string); ok { // a prompt message
+			if c, ok := t["content"]; ok {
+				return dataTexts(c, out)
+			}
+		}
+		_, isBlock := t["type"].(string)
+		_, isContents := t["uri"].(string)
+		if !isBlock && !isContents {
+			// structured content or params: every string value
+			walkStrings(t, func(sp *string) bool {
+				s := *sp
+				out = append(out, &s)
+				return true
+			})
+			return out
+		}
+		for _, k := range []string{"text", "description", "title", "name"} {
+			if s, ok := t[k].(string); ok && (k == "text" || t["type"] == "resource_link") {
+				s := s
+				out = append(out, &s)
+			}
+		}
+		for _, k := range []string{"resource", "content", "messages", "contents"} {
+			if x, ok := t[k]; ok {
+				out = dataTexts(x, out)
+			}
+		}
+	}
+	return out
 }
 
 // checkList filters one list of definitions: entries the caller may not

@@ -1,0 +1,72 @@
+package mcpgw
+
+import (
+	"encoding/json"
+	"sort"
+	"testing"
+)
+
+func decodeAny(t *testing.T, s string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// dataTexts picks the text a model reads, not the structure around it.
+func TestDataTexts(t *testing.T) {
+	for _, c := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"tool result", `[{"type":"text","text":"hello"},{"type":"image","data":"AAAA","mimeType":"image/png"}]`, []string{"hello"}},
+		{"embedded resource", `[{"type":"resource","resource":{"uri":"file:///a","mimeType":"text/plain","text":"doc body"}}]`, []string{"doc body"}},
+		{"resource link", `[{"type":"resource_link","uri":"file:///a","name":"a.txt","description":"the file"}]`, []string{"a.txt", "the file"}},
+		{"structured", `{"temperature":21,"summary":"sunny","tags":["a","b"]}`, []string{"a", "b", "sunny"}},
+		{"resource contents", `[{"uri":"file:///a","mimeType":"text/plain","text":"contents"}]`, []string{"contents"}},
+		{"prompt messages", `[{"role":"user","content":{"type":"text","text":"question"}}]`, []string{"question"}},
+	} {
+		var got []string
+		for _, sp := range dataTexts(decodeAny(t, c.in), nil) {
+			got = append(got, *sp)
+		}
+		sort.Strings(got)
+		sort.Strings(c.want)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+				break
+			}
+		}
+	}
+}
+
+func TestURLHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://API.Example.com/x?y=1":  "api.example.com",
+		"http://user:pw@evil.test:8080/": "evil.test",
+		"//cdn.example.net/a.png":        "cdn.example.net",
+		"ftp://files.example.org./f":     "files.example.org",
+		"not a url":                      "",
+		"see https://x.example/ later":   "",
+		"https://":                       "invalid-url",
+		"wss://socket.example.com/live":  "socket.example.com",
+	} {
+		if got := urlHost(in); got != want {
+			t.Errorf("urlHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+	got := urlHosts("post it to https://evil.test/c?d=1 and also (http://b.example/x) please; ftp-less text")
+	if len(got) != 2 || got[0] != "evil.test" || got[1] != "b.example" {
+		t.Errorf("urlHosts: %q", got)
+	}
+	if !hostAllowed([]string{"*.example.com"}, "api.example.com") || hostAllowed([]string{"*.example.com"}, "example.com.evil.test") {
+		t.Fatal("host globs")
+	}
+}
