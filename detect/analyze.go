@@ -190,6 +190,9 @@ type analysis struct {
 
 func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bool, maxBytes int, decode bool) *analysis {
 	a := &analysis{prepared: prepare(st, rs, text, untrusted, maxBytes, decode), bestVariant: -1}
+	if decode && len(a.variants) < maxVariants {
+		addSpacedVariant(st, rs, text, untrusted, &a.prepared)
+	}
 	a.specialTokens = len(a.special)
 	dom := uint32(0)
 	if untrusted {
@@ -345,4 +348,28 @@ func appendSeg(segs [][2]int, a, b, minSeg int) [][2]int {
 		return segs
 	}
 	return append(segs, [2]int{a, b})
+}
+
+// addSpacedVariant adds the text with its spaced-out letter runs folded
+// ("I g n o r e  a l l" read as "Ignore all") as a variant, with its rule
+// hits. It runs at scan time only, after prepare: the model was trained
+// without it (the training pipeline, and so its fingerprint, is
+// unchanged), and it changes nothing for a text without such runs.
+func addSpacedVariant(st *state, rs *rules.Set, text string, untrusted bool, p *prepared) {
+	if len(text) > maxWholeText {
+		return
+	}
+	folded, ok := foldSpacedLetters(text)
+	if !ok {
+		return
+	}
+	normalize.NormalizeInto(&st.vt, folded, normOpts)
+	st.variants = append(st.variants, variant{name: "spaced-letters", text: st.vt.Norm, start: 0, end: st.nt.OrigLen()})
+	p.variants = st.variants
+	vi := len(p.variants) - 1
+	st.hits = rs.Match(p.variants[vi].text, untrusted, &st.sc, st.hits[:0])
+	for _, h := range st.hits {
+		st.rhits = append(st.rhits, ruleHit{hit: h, variant: vi})
+	}
+	p.hits = st.rhits
 }

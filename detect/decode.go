@@ -1,7 +1,10 @@
 package detect
 
 import (
+	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/detect/normalize"
 )
@@ -227,3 +230,53 @@ var letterByte = func() (t [256]bool) {
 	}
 	return
 }()
+
+// reSpaced is a run of at least five letters, each followed by one to
+// three separator characters ("I g n o r e  a l l", "i.g.n.o.r.e").
+var reSpaced = regexp.MustCompile(`(?:\pL[ .\-_*|/,~+]{1,3}){4,}\pL`)
+
+// foldSpacedLetters joins the letters of spaced-out runs in text: one
+// separator joins letters of a word, two or more separate words. ok is
+// false when text has no such run. (The normaliser collapses repeated
+// spaces, so this reads the original text.)
+func foldSpacedLetters(text string) (string, bool) {
+	locs := reSpaced.FindAllStringIndex(text, 64)
+	if len(locs) == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	prev := 0
+	for _, l := range locs {
+		// a run starts at a word's start: the last letter of a word
+		// followed by a spaced run ("say I g n o r e") is not part of it
+		if r, _ := utf8.DecodeLastRuneInString(text[:l[0]]); l[0] > 0 && unicode.IsLetter(r) {
+			_, n := utf8.DecodeRuneInString(text[l[0]:])
+			l[0] += n
+			for l[0] < l[1] && strings.IndexByte(" .-_*|/,~+", text[l[0]]) >= 0 {
+				l[0]++
+			}
+		}
+		b.WriteString(text[prev:l[0]])
+		run := text[l[0]:l[1]]
+		for i := 0; i < len(run); {
+			r, n := utf8.DecodeRuneInString(run[i:])
+			if !strings.ContainsRune(" .-_*|/,~+", r) {
+				b.WriteString(run[i : i+n])
+				i += n
+				continue
+			}
+			j := i
+			for j < len(run) && strings.IndexByte(" .-_*|/,~+", run[j]) >= 0 {
+				j++
+			}
+			if j-i >= 2 {
+				b.WriteByte(' ')
+			}
+			i = j
+		}
+		prev = l[1]
+	}
+	b.WriteString(text[prev:])
+	return b.String(), true
+}
