@@ -120,6 +120,8 @@ type Scanner struct {
 	minScore float64
 	regions  []string
 	needAt   bool // some enabled recogniser triggers on '@'
+	person   bool // PERSON enabled (Config.Entities lists it)
+	street   bool // STREET_ADDRESS enabled
 	// emailContext are the e-mail recogniser's context words (for
 	// obfuscated addresses, found outside the windows).
 	emailContext []string
@@ -154,9 +156,17 @@ func New(cfg Config) (*Scanner, error) {
 	all := builtins(s)
 	seen := map[string]bool{}
 	for _, e := range want {
+		switch e {
+		case Person:
+			s.person = true
+			continue
+		case StreetAddress:
+			s.street = true
+			continue
+		}
 		rs, ok := all[e]
 		if !ok {
-			return nil, fmt.Errorf("pii: unknown entity %q (known: %s)", e, strings.Join(AllEntities, ", "))
+			return nil, fmt.Errorf("pii: unknown entity %q (known: %s, and off by default %s)", e, strings.Join(AllEntities, ", "), strings.Join(OptionalEntities, ", "))
 		}
 		if seen[e] {
 			continue
@@ -195,7 +205,7 @@ func lowerAll(ws []string) []string {
 // sorted by start offset. Matches never overlap: one entity per span, the
 // most specific validated one (see resolve).
 func (s *Scanner) Scan(text string) []Match {
-	if s == nil || len(s.recs) == 0 {
+	if s == nil || len(s.recs) == 0 && !s.person && !s.street {
 		return nil
 	}
 	wins := windows(text)
@@ -237,6 +247,20 @@ func (s *Scanner) Scan(text string) []Match {
 			}
 		}
 	}
+	if s.person {
+		for _, c := range names(text) {
+			if c.score+1e-9 >= s.minScore {
+				out = append(out, Match{Entity: Person, Start: c.start, End: c.end, Score: c.score})
+			}
+		}
+	}
+	if s.street {
+		for _, c := range streetAddresses(text) {
+			if c.score+1e-9 >= s.minScore {
+				out = append(out, Match{Entity: StreetAddress, Start: c.start, End: c.end, Score: c.score})
+			}
+		}
+	}
 	if s.needAt {
 		for _, c := range obfuscatedEmails(text) {
 			score := c.score
@@ -261,7 +285,7 @@ func (s *Scanner) Scan(text string) []Match {
 // entities first, then the structured ones, phone numbers last (almost any
 // digit run is some country's possible phone number).
 var specificity = map[string]int{
-	IBAN: 9, CreditCard: 8, Crypto: 8, USSSN: 7, Email: 6, IPAddress: 5, MACAddress: 5, Phone: 1,
+	IBAN: 9, CreditCard: 8, Crypto: 8, USSSN: 7, Email: 6, IPAddress: 5, MACAddress: 5, StreetAddress: 3, Person: 2, Phone: 1,
 }
 
 // resolve keeps one entity per span: among overlapping matches the most

@@ -153,6 +153,9 @@ func (c *Config) validate() error {
 	for _, e := range pii.AllEntities {
 		known[e] = true
 	}
+	for _, e := range pii.OptionalEntities {
+		known[e] = true
+	}
 	for k, a := range c.Output {
 		if !known[k] {
 			return fmt.Errorf("outputguard: output: unknown entity %q", k)

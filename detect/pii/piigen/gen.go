@@ -447,7 +447,9 @@ var negatives = []piece{
 		b.lit(fmt.Sprintf("ZIP %05d %04d", r.Intn(99999), r.Intn(9999)))
 	},
 	func(r *rand.Rand, b *builder) {
-		b.lit(fmt.Sprintf("%d %s Ways", 100+r.Intn(19900), pick(r, surnames)))
+		// a house number (no phone) in a labelled street address
+		b.lit("at ")
+		b.ent(Address, fmt.Sprintf("%d %s Ways", 100+r.Intn(19900), pick(r, surnames)))
 	},
 	func(r *rand.Rand, b *builder) {
 		b.lit(fmt.Sprintf("id %08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Intn(65536), r.Intn(65536), r.Intn(65536), r.Int63n(1<<48)))
