@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers"
+	"github.com/rampart-ai/rampart/layers/blocklist"
 	layeridentity "github.com/rampart-ai/rampart/layers/identity"
 )
 
@@ -55,9 +58,11 @@ func (g *Gateway) Reload() error {
 // (rampart_config_reload_total{result="failure"}) and shown on /readyz.
 //
 // Settings that only take effect at start (the listener and server
-// timeouts, data_dir, audit, log, layers.identity and any other top-level
-// section besides upstreams and layers) keep their running values; a
-// change to them is logged as needing a restart.
+// timeouts, data_dir, audit, log, layers.identity, the block cache's and
+// incident responder's layers.blocklist settings (refresh_interval,
+// purge_interval, incident) and any other top-level section besides
+// upstreams and layers) keep their running values; a change to them is
+// logged as needing a restart and listed on /readyz.
 func (g *Gateway) ReloadConfig(cfg *config.Config) error {
 	g.reload.mu.Lock()
 	defer g.reload.mu.Unlock()
@@ -202,6 +207,59 @@ func pinRestartOnly(running, next *config.Config) []string {
 		delete(layers, layeridentity.Name)
 	}
 	next.Layers = layers
+	return append(changed, pinBlocklist(running, next)...)
+}
+
+// blocklistStartOnly are the layers.blocklist settings of the block cache
+// and the incident responder, which the gateway opens once at start
+// (openIncident) and every generation shares.
+var blocklistStartOnly = []string{"refresh_interval", "purge_interval", "incident"}
+
+// pinBlocklist names and pins the layers.blocklist settings a reload
+// cannot apply: with the layer running, the shared block cache's
+// refresh_interval and purge_interval and the incident responder's
+// settings; with the layer off at start, enabling incident response (no
+// responder was started). Other blocklist settings, and the mode, reload.
+// Effective values are compared, so spelling a default out changes nothing.
+func pinBlocklist(running, next *config.Config) []string {
+	rs, ns := running.Layer(blocklist.Name), next.Layer(blocklist.Name)
+	rl, err1 := blocklist.Module.New(rs.Decode)
+	nl, err2 := blocklist.Module.New(ns.Decode)
+	if err1 != nil || err2 != nil {
+		return nil // the new file's errors are reported by its check
+	}
+	rc, nc := rl.(*blocklist.Layer).Config(), nl.(*blocklist.Layer).Config()
+	if layers.ModeOf(blocklist.Module, rs) == engine.ModeOff {
+		if nc.Incident.Enabled && layers.ModeOf(blocklist.Module, ns) != engine.ModeOff {
+			return []string{"layers." + blocklist.Name + ".incident (incident response starts with the gateway)"}
+		}
+		return nil // each generation's layer builds its own cache: all applies
+	}
+	differs := map[string]bool{
+		"refresh_interval": rc.RefreshInterval != nc.RefreshInterval,
+		"purge_interval":   rc.PurgeInterval != nc.PurgeInterval,
+		"incident":         !reflect.DeepEqual(rc.Incident, nc.Incident),
+	}
+	var changed []string
+	opts := maps.Clone(ns.Options)
+	if opts == nil {
+		opts = map[string]any{}
+	}
+	for _, key := range blocklistStartOnly {
+		if !differs[key] {
+			continue
+		}
+		changed = append(changed, "layers."+blocklist.Name+"."+key)
+		if v, ok := rs.Options[key]; ok {
+			opts[key] = v
+		} else {
+			delete(opts, key)
+		}
+	}
+	if len(changed) > 0 {
+		ns.Options = opts
+		next.Layers[blocklist.Name] = ns
+	}
 	return changed
 }
 

@@ -621,3 +621,49 @@ func BenchmarkReload(b *testing.B) {
 		}
 	}
 }
+
+// The block cache and the incident responder are opened once at start: a
+// reload that changes layers.blocklist's refresh_interval, purge_interval
+// or incident keeps their running values and names them, while the rest
+// of the file applies; spelling a running value out is no change.
+func TestReloadNamesBlocklistStartOnly(t *testing.T) {
+	up := streamUpstream(t, 5, time.Millisecond, nil)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rampart.yaml")
+	writeFile(t, path, policyYAML(dir, up.URL, "alpha"))
+	g := reloadGateway(t, path)
+	base, _, _ := serve(t, g)
+
+	same := policyYAML(dir, up.URL, "alpha") + "  blocklist:\n    refresh_interval: 2s\n"
+	writeFile(t, path, same)
+	if err := g.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, rb, raw := readyConfig(t, base); len(rb.Config.RestartRequired) != 0 {
+		t.Fatalf("the default refresh_interval spelled out is reported as a change: %s", raw)
+	}
+
+	next := policyYAML(dir, up.URL, "bravo") + "  blocklist:\n    refresh_interval: 5s\n    purge_interval: 2m\n" +
+		"    incident:\n      enabled: true\n"
+	writeFile(t, path, next)
+	if err := g.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if !blocked(t, base, "bravo") {
+		t.Fatal("the reloadable part of the file was not applied")
+	}
+	_, rb, raw := readyConfig(t, base)
+	got := strings.Join(rb.Config.RestartRequired, ",")
+	for _, want := range []string{"layers.blocklist.refresh_interval", "layers.blocklist.purge_interval", "layers.blocklist.incident"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("restart_required %q lacks %s: %s", got, want, raw)
+		}
+	}
+	sec := g.cur.Load().cfg.Layer("blocklist")
+	if _, ok := sec.Options["incident"]; ok {
+		t.Fatalf("the running generation carries settings that are not in force: %v", sec.Options)
+	}
+	if sec.Options["refresh_interval"] != "2s" {
+		t.Fatalf("refresh_interval: running value not kept: %v", sec.Options)
+	}
+}
