@@ -48,8 +48,8 @@ func (c *ttlCache[V]) purge() { c.lru.Purge() }
 // lockout counts failed authentications per client IP.
 type lockout struct {
 	cfg LockoutConfig
-	mu    sync.Mutex
-	ips   *lru.Cache[string, *ipRecord]
+	mu  sync.Mutex
+	ips *lru.Cache[string, *ipRecord]
 }
 
 type ipRecord struct {

@@ -88,6 +88,12 @@ type OIDCConfig struct {
 	Algorithms []string `yaml:"algorithms" json:"algorithms"`
 	// Leeway is the allowed clock skew for exp/nbf. Default 30s.
 	Leeway time.Duration `yaml:"leeway" json:"leeway"`
+	// JWKSRefetch is the least time between two fetches of the provider's
+	// key set: a token no cached key verifies (an unknown kid, a bad
+	// signature) refetches it at most this often, so a flood of made-up
+	// kids cannot turn into a flood of requests to the provider. Default
+	// 10s.
+	JWKSRefetch time.Duration `yaml:"jwks_refetch" json:"jwks_refetch"`
 }
 
 // ClaimsConfig maps JWT claims to an identity.
@@ -108,6 +114,11 @@ type ClaimsConfig struct {
 	// DefaultTenant is used when the token has no tenant claim. Empty:
 	// such tokens are rejected.
 	DefaultTenant string `yaml:"default_tenant" json:"default_tenant"`
+	// AllowGlobal lets a token name the global tenant "*" (manage every
+	// tenant). Off by default: a token claiming tenant "*" is rejected, so
+	// whoever can get a token signed for some tenant cannot make it global
+	// unless the operator opted in.
+	AllowGlobal bool `yaml:"allow_global" json:"allow_global"`
 }
 
 // MTLSConfig maps verified client certificates (the TLS listener must
@@ -169,6 +180,9 @@ func (c *Config) applyDefaults() {
 	if c.OIDC.Leeway == 0 {
 		c.OIDC.Leeway = 30 * time.Second
 	}
+	if c.OIDC.JWKSRefetch == 0 {
+		c.OIDC.JWKSRefetch = 10 * time.Second
+	}
 	if len(c.OIDC.Algorithms) == 0 {
 		c.OIDC.Algorithms = []string{"RS256"}
 	}
@@ -211,6 +225,12 @@ func (c *Config) validate() error {
 	}
 	if c.JWT.Leeway > 5*time.Minute || c.OIDC.Leeway > 5*time.Minute {
 		errs = append(errs, errors.New("leeway above 5m is not allowed"))
+	}
+	if c.Claims.DefaultTenant == GlobalTenant && !c.Claims.AllowGlobal {
+		errs = append(errs, errors.New(`claims.default_tenant "*" needs claims.allow_global: true`))
+	}
+	if c.OIDC.JWKSRefetch < 0 {
+		errs = append(errs, errors.New("oidc.jwks_refetch must not be negative"))
 	}
 	if c.OIDC.Issuer != "" && c.OIDC.Audience == "" {
 		errs = append(errs, errors.New("oidc.audience is required when oidc.issuer is set"))

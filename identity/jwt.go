@@ -47,6 +47,7 @@ type jwtVerifier struct {
 	oidcVer   *oidc.IDTokenVerifier
 	oidcRetry time.Time
 	oidcVal   *jwt.Validator
+	jwks      *jwksKeySet
 }
 
 func newJWTVerifier(cfg Config) (*jwtVerifier, error) {
@@ -235,7 +236,15 @@ func (v *jwtVerifier) oidcVerifier(ctx context.Context) (*oidc.IDTokenVerifier, 
 		v.oidcRetry = time.Now().Add(10 * time.Second)
 		return nil, fmt.Errorf("%w: oidc discovery: %v", ErrUnavailable, err)
 	}
-	v.oidcVer = p.Verifier(&oidc.Config{
+	var meta struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	if err := p.Claims(&meta); err != nil || meta.JWKS == "" {
+		v.oidcRetry = time.Now().Add(10 * time.Second)
+		return nil, fmt.Errorf("%w: oidc discovery: no jwks_uri", ErrUnavailable)
+	}
+	v.jwks = &jwksKeySet{url: meta.JWKS, client: v.oidcHTTP, every: v.oidcCfg.JWKSRefetch}
+	v.oidcVer = oidc.NewVerifier(v.oidcCfg.Issuer, v.jwks, &oidc.Config{
 		ClientID:             v.oidcCfg.Audience,
 		SupportedSigningAlgs: v.oidcCfg.Algorithms,
 		// exp and nbf are checked below with the configured leeway.
@@ -312,6 +321,9 @@ func (v *jwtVerifier) mapClaims(c jwt.MapClaims) (tenant, role, subject string, 
 	if tenant == "" || (tenant != GlobalTenant && !ValidTenantID(tenant)) {
 		return "", "", "", fmt.Errorf("%w: token has no valid tenant claim", ErrInvalidCredentials)
 	}
+	if tenant == GlobalTenant && !m.AllowGlobal {
+		return "", "", "", fmt.Errorf("%w: token claims the global tenant, which claims.allow_global does not allow", ErrInvalidCredentials)
+	}
 	var vals []string
 	switch r := c[m.Role].(type) {
 	case string:
@@ -326,7 +338,9 @@ func (v *jwtVerifier) mapClaims(c jwt.MapClaims) (tenant, role, subject string, 
 	best := ""
 	for _, val := range vals {
 		mapped, ok := m.RoleMap[val]
-		if !ok && ValidRole(val) {
+		// Without a role_map, role names map to themselves; with one, only
+		// its values count (a raw "admin" claim is not an admin).
+		if !ok && len(m.RoleMap) == 0 && ValidRole(val) {
 			mapped, ok = val, true
 		}
 		if ok && RoleRank(mapped) > RoleRank(best) {

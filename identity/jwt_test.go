@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -82,7 +83,8 @@ func TestStaticJWT(t *testing.T) {
 	s := newSvc(t, db, identity.Config{
 		JWT: identity.JWTConfig{HS256SecretEnv: "RAMPART_TEST_HS", PublicKeyFiles: []string{rsaFile, ecFile, edFile},
 			Issuer: "https://issuer.test", Audience: "rampart"},
-		Claims:  identity.ClaimsConfig{RoleMap: map[string]string{"ai-admins": "admin"}},
+		// With a role_map only its values count: "developer" is listed.
+		Claims:  identity.ClaimsConfig{RoleMap: map[string]string{"ai-admins": "admin", "developer": "developer"}},
 		Lockout: noLockout,
 	}, nil)
 	mustTenant(t, s, "acme")
@@ -128,8 +130,12 @@ func TestStaticJWT(t *testing.T) {
 		"no tenant":         sign(t, jwt.SigningMethodRS256, rsaKey, without("tenant"), nil),
 		"unknown tenant":    sign(t, jwt.SigningMethodRS256, rsaKey, with("tenant", "ghost"), nil),
 		"unmapped role":     sign(t, jwt.SigningMethodRS256, rsaKey, with("role", "superuser"), nil),
-		"tampered payload":  good["RS256"][:len(good["RS256"])-4] + "AAAA",
-		"garbage":           "not.a.jwt",
+		// role_map is set: a raw role name outside it is not a role.
+		"raw admin role with role_map": sign(t, jwt.SigningMethodRS256, rsaKey, with("role", "admin"), nil),
+		// allow_global is off: a signed token cannot make itself global.
+		"global tenant":    sign(t, jwt.SigningMethodRS256, rsaKey, with("tenant", "*"), nil),
+		"tampered payload": good["RS256"][:len(good["RS256"])-4] + "AAAA",
+		"garbage":          "not.a.jwt",
 	}
 	for name, tok := range bad {
 		if _, err := s.Authenticate(ctx, bearer(tok)); !errors.Is(err, identity.ErrInvalidCredentials) {
@@ -204,7 +210,8 @@ func TestOIDC(t *testing.T) {
 	k1, _ := rsa.GenerateKey(rand.Reader, 2048)
 	k2, _ := rsa.GenerateKey(rand.Reader, 2048)
 	prov.setKeys(map[string]*rsa.PrivateKey{"kid1": k1})
-	s := newSvc(t, openDB(t), identity.Config{OIDC: identity.OIDCConfig{Issuer: prov.srv.URL, Audience: "rampart"}, Lockout: noLockout}, nil)
+	s := newSvc(t, openDB(t), identity.Config{OIDC: identity.OIDCConfig{Issuer: prov.srv.URL, Audience: "rampart",
+		JWKSRefetch: time.Millisecond}, Lockout: noLockout}, nil)
 	mustTenant(t, s, "acme")
 	iss := prov.srv.URL
 	with := func(k string, v any) jwt.MapClaims { c := baseClaims(iss, "rampart"); c[k] = v; return c }
@@ -236,6 +243,7 @@ func TestOIDC(t *testing.T) {
 	// Rotation: the provider now publishes kid2; a token with the new kid
 	// makes the key set refetch the JWKS and verifies.
 	prov.setKeys(map[string]*rsa.PrivateKey{"kid1": k1, "kid2": k2})
+	time.Sleep(5 * time.Millisecond) // past jwks_refetch
 	tok2 := sign(t, jwt.SigningMethodRS256, k2, baseClaims(iss, "rampart"), map[string]any{"kid": "kid2"})
 	if _, err := s.Authenticate(ctx, bearer(tok2)); err != nil {
 		t.Fatalf("token signed with the rotated-in key: %v", err)
@@ -259,5 +267,54 @@ func TestOIDCDiscoveryDownFailsClosed(t *testing.T) {
 	}
 	if err := s.Discover(ctx); err == nil {
 		t.Fatal("Discover succeeded against a 404 provider")
+	}
+}
+
+// TestOIDCUnknownKidFlood: tokens with made-up kids refetch the provider's
+// key set at most once per jwks_refetch, and known keys keep verifying.
+func TestOIDCUnknownKidFlood(t *testing.T) {
+	prov := newOIDCProvider(t)
+	k1, _ := rsa.GenerateKey(rand.Reader, 2048)
+	prov.setKeys(map[string]*rsa.PrivateKey{"kid1": k1})
+	s := newSvc(t, openDB(t), identity.Config{OIDC: identity.OIDCConfig{Issuer: prov.srv.URL, Audience: "rampart",
+		JWKSRefetch: time.Hour}, Lockout: noLockout}, nil)
+	mustTenant(t, s, "acme")
+	iss := prov.srv.URL
+	good := sign(t, jwt.SigningMethodRS256, k1, baseClaims(iss, "rampart"), map[string]any{"kid": "kid1"})
+	if _, err := s.Authenticate(ctx, bearer(good)); err != nil {
+		t.Fatal(err)
+	}
+	before := s.JWKSFetches()
+	for i := 0; i < 200; i++ {
+		tok := sign(t, jwt.SigningMethodRS256, k1, baseClaims(iss, "rampart"), map[string]any{"kid": fmt.Sprintf("made-up-%d", i)})
+		if _, err := s.Authenticate(ctx, bearer(tok)); !errors.Is(err, identity.ErrInvalidCredentials) {
+			t.Fatalf("made-up kid %d: %v", i, err)
+		}
+	}
+	if n := s.JWKSFetches() - before; n > 0 {
+		t.Fatalf("200 made-up kids fetched the key set %d times within jwks_refetch", n)
+	}
+	if _, err := s.Authenticate(ctx, bearer(good)); err != nil {
+		t.Fatalf("known key after the flood: %v", err)
+	}
+}
+
+// TestJWTGlobalTenantOptIn: claims.allow_global lets a token be global.
+func TestJWTGlobalTenantOptIn(t *testing.T) {
+	t.Setenv("RAMPART_TEST_HS", hsSecret)
+	for _, allow := range []bool{false, true} {
+		s := newSvc(t, openDB(t), identity.Config{JWT: identity.JWTConfig{HS256SecretEnv: "RAMPART_TEST_HS"},
+			Claims: identity.ClaimsConfig{AllowGlobal: allow}, Lockout: noLockout}, nil)
+		c := baseClaims("", "")
+		delete(c, "iss")
+		delete(c, "aud")
+		c["tenant"], c["role"] = "*", "admin"
+		p, err := s.Authenticate(ctx, bearer(sign(t, jwt.SigningMethodHS256, []byte(hsSecret), c, nil)))
+		if allow && (err != nil || !p.Global()) {
+			t.Fatalf("allow_global: %v %+v", err, p)
+		}
+		if !allow && !errors.Is(err, identity.ErrInvalidCredentials) {
+			t.Fatalf("global token without allow_global: %v", err)
+		}
 	}
 }
