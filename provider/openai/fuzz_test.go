@@ -11,7 +11,7 @@ import (
 	"github.com/rampart-ai/rampart/provider/internal/ptest"
 )
 
-var fuzzKinds = []conv.Kind{conv.KindChat, conv.KindCompletion, conv.KindEmbedding, conv.KindModels}
+var fuzzKinds = []conv.Kind{conv.KindChat, conv.KindCompletion, conv.KindEmbedding, conv.KindModels, conv.KindResponses}
 
 func kindIndex(k conv.Kind) uint8 {
 	for i, x := range fuzzKinds {
@@ -104,6 +104,7 @@ func FuzzParseResponse(f *testing.F) {
 	for _, tc := range responseCases {
 		f.Add(tc.input(f), kindIndex(tc.kind))
 	}
+	f.Add([]byte(responsesWhole), kindIndex(conv.KindResponses))
 	for _, b := range ptest.BadBodies() {
 		f.Add(b.Body, uint8(0))
 	}
@@ -171,6 +172,9 @@ func FuzzParseStreamEvent(f *testing.F) {
 		}
 		if len(data) == 0 {
 			return // parsed as done; an empty event is synthetic to the encoder
+		}
+		if ev.State != nil {
+			return // a Responses API event: FuzzResponsesStream
 		}
 		out, err := a.EncodeStreamEvent(&ev)
 		if err != nil || string(out) != string(data) {

@@ -113,14 +113,17 @@ func isResponsesEvent(name string, data []byte) bool {
 	if strings.HasPrefix(name, "response.") {
 		return true
 	}
-	if name != "error" && !bytes.Contains(data, respTypePrefix) {
+	if name != "error" && !bytes.Contains(data, respTypePrefix) && !bytes.Contains(data, respErrorType) {
 		return false
 	}
 	t := gjson.GetBytes(data, "type")
 	return t.Type == gjson.String && (strings.HasPrefix(t.Str, "response.") || t.Str == "error")
 }
 
-var respTypePrefix = []byte(`"response.`)
+var (
+	respTypePrefix = []byte(`"response.`)
+	respErrorType  = []byte(`"type":"error"`)
+)
 
 // parseRespEvent reads one Responses API stream event.
 func parseRespEvent(name string, data []byte, ev *conv.StreamEvent) error {
