@@ -307,17 +307,28 @@ func twoStrong(text string) bool {
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// mayBeStrong is a quick filter: a strong token has punctuation or a
-// capital after a small letter.
+// mayBeStrong is a quick filter: a strong token has a bracket, brace,
+// caret, backslash, star, plus, bang or backtick (a bang or a parenthesis
+// at its end does not count), or a capital right after a small letter.
 func mayBeStrong(t string) bool {
 	for i := 0; i < len(t); i++ {
 		c := t[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80) {
-			if c >= 'A' && c <= 'Z' && (i == 0 || !(t[i-1] >= 'a' && t[i-1] <= 'z')) {
+		switch {
+		case strongByte[c]:
+			if i == len(t)-1 && (c == '!' || c == ')') {
 				continue
 			}
+			return true
+		case c >= 'A' && c <= 'Z' && i > 0 && t[i-1] >= 'a' && t[i-1] <= 'z':
 			return true
 		}
 	}
 	return false
 }
+
+var strongByte = func() (t [256]bool) {
+	for _, c := range []byte("[]{}^\\`!*+()") {
+		t[c] = true
+	}
+	return t
+}()

@@ -21,7 +21,6 @@ const maxCoGroups = 8
 
 // coSet is the compiled co-occurrence rules of a Set.
 type coSet struct {
-	dfa *keywordDFA
 	// owners[p]: the (rule, group) pairs stem p belongs to
 	owners [][]coStem
 	index  map[string]int
@@ -120,34 +119,53 @@ func spacelessScript(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai, unicode.Arabic)
 }
 
-func (s *Set) buildCo() error {
+// buildCo adds the stems to the keyword automaton's patterns (one pass
+// over the text finds both) and returns them; stem[p] is the stem of
+// pattern p, or -1.
+func (s *Set) buildCo(patterns []string, kwIndex map[string]int) ([]string, []int32) {
+	stem := make([]int32, len(patterns), len(patterns)+len(s.co.stemsOrNil()))
+	for i := range stem {
+		stem[i] = -1
+	}
 	if s.co == nil {
-		return nil
+		return patterns, stem
 	}
-	d, err := newKeywordDFA(s.co.stems)
-	if err != nil {
-		return err
+	for si, st := range s.co.stems {
+		if p, ok := kwIndex[st]; ok {
+			stem[p] = int32(si) // a keyword too: one pattern, both uses
+			continue
+		}
+		kwIndex[st] = len(patterns)
+		patterns = append(patterns, st)
+		s.kw = append(s.kw, nil)
+		stem = append(stem, int32(si))
 	}
-	s.co.dfa = d
-	return nil
+	return patterns, stem
 }
 
-// matchCo appends the hits of the co-occurrence rules on text, one per
-// rule at most.
-func (s *Set) matchCo(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit {
-	c := s.co
-	sc.occ = sc.occ[:0]
-	c.dfa.walk(text, func(end, n, p int) {
-		st := end - n + 1
-		inWord := st > 0 && isWordByte(text[st-1])
-		endWord := end+1 == len(text) || !isWordByte(text[end+1])
-		for _, e := range c.owners[p] {
-			if (inWord && !e.anywhere) || (e.whole && !endWord) || (s.Rules[e.ref.rule].Untrusted() && !untrusted) {
-				continue
-			}
-			sc.occ = append(sc.occ, coOcc{start: st, end: end + 1, ref: e.ref})
+func (c *coSet) stemsOrNil() []string {
+	if c == nil {
+		return nil
+	}
+	return c.stems
+}
+
+// coSeen records an occurrence of stem p ending at end (n bytes long).
+func (s *Set) coSeen(text string, end, n, p int, untrusted bool, sc *Scratch) {
+	st := end - n + 1
+	inWord := st > 0 && isWordByte(text[st-1])
+	endWord := end+1 == len(text) || !isWordByte(text[end+1])
+	for _, e := range s.co.owners[p] {
+		if (inWord && !e.anywhere) || (e.whole && !endWord) || (s.Rules[e.ref.rule].Untrusted() && !untrusted) {
+			continue
 		}
-	})
+		sc.occ = append(sc.occ, coOcc{start: st, end: end + 1, ref: e.ref})
+	}
+}
+
+// matchCo appends the hits of the co-occurrence rules, from the stem
+// occurrences coSeen recorded, one per rule at most.
+func (s *Set) matchCo(sc *Scratch, hits []Hit) []Hit {
 	if len(sc.occ) < 2 {
 		return hits
 	}

@@ -105,8 +105,10 @@ type Set struct {
 	patterns []string // the keywords, by number
 	// kw maps a keyword number to the rules that own the keyword.
 	kw [][]int
-	// co-occurrence rules (see Rule.All)
-	co *coSet
+	// co-occurrence rules (see Rule.All); their stems are patterns of the
+	// keyword automaton too: stem[p] is pattern p's stem number, or -1
+	co   *coSet
+	stem []int32
 }
 
 // window is how far around a keyword hit (in bytes) a rule's regex looks.
@@ -174,14 +176,12 @@ func Parse(data []byte) (*Set, error) {
 		}
 		s.Rules = append(s.Rules, r)
 	}
+	patterns, s.stem = s.buildCo(patterns, kwIndex)
 	dfa, err := newKeywordDFA(patterns)
 	if err != nil {
 		return nil, err
 	}
 	s.keywords, s.patterns = dfa, patterns
-	if err := s.buildCo(); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -212,7 +212,11 @@ func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit 
 		sc.spans = make([][]int, len(s.Rules))
 	}
 	sc.used = sc.used[:0]
+	sc.occ = sc.occ[:0]
 	s.keywords.walk(text, func(end, n, pattern int) {
+		if si := s.stem[pattern]; si >= 0 {
+			s.coSeen(text, end, n, int(si), untrusted, sc)
+		}
 		st, en := end-n+1, end+1
 		// Keywords match whole words only, at ends that are ASCII word
 		// characters. A keyword that begins or ends in another script
@@ -263,7 +267,7 @@ func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit 
 		sc.spans[ri] = sp[:0]
 	}
 	if s.co != nil {
-		hits = s.matchCo(text, untrusted, sc, hits)
+		hits = s.matchCo(sc, hits)
 	}
 	return hits
 }
