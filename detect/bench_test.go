@@ -45,6 +45,7 @@ func BenchmarkScan2KBVariedDocument(b *testing.B) {
 	benchScan(b, variedText(b, 2<<10), RoleDocument)
 }
 func BenchmarkScan16KBVaried(b *testing.B) { benchScan(b, variedText(b, 16<<10), RoleUser) }
+
 // Text past MaxScanBytes is scanned in overlapping windows: its MB/s
 // against BenchmarkScan64KBVariedDocument is the per-KB cost of scanning
 // everything (issue #22); before, everything past 64 KiB went unscanned.

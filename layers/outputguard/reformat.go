@@ -72,7 +72,9 @@ func isChunkByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == '_' || c == '-'
 }
 
-func isSplitSep(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '.' || c == '|' || c == ',' }
+func isSplitSep(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '.' || c == '|' || c == ','
+}
 
 // maxRun bounds the chunks of one split run that are joined.
 const maxRun = 48

@@ -187,4 +187,3 @@ func (adapter) EncodeResponse(body []byte, r *conv.Response) ([]byte, error) {
 	}
 	return w.Body, nil
 }
-

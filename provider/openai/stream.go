@@ -12,11 +12,11 @@ import (
 )
 
 var (
-	chunkFields      = []string{"choices", "usage", "error"}
-	chunkChoiceFlds  = []string{"index", "delta", "text", "finish_reason"}
-	deltaFields      = []string{"content", "tool_calls", "function_call", "refusal", "reasoning_content", "reasoning"}
+	chunkFields     = []string{"choices", "usage", "error"}
+	chunkChoiceFlds = []string{"index", "delta", "text", "finish_reason"}
+	deltaFields     = []string{"content", "tool_calls", "function_call", "refusal", "reasoning_content", "reasoning"}
 	// deltaChannels are the conv.Delta channels of deltaFields[3:].
-	deltaChannels = [3]string{"refusal", "reasoning", "reasoning"}
+	deltaChannels    = [3]string{"refusal", "reasoning", "reasoning"}
 	toolDeltaFields  = []string{"index", "id", "function"}
 	doneData         = []byte("[DONE]")
 	chatChunkObject  = "chat.completion.chunk"
