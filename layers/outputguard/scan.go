@@ -63,10 +63,16 @@ func (l *Layer) detect(text string, output bool, canary string) []hit {
 			off = st + len(canary)
 		}
 	}
+	var lh []hit
 	if strings.Contains(text, "](") || strings.Contains(text, "]:") {
-		hs = append(hs, l.links(text)...)
+		lh = l.links(text)
 	}
-	return hs
+	if l.cfg.Links.Images != "off" {
+		lh = append(lh, l.mdImages(text, lh)...)
+		lh = append(lh, l.htmlImages(text)...)
+	}
+	lh = append(lh, l.dataLinks(text, lh)...)
+	return append(hs, lh...)
 }
 
 func (l *Layer) action(entity string, secret, output bool) Action {
