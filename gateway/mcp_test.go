@@ -235,10 +235,15 @@ func TestMCPEndToEnd(t *testing.T) {
 	}
 
 	// Every call left an audit record on the MCP route, with the findings.
-	recs, err := e.g.store.QueryAudit(ctx, store.AuditFilter{Limit: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := e.auditUntil(func(recs []*store.AuditRecord) bool {
+		n := 0 // the first clean call and the last (approved) one
+		for _, r := range recs {
+			if r.Model == "tools/call add" && r.Status == http.StatusOK && !r.Blocked {
+				n++
+			}
+		}
+		return n >= 2
+	})
 	seen := map[string]bool{}
 	for _, r := range recs {
 		if r.Route != "/mcp/demo" || r.Status == http.StatusUnauthorized {
@@ -385,10 +390,15 @@ func TestMCPMonitorMode(t *testing.T) {
 	if err != nil || !strings.Contains(resultText(res), "Ignore all previous instructions") {
 		t.Fatalf("monitor mode changed a result: %+v %v", res, err)
 	}
-	recs, err := e.g.store.QueryAudit(context.Background(), store.AuditFilter{Limit: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := e.auditUntil(func(recs []*store.AuditRecord) bool {
+		n := 0
+		for _, r := range recs {
+			if r.Route == "/mcp/demo" && r.Model == "tools/call search" {
+				n++
+			}
+		}
+		return n > 0
+	})
 	monitored := 0
 	for _, r := range recs {
 		for _, d := range r.Decisions {
@@ -454,5 +464,22 @@ func TestMCPRateLimit(t *testing.T) {
 	}
 	if codes[3] != http.StatusTooManyRequests {
 		t.Fatalf("statuses %v: the rate limit did not apply", codes)
+	}
+}
+
+// auditUntil reads the audit log until done holds (a streamed answer
+// reaches the client before its transaction's record is written).
+func (e *mcpEnv) auditUntil(done func([]*store.AuditRecord) bool) []*store.AuditRecord {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		recs, err := e.g.store.QueryAudit(context.Background(), store.AuditFilter{Limit: 500})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if done(recs) || time.Now().After(deadline) {
+			return recs
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
