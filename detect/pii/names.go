@@ -38,11 +38,12 @@ const capWord = `\p{Lu}\p{Ll}+(?:[-'’]\p{Lu}?\p{Ll}+)?`
 var (
 	// rePersonCand is a run of one to three capitalised words, maybe
 	// after a title.
+	rePersonTitled = regexp.MustCompile(`\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra)\.?[ ]+` + capWord + `(?:[ ]` + capWord + `){0,2}`)
 	rePersonCand = regexp.MustCompile(`(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra)\.?\s+)?` + capWord + `(?:[ ]` + capWord + `){0,2}`)
 	// reStreet is a house number, one to four capitalised words and a
 	// street suffix, maybe a flat; or a German-style street name ending
 	// in a suffix followed by the number.
-	reStreet = regexp.MustCompile(`\b\d{1,6}[A-Za-z]?\s+(?:(?:\p{Lu}[\p{L}'’.-]*|of|de|la|del)\s+){1,4}(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Ways|Court|Ct|Place|Pl|Square|Sq|Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Trl|Crescent|Close|Plaza|Row|Walk|Mews|Loop|Pike|Alley|Crossing|Expressway|Freeway|Gardens|Green|Grove|Heights|Hill|Junction|Park|Path|Point|Ridge|Run|View|Villages?|Wells?|Estates?|Fields?|Flats?|Forks?|Harbor|Haven|Island|Knolls?|Lakes?|Meadows?|Mills?|Mission|Mount|Orchard|Pass|Port|Prairie|Ranch|Shoals?|Shores?|Springs?|Spurs?|Stations?|Streams?|Summit|Throughway|Trace|Track|Tunnel|Turnpike|Underpass|Unions?|Valleys?|Viaduct|Vista|Bypass|Camp|Canyon|Cape|Causeway|Centers?|Cliffs?|Club|Common|Corners?|Course|Courts|Coves?|Creek|Crest|Curve|Dale|Dam|Divide|Drives|Extensions?|Falls|Ferry|Fords?|Forest|Forges?|Fort|Freeway|Glens?|Harbors|Hollow|Inlet|Islands|Isle|Keys?|Landing|Lights?|Locks?|Lodge|Manors?|Motorway|Neck|Oval|Overpass|Pines|Plains?|Radial|Ramp|Rapids?|Rest|Roads|Route|Shoal|Skyway|Squares|Streets|Trafficway|Vias?|Ville)\b\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|#)\.?\s*[0-9A-Za-z-]{1,6})?` +
+	reStreet = regexp.MustCompile(`\b\d{1,6}[A-Za-z]?[ ]+(?:(?:\p{Lu}[\p{L}'’.-]*|of|de|la|del)[ ]+){1,4}(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Ways|Court|Ct|Place|Pl|Square|Sq|Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Trl|Crescent|Close|Plaza|Row|Walk|Mews|Loop|Pike|Alley|Crossing|Expressway|Freeway|Gardens|Green|Grove|Heights|Hill|Junction|Park|Path|Point|Ridge|Run|View|Villages?|Wells?|Estates?|Fields?|Flats?|Forks?|Harbor|Haven|Island|Knolls?|Lakes?|Meadows?|Mills?|Mission|Mount|Orchard|Pass|Port|Prairie|Ranch|Shoals?|Shores?|Springs?|Spurs?|Stations?|Streams?|Summit|Throughway|Trace|Track|Tunnel|Turnpike|Underpass|Unions?|Valleys?|Viaduct|Vista|Bypass|Camp|Canyon|Cape|Causeway|Centers?|Cliffs?|Club|Common|Corners?|Course|Courts|Coves?|Creek|Crest|Curve|Dale|Dam|Divide|Drives|Extensions?|Falls|Ferry|Fords?|Forest|Forges?|Fort|Freeway|Glens?|Harbors|Hollow|Inlet|Islands|Isle|Keys?|Landing|Lights?|Locks?|Lodge|Manors?|Motorway|Neck|Oval|Overpass|Pines|Plains?|Radial|Ramp|Rapids?|Rest|Roads|Route|Shoal|Skyway|Squares|Streets|Trafficway|Vias?|Ville)\b\.?(?:,?[ ]+(?:Apt|Apartment|Suite|Ste|Unit|Flat|#)\.?[ ]*[0-9A-Za-z-]{1,6})?` +
 		`|\b\p{Lu}\p{Ll}+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b` +
 		`|\b(?:Rue|Avenue|Boulevard|Via|Viale|Calle|Avenida|Rua|Plaza|Piazza)\s+(?:(?:de|del|della|di|da|la|le|des|du|dos|das)\s+)?\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’-]+)?,?\s+\d{1,4}[a-z]?\b`)
 )
@@ -55,12 +56,15 @@ var personTitles = map[string]bool{"Mr": true, "Mrs": true, "Ms": true, "Miss": 
 // but that start sentences or name things more often than people.
 var notNameWords = map[string]bool{"May": true, "Will": true, "June": true, "April": true, "August": true, "Art": true, "Bill": true, "Mark": true,
 	"Page": true, "Hope": true, "Grace": true, "Rose": true, "Summer": true, "Autumn": true, "Dawn": true, "Joy": true, "Faith": true, "Sunday": true,
-	"Monday": true, "Friday": true, "Chase": true, "Bank": true, "Street": true, "Royal": true, "Major": true, "General": true, "Case": true}
+	"Monday": true, "Friday": true, "Chase": true, "My": true, "Dear": true, "Don": true, "Patient": true, "Signed": true, "Contact": true, "Please": true, "Bank": true, "Street": true, "Royal": true, "Major": true, "General": true, "Case": true}
 
 // names finds PERSON spans: a title followed by capitalised words, or a
 // given name from the gazetteer followed by a capitalised surname.
 func names(text string) []cand {
 	var out []cand
+	for _, loc := range rePersonTitled.FindAllStringIndex(text, -1) {
+		out = append(out, cand{loc[0], loc[1], 0.8})
+	}
 	for _, loc := range rePersonCand.FindAllStringIndex(text, -1) {
 		st, en := loc[0], loc[1]
 		words := strings.Fields(text[st:en])
