@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
@@ -146,7 +147,10 @@ func (hs *healthSet) get(name string, b config.Breaker) *upstreamHealth {
 			Name:        name,
 			MaxRequests: 1,
 			Interval:    b.Window,
-			Timeout:     b.Cooldown,
+			// A rolling window of six buckets rather than a reset at each
+			// window's end.
+			BucketPeriod: max(b.Window/6, time.Millisecond),
+			Timeout:      b.Cooldown,
 			ReadyToTrip: func(c gobreaker.Counts) bool {
 				if c.ConsecutiveFailures >= failures {
 					return true

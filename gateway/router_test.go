@@ -489,3 +489,40 @@ func metricsHave(t *testing.T, g *Gateway, lines ...string) {
 		}
 	}
 }
+
+// Each attempt is a span under the upstream call's span, with its
+// upstream, number and why it was not used.
+func TestAttemptsTraced(t *testing.T) {
+	exp := installRecorder(t)
+	a, b := newMock(t, "a"), newMock(t, "b")
+	a.set("status", 503, nil)
+	g, log := poolGateway(t, routing(), up("a", a.URL+"/v1", "gpt-*"), up("b", b.URL+"/v1", "gpt-*"))
+	if w := post(t, g, "/v1/chat/completions", chatReq, nil); w.Code != 200 {
+		t.Fatal(w.Code)
+	}
+	if reasons(log.last()) != "a:status_503,b:ok" {
+		t.Fatal(reasons(log.last()))
+	}
+	var attempts []string
+	var parent string
+	for _, s := range exp.GetSpans() {
+		if s.Name != "upstream attempt" {
+			continue
+		}
+		if parent == "" {
+			parent = s.Parent.SpanID().String()
+		} else if s.Parent.SpanID().String() != parent {
+			t.Error("attempts under different parents")
+		}
+		attempts = append(attempts, attr(s, "rampart.upstream").AsString()+":"+attr(s, "rampart.attempt.reason").AsString()+
+			":"+attr(s, "rampart.attempt").Emit())
+	}
+	if strings.Join(attempts, ",") != "a:status_503:1,b::2" {
+		t.Fatalf("attempt spans %v", attempts)
+	}
+	for _, s := range exp.GetSpans() {
+		if s.SpanContext.SpanID().String() == parent && !strings.HasPrefix(s.Name, "upstream ") {
+			t.Fatalf("attempts' parent is %q", s.Name)
+		}
+	}
+}
