@@ -129,7 +129,7 @@ func (h *handler) auditAction(r *http.Request, reqID string, p *identity.Princip
 	if p != nil {
 		rec.KeyID, rec.Subject = p.KeyID, p.Subject
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.svc.Config().StoreTimeout)
 	defer cancel()
 	if err := aw.WriteAudit(ctx, []*store.AuditRecord{rec}); err != nil {
 		h.log.Error("admin: could not audit an administrative action", "route", pattern, "object", a.object, "err", err)

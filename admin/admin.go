@@ -53,6 +53,9 @@ func Routes() []Route {
 // functions); endpoints whose service is missing answer 503.
 type Option func(*handler)
 
+// eraseTimeout bounds DELETE /admin/subjects/{id}.
+const eraseTimeout = 30 * time.Second
+
 // maxBody bounds an admin request body.
 const maxBody = 64 << 10
 
@@ -159,8 +162,17 @@ func clientIP(r *http.Request) string { return netguard.ClientIP(r) }
 // gate, and audits every administrative action (a changing call by an
 // authenticated caller, refused or not).
 func (h *handler) authed(pattern string, fn func(http.ResponseWriter, *http.Request, *identity.Principal)) http.Handler {
+	// Every store call of an admin request is bounded (the identity
+	// service's store_timeout); erasure deletes many rows and gets longer.
+	limit := h.svc.Config().StoreTimeout
+	if pattern == "/admin/subjects/{id}" {
+		limit = max(limit, eraseTimeout)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		ctx, cancel := context.WithTimeout(r.Context(), limit)
+		defer cancel()
+		r = r.WithContext(ctx)
 		if !audited(r.Method) {
 			if p, ok := authorize(w, r, h.svc, h.log, h.gate); ok {
 				fn(w, r, p)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"net/http"
 	"os"
@@ -12,8 +13,8 @@ import (
 
 	"github.com/rampart-ai/rampart/admin"
 	"github.com/rampart-ai/rampart/audit"
-	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/detect"
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
@@ -90,6 +91,9 @@ func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) e
 func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host, chain []engine.Configured) error {
 	if svc, ok := host.Services[layeridentity.ServiceIdentity].(*identity.Service); ok {
 		g.ident = svc
+		g.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rampart_identity_cache_grace_total",
+			Help: "Authentications served from the identity cache past its ttl because the store could not be reached (layers.identity.cache_grace)."},
+			func() float64 { return float64(svc.Graced()) }))
 		out := o.bootstrapOut
 		if out == nil {
 			out = os.Stderr

@@ -39,6 +39,18 @@ func (c *ttlCache[V]) get(k string, now time.Time, gen int64) (V, bool) {
 	return e.v, true
 }
 
+// stale returns an entry past its ttl but read at most grace ago under
+// generation gen (no revocation seen since), for use while the store is
+// unreachable.
+func (c *ttlCache[V]) stale(k string, now time.Time, gen int64, grace time.Duration) (V, bool) {
+	e, ok := c.lru.Peek(k)
+	if !ok || grace <= 0 || e.gen != gen || now.Sub(e.at) >= grace || now.Before(e.at) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
 func (c *ttlCache[V]) put(k string, v V, now time.Time, gen int64) {
 	c.lru.Add(k, ttlEntry[V]{v: v, at: now, gen: gen})
 }

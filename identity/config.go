@@ -29,6 +29,17 @@ type Config struct {
 	// LastUsedFlush is how often coalesced "last used" times are written
 	// to the store. Default 30s.
 	LastUsedFlush time.Duration `yaml:"last_used_flush" json:"last_used_flush"`
+	// StoreTimeout bounds every store call made to authenticate a request
+	// (key and tenant lookups): a hung store answers 503 after it instead
+	// of stalling requests. Default 2s.
+	StoreTimeout time.Duration `yaml:"store_timeout" json:"store_timeout"`
+	// CacheGrace is how long a key (or tenant) verified before keeps
+	// authenticating while the store cannot be reached: past cache_ttl, a
+	// failed lookup falls back to the cached entry if it was read at most
+	// CacheGrace ago and no revocation (generation change) was seen since.
+	// Counted in rampart_identity_cache_grace_total. Default 5m; -1
+	// disables (a store outage then fails closed at once).
+	CacheGrace time.Duration `yaml:"cache_grace" json:"cache_grace"`
 	// BootstrapAdminKeyHash, when set, is the hex HMAC-SHA256(pepper, key)
 	// of the global admin key created on the first start of an empty store
 	// (so the key itself never touches the machine). Unset: a key is
@@ -162,6 +173,12 @@ func (c *Config) applyDefaults() {
 	if c.LastUsedFlush == 0 {
 		c.LastUsedFlush = 30 * time.Second
 	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = 2 * time.Second
+	}
+	if c.CacheGrace == 0 {
+		c.CacheGrace = 5 * time.Minute
+	}
 	if c.Lockout.MaxFailures == 0 {
 		c.Lockout.MaxFailures = 10
 	}
@@ -213,6 +230,12 @@ func (c *Config) validate() error {
 	var errs []error
 	if c.CacheTTL < 0 || c.GenerationPoll < 0 || c.LastUsedFlush < 0 {
 		errs = append(errs, errors.New("cache_ttl, generation_poll and last_used_flush must be positive"))
+	}
+	if c.StoreTimeout < 0 || c.StoreTimeout > time.Minute {
+		errs = append(errs, errors.New("store_timeout must be positive and at most 1m"))
+	}
+	if c.CacheGrace < -1 || c.CacheGrace > 24*time.Hour {
+		errs = append(errs, errors.New("cache_grace must be between 0 and 24h (-1: off)"))
 	}
 	if c.CacheSize < 1 {
 		errs = append(errs, errors.New("cache_size must be at least 1"))

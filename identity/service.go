@@ -104,6 +104,9 @@ type Service struct {
 	usedMu sync.Mutex
 	used   map[string]time.Time
 
+	graced    atomic.Uint64 // authentications served from the cache past its ttl (store down)
+	downUntil atomic.Int64  // unix nanos: the store failed; lookups use the grace cache first
+
 	stop    chan struct{}
 	done    sync.WaitGroup
 	started atomic.Bool
@@ -331,13 +334,30 @@ func (s *Service) authKey(ctx context.Context, key string, now time.Time) (*Prin
 	ck := string(sum)
 	gen := s.gen.Load()
 	e, ok := s.keys.get(ck, now, gen)
+	if !ok && s.storeDown(now) {
+		// The store failed a moment ago: a recently verified key is served
+		// from the cache without waiting out another store timeout.
+		if old, found := s.keys.stale(ck, now, gen, s.cfg.CacheGrace); found && old.found {
+			s.graced.Add(1)
+			e, ok = old, true
+		}
+	}
 	if !ok {
 		var err error
 		e, err = s.loadKey(ctx, sum, now)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrUnavailable):
+			old, ok := s.keys.stale(ck, now, gen, s.cfg.CacheGrace)
+			if !ok || !old.found {
+				return nil, err
+			}
+			s.graced.Add(1)
+			e = old // the store is unreachable: the recently verified entry, not refreshed
+		case err != nil:
 			return nil, err
+		default:
+			s.keys.put(ck, e, now, gen)
 		}
-		s.keys.put(ck, e, now, gen)
 	}
 	if !e.found || subtle.ConstantTimeCompare(e.key.Hash, sum) != 1 {
 		return nil, fmt.Errorf("%w: unknown key %s", ErrInvalidCredentials, MaskKey(key))
@@ -350,12 +370,15 @@ func (s *Service) authKey(ctx context.Context, key string, now time.Time) (*Prin
 }
 
 func (s *Service) loadKey(ctx context.Context, sum []byte, now time.Time) (*keyEntry, error) {
-	k, err := s.store.KeyByHash(ctx, sum)
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	k, err := s.store.KeyByHash(sctx, sum)
+	cancel()
 	if errors.Is(err, ErrNotFound) {
 		return &keyEntry{}, nil
 	}
 	if err != nil {
 		s.log.Error("identity: key lookup failed", "err", err)
+		s.markDown(now)
 		return nil, ErrUnavailable
 	}
 	p := &Principal{Source: "key"}
@@ -426,13 +449,19 @@ func (s *Service) tenant(ctx context.Context, id string, now time.Time) (*Tenant
 		}
 		return t, nil
 	}
-	t, err := s.store.GetTenant(ctx, id)
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	t, err := s.store.GetTenant(sctx, id)
+	cancel()
 	if errors.Is(err, ErrNotFound) {
 		s.tenants.put(id, nil, now, gen)
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		s.log.Error("identity: tenant lookup failed", "err", err)
+		if old, ok := s.tenants.stale(id, now, gen, s.cfg.CacheGrace); ok && old != nil {
+			s.graced.Add(1)
+			return old, nil
+		}
 		return nil, ErrUnavailable
 	}
 	s.tenants.put(id, &t, now, gen)
@@ -460,6 +489,18 @@ func (s *Service) principalFor(ctx context.Context, source, tenant, role, subjec
 	applyTenant(p, t, nil, nil)
 	return p, nil
 }
+
+// storeDownFor is how long after a failed store lookup cached keys are
+// served without trying the store first.
+const storeDownFor = time.Second
+
+func (s *Service) markDown(now time.Time) { s.downUntil.Store(now.Add(storeDownFor).UnixNano()) }
+
+func (s *Service) storeDown(now time.Time) bool { return now.UnixNano() < s.downUntil.Load() }
+
+// Graced is the number of authentications served from the cache past its
+// ttl because the store could not be reached (cache_grace).
+func (s *Service) Graced() uint64 { return s.graced.Load() }
 
 // SetClock replaces the service's clock (tests and simulations only; call
 // before the service is used).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -435,5 +436,63 @@ func TestBootstrapFromHashRace(t *testing.T) {
 	}
 	if n, err := db.CountKeys(ctx); err != nil || n != 1 {
 		t.Fatalf("%d keys after three bootstraps (%v), want 1", n, err)
+	}
+}
+
+// hangingStore blocks every key and tenant lookup until its context ends
+// while hang is set (a SIGSTOPped database).
+type hangingStore struct {
+	identity.Store
+	hang atomic.Bool
+}
+
+func (h *hangingStore) KeyByHash(ctx context.Context, sum []byte) (identity.Key, error) {
+	if h.hang.Load() {
+		<-ctx.Done()
+		return identity.Key{}, ctx.Err()
+	}
+	return h.Store.KeyByHash(ctx, sum)
+}
+
+func (h *hangingStore) GetTenant(ctx context.Context, id string) (identity.Tenant, error) {
+	if h.hang.Load() {
+		<-ctx.Done()
+		return identity.Tenant{}, ctx.Err()
+	}
+	return h.Store.GetTenant(ctx, id)
+}
+
+// TestStoreTimeoutAndGrace: a hung store costs at most store_timeout, and
+// keys verified within cache_grace keep working through the outage (not
+// unknown keys, not after the grace, not after a revocation was seen).
+func TestStoreTimeoutAndGrace(t *testing.T) {
+	st := &hangingStore{Store: openDB(t)}
+	c := newClock()
+	s := newSvc(t, st, identity.Config{StoreTimeout: 200 * time.Millisecond, CacheGrace: time.Minute}, c)
+	mustTenant(t, s, "acme")
+	used, _ := mustKey(t, s, identity.KeySpec{Tenant: "acme", Role: identity.RoleUser})
+	unused, _ := mustKey(t, s, identity.KeySpec{Tenant: "acme", Role: identity.RoleUser})
+	if _, err := s.Authenticate(ctx, bearer(used)); err != nil {
+		t.Fatal(err)
+	}
+	st.hang.Store(true)
+	c.add(10 * time.Second) // past cache_ttl (5s)
+	start := time.Now()
+	if _, err := s.Authenticate(ctx, bearer(unused)); !errors.Is(err, identity.ErrUnavailable) {
+		t.Fatalf("unknown key while the store hangs: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("a hung store stalled authentication for %s (store_timeout 200ms)", d)
+	}
+	p, err := s.Authenticate(ctx, bearer(used))
+	if err != nil || p.Tenant != "acme" {
+		t.Fatalf("recently verified key during the outage: %v", err)
+	}
+	if s.Graced() == 0 {
+		t.Fatal("grace not counted")
+	}
+	c.add(time.Minute) // past cache_grace
+	if _, err := s.Authenticate(ctx, bearer(used)); !errors.Is(err, identity.ErrUnavailable) {
+		t.Fatalf("after the grace: %v", err)
 	}
 }
