@@ -41,7 +41,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return 0
 	}
-	// Longest match first: "config validate" before "config".
+	// Longest match first: "mcp tools list" before "config validate"
+	// before "config".
+	if len(args) >= 3 {
+		if c, ok := commands[args[0]+" "+args[1]+" "+args[2]]; ok {
+			return c.run(&Env{Args: args[3:], Stdin: stdin, Stdout: stdout, Stderr: stderr})
+		}
+	}
 	if len(args) >= 2 {
 		if c, ok := commands[args[0]+" "+args[1]]; ok {
 			return c.run(&Env{Args: args[2:], Stdin: stdin, Stdout: stdout, Stderr: stderr})
