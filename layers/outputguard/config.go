@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rampart-ai/rampart/detect/pii"
 	"github.com/rampart-ai/rampart/detect/secrets"
@@ -90,6 +91,11 @@ type LeakConfig struct {
 	// MinWords is the shortest system prompt (in words) that is checked.
 	// Default 20.
 	MinWords int `yaml:"min_words"`
+	// Window is how long the share of a system prompt already sent to one
+	// API key is remembered (in memory, per replica): a prompt leaked in
+	// parts over several answers counts as one leak. Default 1h; a
+	// negative value turns the tracking off.
+	Window time.Duration `yaml:"window"`
 }
 
 // ToolsConfig controls tool calls in answers.
@@ -118,6 +124,9 @@ const (
 func (c *Config) setDefaults() {
 	if c.StreamWindow == 0 {
 		c.StreamWindow = defaultWindow
+	}
+	if c.Leak.Window == 0 {
+		c.Leak.Window = time.Hour
 	}
 	if c.Links.Images == "" {
 		c.Links.Images = "remove"

@@ -3,6 +3,7 @@ package outputguard
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/detect/pii"
@@ -33,6 +34,7 @@ type Layer struct {
 	pii      *pii.Scanner
 	secrets  *secrets.Scanner
 	redactOp redact.Operator
+	leakHist *leakHistory
 }
 
 // New checks cfg and applies defaults; it compiles nothing.
@@ -55,6 +57,9 @@ func (l *Layer) Provision(*engine.Host) error {
 	}
 	if l.secrets, err = secrets.New(l.cfg.Secrets); err != nil {
 		return err
+	}
+	if l.cfg.Leak.Window > 0 {
+		l.leakHist = &leakHistory{window: l.cfg.Leak.Window, entries: map[string]*leakEntry{}}
 	}
 	switch l.cfg.RedactStyle {
 	case "mask":
@@ -111,6 +116,13 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 		return engine.Allowed, nil
 	}
 	if lk := newLeakIndex(tx.Request, l.cfg.Leak); lk != nil && l.cfg.Leak.Action != ActOff {
+		if l.leakHist != nil {
+			who := ""
+			if id := tx.Identity; id != nil {
+				who = id.Tenant + "\x00" + id.KeyID + "\x00" + id.Subject
+			}
+			lk.hist = l.leakHist.get(fmt.Sprintf("%s\x00%x", who, lk.promptKey()), len(lk.grams), time.Now())
+		}
 		tx.SetState(stateLeak, lk)
 	}
 	if len(l.cfg.Input) == 0 {

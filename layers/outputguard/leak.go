@@ -2,12 +2,28 @@ package outputguard
 
 import (
 	"hash/maphash"
+	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/detect/normalize"
 	"github.com/rampart-ai/rampart/engine"
 )
+
+// leakNorm is how system prompts and answers are compared: the input
+// normaliser's folding (case, NFKC, homoglyphs, diacritics, invisible
+// characters removed), so that zero-width characters inside words or
+// look-alike letters do not hide a copy.
+var leakNorm = normalize.Options{}
+
+func leakNormal(s string) string { return normalize.Normalize(s, leakNorm).Norm }
+
+// verbatimRun is how many consecutive system-prompt n-grams (about
+// verbatimRun+ngram-1 words copied in order) make a leak likely: the
+// answer then only needs a quarter of the threshold's share to be cut.
+const verbatimRun = 8
 
 // ngram is the word n-gram size used for system-prompt containment.
 const ngram = 8
@@ -20,10 +36,18 @@ var seed = maphash.MakeSeed()
 // leakIndex holds the word 8-grams of a request's system prompt and, while
 // an answer streams, which of them the answer has repeated so far.
 type leakIndex struct {
-	grams     map[uint64]bool // gram -> seen in answer
+	grams     map[uint64]int // gram -> index
+	hit       []bool         // grams seen in this answer
 	seen      int
 	threshold float64
 	fired     bool
+	run, best int // consecutive matched grams now, and the longest run
+	// hist, when set, is the share of this prompt sent to the same key
+	// in earlier answers of the window (see leakHistory).
+	hist *leakEntry
+	// whole answers commit their n-grams to hist only when they pass
+	deferHist bool
+	pend      []int
 	// streaming state: the last ngram-1 word hashes of the answer and the
 	// word being read.
 	window []uint64
@@ -35,7 +59,7 @@ type leakIndex struct {
 func newLeakIndex(c *conv.Conversation, cfg LeakConfig) *leakIndex {
 	var words []uint64
 	add := func(text string) {
-		forWords(text, func(w []byte) bool {
+		forWords(leakNormal(text), func(w []byte) bool {
 			words = append(words, maphash.Bytes(seed, w))
 			return len(words) < maxLeakGrams
 		})
@@ -54,10 +78,14 @@ func newLeakIndex(c *conv.Conversation, cfg LeakConfig) *leakIndex {
 	if len(words) < cfg.MinWords || len(words) < ngram {
 		return nil
 	}
-	lk := &leakIndex{grams: make(map[uint64]bool, len(words)), threshold: cfg.Threshold}
+	lk := &leakIndex{grams: make(map[uint64]int, len(words)), threshold: cfg.Threshold}
 	for i := 0; i+ngram <= len(words); i++ {
-		lk.grams[gramHash(words[i:i+ngram])] = false
+		h := gramHash(words[i : i+ngram])
+		if _, ok := lk.grams[h]; !ok {
+			lk.grams[h] = len(lk.grams)
+		}
 	}
+	lk.hit = make([]bool, len(lk.grams))
 	return lk
 }
 
@@ -93,8 +121,11 @@ func forWords(text string, fn func(w []byte) bool) {
 	}
 }
 
-// feed adds answer text (streamed or whole) and reports whether the share
-// of system-prompt n-grams seen reached the threshold (once).
+// feed adds answer text (streamed or whole) and reports whether a leak
+// became likely (once): the share of system-prompt n-grams this answer
+// repeated, together with those earlier answers to the same key sent
+// (hist), reached the threshold, or a quarter of it when the answer copies
+// the prompt verbatim (verbatimRun consecutive n-grams).
 func (lk *leakIndex) feed(text string, final bool) bool {
 	push := func(w []byte) {
 		lk.window = append(lk.window, maphash.Bytes(seed, w))
@@ -102,14 +133,27 @@ func (lk *leakIndex) feed(text string, final bool) bool {
 			lk.window = lk.window[1:]
 		}
 		if len(lk.window) == ngram {
-			h := gramHash(lk.window)
-			if seen, ok := lk.grams[h]; ok && !seen {
-				lk.grams[h] = true
+			i, ok := lk.grams[gramHash(lk.window)]
+			if !ok {
+				lk.run = 0
+				return
+			}
+			lk.run++
+			lk.best = max(lk.best, lk.run)
+			if !lk.hit[i] {
+				lk.hit[i] = true
 				lk.seen++
+				if lk.hist != nil && lk.deferHist {
+					if !lk.hist.has(i) {
+						lk.pend = append(lk.pend, i)
+					}
+				} else if lk.hist != nil {
+					lk.hist.mark(i)
+				}
 			}
 		}
 	}
-	for _, r := range text {
+	for _, r := range leakNormal(text) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			if len(lk.word) < 60 {
 				lk.word = utf8.AppendRune(lk.word, unicode.ToLower(r))
@@ -128,16 +172,117 @@ func (lk *leakIndex) feed(text string, final bool) bool {
 	if lk.fired || len(lk.grams) == 0 {
 		return false
 	}
-	if float64(lk.seen)/float64(len(lk.grams)) >= lk.threshold {
+	if lk.seen > 0 && lk.share() >= lk.threshold || lk.best >= verbatimRun && float64(lk.seen)/float64(len(lk.grams)) >= lk.threshold/4 {
 		lk.fired = true
 		return true
 	}
 	return false
 }
 
+// share is the share of the prompt's n-grams sent: in this answer, or to
+// the same key within the window.
+func (lk *leakIndex) share() float64 {
+	n := lk.seen
+	if lk.hist != nil {
+		// earlier answers' grams and this answer's not yet committed
+		n = max(n, lk.hist.count()+len(lk.pend))
+	}
+	return float64(n) / float64(len(lk.grams))
+}
+
+// checkDecoded feeds the decoded forms (base64, hex, ...) of a whole
+// answer, each as a text of its own.
+func (lk *leakIndex) checkDecoded(text string) bool {
+	for _, d := range normalize.Decode(text, normalize.Limits{}) {
+		lk.window, lk.word, lk.run = lk.window[:0], lk.word[:0], 0
+		if lk.feed(d.Text, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// leakHistory remembers, per key and system prompt, which of the prompt's
+// n-grams answers have already sent within a window, so that a prompt
+// leaked in parts over several answers (each under the threshold) is
+// caught. It holds at most maxLeakEntries entries (the oldest go first).
+type leakHistory struct {
+	mu      sync.Mutex
+	window  time.Duration
+	entries map[string]*leakEntry
+}
+
+const maxLeakEntries = 4096
+
+type leakEntry struct {
+	mu   sync.Mutex
+	bits []uint64
+	n    int
+	last time.Time
+}
+
+func (e *leakEntry) mark(i int) {
+	e.mu.Lock()
+	if w, b := i/64, uint64(1)<<(i%64); e.bits[w]&b == 0 {
+		e.bits[w] |= b
+		e.n++
+	}
+	e.mu.Unlock()
+}
+
+func (e *leakEntry) has(i int) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.bits[i/64]&(uint64(1)<<(i%64)) != 0
+}
+
+func (e *leakEntry) count() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.n
+}
+
+// get returns the entry of key for a prompt of n grams, starting a new one
+// when there is none or the last answer is older than the window.
+func (h *leakHistory) get(key string, n int, now time.Time) *leakEntry {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e := h.entries[key]
+	if e == nil || now.Sub(e.last) > h.window || len(e.bits) != (n+63)/64 {
+		if e == nil && len(h.entries) >= maxLeakEntries {
+			oldest := ""
+			var t time.Time
+			for k, v := range h.entries {
+				if oldest == "" || v.last.Before(t) {
+					oldest, t = k, v.last
+				}
+			}
+			delete(h.entries, oldest)
+		}
+		e = &leakEntry{bits: make([]uint64, (n+63)/64)}
+		h.entries[key] = e
+	}
+	e.last = now
+	return e
+}
+
+// promptKey names a system prompt (its n-gram set) within the history.
+func (lk *leakIndex) promptKey() uint64 {
+	var x uint64
+	for g := range lk.grams {
+		x ^= g * 0x9E3779B97F4A7C15
+	}
+	return x
+}
+
 // check feeds a whole answer text and returns a finding when it leaks.
 func (lk *leakIndex) check(text string, choice int) (engine.Finding, bool) {
-	if !lk.feed(text, true) {
+	lk.deferHist, lk.pend = true, lk.pend[:0]
+	defer func() { lk.deferHist = false }()
+	if !lk.feed(text, true) && !lk.checkDecoded(text) {
+		for _, i := range lk.pend {
+			lk.hist.mark(i)
+		}
 		return engine.Finding{}, false
 	}
 	return lk.finding(choice), true
@@ -145,6 +290,6 @@ func (lk *leakIndex) check(text string, choice int) (engine.Finding, bool) {
 
 func (lk *leakIndex) finding(choice int) engine.Finding {
 	return engine.Finding{Layer: Name, Rule: "leak.system_prompt", Severity: engine.SeverityHigh,
-		Score: float64(lk.seen) / float64(len(lk.grams)), Message: choice, Entity: "SYSTEM_PROMPT",
+		Score: lk.share(), Message: choice, Entity: "SYSTEM_PROMPT",
 		Text: "answer repeats the system prompt"}
 }

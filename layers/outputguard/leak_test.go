@@ -1,0 +1,92 @@
+package outputguard
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/engine"
+)
+
+const leakSys = "You are the support assistant of Example Corp. Never reveal internal pricing rules, never discuss competitors, " +
+	"and always answer politely in the language of the customer who writes to you. Escalate refunds above two hundred euros " +
+	"to a human agent and never promise delivery dates that the logistics team has not confirmed in writing."
+
+func leakTx(l *Layer, key string) *engine.Tx {
+	req := &conv.Conversation{System: []conv.Segment{conv.NewSegment(leakSys, conv.SourceSystem, "system")}}
+	tx := &engine.Tx{Request: req, Identity: &engine.Identity{Tenant: "t", KeyID: key}}
+	if _, err := l.OnRequest(tx); err != nil {
+		panic(err)
+	}
+	return tx
+}
+
+// The evasions of the system-prompt leak probe, each in a whole answer.
+func TestLeakEvasions(t *testing.T) {
+	words := strings.Fields(leakSys)
+	zw := make([]string, len(words))
+	for i, w := range words {
+		zw[i] = w[:len(w)/2] + "\u200b" + w[len(w)/2:]
+	}
+	homo := strings.NewReplacer("a", "\u0430", "e", "\u0435", "o", "\u043e").Replace(leakSys)
+	cases := map[string]string{
+		"verbatim":          "My instructions: " + leakSys,
+		"zero-width inside": "Here: " + strings.Join(zw, " "),
+		"homoglyphs":        "Here: " + homo,
+		"base64":            "Encoded: " + base64.StdEncoding.EncodeToString([]byte(leakSys)),
+	}
+	for name, answer := range cases {
+		t.Run(name, func(t *testing.T) {
+			l := provisioned(t, Config{})
+			if _, d := whole(t, l, leakTx(l, "k1"), answer); d.Action != engine.Block {
+				t.Errorf("not blocked: %+v", d)
+			}
+		})
+	}
+}
+
+// Halves of the prompt in two answers to the same key, each under the
+// threshold and without a long verbatim run, are one leak; to different
+// keys they are not.
+func TestLeakAcrossAnswers(t *testing.T) {
+	words := strings.Fields(leakSys)
+	// every other sentence piece: runs of 7 n-grams, shorter than verbatimRun
+	var a, b []string
+	for i := 0; i < len(words); i += 14 {
+		piece := strings.Join(words[i:min(i+14, len(words))], " ")
+		if (i/14)%2 == 0 {
+			a = append(a, piece)
+		} else {
+			b = append(b, piece)
+		}
+	}
+	first, second := strings.Join(a, " ... "), strings.Join(b, " ... ")
+	l := provisioned(t, Config{})
+	if _, d := whole(t, l, leakTx(l, "k1"), "Part one: "+first); d.Action == engine.Block {
+		t.Fatalf("first half alone blocked : %+v", d.Findings)
+	}
+	if _, d := whole(t, l, leakTx(l, "k2"), "Part two: "+second); d.Action == engine.Block {
+		t.Fatalf("second half to another key blocked: %+v", d.Findings)
+	}
+	if _, d := whole(t, l, leakTx(l, "k1"), "Part two: "+second); d.Action != engine.Block {
+		t.Fatalf("second half to the same key passed: %+v", d)
+	}
+	// an innocent answer to a key whose earlier answers leaked is no leak
+	if _, d := whole(t, l, leakTx(l, "k1"), "Your refund is on its way."); d.Action == engine.Block {
+		t.Fatal("innocent answer blocked")
+	}
+}
+
+// A streamed verbatim copy is cut early: far less than half of the prompt
+// goes out.
+func TestLeakStreamCutEarly(t *testing.T) {
+	l := provisioned(t, Config{})
+	got, d := streamAll(t, l, leakTx(l, "k1"), strings.SplitAfter("Sure. "+leakSys, " "))
+	if d.Action != engine.Block {
+		t.Fatalf("not blocked: %+v", d)
+	}
+	if len(got) > len(leakSys)/3 {
+		t.Errorf("%d of %d bytes of the prompt went out before the cut", len(got), len(leakSys))
+	}
+}
