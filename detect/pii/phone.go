@@ -147,10 +147,15 @@ func (s *Scanner) validatePhone(cx *scanCtx, start, end int) []cand {
 		}
 		i = j
 	}
+	// a first part glued to a word ("km2 030 ...") is not the number's
+	for len(parts) > 1 && parts[0][0] > 0 && isAlnum(text[parts[0][0]-1]) {
+		parts = parts[1:]
+	}
 	n := len(parts)
 	if n == 0 {
 		return nil
 	}
+	start = parts[0][0]
 	if negated(text, parts[0][0], phoneNegContext, phoneContext) {
 		return nil
 	}
@@ -167,10 +172,10 @@ func (s *Scanner) validatePhone(cx *scanCtx, start, end int) []cand {
 		return nil
 	}
 	// Sub-spans dropping up to 3 parts on either side, longest first.
-	for drop := 1; drop < n && drop <= 6; drop++ {
+	for drop := 1; drop < n && drop <= 8; drop++ {
 		for lead := 0; lead <= drop; lead++ {
 			trail := drop - lead
-			if lead > 3 || trail > 3 {
+			if lead > 3 || trail > 5 {
 				continue
 			}
 			i, j := lead, n-1-trail
@@ -257,8 +262,14 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 	if intl {
 		num, err := phonenumbers.Parse(body+c[len(core):], "ZZ")
 		if err != nil || !phonenumbers.IsPossibleNumber(num) {
-			return cand{}, false
+			if strings.HasPrefix(core, "+") || strings.HasPrefix(core, "(+") {
+				return cand{}, false
+			}
+			intl = false // "008-169-6120": a national number after all
 		}
+	}
+	if intl {
+		num, _ := phonenumbers.Parse(body+c[len(core):], "ZZ")
 		score := 0.6
 		if phonenumbers.IsValidNumber(num) {
 			score = 0.75
@@ -308,7 +319,7 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 		default:
 			// not valid: a grouped number of the region's length still
 			// counts with a context word
-			if configured && shaped && phonenumbers.IsPossibleNumber(num) {
+			if configured && (shaped || written && nddPrefix[r] != "") && phonenumbers.IsPossibleNumber(num) {
 				score = 0.3
 			}
 		}
@@ -339,6 +350,13 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 				try(r, false)
 			}
 		}
+	}
+	if best == 0 && groups >= 2 && nd >= 8 && nd <= 13 {
+		// Grouped like a phone number but valid nowhere we tried (random
+		// digits, a region not in the lists): a phone word near it
+		// still makes it one (0.15 + the context boost reaches the
+		// default minimum, nothing less does).
+		best = 0.15
 	}
 	if best == 0 {
 		return cand{}, false
@@ -455,7 +473,7 @@ func notPhoneShape(core string, digits []byte, groups int) bool {
 	if len(gs) == 2 && len(gs[0]) == 5 && len(gs[1]) == 4 && core[0] != '(' {
 		return true // US ZIP+4
 	}
-	if isbnLike(digits, groups) {
+	if isbnLike(digits, groups) && (len(digits) == 13 || strings.Contains(core, "-") && !strings.ContainsAny(core, " .()")) {
 		return true
 	}
 	if strings.Contains(core, ".") {

@@ -142,7 +142,7 @@ func digitGroups(run string) (groups [][2]int, seps []byte) {
 func validateCard(text string, start, end int) []cand {
 	run := text[start:end]
 	groups, seps := digitGroups(run)
-	var out []cand
+	var out, weakOut []cand
 	var ds [19]byte
 	for i := 0; i < len(groups); {
 		found := false
@@ -172,13 +172,20 @@ func validateCard(text string, start, end int) []cand {
 			}
 			if boundedAt(text, st, en) || (i > 0 || j < len(groups)-1) && looseBounded(text, st, en, start, end) {
 				score := 0.9
-				if !boundedAt(text, st, en) {
-					score = 0.3 // part of a longer run of digit groups: needs a context word
+				inside := !boundedAt(text, st, en) || j > i && (i > 0 && seps[i-1] == seps[i] || j < len(groups)-1 && seps[j] == seps[i])
+				if inside && !cardGrouped(groups[i:j+1]) {
+					score = 0.3 // part of a longer run of like groups: needs a context word
 				}
 				if weak {
 					score = 0.3 // short debit ranges need a context word
 				}
-				out = append(out, cand{st, en, score})
+				c := cand{st, en, score}
+				if score < 0.5 && inside {
+					// keep looking for a better-grouped card in the run
+					weakOut = append(weakOut, c)
+					continue
+				}
+				out = append(out, c)
 				i = j + 1
 				found = true
 			}
@@ -187,7 +194,37 @@ func validateCard(text string, start, end int) []cand {
 			i++
 		}
 	}
+	for _, w := range weakOut {
+		free := true
+		for _, o := range out {
+			if w.start < o.end && o.start < w.end {
+				free = false
+				break
+			}
+		}
+		if free {
+			out = append(out, w)
+		}
+	}
 	return out
+}
+
+// cardGrouped reports whether digit groups are written the way cards are
+// printed: fours (the last may be shorter), or 4-6-5 / 4-6-4.
+func cardGrouped(gs [][2]int) bool {
+	if len(gs) < 3 {
+		return false
+	}
+	l := func(k int) int { return gs[k][1] - gs[k][0] }
+	if len(gs) == 3 && l(0) == 4 && l(1) == 6 && (l(2) == 5 || l(2) == 4) {
+		return true
+	}
+	for k := 0; k < len(gs)-1; k++ {
+		if l(k) != 4 {
+			return false
+		}
+	}
+	return l(len(gs)-1) <= 4
 }
 
 // looseBounded accepts a sub-span of a digit run (a card inside a longer
