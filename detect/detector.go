@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/detect/model"
+	"github.com/rampart-ai/rampart/detect/normalize"
 	"github.com/rampart-ai/rampart/detect/rules"
 )
 
@@ -43,6 +44,7 @@ func ParseRole(s string) (Role, error) {
 const (
 	RuleModel        = "injection-classifier"
 	RuleSpecialToken = "special-token"
+	RuleHiddenText   = "hidden-text"
 )
 
 // Finding is one piece of evidence. Start and End are code-point offsets
@@ -268,6 +270,20 @@ func (d *Detector) scanAs(st *state, text string, role Role) Result {
 		(a.short && a.signals[sigHigh] == 1) ||
 		(role.Untrusted() && a.dataRuleHit())
 	res.Findings = a.findings(st, score)
+	// Hidden text that spells words (tag characters, which render as
+	// nothing) is addressed to the model and not to the reader: in
+	// documents and tool results that is an attack by itself.
+	for _, h := range st.nt.Hidden {
+		if h.Kind != normalize.KindTag || !spellsWords(h.Decoded) {
+			continue
+		}
+		res.Findings = append(res.Findings, Finding{Rule: RuleHiddenText, Severity: rules.High, Score: score,
+			Start: h.Start, End: h.End, Decoding: "tag-characters",
+			Message: "hidden text (tag characters) that the reader does not see spells words"})
+		if role.Untrusted() {
+			res.Flagged = true
+		}
+	}
 	// token salad (optimised jailbreak suffixes) flags by itself: it is
 	// no language and no code, and the model scores words, not their order
 	if sa, sb, ok := saladScan(scanned(text, d.opt.MaxScanBytes)); ok {
@@ -308,4 +324,26 @@ func (a *analysis) dataRuleHit() bool {
 		}
 	}
 	return false
+}
+
+// spellsWords reports whether decoded hidden text holds at least two words
+// of two or more letters, or twelve letters: more than the tag sequence of
+// a subdivision flag emoji ("gbeng").
+func spellsWords(s string) bool {
+	letters, words, run := 0, 0, 0
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			letters++
+			run++
+			continue
+		}
+		if run >= 2 {
+			words++
+		}
+		run = 0
+	}
+	if run >= 2 {
+		words++
+	}
+	return words >= 2 || letters >= 12
 }
