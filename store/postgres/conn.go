@@ -80,6 +80,24 @@ type storeTx struct {
 func (t storeTx) Commit(ctx context.Context) error   { return t.t.Commit(ctx) }
 func (t storeTx) Rollback(ctx context.Context) error { return t.t.Rollback(ctx) }
 
+// InsertMany sends q once per argument list in one batch and scans each
+// row's id.
+func (t storeTx) InsertMany(ctx context.Context, q string, args [][]any) ([]int64, error) {
+	b := &pgx.Batch{}
+	for _, a := range args {
+		b.Queue(q, a...)
+	}
+	br := t.t.SendBatch(ctx, b)
+	ids := make([]int64, len(args))
+	for i := range args {
+		if err := br.QueryRow().Scan(&ids[i]); err != nil {
+			_ = br.Close()
+			return nil, err
+		}
+	}
+	return ids, br.Close()
+}
+
 // ExecMany sends q once per argument list in one batch.
 func (t storeTx) ExecMany(ctx context.Context, q string, args [][]any) error {
 	b := &pgx.Batch{}

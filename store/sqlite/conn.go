@@ -86,6 +86,22 @@ type storeTx struct {
 func (t storeTx) Commit(context.Context) error   { return t.t.Commit() }
 func (t storeTx) Rollback(context.Context) error { return t.t.Rollback() }
 
+// InsertMany runs q through one prepared statement, scanning each id.
+func (t storeTx) InsertMany(ctx context.Context, q string, args [][]any) ([]int64, error) {
+	stmt, err := t.t.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	ids := make([]int64, len(args))
+	for i, a := range args {
+		if err := stmt.QueryRowContext(ctx, a...).Scan(&ids[i]); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
 // ExecMany runs q through one prepared statement.
 func (t storeTx) ExecMany(ctx context.Context, q string, args [][]any) error {
 	stmt, err := t.t.PrepareContext(ctx, q)

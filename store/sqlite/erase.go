@@ -9,7 +9,10 @@ import (
 	"github.com/rampart-ai/rampart/store/internal/sqlstore"
 )
 
-var _ store.SubjectEraser = (*DB)(nil)
+var (
+	_ store.SubjectEraser = (*DB)(nil)
+	_ store.AuditStore    = (*DB)(nil)
+)
 
 // EraseSubject erases every record of id (store.SubjectEraser) in one
 // transaction run with SQLite's secure_delete on, so the freed bytes are

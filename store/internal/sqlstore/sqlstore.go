@@ -1,6 +1,6 @@
 // Package sqlstore is the query logic that the SQLite and PostgreSQL stores
-// share: tenants and API keys, secrets, blocks and the statements of a
-// subject erasure, written once against a small interface over both
+// share: tenants and API keys, secrets, blocks, the audit log and spend,
+// MCP pins and the statements of a subject erasure, written once against a small interface over both
 // drivers (database/sql and pgx).
 //
 // Statements are written with SQLite's placeholders ("?" in order, or "?N"
@@ -49,6 +49,9 @@ type Tx interface {
 	// ExecMany runs q once per argument list, as cheaply as the driver
 	// allows (a prepared statement, a batch).
 	ExecMany(ctx context.Context, q string, args [][]any) error
+	// InsertMany runs q, an INSERT ... RETURNING id, once per argument
+	// list as ExecMany does and returns each row's id, in order.
+	InsertMany(ctx context.Context, q string, args [][]any) ([]int64, error)
 	Commit(ctx context.Context) error
 	Rollback(ctx context.Context) error
 }
@@ -117,6 +120,7 @@ type Store struct {
 	blk    blockSQL
 	erase  eraseSQL
 	mcp    mcpSQL
+	aud    auditSQL
 }
 
 // New builds a Store that reads through read and writes in transactions
@@ -124,7 +128,7 @@ type Store struct {
 // for a read-only store).
 func New(d Dialect, read Querier, writer func() (DB, error)) *Store {
 	return &Store{d: d, read: read, writer: writer,
-		id: newIdentitySQL(d), sec: newSecretSQL(d), blk: newBlockSQL(d), erase: newEraseSQL(d), mcp: newMCPSQL(d)}
+		id: newIdentitySQL(d), sec: newSecretSQL(d), blk: newBlockSQL(d), erase: newEraseSQL(d), mcp: newMCPSQL(d), aud: newAuditSQL(d)}
 }
 
 // errorf formats an error with the backend's prefix.
