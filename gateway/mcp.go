@@ -8,6 +8,7 @@ import (
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/incident"
 	"github.com/rampart-ai/rampart/layers/blocklist"
 	"github.com/rampart-ai/rampart/layers/identity"
 	"github.com/rampart-ai/rampart/layers/network"
@@ -57,9 +58,22 @@ func (g *Gateway) newMCP(cfg *config.Config, chain []engine.Configured, sc *scan
 			}
 			return ""
 		},
+		Alert:   g.mcpAlert(),
 		Logger:  g.log,
 		Metrics: g.mcpMetrics,
 	})
+}
+
+// mcpAlert sends withheld tool definitions to the incident webhooks (nil
+// when incident response is off).
+func (g *Gateway) mcpAlert() func(ctx context.Context, server, tool, reason string) {
+	r, ok := g.services[incident.ServiceNotifier].(*incident.Responder)
+	if !ok {
+		return nil
+	}
+	return func(_ context.Context, server, tool, reason string) {
+		r.NotifyMCPTool(incident.MCPToolAlert{Server: server, Tool: tool, Reason: reason})
+	}
 }
 
 // isMCPPath reports whether path is an MCP server route (/mcp/<name>).

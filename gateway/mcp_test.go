@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/incident"
 	"github.com/rampart-ai/rampart/store"
 )
 
@@ -481,5 +483,45 @@ func (e *mcpEnv) auditUntil(done func([]*store.AuditRecord) bool) []*store.Audit
 			return recs
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A poisoned tool seen for the first time and a changed definition each
+// send an mcp.tool_withheld webhook (signed like every incident alert).
+func TestMCPWithheldToolAlert(t *testing.T) {
+	got := make(chan incident.MCPToolAlert, 8)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := incident.Verify([]byte(hookSecret), r.Header.Get(incident.HeaderTimestamp),
+			r.Header.Get(incident.HeaderSignature), body, time.Now(), time.Minute); err != nil ||
+			r.Header.Get(incident.HeaderEvent) != incident.EventMCPTool {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var a incident.MCPToolAlert
+		_ = json.Unmarshal(body, &a)
+		got <- a
+	}))
+	defer hook.Close()
+	t.Setenv("HOOK_SECRET", hookSecret)
+	e := newMCPEnv(t, func(c *config.Config) {
+		c.Layers["blocklist"] = config.Layer{Options: map[string]any{"incident": map[string]any{
+			"enabled":  true,
+			"webhooks": []any{map[string]any{"url": hook.URL, "secret_env": "HOOK_SECRET"}},
+		}}}
+	})
+	cs, err := e.connect(e.userKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	toolNames(t, cs)
+	select {
+	case a := <-got:
+		if a.Server != "demo" || a.Tool != "weather" || !strings.Contains(a.Reason, "poisoned") || a.Event != incident.EventMCPTool {
+			t.Fatalf("alert: %+v", a)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no mcp.tool_withheld webhook")
 	}
 }

@@ -64,6 +64,10 @@ const (
 	// EventBudget is a spend budget reaching its alert percentage or its
 	// limit (layers/ratelimit budget_usd_*; body BudgetAlert).
 	EventBudget = "budget.alert"
+	// EventMCPTool is an MCP tool definition withheld until an
+	// administrator reviews it: new and poisoned, or changed since it was
+	// approved (package mcpgw; body MCPToolAlert).
+	EventMCPTool = "mcp.tool_withheld"
 )
 
 // Config is incident response's configuration (the "incident:" section of
@@ -260,7 +264,7 @@ func (c *Config) Fill() {
 	for i := range c.Webhooks {
 		w := &c.Webhooks[i]
 		if len(w.Events) == 0 {
-			w.Events = []string{EventAlert, EventBlock, EventThrottle, EventBudget}
+			w.Events = []string{EventAlert, EventBlock, EventThrottle, EventBudget, EventMCPTool}
 		}
 		if w.Timeout == 0 {
 			w.Timeout = 5 * time.Second
@@ -396,9 +400,9 @@ func (w *Webhook) validate() error {
 	}
 	for _, e := range w.Events {
 		switch e {
-		case EventAlert, EventBlock, EventThrottle, EventBudget:
+		case EventAlert, EventBlock, EventThrottle, EventBudget, EventMCPTool:
 		default:
-			return fmt.Errorf("event %q: want incident.alert, incident.block, incident.throttle or budget.alert", e)
+			return fmt.Errorf("event %q: want incident.alert, incident.block, incident.throttle, budget.alert or mcp.tool_withheld", e)
 		}
 	}
 	if w.Timeout <= 0 || w.Timeout > time.Minute {

@@ -519,6 +519,42 @@ func (r *Responder) NotifyBudget(a BudgetAlert) {
 	}
 }
 
+// MCPToolAlert is the JSON body of an mcp.tool_withheld webhook request:
+// a tool definition is withheld until an administrator approves it
+// (`rampart mcp tools list --status pending`).
+type MCPToolAlert struct {
+	Event     string    `json:"event"` // mcp.tool_withheld
+	ID        string    `json:"id"`
+	Time      time.Time `json:"time"`
+	GatewayID string    `json:"gateway_id"`
+	Server    string    `json:"server"`
+	Tool      string    `json:"tool"`
+	// Reason is "new definition" or "changed definition", with the ids of
+	// the tool-poisoning findings; never the definition's text.
+	Reason string `json:"reason"`
+}
+
+// NotifyMCPTool sends a to every webhook that takes mcp.tool_withheld
+// events, without blocking.
+func (r *Responder) NotifyMCPTool(a MCPToolAlert) {
+	if len(r.notifiers) == 0 {
+		return
+	}
+	a.Event, a.ID, a.GatewayID = EventMCPTool, "evt_"+randomHex(8), r.gateway
+	if a.Time.IsZero() {
+		a.Time = time.Now().UTC()
+	}
+	body, err := json.Marshal(a)
+	if err != nil {
+		return
+	}
+	for _, n := range r.notifiers {
+		if n.wants(EventMCPTool) {
+			n.enqueue(delivery{id: a.ID, event: EventMCPTool, body: body})
+		}
+	}
+}
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
