@@ -111,7 +111,7 @@ func sealContent(p *protection, requestID string, c *store.AuditContent) (*store
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), storeCallTimeout)
 	defer cancel()
 	keyID, ct, err := p.cipher.Seal(ctx, requestID, plain)
 	clear(plain)

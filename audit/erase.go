@@ -99,7 +99,7 @@ func (e *Eraser) Erase(ctx context.Context, id string, by Actor, route string) (
 				Text: fmt.Sprintf("audit_records=%d keys=%d key_references=%d blocks=%d block_references=%d",
 					res.AuditRecords, res.Keys, res.KeyReferences, res.Blocks, res.BlockReferences)}}}},
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeCallTimeout)
 	defer cancel()
 	if err := e.w.WriteAudit(wctx, []*Record{rec}); err != nil {
 		e.log.Error("subject erased but not audited", "subject_mac", mac, "error", err.Error())

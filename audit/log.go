@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -21,8 +22,9 @@ type Record = store.AuditRecord
 const (
 	// writeAttempts is how often a failing batch write is tried.
 	writeAttempts = 3
-	// writeTimeout bounds one store write.
-	writeTimeout = 10 * time.Second
+	// storeCallTimeout bounds the store calls of erasure and content
+	// capture (not the log's batch writes: audit.write_timeout).
+	storeCallTimeout = 10 * time.Second
 	// dropWarnEvery rate-limits the "records dropped" warning.
 	dropWarnEvery = 10 * time.Second
 )
@@ -54,6 +56,22 @@ type Log struct {
 
 	// backoff is the pause between write attempts (shortened in tests).
 	backoff time.Duration
+
+	// spool holds records the store could not take (spool.go); nil: off.
+	spool     *spool
+	spoolStop chan struct{}
+	spoolDone chan struct{}
+	spoolOnce sync.Once
+	spooled   atomic.Uint64 // records put in the spool
+	replayed  atomic.Uint64 // spooled records later written to the store
+}
+
+// writeTimeout bounds one store write (audit.write_timeout).
+func (l *Log) writeTimeout() time.Duration {
+	if l.cfg.WriteTimeout > 0 {
+		return l.cfg.WriteTimeout
+	}
+	return 2 * time.Second
 }
 
 var _ engine.Recorder = (*Log)(nil)
@@ -172,7 +190,7 @@ func (l *Log) write(recs []*Record) {
 		if attempt > 0 {
 			time.Sleep(l.backoff << (attempt - 1))
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), l.writeTimeout())
 		err = l.st.WriteAudit(ctx, recs)
 		cancel()
 		if err == nil {
@@ -181,7 +199,36 @@ func (l *Log) write(recs []*Record) {
 		}
 	}
 	l.failed.Add(uint64(len(recs)))
-	l.logger.Error("audit write failed; records lost", "records", len(recs), "error", err.Error())
+	lost := l.toSpool(recs)
+	if lost > 0 {
+		l.dropped.Add(uint64(lost))
+		l.logger.Error("audit write failed; records lost (spool off or full)", "records", lost, "error", err.Error())
+		return
+	}
+	l.logger.Warn("audit write failed; records spooled locally until the store is back", "records", len(recs), "error", err.Error())
+}
+
+// WriteAudit writes records made outside a transaction (administrative
+// actions) with the log's timeout; records the store does not take go to
+// the spool like the log's own (admin.AuditWriter). The error is nil once
+// the records are stored or spooled.
+func (l *Log) WriteAudit(ctx context.Context, recs []*Record) error {
+	if !l.enabled {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, l.writeTimeout())
+	err := l.st.WriteAudit(wctx, recs)
+	cancel()
+	if err == nil {
+		l.written.Add(uint64(len(recs)))
+		return nil
+	}
+	l.failed.Add(uint64(len(recs)))
+	if lost := l.toSpool(recs); lost > 0 {
+		l.dropped.Add(uint64(lost))
+		return fmt.Errorf("audit: %d records lost: %w", lost, err)
+	}
+	return nil
 }
 
 // Close stops accepting records, writes everything queued and waits for
@@ -196,8 +243,12 @@ func (l *Log) Close() error {
 	}
 	l.mu.Unlock()
 	<-l.done
-	if n := l.failed.Load(); n > 0 {
-		return errors.New("audit: some records could not be written (see rampart_audit_write_failures_total)")
+	if l.spoolStop != nil {
+		l.spoolOnce.Do(func() { close(l.spoolStop) })
+		<-l.spoolDone // a last replay; what is left stays in the file for the next start
+	}
+	if n := l.dropped.Load(); n > 0 {
+		return errors.New("audit: some records were lost (see rampart_audit_dropped_total)")
 	}
 	return nil
 }
@@ -207,11 +258,17 @@ func (l *Log) Dropped() uint64 { return l.dropped.Load() }
 
 var (
 	descDropped = prometheus.NewDesc("rampart_audit_dropped_total",
-		"Audit records dropped because the queue was full or the log closed.", nil, nil)
+		"Audit records lost: the queue was full, the log closed, or the store failed and the local spool was off or full.", nil, nil)
+	descSpooled = prometheus.NewDesc("rampart_audit_spooled_total",
+		"Audit records the store could not take, kept in the local spool file.", nil, nil)
+	descReplayed = prometheus.NewDesc("rampart_audit_spool_replayed_total",
+		"Spooled audit records written to the store once it was back.", nil, nil)
+	descSpool = prometheus.NewDesc("rampart_audit_spool_records",
+		"Audit records waiting in the local spool file.", nil, nil)
 	descWritten = prometheus.NewDesc("rampart_audit_written_total",
 		"Audit records written to the store.", nil, nil)
 	descFailed = prometheus.NewDesc("rampart_audit_write_failures_total",
-		"Audit records lost because the store failed to write them.", nil, nil)
+		"Audit records the store failed to write (then spooled, or lost and counted in rampart_audit_dropped_total).", nil, nil)
 	descQueue = prometheus.NewDesc("rampart_audit_queue_length",
 		"Audit records waiting to be written.", nil, nil)
 	descContentFailed = prometheus.NewDesc("rampart_audit_content_encrypt_failures_total",
@@ -225,6 +282,9 @@ func (l *Log) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descFailed
 	ch <- descQueue
 	ch <- descContentFailed
+	ch <- descSpooled
+	ch <- descReplayed
+	ch <- descSpool
 }
 
 // Collect implements prometheus.Collector.
@@ -234,4 +294,7 @@ func (l *Log) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(l.failed.Load()))
 	ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(len(l.queue)))
 	ch <- prometheus.MustNewConstMetric(descContentFailed, prometheus.CounterValue, float64(l.contentFailed.Load()))
+	ch <- prometheus.MustNewConstMetric(descSpooled, prometheus.CounterValue, float64(l.spooled.Load()))
+	ch <- prometheus.MustNewConstMetric(descReplayed, prometheus.CounterValue, float64(l.replayed.Load()))
+	ch <- prometheus.MustNewConstMetric(descSpool, prometheus.GaugeValue, float64(l.Spooled()))
 }

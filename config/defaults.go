@@ -40,6 +40,9 @@ const (
 	DefaultAuditQueueSize     = 10000
 	DefaultAuditRetention     = 720 * time.Hour
 	DefaultAuditPurgeInterval = time.Hour
+	DefaultAuditWriteTimeout  = 2 * time.Second
+	DefaultAuditSpoolMaxBytes = 64 << 20
+	DefaultAuditSpoolReplay   = 5 * time.Second
 
 	DefaultMasterKeyEnv         = "RAMPART_MASTER_KEY"
 	DefaultStoreDriver          = "sqlite"
@@ -137,6 +140,9 @@ func (c *Config) applyDefaults() {
 		a.Retention = &r
 	}
 	setNum(&a.PurgeInterval, DefaultAuditPurgeInterval)
+	setNum(&a.WriteTimeout, DefaultAuditWriteTimeout)
+	setNum(&a.SpoolMaxBytes, DefaultAuditSpoolMaxBytes)
+	setNum(&a.SpoolReplay, DefaultAuditSpoolReplay)
 
 	setStr(&c.Store.Driver, DefaultStoreDriver)
 	setStr(&c.Store.DSNEnv, DefaultPostgresDSNEnv)

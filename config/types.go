@@ -347,6 +347,17 @@ type Audit struct {
 	Retention *time.Duration `yaml:"retention"`
 	// PurgeInterval is how often the retention purge runs. Default 1h.
 	PurgeInterval time.Duration `yaml:"purge_interval"`
+	// WriteTimeout bounds one write of a batch to the store (three
+	// attempts per batch). Default 2s.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// SpoolMaxBytes bounds the local spool file (audit-spool.jsonl in the
+	// data directory) that holds records the store could not take; they
+	// are written to the store when it is back (every spool_replay).
+	// Records that find the spool full are lost and counted in
+	// rampart_audit_dropped_total. Default 64 MiB; -1: no spool.
+	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
+	// SpoolReplay is how often spooled records are retried. Default 5s.
+	SpoolReplay time.Duration `yaml:"spool_replay"`
 }
 
 // Secrets configures envelope encryption of stored secrets: each secret is

@@ -128,6 +128,11 @@ func (c *Config) validate() []*FieldError {
 		v.add([]any{"audit", "retention"}, "%s must not be negative (0 keeps records forever)", *a.Retention)
 	}
 	duration(v, []any{"audit", "purge_interval"}, a.PurgeInterval)
+	duration(v, []any{"audit", "write_timeout"}, a.WriteTimeout)
+	duration(v, []any{"audit", "spool_replay"}, a.SpoolReplay)
+	if a.SpoolMaxBytes < -1 {
+		v.add([]any{"audit", "spool_max_bytes"}, "must be positive (-1: no spool)")
+	}
 	oneOf(v, []any{"store", "driver"}, c.Store.Driver, StoreDrivers, false)
 	if !envNameRE.MatchString(c.Store.DSNEnv) {
 		v.add([]any{"store", "dsn_env"}, "%q is not an environment variable name", c.Store.DSNEnv)

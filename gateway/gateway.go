@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rampart-ai/rampart/admin"
+	"github.com/rampart-ai/rampart/audit"
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
@@ -55,6 +56,7 @@ type Gateway struct {
 	ident   *identity.Service // nil when the identity layer is off
 	admin   http.Handler      // the admin API (nil without identity)
 	gate    admin.Gate        // the blocklist for non-engine routes (nil: blocklist off)
+	alog    *audit.Log        // the audit log opened from config (nil: none, or a given recorder)
 	scanner *scan.Scanner     // set by openServices; moved into the first generation
 
 	// What every generation is built with.

@@ -69,10 +69,7 @@ func (g *Gateway) openIncident(cfg *config.Config, o *options, host *engine.Host
 // block cache when the blocklist layer runs (changes apply here at once),
 // else on the store directly (other replicas still enforce them).
 func (g *Gateway) adminBlocks(cfg *config.Config, host *engine.Host) admin.Option {
-	var aw admin.AuditWriter
-	if cfg.Audit.IsEnabled() {
-		aw = g.store
-	}
+	aw := g.auditWriter(cfg)
 	if c, ok := host.Services[blocklist.ServiceCache].(*blocklist.Cache); ok {
 		return admin.WithBlocks(c, aw)
 	}

@@ -76,7 +76,11 @@ func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) e
 		}
 		g.reg.MustRegister(alog)
 		g.closers = append(g.closers, alog)
+		if err := alog.EnableSpool(cfg.DataDir); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
 		o.rec = alog
+		g.alog = alog
 	}
 	if err := g.openDataProtection(cfg, o, st); err != nil {
 		return err
@@ -271,4 +275,17 @@ func (g *Gateway) scanAnswer(gen *generation, r *http.Request, body []byte) (*ht
 	h.Set("Cache-Control", "no-store")
 	return &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(bytes.NewReader(b)),
 		ContentLength: int64(len(b))}, nil
+}
+
+// auditWriter is where administrative actions are audited: the audit log
+// (which spools what the store cannot take), else the store directly (a
+// gateway given its own recorder), else nowhere (audit off).
+func (g *Gateway) auditWriter(cfg *config.Config) admin.AuditWriter {
+	switch {
+	case !cfg.Audit.IsEnabled():
+		return nil
+	case g.alog != nil:
+		return g.alog
+	}
+	return g.store
 }
