@@ -131,6 +131,11 @@ const (
 	KindEmbedding  Kind = "embedding"  // OpenAI embeddings (input text)
 	KindModels     Kind = "models"     // model listing, no content
 	KindResponses  Kind = "responses"  // OpenAI Responses API (input items, instructions)
+	// KindCountTokens (Anthropic messages/count_tokens) and KindModeration
+	// (OpenAI moderations) generate no text: adapters read only the model,
+	// and the body goes upstream as sent (see docs/THREAT_MODEL.md).
+	KindCountTokens Kind = "count_tokens"
+	KindModeration  Kind = "moderation"
 )
 
 // Usage is token accounting as the upstream reported it (or as counted).

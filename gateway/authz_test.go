@@ -172,6 +172,9 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 	if rt.Path == "/admin/blocks/{id}" { // incident_test.go
 		return strings.ReplaceAll(path, "{id}", m.newBlock(target)), ""
 	}
+	if rt.Path == modelPath { // a model id, not a key id
+		return "/v1/models/" + DemoModel, ""
+	}
 	if strings.Contains(path, "{id}") {
 		id, _ := m.newKey(target, identity.RoleViewer)
 		path = strings.ReplaceAll(path, "{id}", id)
@@ -196,6 +199,10 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		body = `{"model":"gpt-3.5-turbo-instruct","prompt":"hello"}`
 	case "POST /v1/embeddings":
 		body = `{"model":"text-embedding-3-small","input":"hello"}`
+	case "POST /v1/moderations":
+		body = `{"model":"omni-moderation-latest","input":"hello"}`
+	case "POST /v1/messages/count_tokens":
+		body = `{"model":"claude-x","messages":[{"role":"user","content":"hello"}]}`
 	case "POST /v1/responses":
 		body = `{"model":"gpt-4o-mini","input":"hello"}`
 	case "POST /v1/messages":

@@ -48,6 +48,31 @@ func (demo) RoundTrip(tx *engine.Tx, r *http.Request, body []byte) (*http.Respon
 		return jsonResponse(`{"object":"list","data":[{"id":"` + DemoModel + `","object":"model","created":0,"owned_by":"rampart"}]}`), nil
 	case "/v1/embeddings":
 		return jsonResponse(demoEmbeddings(body, model)), nil
+	case modelPath:
+		if id := strings.TrimPrefix(r.URL.Path, "/v1/models/"); id != DemoModel {
+			return errorResponse(http.StatusNotFound, string(mustJSON(obj{"error": obj{"message": "The model '" + id +
+				"' does not exist; the demo serves only " + DemoModel + ".", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}}))), nil
+		}
+		return jsonResponse(`{"id":"` + DemoModel + `","object":"model","created":0,"owned_by":"rampart"}`), nil
+	case "/v1/messages/count_tokens":
+		// The demo counts words of the text fields; a real upstream counts tokens.
+		n := 0
+		gjson.GetBytes(body, "@dig:text").ForEach(func(_, v gjson.Result) bool { n += len(strings.Fields(v.Str)); return true })
+		for _, s := range []string{"system", "messages.#.content"} {
+			if v := gjson.GetBytes(body, s); v.Type == gjson.String {
+				n += len(strings.Fields(v.Str))
+			} else if v.IsArray() {
+				v.ForEach(func(_, x gjson.Result) bool {
+					if x.Type == gjson.String {
+						n += len(strings.Fields(x.Str))
+					}
+					return true
+				})
+			}
+		}
+		return jsonResponse(string(mustJSON(obj{"input_tokens": n}))), nil
+	case "/v1/moderations":
+		return jsonResponse(demoModeration(body, model)), nil
 	}
 	answer := demoAnswer(c)
 	words := strings.SplitAfter(answer, " ")
@@ -93,6 +118,26 @@ func demoAnswer(c *conv.Conversation) string {
 func jsonResponse(body string) *http.Response {
 	return &http.Response{StatusCode: http.StatusOK, ContentLength: int64(len(body)),
 		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body))}
+}
+
+func errorResponse(status int, body string) *http.Response {
+	r := jsonResponse(body)
+	r.StatusCode = status
+	return r
+}
+
+// demoModeration flags nothing: the demo has no classifier. It answers one
+// result per input, as the API does.
+func demoModeration(body []byte, model string) string {
+	n := 1
+	if in := gjson.GetBytes(body, "input"); in.IsArray() {
+		n = max(len(in.Array()), 1)
+	}
+	results := make([]obj, n)
+	for i := range results {
+		results[i] = obj{"flagged": false, "categories": obj{}, "category_scores": obj{}}
+	}
+	return string(mustJSON(obj{"id": "modr-demo", "model": model, "results": results}))
 }
 
 func sseResponse(body []byte) *http.Response {

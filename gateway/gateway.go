@@ -395,7 +395,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, g.adapters["openai"], http.StatusForbidden, network.Code, "requests from this network address are not allowed")
 		return
 	}
-	e, ok := gen.mux[r.URL.Path]
+	rp, idOK := routePath(r.URL.Path)
+	if !idOK {
+		g.fail(w, g.adapters["openai"], http.StatusNotFound, "model_not_found", "the model id in the path is not valid")
+		return
+	}
+	e, ok := gen.mux[rp]
 	if !ok && gen.mcp != nil && isMCPPath(r.URL.Path) {
 		gen.mcp.ServeHTTP(w, r)
 		return
@@ -433,6 +438,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // isEngineRoute reports whether path is a model route, where the engine
 // runs the network layer itself (and audits the refusal).
 func isEngineRoute(gen *generation, path string) bool {
+	path, _ = routePath(path)
 	e, ok := gen.mux[path]
 	return ok && e.route.API
 }

@@ -156,7 +156,11 @@ var dropRequestHeader = map[string]bool{
 // newRequest builds the request for one attempt at u, with u's credential
 // and, when u has an alias for the model, the model renamed in the body.
 func (u *upstream) newRequest(ctx context.Context, tx *engine.Tx, r *http.Request, body []byte, model string) (*http.Request, error) {
-	target := u.base + strings.TrimPrefix(tx.Route, "/v1")
+	route := tx.Route
+	if route == modelPath { // the validated id (routePath), as the client sent it
+		route = r.URL.EscapedPath()
+	}
+	target := u.base + strings.TrimPrefix(route, "/v1")
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}

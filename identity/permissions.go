@@ -69,6 +69,9 @@ var routeTable = []RoutePermission{
 
 	// Model API (OpenAI- and Anthropic-compatible).
 	{http.MethodGet, "/v1/models", PermRead},
+	{http.MethodGet, "/v1/models/{id}", PermRead},
+	{http.MethodPost, "/v1/moderations", PermExecute},
+	{http.MethodPost, "/v1/messages/count_tokens", PermExecute},
 	{http.MethodPost, "/v1/chat/completions", PermExecute},
 	{http.MethodPost, "/v1/completions", PermExecute},
 	{http.MethodPost, "/v1/embeddings", PermExecute},

@@ -47,6 +47,11 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 	switch kind {
 	case conv.KindModels:
 		return c, nil
+	case conv.KindCountTokens:
+		if err := pj.ModelOnly(body, c); err != nil {
+			return nil, err
+		}
+		return c, nil
 	case conv.KindChat:
 	default:
 		return nil, unsupported(kind)

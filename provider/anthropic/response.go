@@ -26,7 +26,7 @@ func (adapter) ParseResponse(body []byte, kind conv.Kind) (*conv.Response, error
 func parseResponse(body []byte, kind conv.Kind) (*conv.Response, error) {
 	r := &conv.Response{}
 	switch kind {
-	case conv.KindModels:
+	case conv.KindModels, conv.KindCountTokens:
 		return r, nil
 	case conv.KindChat:
 	default:

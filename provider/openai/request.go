@@ -33,7 +33,13 @@ var (
 
 func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, error) {
 	c := &conv.Conversation{Kind: kind, Provider: "openai"}
-	if kind == conv.KindModels {
+	switch kind {
+	case conv.KindModels:
+		return c, nil
+	case conv.KindModeration:
+		if err := pj.ModelOnly(body, c); err != nil {
+			return nil, err
+		}
 		return c, nil
 	}
 	root, err := pj.Parse(body)

@@ -28,7 +28,7 @@ func parseResponse(body []byte, kind conv.Kind) (*conv.Response, error) {
 	r := &conv.Response{}
 	switch kind {
 	case conv.KindChat, conv.KindCompletion, conv.KindEmbedding:
-	case conv.KindModels:
+	case conv.KindModels, conv.KindModeration:
 		return r, nil
 	case conv.KindResponses:
 		root, err := pj.Parse(body)

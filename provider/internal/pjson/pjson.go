@@ -32,6 +32,22 @@ const (
 	MaxItems = 100_000
 )
 
+// ModelOnly reads the optional "model" of a body whose content adapters
+// pass through unread (token counting, moderation): the model is what
+// identity and limits need.
+func ModelOnly(body []byte, c *conv.Conversation) error {
+	root, err := Parse(body)
+	if err != nil {
+		return err
+	}
+	var f [1]gjson.Result
+	if err := Fields(root, "", []string{"model"}, f[:]); err != nil {
+		return err
+	}
+	c.Model, err = OptStr(f[0], "", "model")
+	return err
+}
+
 // Errorf builds a 400 *provider.Error.
 func Errorf(code, param, format string, args ...any) error {
 	return &provider.Error{Status: 400, Code: code, Param: param, Message: fmt.Sprintf(format, args...)}
