@@ -150,6 +150,16 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		antAnswer(w, model, stream, rep)
 	case "/v1/responses":
 		respAnswer(w, model, stream, rep)
+	case "/v1/moderations":
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, js(map[string]any{"id": "modr-e2e", "model": model, "results": []any{map[string]any{
+			"flagged": true, "categories": map[string]any{"violence": true}, "category_scores": map[string]any{"violence": 0.9}}}}))
+	case "/v1/messages/count_tokens":
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"input_tokens":42}`)
+	case "/v1/models/gpt-4o", "/v1/models/ft:gpt-4o:acme::abc123":
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, js(map[string]any{"id": strings.TrimPrefix(r.URL.Path, "/v1/models/"), "object": "model", "created": 1, "owned_by": "e2e"}))
 	default:
 		http.NotFound(w, r)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anthropics/anthropic-sdk-go"
+	aoption "github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
@@ -382,5 +384,23 @@ func TestResponsesDemoModel(t *testing.T) {
 	}
 	if text != got.OutputText() || final == nil || final.OutputText() != text {
 		t.Fatalf("streamed %q, final %v, whole %q", text, final, got.OutputText())
+	}
+	// The pass-through routes answer too.
+	if m, err := cl.Models.Get(context.Background(), gateway.DemoModel); err != nil || m.ID != gateway.DemoModel {
+		t.Fatalf("models.retrieve: %v %+v", err, m)
+	}
+	if _, err := cl.Models.Get(context.Background(), "gpt-4o"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("models.retrieve of a model the demo lacks: %v", err)
+	}
+	mod, err := cl.Moderations.New(context.Background(), openai.ModerationNewParams{Input: openai.ModerationNewParamsInputUnion{OfString: openai.String("hi")}})
+	if err != nil || len(mod.Results) != 1 || mod.Results[0].Flagged {
+		t.Fatalf("moderations: %v %+v", err, mod)
+	}
+	ant := anthropic.NewClient(aoption.WithBaseURL(srv.URL), aoption.WithAPIKey(bootstrapKeyRE.FindString(boot.String())), aoption.WithMaxRetries(0))
+	n, err := ant.Messages.CountTokens(context.Background(), anthropic.MessageCountTokensParams{Model: gateway.DemoModel,
+		System:   anthropic.MessageCountTokensParamsSystemUnion{OfString: anthropic.String("be brief")},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello there friend"))}})
+	if err != nil || n.InputTokens != 5 {
+		t.Fatalf("count_tokens: %v %+v", err, n)
 	}
 }
