@@ -79,11 +79,14 @@ func TestNamesAndAddresses(t *testing.T) {
 	if ms := def.Scan("Dr. Jane Smith lives at 12 Baker Street"); len(ms) != 0 {
 		t.Fatalf("optional entities on by default: %v", ms)
 	}
-	s, err := New(Config{Entities: []string{Person, StreetAddress}})
+	s, err := New(Config{Entities: []string{Person, StreetAddress, Location}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ text, entity, want string }{
+		{"She moved to Lyon last year", Location, "Lyon"},
+		{"12 Baker Street, Springfield IL 62701", Location, "Springfield"},
+		{"born in Rio de Janeiro, Brazil", Location, "Rio de Janeiro"},
 		{"Dr. Jane Smith called", Person, "Dr. Jane Smith"},
 		{"ask Maria Garcia today", Person, "Maria Garcia"},
 		{"She lives at 12 Baker Street, London", StreetAddress, "12 Baker Street"},
@@ -100,13 +103,13 @@ func TestNamesAndAddresses(t *testing.T) {
 			t.Errorf("%s %q not found in %q: %v", c.entity, c.want, c.text, s.Scan(c.text))
 		}
 	}
-	for _, text := range []string{"May I help you?", "The Royal Bank Of Scotland", "Will Power is a film", "version 12 is out"} {
+	for _, text := range []string{"May I help you?", "The Royal Bank results", "Will Power is a film", "version 12 is out", "Paris is a name here", "Best regards, Mobile team"} {
 		for _, m := range s.Scan(text) {
 			t.Errorf("false positive %s %q in %q", m.Entity, text[m.Start:m.End], text)
 		}
 	}
 	type pr struct{ gold, found, pred, correct int }
-	cs := map[string]*pr{Person: {}, StreetAddress: {}}
+	cs := map[string]*pr{Person: {}, StreetAddress: {}, Location: {}}
 	for _, ex := range piigen.Generate(11, 600) {
 		var got [][3]int
 		var ents []string

@@ -16,7 +16,7 @@ const (
 
 // OptionalEntities are entities that Config.Entities may list but that an
 // empty Config.Entities does not enable.
-var OptionalEntities = []string{Person, StreetAddress}
+var OptionalEntities = []string{Person, Location, StreetAddress}
 
 //go:embed data/given_names.txt
 var givenNamesTxt string
@@ -39,7 +39,7 @@ var (
 	// rePersonCand is a run of one to three capitalised words, maybe
 	// after a title.
 	rePersonTitled = regexp.MustCompile(`\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra)\.?[ ]+` + capWord + `(?:[ ]` + capWord + `){0,2}`)
-	rePersonCand = regexp.MustCompile(`(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra)\.?\s+)?` + capWord + `(?:[ ]` + capWord + `){0,2}`)
+	rePersonCand   = regexp.MustCompile(`(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra)\.?\s+)?` + capWord + `(?:[ ]` + capWord + `){0,2}`)
 	// reStreet is a house number, one to four capitalised words and a
 	// street suffix, maybe a flat; or a German-style street name ending
 	// in a suffix followed by the number.
@@ -68,6 +68,11 @@ func names(text string) []cand {
 	for _, loc := range rePersonCand.FindAllStringIndex(text, -1) {
 		st, en := loc[0], loc[1]
 		words := strings.Fields(text[st:en])
+		// "Dear Lucas Yamamoto": the name starts at the given name
+		for len(words) > 2 && !givenNames[words[0]] && givenNames[words[1]] {
+			st += len(words[0]) + 1
+			words = words[1:]
+		}
 		first := strings.TrimSuffix(words[0], ".")
 		switch {
 		case personTitles[first] && len(words) >= 2:

@@ -122,6 +122,7 @@ type Scanner struct {
 	needAt   bool // some enabled recogniser triggers on '@'
 	person   bool // PERSON enabled (Config.Entities lists it)
 	street   bool // STREET_ADDRESS enabled
+	location bool // LOCATION enabled
 	// emailContext are the e-mail recogniser's context words (for
 	// obfuscated addresses, found outside the windows).
 	emailContext []string
@@ -162,6 +163,9 @@ func New(cfg Config) (*Scanner, error) {
 			continue
 		case StreetAddress:
 			s.street = true
+			continue
+		case Location:
+			s.location = true
 			continue
 		}
 		rs, ok := all[e]
@@ -205,7 +209,7 @@ func lowerAll(ws []string) []string {
 // sorted by start offset. Matches never overlap: one entity per span, the
 // most specific validated one (see resolve).
 func (s *Scanner) Scan(text string) []Match {
-	if s == nil || len(s.recs) == 0 && !s.person && !s.street {
+	if s == nil || len(s.recs) == 0 && !s.person && !s.street && !s.location {
 		return nil
 	}
 	wins := windows(text)
@@ -254,10 +258,20 @@ func (s *Scanner) Scan(text string) []Match {
 			}
 		}
 	}
-	if s.street {
-		for _, c := range streetAddresses(text) {
-			if c.score+1e-9 >= s.minScore {
-				out = append(out, Match{Entity: StreetAddress, Start: c.start, End: c.end, Score: c.score})
+	if s.street || s.location {
+		streets := streetAddresses(text)
+		if s.street {
+			for _, c := range streets {
+				if c.score+1e-9 >= s.minScore {
+					out = append(out, Match{Entity: StreetAddress, Start: c.start, End: c.end, Score: c.score})
+				}
+			}
+		}
+		if s.location {
+			for _, c := range locations(text, streets) {
+				if c.score+1e-9 >= s.minScore {
+					out = append(out, Match{Entity: Location, Start: c.start, End: c.end, Score: c.score})
+				}
 			}
 		}
 	}
@@ -285,7 +299,7 @@ func (s *Scanner) Scan(text string) []Match {
 // entities first, then the structured ones, phone numbers last (almost any
 // digit run is some country's possible phone number).
 var specificity = map[string]int{
-	IBAN: 9, CreditCard: 8, Crypto: 8, USSSN: 7, Email: 6, IPAddress: 5, MACAddress: 5, StreetAddress: 3, Person: 2, Phone: 1,
+	IBAN: 9, CreditCard: 8, Crypto: 8, USSSN: 7, Email: 6, IPAddress: 5, MACAddress: 5, StreetAddress: 3, Person: 2, Location: 2, Phone: 1,
 }
 
 // resolve keeps one entity per span: among overlapping matches the most
