@@ -66,8 +66,13 @@ func TestDriftSamples(t *testing.T) {
 // tool results with and without ordinary imperatives, without and with
 // the conversation context. The figures are in docs/DETECTION.md.
 func TestAgentTraces(t *testing.T) {
+	t.Run("tuned", func(t *testing.T) { agentTraces(t, agenttrace.Generate(20, 2000), 0.9, 0.03) })
+	// held-out phrasing: reported, with a floor well below the tuned set
+	t.Run("held-out", func(t *testing.T) { agentTraces(t, agenttrace.GenerateHeldOut(21, 2000), 0.5, 0.03) })
+}
+
+func agentTraces(t *testing.T, traces []agenttrace.Trace, minRecall, maxFPR float64) {
 	d := testDetector(t)
-	traces := agenttrace.Generate(20, 2000)
 	type cell struct{ n, plain, ctx int }
 	stats := map[string]*cell{}
 	for _, tr := range traces {
@@ -109,10 +114,10 @@ func TestAgentTraces(t *testing.T) {
 	}
 	t.Logf("planted recall: text only %.1f%%, with context %.1f%%; benign FPR: text only %.1f%%, with context %.1f%%",
 		100*float64(posPlain)/float64(pos), 100*float64(posCtx)/float64(pos), 100*float64(negPlain)/float64(neg), 100*float64(negCtx)/float64(neg))
-	if r := float64(posCtx) / float64(pos); r < 0.9 {
-		t.Errorf("recall with context %.3f < 0.9", r)
+	if r := float64(posCtx) / float64(pos); r < minRecall {
+		t.Errorf("recall with context %.3f < %v", r, minRecall)
 	}
-	if f := float64(negCtx) / float64(neg); f > 0.03 {
-		t.Errorf("FPR with context %.3f > 0.03", f)
+	if f := float64(negCtx) / float64(neg); f > maxFPR {
+		t.Errorf("FPR with context %.3f > %v", f, maxFPR)
 	}
 }
