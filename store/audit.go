@@ -111,13 +111,18 @@ const (
 
 // EffectiveLimit is the limit a backend applies for f.Limit.
 func (f AuditFilter) EffectiveLimit() int {
+	return effectiveLimit(f.Limit, DefaultAuditLimit, MaxAuditLimit)
+}
+
+// effectiveLimit is n, or def when n <= 0, capped at most.
+func effectiveLimit(n, def, most int) int {
 	switch {
-	case f.Limit <= 0:
-		return DefaultAuditLimit
-	case f.Limit > MaxAuditLimit:
-		return MaxAuditLimit
+	case n <= 0:
+		return def
+	case n > most:
+		return most
 	}
-	return f.Limit
+	return n
 }
 
 // AuditStore persists audit records. Implementations are safe for

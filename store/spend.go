@@ -85,13 +85,7 @@ func (f SpendFilter) Validate() error {
 
 // EffectiveLimit is the limit a backend applies for f.Limit.
 func (f SpendFilter) EffectiveLimit() int {
-	switch {
-	case f.Limit <= 0:
-		return DefaultSpendLimit
-	case f.Limit > MaxSpendLimit:
-		return MaxSpendLimit
-	}
-	return f.Limit
+	return effectiveLimit(f.Limit, DefaultSpendLimit, MaxSpendLimit)
 }
 
 // SpendStore reads spend, which the audit log adds up as it writes

@@ -243,8 +243,11 @@ func (r *remote) listTenants(ctx context.Context) ([]identity.Tenant, error) {
 	return out.Data, err
 }
 
-// run parses flags, opens the backend and runs fn; it returns the exit code.
-func run(env *Env, fs *flag.FlagSet, t *target, npos int, usage string, fn func(ctx context.Context, b backend, pos []string) error) int {
+// parseCommand sets fs's output and usage line, parses env.Args (flags
+// before or after positional arguments) and checks that there are npos
+// positional arguments. ok is false when the command must end with code:
+// 0 after -h, 2 for a usage error (already reported).
+func parseCommand(env *Env, fs *flag.FlagSet, usage string, npos int) (pos []string, code int, ok bool) {
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(env.Stderr, "Usage: rampart %s\n\nFlags:\n", usage)
@@ -252,14 +255,23 @@ func run(env *Env, fs *flag.FlagSet, t *target, npos int, usage string, fn func(
 	}
 	pos, err := parseArgs(fs, env.Args)
 	if errors.Is(err, flag.ErrHelp) {
-		return 0
+		return nil, 0, false
 	}
 	if err != nil {
-		return 2
+		return nil, 2, false
 	}
 	if len(pos) != npos {
 		fs.Usage()
-		return 2
+		return nil, 2, false
+	}
+	return pos, 0, true
+}
+
+// run parses flags, opens the backend and runs fn; it returns the exit code.
+func run(env *Env, fs *flag.FlagSet, t *target, npos int, usage string, fn func(ctx context.Context, b backend, pos []string) error) int {
+	pos, code, ok := parseCommand(env, fs, usage, npos)
+	if !ok {
+		return code
 	}
 	b, err := t.open()
 	if err != nil {

@@ -18,19 +18,7 @@ import (
 // 429 on its third request; keys list shows its limits. Local mode stores
 // the same limits.
 func TestKeyLimitsThroughGateway(t *testing.T) {
-	cfg, err := config.Parse([]byte(fmt.Sprintf("data_dir: %q\naudit: {sync: true}\nlayers: {}\n", t.TempDir())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var boot bytes.Buffer
-	g, err := gateway.New(cfg, gateway.WithLogger(slog.New(slog.DiscardHandler)), gateway.WithBootstrapOutput(&boot))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
-	srv := httptest.NewServer(g.Handler())
-	t.Cleanup(srv.Close)
-	t.Setenv(adminKeyEnv, keyIn(boot.String()))
+	_, srv := startGateway(t, fmt.Sprintf("data_dir: %q\naudit: {sync: true}\nlayers: {}\n", t.TempDir()))
 
 	if rc, _, e := runCLI(t, "tenants", "create", "acme", "--url", srv.URL, "--tpm", "200k"); rc != 0 {
 		t.Fatalf("tenants create: %s", e)
@@ -99,4 +87,24 @@ func TestLimitFlagsBad(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 (usage error)", args, rc)
 		}
 	}
+}
+
+// startGateway serves a gateway built from yaml on a loopback server and
+// puts its bootstrap admin key in $RAMPART_ADMIN_KEY for --url commands.
+func startGateway(t *testing.T, yaml string) (*gateway.Gateway, *httptest.Server) {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var boot bytes.Buffer
+	g, err := gateway.New(cfg, gateway.WithLogger(slog.New(slog.DiscardHandler)), gateway.WithBootstrapOutput(&boot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(srv.Close)
+	t.Setenv(adminKeyEnv, keyIn(boot.String()))
+	return g, srv
 }

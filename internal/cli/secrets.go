@@ -108,23 +108,11 @@ func keyringFrom(cfg *config.Config) (*secrets.Keyring, error) {
 // the manager and runs fn.
 func runStore(env *Env, name, usage string, npos int, fn func(ctx context.Context, m *secrets.Manager, cfg *config.Config, st dataStore, pos []string) error) int {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	var t storeTarget
 	t.flags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: rampart %s\n\nFlags:\n", usage)
-		fs.PrintDefaults()
-	}
-	pos, err := parseArgs(fs, env.Args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if len(pos) != npos {
-		fs.Usage()
-		return 2
+	pos, code, ok := parseCommand(env, fs, usage, npos)
+	if !ok {
+		return code
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -37,7 +37,6 @@ type spendRowOnWire struct {
 
 func spendCmd(env *Env) int {
 	fs := flag.NewFlagSet("spend", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	var st storeTarget
 	st.flags(fs)
 	var remoteURL, adminKey string
@@ -58,20 +57,8 @@ func spendCmd(env *Env) int {
 	}
 	asJSON := fs.Bool("json", false, "print JSON ({\"object\":\"list\",\"data\":[...]}) instead of a table")
 	usage := "spend [--since 2026-12-01] [--until 2027-01-01] [--tenant T] [--key ID] [--user U] [--model M] [--by tenant,model] [--json] [--data DIR | --postgres DSN | --config FILE | --url URL]"
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: rampart %s\n\nFlags:\n", usage)
-		fs.PrintDefaults()
-	}
-	pos, err := parseArgs(fs, env.Args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return 2
+	if _, code, ok := parseCommand(env, fs, usage, 0); !ok {
+		return code
 	}
 	f, err := admin.SpendQuery(q, time.Now())
 	if err != nil {

@@ -1,18 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/rampart-ai/rampart/config"
-	"github.com/rampart-ai/rampart/gateway"
 )
 
 // A key created with --budget-usd 0.001/day gets 429 budget_exceeded once
@@ -27,19 +22,7 @@ func TestBudgetUSDAndSpendCommand(t *testing.T) {
 	}))
 	t.Cleanup(up.Close)
 	dir := t.TempDir()
-	cfg, err := config.Parse([]byte(fmt.Sprintf("data_dir: %q\naudit: {sync: true}\nupstreams:\n  - {name: mock, provider: openai, base_url: %q, api_key_env: MOCK_KEY}\n", dir, up.URL+"/v1")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var boot bytes.Buffer
-	g, err := gateway.New(cfg, gateway.WithLogger(slog.New(slog.DiscardHandler)), gateway.WithBootstrapOutput(&boot))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
-	srv := httptest.NewServer(g.Handler())
-	t.Cleanup(srv.Close)
-	t.Setenv(adminKeyEnv, keyIn(boot.String()))
+	g, srv := startGateway(t, fmt.Sprintf("data_dir: %q\naudit: {sync: true}\nupstreams:\n  - {name: mock, provider: openai, base_url: %q, api_key_env: MOCK_KEY}\n", dir, up.URL+"/v1"))
 
 	if rc, _, e := runCLI(t, "tenants", "create", "acme", "--url", srv.URL, "--budget-usd", "100/month"); rc != 0 {
 		t.Fatalf("tenants create: %s", e)
