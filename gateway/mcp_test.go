@@ -392,22 +392,9 @@ func TestMCPMonitorMode(t *testing.T) {
 	if err != nil || !strings.Contains(resultText(res), "Ignore all previous instructions") {
 		t.Fatalf("monitor mode changed a result: %+v %v", res, err)
 	}
-	recs := e.auditUntil(func(recs []*store.AuditRecord) bool {
-		n := 0
-		for _, r := range recs {
-			if r.Route == "/mcp/demo" && r.Model == "tools/call search" {
-				n++
-			}
-		}
-		return n > 0
-	})
-	monitored := 0
+	recs := e.auditUntil(func(recs []*store.AuditRecord) bool { return monitoredMCP(recs) >= 2 })
+	monitored := monitoredMCP(recs)
 	for _, r := range recs {
-		for _, d := range r.Decisions {
-			if d.Layer == "mcp" && d.Monitor && (d.Action == "block" || d.Action == "modify") {
-				monitored++
-			}
-		}
 		if r.Route == "/mcp/demo" && r.Blocked {
 			t.Errorf("monitor mode blocked: %+v", r)
 		}
@@ -524,4 +511,17 @@ func TestMCPWithheldToolAlert(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no mcp.tool_withheld webhook")
 	}
+}
+
+// monitoredMCP counts the MCP checks' monitored blocks and changes.
+func monitoredMCP(recs []*store.AuditRecord) int {
+	n := 0
+	for _, r := range recs {
+		for _, d := range r.Decisions {
+			if d.Layer == "mcp" && d.Monitor && (d.Action == "block" || d.Action == "modify") {
+				n++
+			}
+		}
+	}
+	return n
 }

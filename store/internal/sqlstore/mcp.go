@@ -18,7 +18,7 @@ type mcpSQL struct {
 }
 
 const mcpCols = `server, tool, status, approved_hash, approved_definition, pending_hash, pending_definition,
-	reason, decided_by, first_seen, updated_at`
+	reason, decided_by, seen_at, updated_at`
 
 func newMCPSQL(d Dialect) mcpSQL {
 	get := `SELECT ` + mcpCols + ` FROM mcp_tools WHERE server = ? AND tool = ?`

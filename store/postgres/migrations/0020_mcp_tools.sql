@@ -1,4 +1,4 @@
--- 0020: MCP tool pinning. The first approved definition of every tool of
+-- 0020: MCP tool pinning. The approved definition of every tool of
 -- every fronted MCP server (SHA-256 of its canonical JSON), and a served
 -- definition that differs from it (new and flagged, or changed: a "rug
 -- pull"), withheld until an administrator approves or rejects it. Times
@@ -13,7 +13,7 @@ CREATE TABLE mcp_tools (
 	pending_definition  TEXT    NOT NULL DEFAULT '',
 	reason              TEXT    NOT NULL DEFAULT '',
 	decided_by          TEXT    NOT NULL DEFAULT '',
-	first_seen          BIGINT  NOT NULL,
+	seen_at             BIGINT  NOT NULL,
 	updated_at          BIGINT  NOT NULL,
 	PRIMARY KEY (server, tool)
 );
