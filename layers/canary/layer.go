@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rampart-ai/rampart/canary"
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
 )
@@ -101,7 +100,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	if s == nil {
 		return engine.Allowed, nil
 	}
-	tok := canary.New()
+	tok := NewToken()
 	line := l.before + tok + l.after
 	switch {
 	case s.Text == "":
@@ -111,7 +110,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	default:
 		s.Text += "\n\n" + line
 	}
-	canary.Set(tx, tok)
+	Set(tx, tok)
 	return engine.Decision{Action: engine.Modify, Rule: Name + ".planted", Findings: []engine.Finding{{
 		Layer: Name, Rule: Name + ".planted", Severity: engine.SeverityLow, Message: msg,
 		Text: "canary token planted in the system prompt"}}}, nil

@@ -8,7 +8,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/rampart-ai/rampart/canary"
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
 )
@@ -73,7 +72,7 @@ func TestOnRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok, ok := canary.Get(tx)
+			tok, ok := Get(tx)
 			if ok != tc.planted {
 				t.Fatalf("planted %v, want %v", ok, tc.planted)
 			}
@@ -83,7 +82,7 @@ func TestOnRequest(t *testing.T) {
 				}
 				return
 			}
-			if !canary.Valid(tok) || d.Action != engine.Modify || d.Rule != "canary.planted" {
+			if !Valid(tok) || d.Action != engine.Modify || d.Rule != "canary.planted" {
 				t.Fatalf("token %q, decision %v %q", tok, d.Action, d.Rule)
 			}
 			if got, want := tc.sys(tc.conv), tc.want(tok); got != want {
@@ -106,7 +105,7 @@ func TestFreshTokenPerRequest(t *testing.T) {
 		if _, err := l.OnRequest(tx); err != nil {
 			t.Fatal(err)
 		}
-		tok, _ := canary.Get(tx)
+		tok, _ := Get(tx)
 		if seen[tok] {
 			t.Fatal("token repeated")
 		}
@@ -155,7 +154,7 @@ func FuzzOnRequest(f *testing.F) {
 		if _, err := l.OnRequest(tx); err != nil {
 			t.Fatal(err)
 		}
-		tok, ok := canary.Get(tx)
+		tok, ok := Get(tx)
 		if !ok || !strings.Contains(tx.Request.System[0].Text, tok) {
 			t.Fatal("token not in system prompt")
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/rampart-ai/rampart/detect/redact"
 	"github.com/rampart-ai/rampart/detect/secrets"
 	"github.com/rampart-ai/rampart/engine"
+	canarylayer "github.com/rampart-ai/rampart/layers/canary"
 )
 
 // Name is the layer's name in config, metrics and audit.
@@ -94,12 +95,10 @@ const (
 	stateStream = Name + ".stream"
 	stateLeak   = Name + ".leak"
 	stateTools  = Name + ".tools"
-	// CanaryStateKey is where the canary layer leaves its token.
-	CanaryStateKey = "canary"
 )
 
 func canaryOf(tx *engine.Tx) string {
-	c, _ := tx.State(CanaryStateKey).(string)
+	c, _ := canarylayer.Get(tx)
 	return c
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	canarylayer "github.com/rampart-ai/rampart/layers/canary"
 )
 
 func provisioned(t testing.TB, cfg Config) *Layer {
@@ -89,7 +90,7 @@ func secretsIn(t testing.TB) []string {
 
 func newTx() *engine.Tx {
 	tx := &engine.Tx{}
-	tx.SetState(CanaryStateKey, canary)
+	canarylayer.Set(tx, canary)
 	return tx
 }
 

@@ -9,12 +9,12 @@ import (
 func TestNewShapeAndUniqueness(t *testing.T) {
 	seen := make(map[string]bool)
 	for i := 0; i < 1000; i++ {
-		tok := New()
+		tok := NewToken()
 		if !Valid(tok) {
-			t.Fatalf("New() = %q: not a valid token", tok)
+			t.Fatalf("NewToken() = %q: not a valid token", tok)
 		}
 		if seen[tok] {
-			t.Fatalf("New() repeated %q", tok)
+			t.Fatalf("NewToken() repeated %q", tok)
 		}
 		seen[tok] = true
 	}
@@ -45,7 +45,7 @@ func TestSetGet(t *testing.T) {
 	if _, ok := Get(tx); ok {
 		t.Fatal("Get on fresh tx reported a canary")
 	}
-	tok := New()
+	tok := NewToken()
 	Set(tx, tok)
 	got, ok := Get(tx)
 	if !ok || got != tok {

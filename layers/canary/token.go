@@ -1,13 +1,10 @@
-// Package canary is the small API both halves of rampart's canary-token
-// defence share. The request side (layers/canary) plants a random per-request
-// token in the system prompt and records it with Set; the output side
-// (layers/outputguard) reads it with Get and blocks any answer that contains
-// it, because a model that repeats the token is leaking its system prompt.
-//
-// The token is stored as a plain string under the transaction state key
-// "canary" (StateKey), so readers that predate this package, doing
-// tx.State("canary").(string), keep working.
 package canary
+
+// The token API both halves of the canary defence share: this layer
+// plants a token made by NewToken and records it with Set; layers/outputguard
+// reads it with Get and applies its `canary` action (block by default,
+// redact or flag) to any answer, whole or streamed, that contains it. The
+// token is kept as a plain string under the transaction state key StateKey.
 
 import (
 	"crypto/rand"
@@ -20,17 +17,17 @@ import (
 // StateKey is the tx.State key under which the token is kept (a string).
 const StateKey = "canary"
 
-// Prefix starts every token New makes. It is distinctive so that a leak is
+// Prefix starts every token NewToken makes. It is distinctive so that a leak is
 // unambiguous and so that operators can grep for it.
 const Prefix = "rk-canary-"
 
-// TokenLen is the length in bytes of a token made by New.
+// TokenLen is the length in bytes of a token made by NewToken.
 const TokenLen = len(Prefix) + 16
 
-// New returns a fresh random token "rk-canary-" followed by 16 lowercase hex
+// NewToken returns a fresh random token "rk-canary-" followed by 16 lowercase hex
 // digits (64 bits from crypto/rand): unguessable, so an attacker cannot make
 // a benign answer trip the check, and unique per request.
-func New() string {
+func NewToken() string {
 	var b [8]byte
 	// crypto/rand.Read never returns an error on supported platforms (Go 1.24+
 	// crashes the program instead of returning a weak value).
@@ -41,7 +38,7 @@ func New() string {
 	return string(out[:])
 }
 
-// Valid reports whether s has the shape of a token made by New.
+// Valid reports whether s has the shape of a token made by NewToken.
 func Valid(s string) bool {
 	if len(s) != TokenLen || !strings.HasPrefix(s, Prefix) {
 		return false
