@@ -142,6 +142,16 @@ func TestLoadErrors(t *testing.T) {
 		{"bad glob", "upstreams:\n  - provider: openai\n    base_url: http://x\n    models: [\"gpt-[\"]\n", []string{`upstreams[0].models[0]: "gpt-[" is not a valid glob`}},
 		{"bad route", "upstreams:\n  - provider: openai\n    base_url: http://x\n    routes: [v1/chat]\n", []string{`upstreams[0].routes[0]: "v1/chat" must start with /`}},
 		{"bad key env", "upstreams:\n  - provider: openai\n    base_url: http://x\n    api_key_env: \"sk-123\"\n", []string{`config:4: upstreams[0].api_key_env: "sk-123" is not an environment variable name`}},
+		{"azure without api-key auth", "upstreams:\n  - provider: openai\n    base_url: https://r.openai.azure.com/openai/deployments/d?api-version=2024-10-21\n",
+			[]string{"upstreams[0].auth: Azure OpenAI takes its key in the api-key header"}},
+		{"azure deployment without api-version", "upstreams:\n  - provider: openai\n    auth: api-key\n    base_url: https://r.openai.azure.com/openai/deployments/d\n",
+			[]string{"upstreams[0].base_url: an Azure OpenAI deployment URL needs ?api-version="}},
+		{"bad auth", "upstreams:\n  - provider: openai\n    base_url: http://x\n    auth: basic\n", []string{`upstreams[0].auth: "basic" is not one of`}},
+		{"entra without section", "upstreams:\n  - provider: openai\n    base_url: http://x\n    auth: entra\n", []string{"upstreams[0].entra: auth: entra needs an entra section"}},
+		{"entra bad ids", "upstreams:\n  - provider: openai\n    base_url: http://x\n    auth: entra\n    entra: {tenant_id: \"a b\", client_id: nope, client_secret_env: \"x-y\"}\n",
+			[]string{"upstreams[0].entra.tenant_id", "upstreams[0].entra.client_id", "upstreams[0].entra.client_secret_env"}},
+		{"entra without auth", "upstreams:\n  - provider: openai\n    base_url: http://x\n    entra: {tenant_id: t.example.com}\n", []string{"upstreams[0].entra: is only used with auth: entra"}},
+		{"api-key on anthropic", "upstreams:\n  - provider: anthropic\n    base_url: http://x\n    auth: api-key\n", []string{"upstreams[0].auth: api-key is for Azure OpenAI"}},
 		{"bad mode", "layers:\n  pii:\n    mode: enforcing\n", []string{`config:3: layers.pii.mode: "enforcing" is not one of enforce, monitor, off`}},
 		{"bad failure", "layers:\n  pii:\n    failure: maybe\n", []string{`config:3: layers.pii.failure: "maybe" is not one of closed, open`}},
 		{"bad layer name", "layers:\n  Pii:\n    mode: off\n", []string{`layers.Pii: layer name "Pii"`}},
@@ -372,5 +382,27 @@ func TestEnvUnknownLayer(t *testing.T) {
 	err = c.CheckLayers([]string{"injection", "outputguard"})
 	if err == nil || !strings.Contains(err.Error(), `RAMPART_LAYERS_PII_MODE (layers.pii): unknown layer "pii"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAzureUpstreamsValid(t *testing.T) {
+	yml := `upstreams:
+  - name: azure-key
+    provider: openai
+    auth: api-key
+    api_key_env: AZURE_OPENAI_API_KEY
+    base_url: https://contoso.openai.azure.com/openai/deployments/gpt-4o?api-version=2024-10-21
+  - name: azure-entra
+    provider: openai
+    auth: entra
+    base_url: https://contoso.openai.azure.com/openai/v1
+    entra: {tenant_id: 11111111-2222-3333-4444-555555555555, client_id: 11111111-2222-3333-4444-555555555555}
+`
+	c, err := Parse([]byte(yml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Upstreams[1].Entra == nil || c.Upstreams[0].Auth != "api-key" {
+		t.Fatalf("%+v", c.Upstreams)
 	}
 }

@@ -202,6 +202,29 @@ type Upstream struct {
 	StreamIdleTimeout time.Duration `yaml:"stream_idle_timeout"`
 	// ConnectTimeout bounds dialing the upstream. Default 10s.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// Auth is how the credential goes upstream: "bearer" (Authorization:
+	// Bearer, the openai default), "x-api-key" (the anthropic default),
+	// "api-key" (the api-key header of Azure OpenAI keys) or "entra" (a
+	// Microsoft Entra ID token that rampart obtains with the client
+	// credentials in Entra and renews before it expires, sent as Bearer).
+	Auth string `yaml:"auth"`
+	// Entra configures auth: entra.
+	Entra *EntraAuth `yaml:"entra"`
+}
+
+// EntraAuth is a Microsoft Entra ID application (service principal) whose
+// client-credentials tokens authenticate rampart to Azure OpenAI.
+type EntraAuth struct {
+	TenantID string `yaml:"tenant_id"`
+	ClientID string `yaml:"client_id"`
+	// ClientSecretEnv names the environment variable holding the client
+	// secret. Default AZURE_CLIENT_SECRET.
+	ClientSecretEnv string `yaml:"client_secret_env"`
+	// Scope defaults to https://cognitiveservices.azure.com/.default.
+	Scope string `yaml:"scope"`
+	// TokenURL overrides https://login.microsoftonline.com/<tenant_id>/oauth2/v2.0/token
+	// (sovereign clouds, tests).
+	TokenURL string `yaml:"token_url"`
 }
 
 // Routing configures pools of upstreams. Changes take effect on reload.

@@ -270,6 +270,71 @@ func (c *Config) validateUpstreams(v *checker) {
 		duration(v, at(p, "timeout"), u.Timeout)
 		duration(v, at(p, "stream_idle_timeout"), u.StreamIdleTimeout)
 		duration(v, at(p, "connect_timeout"), u.ConnectTimeout)
+		validateUpstreamAuth(v, p, u)
+	}
+}
+
+// AuthModes are the accepted upstreams[].auth values.
+var AuthModes = []string{"bearer", "x-api-key", "api-key", "entra"}
+
+// guidRE matches an Entra tenant or client id (a GUID); tenant ids may also
+// be a domain name.
+var (
+	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	domainRE = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+)
+
+// IsAzureOpenAIHost reports whether host is an Azure OpenAI endpoint.
+func IsAzureOpenAIHost(host string) bool {
+	host = strings.ToLower(host)
+	for _, s := range []string{".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com", ".openai.azure.us", ".openai.azure.cn"} {
+		if strings.HasSuffix(host, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// validateUpstreamAuth checks auth, entra and what Azure OpenAI needs:
+// a deployment URL carries ?api-version=, and the credential goes in the
+// api-key header or as an Entra token (Azure refuses an API key sent as
+// Bearer).
+func validateUpstreamAuth(v *checker, p []any, u Upstream) {
+	oneOf(v, at(p, "auth"), u.Auth, AuthModes, true)
+	if u.Auth == "entra" {
+		e := u.Entra
+		switch {
+		case e == nil:
+			v.add(at(p, "entra"), "auth: entra needs an entra section (tenant_id, client_id, client_secret_env)")
+		default:
+			if !guidRE.MatchString(e.TenantID) && !domainRE.MatchString(e.TenantID) {
+				v.add(at(p, "entra", "tenant_id"), "%q is not a tenant id (a GUID or a domain)", e.TenantID)
+			}
+			if !guidRE.MatchString(e.ClientID) {
+				v.add(at(p, "entra", "client_id"), "%q is not a client id (a GUID)", e.ClientID)
+			}
+			if e.ClientSecretEnv != "" && !envNameRE.MatchString(e.ClientSecretEnv) {
+				v.add(at(p, "entra", "client_secret_env"), "%q is not an environment variable name", e.ClientSecretEnv)
+			}
+			if e.TokenURL != "" {
+				checkBaseURL(v, at(p, "entra", "token_url"), e.TokenURL)
+			}
+		}
+	} else if u.Entra != nil {
+		v.add(at(p, "entra"), "is only used with auth: entra")
+	}
+	if (u.Auth == "api-key" || u.Auth == "entra") && u.Provider != "openai" {
+		v.add(at(p, "auth"), "%s is for Azure OpenAI: provider must be openai", u.Auth)
+	}
+	bu, err := url.Parse(u.BaseURL)
+	if err != nil || !IsAzureOpenAIHost(bu.Hostname()) {
+		return
+	}
+	if u.Auth != "api-key" && u.Auth != "entra" {
+		v.add(at(p, "auth"), "Azure OpenAI takes its key in the api-key header: set auth: api-key (or auth: entra for Microsoft Entra ID)")
+	}
+	if strings.Contains(bu.Path, "/openai/deployments/") && bu.Query().Get("api-version") == "" {
+		v.add(at(p, "base_url"), "an Azure OpenAI deployment URL needs ?api-version=..., e.g. %s?api-version=2024-10-21", strings.TrimRight(bu.Scheme+"://"+bu.Host+bu.Path, "/"))
 	}
 }
 

@@ -260,7 +260,7 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 			return nil, err
 		}
 		u.health = g.health.get(u.name, cfg.Routing.Breaker)
-		if u.key == "" {
+		if u.key == "" && u.auth.mode != "entra" {
 			g.log.Warn("upstream has no credential; requests go without one", "upstream", u.name, "env", uc.APIKeyEnv)
 		}
 		p.ups = append(p.ups, u)

@@ -38,6 +38,8 @@ type upstream struct {
 	weight   int
 	priority int
 	health   *upstreamHealth
+	auth     upstreamAuth // how the credential is sent (azure.go)
+	query    url.Values   // query string of the base URL (Azure api-version)
 }
 
 func newUpstream(c config.Upstream, getenv func(string) string) (*upstream, error) {
@@ -82,6 +84,9 @@ func newUpstream(c config.Upstream, getenv func(string) string) (*upstream, erro
 		up.key = getenv(keyEnv)
 	}
 	up.rt = newTransport(orDur(c.ConnectTimeout, config.DefaultConnectTimeout))
+	if err := up.setAuth(c, getenv); err != nil {
+		return nil, err
+	}
 	return up, nil
 }
 
@@ -160,10 +165,7 @@ func (u *upstream) newRequest(ctx context.Context, tx *engine.Tx, r *http.Reques
 	if route == modelPath { // the validated id (routePath), as the client sent it
 		route = r.URL.EscapedPath()
 	}
-	target := u.base + strings.TrimPrefix(route, "/v1")
-	if r.URL.RawQuery != "" {
-		target += "?" + r.URL.RawQuery
-	}
+	target := u.target(route, r.URL.RawQuery)
 	req, err := http.NewRequestWithContext(ctx, r.Method, target, nil)
 	if err != nil {
 		return nil, &engine.HTTPError{Status: http.StatusBadGateway, Code: engine.CodeUpstreamError, Message: "bad upstream URL", Err: err}
@@ -190,18 +192,11 @@ func (u *upstream) newRequest(ctx context.Context, tx *engine.Tx, r *http.Reques
 	if len(body) > 0 && h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "application/json")
 	}
-	switch u.provider {
-	case "openai":
-		if u.key != "" {
-			h.Set("Authorization", "Bearer "+u.key)
-		}
-	case "anthropic":
-		if u.key != "" {
-			h.Set("X-Api-Key", u.key)
-		}
-		if h.Get("Anthropic-Version") == "" {
-			h.Set("Anthropic-Version", defaultAnthropicVersion)
-		}
+	if err := u.auth.apply(ctx, h, u.key); err != nil {
+		return nil, err
+	}
+	if u.provider == "anthropic" && h.Get("Anthropic-Version") == "" {
+		h.Set("Anthropic-Version", defaultAnthropicVersion)
 	}
 	req.Header = h
 	return req, nil

@@ -1,0 +1,153 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/engine"
+)
+
+// Upstream credentials and URLs beyond the OpenAI/Anthropic defaults:
+// Azure OpenAI's api-key header, Microsoft Entra ID tokens, and base URLs
+// that carry a query string (Azure's ?api-version=).
+
+const (
+	defaultEntraScope        = "https://cognitiveservices.azure.com/.default"
+	defaultEntraSecretEnv    = "AZURE_CLIENT_SECRET"
+	entraTokenTimeout        = 10 * time.Second
+	entraTokenEarlyRenewal   = 5 * time.Minute
+	maxEntraTokenAnswerBytes = 64 << 10
+)
+
+// upstreamAuth sends an upstream's credential.
+type upstreamAuth struct {
+	mode  string             // bearer, x-api-key, api-key or entra
+	token oauth2.TokenSource // entra: cached, renewed before expiry
+}
+
+// setAuth picks how u sends its credential and splits a query string off
+// the base URL.
+func (u *upstream) setAuth(c config.Upstream, getenv func(string) string) error {
+	if i := strings.IndexByte(u.base, '?'); i >= 0 {
+		q, err := url.ParseQuery(u.base[i+1:])
+		if err != nil {
+			return fmt.Errorf("upstream %q: base_url query: %v", u.name, err)
+		}
+		u.base, u.query = strings.TrimRight(u.base[:i], "/"), q
+	}
+	mode := c.Auth
+	if mode == "" {
+		mode = "bearer"
+		if c.Provider == "anthropic" {
+			mode = "x-api-key"
+		}
+	}
+	u.auth.mode = mode
+	if mode != "entra" {
+		return nil
+	}
+	e := c.Entra
+	if e == nil || e.TenantID == "" || e.ClientID == "" {
+		return fmt.Errorf("upstream %q: auth entra needs entra.tenant_id and entra.client_id", u.name)
+	}
+	secretEnv := e.ClientSecretEnv
+	if secretEnv == "" {
+		secretEnv = defaultEntraSecretEnv
+	}
+	secret := getenv(secretEnv)
+	if secret == "" {
+		return fmt.Errorf("upstream %q: the Entra client secret variable %s is empty", u.name, secretEnv)
+	}
+	tokenURL := e.TokenURL
+	if tokenURL == "" {
+		tokenURL = "https://login.microsoftonline.com/" + url.PathEscape(e.TenantID) + "/oauth2/v2.0/token"
+	}
+	scope := e.Scope
+	if scope == "" {
+		scope = defaultEntraScope
+	}
+	cc := &clientcredentials.Config{ClientID: e.ClientID, ClientSecret: secret, TokenURL: tokenURL,
+		Scopes: []string{scope}, AuthStyle: oauth2.AuthStyleInParams}
+	// The token endpoint is called with its own bounded client, never
+	// with a request's context (a cancelled request must not poison the
+	// cached token source).
+	hc := &http.Client{Timeout: entraTokenTimeout, Transport: limitedBody{newTransport(orDur(c.ConnectTimeout, config.DefaultConnectTimeout))}}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
+	u.auth.token = oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(ctx), entraTokenEarlyRenewal)
+	return nil
+}
+
+// limitedBody bounds what the token endpoint may send.
+type limitedBody struct{ rt http.RoundTripper }
+
+func (l limitedBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.rt.RoundTrip(r)
+	if err == nil {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, maxEntraTokenAnswerBytes), resp.Body}
+	}
+	return resp, err
+}
+
+// apply sets the credential header on h.
+func (a *upstreamAuth) apply(ctx context.Context, h http.Header, key string) error {
+	switch a.mode {
+	case "entra":
+		tok, err := a.token.Token()
+		if err != nil {
+			// The error can quote the token endpoint's answer: logged by
+			// the engine as the transaction's error, never sent on.
+			return &engine.HTTPError{Status: http.StatusBadGateway, Code: engine.CodeUpstreamAuth,
+				Message: "the gateway could not obtain a Microsoft Entra ID token for the upstream; the gateway's operator must fix its entra settings",
+				Err: fmt.Errorf("entra token: %w", err)}
+		}
+		h.Set("Authorization", "Bearer "+tok.AccessToken)
+	case "api-key":
+		if key != "" {
+			h.Set("Api-Key", key)
+		}
+	case "x-api-key":
+		if key != "" {
+			h.Set("X-Api-Key", key)
+		}
+	default:
+		if key != "" {
+			h.Set("Authorization", "Bearer "+key)
+		}
+	}
+	return nil
+}
+
+// target is the upstream URL of a route: the base URL's path, the route
+// (without /v1), then the base URL's query (api-version ...) merged with
+// the client's query, the base URL's parameters winning.
+func (u *upstream) target(route, clientQuery string) string {
+	t := u.base + strings.TrimPrefix(route, "/v1")
+	if len(u.query) == 0 {
+		if clientQuery != "" {
+			t += "?" + clientQuery
+		}
+		return t
+	}
+	q := url.Values{}
+	if cq, err := url.ParseQuery(clientQuery); err == nil {
+		for k, v := range cq {
+			q[k] = v
+		}
+	}
+	for k, v := range u.query {
+		q[k] = v
+	}
+	return t + "?" + q.Encode()
+}
