@@ -426,13 +426,26 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// gets the server's usual discard-or-close handling. Full duplex there
 	// would leave the server reading the unread body in the background
 	// while the next request on the connection starts.
+	raw := r.Body
 	if !g.decodeRequest(w, r, e.adapter, gen.cfg.Server.MaxBodyBytes) {
 		return
 	}
 	if !e.route.API {
 		w.Header().Set("X-Request-Id", engine.NewRequestID())
 	}
-	e.h.ServeHTTP(w, r)
+	if r.ContentLength == 0 || raw == nil || raw == http.NoBody {
+		e.h.ServeHTTP(w, r)
+		return
+	}
+	dw := &drainWriter{ResponseWriter: w}
+	e.h.ServeHTTP(dw, r)
+	if dw.status == http.StatusRequestEntityTooLarge {
+		limit := gen.cfg.Server.MaxBodyBytes
+		if limit <= 0 {
+			limit = config.DefaultMaxBodyBytes
+		}
+		drainAfter413(w, raw, 2*limit)
+	}
 }
 
 // isEngineRoute reports whether path is a model route, where the engine

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -281,4 +284,79 @@ func TestScanPassesIdentityLayers(t *testing.T) {
 	big := `{"text":"` + strings.Repeat("a", int(config.DefaultMaxBodyBytes)) + `"}`
 	w = m.do(http.MethodPost, "/v1/scan", user, big)
 	expect(t, "oversized scan", w, http.StatusRequestEntityTooLarge)
+}
+
+// rawExchange sends raw bytes to a served gateway and returns the answer.
+func rawExchange(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+// TestPreHandlerErrorsAreJSON: what net/http refuses before any handler
+// (bad request line, duplicate or negative Content-Length, bad header
+// bytes, oversized headers, HTTP/0.9) is answered in the JSON error shape.
+func TestPreHandlerErrorsAreJSON(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	g := newGateway(t, cfg)
+	base, _, _ := serve(t, g)
+	addr := strings.TrimPrefix(base, "http://")
+	for name, req := range map[string]string{
+		"duplicate Content-Length": "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+		"negative Content-Length":  "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+		"bad header bytes":         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad\x01: y\r\n\r\n",
+		"header too large":         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2<<20) + "\r\n\r\n",
+		"HTTP/0.9":                 "GET /healthz\r\n\r\n",
+		"garbage":                  "\x16\x03\x01 hello\r\n\r\n",
+	} {
+		out := rawExchange(t, addr, req)
+		head, body, _ := strings.Cut(out, "\r\n\r\n")
+		if !strings.HasPrefix(head, "HTTP/1.1 4") || !strings.Contains(head, "Content-Type: application/json") {
+			t.Errorf("%s: %q", name, trim(out))
+			continue
+		}
+		var e struct {
+			Error struct{ Message, Type, Code string } `json:"error"`
+		}
+		if json.Unmarshal([]byte(body), &e) != nil || e.Error.Code == "" || e.Error.Message == "" {
+			t.Errorf("%s: body %q", name, trim(body))
+		}
+	}
+}
+
+// TestOversizedUploadReads413: a client that sends its whole (oversized)
+// body before reading gets the 413, not a connection reset.
+func TestOversizedUploadReads413(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Server.MaxBodyBytes = 1 << 20
+	g := newGateway(t, cfg)
+	base, _, _ := serve(t, g)
+	addr := strings.TrimPrefix(base, "http://")
+	body := strings.Repeat("a", 6<<20) // 6 MiB: more than socket buffers hold
+	for i := 0; i < 2; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		// Write everything first, read only then (as simple clients do).
+		_, werr := io.WriteString(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+adminKey(g)+
+			"\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
+		b, rerr := io.ReadAll(c)
+		c.Close()
+		if werr != nil || !strings.HasPrefix(string(b), "HTTP/1.1 413") || !strings.Contains(string(b), `"error"`) {
+			t.Fatalf("attempt %d: write %v, read %v: %q", i, werr, rerr, trim(string(b)))
+		}
+	}
 }

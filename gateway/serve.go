@@ -171,7 +171,7 @@ func (g *Gateway) guardListener(ln net.Listener) (out net.Listener, stop func(),
 		Exempt: res.Trusted, Metrics: m,
 	})
 	if !s.TLS.Enabled() {
-		return limited, func() {}, nil
+		return jsonErrorListener{limited}, func() {}, nil
 	}
 	tm, err := tlsserve.NewMetrics(g.reg)
 	if err != nil {

@@ -1,0 +1,150 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// The answers net/http writes itself, before any handler runs (malformed
+// request line, bad header bytes, duplicate or negative Content-Length,
+// 431 for oversized headers, HTTP/0.9 …), are plain text. jsonErrorListener
+// rewrites them, on plain-HTTP listeners, into the same JSON error shape
+// the handlers use. (Behind TLS net/http needs the *tls.Conn itself, so the
+// connection cannot be wrapped; those answers stay plain text.)
+
+// netHTTPErrorHeaders is how net/http's own error answers continue after
+// their status line (net/http server.go, errorHeaders).
+const netHTTPErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+type jsonErrorListener struct{ net.Listener }
+
+func (l jsonErrorListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	return &jsonErrorConn{Conn: c}, nil
+}
+
+type jsonErrorConn struct{ net.Conn }
+
+// CloseWrite half-closes the connection when the wrapped one can (net/http
+// does so after a 431 to let the client read the answer).
+func (c *jsonErrorConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	if nc, ok := c.Conn.(interface{ NetConn() net.Conn }); ok {
+		if cw, ok := nc.NetConn().(interface{ CloseWrite() error }); ok {
+			return cw.CloseWrite()
+		}
+	}
+	return nil
+}
+
+// NetConn returns the wrapped connection.
+func (c *jsonErrorConn) NetConn() net.Conn { return c.Conn }
+
+// Write rewrites a net/http error answer (one Write: status line, the
+// fixed headers, plain text) into a JSON one; everything else passes.
+func (c *jsonErrorConn) Write(b []byte) (int, error) {
+	if out, ok := jsonServerError(b); ok {
+		if _, err := c.Conn.Write(out); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+// jsonServerError turns "HTTP/1.1 NNN Text[: detail]" + errorHeaders + body
+// into a JSON error answer.
+func jsonServerError(b []byte) ([]byte, bool) {
+	if !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) || len(b) < 13 {
+		return nil, false
+	}
+	i := bytes.Index(b, []byte(netHTTPErrorHeaders))
+	if i < 0 || bytes.IndexByte(b[:i], '\n') >= 0 {
+		return nil, false
+	}
+	code, err := strconv.Atoi(string(b[9:12]))
+	if err != nil || code < 400 || code > 599 {
+		return nil, false
+	}
+	msg := string(b[i+len(netHTTPErrorHeaders):])
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	typ := "invalid_request_error"
+	if code >= 500 {
+		typ = "server_error"
+	}
+	var e struct {
+		Error struct {
+			Message string  `json:"message"`
+			Type    string  `json:"type"`
+			Param   *string `json:"param"`
+			Code    string  `json:"code"`
+		} `json:"error"`
+	}
+	e.Error.Message, e.Error.Type = msg, typ
+	e.Error.Code = "malformed_request"
+	if code == http.StatusRequestHeaderFieldsTooLarge {
+		e.Error.Code = "headers_too_large"
+	}
+	body, _ := json.Marshal(e)
+	var out bytes.Buffer
+	out.WriteString("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
+	out.WriteString("Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n")
+	out.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n")
+	out.Write(body)
+	return out.Bytes(), true
+}
+
+// drainWriter notes the status of an answer so that ServeHTTP can drain
+// the rest of an oversized request body after a 413.
+type drainWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (d *drainWriter) WriteHeader(code int) {
+	if d.status == 0 {
+		d.status = code
+	}
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d *drainWriter) Write(b []byte) (int, error) {
+	if d.status == 0 {
+		d.status = http.StatusOK
+	}
+	return d.ResponseWriter.Write(b)
+}
+
+func (d *drainWriter) Flush() {
+	if f, ok := d.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (d *drainWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+
+// drainTimeout bounds the time spent reading an oversized body after 413.
+const drainTimeout = 10 * time.Second
+
+// drainAfter413 sends the 413 and then reads (and discards) up to limit
+// bytes of the body the client is still sending, so that a client that
+// writes its whole body before reading sees the 413 rather than a
+// connection reset. Past limit (or drainTimeout) the connection closes.
+func drainAfter413(w http.ResponseWriter, body io.ReadCloser, limit int64) {
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	_ = rc.SetReadDeadline(time.Now().Add(drainTimeout))
+	_, _ = io.CopyN(io.Discard, body, limit)
+}
