@@ -54,3 +54,18 @@ func TestHiddenText(t *testing.T) {
 		t.Errorf("flag emoji flagged: %+v", r.Findings)
 	}
 }
+
+func FuzzFoldSpacedLetters(f *testing.F) {
+	for _, s := range []string{"I g n o r e  a l l", "i.g.n.o.r.e", "say I g n o r e  a l l.", "a b", "é à ü ö ß ñ", "\xff a b c d e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, ok := foldSpacedLetters(s)
+		if !ok {
+			return
+		}
+		if len(out) > len(s) {
+			t.Fatalf("folded text longer than the input: %q -> %q", s, out)
+		}
+	})
+}

@@ -170,3 +170,19 @@ func FuzzDepthOK(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDataTextAndText(f *testing.F) {
+	for _, s := range []string{"data:text/plain;base64,aGVsbG8=", "aGVsbG8=", "data:x", "JVBERi0xLjQK", "",
+		`{"a":{"description":"d","enum":["x"]},"type":"object"}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		text, ok, err := DataText(s, "p")
+		if ok && (err != nil || !isText([]byte(text), false)) {
+			t.Fatalf("ok with err %v or non-text %q", err, text)
+		}
+		if gjson.Valid(s) {
+			_ = Text(gjson.Parse(s))
+		}
+	})
+}
