@@ -1,45 +1,31 @@
 package escalation
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"strings"
+
+	"github.com/rampart-ai/rampart/layers/internal/jsonpost"
 )
 
-// Error kinds (metric label "kind").
+// Error kinds (metric label "kind"): those of package jsonpost and the
+// breaker's.
 const (
-	KindTimeout     = "timeout"
-	KindOverloaded  = "overloaded"
+	KindTimeout     = jsonpost.KindTimeout
+	KindOverloaded  = jsonpost.KindOverloaded
 	KindBreakerOpen = "breaker_open"
-	KindHTTP5xx     = "http_5xx"
-	KindHTTP4xx     = "http_4xx"
-	KindMalformed   = "malformed"
-	KindTransport   = "transport"
-	KindCanceled    = "canceled"
+	KindHTTP5xx     = jsonpost.KindHTTP5xx
+	KindHTTP4xx     = jsonpost.KindHTTP4xx
+	KindMalformed   = jsonpost.KindMalformed
+	KindTransport   = jsonpost.KindTransport
+	KindCanceled    = jsonpost.KindCanceled
 )
 
-// callError is a failed classifier call with its kind. Its text never
-// carries the classified text or the endpoint's answer.
-type callError struct {
-	kind string
-	msg  string
-}
+// fail is a failed escalation of kind. Its text never carries the
+// classified text or the endpoint's answer.
+func fail(kind, msg string) error { return &jsonpost.Error{Prefix: Name, Kind: kind, Msg: msg} }
 
-func (e *callError) Error() string { return "escalation: " + e.kind + ": " + e.msg }
-
-func kindOf(err error) string {
-	var ce *callError
-	if errors.As(err, &ce) {
-		return ce.kind
-	}
-	return KindTransport
-}
+func kindOf(err error) string { return jsonpost.KindOf(err) }
 
 // verdict is the classifier's answer.
 type verdict struct {
@@ -62,36 +48,9 @@ func (l *Layer) call(ctx context.Context, text string) (verdict, error) {
 		body = map[string]any{"model": l.cfg.Model, "max_tokens": 5, "temperature": 0, "messages": []map[string]string{
 			{"role": "system", "content": l.cfg.JudgePrompt}, {"role": "user", "content": "<text>\n" + text + "\n</text>"}}}
 	}
-	data, err := json.Marshal(body)
+	ans, err := l.post.Post(ctx, path, body)
 	if err != nil {
-		return verdict{}, &callError{KindMalformed, "encoding request"}
-	}
-	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.endpoint+path, bytes.NewReader(data))
-	if err != nil {
-		return verdict{}, &callError{KindTransport, "building request"}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if l.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+l.apiKey)
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return verdict{}, transportError(ctx, err)
-	}
-	defer resp.Body.Close()
-	ans, err := io.ReadAll(io.LimitReader(resp.Body, l.cfg.MaxAnswerBytes+1))
-	if err != nil {
-		return verdict{}, transportError(ctx, err)
-	}
-	switch {
-	case resp.StatusCode >= 500:
-		return verdict{}, &callError{KindHTTP5xx, fmt.Sprintf("status %d", resp.StatusCode)}
-	case resp.StatusCode >= 300:
-		return verdict{}, &callError{KindHTTP4xx, fmt.Sprintf("status %d", resp.StatusCode)}
-	case int64(len(ans)) > l.cfg.MaxAnswerBytes:
-		return verdict{}, &callError{KindMalformed, "answer larger than max_answer_bytes"}
+		return verdict{}, err
 	}
 	switch l.cfg.API {
 	case APITEI:
@@ -100,17 +59,6 @@ func (l *Layer) call(ctx context.Context, text string) (verdict, error) {
 		return parseKServe(ans, l.cfg.PositiveIndex, l.cfg.MinScore)
 	}
 	return parseJudge(ans)
-}
-
-func transportError(ctx context.Context, err error) error {
-	var ne net.Error
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return &callError{KindTimeout, "no answer in time"}
-	case errors.Is(ctx.Err(), context.Canceled):
-		return &callError{KindCanceled, "request cancelled"}
-	}
-	return &callError{KindTransport, "connection failed"}
 }
 
 // parseTEI reads text-embeddings-inference's /predict answer for one input:
@@ -125,17 +73,17 @@ func parseTEI(ans []byte, positive map[string]bool, minScore float64) (verdict, 
 	if err := json.Unmarshal(ans, &preds); err != nil {
 		var batch [][]pred
 		if err2 := json.Unmarshal(ans, &batch); err2 != nil || len(batch) != 1 {
-			return verdict{}, &callError{KindMalformed, "answer is not a /predict answer"}
+			return verdict{}, fail(KindMalformed, "answer is not a /predict answer")
 		}
 		preds = batch[0]
 	}
 	if len(preds) == 0 {
-		return verdict{}, &callError{KindMalformed, "answer has no labels"}
+		return verdict{}, fail(KindMalformed, "answer has no labels")
 	}
 	v, known := verdict{}, false
 	for _, p := range preds {
 		if p.Score == nil || *p.Score < 0 || *p.Score > 1 {
-			return verdict{}, &callError{KindMalformed, "label without a probability"}
+			return verdict{}, fail(KindMalformed, "label without a probability")
 		}
 		if positive[strings.ToUpper(p.Label)] {
 			known = true
@@ -164,18 +112,18 @@ func parseKServe(ans []byte, idx int, minScore float64) (verdict, error) {
 		} `json:"outputs"`
 	}
 	if err := json.Unmarshal(ans, &r); err != nil || len(r.Outputs) == 0 || len(r.Outputs[0].Data) == 0 {
-		return verdict{}, &callError{KindMalformed, "answer is not a v2 inference answer"}
+		return verdict{}, fail(KindMalformed, "answer is not a v2 inference answer")
 	}
 	d := r.Outputs[0].Data
 	p := d[0]
 	if len(d) > 1 {
 		if idx >= len(d) {
-			return verdict{}, &callError{KindMalformed, "positive_index beyond the output"}
+			return verdict{}, fail(KindMalformed, "positive_index beyond the output")
 		}
 		p = d[idx]
 	}
 	if p < 0 || p > 1 {
-		return verdict{}, &callError{KindMalformed, "output is not a probability"}
+		return verdict{}, fail(KindMalformed, "output is not a probability")
 	}
 	return verdict{injection: p >= minScore, score: p}, nil
 }
@@ -191,7 +139,7 @@ func parseJudge(ans []byte) (verdict, error) {
 		} `json:"choices"`
 	}
 	if err := json.Unmarshal(ans, &r); err != nil || len(r.Choices) == 0 {
-		return verdict{}, &callError{KindMalformed, "answer is not a chat completion"}
+		return verdict{}, fail(KindMalformed, "answer is not a chat completion")
 	}
 	w := strings.ToUpper(strings.TrimLeft(r.Choices[0].Message.Content, " \t\r\n*`\"'"))
 	switch {
@@ -200,5 +148,5 @@ func parseJudge(ans []byte) (verdict, error) {
 	case strings.HasPrefix(w, "BENIGN"):
 		return verdict{score: 0}, nil
 	}
-	return verdict{}, &callError{KindMalformed, "judge answered neither INJECTION nor BENIGN"}
+	return verdict{}, fail(KindMalformed, "judge answered neither INJECTION nor BENIGN")
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -21,6 +20,7 @@ import (
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/detect"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/jsonpost"
 )
 
 // Name is the layer's name in config, metrics and audit.
@@ -57,9 +57,7 @@ type cached struct {
 // Layer is the escalation layer.
 type Layer struct {
 	cfg      Config
-	endpoint string
-	apiKey   string
-	client   *http.Client
+	post     *jsonpost.Client
 	det      *detect.Detector
 	sem      chan struct{}
 	cache    *lru.Cache[[32]byte, cached]
@@ -83,9 +81,9 @@ func (l *Layer) Provision(h *engine.Host) error {
 	if err := l.cfg.Validate(); err != nil {
 		return err
 	}
-	l.endpoint = strings.TrimRight(l.cfg.Endpoint, "/")
+	var apiKey string
 	if l.cfg.APIKeyEnv != "" {
-		if l.apiKey = os.Getenv(l.cfg.APIKeyEnv); l.apiKey == "" {
+		if apiKey = os.Getenv(l.cfg.APIKeyEnv); apiKey == "" {
 			return fmt.Errorf("escalation: environment variable %s is empty", l.cfg.APIKeyEnv)
 		}
 	}
@@ -94,12 +92,9 @@ func (l *Layer) Provision(h *engine.Host) error {
 		return fmt.Errorf("escalation: %w", err)
 	}
 	l.det = d
-	l.client = &http.Client{Transport: &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: l.cfg.Timeout}).DialContext,
-		MaxIdleConnsPerHost:   l.cfg.MaxConcurrency,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: l.cfg.Timeout,
-	}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	l.post = &jsonpost.Client{HTTP: jsonpost.NewHTTPClient(l.cfg.Timeout, l.cfg.MaxConcurrency),
+		Endpoint: strings.TrimRight(l.cfg.Endpoint, "/"), APIKey: apiKey, Timeout: l.cfg.Timeout,
+		MaxAnswer: l.cfg.MaxAnswerBytes, Prefix: Name}
 	l.sem = make(chan struct{}, l.cfg.MaxConcurrency)
 	if l.cache, err = lru.New[[32]byte, cached](l.cfg.CacheSize); err != nil {
 		return fmt.Errorf("escalation: cache: %w", err)
@@ -139,8 +134,8 @@ func (l *Layer) Validate() error {
 
 // Close releases idle connections.
 func (l *Layer) Close() error {
-	if l.client != nil {
-		l.client.CloseIdleConnections()
+	if l.post != nil {
+		l.post.HTTP.CloseIdleConnections()
 	}
 	return nil
 }
@@ -252,7 +247,7 @@ func (l *Layer) classify(ctx context.Context, text string) (v verdict, hit bool,
 	case l.sem <- struct{}{}:
 	default:
 		l.m.errors.WithLabelValues(KindOverloaded).Inc()
-		return verdict{}, false, &callError{KindOverloaded, "max_concurrency calls already in flight"}
+		return verdict{}, false, fail(KindOverloaded, "max_concurrency calls already in flight")
 	}
 	defer func() { <-l.sem }()
 	start := time.Now()
@@ -261,7 +256,7 @@ func (l *Layer) classify(ctx context.Context, text string) (v verdict, hit bool,
 		return l.call(ctx, text)
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		err = &callError{KindBreakerOpen, "circuit breaker open after repeated failures"}
+		err = fail(KindBreakerOpen, "circuit breaker open after repeated failures")
 	} else {
 		l.m.latency.Observe(time.Since(start).Seconds())
 	}

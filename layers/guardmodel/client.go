@@ -1,35 +1,26 @@
 package guardmodel
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"strings"
+
+	"github.com/rampart-ai/rampart/layers/internal/jsonpost"
 )
 
 // Error kinds (metric label "kind" and finding entity).
 const (
-	KindTimeout    = "timeout"
-	KindOverloaded = "overloaded" // over max_concurrency
-	KindHTTP5xx    = "http_5xx"
-	KindHTTP4xx    = "http_4xx"
-	KindMalformed  = "malformed"
-	KindTransport  = "transport"
-	KindCanceled   = "canceled" // client went away
+	KindTimeout    = jsonpost.KindTimeout
+	KindOverloaded = jsonpost.KindOverloaded // over max_concurrency
+	KindHTTP5xx    = jsonpost.KindHTTP5xx
+	KindHTTP4xx    = jsonpost.KindHTTP4xx
+	KindMalformed  = jsonpost.KindMalformed
+	KindTransport  = jsonpost.KindTransport
+	KindCanceled   = jsonpost.KindCanceled // client went away
 )
 
-// callError is a failed guard call with its kind.
-type callError struct {
-	kind string
-	msg  string
-}
-
-func (e *callError) Error() string { return "guardmodel: " + e.kind + ": " + e.msg }
+// callError is a failed guard call of kind.
+func callError(kind, msg string) error { return &jsonpost.Error{Prefix: Name, Kind: kind, Msg: msg} }
 
 // verdict is a parsed guard answer.
 type verdict struct {
@@ -78,41 +69,13 @@ func (l *Layer) call(ctx context.Context, turns []turn) (verdict, error) {
 			req.Messages = append(req.Messages, chatMessage{Role: role, Content: t.text})
 		}
 	}
-	body, err := json.Marshal(req)
+	data, err := l.post.Post(ctx, path, req)
 	if err != nil {
-		return verdict{}, &callError{KindMalformed, "encoding request: " + err.Error()}
-	}
-	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
-	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, l.endpoint+path, bytes.NewReader(body))
-	if err != nil {
-		return verdict{}, &callError{KindTransport, err.Error()}
-	}
-	hr.Header.Set("Content-Type", "application/json")
-	if l.apiKey != "" {
-		hr.Header.Set("Authorization", "Bearer "+l.apiKey)
-	}
-	resp, err := l.client.Do(hr)
-	if err != nil {
-		return verdict{}, classifyTransport(ctx, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, l.cfg.MaxAnswerBytes+1))
-	if err != nil {
-		return verdict{}, classifyTransport(ctx, err)
-	}
-	switch {
-	case resp.StatusCode >= 500:
-		return verdict{}, &callError{KindHTTP5xx, fmt.Sprintf("status %d", resp.StatusCode)}
-	case resp.StatusCode >= 300:
-		return verdict{}, &callError{KindHTTP4xx, fmt.Sprintf("status %d", resp.StatusCode)}
-	}
-	if int64(len(data)) > l.cfg.MaxAnswerBytes {
-		return verdict{}, &callError{KindMalformed, "answer larger than max_answer_bytes"}
+		return verdict{}, err
 	}
 	var ans guardAnswer
 	if err := json.Unmarshal(data, &ans); err != nil || len(ans.Choices) == 0 {
-		return verdict{}, &callError{KindMalformed, "answer is not an OpenAI-shaped completion"}
+		return verdict{}, callError(KindMalformed, "answer is not an OpenAI-shaped completion")
 	}
 	text := ""
 	if m := ans.Choices[0].Message; m != nil {
@@ -121,17 +84,6 @@ func (l *Layer) call(ctx context.Context, turns []turn) (verdict, error) {
 		text = *t
 	}
 	return parseVerdict(text, l.known)
-}
-
-func classifyTransport(ctx context.Context, err error) error {
-	var ne net.Error
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return &callError{KindTimeout, "no answer in time"}
-	case errors.Is(ctx.Err(), context.Canceled):
-		return &callError{KindCanceled, "request cancelled"}
-	}
-	return &callError{KindTransport, "connection failed"}
 }
 
 // parseVerdict parses Llama Guard's answer: "safe", or "unsafe" and on the
@@ -151,7 +103,7 @@ func parseVerdict(text string, known map[string]bool) (verdict, error) {
 		for _, c := range strings.Split(lines[1], ",") {
 			c = strings.ToUpper(strings.TrimSpace(c))
 			if !known[c] {
-				return verdict{}, &callError{KindMalformed, "unknown category in answer"}
+				return verdict{}, callError(KindMalformed, "unknown category in answer")
 			}
 			cats = append(cats, c)
 		}
@@ -159,5 +111,5 @@ func parseVerdict(text string, known map[string]bool) (verdict, error) {
 	case len(lines) == 1 && strings.EqualFold(lines[0], "unsafe"):
 		return verdict{unsafe: true}, nil // unsafe without categories: still unsafe
 	}
-	return verdict{}, &callError{KindMalformed, "answer is neither safe nor unsafe"}
+	return verdict{}, callError(KindMalformed, "answer is neither safe nor unsafe")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/layers/internal/jsonpost"
 )
 
 // Name is the layer's name in config, metrics and audit.
@@ -47,9 +47,7 @@ type cached struct {
 // Layer is the external guard model layer.
 type Layer struct {
 	cfg        Config
-	endpoint   string
-	apiKey     string
-	client     *http.Client
+	post       *jsonpost.Client
 	sem        chan struct{}
 	cache      *lru.Cache[[32]byte, cached]
 	m          *metrics
@@ -76,19 +74,16 @@ func (l *Layer) Provision(h *engine.Host) error {
 	if err := l.cfg.Validate(); err != nil {
 		return err
 	}
-	l.endpoint = strings.TrimRight(l.cfg.Endpoint, "/")
+	var apiKey string
 	if l.cfg.APIKeyEnv != "" {
-		l.apiKey = os.Getenv(l.cfg.APIKeyEnv)
-		if l.apiKey == "" {
+		apiKey = os.Getenv(l.cfg.APIKeyEnv)
+		if apiKey == "" {
 			return fmt.Errorf("guardmodel: environment variable %s is empty", l.cfg.APIKeyEnv)
 		}
 	}
-	l.client = &http.Client{Transport: &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: l.cfg.Timeout}).DialContext,
-		MaxIdleConnsPerHost:   l.cfg.MaxConcurrency,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: l.cfg.Timeout,
-	}}
+	l.post = &jsonpost.Client{HTTP: jsonpost.NewHTTPClient(l.cfg.Timeout, l.cfg.MaxConcurrency),
+		Endpoint: strings.TrimRight(l.cfg.Endpoint, "/"), APIKey: apiKey, Timeout: l.cfg.Timeout,
+		MaxAnswer: l.cfg.MaxAnswerBytes, Prefix: Name}
 	l.sem = make(chan struct{}, l.cfg.MaxConcurrency)
 	c, err := lru.New[[32]byte, cached](l.cfg.CacheSize)
 	if err != nil {
@@ -118,7 +113,7 @@ func (l *Layer) Provision(h *engine.Host) error {
 
 // Validate implements engine.Validator.
 func (l *Layer) Validate() error {
-	if l.client == nil {
+	if l.post == nil {
 		return fmt.Errorf("guardmodel: not provisioned")
 	}
 	return nil
@@ -126,8 +121,8 @@ func (l *Layer) Validate() error {
 
 // Close releases idle connections.
 func (l *Layer) Close() error {
-	if l.client != nil {
-		l.client.CloseIdleConnections()
+	if l.post != nil {
+		l.post.HTTP.CloseIdleConnections()
 	}
 	return nil
 }
@@ -159,7 +154,7 @@ func (l *Layer) classify(ctx context.Context, direction string, turns []turn) (v
 	case l.sem <- struct{}{}:
 	default:
 		l.m.errors.WithLabelValues(KindOverloaded).Inc()
-		return verdict{}, &callError{KindOverloaded, "max_concurrency guard calls already in flight"}
+		return verdict{}, callError(KindOverloaded, "max_concurrency guard calls already in flight")
 	}
 	defer func() { <-l.sem }()
 	l.m.calls.WithLabelValues(direction).Inc()
@@ -167,10 +162,7 @@ func (l *Layer) classify(ctx context.Context, direction string, turns []turn) (v
 	v, err := l.call(ctx, turns)
 	l.m.latency.Observe(time.Since(start).Seconds())
 	if err != nil {
-		kind := KindTransport
-		if ce, ok := err.(*callError); ok {
-			kind = ce.kind
-		}
+		kind := jsonpost.KindOf(err)
 		l.m.errors.WithLabelValues(kind).Inc()
 		return verdict{}, err
 	}
@@ -183,10 +175,7 @@ func (l *Layer) classify(ctx context.Context, direction string, turns []turn) (v
 // decide turns a verdict or an error into the layer's decision.
 func (l *Layer) decide(direction string, msg int, v verdict, err error) engine.Decision {
 	if err != nil {
-		kind := KindTransport
-		if ce, ok := err.(*callError); ok {
-			kind = ce.kind
-		}
+		kind := jsonpost.KindOf(err)
 		f := engine.Finding{Layer: Name, Rule: Name + ".unavailable", Severity: engine.SeverityMedium,
 			Message: msg, Entity: kind, Text: "guard model call failed (" + kind + ") on " + direction}
 		if l.cfg.OnError == OnErrorOpen {

@@ -50,7 +50,7 @@ func (l *Layer) OnStreamEvent(tx *engine.Tx, ev *conv.StreamEvent) (engine.Decis
 			if st.overflow {
 				// Cannot hold more: the answer cannot be judged whole.
 				return l.decide("output", d.Choice, verdict{},
-					&callError{KindOverloaded, "stream longer than max_stream_bytes in hold mode"}), nil
+					callError(KindOverloaded, "stream longer than max_stream_bytes in hold mode")), nil
 			}
 			d.Text = ""
 		}
