@@ -526,3 +526,28 @@ func TestAttemptsTraced(t *testing.T) {
 		}
 	}
 }
+
+// A stream whose first upstream fails before answering is served by the
+// next member, from its first event.
+func TestStreamFallsBackBeforeFirstByte(t *testing.T) {
+	a, b := newMock(t, "a"), newMock(t, "b")
+	a.set("status", 502, nil)
+	b.set("cut", 0, nil) // one event, then the connection drops
+	g, log := poolGateway(t, routing(), up("a", a.URL+"/v1", "gpt-*"), up("b", b.URL+"/v1", "gpt-*"))
+	srv := httptest.NewServer(g.Handler())
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hello"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "chat.completion.chunk") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	// b's stream broke after its first event: not retried on a.
+	if got := reasons(log.last()); got != "a:status_502,b:ok" || a.hits.Load() != 1 {
+		t.Fatalf("attempts %s, a hits %d", got, a.hits.Load())
+	}
+}

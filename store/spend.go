@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/rampart-ai/rampart/engine"
@@ -103,9 +105,10 @@ type SpendDelta struct {
 	PromptTokens, CompletionTokens, CostNanos int64
 }
 
-// SpendDeltas adds recs up per UTC day, tenant, key, user and model, in
-// first-seen order (so that concurrent writers lock rows in a stable
-// order within a batch). Only model calls count (records with a model);
+// SpendDeltas adds recs up per UTC day, tenant, key, user and model,
+// sorted by those (so that concurrent writers, other replicas included,
+// lock the rows they share in one order and never deadlock). Only model
+// calls count (records with a model);
 // a request is unpriced when it used tokens its model has no price for.
 func SpendDeltas(recs []*AuditRecord) []SpendDelta {
 	type k struct{ day, tenant, key, subject, model string }
@@ -131,6 +134,11 @@ func SpendDeltas(recs []*AuditRecord) []SpendDelta {
 		d.CompletionTokens += int64(max(r.CompletionTokens, 0))
 		d.CostNanos += max(r.CostNanos, 0)
 	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.KeyID, b.KeyID),
+			cmp.Compare(a.Subject, b.Subject), cmp.Compare(a.Model, b.Model)) < 0
+	})
 	return out
 }
 
