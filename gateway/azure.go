@@ -110,7 +110,7 @@ func (a *upstreamAuth) apply(ctx context.Context, h http.Header, key string) err
 			// the engine as the transaction's error, never sent on.
 			return &engine.HTTPError{Status: http.StatusBadGateway, Code: engine.CodeUpstreamAuth,
 				Message: "the gateway could not obtain a Microsoft Entra ID token for the upstream; the gateway's operator must fix its entra settings",
-				Err: fmt.Errorf("entra token: %w", err)}
+				Err:     fmt.Errorf("entra token: %w", err)}
 		}
 		h.Set("Authorization", "Bearer "+tok.AccessToken)
 	case "api-key":
