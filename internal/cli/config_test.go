@@ -108,3 +108,18 @@ func TestConfigPrint(t *testing.T) {
 		t.Errorf("two files: exit %d", code)
 	}
 }
+
+// TestConfigValidateAzure: config validate refuses an Azure OpenAI
+// deployment URL without ?api-version= and an Azure key sent as Bearer.
+func TestConfigValidateAzure(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "azure.yaml")
+	os.WriteFile(p, []byte("upstreams:\n  - name: az\n    provider: openai\n    base_url: https://contoso.openai.azure.com/openai/deployments/gpt-4o\n"), 0o600)
+	code, _, errs := runCLI(t, "config", "validate", p)
+	if code != 1 || !strings.Contains(errs, "needs ?api-version=") || !strings.Contains(errs, "set auth: api-key") {
+		t.Fatalf("%d %q", code, errs)
+	}
+	os.WriteFile(p, []byte("upstreams:\n  - name: az\n    provider: openai\n    auth: api-key\n    base_url: https://contoso.openai.azure.com/openai/deployments/gpt-4o?api-version=2024-10-21\n"), 0o600)
+	if code, out, errs := runCLI(t, "config", "validate", p); code != 0 || out != "ok\n" {
+		t.Fatalf("valid Azure config: %d %q %q", code, out, errs)
+	}
+}
