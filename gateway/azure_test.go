@@ -159,3 +159,36 @@ func TestAzureEntraNeedsSecret(t *testing.T) {
 		t.Fatalf("want an error naming the empty secret variable, got %v", err)
 	}
 }
+
+// TestGeminiOpenAICompatible: Gemini through Google's OpenAI-compatible
+// endpoint is an openai upstream with that base URL; the URL and bearer
+// key reach the right place.
+func TestGeminiOpenAICompatible(t *testing.T) {
+	var got *http.Request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got = r.Clone(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"c","object":"chat.completion","created":1,"model":"gemini-2.5-flash","choices":[{"index":0,"message":{"role":"assistant","content":"hi from gemini"},"finish_reason":"stop"}]}`)
+	}))
+	defer srv.Close()
+	cfg := config.Default()
+	cfg.Upstreams = []config.Upstream{{Name: "gemini", Provider: "openai", APIKeyEnv: "GEMINI_API_KEY",
+		BaseURL: srv.URL + "/v1beta/openai", Models: []string{"gemini-*"}}}
+	g := newGateway(t, cfg, WithGetenv(func(k string) string {
+		if k == "GEMINI_API_KEY" {
+			return "gk"
+		}
+		return ""
+	}))
+	w := post(t, g, "/v1/chat/completions", `{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hello"}]}`, nil)
+	if w.Code != 200 || got == nil || got.URL.Path != "/v1beta/openai/chat/completions" || got.Header.Get("Authorization") != "Bearer gk" {
+		t.Fatalf("%d %s %v", w.Code, w.Body, got)
+	}
+	// The Anthropic route has no anthropic upstream here: a clear 404,
+	// not a translation.
+	w = post(t, g, "/v1/messages", `{"model":"gemini-2.5-flash","max_tokens":5,"messages":[{"role":"user","content":"hello"}]}`, nil)
+	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "does not translate between provider APIs") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}

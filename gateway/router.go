@@ -212,6 +212,12 @@ func (pu providerUpstream) roundTrip(tx *engine.Tx, r *http.Request, body []byte
 		if model != "" {
 			msg = "no upstream serves model " + model
 		}
+		if !slices.ContainsFunc(p.ups, func(u *upstream) bool { return u.provider == pu.provider }) {
+			// Cross-provider calls are refused, not translated: see
+			// README "Provider APIs are not translated".
+			msg = "no " + pu.provider + " upstream is configured, and rampart does not translate between provider APIs: " +
+				"send this request to a route of an upstream's own API (" + tx.Route + " speaks the " + pu.provider + " API)"
+		}
 		return nil, &engine.HTTPError{Status: http.StatusNotFound, Code: "model_not_found", Message: msg}
 	}
 	ordered := p.order(pool, p.strategy(model))
