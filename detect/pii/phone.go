@@ -351,7 +351,7 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 			}
 		}
 	}
-	if best == 0 && groups >= 2 && nd >= 8 && nd <= 13 {
+	if best == 0 && nd >= 8 && nd <= 13 && (groups >= 3 || strings.Contains(core, "(") || groups == 2 && (digits[0] == '0' || digits[0] == '1')) {
 		// Grouped like a phone number but valid nowhere we tried (random
 		// digits, a region not in the lists): a phone word near it
 		// still makes it one (0.15 + the context boost reaches the

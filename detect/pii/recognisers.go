@@ -324,7 +324,7 @@ func validateIBAN(text string, start, end int) []cand {
 }
 
 func validateIPv4(text string, start, end int) []cand {
-	if !boundedAt(text, start, end) {
+	if !boundedAt(text, start, end) && !(boundedAt(text[:end], start, end) && portOrPrefix(text, end)) {
 		return nil
 	}
 	a, err := netip.ParseAddr(text[start:end])
@@ -341,6 +341,22 @@ func validateIPv4(text string, start, end int) []cand {
 	return []cand{{start, end, score}}
 }
 
+// portOrPrefix reports whether text at i continues an address with a
+// port (":8080") or a CIDR prefix length ("/24") that ends there.
+func portOrPrefix(text string, i int) bool {
+	if i >= len(text) || text[i] != ':' && text[i] != '/' {
+		return false
+	}
+	j := i + 1
+	for j < len(text) && j-i <= 5 && isDigit(text[j]) {
+		j++
+	}
+	if j == i+1 || text[i] == '/' && j-i > 4 {
+		return false
+	}
+	return j == len(text) || !isAlnum(text[j]) && text[j] != '.' && text[j] != ':' || text[j] == '.' && (j+1 == len(text) || !isAlnum(text[j+1]))
+}
+
 func validateIPv6(text string, start, end int) []cand {
 	c := text[start:end]
 	if strings.HasSuffix(c, ":") && !strings.HasSuffix(c, "::") {
@@ -353,7 +369,7 @@ func validateIPv6(text string, start, end int) []cand {
 	if start > 0 && (isAlnum(text[start-1]) || text[start-1] == ':') {
 		return nil
 	}
-	if end < len(text) && (isAlnum(text[end]) || text[end] == ':' || text[end] == '_') {
+	if end < len(text) && (isAlnum(text[end]) || text[end] == ':' || text[end] == '_') && !portOrPrefix(text, end) {
 		return nil
 	}
 	a, err := netip.ParseAddr(c)
