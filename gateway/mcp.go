@@ -34,9 +34,16 @@ func (g *Gateway) newMCP(cfg *config.Config, chain []engine.Configured, sc *scan
 	}
 	var adm []engine.Configured
 	for _, c := range chain {
-		if mcpAdmission[c.Layer.Name()] {
-			adm = append(adm, c)
+		if !mcpAdmission[c.Layer.Name()] {
+			continue
 		}
+		if c.Layer.Name() == identity.Name {
+			// Authentication and the route permission only: the identity
+			// layer's request phase checks a key's model allow-list, and
+			// an MCP call names a tool, not a model.
+			c.Layer = headersOnly{c.Layer.(engine.HeadersLayer)}
+		}
+		adm = append(adm, c)
 	}
 	eng, err := engine.New(engine.Options{Layers: adm, Recorder: g.rec, Observer: g.obs, ContentKey: g.key, Logger: g.log})
 	if err != nil {
@@ -75,6 +82,12 @@ func (g *Gateway) mcpAlert() func(ctx context.Context, server, tool, reason stri
 		r.NotifyMCPTool(incident.MCPToolAlert{Server: server, Tool: tool, Reason: reason})
 	}
 }
+
+// headersOnly exposes only a layer's headers phase.
+type headersOnly struct{ l engine.HeadersLayer }
+
+func (h headersOnly) Name() string                                     { return h.l.Name() }
+func (h headersOnly) OnHeaders(tx *engine.Tx) (engine.Decision, error) { return h.l.OnHeaders(tx) }
 
 // isMCPPath reports whether path is an MCP server route (/mcp/<name>).
 func isMCPPath(path string) bool {

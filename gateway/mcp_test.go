@@ -525,3 +525,44 @@ func monitoredMCP(recs []*store.AuditRecord) int {
 	}
 	return n
 }
+
+// Per-tool rate limits are rate-limit rules on the MCP route whose models
+// name the call ("tools/call <tool glob>"); a key limited to some models
+// still reaches MCP tools (an MCP call names a tool, not a model); a batch
+// cannot carry a second call past the limit.
+func TestMCPPerToolLimit(t *testing.T) {
+	e := newMCPEnv(t, func(c *config.Config) {
+		c.Layers["ratelimit"] = config.Layer{Options: map[string]any{"rules": []any{
+			map[string]any{"name": "echo-calls", "scope": "key", "routes": []any{"/mcp/demo"}, "models": []any{"tools/call echo"}, "rpm": 2, "burst": 2},
+		}}}
+	})
+	m := &matrixEnv{t: t, g: e.g, global: adminKey(e.g)}
+	_, e.userKey = m.newKey("acme", "user", `"models":["gpt-4o-mini"]`)
+	cs, err := e.connect(e.userKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	toolNames(t, cs)
+	for i := 0; i < 2; i++ {
+		if _, err := call(cs, "echo", map[string]any{"text": "hi"}); err != nil {
+			t.Fatalf("echo %d: %v", i, err)
+		}
+	}
+	if _, err := call(cs, "echo", map[string]any{"text": "hi"}); err == nil {
+		t.Fatal("third echo within the minute passed the per-tool limit")
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := call(cs, "add", map[string]any{"a": 1, "b": 1}); err != nil {
+			t.Fatalf("add %d (another tool, no limit): %v", i, err)
+		}
+	}
+	// Two calls in one batch: the second is refused, whatever it calls.
+	resp := e.rawMCP("POST", `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":1}}},`+
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}]`, nil)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "one tools/call per request") {
+		t.Fatalf("batched second call: %d %s", resp.StatusCode, body)
+	}
+}

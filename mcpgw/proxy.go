@@ -371,12 +371,24 @@ func (t *call) post() {
 	var errs []json.RawMessage // answers rampart gives itself (blocked requests)
 	var fwd []json.RawMessage
 	t.methods = map[string]string{}
-	anyChanged := false
+	anyChanged, calls := false, 0
 	for i, m := range msgs {
 		v := &verdict{}
-		ctx, cancel := context.WithTimeout(t.r.Context(), storeTimeout)
-		tool := t.checkClient(ctx, m, v)
-		cancel()
+		if m.Method == "tools/call" {
+			// One tool call per HTTP request, so that per-tool rate limits
+			// (which see the request's one name) and audit records cannot
+			// be sidestepped by batching calls.
+			if calls++; calls > 1 {
+				v.add(engine.Finding{Layer: Layer, Rule: RuleBadMessage, Severity: engine.SeverityLow, Text: "second tool call in a batch"})
+				v.refuse(CodeInvalidRequest, "rampart takes one tools/call per request: send the calls one by one")
+			}
+		}
+		tool := ""
+		if !v.block {
+			ctx, cancel := context.WithTimeout(t.r.Context(), storeTimeout)
+			tool = t.checkClient(ctx, m, v)
+			cancel()
+		}
 		enforced := t.decide(engine.PhaseRequest, v, i)
 		t.gw.m.observe(t.s.cfg.Name, m.Method, tool, v, t.gw.monitor)
 		if v.unavailable != nil {
@@ -418,21 +430,27 @@ func (t *call) post() {
 	t.relay(resp, errs, batch)
 }
 
-// name records what the call is in the audit record: the method (and
-// tool) of the first message, "batch" for several.
+// name records what the call is in the audit record and for the rate
+// limits (Conversation.Model): "tools/call <tool>" for a request that
+// calls a tool (a batch carries at most one call, see post), else the
+// first message's method ("response" for a client's answer).
 func (t *call) name(msgs []*Message) {
-	name := msgs[0].Method
-	if name == "" {
-		name = "response"
-	}
-	if name == "tools/call" {
-		var p callParams
-		if json.Unmarshal(msgs[0].Params, &p) == nil && p.Name != "" {
-			name += " " + truncate(p.Name, 120)
+	name := ""
+	for _, m := range msgs {
+		if m.Method == "tools/call" {
+			var p callParams
+			name = m.Method
+			if json.Unmarshal(m.Params, &p) == nil && p.Name != "" {
+				name += " " + truncate(p.Name, 120)
+			}
+			break
 		}
 	}
-	if len(msgs) > 1 {
-		name = fmt.Sprintf("batch of %d: %s", len(msgs), name)
+	if name == "" {
+		name = msgs[0].Method
+	}
+	if name == "" {
+		name = "response"
 	}
 	t.g.Tx.Request.Model = name
 }
