@@ -248,7 +248,7 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 	gen := &generation{id: g.nextID.Add(1), cfg: cfg, mux: map[string]*entry{}, scanner: sc,
 		closers: closers, drained: make(chan struct{})}
 	for _, c := range chain {
-		if l, ok := c.Layer.(*network.Layer); ok && (c.Mode == "" || c.Mode == engine.ModeEnforce) {
+		if l, ok := c.Layer.(ipAllower); ok && (c.Mode == "" || c.Mode == engine.ModeEnforce) {
 			gen.ipGuard = l
 		}
 	}

@@ -16,12 +16,19 @@ import (
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
-	"github.com/rampart-ai/rampart/layers/network"
 )
 
 // DefaultDrainTimeout bounds how long a replaced configuration waits for
 // its last request or stream before its layers are closed anyway.
 const DefaultDrainTimeout = 15 * time.Minute
+
+// ipAllower is a layer of the chain that decides by client address alone
+// (layers/network's IP lists), so the gateway can apply it to the routes
+// the engine does not serve.
+type ipAllower interface {
+	engine.Layer
+	Allowed(clientIP string) bool
+}
 
 // generation is everything built from one policy: the provisioned layer
 // chain, the engine, upstreams, routes and the /v1/scan scanner. Requests
@@ -39,7 +46,7 @@ type generation struct {
 	// ipGuard is the enforcing network layer, which the gateway also
 	// applies to the routes the engine does not serve (admin, metrics,
 	// scan); nil when that layer is off or in monitor mode.
-	ipGuard *network.Layer
+	ipGuard ipAllower
 	// mcp fronts the configured MCP servers at /mcp/<name> (nil: none).
 	mcp http.Handler
 

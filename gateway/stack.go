@@ -15,15 +15,11 @@ import (
 	"github.com/rampart-ai/rampart/audit"
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/conv"
-	"github.com/rampart-ai/rampart/detect"
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
-	"github.com/rampart-ai/rampart/layers"
 	"github.com/rampart-ai/rampart/layers/blocklist"
 	layeridentity "github.com/rampart-ai/rampart/layers/identity"
-	"github.com/rampart-ai/rampart/layers/injection"
-	"github.com/rampart-ai/rampart/layers/outputguard"
 	"github.com/rampart-ai/rampart/provider/scanapi"
 	"github.com/rampart-ai/rampart/store"
 )
@@ -135,17 +131,11 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 // It uses the chain's own provisioned detector and output guard (same
 // config sections), so they are not loaded twice.
 func chainScanner(cfg *config.Config, chain []engine.Configured) (*scan.Scanner, error) {
-	var det *detect.Detector
-	var og *outputguard.Layer
-	for _, c := range chain {
-		switch l := c.Layer.(type) {
-		case *injection.Layer:
-			det = l.Detector()
-		case *outputguard.Layer:
-			og = l
-		}
+	ls := make([]engine.Layer, len(chain))
+	for i, c := range chain {
+		ls[i] = c.Layer
 	}
-	return layers.ScannerReusing(cfg, det, og)
+	return scan.FromChain(cfg, ls)
 }
 
 // protect wraps h with authentication and the permission table when the

@@ -9,7 +9,6 @@ import (
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect/rules"
 	"github.com/rampart-ai/rampart/detect/scan"
-	"github.com/rampart-ai/rampart/layers"
 )
 
 // lines reads a testdata file: one sample per line, # comments skipped.
@@ -33,7 +32,7 @@ func lines(t testing.TB, name string) []string {
 
 func defaultScanner(t testing.TB) *scan.Scanner {
 	t.Helper()
-	sc, err := layers.Scanner(config.Default())
+	sc, err := scan.FromConfig(config.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

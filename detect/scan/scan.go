@@ -4,9 +4,10 @@
 //
 // Direction "input" runs the injection/jailbreak detector (package detect)
 // on the text with its role's threshold. Direction "output" runs the output
-// checkers registered in Scanner.Output; layers.Scanner builds a scanner
-// with the output guard's checker from a configuration, and is what the
-// command and the gateway use.
+// checkers registered in Scanner.Output. FromConfig builds a scanner with
+// the output guard's checker from a configuration (FromChain reusing a
+// provisioned chain's detector and output guard), and is what the command
+// and the gateway use.
 package scan
 
 import (
@@ -71,7 +72,7 @@ type Result struct {
 // (raising Flagged and Score, appending Findings, setting Redacted).
 type Checker func(item Item, res *Result)
 
-// Scanner runs checkers per direction (layers.Scanner builds the full one
+// Scanner runs checkers per direction (FromConfig builds the full one
 // from a configuration); it is safe for concurrent use once built.
 type Scanner struct {
 	Input  []Checker

@@ -12,7 +12,6 @@ import (
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect"
 	"github.com/rampart-ai/rampart/detect/scan"
-	"github.com/rampart-ai/rampart/layers"
 )
 
 // maxScanLine bounds one JSON line of `rampart scan --jsonl` (and a whole
@@ -130,7 +129,7 @@ func scanOptions(path string) (detect.Options, error) {
 	if err != nil {
 		return detect.Options{}, err
 	}
-	return layers.InjectionOptions(cfg)
+	return scan.InjectionOptions(cfg)
 }
 
 // scanner builds the scanner from a config file's layer sections (or the
@@ -140,7 +139,7 @@ func scanner(path string) (*scan.Scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return layers.Scanner(cfg)
+	return scan.FromConfig(cfg)
 }
 
 // scanLines streams JSON lines: one result line per input line, in order,

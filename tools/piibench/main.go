@@ -24,7 +24,6 @@ import (
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect/pii/piigen"
 	"github.com/rampart-ai/rampart/detect/scan"
-	"github.com/rampart-ai/rampart/layers"
 )
 
 func main() {
@@ -85,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	sc, err := layers.Scanner(cfg)
+	sc, err := scan.FromConfig(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

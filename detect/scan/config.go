@@ -1,29 +1,51 @@
-package layers
+package scan
 
 import (
 	"fmt"
 
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/detect"
-	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/layers/injection"
 	"github.com/rampart-ai/rampart/layers/outputguard"
 )
 
-// Scanner builds the one-shot text scanner behind `rampart scan` and
+// FromConfig builds the one-shot text scanner behind `rampart scan` and
 // POST /v1/scan from cfg's "injection" and "outputguard" sections, so that
 // both give the verdicts the gateway's own layers would: direction input
 // runs the injection detector, direction output the output guard (PII,
 // secrets, links) with its redaction.
-func Scanner(cfg *config.Config) (*scan.Scanner, error) {
-	return ScannerReusing(cfg, nil, nil)
+func FromConfig(cfg *config.Config) (*Scanner, error) {
+	return FromChain(cfg, nil)
 }
 
-// ScannerReusing is Scanner with the detector and output guard that a chain
-// built from the same cfg already provisioned: a nil one is built from cfg,
-// so that scanning works also when that layer is off in the chain.
-func ScannerReusing(cfg *config.Config, det *detect.Detector, og *outputguard.Layer) (*scan.Scanner, error) {
+// DetectorSource is a provisioned layer that holds the injection detector
+// (layers/injection).
+type DetectorSource interface {
+	Detector() *detect.Detector
+}
+
+// TextScanner is a provisioned output layer that finds sensitive spans in
+// a text and returns it rewritten by its policy (layers/outputguard).
+type TextScanner interface {
+	ScanText(text string) ([]engine.Finding, string)
+}
+
+// FromChain is FromConfig reusing the detector and output scanner that a
+// chain built from the same cfg already provisioned (found by the
+// DetectorSource and TextScanner interfaces); what the chain lacks (a layer
+// that is off) is built from cfg, so that scanning works also then.
+func FromChain(cfg *config.Config, chain []engine.Layer) (*Scanner, error) {
+	var det *detect.Detector
+	var og TextScanner
+	for _, l := range chain {
+		if d, ok := l.(DetectorSource); ok && det == nil {
+			det = d.Detector()
+		}
+		if t, ok := l.(TextScanner); ok && og == nil {
+			og = t
+		}
+	}
 	if det == nil {
 		opt, err := InjectionOptions(cfg)
 		if err != nil {
@@ -39,15 +61,16 @@ func ScannerReusing(cfg *config.Config, det *detect.Detector, og *outputguard.La
 		if err := osec.Decode(&ocfg); err != nil {
 			return nil, err
 		}
-		var err error
-		if og, err = outputguard.New(ocfg); err != nil {
+		l, err := outputguard.New(ocfg)
+		if err != nil {
 			return nil, fmt.Errorf("layers.%s: %w", outputguard.Name, err)
 		}
-		if err := og.Provision(&engine.Host{}); err != nil {
+		if err := l.Provision(&engine.Host{}); err != nil {
 			return nil, fmt.Errorf("layers.%s: %w", outputguard.Name, err)
 		}
+		og = l
 	}
-	return &scan.Scanner{Input: []scan.Checker{scan.Injection(det)}, Output: []scan.Checker{OutputChecker(og)}}, nil
+	return &Scanner{Input: []Checker{Injection(det)}, Output: []Checker{OutputChecker(og)}}, nil
 }
 
 // InjectionOptions are the detector options of cfg's "injection" section.
@@ -63,16 +86,16 @@ func InjectionOptions(cfg *config.Config) (detect.Options, error) {
 	return icfg.DetectOptions(), nil
 }
 
-// OutputChecker adapts a provisioned output guard to the scan API: its
+// OutputChecker adapts a provisioned output scanner to the scan API: its
 // findings (entity, code-point span) and, when its policy changed the text
 // (redaction, pseudonymisation, link removal), the rewritten text. A text
 // it only flagged gets no Redacted: echoing it there would hand back the
 // very value the caller asked to have found.
-func OutputChecker(og *outputguard.Layer) scan.Checker {
-	return func(item scan.Item, res *scan.Result) {
+func OutputChecker(og TextScanner) Checker {
+	return func(item Item, res *Result) {
 		fs, redacted := og.ScanText(item.Text)
 		for _, f := range fs {
-			res.Findings = append(res.Findings, scan.Finding{Layer: f.Layer, Rule: f.Rule, Severity: string(f.Severity),
+			res.Findings = append(res.Findings, Finding{Layer: f.Layer, Rule: f.Rule, Severity: string(f.Severity),
 				Score: f.Score, Start: f.Start, End: f.End, Message: f.Text, Entity: f.Entity})
 			res.Score = max(res.Score, f.Score)
 			res.Flagged = true
