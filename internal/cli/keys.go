@@ -124,6 +124,9 @@ func (l *local) createKey(ctx context.Context, req admin.CreateKeyRequest) (iden
 		spec.ExpiresAt = time.Now().Add(d)
 	}
 	secret, k, err := l.svc.CreateKey(ctx, spec)
+	if err == nil {
+		err = auditAction(ctx, l.db, "/admin/keys", "key_created", k.ID, k.Tenant, "role "+k.Role)
+	}
 	return k, secret, err
 }
 
@@ -131,15 +134,28 @@ func (l *local) listKeys(ctx context.Context, tenant string) ([]identity.Key, er
 	return l.db.ListKeys(ctx, tenant)
 }
 
-func (l *local) revokeKey(ctx context.Context, id string) error { return l.svc.RevokeKey(ctx, id) }
+func (l *local) revokeKey(ctx context.Context, id string) error {
+	if err := l.svc.RevokeKey(ctx, id); err != nil {
+		return err
+	}
+	return auditAction(ctx, l.db, "/admin/keys/{id}", "key_revoked", id, "", "revoked key "+id)
+}
 
 func (l *local) rotateKey(ctx context.Context, id string, grace time.Duration) (identity.Key, string, error) {
 	secret, k, err := l.svc.RotateKey(ctx, id, grace)
+	if err == nil {
+		err = auditAction(ctx, l.db, "/admin/keys/{id}/rotate", "key_rotated", id, k.Tenant,
+			"replaced by "+k.ID+", old key valid for "+grace.String())
+	}
 	return k, secret, err
 }
 
 func (l *local) createTenant(ctx context.Context, req admin.CreateTenantRequest) (identity.Tenant, error) {
-	return l.svc.CreateTenant(ctx, identity.Tenant{ID: req.ID, Models: req.Models, Policy: req.Policy, Limits: req.Limits})
+	t, err := l.svc.CreateTenant(ctx, identity.Tenant{ID: req.ID, Models: req.Models, Policy: req.Policy, Limits: req.Limits})
+	if err == nil {
+		err = auditAction(ctx, l.db, "/admin/tenants", "tenant_created", t.ID, t.ID, "tenant "+t.ID)
+	}
+	return t, err
 }
 
 func (l *local) listTenants(ctx context.Context) ([]identity.Tenant, error) {

@@ -157,7 +157,7 @@ func readSecretValue(r io.Reader) ([]byte, error) {
 
 func secretsSet(env *Env) int {
 	return runStore(env, "secrets set", "secrets set NAME [--data DIR | --postgres DSN] [--config FILE] < value", 1,
-		func(ctx context.Context, m *secrets.Manager, _ *config.Config, _ dataStore, pos []string) error {
+		func(ctx context.Context, m *secrets.Manager, _ *config.Config, st dataStore, pos []string) error {
 			if m.Keyring() == nil {
 				return secrets.ErrNoMasterKey
 			}
@@ -167,6 +167,10 @@ func secretsSet(env *Env) int {
 			}
 			defer clear(v)
 			if err := m.Set(ctx, pos[0], v); err != nil {
+				return err
+			}
+			if err := auditAction(ctx, st, "rampart secrets set", "secret_set", pos[0], "",
+				fmt.Sprintf("secret %s stored (%d bytes, master key %s)", pos[0], len(v), m.Keyring().CurrentID())); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "secret %q stored (%d bytes, encrypted under master key %s)\n", pos[0], len(v), m.Keyring().CurrentID())
@@ -192,11 +196,14 @@ func secretsList(env *Env) int {
 
 func secretsDelete(env *Env) int {
 	return runStore(env, "secrets delete", "secrets delete NAME [--data DIR | --postgres DSN] [--config FILE]", 1,
-		func(ctx context.Context, m *secrets.Manager, _ *config.Config, _ dataStore, pos []string) error {
+		func(ctx context.Context, m *secrets.Manager, _ *config.Config, st dataStore, pos []string) error {
 			if err := m.Delete(ctx, pos[0]); err != nil {
 				if errors.Is(err, secrets.ErrNotFound) {
 					return fmt.Errorf("no secret named %q", pos[0])
 				}
+				return err
+			}
+			if err := auditAction(ctx, st, "rampart secrets delete", "secret_deleted", pos[0], "", "secret "+pos[0]+" deleted"); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "secret %q deleted\n", pos[0])
@@ -206,7 +213,7 @@ func secretsDelete(env *Env) int {
 
 func secretsRotateMaster(env *Env) int {
 	return runStore(env, "secrets rotate-master", "secrets rotate-master [--data DIR | --postgres DSN] [--config FILE]", 0,
-		func(ctx context.Context, m *secrets.Manager, _ *config.Config, _ dataStore, _ []string) error {
+		func(ctx context.Context, m *secrets.Manager, _ *config.Config, st dataStore, _ []string) error {
 			kr := m.Keyring()
 			if kr == nil {
 				return secrets.ErrNoMasterKey
@@ -218,6 +225,10 @@ func secretsRotateMaster(env *Env) int {
 			prev := kr.PreviousID()
 			if prev == "" {
 				prev = "none"
+			}
+			if err := auditAction(ctx, st, "rampart secrets rotate-master", "master_key_rotated", kr.CurrentID(), "",
+				fmt.Sprintf("re-wrapped %d data keys under master key %s (previous: %s)", n, kr.CurrentID(), prev)); err != nil {
+				return err
 			}
 			fmt.Fprintf(env.Stdout, "re-wrapped %d data keys under master key %s (previous: %s)\n", n, kr.CurrentID(), prev)
 			fmt.Fprintln(env.Stdout, "once every replica runs with the new key, remove the previous key from their configuration")
