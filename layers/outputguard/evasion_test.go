@@ -76,11 +76,7 @@ func TestReformattedSecrets(t *testing.T) {
 				t.Errorf("whole: no finding")
 			}
 			for n := 1; n <= 9; n++ {
-				var chunks []string
-				for i := 0; i < len(c.text); i += n {
-					chunks = append(chunks, c.text[i:min(i+n, len(c.text))])
-				}
-				got, _ := streamAll(t, l, newTx(), chunks)
+				got, _ := streamAll(t, l, newTx(), chunked(c.text, n))
 				check(fmt.Sprintf("stream/%d", n), got)
 			}
 		})
@@ -101,4 +97,13 @@ func TestReformattedSecrets(t *testing.T) {
 			t.Errorf("benign %q changed: %q", benign, got)
 		}
 	}
+}
+
+// chunked cuts s into pieces of n bytes (the last may be shorter).
+func chunked(s string, n int) []string {
+	var out []string
+	for i := 0; i < len(s); i += n {
+		out = append(out, s[i:min(i+n, len(s))])
+	}
+	return out
 }

@@ -37,11 +37,7 @@ func TestImageEvasions(t *testing.T) {
 				t.Error("whole: no finding")
 			}
 			for n := 1; n <= 9; n++ {
-				var chunks []string
-				for i := 0; i < len(c.text); i += n {
-					chunks = append(chunks, c.text[i:min(i+n, len(c.text))])
-				}
-				got, _ := streamAll(t, l, newTx(), chunks)
+				got, _ := streamAll(t, l, newTx(), chunked(c.text, n))
 				check(fmt.Sprintf("stream/%d", n), got)
 			}
 		})

@@ -54,10 +54,7 @@ func (l *Layer) mdImages(src string, hs []hit) []hit {
 		return ast.WalkContinue, nil
 	})
 	var out []hit
-	act := ActRedact
-	if l.cfg.Links.Images == "flag" {
-		act = ActFlag
-	}
+	act := l.imageAction()
 	for _, d := range dests {
 		if d == "" {
 			continue // "![a]()" loads the page itself
@@ -90,10 +87,7 @@ func (l *Layer) htmlImages(src string) []hit {
 	if !strings.Contains(src, "<") {
 		return nil
 	}
-	act := ActRedact
-	if l.cfg.Links.Images == "flag" {
-		act = ActFlag
-	}
+	act := l.imageAction()
 	var out []hit
 	for _, m := range reImgTag.FindAllStringIndex(src, -1) {
 		tag := src[m[0]:m[1]]
@@ -154,4 +148,12 @@ func overlaps(hs []hit, a, b int) bool {
 		}
 	}
 	return false
+}
+
+// imageAction is the action of the images policy ("remove" or "flag").
+func (l *Layer) imageAction() Action {
+	if l.cfg.Links.Images == "flag" {
+		return ActFlag
+	}
+	return ActRedact
 }

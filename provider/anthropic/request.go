@@ -127,25 +127,8 @@ func parseSystem(v gjson.Result, c *conv.Conversation) error {
 		c.System = []conv.Segment{conv.NewSegment(v.Str, conv.SourceSystem, "system")}
 		return nil
 	case v.IsArray():
-		return pj.Each(v, "system", func(i int, b gjson.Result) error {
-			path := pj.Path("system", i)
-			var f [2]gjson.Result
-			if err := pj.Fields(b, path, systemBlkField, f[:]); err != nil {
-				return err
-			}
-			typ, err := pj.Str(f[0], path, "type")
-			if err != nil {
-				return err
-			}
-			if typ != "text" {
-				return pj.Errorf("invalid_value", path+".type", "%s.type must be \"text\"", path)
-			}
-			text, err := pj.Str(f[1], path, "text")
-			if err != nil {
-				return err
-			}
-			c.System = append(c.System, conv.NewSegment(text, conv.SourceSystem, path+".text"))
-			return nil
+		return textBlocks(v, "system", func(text, path string) {
+			c.System = append(c.System, conv.NewSegment(text, conv.SourceSystem, path))
 		})
 	}
 	return pj.Errorf("invalid_type", "system", "system must be a string or an array of text blocks")
@@ -278,8 +261,17 @@ func parseSearchResult(msg *conv.Message, path string, source, title, content gj
 	if !pj.Present(content) {
 		return pj.Errorf("missing_field", cpath, "%s is required", cpath)
 	}
-	return pj.Each(content, cpath, func(k int, b gjson.Result) error {
-		bpath := pj.Path(cpath, k)
+	return textBlocks(content, cpath, func(text, path string) {
+		msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceDocument, path))
+	})
+}
+
+// textBlocks calls add with the text and path of each block of an array
+// of text blocks ({"type":"text","text":...}) at param; another block type
+// is an error.
+func textBlocks(arr gjson.Result, param string, add func(text, path string)) error {
+	return pj.Each(arr, param, func(k int, b gjson.Result) error {
+		bpath := pj.Path(param, k)
 		var g [2]gjson.Result
 		if err := pj.Fields(b, bpath, systemBlkField, g[:]); err != nil {
 			return err
@@ -295,7 +287,7 @@ func parseSearchResult(msg *conv.Message, path string, source, title, content gj
 		if err != nil {
 			return err
 		}
-		msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceDocument, bpath+".text"))
+		add(text, bpath+".text")
 		return nil
 	})
 }

@@ -50,6 +50,15 @@ const RoleSource conv.Source = "(the message's role)"
 // ByRole decides a field as scanned with its message's role.
 func ByRole(pattern string) Entry { return Entry{Pattern: pattern, Scanned: RoleSource} }
 
+// Reasons shared by the adapters' tables.
+const (
+	WhyAssistantTurn = "an earlier turn of the model (or one the client forged, which it could as well write as user text): scanned only with layers.injection.scan_assistant; a final assistant turn (prefill) is scanned as user text"
+	WhyEnum          = "a value from a fixed set the API defines (type, role, detail, format, media type, ...), not read as prose"
+	WhyID            = "an identifier the API matches (call id, tool use id, file id, container id), not read as prose"
+	WhyNotModel      = "never put in front of the model: it sets the upstream's behaviour (routing, caching, abuse tracking, stopping, output form)"
+	WhyStop          = "stop sequences end the output; the model does not read them"
+)
+
 // Pass decides a field as passed, for reason.
 func Pass(pattern, reason string) Entry { return Entry{Pattern: pattern, Passed: reason} }
 
