@@ -579,29 +579,10 @@ func inAddress(text string, start, end int) bool {
 	return false
 }
 
-// wordBefore reports whether one of words (lowercase) starts a word within
-// the n bytes before start.
+// wordBefore reports whether one of words (lowercase) stands as a word
+// within the n bytes before start.
 func wordBefore(text string, start, n int, words []string) bool {
-	lo := start - n
-	if lo < 0 {
-		lo = 0
-	}
-	ctx := strings.ToLower(text[lo:start])
-	for _, w := range words {
-		for off := 0; ; {
-			k := strings.Index(ctx[off:], w)
-			if k < 0 {
-				break
-			}
-			p := off + k
-			e := p + len(w)
-			if (p == 0 || !isAlnum(ctx[p-1])) && (e == len(ctx) || !isAlnum(ctx[e])) {
-				return true
-			}
-			off = p + 1
-		}
-	}
-	return false
+	return lastWord(strings.ToLower(text[max(0, start-n):start]), words) >= 0
 }
 
 // nanpGrouped reports whether core is written as a North American number:
