@@ -434,9 +434,16 @@ func TestReloadRestartOnlySettings(t *testing.T) {
 	if !blocked(t, base, "bravo") {
 		t.Fatal("reloadable part not applied")
 	}
+	wantRestart(t, base, "server", "data_dir", "layers.identity")
+}
+
+// wantRestart checks that /readyz lists each of wants as waiting for a
+// restart.
+func wantRestart(t *testing.T, base string, wants ...string) {
+	t.Helper()
 	_, rb, raw := readyConfig(t, base)
 	got := strings.Join(rb.Config.RestartRequired, ",")
-	for _, want := range []string{"server", "data_dir", "layers.identity"} {
+	for _, want := range wants {
 		if !strings.Contains(got, want) {
 			t.Fatalf("restart_required %q lacks %s: %s", got, want, raw)
 		}
@@ -652,13 +659,7 @@ func TestReloadNamesBlocklistStartOnly(t *testing.T) {
 	if !blocked(t, base, "bravo") {
 		t.Fatal("the reloadable part of the file was not applied")
 	}
-	_, rb, raw := readyConfig(t, base)
-	got := strings.Join(rb.Config.RestartRequired, ",")
-	for _, want := range []string{"layers.blocklist.refresh_interval", "layers.blocklist.purge_interval", "layers.blocklist.incident"} {
-		if !strings.Contains(got, want) {
-			t.Fatalf("restart_required %q lacks %s: %s", got, want, raw)
-		}
-	}
+	wantRestart(t, base, "layers.blocklist.refresh_interval", "layers.blocklist.purge_interval", "layers.blocklist.incident")
 	sec := g.cur.Load().cfg.Layer("blocklist")
 	if _, ok := sec.Options["incident"]; ok {
 		t.Fatalf("the running generation carries settings that are not in force: %v", sec.Options)
