@@ -1,0 +1,14 @@
+import OpenAI from 'openai';
+import { Agent, run, setDefaultOpenAIClient, setTracingDisabled } from '@openai/agents';
+setDefaultOpenAIClient(new OpenAI({ baseURL: process.env.RAMPART_URL + '/v1', apiKey: process.env.RAMPART_KEY }));
+setTracingDisabled(true);
+const agent = new Agent({ name: 'Assistant', instructions: 'You are helpful.', model: 'rampart-demo' });
+const result = await run(agent, 'Hello from the Agents SDK');
+console.log('agent:', result.finalOutput);
+if (!String(result.finalOutput).startsWith('[rampart demo model]')) process.exit(1);
+const streamed = await run(agent, 'Hello streamed agent', { stream: true });
+let out = '';
+for await (const ev of streamed.toTextStream()) out += ev;
+await streamed.completed;
+console.log('agent stream:', out);
+if (!out.includes('Hello streamed agent')) process.exit(1);
