@@ -309,10 +309,15 @@ func countPart(msg *conv.Message, typ string) {
 // (PDF), carries no text the gateway can read: it is counted in Parts for
 // allowed_parts to decide.
 func parseFile(path string, file gjson.Result, c *conv.Conversation) error {
-	fpath := path + ".file"
 	if err := pj.Obj(file, path, "file"); err != nil {
 		return err
 	}
+	return parseFileFields(path+".file", file, c)
+}
+
+// parseFileFields reads filename and file_data of the object at fpath (a
+// chat file part's "file", or a Responses input_file part itself).
+func parseFileFields(fpath string, file gjson.Result, c *conv.Conversation) error {
 	var g [2]gjson.Result
 	if err := pj.Fields(file, fpath, fileFields, g[:]); err != nil {
 		return err

@@ -142,7 +142,7 @@ func parseInputItem(c *conv.Conversation, i int, it gjson.Result) error {
 		if msg.ToolCallID, err = pj.OptStr(f[riCallID], path, "call_id"); err != nil {
 			return err
 		}
-		if err := toolOutput(&msg, f[riOutput], path+".output", true); err != nil {
+		if err := toolOutput(c, &msg, f[riOutput], path+".output", true); err != nil {
 			return err
 		}
 		c.Messages = append(c.Messages, msg)
@@ -152,28 +152,37 @@ func parseInputItem(c *conv.Conversation, i int, it gjson.Result) error {
 		// stored item): nothing the client wrote.
 		return nil
 	}
-	// Built-in tool items (web_search_call, computer_call_output,
-	// mcp_call, local_shell_call_output, ...): their output is tool data.
-	// A string output is scanned as such; other content is counted as a
-	// part so that input policy can refuse item types it does not allow.
+	// Other items: built-in tool calls and their outputs handed back. A
+	// string output (mcp_call, local_shell_call_output, ...) is tool data
+	// and scanned as such. Calls the model made to built-in tools carry no
+	// text from outside and pass; every other item type holds content the
+	// gateway does not read, and is refused unless the operator allows it
+	// (layers.injection.allow_unknown_parts), like unknown content parts.
 	msg := conv.Message{Role: conv.RoleTool, Parts: map[string]int{typ: 1}}
 	if f[riOutput].Type == gjson.String {
 		msg.Segments = []conv.Segment{conv.NewSegment(f[riOutput].Str, conv.SourceTool, path+".output")}
+	} else if !passedItems[typ] {
+		c.Unknown = append(c.Unknown, conv.UnknownPart{Type: typ, Path: path})
 	}
 	c.Messages = append(c.Messages, msg)
 	return nil
 }
 
+// passedItems are input item types that carry no text from outside the
+// model: calls it made to built-in tools.
+var passedItems = map[string]bool{"web_search_call": true, "computer_call": true, "image_generation_call": true,
+	"local_shell_call": true, "shell_call": true}
+
 // toolOutput reads a function_call_output's output: a string, or a list of
 // input_text / input_image / input_file parts. Text is tool data.
-func toolOutput(msg *conv.Message, v gjson.Result, path string, required bool) error {
+func toolOutput(c *conv.Conversation, msg *conv.Message, v gjson.Result, path string, required bool) error {
 	switch {
 	case v.Type == gjson.String:
 		msg.Segments = append(msg.Segments, conv.NewSegment(v.Str, conv.SourceTool, path))
 		return nil
 	case v.IsArray():
 		return pj.Each(v, path, func(j int, p gjson.Result) error {
-			return parseRespPart(msg, conv.SourceTool, pj.Path(path, j), p)
+			return parseRespPart(msg, conv.SourceTool, pj.Path(path, j), p, c)
 		})
 	case !pj.Present(v) && !required:
 		return nil
@@ -206,7 +215,7 @@ func parseInputMessage(c *conv.Conversation, path string, roleV, content gjson.R
 		msg.Segments = []conv.Segment{conv.NewSegment(content.Str, src, path+".content")}
 	case content.IsArray():
 		if err := pj.Each(content, path+".content", func(j int, p gjson.Result) error {
-			return parseRespPart(&msg, src, pj.Path(path, "content", j), p)
+			return parseRespPart(&msg, src, pj.Path(path, "content", j), p, c)
 		}); err != nil {
 			return err
 		}
@@ -222,7 +231,7 @@ func parseInputMessage(c *conv.Conversation, path string, roleV, content gjson.R
 // parseRespPart reads one content part: input_text and output_text carry
 // text, refusal its refusal; every other type (input_image, input_file,
 // input_audio, ...) is counted in Parts.
-func parseRespPart(msg *conv.Message, src conv.Source, path string, p gjson.Result) error {
+func parseRespPart(msg *conv.Message, src conv.Source, path string, p gjson.Result, c *conv.Conversation) error {
 	var f [3]gjson.Result
 	if err := pj.Fields(p, path, respPartFields, f[:]); err != nil {
 		return err
@@ -244,11 +253,20 @@ func parseRespPart(msg *conv.Message, src conv.Source, path string, p gjson.Resu
 			return err
 		}
 		msg.Segments = append(msg.Segments, conv.NewSegment(text, src, path+".refusal"))
-	default:
-		if msg.Parts == nil {
-			msg.Parts = make(map[string]int, 1)
+	case "input_file":
+		// file_data that decodes to text is a document; by id or URL
+		// the file is not seen (as in chat).
+		if err := parseFileFields(path, p, c); err != nil {
+			return err
 		}
-		msg.Parts[typ]++
+		countPart(msg, typ)
+	case "input_image", "input_audio":
+		countPart(msg, typ) // no text: not inspected (docs/THREAT_MODEL.md)
+	default: // a type added later: inspected by nothing, refused by default
+		countPart(msg, typ)
+		if c != nil {
+			c.Unknown = append(c.Unknown, conv.UnknownPart{Type: typ, Path: path})
+		}
 	}
 	return nil
 }
@@ -317,7 +335,7 @@ func parsePromptVars(c *conv.Conversation, prompt gjson.Result) error {
 		case v.Type == gjson.String:
 			msg.Segments = append(msg.Segments, conv.NewSegment(v.Str, conv.SourceUser, path))
 		case v.IsObject():
-			err = parseRespPart(&msg, conv.SourceUser, path, v)
+			err = parseRespPart(&msg, conv.SourceUser, path, v, c)
 		default:
 			err = pj.Errorf("invalid_type", path, "%s must be a string or a content part", path)
 		}

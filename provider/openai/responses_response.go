@@ -70,7 +70,7 @@ func parseOutputItem(msg *conv.Message, path string, it gjson.Result) error {
 			return nil
 		}
 		return pj.Each(f[1], path+".content", func(j int, p gjson.Result) error {
-			return parseRespPart(msg, conv.SourceAssistant, pj.Path(path, "content", j), p)
+			return parseRespPart(msg, conv.SourceAssistant, pj.Path(path, "content", j), p, nil)
 		})
 	case "function_call", "custom_tool_call":
 		call := conv.ToolCall{Path: path}
