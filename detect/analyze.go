@@ -141,7 +141,18 @@ func capModel(sig *[nSignals]float64, allowed bool) {
 	if allowed {
 		sig[sigWhole] = math.Min(sig[sigWhole], allowCap)
 		sig[sigWindow] = math.Min(sig[sigWindow], allowCap)
+		sig[sigMLP] = math.Min(sig[sigMLP], allowCap)
 	}
+}
+
+// oneWord reports whether the model must not judge a text by itself: a
+// normalised text of at most one word and no decoded variant (a base64
+// blob is one word, but its decoding is scanned). One word is not an
+// instruction, and with a handful of features the model's log-odds are
+// extreme by chance ("text" alone scored 0.92); rules still apply. The
+// MCP gateway scans every string of a tool result, most of them one word.
+func oneWord(norm string, variants int) bool {
+	return variants == 0 && model.FewerWords(norm, 2)
 }
 
 // roleSignals sets the role interaction signals (after capModel).
@@ -212,6 +223,12 @@ func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bo
 	// Every span is scored as a binary feature vector (each bucket once,
 	// see model.Trace): repeating a word or a sentence raises no score.
 	sum, n := st.tr.All()
+	if m.MLP != nil {
+		// the MLP scores the normalised text, from the word hashes the
+		// trace collected
+		st.mlpIdx = model.MLPFromHashes(st.tr.MLPHashes(), m.MLP.Bits, dom, &st.mlp, st.mlpIdx[:0])
+		a.signals[sigMLP] = clip(m.MLP.Logit(st.mlpIdx, &st.mlp))
+	}
 	a.short = n < shortBuckets
 	a.bestWin = [2]int{0, len(a.norm)}
 	a.bestLogit = m.Logit(sum, n)
@@ -230,14 +247,11 @@ func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bo
 			a.bestLogit, a.bestVariant = z, vi
 		}
 	}
-	if m.MLP != nil {
-		st.mlpIdx = model.MLPFeatures(a.norm, m.MLP.Bits, m.Features, dom, &st.mlp, st.mlpIdx[:0])
-		a.signals[sigMLP] = clip(m.MLP.Logit(st.mlpIdx, &st.mlp))
-	}
+
 	a.signals[sigWhole] = clip(m.Logit(sum, n))
 	a.signals[sigWindow] = clip(a.bestLogit)
 	a.ruleSignals(&a.signals)
-	capModel(&a.signals, a.allowed())
+	capModel(&a.signals, a.allowed() || oneWord(a.norm, len(a.variants)))
 	roleSignals(&a.signals, untrusted)
 	a.spanOf = st.nt.OrigSpan
 	return a

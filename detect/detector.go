@@ -232,7 +232,7 @@ func (d *Detector) scanOne(text string, role Role) (res Result) {
 		d.pool.Put(st)
 	}()
 	res = d.scanAs(st, text, role)
-	if role.Untrusted() && !res.Flagged && !res.SpecialToken {
+	if role.Untrusted() && !res.Flagged {
 		// Untrusted text is never judged more leniently than user text: a
 		// text that would be flagged from the user is flagged in a
 		// document or tool result too (the document calibration and

@@ -97,8 +97,8 @@ type TrainConfig struct {
 // DefaultTrainConfig returns the committed model's training settings.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Bits: 18, Epochs: 8, LR: 0.05, L2: 1e-3, Seed: 20240601,
-		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.04, GeneratedBenign: true,
-		MLPBits: 15, MLPHidden: 16, MLPEpochs: 6}
+		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.03, GeneratedBenign: true,
+		MLP: true, MLPBits: 15, MLPHidden: 32, MLPEpochs: 10}
 }
 
 // featRow is a row's model-independent features.
@@ -113,7 +113,7 @@ type featRow struct {
 	wins  [][2]int // windows as ranges of idx (norm windows, then variants)
 	nVar  int      // the last nVar windows are the decoded variants
 	sig   [nSignals]float64
-	allow bool // an allowlist rule matched and nothing else
+	allow bool // an allowlist rule matched and nothing else, or one word (capModel)
 	kind  string
 	row   int      // index of the row in the input
 	mlp   []uint32 // distinct MLP buckets of the normalised text
@@ -149,7 +149,7 @@ func featurize(rows []Row, rs *rules.Set, bits, mlpBits uint8, feats model.Featu
 		}
 		fr := featRow{label: float64(r.Label), kind: r.Kind, row: i}
 		p.ruleSignals(&fr.sig)
-		fr.allow = p.allowed()
+		fr.allow = p.allowed() || oneWord(p.norm, len(p.variants))
 		l.Reset()
 		model.FeaturizeSet(p.norm, bits, feats, dom, &l)
 		fr.nNorm = len(l.Idx)
@@ -456,6 +456,6 @@ func SmokeTrain(train, dev []Row) (*model.Model, error) {
 		dv = append(dv, dev[i])
 	}
 	cfg := DefaultTrainConfig()
-	cfg.Bits, cfg.Epochs = 12, 2
+	cfg.Bits, cfg.Epochs, cfg.MLPBits, cfg.MLPEpochs = 12, 2, 12, 2
 	return Train(tr, dv, cfg, nil)
 }

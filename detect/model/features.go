@@ -250,3 +250,19 @@ func (l *IndexList) Feature(end int, idx uint32) {
 
 // Reset empties the list, keeping its storage.
 func (l *IndexList) Reset() { l.Idx, l.End = l.Idx[:0], l.End[:0] }
+
+// FewerWords reports whether text has fewer than n word tokens (as the
+// tokenizer splits words); it stops reading at the n-th.
+func FewerWords(text string, n int) bool {
+	z := tokenizer{text: text}
+	for n > 0 {
+		t, ok := z.next()
+		if !ok {
+			return true
+		}
+		if t.word {
+			n--
+		}
+	}
+	return false
+}

@@ -30,13 +30,45 @@ const seedMLP = 0x2545f491
 type MLPScratch struct {
 	stamp []uint32
 	gen   uint32
-	idx   []uint32
-	h     []float64
+}
+
+// appendMLPHashes appends the unmixed MLP feature hashes of word token
+// t: the word, the bigram with the previous word, and with
+// FeatWordClasses the word's classes.
+func appendMLPHashes(dst []uint32, t *token, feats Features) []uint32 {
+	dst = append(dst, t.h)
+	if t.hasBigram {
+		dst = append(dst, t.bigram)
+	}
+	if feats&FeatWordClasses != 0 && len(t.text) <= maxCharGramWord {
+		for _, c := range wordClasses().lookup(t.h) {
+			dst = append(dst, (seedClass^c)*fnvPrime)
+		}
+	}
+	return dst
 }
 
 // MLPFeatures appends to dst the distinct MLP buckets of text (2^bits
-// buckets), with domain copies for untrusted text as in Featurize.
+// buckets), with domain copies for untrusted text as in Featurize. It
+// gives what MLPFromHashes gives for the hashes Trace collects.
 func MLPFeatures(text string, bits uint8, feats Features, domain uint32, s *MLPScratch, dst []uint32) []uint32 {
+	z := tokenizer{text: text}
+	var hs []uint32
+	for {
+		t, ok := z.next()
+		if !ok {
+			break
+		}
+		if t.word {
+			hs = appendMLPHashes(hs, &t, feats)
+		}
+	}
+	return MLPFromHashes(hs, bits, domain, s, dst)
+}
+
+// MLPFromHashes appends to dst the distinct buckets of the MLP feature
+// hashes hs (2^bits buckets; domain copies for untrusted text).
+func MLPFromHashes(hs []uint32, bits uint8, domain uint32, s *MLPScratch, dst []uint32) []uint32 {
 	mask := uint32(1)<<bits - 1
 	if len(s.stamp) != 1<<bits {
 		s.stamp, s.gen = make([]uint32, 1<<bits), 0
@@ -46,39 +78,22 @@ func MLPFeatures(text string, bits uint8, feats Features, domain uint32, s *MLPS
 		clear(s.stamp)
 		s.gen = 1
 	}
-	add := func(h uint32) {
+	stamp, gen := s.stamp[:mask+1], s.gen
+	for _, h := range hs {
 		i := mix32(h^seedMLP) & mask
-		if s.stamp[i] != s.gen {
-			s.stamp[i] = s.gen
+		if stamp[i] != gen {
+			stamp[i] = gen
 			dst = append(dst, i)
 		}
 		if domain != 0 {
 			i = mix32(h^seedMLP^domain) & mask
-			if s.stamp[i] != s.gen {
-				s.stamp[i] = s.gen
+			if stamp[i] != gen {
+				stamp[i] = gen
 				dst = append(dst, i)
 			}
 		}
 	}
-	z := tokenizer{text: text}
-	for {
-		t, ok := z.next()
-		if !ok {
-			return dst
-		}
-		if !t.word {
-			continue
-		}
-		add(t.h)
-		if t.hasBigram {
-			add(t.bigram)
-		}
-		if feats&FeatWordClasses != 0 && len(t.text) <= maxCharGramWord {
-			for _, c := range wordClasses().lookup(t.h) {
-				add((seedClass ^ c) * fnvPrime)
-			}
-		}
-	}
+	return dst
 }
 
 // Logit scores the distinct buckets idx.
@@ -87,22 +102,33 @@ func (m *MLP) Logit(idx []uint32, s *MLPScratch) float64 {
 		return float64(m.B2)
 	}
 	H := m.H
-	if cap(s.h) < H {
-		s.h = make([]float64, H)
-	}
-	h := s.h[:H]
 	var acc [64]int32
-	a := acc[:H]
-	for _, i := range idx {
-		row := m.E[int(i)*H : int(i)*H+H]
-		for j, v := range row {
-			a[j] += int32(v)
+	if H%16 == 0 {
+		// blocks of 16 hidden units: fixed-size arrays, no bounds checks
+		for b := 0; b < H; b += 16 {
+			var a [16]int32
+			for _, i := range idx {
+				o := int(i)*H + b
+				row := (*[16]int8)(m.E[o : o+16])
+				for j := range a {
+					a[j] += int32(row[j])
+				}
+			}
+			copy(acc[b:], a[:])
+		}
+	} else {
+		a := acc[:H]
+		for _, i := range idx {
+			row := m.E[int(i)*H : int(i)*H+H]
+			for j, v := range row {
+				a[j] += int32(v)
+			}
 		}
 	}
 	inv := float64(m.Scale) / math.Sqrt(float64(len(idx)))
 	z := float64(m.B2)
-	for j := range h {
-		v := float64(m.B1[j]) + float64(a[j])*inv
+	for j := 0; j < H; j++ {
+		v := float64(m.B1[j]) + float64(acc[j])*inv
 		if v > 0 {
 			z += float64(m.W2[j]) * v
 		}

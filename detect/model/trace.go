@@ -40,7 +40,15 @@ type Trace struct {
 	sum  int32
 	n    int
 	win  []Window
+	// mlp collects the unmixed MLP feature hashes of the words (see
+	// appendMLPHashes) when the model has an MLP, so that the MLP needs no
+	// second pass over the text.
+	mlp []uint32
 }
+
+// MLPHashes returns the MLP feature hashes of the last traced text (nil
+// without an MLP); MLPFromHashes turns them into buckets.
+func (t *Trace) MLPHashes() []uint32 { return t.mlp }
 
 // maxGen is the largest generation a cell holds (24 bits); past it the
 // cells are refilled.
@@ -66,6 +74,7 @@ func (m *Model) Trace(text string, domain uint32, bounds []int, t *Trace) {
 	t.gen = base + uint32(nseg)
 	t.tok = tokenizer{text: text}
 	t.win = t.win[:0]
+	t.mlp = t.mlp[:0]
 	t.score(uint32(1)<<m.Bits-1, domain, base, bounds)
 }
 
@@ -139,6 +148,9 @@ func (t *Trace) score(mask, domain uint32, base uint32, bounds []int) {
 				one(t.cell, mix32(tok.h^domain)&mask, base, g, &sums)
 			}
 			continue
+		}
+		if t.m.MLP != nil {
+			t.mlp = appendMLPHashes(t.mlp, &tok, t.m.Features)
 		}
 		if tok.hasBigram {
 			one(t.cell, mix32(tok.bigram)&mask, base, g, &sums)

@@ -31,6 +31,8 @@ func main() {
 	l2 := flag.Float64("l2", 0, "with -cv: L2 penalty (0: default)")
 	epochs := flag.Int("epochs", 0, "with -cv: epochs (0: default)")
 	mlp := flag.String("mlp", "", "with -cv: MLP on, off or only (\"\": default)")
+	mlpHidden := flag.Int("mlp-hidden", 0, "with -cv: MLP hidden units (0: default)")
+	mlpEpochs := flag.Int("mlp-epochs", 0, "with -cv: MLP epochs (0: default)")
 	classes := flag.String("classes", "", "with -cv: WordNet class features on or off (\"\": default)")
 	flag.Parse()
 	if *cv > 1 {
@@ -51,6 +53,12 @@ func main() {
 			cfg.MLP = false
 		case "only":
 			cfg.MLP, cfg.NoLinear = true, true
+		}
+		if *mlpHidden > 0 {
+			cfg.MLPHidden = *mlpHidden
+		}
+		if *mlpEpochs > 0 {
+			cfg.MLPEpochs = *mlpEpochs
 		}
 		if *classes != "" {
 			cfg.WordClasses = *classes == "on"
