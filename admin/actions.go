@@ -61,26 +61,6 @@ func audits(r *http.Request) {
 	}
 }
 
-// statusWriter remembers the status an admin handler answered.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
 // audited reports whether calls of method are administrative actions
 // (everything but reads).
 func audited(method string) bool {

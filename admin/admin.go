@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/internal/statuswriter"
 	"github.com/rampart-ai/rampart/netguard"
 	"github.com/rampart-ai/rampart/store"
 )
@@ -181,13 +182,13 @@ func (h *handler) authed(pattern string, fn func(http.ResponseWriter, *http.Requ
 		}
 		a := &action{}
 		r = r.WithContext(context.WithValue(r.Context(), actionKey{}, a))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statuswriter.Writer{ResponseWriter: w}
 		p, ok := authorize(sw, r, h.svc, h.log, h.gate)
 		if ok {
 			fn(sw, r, p)
 		}
 		if p != nil {
-			status := sw.status
+			status := sw.Status
 			if status == 0 {
 				status = http.StatusOK
 			}

@@ -24,6 +24,7 @@ import (
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/internal/statuswriter"
 	"github.com/rampart-ai/rampart/layers"
 	"github.com/rampart-ai/rampart/layers/network"
 	"github.com/rampart-ai/rampart/mcpgw"
@@ -437,9 +438,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.h.ServeHTTP(w, r)
 		return
 	}
-	dw := &drainWriter{ResponseWriter: w}
+	dw := &statuswriter.Writer{ResponseWriter: w}
 	e.h.ServeHTTP(dw, r)
-	if dw.status == http.StatusRequestEntityTooLarge {
+	if dw.Status == http.StatusRequestEntityTooLarge {
 		limit := gen.cfg.Server.MaxBodyBytes
 		if limit <= 0 {
 			limit = config.DefaultMaxBodyBytes

@@ -2,12 +2,13 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/rampart-ai/rampart/provider/openai"
 )
 
 // The answers net/http writes itself, before any handler runs (malformed
@@ -80,24 +81,11 @@ func jsonServerError(b []byte) ([]byte, bool) {
 	if len(msg) > 200 {
 		msg = msg[:200]
 	}
-	typ := "invalid_request_error"
-	if code >= 500 {
-		typ = "server_error"
-	}
-	var e struct {
-		Error struct {
-			Message string  `json:"message"`
-			Type    string  `json:"type"`
-			Param   *string `json:"param"`
-			Code    string  `json:"code"`
-		} `json:"error"`
-	}
-	e.Error.Message, e.Error.Type = msg, typ
-	e.Error.Code = "malformed_request"
+	code2 := "malformed_request"
 	if code == http.StatusRequestHeaderFieldsTooLarge {
-		e.Error.Code = "headers_too_large"
+		code2 = "headers_too_large"
 	}
-	body, _ := json.Marshal(e)
+	body := openai.New().ErrorBody(code, code2, msg, "")
 	var out bytes.Buffer
 	out.WriteString("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
 	out.WriteString("Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n")
@@ -105,35 +93,6 @@ func jsonServerError(b []byte) ([]byte, bool) {
 	out.Write(body)
 	return out.Bytes(), true
 }
-
-// drainWriter notes the status of an answer so that ServeHTTP can drain
-// the rest of an oversized request body after a 413.
-type drainWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (d *drainWriter) WriteHeader(code int) {
-	if d.status == 0 {
-		d.status = code
-	}
-	d.ResponseWriter.WriteHeader(code)
-}
-
-func (d *drainWriter) Write(b []byte) (int, error) {
-	if d.status == 0 {
-		d.status = http.StatusOK
-	}
-	return d.ResponseWriter.Write(b)
-}
-
-func (d *drainWriter) Flush() {
-	if f, ok := d.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (d *drainWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // drainTimeout bounds the time spent reading an oversized body after 413.
 const drainTimeout = 10 * time.Second
