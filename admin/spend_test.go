@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -72,4 +73,20 @@ func TestSpendScopedAndBudgetsNotLifted(t *testing.T) {
 			t.Errorf("%s: %d %v", q, st, m)
 		}
 	}
+}
+
+func FuzzSpendQuery(f *testing.F) {
+	for _, s := range []string{"group_by=tenant,model", "group_by=day,month", "since=2026-12-01&until=2027-01-01", "limit=0", "group_by=none", "tenant=%00", "group_by=,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		sf, err := admin.SpendQuery(q, time.Now())
+		if err == nil && (sf.Validate() != nil || sf.EffectiveLimit() < 1 || sf.EffectiveLimit() > store.MaxSpendLimit) {
+			t.Fatalf("%q accepted as %+v", raw, sf)
+		}
+	})
 }

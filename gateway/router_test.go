@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -550,4 +551,22 @@ func TestStreamFallsBackBeforeFirstByte(t *testing.T) {
 	if got := reasons(log.last()); got != "a:status_502,b:ok" || a.hits.Load() != 1 {
 		t.Fatalf("attempts %s, a hits %d", got, a.hits.Load())
 	}
+}
+
+func FuzzRetryAfter(f *testing.F) {
+	for _, s := range []string{"1", "0", "-5", "3600", "99999999999999999999", "Wed, 21 Oct 2015 07:28:00 GMT", "", " 7 ", "1.5", "x"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		d, ok := retryAfter(http.Header{"Retry-After": {v}}, now)
+		if d < 0 || (!ok && d != 0) {
+			t.Fatalf("%q: %v %v", v, d, ok)
+		}
+		// Seconds are capped at a day (dates are what they say; max_wait
+		// bounds any wait).
+		if _, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && d > 24*time.Hour {
+			t.Fatalf("%q: %v", v, d)
+		}
+	})
 }

@@ -82,3 +82,16 @@ func TestUSD(t *testing.T) {
 }
 
 func matchGlob(p, s string) (bool, error) { return path.Match(p, s) }
+
+func FuzzCost(f *testing.F) {
+	f.Add("gpt-4o", 1000, 500, 0, 1500)
+	f.Add("claude-3-haiku", -1, 1<<30, 1<<31, 0)
+	f.Add("[", 1, 1, 1, 1)
+	tab, _ := New(config.Pricing{})
+	f.Fuzz(func(t *testing.T, model string, p, c, cached, total int) {
+		n, _ := tab.Cost(model, conv.Usage{PromptTokens: p, CompletionTokens: c, CachedPromptTokens: cached, TotalTokens: total})
+		if n < 0 {
+			t.Fatalf("negative cost %d", n)
+		}
+	})
+}

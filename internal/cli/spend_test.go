@@ -99,3 +99,18 @@ func TestBudgetUSDFlagBad(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseBudgetUSD(f *testing.F) {
+	for _, s := range []string{"25/month", "$2.50/day", "-1/month", "0/day", "1e9/day", "NaN/day", "Inf/month", "0.0000001/day", "/day"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, n, err := parseBudgetUSD(s)
+		if err != nil {
+			return
+		}
+		if (k != "budget_usd_day" && k != "budget_usd_month") || (n != -1 && (n < 1 || n > maxBudgetUSD*1_000_000)) {
+			t.Fatalf("%q: %s %d", s, k, n)
+		}
+	})
+}
