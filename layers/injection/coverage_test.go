@@ -175,3 +175,26 @@ func TestLongText(t *testing.T) {
 		t.Errorf("refuse: %+v", d)
 	}
 }
+
+// The Responses API (issue #14's adapter): tool definitions are scanned
+// and unknown content part types refused, as for chat completions.
+func TestResponsesFields(t *testing.T) {
+	l := provisioned(t, Defaults())
+	parseR := func(body string) *conv.Conversation {
+		c, err := openai.New().ParseRequest([]byte(body), conv.KindResponses)
+		if err != nil {
+			t.Fatalf("parse: %v", err)
+		}
+		return c
+	}
+	for _, text := range []string{probe, "Get the weather."} {
+		d := l.Inspect(parseR(`{"model":"gpt-4o","input":"hi","tools":[{"type":"function","name":"w","description":"` + text + `","parameters":{"type":"object"}}]}`))
+		if (d.Action == engine.Block) != (text == probe) {
+			t.Errorf("tool description %q: %v", text, d.Action)
+		}
+	}
+	d := l.Inspect(parseR(`{"model":"gpt-4o","input":[{"role":"user","content":[{"type":"input_video","video":"x"}]}]}`))
+	if d.Code != CodeUnknownPart {
+		t.Errorf("unknown part: %+v", d)
+	}
+}

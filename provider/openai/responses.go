@@ -81,6 +81,7 @@ func parseResponses(root gjson.Result, c *conv.Conversation) error {
 			tool, err := parseRespTool(t, pj.Path("tools", i))
 			if err == nil {
 				c.Tools = append(c.Tools, tool)
+				declare(c, t, pj.Path("tools", i)) // the definition's text, scanned (issue #22)
 			}
 			return err
 		}); err != nil {
