@@ -1,9 +1,13 @@
 package pii
 
 import (
+	"bytes"
+	"compress/gzip"
 	_ "embed"
+	"io"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Optional entities: off unless Config.Entities names them (they are
@@ -33,7 +37,38 @@ var givenNames = func() map[string]bool {
 	return m
 }()
 
-const capWord = `\p{Lu}\p{Ll}+(?:[-'’]\p{Lu}?\p{Ll}+)?`
+//go:embed data/human_names.txt.gz
+var humanNamesGz []byte
+
+var (
+	humanOnce  sync.Once
+	humanNames map[string]bool
+)
+
+// humanNameSet loads the first-and-last-name gazetteer (data/README.md)
+// on first use: names of many origins, less the ones that are also
+// English words.
+func humanNameSet() map[string]bool {
+	humanOnce.Do(func() {
+		humanNames = map[string]bool{}
+		zr, err := gzip.NewReader(bytes.NewReader(humanNamesGz))
+		if err != nil {
+			return // the embedded file is checked by TestNamesAndAddresses
+		}
+		b, err := io.ReadAll(io.LimitReader(zr, 8<<20))
+		if err != nil {
+			return
+		}
+		for _, n := range strings.Split(string(b), "\n") {
+			if n != "" {
+				humanNames[n] = true
+			}
+		}
+	})
+	return humanNames
+}
+
+const capWord = `\p{Lu}(?:['’]\p{Lu})?\p{Ll}+(?:[-'’]\p{Lu}?\p{Ll}+)?`
 
 var (
 	// rePersonCand is a run of one to three capitalised words, maybe
@@ -56,7 +91,8 @@ var personTitles = map[string]bool{"Mr": true, "Mrs": true, "Ms": true, "Miss": 
 // but that start sentences or name things more often than people.
 var notNameWords = map[string]bool{"May": true, "Will": true, "June": true, "April": true, "August": true, "Art": true, "Bill": true, "Mark": true,
 	"Page": true, "Hope": true, "Grace": true, "Rose": true, "Summer": true, "Autumn": true, "Dawn": true, "Joy": true, "Faith": true, "Sunday": true,
-	"Monday": true, "Friday": true, "Chase": true, "My": true, "Dear": true, "Don": true, "Patient": true, "Signed": true, "Contact": true, "Please": true, "Bank": true, "Street": true, "Royal": true, "Major": true, "General": true, "Case": true}
+	"Monday": true, "Friday": true, "Chase": true, "My": true, "Dear": true, "Don": true, "Patient": true, "Signed": true, "Contact": true, "Please": true,
+	"Thanks": true, "Thank": true, "Regards": true, "Cheers": true, "Hello": true, "Hi": true, "Also": true, "Best": true, "Kind": true, "Bank": true, "Street": true, "Royal": true, "Major": true, "General": true, "Case": true}
 
 // names finds PERSON spans: a title followed by capitalised words, or a
 // given name from the gazetteer followed by a capitalised surname.
@@ -77,8 +113,11 @@ func names(text string) []cand {
 		switch {
 		case personTitles[first] && len(words) >= 2:
 			out = append(out, cand{st, en, 0.8})
-		case len(words) >= 2 && givenNames[first] && !notNameWords[first] && !streetSuffixes[strings.ToLower(words[len(words)-1])]:
+		case len(words) >= 2 && givenNames[first] && !notNameWords[first] && !notNameWords[words[1]] && !streetSuffixes[strings.ToLower(words[len(words)-1])]:
 			out = append(out, cand{st, en, 0.65})
+		case len(words) >= 2 && len(words) <= 3 && humanNameSet()[first] && allNames(words[1:]) && !streetSuffixes[strings.ToLower(words[len(words)-1])]:
+			// "Wei Okafor": both from the wider list of names
+			out = append(out, cand{st, en, 0.6})
 		}
 	}
 	return out
@@ -91,4 +130,16 @@ func streetAddresses(text string) []cand {
 		out = append(out, cand{loc[0], loc[1], 0.8})
 	}
 	return out
+}
+
+// allNames reports whether every word is a given name or in the wider
+// name list (and none is a word the recogniser distrusts).
+func allNames(ws []string) bool {
+	h := humanNameSet()
+	for _, w := range ws {
+		if notNameWords[w] || !givenNames[w] && !h[w] {
+			return false
+		}
+	}
+	return true
 }
