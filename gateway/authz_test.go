@@ -355,6 +355,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no route checked")
 	}
+	t.Logf("%d route × caller × tenant cells checked (%d routes, %d callers)", checked, len(routes), len(callers))
 }
 
 // TestGrantMatrix: what each caller may give a key (role, policy, limits)

@@ -170,13 +170,16 @@ func TestPostgresOutage(t *testing.T) {
 		} else {
 			pg.stopProcesses()
 		}
+		var slowest time.Duration
 		for i := 0; i < 10; i++ {
 			st, d := call(key)
+			slowest = max(slowest, d)
 			if st != http.StatusOK || d > 5*time.Second {
 				t.Errorf("%s store, cached key: %d after %s", fault, st, d)
 			}
 		}
 		st, d := call(unused)
+		t.Logf("%s store: cached key answered 200 within %s (slowest of 10); a key never verified 503 after %s", fault, slowest, d)
 		if st != http.StatusServiceUnavailable || d > 5*time.Second {
 			t.Errorf("%s store, key never verified: %d after %s (want 503 within the store timeout)", fault, st, d)
 		}

@@ -445,7 +445,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if limit <= 0 {
 			limit = config.DefaultMaxBodyBytes
 		}
-		drainAfter413(w, raw, 2*limit)
+		drainAfter413(w, raw, 4*limit)
 	}
 }
 

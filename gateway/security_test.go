@@ -339,11 +339,11 @@ func TestPreHandlerErrorsAreJSON(t *testing.T) {
 func TestOversizedUploadReads413(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	cfg.Server.MaxBodyBytes = 1 << 20
+	cfg.Server.MaxBodyBytes = 2 << 20
 	g := newGateway(t, cfg)
 	base, _, _ := serve(t, g)
 	addr := strings.TrimPrefix(base, "http://")
-	body := strings.Repeat("a", 6<<20) // 6 MiB: more than socket buffers hold
+	body := strings.Repeat("a", 7<<20) // 7 MiB: more than socket buffers hold, less than the drain bound (4x)
 	for i := 0; i < 2; i++ {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
