@@ -74,6 +74,14 @@ func New(cfg Config) *Layer { return &Layer{cfg: cfg, now: time.Now} }
 // Name implements engine.Layer.
 func (l *Layer) Name() string { return Name }
 
+// ValidateConfig implements engine.ConfigValidator (pure: no clients, no
+// I/O), so that `rampart config validate` checks what Provision would.
+func (l *Layer) ValidateConfig() error {
+	c := l.cfg
+	c.fill()
+	return c.Validate()
+}
+
 // Provision loads the detector and opens the client, cache, breaker and
 // metrics.
 func (l *Layer) Provision(h *engine.Host) error {

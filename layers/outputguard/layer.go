@@ -50,6 +50,10 @@ func New(cfg Config) (*Layer, error) {
 // Name implements engine.Layer.
 func (l *Layer) Name() string { return Name }
 
+// ValidateConfig implements engine.ConfigValidator: the checks New ran
+// (pure), so that every layer of the chain answers the same question.
+func (l *Layer) ValidateConfig() error { return l.cfg.validate() }
+
 // Provision builds the recognisers and secret rules.
 func (l *Layer) Provision(*engine.Host) error {
 	var err error
