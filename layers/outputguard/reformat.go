@@ -1,6 +1,8 @@
 package outputguard
 
 import (
+	"strings"
+
 	"encoding/base64"
 	"encoding/hex"
 	"strconv"
@@ -234,6 +236,13 @@ func (l *Layer) reformattedSecrets(text string, plain []hit, output bool) []hit 
 		hs = append(hs, hit{Span: redact.Span{Entity: entity, Start: a, End: b, Score: 1}, action: act,
 			rule: "secret." + rule + "." + how, kind: "secret"})
 	}
+	// cheap passes first: most answers have no escape, no split run and
+	// no encoded run, and then nothing is built
+	hasEsc := strings.IndexByte(text, '\\') >= 0
+	hasRun, hasEnc := shapes(text)
+	if !hasEsc && !hasRun && !hasEnc {
+		return nil
+	}
 	m, unesc := unescape(text)
 	scan := func(v mapped, how string) {
 		for _, s := range l.secrets.Scan(string(v.b)) {
@@ -244,8 +253,13 @@ func (l *Layer) reformattedSecrets(text string, plain []hit, output bool) []hit 
 	if unesc {
 		scan(m, "unescaped")
 	}
-	if j, ok := joinRuns(m); ok {
-		scan(j, "joined")
+	if hasRun || unesc {
+		if j, ok := joinRuns(m); ok {
+			scan(j, "joined")
+		}
+	}
+	if !hasEnc && !unesc {
+		return hs
 	}
 	// decode base64 and hex runs (of the normalised text) and rescan
 	decoded := 0
@@ -264,4 +278,46 @@ func (l *Layer) reformattedSecrets(text string, plain []hit, output bool) []hit 
 		}
 	})
 	return hs
+}
+
+// shapes reports, in one pass without allocating, whether text may hold a
+// split run (three chunks of 2 to 8 token characters of equal length,
+// separated by one to three separator bytes) and an encoded run (24 or more
+// base64 characters): the preconditions of joinRuns and encodedRuns.
+func shapes(text string) (run, enc bool) {
+	prevLen, same, seps := 0, 0, 0
+	for i := 0; i < len(text); {
+		j := i
+		for j < len(text) && isChunkByte(text[j]) {
+			j++
+		}
+		if n := j - i; n > 0 {
+			if n >= 24 {
+				enc = true
+			}
+			switch {
+			case n >= 2 && n <= 8 && n == prevLen && seps <= 3:
+				same++
+			case n >= 2 && n <= 8:
+				same = 1
+			default:
+				same = 0
+			}
+			if same >= 3 {
+				run = true
+			}
+			if run && enc {
+				return
+			}
+			prevLen, seps, i = n, 0, j
+			continue
+		}
+		if isSplitSep(text[i]) {
+			seps++
+		} else {
+			prevLen, same, seps = 0, 0, 0
+		}
+		i++
+	}
+	return
 }
