@@ -288,15 +288,7 @@ func TestNoRetryAfterFirstStreamedByte(t *testing.T) {
 	a, b := newMock(t, "a"), newMock(t, "b")
 	a.set("cut", 0, nil)
 	g, log := poolGateway(t, routing(), up("a", a.URL+"/v1", "gpt-*"), up("b", b.URL+"/v1", "gpt-*"))
-	srv := httptest.NewServer(g.Handler())
-	defer srv.Close()
-	resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
-		strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hello"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body := streamThrough(t, g)
 	// The first event reached the client (its text may be held back by
 	// the output layers), then the stream ended with an error event.
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "chat.completion.chunk") || !strings.Contains(string(body), "upstream_error") {
@@ -535,15 +527,7 @@ func TestStreamFallsBackBeforeFirstByte(t *testing.T) {
 	a.set("status", 502, nil)
 	b.set("cut", 0, nil) // one event, then the connection drops
 	g, log := poolGateway(t, routing(), up("a", a.URL+"/v1", "gpt-*"), up("b", b.URL+"/v1", "gpt-*"))
-	srv := httptest.NewServer(g.Handler())
-	defer srv.Close()
-	resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
-		strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hello"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body := streamThrough(t, g)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "chat.completion.chunk") {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
@@ -569,4 +553,20 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("%q: %v", v, d)
 		}
 	})
+}
+
+// streamThrough sends a streamed chat request to g over a loopback server
+// and reads the whole answer.
+func streamThrough(t *testing.T, g *Gateway) (*http.Response, []byte) {
+	t.Helper()
+	srv := httptest.NewServer(g.Handler())
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hello"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, body
 }
