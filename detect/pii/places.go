@@ -75,9 +75,33 @@ var notPlaceWords = map[string]bool{"May": true, "Best": true, "Young": true, "M
 	"February": true, "March": true, "April": true, "June": true, "July": true, "August": true, "September": true, "October": true,
 	"November": true, "December": true, "Suite": true, "Apartment": true, "Unit": true, "Please": true, "Thanks": true, "Dear": true}
 
+// postcodeForms are the postcode shapes by country, for the address
+// context of a place: US ZIP and ZIP+4, Canada, the United Kingdom, the
+// Netherlands, Portugal, Poland, Japan, Brazil, India, Sweden, and the
+// four- and five-digit codes of most of Europe and Australia.
+var postcodeForms = []string{
+	`\d{5}(?:-\d{4})?`,                   // US; DE, FR, ES, IT, FI (5 digits)
+	`[A-Z]\d[A-Z][ ]?\d[A-Z]\d`,          // CA
+	`[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}`, // GB
+	`\d{4}[ ]?[A-Z]{2}`,                  // NL
+	`\d{4}-\d{3}`,                        // PT
+	`\d{2}-\d{3}`,                        // PL
+	`\d{3}-\d{4}`,                        // JP
+	`\d{5}-\d{3}`,                        // BR
+	`\d{6}`,                              // IN
+	`\d{3}[ ]\d{2}`,                      // SE, CZ, SK, GR
+	`\d{4}`,                              // AT, CH, BE, DK, NO, AU, HU
+}
+
+var pcAlt = `(?:` + strings.Join(postcodeForms, `|`) + `)`
+
 // reAfterPlace is what follows a place in an address: a state code and a
-// postcode, or a comma and a state or country.
-var reAfterPlace = regexp.MustCompile(`^,?[ ](?:[A-Z]{2}[ ]\d{5}|[A-Z]{2}\b|\d{4,5}\b|[A-Z]\d[A-Z][ ]?\d[A-Z]\d)|^,[ ]\p{Lu}\p{Ll}+`)
+// postcode, a postcode, or a comma and a state or country.
+var reAfterPlace = regexp.MustCompile(`^,?[ ](?:[A-Z]{2}[ ]` + pcAlt + `\b|[A-Z]{2}\b|` + pcAlt + `\b)|^,[ ]\p{Lu}\p{Ll}+`)
+
+// reBeforePlace is a postcode written before the place ("75008 Paris",
+// "1012 AB Amsterdam", "SW1A 1AA London").
+var reBeforePlace = regexp.MustCompile(`(?:^|[ ,])` + pcAlt + `,?[ ]$`)
 
 // locations finds LOCATION spans: a gazetteer place right after a place
 // word ("moved to Lyon"), after a street address and a comma, or followed
@@ -105,6 +129,14 @@ func locations(text string, streets []cand) []cand {
 			w = w[:k]
 		}
 		if name == "" {
+			// "LG Amsterdam": the place may follow other capitalised words
+			if k := strings.LastIndexByte(cand0, ' '); k > 0 {
+				if t := strings.TrimRight(cand0[k+1:], ".'-"); set[t] && !notPlaceWords[t] {
+					name, st = t, st+k+1
+				}
+			}
+		}
+		if name == "" {
 			continue
 		}
 		en = st + len(name)
@@ -122,7 +154,7 @@ func placeContext(text string, st, en int, streets []cand) bool {
 			return true
 		}
 	}
-	if reAfterPlace.MatchString(text[en:min(len(text), en+12)]) {
+	if reAfterPlace.MatchString(text[en:min(len(text), en+14)]) || reBeforePlace.MatchString(text[max(0, st-14):st]) {
 		return true
 	}
 	// the place word right before
