@@ -89,15 +89,21 @@ const (
 	minShortRecall = 0.85
 )
 
-// TestGeneratedBenignHeldOut checks that no generated training prompt is a
-// probe of TestShortPrompts, so the probe rates measure generalisation.
-func TestGeneratedBenignHeldOut(t *testing.T) {
+// probeSet is the lower-cased probes of TestShortPrompts.
+func probeSet(t *testing.T) map[string]bool {
 	probes := map[string]bool{}
 	for _, f := range []string{"testdata/short_benign.txt", "testdata/short_attacks.txt"} {
 		for _, s := range readProbes(t, f) {
 			probes[strings.ToLower(s)] = true
 		}
 	}
+	return probes
+}
+
+// TestGeneratedBenignHeldOut checks that no generated training prompt is a
+// probe of TestShortPrompts, so the probe rates measure generalisation.
+func TestGeneratedBenignHeldOut(t *testing.T) {
+	probes := probeSet(t)
 	gen := GeneratedBenign()
 	if len(gen) < 200 {
 		t.Fatalf("only %d generated prompts", len(gen))
@@ -166,12 +172,8 @@ func TestHarmlessPromptWord(t *testing.T) {
 // TestGeneratedAboutPrompts: the hard negatives about prompting are label
 // 0, user or document kinds, and share no text with the probe lists.
 func TestGeneratedAboutPrompts(t *testing.T) {
-	probes := map[string]bool{"just a simple prompt": true, "just a prompt": true}
-	for _, f := range []string{"testdata/short_benign.txt", "testdata/short_attacks.txt"} {
-		for _, s := range readProbes(t, f) {
-			probes[strings.ToLower(s)] = true
-		}
-	}
+	probes := probeSet(t)
+	probes["just a simple prompt"], probes["just a prompt"] = true, true
 	gen := GeneratedAboutPrompts()
 	if len(gen) < 100 {
 		t.Fatalf("only %d rows", len(gen))

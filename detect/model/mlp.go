@@ -164,10 +164,6 @@ func TrainMLP(ex []Example, cfg MLPConfig) *MLP {
 	}
 	gB1, gW2 := make([]float64, H), make([]float64, H)
 	var B2, gB2 float64
-	order := make([]int, len(ex))
-	for i := range order {
-		order[i] = i
-	}
 	pre := make([]float64, H)
 	dh := make([]float64, H)
 	const eps = 1e-8
@@ -175,51 +171,43 @@ func TrainMLP(ex []Example, cfg MLPConfig) *MLP {
 		*g2 += float64(g * g)
 		*w -= float64(cfg.LR * g / math.Sqrt(*g2+eps))
 	}
-	for epoch := 0; epoch < cfg.Epochs; epoch++ {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, k := range order {
-			e := &ex[k]
-			if len(e.Idx) == 0 {
-				continue
-			}
-			inv := 1 / math.Sqrt(float64(len(e.Idx)))
+	epochs(ex, cfg.Epochs, rng, func(e *Example, inv float64) {
+		for j := range pre {
+			pre[j] = 0
+		}
+		for _, i := range e.Idx {
+			row := E[int(i)*H : int(i)*H+H]
 			for j := range pre {
-				pre[j] = 0
+				pre[j] += row[j]
 			}
-			for _, i := range e.Idx {
-				row := E[int(i)*H : int(i)*H+H]
-				for j := range pre {
-					pre[j] += row[j]
-				}
+		}
+		z := B2
+		for j := range pre {
+			pre[j] = float64(B1[j] + float64(pre[j]*inv))
+			if pre[j] > 0 {
+				z += float64(W2[j] * pre[j])
 			}
-			z := B2
-			for j := range pre {
-				pre[j] = float64(B1[j] + float64(pre[j]*inv))
-				if pre[j] > 0 {
-					z += float64(W2[j] * pre[j])
-				}
+		}
+		g := float64((Sigmoid(z) - e.Label) * e.Weight)
+		for j := range pre {
+			dh[j] = 0
+			if pre[j] > 0 {
+				dh[j] = float64(g * W2[j])
+				step(&W2[j], &gW2[j], float64(g*pre[j]+float64(cfg.L2*W2[j])))
+				step(&B1[j], &gB1[j], dh[j])
 			}
-			g := float64((Sigmoid(z) - e.Label) * e.Weight)
-			for j := range pre {
-				dh[j] = 0
-				if pre[j] > 0 {
-					dh[j] = float64(g * W2[j])
-					step(&W2[j], &gW2[j], float64(g*pre[j]+float64(cfg.L2*W2[j])))
-					step(&B1[j], &gB1[j], dh[j])
-				}
-			}
-			step(&B2, &gB2, g)
-			for _, i := range e.Idx {
-				row := E[int(i)*H : int(i)*H+H]
-				gr := gE[int(i)*H : int(i)*H+H]
-				for j := range row {
-					if dh[j] != 0 {
-						step(&row[j], &gr[j], float64(dh[j]*inv+float64(cfg.L2*row[j])))
-					}
+		}
+		step(&B2, &gB2, g)
+		for _, i := range e.Idx {
+			row := E[int(i)*H : int(i)*H+H]
+			gr := gE[int(i)*H : int(i)*H+H]
+			for j := range row {
+				if dh[j] != 0 {
+					step(&row[j], &gr[j], float64(dh[j]*inv+float64(cfg.L2*row[j])))
 				}
 			}
 		}
-	}
+	})
 	var mx float64
 	for _, v := range E {
 		mx = max(mx, math.Abs(v))

@@ -62,36 +62,42 @@ func TrainLinear(ex []Example, cfg LinearConfig) (w []float64, bias float64) {
 	w = make([]float64, 1<<cfg.Bits)
 	g2 := make([]float64, 1<<cfg.Bits)
 	var gb float64
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	const eps = 1e-8
+	epochs(ex, cfg.Epochs, rng, func(e *Example, inv float64) {
+		z := bias
+		for _, i := range e.Idx {
+			z += float64(w[i] * inv)
+		}
+		g := float64((Sigmoid(z) - e.Label) * e.Weight)
+		gi := float64(g * inv)
+		for _, i := range e.Idx {
+			d := float64(gi + float64(cfg.L2*w[i]))
+			g2[i] += float64(d * d)
+			w[i] -= float64(cfg.LR * d / math.Sqrt(g2[i]+eps))
+		}
+		gb += float64(g * g)
+		bias -= float64(cfg.LR * g / math.Sqrt(gb+eps))
+	})
+	return w, bias
+}
+
+// epochs calls f for every example with features, epochs times, in an
+// order shuffled by rng before each epoch, with the example's scale
+// 1/sqrt(len(Idx)).
+func epochs(ex []Example, n int, rng *rand.Rand, f func(e *Example, inv float64)) {
 	order := make([]int, len(ex))
 	for i := range order {
 		order[i] = i
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
-	const eps = 1e-8
-	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+	for epoch := 0; epoch < n; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, k := range order {
-			e := &ex[k]
-			if len(e.Idx) == 0 {
-				continue
+			if e := &ex[k]; len(e.Idx) > 0 {
+				f(e, 1/math.Sqrt(float64(len(e.Idx))))
 			}
-			inv := 1 / math.Sqrt(float64(len(e.Idx)))
-			z := bias
-			for _, i := range e.Idx {
-				z += float64(w[i] * inv)
-			}
-			g := float64((Sigmoid(z) - e.Label) * e.Weight)
-			gi := float64(g * inv)
-			for _, i := range e.Idx {
-				d := float64(gi + float64(cfg.L2*w[i]))
-				g2[i] += float64(d * d)
-				w[i] -= float64(cfg.LR * d / math.Sqrt(g2[i]+eps))
-			}
-			gb += float64(g * g)
-			bias -= float64(cfg.LR * g / math.Sqrt(gb+eps))
 		}
 	}
-	return w, bias
 }
 
 // Quantize turns float weights into a Model with int8 weights (one scale
