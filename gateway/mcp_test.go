@@ -266,11 +266,19 @@ func testMCPEndToEnd(t *testing.T, jsonAnswers bool) {
 	}
 
 	// Every call left an audit record on the MCP route, with the findings.
+	wantRules := []string{"mcp-secret", "mcp-injection", "mcp-definition-unapproved", "mcp-definition-changed",
+		"mcp-hidden-tag", "mcp-arguments-schema"}
 	recs := e.auditUntil(func(recs []*store.AuditRecord) bool {
 		n := 0 // the first clean call and the last (approved) one
 		for _, r := range recs {
 			if r.Model == "tools/call add" && r.Status == http.StatusOK && !r.Blocked {
 				n++
+			}
+		}
+		seen := mcpRules(recs)
+		for _, rule := range wantRules {
+			if !seen[rule] {
+				return false
 			}
 		}
 		return n >= 2
@@ -294,8 +302,7 @@ func testMCPEndToEnd(t *testing.T, jsonAnswers bool) {
 			t.Errorf("blocked call without the caller's key id: %+v", r)
 		}
 	}
-	for _, rule := range []string{"mcp-secret", "mcp-injection", "mcp-definition-unapproved", "mcp-definition-changed",
-		"mcp-hidden-tag", "mcp-arguments-schema"} {
+	for _, rule := range wantRules {
 		if !seen[rule] {
 			t.Errorf("no audit finding %s (saw %v)", rule, seen)
 		}
@@ -563,6 +570,7 @@ func TestMCPPerToolLimit(t *testing.T) {
 	e := newMCPEnv(t, func(c *config.Config) {
 		c.Layers["ratelimit"] = config.Layer{Options: map[string]any{"rules": []any{
 			map[string]any{"name": "echo-calls", "scope": "key", "routes": []any{"/mcp/demo"}, "models": []any{"tools/call echo"}, "rpm": 2, "burst": 2},
+			map[string]any{"name": "add-budget", "scope": "key", "routes": []any{"/mcp/demo"}, "models": []any{"tools/call add"}, "requests_day": 3},
 		}}}
 	})
 	m := &matrixEnv{t: t, g: e.g, global: adminKey(e.g)}
@@ -583,15 +591,39 @@ func TestMCPPerToolLimit(t *testing.T) {
 	}
 	for i := 0; i < 3; i++ {
 		if _, err := call(cs, "add", map[string]any{"a": 1, "b": 1}); err != nil {
-			t.Fatalf("add %d (another tool, no limit): %v", i, err)
+			t.Fatalf("add %d (another tool, within its day budget of 3): %v", i, err)
 		}
 	}
+	if _, err := call(cs, "add", map[string]any{"a": 1, "b": 1}); err == nil || !strings.Contains(err.Error(), "Too Many Requests") {
+		t.Fatalf("fourth add of the day: %v", err) // the SDK reports the 429 by its status text
+	}
+	resp0 := e.rawMCP("POST", `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":1}}}`, nil)
+	body0, _ := io.ReadAll(resp0.Body)
+	resp0.Body.Close()
+	if resp0.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body0), "request budget exceeded") {
+		t.Fatalf("over the call budget: %d %s", resp0.StatusCode, body0)
+	}
 	// Two calls in one batch: the second is refused, whatever it calls.
-	resp := e.rawMCP("POST", `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":1}}},`+
+	resp := e.rawMCP("POST", `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","arguments":{"text":"x"}}},`+
 		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}]`, nil)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !strings.Contains(string(body), "one tools/call per request") {
 		t.Fatalf("batched second call: %d %s", resp.StatusCode, body)
 	}
+}
+
+// mcpRules lists the rules of the mcp layer's findings in recs.
+func mcpRules(recs []*store.AuditRecord) map[string]bool {
+	seen := map[string]bool{}
+	for _, r := range recs {
+		for _, d := range r.Decisions {
+			if d.Layer == "mcp" {
+				for _, f := range d.Findings {
+					seen[f.Rule] = true
+				}
+			}
+		}
+	}
+	return seen
 }

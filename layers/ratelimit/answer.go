@@ -52,6 +52,14 @@ func deny(i int, metas []checkMeta, sts []limits.Status, prompt int64) engine.De
 		}
 		reason = fmt.Sprintf("spend budget exceeded: rule %q allows $%s per calendar %s (UTC) %s, and it is used up; the budget resets in %s",
 			r.Name, pricing.USD(m.value), period, per, secs(st.Reset))
+	case limReqDay, limReqMonth:
+		code = CodeBudget
+		period := "day"
+		if m.limit == limReqMonth {
+			period = "month"
+		}
+		reason = fmt.Sprintf("request budget exceeded: rule %q allows %d requests per calendar %s (UTC) %s, and they are used up; the budget resets in %s",
+			r.Name, m.value, period, per, secs(st.Reset))
 	case limDay, limMonth:
 		code = CodeBudget
 		period := "day"

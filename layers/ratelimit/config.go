@@ -121,6 +121,11 @@ type Rule struct {
 	MaxParallel int64 `yaml:"max_parallel"`
 	// BudgetDay is total tokens per calendar day (UTC).
 	BudgetDay int64 `yaml:"budget_day"`
+	// RequestsDay and RequestsMonth are budgets in requests per calendar
+	// day / month (UTC): with models ["tools/call <tool>"] on an MCP
+	// route, a call budget per tool.
+	RequestsDay   int64 `yaml:"requests_day"`
+	RequestsMonth int64 `yaml:"requests_month"`
 	// BudgetMonth is total tokens per calendar month (UTC).
 	BudgetMonth int64 `yaml:"budget_month"`
 	// BudgetUSDDay is spend in USD per calendar day (UTC): each request's
@@ -277,6 +282,7 @@ func (r *Rule) validate() error {
 		v    int64
 	}{{"rpm", r.RPM}, {"burst", r.Burst}, {"tpm", r.TPM}, {"prompt_tpm", r.PromptTPM},
 		{"max_parallel", r.MaxParallel}, {"budget_day", r.BudgetDay}, {"budget_month", r.BudgetMonth},
+		{"requests_day", r.RequestsDay}, {"requests_month", r.RequestsMonth},
 		{"max_prompt_tokens", r.MaxPromptTokens}, {"max_tokens", r.MaxTokens},
 		{"max_tokens_default", r.MaxTokensDefault}} {
 		if f.v < 0 || f.v > maxLimit {
@@ -315,7 +321,7 @@ func (r *Rule) validate() error {
 			return fmt.Errorf("routes: %q is not a path", rt)
 		}
 	}
-	if r.RPM == 0 && r.TPM == 0 && r.PromptTPM == 0 && r.MaxParallel == 0 && r.BudgetDay == 0 &&
+	if r.RPM == 0 && r.TPM == 0 && r.PromptTPM == 0 && r.MaxParallel == 0 && r.BudgetDay == 0 && r.RequestsDay == 0 && r.RequestsMonth == 0 &&
 		r.BudgetMonth == 0 && r.BudgetUSDDay == 0 && r.BudgetUSDMonth == 0 && r.MaxPromptTokens == 0 && r.MaxTokens == 0 && r.MaxTokensDefault == 0 {
 		return errors.New("sets no limit")
 	}

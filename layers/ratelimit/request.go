@@ -19,6 +19,8 @@ const (
 	limParallel = "max_parallel"
 	limDay      = "budget_day"
 	limMonth    = "budget_month"
+	limReqDay   = "requests_day"
+	limReqMonth = "requests_month"
 	limUSDDay   = LimitUSDDay
 	limUSDMonth = LimitUSDMonth
 )
@@ -139,6 +141,16 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 			add(limUSDDay, r.usdDay, limits.Check{Kind: limits.Counter, Key: l.key(r, limUSDDay, a.val, w),
 				Limit: r.usdDay, Expires: end})
 		}
+		if r.RequestsDay > 0 {
+			w, end := dayWindow(now)
+			add(limReqDay, r.RequestsDay, limits.Check{Kind: limits.Counter, Key: l.key(r, limReqDay, a.val, w),
+				Limit: r.RequestsDay, Cost: 1, Expires: end})
+		}
+		if r.RequestsMonth > 0 {
+			w, end := monthWindow(now)
+			add(limReqMonth, r.RequestsMonth, limits.Check{Kind: limits.Counter, Key: l.key(r, limReqMonth, a.val, w),
+				Limit: r.RequestsMonth, Cost: 1, Expires: end})
+		}
 		if r.usdMonth > 0 {
 			w, end := monthWindow(now)
 			add(limUSDMonth, r.usdMonth, limits.Check{Kind: limits.Counter, Key: l.key(r, limUSDMonth, a.val, w),
@@ -199,8 +211,8 @@ func (l *Layer) remember(tx *engine.Tx, checks []limits.Check, metas []checkMeta
 	for i := range checks {
 		c := checks[i]
 		switch metas[i].limit {
-		case limRPM:
-			continue
+		case limRPM, limReqDay, limReqMonth:
+			continue // a request is a request: nothing to correct
 		case limParallel:
 		default:
 			c.Cost = 0 // set by OnFinish
