@@ -73,6 +73,60 @@ var embeddingCoverage = coverage.Table{
 	coverage.Pass("user", coverage.WhyNotModel),
 }
 
+// responsesCoverage decides every string of a Responses API request.
+var responsesCoverage = coverage.Table{
+	coverage.Pass("model", "selects the upstream model; routing and model policy read it"),
+	coverage.Scan("instructions", conv.SourceSystem),
+	coverage.ByRole("input.#.content"),
+	coverage.ByRole("input.#.content.#.text"),
+	coverage.ByRole("input.#.content.#.refusal"),
+	coverage.Pass("input.#.role", coverage.WhyEnum),
+	coverage.Pass("input.#.type", coverage.WhyEnum),
+	coverage.Pass("input.#.status", coverage.WhyEnum),
+	coverage.Pass("input.#.id", coverage.WhyID),
+	coverage.Pass("input.#.call_id", coverage.WhyID),
+	coverage.Pass("input.#.content.#.type", coverage.WhyEnum),
+	coverage.Pass("input.#.content.#.detail", coverage.WhyEnum),
+	coverage.Pass("input.#.content.#.file_id", coverage.WhyID+"; the file was uploaded through the Files API, which does not pass the gateway"),
+	coverage.Pass("input.#.content.#.image_url", "an image (or its address): no text the gateway reads; refuse images with inputpolicy allowed_parts"),
+	coverage.Pass("input.#.content.#.file_url", "a file the provider fetches, out of the gateway's sight; refuse input_file with inputpolicy allowed_parts"),
+	coverage.Scan("input.#.content.#.filename", conv.SourceDocument),
+	coverage.Scan("input.#.content.#.file_data", conv.SourceDocument),
+	coverage.Pass("input.#.content.#.annotations.**", coverage.WhyAssistantTurn),
+	coverage.Pass("input.#.summary.**", "reasoning state the model produced, handed back"),
+	coverage.Pass("input.#.encrypted_content", "encrypted reasoning state only the provider can read"),
+	coverage.Pass("input.#.name", coverage.WhyAssistantTurn),
+	coverage.Pass("input.#.arguments", coverage.WhyAssistantTurn),
+	coverage.Pass("input.#.input", coverage.WhyAssistantTurn),
+	coverage.Scan("input.#.output", conv.SourceTool),
+	coverage.Scan("input.#.output.#.text", conv.SourceTool),
+	coverage.Pass("input.#.output.#.type", coverage.WhyEnum),
+	coverage.Pass("input.#.server_label", "names an MCP server the operator configured"),
+	coverage.Pass("input.#.error", "an error string of a built-in tool call the model made"),
+	coverage.Pass("input.#.action.**", "a call the model made to a built-in tool (its own output)"),
+	coverage.Pass("tools.#.type", coverage.WhyEnum),
+	coverage.Scan("tools.#.**", conv.SourceToolDef),
+	coverage.Pass("tool_choice.**", "names a declared tool (whose definition is scanned) or a fixed mode"),
+	coverage.Pass("text.format.type", coverage.WhyEnum),
+	coverage.Scan("text.format.**", conv.SourceToolDef),
+	coverage.Pass("text.verbosity", coverage.WhyEnum),
+	coverage.Scan("prompt.variables.*", conv.SourceUser),
+	coverage.Scan("prompt.variables.*.text", conv.SourceUser),
+	coverage.Pass("prompt.variables.*.type", coverage.WhyEnum),
+	coverage.Pass("prompt.id", coverage.WhyID+"; the stored prompt itself lives upstream, out of the gateway's sight"),
+	coverage.Pass("prompt.version", coverage.WhyID),
+	coverage.Pass("previous_response_id", coverage.WhyID+"; the turns it refers to are stored upstream (docs/THREAT_MODEL.md)"),
+	coverage.Pass("conversation", coverage.WhyID+"; the turns it refers to are stored upstream (docs/THREAT_MODEL.md)"),
+	coverage.Pass("metadata.*", coverage.WhyNotModel),
+	coverage.Pass("user", coverage.WhyNotModel),
+	coverage.Pass("safety_identifier", coverage.WhyNotModel),
+	coverage.Pass("prompt_cache_key", coverage.WhyNotModel),
+	coverage.Pass("service_tier", coverage.WhyNotModel),
+	coverage.Pass("truncation", coverage.WhyEnum),
+	coverage.Pass("reasoning.*", coverage.WhyEnum),
+	coverage.Pass("include.#", coverage.WhyEnum),
+}
+
 func TestCoverage(t *testing.T) {
 	for _, c := range []struct {
 		files []string
@@ -83,6 +137,7 @@ func TestCoverage(t *testing.T) {
 		{[]string{"testdata/coverage_chat.json", "testdata/coverage_chat_2.json"}, conv.KindChat, chatCoverage, "provider/openai chatCoverage"},
 		{[]string{"testdata/coverage_completion.json", "testdata/coverage_completion_2.json"}, conv.KindCompletion, completionCoverage, "provider/openai completionCoverage"},
 		{[]string{"testdata/coverage_embedding.json"}, conv.KindEmbedding, embeddingCoverage, "provider/openai embeddingCoverage"},
+		{[]string{"testdata/coverage_responses.json"}, conv.KindResponses, responsesCoverage, "provider/openai responsesCoverage"},
 	} {
 		t.Run(string(c.kind), func(t *testing.T) {
 			var samples [][]byte

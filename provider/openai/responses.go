@@ -14,7 +14,7 @@ import (
 // tool_choice, metadata, truncation, ...) are passed to the upstream as
 // sent; docs/THREAT_MODEL.md says what state kept upstream hides.
 var (
-	respRequestFields = []string{"model", "input", "instructions", "stream", "max_output_tokens", "tools", "prompt"}
+	respRequestFields = []string{"model", "input", "instructions", "stream", "max_output_tokens", "tools", "prompt", "text"}
 	respItemFields    = []string{"type", "role", "content", "call_id", "name", "arguments", "output", "input"}
 	respPartFields    = []string{"type", "text", "refusal"}
 	respToolFields    = []string{"type", "name", "description", "parameters"}
@@ -37,9 +37,14 @@ const (
 // system prompt, input (a string or a list of items) the messages, tools
 // the declared tools, and string prompt variables user text.
 func parseResponses(root gjson.Result, c *conv.Conversation) error {
-	var f [7]gjson.Result
+	var f [8]gjson.Result
 	if err := pj.Fields(root, "", respRequestFields, f[:]); err != nil {
 		return err
+	}
+	// A structured-output schema (text.format) is read by the model like
+	// a tool definition.
+	if format := f[7].Get("format"); f[7].IsObject() && format.IsObject() && format.Get("type").Str == "json_schema" {
+		declare(c, format, "text.format")
 	}
 	model, input, instructions, stream, maxOut, tools, prompt := f[0], f[1], f[2], f[3], f[4], f[5], f[6]
 	var err error
