@@ -236,7 +236,8 @@ var letterByte = func() (t [256]bool) {
 var reSpaced = regexp.MustCompile(`(?:\pL[ .\-_*|/,~+]{1,3}){4,}\pL`)
 
 // foldSpacedLetters joins the letters of spaced-out runs in text: one
-// separator joins letters of a word, two or more separate words. ok is
+// separator joins letters of a word, two or more separate words, and so
+// does a space in a run whose letters are joined by other marks. ok is
 // false when text has no such run. (The normaliser collapses repeated
 // spaces, so this reads the original text.)
 func foldSpacedLetters(text string) (string, bool) {
@@ -259,6 +260,9 @@ func foldSpacedLetters(text string) (string, bool) {
 		}
 		b.WriteString(text[prev:l[0]])
 		run := text[l[0]:l[1]]
+		// when letters are joined by a mark other than a space
+		// ("i.g.n.o.r.e a.l.l"), a space separates words even alone
+		marked := strings.ContainsAny(run, ".-_*|/,~+")
 		for i := 0; i < len(run); {
 			r, n := utf8.DecodeRuneInString(run[i:])
 			if !strings.ContainsRune(" .-_*|/,~+", r) {
@@ -270,7 +274,7 @@ func foldSpacedLetters(text string) (string, bool) {
 			for j < len(run) && strings.IndexByte(" .-_*|/,~+", run[j]) >= 0 {
 				j++
 			}
-			if j-i >= 2 {
+			if j-i >= 2 || (marked && strings.IndexByte(run[i:j], ' ') >= 0) {
 				b.WriteByte(' ')
 			}
 			i = j
