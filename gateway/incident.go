@@ -50,8 +50,8 @@ func (g *Gateway) openIncident(cfg *config.Config, o *options, host *engine.Host
 		return nil
 	}
 	var aw incident.AuditWriter
-	if cfg.Audit.IsEnabled() {
-		aw = g.store
+	if w := g.auditWriter(cfg); w != nil {
+		aw = w // the audit log: spooled while the store is unreachable
 	}
 	r := incident.New(bcfg.Incident, incident.Options{Blocks: cache, Audit: aw, Logger: g.log,
 		Registerer: g.reg, Getenv: o.getenv})
