@@ -295,6 +295,17 @@ func redactSpans(s string, fs []scan.Finding) string {
 // (maps, slices, nested), in a deterministic order; fn returns false to
 // stop. Object keys are not visited.
 func walkStrings(v any, fn func(*string) bool) bool {
+	// visit calls fn on a string (storing what fn left in it) or walks
+	// into a container.
+	visit := func(x any, set func(string)) bool {
+		s, ok := x.(string)
+		if !ok {
+			return walkStrings(x, fn)
+		}
+		more := fn(&s)
+		set(s)
+		return more
+	}
 	switch t := v.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(t))
@@ -303,27 +314,13 @@ func walkStrings(v any, fn func(*string) bool) bool {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if s, ok := t[k].(string); ok {
-				if !fn(&s) {
-					return false
-				}
-				t[k] = s
-				continue
-			}
-			if !walkStrings(t[k], fn) {
+			if !visit(t[k], func(s string) { t[k] = s }) {
 				return false
 			}
 		}
 	case []any:
 		for i := range t {
-			if s, ok := t[i].(string); ok {
-				if !fn(&s) {
-					return false
-				}
-				t[i] = s
-				continue
-			}
-			if !walkStrings(t[i], fn) {
+			if !visit(t[i], func(s string) { t[i] = s }) {
 				return false
 			}
 		}

@@ -53,13 +53,6 @@ func (m *Metrics) Register(reg prometheus.Registerer) error {
 	return nil
 }
 
-// Unregister removes the metrics from reg (a reload builds new ones).
-func (m *Metrics) Unregister(reg prometheus.Registerer) {
-	for _, c := range []prometheus.Collector{m.calls, m.findings, m.withheld, m.pending, m.upstreamErrors} {
-		reg.Unregister(c)
-	}
-}
-
 func (m *Metrics) toolLabel(server, tool string) string {
 	if tool == "" {
 		return ""

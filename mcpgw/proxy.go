@@ -508,12 +508,17 @@ func (t *call) answerLocally(errs []json.RawMessage, batch bool) {
 		t.w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	body := joinBatch(errs, batch)
-	t.g.Tx.Status = http.StatusOK
+	t.writeJSON(http.StatusOK, joinBatch(errs, batch))
+}
+
+// writeJSON sends a JSON answer with status.
+func (t *call) writeJSON(status int, body []byte) {
+	t.started = true
+	t.g.Tx.Status = status
 	h := t.w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	t.w.WriteHeader(http.StatusOK)
+	t.w.WriteHeader(status)
 	n, _ := t.w.Write(body)
 	t.g.Tx.ResponseBytes += int64(n)
 }
@@ -639,12 +644,7 @@ func (t *call) passError(resp *http.Response) {
 		t.fail(resp.StatusCode, nil, CodeInternalError, fmt.Sprintf("the MCP server answered HTTP %d", resp.StatusCode))
 		return
 	}
-	t.started = true
-	t.g.Tx.Status = resp.StatusCode
-	t.w.Header().Set("Content-Type", "application/json")
-	t.w.WriteHeader(resp.StatusCode)
-	n, _ := t.w.Write(body)
-	t.g.Tx.ResponseBytes += int64(n)
+	t.writeJSON(resp.StatusCode, body)
 }
 
 // relayJSON checks a whole JSON answer.
@@ -662,7 +662,7 @@ func (t *call) relayJSON(resp *http.Response, errs []json.RawMessage, batch bool
 		t.fail(http.StatusBadGateway, nil, CodeInternalError, "the MCP server's answer is not valid JSON-RPC")
 		return
 	}
-	out, changed := t.checkServerMessages(msgs)
+	out, changed := t.checkServerMessages(msgs, 0)
 	if len(errs) > 0 {
 		out, changed = append(out, errs...), true
 		batch = true
@@ -671,25 +671,7 @@ func (t *call) relayJSON(resp *http.Response, errs []json.RawMessage, batch bool
 		body = joinBatch(out, batch)
 	}
 	t.copyBack(resp)
-	t.started = true
-	t.g.Tx.Status = resp.StatusCode
-	h := t.w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	t.w.WriteHeader(resp.StatusCode)
-	n, _ := t.w.Write(body)
-	t.g.Tx.ResponseBytes += int64(n)
-}
-
-// checkServerMessages checks messages from the server and returns them
-// as they may reach the client (blocked responses replaced by errors).
-func (t *call) checkServerMessages(msgs []*Message) (out []json.RawMessage, changed bool) {
-	for i, m := range msgs {
-		raw, ch := t.checkServer(m, i)
-		out = append(out, raw)
-		changed = changed || ch
-	}
-	return out, changed
+	t.writeJSON(resp.StatusCode, body)
 }
 
 // checkServer checks one message from the server.
@@ -828,7 +810,7 @@ func (t *call) relayStream(resp *http.Response, errs []json.RawMessage) {
 			t.gw.log.Warn("mcp stream event is not JSON-RPC; dropped", "server", t.s.cfg.Name)
 			continue
 		}
-		out, changed := t.checkServerMessagesAt(msgs, idx)
+		out, changed := t.checkServerMessages(msgs, idx)
 		idx += len(msgs)
 		raw := ev.Raw
 		if changed {
@@ -840,7 +822,10 @@ func (t *call) relayStream(resp *http.Response, errs []json.RawMessage) {
 	}
 }
 
-func (t *call) checkServerMessagesAt(msgs []*Message, base int) ([]json.RawMessage, bool) {
+// checkServerMessages checks messages from the server (numbered from base
+// in findings) and returns them as they may reach the client: blocked
+// answers replaced by errors.
+func (t *call) checkServerMessages(msgs []*Message, base int) ([]json.RawMessage, bool) {
 	var out []json.RawMessage
 	changed := false
 	for i, m := range msgs {
