@@ -17,7 +17,7 @@ var (
 	respRequestFields = []string{"model", "input", "instructions", "stream", "max_output_tokens", "tools", "prompt", "text"}
 	respItemFields    = []string{"type", "role", "content", "call_id", "name", "arguments", "output", "input"}
 	respPartFields    = []string{"type", "text", "refusal"}
-	respToolFields    = []string{"type", "name", "description", "parameters"}
+	respToolFields    = []string{"type"}
 	respPromptFields  = []string{"variables"}
 )
 
@@ -281,7 +281,7 @@ func parseRespPart(msg *conv.Message, src conv.Source, path string, p gjson.Resu
 // name; a built-in tool (web_search, file_search, code_interpreter, mcp,
 // ...) is kept under its type, as the chat adapter does for unknown types.
 func parseRespTool(t gjson.Result, path string) (conv.Tool, error) {
-	var f [4]gjson.Result
+	var f [1]gjson.Result
 	if err := pj.Fields(t, path, respToolFields, f[:]); err != nil {
 		return conv.Tool{}, err
 	}
@@ -292,20 +292,8 @@ func parseRespTool(t gjson.Result, path string) (conv.Tool, error) {
 	if typ != "function" && typ != "custom" {
 		return conv.Tool{Name: typ}, nil
 	}
-	var tool conv.Tool
-	if tool.Name, err = pj.Str(f[1], path, "name"); err != nil {
-		return tool, err
-	}
-	if tool.Description, err = pj.OptStr(f[2], path, "description"); err != nil {
-		return tool, err
-	}
-	if pj.Present(f[3]) {
-		if !f[3].IsObject() {
-			return tool, pj.Errorf("invalid_type", path+".parameters", "%s.parameters must be an object", path)
-		}
-		tool.Parameters = []byte(f[3].Raw)
-	}
-	return tool, nil
+	// name, description and parameters sit on the tool itself.
+	return parseToolDef(t, path)
 }
 
 // parsePromptVars reads prompt.variables of a stored prompt: string values

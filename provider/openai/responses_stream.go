@@ -166,61 +166,44 @@ func parseRespEvent(name string, data []byte, ev *conv.StreamEvent) error {
 		}
 		return nil
 	}
-	switch typ {
-	case "response.output_text.delta", "response.refusal.delta", "response.reasoning_summary_text.delta":
+	// keyOf sets the text key of an event about one content part (or
+	// reasoning summary part) of an output item.
+	keyOf := func(summary bool) error {
 		if err := needOutput(); err != nil {
 			return err
 		}
-		summary := typ == "response.reasoning_summary_text.delta"
-		iv := f[reContent]
+		iv, key := f[reContent], "content_index"
 		if summary {
-			iv = f[reSummary]
+			iv, key = f[reSummary], "summary_index"
 		}
-		part, err := idx(iv, "content_index")
+		part, err := idx(iv, key)
 		if err != nil {
+			return err
+		}
+		st.cur.key = textKey(st.cur.output, part, summary)
+		return nil
+	}
+	switch typ {
+	case "response.output_text.delta", "response.refusal.delta", "response.reasoning_summary_text.delta":
+		if err := keyOf(typ == "response.reasoning_summary_text.delta"); err != nil {
 			return err
 		}
 		delta, err := pj.Str(f[reDelta], "", "delta")
 		if err != nil {
 			return err
 		}
-		st.cur.key = textKey(st.cur.output, part, summary)
 		ev.Deltas = append(ev.Deltas, conv.NewDelta(st.cur.key, delta, "delta"))
 		ev.Reencode = true
 	case "response.output_text.done", "response.refusal.done", "response.reasoning_summary_text.done":
-		if err := needOutput(); err != nil {
+		if err := keyOf(typ == "response.reasoning_summary_text.done"); err != nil {
 			return err
 		}
-		summary := typ == "response.reasoning_summary_text.done"
-		iv := f[reContent]
-		if summary {
-			iv = f[reSummary]
-		}
-		part, err := idx(iv, "content_index")
-		if err != nil {
-			return err
-		}
-		st.cur.key = textKey(st.cur.output, part, summary)
 		ev.EndsText, ev.Reencode = true, true
-	case "response.content_part.added", "response.content_part.done":
-		if err := needOutput(); err != nil {
+	case "response.content_part.added", "response.content_part.done",
+		"response.reasoning_summary_part.added", "response.reasoning_summary_part.done":
+		if err := keyOf(strings.HasPrefix(typ, "response.reasoning_summary_part.")); err != nil {
 			return err
 		}
-		part, err := idx(f[reContent], "content_index")
-		if err != nil {
-			return err
-		}
-		st.cur.key = textKey(st.cur.output, part, false)
-		ev.Reencode = true
-	case "response.reasoning_summary_part.added", "response.reasoning_summary_part.done":
-		if err := needOutput(); err != nil {
-			return err
-		}
-		part, err := idx(f[reSummary], "summary_index")
-		if err != nil {
-			return err
-		}
-		st.cur.key = textKey(st.cur.output, part, true)
 		ev.Reencode = true
 	case "response.output_item.added", "response.output_item.done":
 		if err := needOutput(); err != nil {
