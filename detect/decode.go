@@ -235,12 +235,60 @@ var letterByte = func() (t [256]bool) {
 // three separator characters ("I g n o r e  a l l", "i.g.n.o.r.e").
 var reSpaced = regexp.MustCompile(`(?:\pL[ .\-_*|/,~+]{1,3}){4,}\pL`)
 
+// spacedSep marks the separator bytes of reSpaced.
+var spacedSep = func() (t [256]bool) {
+	for _, c := range []byte(" .-_*|/,~+") {
+		t[c] = true
+	}
+	return
+}()
+
+// maySpaced is a cheap necessary condition for a reSpaced match, in one
+// pass: five letters (\pL) in a row, each but the last followed by one to
+// three separator bytes. Most text has none, and the regex costs far more
+// than this loop.
+func maySpaced(text string) bool {
+	units, seps, afterLetter := 0, 0, false
+	for i := 0; i < len(text); {
+		c := text[i]
+		letter, n := false, 1
+		switch {
+		case c < utf8.RuneSelf:
+			letter = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		default:
+			var r rune
+			r, n = utf8.DecodeRuneInString(text[i:])
+			letter = unicode.IsLetter(r)
+		}
+		i += n
+		switch {
+		case letter:
+			if afterLetter && seps >= 1 && seps <= 3 {
+				if units++; units >= 4 {
+					return true
+				}
+			} else {
+				units = 0
+			}
+			afterLetter, seps = true, 0
+		case c < utf8.RuneSelf && spacedSep[c]:
+			seps++
+		default:
+			units, seps, afterLetter = 0, 0, false
+		}
+	}
+	return false
+}
+
 // foldSpacedLetters joins the letters of spaced-out runs in text: one
 // separator joins letters of a word, two or more separate words, and so
 // does a space in a run whose letters are joined by other marks. ok is
 // false when text has no such run. (The normaliser collapses repeated
 // spaces, so this reads the original text.)
 func foldSpacedLetters(text string) (string, bool) {
+	if !maySpaced(text) {
+		return "", false
+	}
 	locs := reSpaced.FindAllStringIndex(text, 64)
 	if len(locs) == 0 {
 		return "", false

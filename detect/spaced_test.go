@@ -69,3 +69,16 @@ func FuzzFoldSpacedLetters(f *testing.F) {
 		}
 	})
 }
+
+// maySpaced never says no where reSpaced matches (it only saves the regex).
+func FuzzMaySpaced(f *testing.F) {
+	for _, s := range []string{"I g n o r e  a l l", "i.g.n.o.r.e a.l.l", "и г н о р и р у й", "a b c d", "plain text here",
+		"x-y-z-w-v", "a  b  c  d  e", "a    b c d e f", "ab c d e f g", "é.t.é.s.o.n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if reSpaced.MatchString(s) && !maySpaced(s) {
+			t.Fatalf("maySpaced(%q) = false, but the regex matches", s)
+		}
+	})
+}
