@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -139,20 +140,28 @@ func (gw *Gateway) checkCall(ctx context.Context, s *server, c caller, m *Messag
 			return tool
 		}
 	}
-	if len(p.Arguments) == 0 {
-		return tool
+	return tool
+}
+
+// checkParams checks every client message's params (tool arguments,
+// prompt arguments, resource URIs, _meta; keys as well as values):
+// secrets and personal data (the output guard's recognisers: an
+// exfiltration through a call) by policy, and every URL against the
+// server's url_hosts. It may redact the params in place.
+func (gw *Gateway) checkParams(s *server, m *Message, v *verdict) {
+	if len(m.Params) == 0 {
+		return
 	}
-	var args any
-	ad := json.NewDecoder(bytes.NewReader(p.Arguments))
-	ad.UseNumber()
-	if err := ad.Decode(&args); err != nil {
-		v.refuse(CodeInvalidRequest, "arguments are not valid JSON")
-		return tool
+	var params any
+	pd := json.NewDecoder(bytes.NewReader(m.Params))
+	pd.UseNumber()
+	if err := pd.Decode(&params); err != nil {
+		v.refuse(CodeInvalidRequest, "params are not valid JSON")
+		return
 	}
-	// Hosts of URL arguments.
 	if len(s.cfg.URLHosts) > 0 {
 		bad := ""
-		walkStrings(args, func(sp *string) bool {
+		walkAll(params, func(sp *string) bool {
 			for _, h := range urlHosts(*sp) {
 				if !hostAllowed(s.cfg.URLHosts, h) {
 					bad = h
@@ -162,13 +171,11 @@ func (gw *Gateway) checkCall(ctx context.Context, s *server, c caller, m *Messag
 			return true
 		})
 		if bad != "" {
-			v.add(engine.Finding{Layer: Layer, Rule: RuleURLHost, Severity: engine.SeverityHigh, Text: "URL argument to a host off the allowlist"})
-			v.refuse(CodeBlocked, "a URL argument points to a host that is not allowed ("+truncate(bad, 80)+")")
-			return tool
+			v.add(engine.Finding{Layer: Layer, Rule: RuleURLHost, Severity: engine.SeverityHigh, Text: "URL to a host off the allowlist"})
+			v.refuse(CodeBlocked, "a URL in the request points to a host that is not allowed ("+truncate(bad, 80)+")")
+			return
 		}
 	}
-	// Secrets and personal data in the arguments (exfiltration through a
-	// tool call): the output guard's recognisers.
 	redact := map[string]bool{}
 	if gw.cfg.SecretArguments == "redact" {
 		redact["secret"] = true
@@ -176,50 +183,35 @@ func (gw *Gateway) checkCall(ctx context.Context, s *server, c caller, m *Messag
 	if gw.cfg.PIIArguments == "redact" {
 		redact["pii"] = true
 	}
-	secret, pii, changed, tooMany := gw.scanStrings(args, redact, v)
-	if tooMany {
-		v.refuse(CodeBlocked, "arguments hold too many strings to check")
-		return tool
-	}
-	if secret && gw.cfg.SecretArguments == "block" {
-		v.refuse(CodeBlocked, "arguments of "+quoteName(tool)+" carry a secret (credential or key)")
-		return tool
-	}
-	if pii && gw.cfg.PIIArguments == "block" {
-		v.refuse(CodeBlocked, "arguments of "+quoteName(tool)+" carry personal data")
-		return tool
-	}
-	if changed {
-		var params map[string]json.RawMessage
-		pd := json.NewDecoder(bytes.NewReader(m.Params))
-		pd.UseNumber()
-		if pd.Decode(&params) == nil {
-			b, err := json.Marshal(args)
-			if err == nil {
-				params["arguments"] = b
-				nb, err := json.Marshal(params)
-				if err == nil {
-					m.Fields["params"] = nb
-					m.Params = nb
-					v.changed = true
-				}
-			}
+	secret, pii, changed, tooMany := gw.scanStrings(params, redact, v)
+	switch {
+	case tooMany:
+		v.refuse(CodeBlocked, "the request holds too many strings to check")
+	case secret && gw.cfg.SecretArguments == "block":
+		v.refuse(CodeBlocked, "the request carries a secret (credential or key)")
+	case pii && gw.cfg.PIIArguments == "block":
+		v.refuse(CodeBlocked, "the request carries personal data")
+	case changed:
+		if nb, err := json.Marshal(params); err == nil {
+			m.Fields["params"] = nb
+			m.Params = nb
+			v.changed = true
 		}
 	}
-	return tool
 }
 
 func quoteName(s string) string { return fmt.Sprintf("%q", truncate(s, 80)) }
 
 // scanStrings runs the output scanner (secrets and personal data) over
-// every string value of v, redacting the kinds in redact in place. It
-// reports which kinds it found and whether it changed anything.
+// every string of val, object keys included, redacting the kinds in redact
+// in place (val must be a container: wrap a lone string). It reports which
+// kinds it found and whether it changed anything.
 func (gw *Gateway) scanStrings(val any, redact map[string]bool, v *verdict) (secret, pii, changed, tooMany bool) {
 	if gw.scan == nil {
 		return
 	}
 	n := 0
-	walkStrings(val, func(sp *string) bool {
+	walkAll(val, func(sp *string) bool {
 		n++
 		if n > maxStrings {
 			tooMany = true
@@ -294,13 +286,17 @@ func redactSpans(s string, fs []scan.Finding) string {
 // walkStrings calls fn with a pointer to every string value inside v
 // (maps, slices, nested), in a deterministic order; fn returns false to
 // stop. Object keys are not visited.
-func walkStrings(v any, fn func(*string) bool) bool {
+func walkStrings(v any, fn func(*string) bool) bool { return walkValues(v, fn, walkStrings) }
+
+// walkValues calls fn on the string values directly inside v and rec on
+// the containers.
+func walkValues(v any, fn func(*string) bool, rec func(any, func(*string) bool) bool) bool {
 	// visit calls fn on a string (storing what fn left in it) or walks
 	// into a container.
 	visit := func(x any, set func(string)) bool {
 		s, ok := x.(string)
 		if !ok {
-			return walkStrings(x, fn)
+			return rec(x, fn)
 		}
 		more := fn(&s)
 		set(s)
@@ -328,37 +324,91 @@ func walkStrings(v any, fn func(*string) bool) bool {
 	return true
 }
 
-// urlHost returns the host of s when s is (or starts with) an absolute
-// URL of a network scheme, else "".
+// walkAll is walkStrings over object keys as well: fn may change a key,
+// which renames it (a later key of the same name wins).
+func walkAll(v any, fn func(*string) bool) bool {
+	if t, ok := v.(map[string]any); ok {
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			nk := k
+			if !fn(&nk) {
+				return false
+			}
+			if nk != k {
+				t[nk] = t[k]
+				delete(t, k)
+			}
+		}
+	}
+	return walkValues(v, fn, walkAll)
+}
+
+// urlHost returns the host of s when s starts with an absolute URL of a
+// network scheme, read as browsers and fetch libraries read it (WHATWG
+// style: backslashes are slashes, "https:host" and "https:/\\host" name a
+// host, userinfo and port are dropped), or with a scheme-relative "//host"
+// or a bare "domain.tld/path"; else "". "invalid-url" when it has a scheme
+// but no host.
 func urlHost(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > 4096 {
 		s = s[:4096]
 	}
-	if i := strings.IndexAny(s, " \t\r\n\"'<>()[]{}|\\^`"); i > 0 {
+	if i := strings.IndexAny(s, " \t\r\n\"'<>()[]{}|^`"); i > 0 {
 		s = s[:i]
 	}
-	l := strings.ToLower(s)
-	if !strings.HasPrefix(l, "http://") && !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "ftp://") &&
-		!strings.HasPrefix(l, "ws://") && !strings.HasPrefix(l, "wss://") && !strings.HasPrefix(l, "//") {
+	l := strings.ToLower(strings.ReplaceAll(s, "\\", "/"))
+	rest, scheme := "", false
+	for _, p := range []string{"https:", "http:", "ftp:", "wss:", "ws:"} {
+		if r, ok := strings.CutPrefix(l, p); ok {
+			rest, scheme = strings.TrimLeft(r, "/"), true
+			break
+		}
+	}
+	switch {
+	case scheme:
+	case strings.HasPrefix(l, "//"):
+		rest = strings.TrimLeft(l, "/")
+	case bareDomain.MatchString(l):
+		rest = l
+	default:
 		return ""
 	}
-	if strings.HasPrefix(l, "//") {
-		s = "https:" + s
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Hostname() == "" {
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	host := rest
+	if strings.HasPrefix(host, "[") { // IPv6 literal
+		if i := strings.IndexByte(host, ']'); i > 0 {
+			host = host[1:i]
+		}
+	} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	host = strings.TrimSuffix(host, ".")
+	if host == "" {
 		return "invalid-url"
 	}
-	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	return host
 }
+
+// bareDomain is "domain.tld/..." without a scheme, which fetch tools
+// complete with https://.
+var bareDomain = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,63}(:[0-9]+)?/`)
 
 // maxURLs bounds the URLs looked at in one string.
 const maxURLs = 256
 
-// urlHosts returns the hosts of every absolute URL in s: s itself when it
-// is a URL (also scheme-relative), and each http(s), ftp or ws(s) URL
-// inside longer text. More than maxURLs URLs count as one invalid one.
+// urlHosts returns the hosts of every URL in s: s itself when it is one,
+// and each http(s), ftp or ws(s) URL inside longer text. More than
+// maxURLs URLs count as one invalid one.
 func urlHosts(s string) []string {
 	if h := urlHost(s); h != "" {
 		return []string{h}
@@ -366,27 +416,28 @@ func urlHosts(s string) []string {
 	var out []string
 	l := strings.ToLower(s)
 	for i := 0; i < len(l); {
-		j := strings.Index(l[i:], "://")
+		j := strings.IndexByte(l[i:], ':')
 		if j < 0 {
 			break
 		}
 		at := i + j
 		start := at
-		for start > 0 && isSchemeByte(l[start-1]) {
+		for start > 0 && l[start-1] >= 'a' && l[start-1] <= 'z' {
 			start--
 		}
-		if h := urlHost(s[start:]); h != "" {
-			if len(out) == maxURLs {
-				return append(out, "invalid-url")
+		switch l[start:at] {
+		case "http", "https", "ftp", "ws", "wss":
+			if h := urlHost(s[start:]); h != "" {
+				if len(out) == maxURLs {
+					return append(out, "invalid-url")
+				}
+				out = append(out, h)
 			}
-			out = append(out, h)
 		}
-		i = at + 3
+		i = at + 1
 	}
 	return out
 }
-
-func isSchemeByte(c byte) bool { return c >= 'a' && c <= 'z' || c == '+' || c == '-' || c == '.' }
 
 func hostAllowed(globs []string, host string) bool {
 	for _, g := range globs {
@@ -529,45 +580,49 @@ func (gw *Gateway) checkResult(ctx context.Context, s *server, c caller, result 
 		}
 	}
 	// Tool results (content blocks, structured content), resource
-	// contents and prompt messages are data the model reads.
-	injected := false
-	for _, key := range []string{"content", "structuredContent", "contents", "messages"} {
-		val, ok := result[key]
-		if !ok {
-			continue
-		}
-		if gw.scanData(val, v) {
-			injected = true
+	// contents, prompt messages and the server's instructions are data
+	// the model reads.
+	gw.checkData(result, dataKeys, v)
+}
+
+// dataKeys are the result fields that carry data a model reads.
+var dataKeys = []string{"content", "structuredContent", "contents", "messages", "instructions"}
+
+// checkData scans the fields keys of obj (a result, or an error object):
+// the injection detector over every text a model may read, then secrets
+// and personal data (secrets redacted by result_secrets, which also
+// decides blocking).
+func (gw *Gateway) checkData(obj map[string]any, keys []string, v *verdict) {
+	sub := map[string]any{} // a container, so that a lone string can be redacted
+	for _, k := range keys {
+		if x, ok := obj[k]; ok {
+			sub[k] = x
 		}
 	}
-	if injected {
+	if len(sub) == 0 {
+		return
+	}
+	if gw.scanData(sub, v) {
 		v.refuse(CodeBlocked, "the server's answer carries a prompt injection; rampart withheld it")
 		return
 	}
 	if v.block {
 		return
 	}
-	// Secrets and personal data in what the server returns.
-	var changed, secret, pii, tooMany bool
 	redact := map[string]bool{}
 	if gw.cfg.ResultSecrets == "redact" {
 		redact["secret"] = true // personal data in results is recorded, not removed
 	}
-	for _, key := range []string{"content", "structuredContent", "contents", "messages"} {
-		if val, ok := result[key]; ok {
-			sc, pi, ch, tm := gw.scanStrings(val, redact, v)
-			secret, pii, changed, tooMany = secret || sc, pii || pi, changed || ch, tooMany || tm
-		}
-	}
-	if tooMany {
+	secret, pii, changed, tooMany := gw.scanStrings(sub, redact, v)
+	switch {
+	case tooMany:
 		v.refuse(CodeBlocked, "the server's answer holds too many strings to check")
-		return
-	}
-	if gw.cfg.ResultSecrets == "block" && (secret || pii) {
+	case gw.cfg.ResultSecrets == "block" && (secret || pii):
 		v.refuse(CodeBlocked, "the server's answer carries secrets or personal data")
-		return
-	}
-	if changed {
+	case changed:
+		for k, x := range sub {
+			obj[k] = x
+		}
 		v.changed = true
 	}
 }
@@ -580,7 +635,7 @@ func (gw *Gateway) scanData(val any, v *verdict) (injected bool) {
 		return false
 	}
 	n := 0
-	for _, sp := range dataTexts(val, nil) {
+	for _, sp := range allTexts(val, nil) {
 		n++
 		if n > maxStrings {
 			v.refuse(CodeBlocked, "the server's answer holds too many texts to check")
@@ -604,45 +659,49 @@ func (gw *Gateway) scanData(val any, v *verdict) (injected bool) {
 	return injected
 }
 
-// dataTexts returns pointers to the text a model reads in MCP content:
-// the text of content blocks (type text, and embedded resources' text),
-// the description and name of resource links, the text of resource
-// contents and prompt messages, and every string value of structured
-// content and of anything else (sampling requests' params). Structural
-// fields (type, mimeType, uri) are not text a model is told to read.
-func dataTexts(val any, out []*string) []*string {
+// structural keys hold enumerations (content types, MIME types, roles),
+// not text a model is told to read; binary keys hold base64.
+var (
+	structuralKeys = map[string]bool{"type": true, "mimeType": true, "role": true}
+	binaryKeys     = map[string]bool{"blob": true, "data": true}
+)
+
+// maxDecodedBlob bounds a text blob decoded for scanning.
+const maxDecodedBlob = 1 << 20
+
+// allTexts returns every text in val a model may read: every string
+// value (a lone string too) except the values of structural keys, object
+// keys that read as text (long or with spaces), and base64 blobs of a
+// text/* MIME type, decoded.
+func allTexts(val any, out []*string) []*string {
 	switch t := val.(type) {
+	case string:
+		s := t
+		out = append(out, &s)
 	case []any:
 		for _, x := range t {
-			out = dataTexts(x, out)
+			out = allTexts(x, out)
 		}
 	case map[string]any:
-		if _, ok := t["role"].(string); ok { // a prompt message
-			if c, ok := t["content"]; ok {
-				return dataTexts(c, out)
+		mime, _ := t["mimeType"].(string)
+		for k, x := range t {
+			if len(k) > 24 || strings.ContainsAny(k, " \t\n") {
+				k := k
+				out = append(out, &k)
 			}
-		}
-		_, isBlock := t["type"].(string)
-		_, isContents := t["uri"].(string)
-		if !isBlock && !isContents {
-			// structured content or params: every string value
-			walkStrings(t, func(sp *string) bool {
-				s := *sp
-				out = append(out, &s)
-				return true
-			})
-			return out
-		}
-		for _, k := range []string{"text", "description", "title", "name"} {
-			if s, ok := t[k].(string); ok && (k == "text" || t["type"] == "resource_link") {
-				s := s
-				out = append(out, &s)
+			if _, isStr := x.(string); isStr && structuralKeys[k] {
+				continue
 			}
-		}
-		for _, k := range []string{"resource", "content", "messages", "contents"} {
-			if x, ok := t[k]; ok {
-				out = dataTexts(x, out)
+			if b, isStr := x.(string); isStr && binaryKeys[k] {
+				if strings.HasPrefix(mime, "text/") && len(b) <= maxDecodedBlob*4/3+4 {
+					if raw, err := base64.StdEncoding.DecodeString(b); err == nil && utf8.Valid(raw) {
+						s := string(raw)
+						out = append(out, &s)
+					}
+				}
+				continue
 			}
+			out = allTexts(x, out)
 		}
 	}
 	return out

@@ -142,7 +142,7 @@ func parseMessage(raw []byte) (*Message, error) {
 }
 
 // checkJSON checks that body is exactly one JSON value in valid UTF-8,
-// with no duplicate key in any object and at most maxDepth levels, in one
+// with no duplicate key in any object (nor keys equal but for case) and at most maxDepth levels, in one
 // streaming pass over its tokens.
 func checkJSON(body []byte) error {
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -177,10 +177,15 @@ func checkJSON(body []byte) error {
 		top := len(stack) - 1
 		if top >= 0 && stack[top].obj && stack[top].expKey {
 			if k, ok := tok.(string); ok {
-				if _, dup := stack[top].keys[k]; dup {
-					return &ParseError{CodeParseError, fmt.Sprintf("duplicate key %q", truncate(k, 64))}
+				// Keys equal but for case count as duplicates: Go's
+				// decoder matches struct fields without regard to case,
+				// other readers match exactly, and the checks and the
+				// server must read the same field.
+				fk := strings.ToLower(k)
+				if _, dup := stack[top].keys[fk]; dup {
+					return &ParseError{CodeParseError, fmt.Sprintf("duplicate key %q (keys may not differ only in case)", truncate(k, 64))}
 				}
-				stack[top].keys[k] = struct{}{}
+				stack[top].keys[fk] = struct{}{}
 				stack[top].expKey = false
 				continue
 			}

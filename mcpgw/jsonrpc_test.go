@@ -26,6 +26,8 @@ var parseCases = []struct {
 	{"duplicate key", `{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call"}`, false, false, 0},
 	{"nested duplicate", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"b"}}`, false, false, 0},
 	{"escaped duplicate", `{"jsonrpc":"2.0","id":1,"method":"ping","metho\u0064":"tools/call"}`, false, false, 0},
+	{"case-variant key", `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"delete_all","NAME":"add"}}`, false, false, 0},
+	{"case-variant method", `{"jsonrpc":"2.0","id":1,"method":"ping","Method":"tools/call"}`, false, false, 0},
 	{"same key in siblings", `{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":{"k":1},"b":{"k":2}}}`, true, false, 1},
 	{"version", `{"jsonrpc":"1.0","id":1,"method":"ping"}`, false, false, 0},
 	{"no version", `{"id":1,"method":"ping"}`, false, false, 0},

@@ -478,14 +478,18 @@ const storeTimeout = 2 * time.Second
 // checkClient checks one message from the client and returns the tool it
 // calls ("" for other methods).
 func (t *call) checkClient(ctx context.Context, m *Message, v *verdict) string {
+	tool := ""
 	switch {
 	case m.Method == "tools/call":
-		return t.gw.checkCall(ctx, t.s, t.c, m, v)
+		tool = t.gw.checkCall(ctx, t.s, t.c, m, v)
 	case m.Method != "" && !knownMethod(m.Method) && t.gw.cfg.UnknownMethods == "block":
 		v.add(engine.Finding{Layer: Layer, Rule: RuleUnknownMethod, Severity: engine.SeverityLow, Text: "method not in the MCP specification"})
 		v.refuse(CodeBlocked, "method "+quoteName(m.Method)+" is not allowed by rampart's policy")
 	}
-	return ""
+	if !v.block && v.unavailable == nil {
+		t.gw.checkParams(t.s, m, v)
+	}
+	return tool
 }
 
 // knownMethods are the methods of the MCP specification (2025-11-25 and
@@ -639,12 +643,14 @@ func (t *call) passError(resp *http.Response) {
 		return
 	}
 	t.copyBack(resp)
-	if msgs, _, err := ParseBody(body); err != nil || len(msgs) != 1 || msgs[0].Error == nil {
+	msgs, _, err := ParseBody(body)
+	if err != nil || len(msgs) != 1 || msgs[0].Error == nil {
 		// Not a JSON-RPC error: say only the status, never the server's text.
 		t.fail(resp.StatusCode, nil, CodeInternalError, fmt.Sprintf("the MCP server answered HTTP %d", resp.StatusCode))
 		return
 	}
-	t.writeJSON(resp.StatusCode, body)
+	out, _ := t.checkServerMessages(msgs, 0)
+	t.writeJSON(resp.StatusCode, out[0])
 }
 
 // relayJSON checks a whole JSON answer.
@@ -696,6 +702,21 @@ func (t *call) checkServer(m *Message, idx int) (json.RawMessage, bool) {
 		if v.changed && !v.block {
 			if b, err := json.Marshal(result); err == nil {
 				m.Fields["result"] = b
+			}
+		}
+	case m.IsResponse() && m.Error != nil:
+		// An error's message and data reach the model as the tool's
+		// answer as often as a result does.
+		var eo map[string]any
+		dec := json.NewDecoder(bytes.NewReader(m.Error))
+		dec.UseNumber()
+		if dec.Decode(&eo) != nil {
+			return errorMessage(m.ID, CodeInternalError, "the MCP server sent a malformed error", nil), true
+		}
+		t.gw.checkData(eo, []string{"message", "data"}, v)
+		if v.changed && !v.block {
+			if b, err := json.Marshal(eo); err == nil {
+				m.Fields["error"] = b
 			}
 		}
 	case m.Method == "sampling/createMessage" || m.Method == "elicitation/create":
@@ -886,6 +907,9 @@ func (t *call) stream() {
 // forwardPlain serves DELETE (the end of a session): no body either way.
 func (t *call) forwardPlain() {
 	t.g.Tx.Request.Model = "session/delete"
+	if ref := t.admitCall(); ref != nil {
+		return
+	}
 	resp, ok := t.roundTrip(http.MethodDelete, nil)
 	if !ok {
 		return
