@@ -65,9 +65,10 @@ func (g *Gateway) newMCP(cfg *config.Config, chain []engine.Configured, sc *scan
 			}
 			return ""
 		},
-		Alert:   g.mcpAlert(),
-		Logger:  g.log,
-		Metrics: g.mcpMetrics,
+		Alert:      g.mcpAlert(),
+		SessionKey: g.key,
+		Logger:     g.log,
+		Metrics:    g.mcpMetrics,
 	})
 }
 

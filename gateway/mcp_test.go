@@ -706,3 +706,42 @@ func TestMCPAttackRegressions(t *testing.T) {
 		}
 	}
 }
+
+// An MCP session is bound to the caller that opened it: another key (here
+// of another tenant) presenting the session id gets 404, and a forged or
+// bare upstream id is refused too.
+func TestMCPSessionBoundToCaller(t *testing.T) {
+	e := newMCPEnv(t, nil)
+	resp := e.rawMCP("POST", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`, nil)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(sid, ".") {
+		t.Fatalf("initialize: %d session %q", resp.StatusCode, sid)
+	}
+	ping := `{"jsonrpc":"2.0","id":2,"method":"ping"}`
+	ok := e.rawMCP("POST", ping, map[string]string{"Mcp-Session-Id": sid})
+	ok.Body.Close()
+	if ok.StatusCode != http.StatusOK {
+		t.Fatalf("own session: %d", ok.StatusCode)
+	}
+	m := &matrixEnv{t: t, g: e.g, global: adminKey(e.g)}
+	if w := m.do(http.MethodPost, "/admin/tenants", m.global, `{"id":"other"}`); w.Code != http.StatusCreated {
+		t.Fatalf("tenant: %d", w.Code)
+	}
+	_, other := m.newKey("other", "user")
+	upstreamID := sid[:strings.LastIndexByte(sid, '.')]
+	for name, c := range map[string]struct{ key, sid string }{
+		"another tenant's key": {other, sid},
+		"bare upstream id":     {e.userKey, upstreamID},
+		"forged tag":           {e.userKey, upstreamID + ".AAAAAAAAAAAAAAAAAAAAAA"},
+	} {
+		e2 := *e
+		e2.userKey = c.key
+		r := e2.rawMCP("POST", ping, map[string]string{"Mcp-Session-Id": c.sid})
+		r.Body.Close()
+		if r.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", name, r.StatusCode)
+		}
+	}
+}

@@ -3,6 +3,10 @@ package mcpgw
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,6 +54,10 @@ type Options struct {
 	// Alert is told about a withheld tool definition (incident webhooks);
 	// nil: log and metrics only.
 	Alert func(ctx context.Context, server, tool, reason string)
+	// SessionKey binds MCP session ids to their callers (HMAC key; the
+	// gateway's content key, shared by replicas). Nil: a random key, so
+	// sessions are bound per process.
+	SessionKey []byte
 	// Transport carries upstream requests (default: a dedicated
 	// http.Transport).
 	Transport http.RoundTripper
@@ -72,6 +80,8 @@ type Gateway struct {
 	log     *slog.Logger
 	m       *Metrics
 	monitor bool
+
+	sessionKey []byte
 
 	mu          sync.Mutex
 	schemas     map[string]*jsonschema.Schema
@@ -114,6 +124,13 @@ func New(o Options) (*Gateway, error) {
 		pins: o.Pins, poison: pc, alertFn: o.Alert, client: &http.Client{Transport: rt, CheckRedirect: noRedirect},
 		log: log, m: m, monitor: o.Config.Mode == "monitor",
 		schemas: map[string]*jsonschema.Schema{}, poisonCache: map[string]poisonResult{}}
+	gw.sessionKey = append([]byte(nil), o.SessionKey...)
+	if len(gw.sessionKey) == 0 {
+		gw.sessionKey = make([]byte, 32)
+		if _, err := rand.Read(gw.sessionKey); err != nil {
+			return nil, err
+		}
+	}
 	if gw.cfg.MaxMessageBytes <= 0 {
 		gw.cfg.MaxMessageBytes = config.DefaultMCPMaxMessageBytes
 	}
@@ -553,6 +570,16 @@ func (t *call) roundTrip(method string, body []byte) (*http.Response, bool) {
 			req.Header[http.CanonicalHeaderKey(h)] = append([]string(nil), v...)
 		}
 	}
+	if sid := t.r.Header.Get("Mcp-Session-Id"); sid != "" {
+		up, ok := t.gw.openSession(t.s, t.callerID(), sid)
+		if !ok {
+			// Not a session this caller opened through rampart: as for an
+			// expired session, the client starts a new one.
+			t.fail(http.StatusNotFound, nil, CodeInvalidRequest, "unknown MCP session for this caller; initialize a new one")
+			return nil, false
+		}
+		req.Header.Set("Mcp-Session-Id", up)
+	}
 	if t.s.cred != "" {
 		if strings.EqualFold(cfg.AuthHeader, "Authorization") {
 			req.Header.Set("Authorization", "Bearer "+t.s.cred)
@@ -607,6 +634,46 @@ func (t *call) copyBack(resp *http.Response) {
 			h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 		}
 	}
+	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
+		h.Set("Mcp-Session-Id", t.gw.sealSession(t.s, t.callerID(), sid))
+	}
+}
+
+// callerID names the caller a session is bound to.
+func (t *call) callerID() string {
+	id := t.g.Tx.Identity
+	switch {
+	case id == nil:
+		return ""
+	case id.KeyID != "":
+		return "key:" + id.KeyID
+	}
+	return "sub:" + id.Tenant + "/" + id.Subject
+}
+
+// sealSession binds an upstream session id to the server and caller: the
+// client gets "<id>.<tag>", tag an HMAC under the gateway's key, so that a
+// session id learnt by another caller (another tenant) is refused rather
+// than forwarded with rampart's credential.
+func (gw *Gateway) sealSession(s *server, caller, sid string) string {
+	return sid + "." + gw.sessionTag(s, caller, sid)
+}
+
+// openSession checks a client's session id and returns the upstream's.
+func (gw *Gateway) openSession(s *server, caller, sealed string) (string, bool) {
+	i := strings.LastIndexByte(sealed, '.')
+	if i <= 0 {
+		return "", false
+	}
+	sid, tag := sealed[:i], sealed[i+1:]
+	want := gw.sessionTag(s, caller, sid)
+	return sid, hmac.Equal([]byte(tag), []byte(want))
+}
+
+func (gw *Gateway) sessionTag(s *server, caller, sid string) string {
+	m := hmac.New(sha256.New, gw.sessionKey)
+	m.Write([]byte("mcp-session\x00" + s.cfg.Name + "\x00" + caller + "\x00" + sid))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
 // relay sends the server's answer to a POST back, checked.
