@@ -7,7 +7,8 @@
 //   - tool, prompt and resource definitions (tools/list, prompts/list,
 //     resources/list): scanned for tool poisoning (poison.yaml rules on the
 //     normalised text, invisible or padded text, chat special tokens, and
-//     the injection detector at its untrusted threshold); poisoned entries
+//     the injection detector's rules at its untrusted threshold; its
+//     classifier alone only at a score of 0.97 or more); poisoned entries
 //     are withheld, or the whole answer refused, by policy;
 //   - pinning: the first clean definition of each tool (SHA-256 of its
 //     canonical JSON) is approved and stored; a different definition later

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rampart-ai/rampart/detect"
 	"github.com/rampart-ai/rampart/detect/normalize"
 	"github.com/rampart-ai/rampart/detect/rules"
 	"github.com/rampart-ai/rampart/detect/scan"
@@ -116,7 +117,7 @@ func (p *poisonChecker) check(text string) (findings []engine.Finding, poisoned 
 	if p.scan != nil {
 		for _, t := range texts {
 			res := p.scan.Scan(scan.Item{Text: t, Role: "tool"}, scan.Input)
-			if !res.Flagged {
+			if !res.Flagged || !byRules(res) {
 				continue
 			}
 			add(RuleInjection, engine.SeverityHigh, 0, 0, fmt.Sprintf("injection detector score %.2f", res.Score))
@@ -135,6 +136,25 @@ func (p *poisonChecker) check(text string) (findings []engine.Finding, poisoned 
 		poisoned = true
 	}
 	return dedupe(findings), poisoned
+}
+
+// classifierOnly is the score above which the detector's classifier alone
+// (no rule hit) makes a definition poisoned. A tool description is written
+// to instruct the model ("Read the complete contents of a file …"), which
+// the classifier, trained on prompts and documents, takes for an
+// injection at its usual thresholds: below this, definitions are judged by
+// the rules (the detector's and poison.yaml's).
+const classifierOnly = 0.97
+
+// byRules reports whether a flagged detector result rests on a rule, or
+// on a classifier score high enough to stand alone.
+func byRules(res scan.Result) bool {
+	for _, f := range res.Findings {
+		if f.Rule != detect.RuleModel {
+			return true
+		}
+	}
+	return res.Score >= classifierOnly
 }
 
 // padded reports text hidden after a long blank run (40 or more spaces,

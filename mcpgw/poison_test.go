@@ -84,12 +84,10 @@ func TestPoisonCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("benign definitions withheld: %d of %d", fp, len(benign))
-	// The detector's classifier is a statistical model: with the 2026-12-07
-	// model (documents judged at least as strictly as user text) one of
-	// these 49 descriptions scores above the threshold
-	// (docs/DETECTION.md). More than one is a regression.
-	if fp > 1 {
-		t.Errorf("benign definitions withheld: %d of %d (at most 1 allowed)", fp, len(benign))
+	// Definitions are judged by rules (the classifier alone only above
+	// classifierOnly): none of these descriptions may be withheld.
+	if fp > 0 {
+		t.Errorf("benign definitions withheld: %d of %d", fp, len(benign))
 	}
 }
 
