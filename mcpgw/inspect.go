@@ -61,7 +61,7 @@ type caller struct {
 // toolAllowed applies the server's deny and allow rules.
 func (s *server) toolAllowed(c caller, tool string) bool {
 	for _, g := range s.cfg.DenyTools {
-		if ok, _ := path.Match(g, tool); ok {
+		if globMatch(g, tool) {
 			return false
 		}
 	}
@@ -73,12 +73,22 @@ func (s *server) toolAllowed(c caller, tool string) bool {
 			continue
 		}
 		for _, g := range r.Allow {
-			if ok, _ := path.Match(g, tool); ok {
+			if globMatch(g, tool) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// slashless lets a glob's * match across '/' in tool names ("*delete*"
+// must deny "fs/delete"), which path.Match's * does not.
+var slashless = strings.NewReplacer("/", "\x1f")
+
+// globMatch is path.Match over tool names in which * also matches '/'.
+func globMatch(pattern, name string) bool {
+	ok, _ := path.Match(slashless.Replace(pattern), slashless.Replace(name))
+	return ok
 }
 
 func contains(list []string, v string) bool {

@@ -67,3 +67,17 @@ func TestURLHost(t *testing.T) {
 		t.Fatal("host globs")
 	}
 }
+
+func TestGlobMatch(t *testing.T) {
+	for _, c := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"*delete*", "fs/delete", true}, {"delete_*", "delete_all", true}, {"fs/*", "fs/a/b", true},
+		{"send_*", "resend_x", false}, {"a?c", "a/c", true}, {"add", "Add", false},
+	} {
+		if got := globMatch(c.pattern, c.name); got != c.want {
+			t.Errorf("globMatch(%q, %q) = %v", c.pattern, c.name, got)
+		}
+	}
+}
