@@ -501,22 +501,8 @@ type BudgetAlert struct {
 // NotifyBudget sends a to every webhook that takes budget.alert events.
 // It never blocks: deliveries are queued like other alerts.
 func (r *Responder) NotifyBudget(a BudgetAlert) {
-	if len(r.notifiers) == 0 {
-		return
-	}
-	a.Event, a.ID, a.GatewayID = EventBudget, "evt_"+randomHex(8), r.gateway
-	if a.Time.IsZero() {
-		a.Time = time.Now().UTC()
-	}
-	body, err := json.Marshal(a)
-	if err != nil {
-		return
-	}
-	for _, n := range r.notifiers {
-		if n.wants(EventBudget) {
-			n.enqueue(delivery{id: a.ID, event: EventBudget, body: body})
-		}
-	}
+	a.Event, a.ID, a.GatewayID, a.Time = EventBudget, "evt_"+randomHex(8), r.gateway, orNow(a.Time)
+	r.send(EventBudget, a.ID, a)
 }
 
 // MCPToolAlert is the JSON body of an mcp.tool_withheld webhook request:
@@ -537,22 +523,33 @@ type MCPToolAlert struct {
 // NotifyMCPTool sends a to every webhook that takes mcp.tool_withheld
 // events, without blocking.
 func (r *Responder) NotifyMCPTool(a MCPToolAlert) {
+	a.Event, a.ID, a.GatewayID, a.Time = EventMCPTool, "evt_"+randomHex(8), r.gateway, orNow(a.Time)
+	r.send(EventMCPTool, a.ID, a)
+}
+
+// send queues body v of an event (id) for every webhook that takes the
+// event, without blocking.
+func (r *Responder) send(event, id string, v any) {
 	if len(r.notifiers) == 0 {
 		return
 	}
-	a.Event, a.ID, a.GatewayID = EventMCPTool, "evt_"+randomHex(8), r.gateway
-	if a.Time.IsZero() {
-		a.Time = time.Now().UTC()
-	}
-	body, err := json.Marshal(a)
+	body, err := json.Marshal(v)
 	if err != nil {
 		return
 	}
 	for _, n := range r.notifiers {
-		if n.wants(EventMCPTool) {
-			n.enqueue(delivery{id: a.ID, event: EventMCPTool, body: body})
+		if n.wants(event) {
+			n.enqueue(delivery{id: id, event: event, body: body})
 		}
 	}
+}
+
+// orNow is t, or the current UTC time when t is zero.
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now().UTC()
+	}
+	return t
 }
 
 func randomHex(n int) string {
