@@ -40,32 +40,33 @@ var givenNames = func() map[string]bool {
 //go:embed data/human_names.txt.gz
 var humanNamesGz []byte
 
-var (
-	humanOnce  sync.Once
-	humanNames map[string]bool
-)
-
 // humanNameSet loads the first-and-last-name gazetteer (data/README.md)
 // on first use: names of many origins, less the ones that are also
-// English words.
-func humanNameSet() map[string]bool {
-	humanOnce.Do(func() {
-		humanNames = map[string]bool{}
-		zr, err := gzip.NewReader(bytes.NewReader(humanNamesGz))
-		if err != nil {
-			return // the embedded file is checked by TestNamesAndAddresses
+// English words. (The embedded file is checked by TestNamesAndAddresses.)
+var humanNameSet = sync.OnceValue(func() map[string]bool { return gzWordSet(humanNamesGz) })
+
+// gzWordSet reads an embedded gzip file of one entry per line (at most 8
+// MiB unpacked) into a set, plus extra entries; a broken file gives what
+// could be read.
+func gzWordSet(gz []byte, extra ...string) map[string]bool {
+	set := map[string]bool{}
+	for _, n := range extra {
+		set[n] = true
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return set
+	}
+	b, err := io.ReadAll(io.LimitReader(zr, 8<<20))
+	if err != nil {
+		return set
+	}
+	for _, n := range strings.Split(string(b), "\n") {
+		if n != "" {
+			set[n] = true
 		}
-		b, err := io.ReadAll(io.LimitReader(zr, 8<<20))
-		if err != nil {
-			return
-		}
-		for _, n := range strings.Split(string(b), "\n") {
-			if n != "" {
-				humanNames[n] = true
-			}
-		}
-	})
-	return humanNames
+	}
+	return set
 }
 
 const capWord = `\p{Lu}(?:['’]\p{Lu})?\p{Ll}+(?:[-'’]\p{Lu}?\p{Ll}+)?`

@@ -1,10 +1,7 @@
 package pii
 
 import (
-	"bytes"
-	"compress/gzip"
 	_ "embed"
-	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,35 +14,10 @@ const Location = "LOCATION"
 //go:embed data/places.txt.gz
 var placesGz []byte
 
-var (
-	placesOnce sync.Once
-	places     map[string]bool
-)
-
-// placeSet loads the place gazetteer (data/README.md) on first use, so
-// that scanners without LOCATION never pay for it.
-func placeSet() map[string]bool {
-	placesOnce.Do(func() {
-		places = map[string]bool{}
-		zr, err := gzip.NewReader(bytes.NewReader(placesGz))
-		if err != nil {
-			return // the embedded file is checked by TestPlaces
-		}
-		b, err := io.ReadAll(io.LimitReader(zr, 8<<20))
-		if err != nil {
-			return
-		}
-		for _, n := range strings.Split(string(b), "\n") {
-			if n != "" {
-				places[n] = true
-			}
-		}
-		for _, n := range countries {
-			places[n] = true
-		}
-	})
-	return places
-}
+// placeSet loads the place gazetteer (data/README.md) and the country
+// names on first use, so that scanners without LOCATION never pay for it.
+// (The embedded file is checked by TestPlaces.)
+var placeSet = sync.OnceValue(func() map[string]bool { return gzWordSet(placesGz, countries...) })
 
 // countries are country names as English text writes them.
 var countries = []string{"Afghanistan", "Albania", "Algeria", "Argentina", "Armenia", "Australia", "Austria", "Azerbaijan", "Bangladesh", "Belarus",
