@@ -15,8 +15,8 @@ import (
 // request line, bad header bytes, duplicate or negative Content-Length,
 // 431 for oversized headers, HTTP/0.9 …), are plain text. jsonErrorListener
 // rewrites them, on plain-HTTP listeners, into the same JSON error shape
-// the handlers use. (Behind TLS net/http needs the *tls.Conn itself, so the
-// connection cannot be wrapped; those answers stay plain text.)
+// the handlers use. Behind rampart's own TLS the same wrapper is put around
+// the *tls.Conn of HTTP/1.1 connections (see tlsSplit).
 
 // netHTTPErrorHeaders is how net/http's own error answers continue after
 // their status line (net/http server.go, errorHeaders).

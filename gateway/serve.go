@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/netguard"
@@ -59,7 +61,7 @@ func (g *Gateway) server() (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := netguard.Handler(g, netguard.Options{
+	h, err := netguard.Handler(g.h2HeaderGuard(orInt(s.MaxHeaderBytes, config.DefaultMaxHeaderBytes), g), netguard.Options{
 		Resolver:              res,
 		HSTSMaxAge:            orDur(s.TLS.HSTSMaxAge, config.DefaultHSTSMaxAge),
 		HSTSIncludeSubdomains: s.TLS.HSTSIncludeSubdomains,
@@ -76,7 +78,7 @@ func (g *Gateway) server() (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g.baseServer(h), nil
+	return g.baseServer(withTLSState(h)), nil
 }
 
 func (g *Gateway) baseServer(h http.Handler) *http.Server {
@@ -89,6 +91,26 @@ func (g *Gateway) baseServer(h http.Handler) *http.Server {
 		MaxHeaderBytes:    orInt(s.MaxHeaderBytes, config.DefaultMaxHeaderBytes),
 		ConnState:         netguard.ClearWriteDeadlineOnIdle,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+		ConnContext:       connTLSContext,
+	}
+}
+
+// h2Server is the server of HTTP/2 connections behind rampart's TLS (see
+// tlsSplit): srv's settings and handler, HTTP/2 only, and twice the
+// header limit so that h2HeaderGuard, not Go's plain-text page, answers
+// the 431.
+func h2Server(srv *http.Server) *http.Server {
+	p := new(http.Protocols)
+	p.SetHTTP2(true)
+	return &http.Server{
+		Handler:           srv.Handler,
+		ReadHeaderTimeout: srv.ReadHeaderTimeout,
+		ReadTimeout:       srv.ReadTimeout,
+		IdleTimeout:       srv.IdleTimeout,
+		MaxHeaderBytes:    2 * srv.MaxHeaderBytes,
+		ConnState:         srv.ConnState,
+		ErrorLog:          srv.ErrorLog,
+		Protocols:         p,
 	}
 }
 
@@ -121,29 +143,50 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		g.Close()
 		return err
 	}
-	ln, stopTLS, err := g.guardListener(ln)
+	ln, h2ln, stopTLS, err := g.guardListener(ln, srv.ReadHeaderTimeout)
 	if err != nil {
 		_ = ln.Close()
 		g.Close()
 		return err
 	}
 	defer stopTLS()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	servers, listeners := []*http.Server{srv}, []net.Listener{ln}
+	if h2ln != nil {
+		servers, listeners = append(servers, h2Server(srv)), append(listeners, h2ln)
+	}
+	errc := make(chan error, len(servers))
+	for i := range servers {
+		go func() { errc <- servers[i].Serve(listeners[i]) }()
+	}
 	select {
 	case err = <-errc:
+		for _, s := range servers {
+			_ = s.Close()
+		}
+		for range len(servers) - 1 {
+			<-errc
+		}
 	case <-ctx.Done():
 		g.ready.Store(false)
 		grace := orDur(g.cfg.Server.ShutdownGrace, config.DefaultShutdownGrace)
 		g.log.Info("shutting down", "grace", grace.String())
 		sctx, cancel := context.WithTimeout(context.Background(), grace)
-		err = srv.Shutdown(sctx)
-		cancel()
-		if err != nil {
-			g.log.Warn("shutdown grace over; closing remaining connections", "error", err.Error())
-			_ = srv.Close()
+		var wg sync.WaitGroup
+		for _, s := range servers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.Shutdown(sctx); err != nil {
+					g.log.Warn("shutdown grace over; closing remaining connections", "error", err.Error())
+					_ = s.Close()
+				}
+			}()
 		}
-		<-errc
+		wg.Wait()
+		cancel()
+		for range servers {
+			<-errc
+		}
 		err = nil
 	}
 	if errors.Is(err, http.ErrServerClosed) {
@@ -154,16 +197,18 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // guardListener wraps ln with the connection caps and, when configured,
-// TLS. stop ends the certificate reloader. On error ln is returned as is.
-func (g *Gateway) guardListener(ln net.Listener) (out net.Listener, stop func(), err error) {
+// TLS; then out serves HTTP/1.1 and h2 (non-nil only with TLS) the
+// connections that negotiated HTTP/2 (see tlsSplit). stop ends the
+// certificate reloader. On error ln is returned as is.
+func (g *Gateway) guardListener(ln net.Listener, handshakeTimeout time.Duration) (out, h2 net.Listener, stop func(), err error) {
 	s := g.cfg.Server
 	res, err := g.resolver()
 	if err != nil {
-		return ln, nil, err
+		return ln, nil, nil, err
 	}
 	m, err := netguard.NewListenerMetrics(g.reg)
 	if err != nil {
-		return ln, nil, err
+		return ln, nil, nil, err
 	}
 	limited := netguard.LimitListener(ln, netguard.ConnLimits{
 		PerIP:  orInt(s.MaxConnsPerIP, config.DefaultMaxConnsPerIP),
@@ -171,11 +216,11 @@ func (g *Gateway) guardListener(ln net.Listener) (out net.Listener, stop func(),
 		Exempt: res.Trusted, Metrics: m,
 	})
 	if !s.TLS.Enabled() {
-		return jsonErrorListener{limited}, func() {}, nil
+		return jsonErrorListener{limited}, nil, func() {}, nil
 	}
 	tm, err := tlsserve.NewMetrics(g.reg)
 	if err != nil {
-		return ln, nil, err
+		return ln, nil, nil, err
 	}
 	minVersion := uint16(tls.VersionTLS12)
 	if s.TLS.MinVersion == "1.3" {
@@ -187,13 +232,14 @@ func (g *Gateway) guardListener(ln net.Listener) (out net.Listener, stop func(),
 		Logger: g.log, Metrics: tm,
 	})
 	if err != nil {
-		return ln, nil, err
+		return ln, nil, nil, err
 	}
 	r.Start()
 	leaf := r.Leaf()
 	g.log.Info("serving HTTPS", "subject", leaf.Subject.String(), "not_after", leaf.NotAfter.UTC().Format("2006-01-02T15:04:05Z"),
 		"min_version", "TLS "+orStr(s.TLS.MinVersion, config.DefaultTLSMinVersion), "client_certificates_required", s.TLS.ClientCAFile != "")
-	return tls.NewListener(limited, r.Config()), func() { _ = r.Close() }, nil
+	split := newTLSSplit(limited, r.Config(), handshakeTimeout)
+	return split.H1(), split.H2(), func() { _ = split.Close(); _ = r.Close() }, nil
 }
 
 func orStr(v, def string) string {
