@@ -47,6 +47,9 @@ func Routes() []Route {
 		{http.MethodDelete, "/admin/blocks/{id}"},
 		{http.MethodGet, "/admin/mcp/tools"},
 		{http.MethodPost, "/admin/mcp/tools/decide"},
+		{http.MethodGet, "/admin/whoami"},
+		{http.MethodGet, "/admin/feedback"},
+		{http.MethodPost, "/admin/feedback"},
 	}
 }
 
@@ -56,6 +59,9 @@ type Option func(*handler)
 
 // eraseTimeout bounds DELETE /admin/subjects/{id}.
 const eraseTimeout = 30 * time.Second
+
+// maxFilterLen bounds one audit filter value.
+const maxFilterLen = 256
 
 // maxBody bounds an admin request body.
 const maxBody = 64 << 10
@@ -75,8 +81,9 @@ type handler struct {
 	policies     func(name string) bool // known policy names (nil: none)
 	gate         Gate                   // e.g. the blocklist (nil: none)
 
-	spend    store.SpendStore   // GET /admin/spend (spend.go)
-	mcpTools store.MCPToolStore // /admin/mcp/tools (mcp.go)
+	spend    store.SpendStore    // GET /admin/spend (spend.go)
+	feedback store.FeedbackStore // /admin/feedback (feedback.go)
+	mcpTools store.MCPToolStore  // /admin/mcp/tools (mcp.go)
 }
 
 // NewHandler returns the admin API. Mount it at "/admin/" (it matches full
@@ -108,6 +115,9 @@ func NewHandler(audit AuditReader, svc *identity.Service, log *slog.Logger, opts
 		"DELETE /admin/blocks/{id}":    h.removeBlock,
 		"GET /admin/mcp/tools":         h.listMCPTools,
 		"POST /admin/mcp/tools/decide": h.decideMCPTool,
+		"GET /admin/whoami":            h.whoami,
+		"GET /admin/feedback":          h.listFeedback,
+		"POST /admin/feedback":         h.addFeedback,
 	}
 	for _, rt := range Routes() {
 		fn := handlers[rt.Method+" "+rt.Pattern]
@@ -383,11 +393,35 @@ func (h *handler) queryAudit(w http.ResponseWriter, r *http.Request, p *identity
 			return
 		}
 	}
+	if v := q.Get("before_id"); v != "" {
+		if f.BeforeID, err = strconv.ParseInt(v, 10, 64); err != nil || f.BeforeID < 0 {
+			writeError(w, http.StatusBadRequest, "invalid_request", "before_id must be a non-negative integer")
+			return
+		}
+	}
 	if v := q.Get("limit"); v != "" {
 		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 {
 			writeError(w, http.StatusBadRequest, "invalid_request", "limit must be a positive integer")
 			return
 		}
+	}
+	f.RequestID, f.Layer, f.Rule, f.Decision = q.Get("request_id"), q.Get("layer"), q.Get("rule"), q.Get("decision")
+	if !store.ValidDecision(f.Decision) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "decision must be blocked, allowed, would_block or flagged")
+		return
+	}
+	for _, v := range []string{f.RequestID, f.Layer, f.Rule, q.Get("key_id"), q.Get("subject")} {
+		if len(v) > maxFilterLen {
+			writeError(w, http.StatusBadRequest, "invalid_request", "a filter value is over 256 bytes")
+			return
+		}
+	}
+	// A viewer's own key and subject stay forced; others may narrow.
+	if f.KeyID == "" {
+		f.KeyID = q.Get("key_id")
+	}
+	if f.Subject == "" {
+		f.Subject = q.Get("subject")
 	}
 	f.Latest = q.Get("latest") == "true" || q.Get("latest") == "1"
 	recs, err := h.audit.QueryAudit(r.Context(), f)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
 	"github.com/rampart-ai/rampart/store"
 )
@@ -180,7 +181,7 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		path = strings.ReplaceAll(path, "{id}", id)
 	}
 	switch rt.Method + " " + rt.Path {
-	case "GET /admin/keys", "GET /admin/audit", "GET /admin/blocks", "GET /admin/spend":
+	case "GET /admin/keys", "GET /admin/audit", "GET /admin/blocks", "GET /admin/spend", "GET /admin/feedback":
 		path += "?tenant=" + target
 	case "POST /admin/keys":
 		m.n++
@@ -211,6 +212,8 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		body = `{"text":"hello"}`
 	case "POST /mcp/{server}":
 		body = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
+	case "POST /admin/feedback":
+		body = fmt.Sprintf(`{"request_id":%q,"layer":"injection","rule":"r1","verdict":"false_positive"}`, m.wouldBlock(target))
 	case "POST /admin/mcp/tools/decide":
 		m.n++
 		tool := fmt.Sprintf("tool%d", m.n)
@@ -221,6 +224,20 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		body = fmt.Sprintf(`{"server":"matrix","tool":%q,"hash":"h1","decision":"approve"}`, tool)
 	}
 	return strings.ReplaceAll(path, "{server}", "matrix"), body
+}
+
+// wouldBlock writes an audit record of tenant with a monitor-mode block
+// of layer injection, rule r1, and returns its request id.
+func (m *matrixEnv) wouldBlock(tenant string) string {
+	m.t.Helper()
+	m.n++
+	id := fmt.Sprintf("req-matrix-%d", m.n)
+	rec := &store.AuditRecord{RequestID: id, Time: time.Now(), Route: "/v1/chat/completions", Tenant: tenant, Status: 200,
+		Decisions: []engine.Outcome{{Layer: "injection", Phase: engine.PhaseRequest, Action: "block", Monitor: true, Rule: "r1"}}}
+	if err := m.g.store.WriteAudit(context.Background(), []*store.AuditRecord{rec}); err != nil {
+		m.t.Fatal(err)
+	}
+	return id
 }
 
 // caller is one kind of caller of the matrix.

@@ -112,6 +112,9 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 			if ss, ok := g.store.(store.SpendStore); ok {
 				opts = append(opts, admin.WithSpend(ss))
 			}
+			if fs, ok := g.store.(store.FeedbackStore); ok {
+				opts = append(opts, admin.WithFeedback(fs))
+			}
 		}
 		if c, ok := host.Services[blocklist.ServiceCache].(*blocklist.Cache); ok {
 			g.gate = blockGate(c)

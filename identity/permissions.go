@@ -103,6 +103,11 @@ var routeTable = []RoutePermission{
 	{http.MethodDelete, "/admin/blocks/{id}", PermAdmin},
 	{http.MethodGet, "/admin/mcp/tools", PermAdmin},
 	{http.MethodPost, "/admin/mcp/tools/decide", PermAdmin},
+	// Who the caller is (the admin console asks on every page).
+	{http.MethodGet, "/admin/whoami", PermRead},
+	// Review feedback on (would-be) blocks, and its JSONL export.
+	{http.MethodGet, "/admin/feedback", PermWrite},
+	{http.MethodPost, "/admin/feedback", PermWrite},
 }
 
 // RoutePermissions returns a copy of the permission table, sorted by

@@ -94,12 +94,46 @@ type AuditFilter struct {
 	KeyID, Subject string
 	// AfterID keeps records with ID > AfterID (pagination cursor).
 	AfterID int64
+	// BeforeID keeps records with ID < BeforeID (paging back from the
+	// newest with Latest).
+	BeforeID int64
+	// RequestID keeps the records of one request id.
+	RequestID string
+	// Layer and Rule keep records with an outcome or finding of that layer
+	// and with that rule id (each when set; not necessarily the same
+	// outcome).
+	Layer, Rule string
+	// Decision keeps records by what happened: DecisionBlocked,
+	// DecisionAllowed, DecisionWouldBlock (a monitor-mode layer would have
+	// blocked) or DecisionFlagged; "" keeps all.
+	Decision string
 	// Limit caps the result (<= 0: DefaultAuditLimit; capped at MaxAuditLimit).
 	Limit int
 	// Latest returns the newest Limit matching records instead of the
 	// oldest; the result is still in ascending ID order.
 	Latest bool
 }
+
+// AuditFilter.Decision values.
+const (
+	DecisionBlocked    = "blocked"
+	DecisionAllowed    = "allowed"
+	DecisionWouldBlock = "would_block"
+	DecisionFlagged    = "flagged"
+)
+
+// ValidDecision reports whether d is an AuditFilter.Decision value ("" too).
+func ValidDecision(d string) bool {
+	switch d {
+	case "", DecisionBlocked, DecisionAllowed, DecisionWouldBlock, DecisionFlagged:
+		return true
+	}
+	return false
+}
+
+// WouldBlock reports whether o is a monitor-mode layer's block: recorded,
+// not enforced.
+func WouldBlock(o engine.Outcome) bool { return o.Monitor && o.Action == "block" }
 
 const (
 	// DefaultAuditLimit is the page size when AuditFilter.Limit is unset.

@@ -126,6 +126,32 @@ func (s *Store) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.A
 	if f.AfterID > 0 {
 		add("id > ?", f.AfterID)
 	}
+	if f.BeforeID > 0 {
+		add("id < ?", f.BeforeID)
+	}
+	if f.RequestID != "" {
+		add("request_id = ?", f.RequestID)
+	}
+	// Decisions are JSON text written by encoding/json (field order
+	// layer, phase, action, monitor, rule): a substring of that encoding
+	// selects them in both backends.
+	pos := s.d.Position + "(decisions, ?) > 0"
+	if f.Layer != "" {
+		add(pos, `"layer":`+jsonString(f.Layer))
+	}
+	if f.Rule != "" {
+		add(pos, `"rule":`+jsonString(f.Rule))
+	}
+	switch f.Decision {
+	case store.DecisionBlocked:
+		add("blocked = ?", true)
+	case store.DecisionAllowed:
+		add("blocked = ?", false)
+	case store.DecisionWouldBlock:
+		add(pos, `"action":"block","monitor":true`)
+	case store.DecisionFlagged:
+		add(pos, `"action":"flag"`)
+	}
 	q := "SELECT " + auditColumns + " FROM audit_log"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -150,6 +176,12 @@ func (s *Store) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.A
 		}
 	}
 	return out, nil
+}
+
+// jsonString is s as encoding/json writes it.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func (s *Store) scanAudit(row Row) (*store.AuditRecord, error) {
