@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/rampart-ai/rampart/detect/rules"
 )
@@ -17,9 +18,10 @@ func foldOf(key string, k int) int {
 
 // scoredRow is an out-of-fold calibrated score.
 type scoredRow struct {
-	score float64
-	label float64
-	kind  string
+	score  float64
+	label  float64
+	kind   string
+	source string
 }
 
 // CrossValidate estimates the whole training procedure (model, stacker and
@@ -27,6 +29,25 @@ type scoredRow struct {
 // cross-validation over rows, and writes recall / FPR per kind at the
 // thresholds each fold chose. The dev and test splits are not involved.
 func CrossValidate(w io.Writer, rows []Row, cfg TrainConfig, k int, logf func(string, ...any)) error {
+	return CrossValidateBy(w, rows, FoldKeys(rows), cfg, k, logf)
+}
+
+// SourceKeys returns each row's source as its cross-validation group:
+// folds then hold out whole collections (every row of a public dataset
+// together), the nearest this pool has to "attack families and carriers
+// nobody trained on".
+func SourceKeys(rows []Row) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		// "owner/repo:path": the repository is the collection
+		out[i], _, _ = strings.Cut(r.Source, ":")
+	}
+	return out
+}
+
+// CrossValidateBy is CrossValidate with the groups keys (one per row;
+// rows with one key share a fold).
+func CrossValidateBy(w io.Writer, rows []Row, keys []string, cfg TrainConfig, k int, logf func(string, ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
@@ -34,7 +55,6 @@ func CrossValidate(w io.Writer, rows []Row, cfg TrainConfig, k int, logf func(st
 	kinds := map[string]*cnt{}
 	labels := map[string]float64{}
 	var all []scoredRow
-	keys := FoldKeys(rows)
 	for f := 0; f < k; f++ {
 		var in, out []Row
 		for i, r := range rows {
@@ -69,7 +89,7 @@ func CrossValidate(w io.Writer, rows []Row, cfg TrainConfig, k int, logf func(st
 				c.flagged++
 			}
 			labels[r.Kind] = float64(r.Label)
-			all = append(all, scoredRow{res.Score, float64(r.Label), r.Kind})
+			all = append(all, scoredRow{res.Score, float64(r.Label), r.Kind, r.Source})
 		}
 		logf("cv fold %d/%d: thresholds user %.3f untrusted %.3f", f+1, k, m.UserThreshold, m.UntrustedThreshold)
 	}
@@ -93,7 +113,60 @@ func CrossValidate(w io.Writer, rows []Row, cfg TrainConfig, k int, logf func(st
 		auc(all, false), auc(all, true))
 	fmt.Fprintf(w, "  pooled out-of-fold scores: user recall at 1%% FPR %.2f%%, document recall at 3%% FPR %.2f%%\n",
 		100*recallAt(all, false, 0.01), 100*recallAt(all, true, 0.03))
+	equalFPR(w, all)
 	return nil
+}
+
+// equalFPR writes, at the pooled thresholds of recallAt (1% of user-role
+// negatives, 3% of documents), the recall of each attack kind and the
+// false-positive rate of each kind and source of negatives.
+func equalFPR(w io.Writer, rows []scoredRow) {
+	thr := map[bool]float64{}
+	for _, u := range []bool{false, true} {
+		fpr := 0.01
+		if u {
+			fpr = 0.03
+		}
+		var neg []float64
+		for _, r := range rows {
+			if RoleForKind(r.kind).Untrusted() == u && r.kind != "harmful" && r.label == 0 {
+				neg = append(neg, r.score)
+			}
+		}
+		thr[u] = thresholdAt(neg, fpr)
+	}
+	type cnt struct{ n, hit int }
+	byKind, bySource := map[string]*cnt{}, map[string]*cnt{}
+	add := func(m map[string]*cnt, k string, hit bool) {
+		c := m[k]
+		if c == nil {
+			c = &cnt{}
+			m[k] = c
+		}
+		c.n++
+		if hit {
+			c.hit++
+		}
+	}
+	for _, r := range rows {
+		hit := r.score >= thr[RoleForKind(r.kind).Untrusted()]
+		add(byKind, r.kind, hit)
+		if r.label == 0 {
+			add(bySource, r.kind+" "+r.source, hit)
+		}
+	}
+	fmt.Fprintf(w, "  at equal FPR (user threshold %.4f, document %.4f):\n", thr[false], thr[true])
+	for _, m := range []map[string]*cnt{byKind, bySource} {
+		names := make([]string, 0, len(m))
+		for n := range m {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			c := m[n]
+			fmt.Fprintf(w, "    %-60s %5d  %6.2f%%\n", n, c.n, 100*float64(c.hit)/float64(c.n))
+		}
+	}
 }
 
 // recallAt is the recall of the pooled out-of-fold scores of one role

@@ -246,39 +246,141 @@ var spacedSep = func() (t [256]bool) {
 // maySpaced is a cheap necessary condition for a reSpaced match, in one
 // pass: five letters (\pL) in a row, each but the last followed by one to
 // three separator bytes. Most text has none, and the regex costs far more
-// than this loop.
+// than this loop. It runs the automaton of spacedNext, one table lookup
+// per ASCII byte; a non-ASCII byte decodes its rune (spacedStep is the
+// same automaton written as code, which the tests compare it with).
 func maySpaced(text string) bool {
-	units, seps, afterLetter := 0, 0, false
-	for i := 0; i < len(text); {
-		c := text[i]
-		letter, n := false, 1
-		switch {
-		case c < utf8.RuneSelf:
-			letter = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		default:
-			var r rune
-			r, n = utf8.DecodeRuneInString(text[i:])
-			letter = unicode.IsLetter(r)
+	st := uint8(0)
+	for i := 0; i < len(text); i++ {
+		n := spacedByteNext[st&31][text[i]]
+		if n < spRune {
+			st = n
+			continue
 		}
-		i += n
+		// a byte ≥ 0x80: the class of its rune
+		r, w := utf8.DecodeRuneInString(text[i:])
+		i += w - 1
+		cls := spClsOther
+		if unicode.IsLetter(r) {
+			cls = spClsLetter
+		}
+		st = spacedNext[int(st)*spClasses+cls]
+	}
+	return st == spAccept
+}
+
+// Byte classes of maySpaced's automaton.
+const (
+	spClsLetter = iota // an ASCII letter
+	spClsSep           // a separator byte of reSpaced
+	spClsOther         // any other ASCII byte
+	spClsRune          // a byte ≥ 0x80: decode the rune
+	spClasses
+)
+
+var spacedClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
 		switch {
-		case letter:
-			if afterLetter && seps >= 1 && seps <= 3 {
-				if units++; units >= 4 {
-					return true
-				}
-			} else {
-				units = 0
-			}
-			afterLetter, seps = true, 0
-		case c < utf8.RuneSelf && spacedSep[c]:
-			seps++
+		case c >= utf8.RuneSelf:
+			t[c] = spClsRune
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			t[c] = spClsLetter
+		case spacedSep[c]:
+			t[c] = spClsSep
 		default:
-			units, seps, afterLetter = 0, 0, false
+			t[c] = spClsOther
 		}
 	}
-	return false
+	return
+}()
+
+// spacedState is maySpaced's state: after a letter or not, separators
+// since it (4 means four or more) and spaced letters so far (0–3; the
+// fourth accepts).
+type spacedState struct {
+	afterLetter bool
+	seps, units int
 }
+
+// spacedStep is one step of the automaton (class spClsLetter, spClsSep or
+// spClsOther); accept reports a fifth letter of a spaced run.
+func spacedStep(s spacedState, cls int) (next spacedState, accept bool) {
+	switch cls {
+	case spClsLetter:
+		if s.afterLetter && s.seps >= 1 && s.seps <= 3 {
+			if s.units++; s.units >= 4 {
+				return s, true
+			}
+		} else {
+			s.units = 0
+		}
+		s.afterLetter, s.seps = true, 0
+	case spClsSep:
+		if s.afterLetter {
+			s.seps = min(s.seps+1, 4)
+		}
+	default:
+		s = spacedState{}
+	}
+	return s, false
+}
+
+// spacedIndex numbers the states: 0 is "not after a letter", 1+ the
+// others; spAccept is the accepting state.
+func spacedIndex(s spacedState) uint8 {
+	if !s.afterLetter {
+		return 0
+	}
+	return uint8(1 + s.seps*4 + s.units)
+}
+
+// spAccept is the accepting state; it is absorbing (every class leads
+// back to it). spRune in spacedByteNext means "decode the rune".
+const (
+	spAccept = 1 + 5*4
+	spRune   = 0x80
+)
+
+// spacedNext is the transition table of spacedStep: spacedNext[state *
+// spClasses + class].
+var spacedNext = func() (t [(spAccept + 1) * spClasses]uint8) {
+	states := []spacedState{{}}
+	for seps := 0; seps <= 4; seps++ {
+		for units := 0; units < 4; units++ {
+			states = append(states, spacedState{true, seps, units})
+		}
+	}
+	for _, s := range states {
+		for cls := spClsLetter; cls <= spClsOther; cls++ {
+			n, acc := spacedStep(s, cls)
+			v := spacedIndex(n)
+			if acc {
+				v = spAccept
+			}
+			t[int(spacedIndex(s))*spClasses+cls] = v
+		}
+	}
+	for cls := range spClasses {
+		t[spAccept*spClasses+cls] = spAccept
+	}
+	return
+}()
+
+// spacedByteNext is spacedNext by byte instead of class: one lookup per
+// ASCII byte; spRune for the bytes of a multi-byte rune. (32 rows so that
+// st&31 needs no bounds check.)
+var spacedByteNext = func() (t [32][256]uint8) {
+	for st := 0; st <= spAccept; st++ {
+		for c := 0; c < 256; c++ {
+			if cls := spacedClass[c]; cls == spClsRune {
+				t[st][c] = spRune
+			} else {
+				t[st][c] = spacedNext[st*spClasses+int(cls)]
+			}
+		}
+	}
+	return
+}()
 
 // foldSpacedLetters joins the letters of spaced-out runs in text: one
 // separator joins letters of a word, two or more separate words, and so

@@ -285,46 +285,59 @@ func saladScan(text string) (start, end int, ok bool) {
 
 // twoStrong reports whether text has at least saladMinStrong tokens that
 // are brackets, glued or fused (the cheap pass before the vocabulary is
-// consulted: most texts have none).
+// consulted: most texts have none). It is the loop of twoStrongSlow (the
+// tokens, each tested by the test's mayBeStrong) with one table lookup per byte: a
+// token is tested by classifyToken only once mayBeStrong's condition is
+// seen in it.
 func twoStrong(text string) bool {
-	n := 0
-	for i := 0; i < len(text); {
-		for i < len(text) && isSpaceByte(text[i]) {
-			i++
+	n, a, cand := 0, 0, false
+	for i := 0; i < len(text); i++ {
+		f := saladByte[text[i]]
+		if f == 0 {
+			continue
 		}
-		a := i
-		for i < len(text) && !isSpaceByte(text[i]) {
-			i++
-		}
-		if i > a && mayBeStrong(text[a:i]) && classifyToken(text[a:i]) == tokOdd {
-			if n++; n >= saladMinStrong {
-				return true
+		switch {
+		case f&sbSpace != 0:
+			if cand && classifyToken(text[a:i]) == tokOdd {
+				if n++; n >= saladMinStrong {
+					return true
+				}
 			}
+			a, cand = i+1, false
+		case cand:
+		case f&sbStrong != 0:
+			// a bang or a parenthesis ending the token does not count
+			c := text[i]
+			cand = c != '!' && c != ')' || i+1 < len(text) && !isSpaceByte(text[i+1])
+		default: // a capital
+			cand = i > a && text[i-1] >= 'a' && text[i-1] <= 'z'
 		}
 	}
-	return false
+	return cand && classifyToken(text[a:]) == tokOdd && n+1 >= saladMinStrong
 }
+
+// saladByte flags the bytes twoStrong looks at.
+const (
+	sbSpace  = 1 << iota // isSpaceByte
+	sbStrong             // strongByte
+	sbUpper              // A–Z
+)
+
+var saladByte = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case isSpaceByte(byte(c)):
+			t[c] = sbSpace
+		case strongByte[c]:
+			t[c] = sbStrong
+		case c >= 'A' && c <= 'Z':
+			t[c] = sbUpper
+		}
+	}
+	return
+}()
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// mayBeStrong is a quick filter: a strong token has a bracket, brace,
-// caret, backslash, star, plus, bang or backtick (a bang or a parenthesis
-// at its end does not count), or a capital right after a small letter.
-func mayBeStrong(t string) bool {
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		switch {
-		case strongByte[c]:
-			if i == len(t)-1 && (c == '!' || c == ')') {
-				continue
-			}
-			return true
-		case c >= 'A' && c <= 'Z' && i > 0 && t[i-1] >= 'a' && t[i-1] <= 'z':
-			return true
-		}
-	}
-	return false
-}
 
 var strongByte = func() (t [256]bool) {
 	for _, c := range []byte("[]{}^\\`!*+()") {

@@ -74,5 +74,47 @@ func FuzzSalad(f *testing.F) {
 		for _, tok := range strings.Fields(s) {
 			classifyToken(tok)
 		}
+		if got, want := twoStrong(s), twoStrongSlow(s); got != want {
+			t.Fatalf("twoStrong(%q) = %v, token by token %v", s, got, want)
+		}
 	})
+}
+
+// twoStrongSlow is twoStrong token by token (its first version).
+func twoStrongSlow(text string) bool {
+	n := 0
+	for i := 0; i < len(text); {
+		for i < len(text) && isSpaceByte(text[i]) {
+			i++
+		}
+		a := i
+		for i < len(text) && !isSpaceByte(text[i]) {
+			i++
+		}
+		if i > a && mayBeStrong(text[a:i]) && classifyToken(text[a:i]) == tokOdd {
+			if n++; n >= saladMinStrong {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mayBeStrong is a quick filter: a strong token has a bracket, brace,
+// caret, backslash, star, plus, bang or backtick (a bang or a parenthesis
+// at its end does not count), or a capital right after a small letter.
+func mayBeStrong(t string) bool {
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case strongByte[c]:
+			if i == len(t)-1 && (c == '!' || c == ')') {
+				continue
+			}
+			return true
+		case c >= 'A' && c <= 'Z' && i > 0 && t[i-1] >= 'a' && t[i-1] <= 'z':
+			return true
+		}
+	}
+	return false
 }

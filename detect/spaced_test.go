@@ -1,6 +1,10 @@
 package detect
 
-import "testing"
+import (
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Spaced-out letters are read folded: a spaced attack is flagged, spaced
 // benign text and ordinary text with initials or abbreviations are not.
@@ -77,8 +81,31 @@ func FuzzMaySpaced(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if reSpaced.MatchString(s) && !maySpaced(s) {
+		got := maySpaced(s)
+		if reSpaced.MatchString(s) && !got {
 			t.Fatalf("maySpaced(%q) = false, but the regex matches", s)
 		}
+		if want := maySpacedSlow(s); got != want {
+			t.Fatalf("maySpaced(%q) = %v, the automaton written as code says %v", s, got, want)
+		}
 	})
+}
+
+// maySpacedSlow runs spacedStep over the text, without the table.
+func maySpacedSlow(text string) bool {
+	var st spacedState
+	for _, r := range text {
+		cls := spClsOther
+		switch {
+		case r < utf8.RuneSelf && spacedSep[r]:
+			cls = spClsSep
+		case unicode.IsLetter(r) && (r >= utf8.RuneSelf || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
+			cls = spClsLetter
+		}
+		var acc bool
+		if st, acc = spacedStep(st, cls); acc {
+			return true
+		}
+	}
+	return false
 }

@@ -80,8 +80,11 @@ type TrainConfig struct {
 	UserFPR, UntrustedFPR float64
 	// MLP trains the neural model too (a stacker signal); MLPBits and
 	// MLPHidden are its hash size and hidden units, MLPEpochs its epochs.
-	MLP                  bool
-	MLPBits              uint8
+	MLP     bool
+	MLPBits uint8
+	// MLPChars adds character n-grams of each word to the MLP's bag
+	// (model.FeatMLPChars).
+	MLPChars             bool
 	MLPHidden, MLPEpochs int
 	// NoLinear leaves the linear model's weights at zero (to measure the
 	// MLP alone in cross-validation).
@@ -126,6 +129,9 @@ func (c TrainConfig) features() model.Features {
 	}
 	if c.MLP {
 		f |= model.FeatMLP
+		if c.MLPChars {
+			f |= model.FeatMLPChars
+		}
 	}
 	return f
 }

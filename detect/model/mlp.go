@@ -45,8 +45,69 @@ func appendMLPHashes(dst []uint32, t *token, feats Features) []uint32 {
 			dst = append(dst, (seedClass^c)*fnvPrime)
 		}
 	}
+	if feats&FeatMLPChars != 0 {
+		dst = appendCharHashes(dst, t.text)
+	}
 	return dst
 }
+
+// maxRunChars bounds the code points of a long word whose character
+// n-grams the MLP gets.
+const maxRunChars = 96
+
+// appendCharHashes appends the MLP's character features of word w: the
+// byte 3-, 4- and 5-grams of "<w>" (as the linear model's) for a word of at
+// most maxCharGramWord bytes; for a longer one that is not ASCII — a
+// run of Han, kana, Thai or other unspaced script, where a "word" is a
+// clause — the code-point bigrams and trigrams of its first maxRunChars
+// code points. Long ASCII runs (base64, hashes) get none.
+func appendCharHashes(dst []uint32, w string) []uint32 {
+	if len(w) <= maxCharGramWord {
+		var buf [3 * (maxCharGramWord + 2)]uint32
+		n := charGrams(buf[:], w)
+		for _, h := range buf[:n] {
+			dst = append(dst, h^seedMLPChar)
+		}
+		return dst
+	}
+	ascii := true
+	for i := 0; i < len(w); i++ {
+		if w[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return dst
+	}
+	// code points as they start: p1, p2 the two previous
+	var p1, p2 uint32
+	k := 0
+	for i := 0; i < len(w) && k < maxRunChars; {
+		j := i + 1
+		for j < len(w) && w[j]&0xc0 == 0x80 {
+			j++
+		}
+		c := fnv(seedMLPChar, w[i:j])
+		if k >= 1 {
+			dst = append(dst, (p1*31+c)^seedMLPRun2)
+		}
+		if k >= 2 {
+			dst = append(dst, ((p2*31+p1)*31+c)^seedMLPRun3)
+		}
+		p2, p1 = p1, c
+		k++
+		i = j
+	}
+	return dst
+}
+
+// Seeds of the MLP's character features.
+const (
+	seedMLPChar = 0x3c6ef372
+	seedMLPRun2 = 0xa54ff53a
+	seedMLPRun3 = 0x510e527f
+)
 
 // MLPFeatures appends to dst the distinct MLP buckets of text (2^bits
 // buckets), with domain copies for untrusted text as in Featurize. It

@@ -132,7 +132,7 @@ func Unmarshal(data []byte) (*Model, error) {
 	want := hd + 4*ns + 1<<m.Bits
 	if v >= 2 {
 		m.Features = Features(data[head])
-		if m.Features&^(FeatWordClasses|FeatMLP) != 0 {
+		if m.Features&^(FeatWordClasses|FeatMLP|FeatMLPChars) != 0 {
 			return nil, fmt.Errorf("model: unknown features %#x", m.Features)
 		}
 	}

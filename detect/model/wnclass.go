@@ -24,6 +24,10 @@ const (
 	FeatWordClasses Features = 1 << iota
 	// FeatMLP: the model has an MLP (see MLP).
 	FeatMLP
+	// FeatMLPChars: the MLP's bag also holds character n-grams of each
+	// word (see appendMLPHashes), features that do not depend on English
+	// words.
+	FeatMLPChars
 )
 
 // MaxWordClasses bounds the classes of one word form.

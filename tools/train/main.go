@@ -34,6 +34,8 @@ func main() {
 	mlpHidden := flag.Int("mlp-hidden", 0, "with -cv: MLP hidden units (0: default)")
 	mlpEpochs := flag.Int("mlp-epochs", 0, "with -cv: MLP epochs (0: default)")
 	classes := flag.String("classes", "", "with -cv: WordNet class features on or off (\"\": default)")
+	mlpChars := flag.String("mlp-chars", "", "with -cv: character n-grams in the MLP on or off (\"\": default)")
+	group := flag.String("cv-group", "near", "with -cv: fold groups, near (near-duplicate groups) or source (whole sources held out)")
 	flag.Parse()
 	if *cv > 1 {
 		cfg := detect.DefaultTrainConfig()
@@ -63,7 +65,14 @@ func main() {
 		if *classes != "" {
 			cfg.WordClasses = *classes == "on"
 		}
-		if err := crossValidate(*data, cfg, *cv); err != nil {
+		if *mlpChars != "" {
+			cfg.MLPChars = *mlpChars == "on"
+		}
+		if *group != "near" && *group != "source" {
+			fmt.Fprintln(os.Stderr, "train: -cv-group is near or source")
+			os.Exit(2)
+		}
+		if err := crossValidate(*data, cfg, *cv, *group == "source"); err != nil {
 			fmt.Fprintln(os.Stderr, "train:", err)
 			os.Exit(1)
 		}
@@ -102,14 +111,18 @@ func run(data, out, manifest string) error {
 	return nil
 }
 
-func crossValidate(data string, cfg detect.TrainConfig, k int) error {
+func crossValidate(data string, cfg detect.TrainConfig, k int, bySource bool) error {
 	rows, err := detect.ReadRows(filepath.Join(data, "train.jsonl"))
 	if err != nil {
 		return err
 	}
-	fmt.Printf("group %d-fold cross-validation over train, config %+v\n", k, cfg)
+	keys, what := detect.FoldKeys(rows), "near-duplicate groups"
+	if bySource {
+		keys, what = detect.SourceKeys(rows), "whole sources"
+	}
+	fmt.Printf("group %d-fold cross-validation over train (%s held out), config %+v\n", k, what, cfg)
 	start := time.Now()
-	return detect.CrossValidate(os.Stdout, rows, cfg, k, func(f string, a ...any) {
+	return detect.CrossValidateBy(os.Stdout, rows, keys, cfg, k, func(f string, a ...any) {
 		fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(f, a...))
 	})
 }
