@@ -24,6 +24,8 @@ type Target struct {
 	Name    string
 	BaseURL string      // e.g. http://127.0.0.1:1234/v1
 	Header  http.Header // extra request headers (e.g. an API key)
+	// Mock is the mock upstream's base URL (its send logs for paced runs).
+	Mock string
 }
 
 // Scenario is one measured combination.
@@ -34,7 +36,15 @@ type Scenario struct {
 	// apply: the loop stops at whichever comes first.
 	Duration time.Duration
 	Requests int
+	// PromptBytes is the size of the user message (default DefaultPrompt).
+	PromptBytes int
+	// Mixed alternates whole and streamed requests on every worker (the
+	// soak); Stream is ignored.
+	Mixed bool
 }
+
+// DefaultPrompt is the user message size of the standard scenarios.
+const DefaultPrompt = 2000
 
 // Result is what one target did in one scenario.
 type Result struct {
@@ -52,12 +62,36 @@ type Result struct {
 	FirstError     string
 }
 
-// Body returns the chat request body used by the load tool: a ~2 KB prompt.
-func Body(stream bool) []byte {
+// promptParas are the sentences a prompt is built from, in turn.
+var promptParas = []string{
+	"I am planning a trip to Europe next spring with my family and would like some advice about which cities to visit, how long to stay in each, and what the best way to travel between them is. ",
+	"We have two children, aged seven and eleven, who enjoy museums when there is something to touch and parks where they can run around. ",
+	"Our budget is moderate: we would rather stay in small family-run hotels near the centre than in large chains outside the city. ",
+	"Please also mention any local festivals in April or May, the food we should not miss, and how to avoid the longest queues at the famous sights. ",
+}
+
+// Body returns the chat request body used by the load tool: a system
+// prompt and a user message of about promptBytes bytes of English prose
+// (DefaultPrompt when promptBytes is 0).
+func Body(stream bool, promptBytes int) []byte { return body(stream, promptBytes, "") }
+
+// body is Body with the user message starting with a reference (see
+// MockUpstream) when ref is set.
+func body(stream bool, promptBytes int, ref string) []byte {
+	if promptBytes <= 0 {
+		promptBytes = DefaultPrompt
+	}
 	var b bytes.Buffer
 	b.WriteString(`{"model":"bench-model","messages":[{"role":"system","content":"You are a helpful assistant for a travel company. Answer briefly and politely."},{"role":"user","content":"`)
-	para := "I am planning a trip to Europe next spring with my family and would like some advice about which cities to visit, how long to stay in each, and what the best way to travel between them is. "
-	for b.Len() < 2000 {
+	start := b.Len()
+	if ref != "" {
+		b.WriteString("[ref " + ref + "] ")
+	}
+	for i := 0; b.Len()-start < promptBytes; i++ {
+		para := promptParas[i%len(promptParas)]
+		if rest := promptBytes - (b.Len() - start); rest < len(para) {
+			para = para[:rest]
+		}
 		b.WriteString(para)
 	}
 	b.WriteString(`"}]`)
@@ -70,7 +104,7 @@ func Body(stream bool) []byte {
 
 // Run measures one target in one scenario.
 func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result {
-	body := Body(sc.Stream)
+	bodies := [2][]byte{Body(false, sc.PromptBytes), Body(true, sc.PromptBytes)}
 	url := t.BaseURL + "/chat/completions"
 	maxPerWorker := sc.Requests/sc.Concurrency + 1
 	type sample struct{ total, ttfb time.Duration }
@@ -92,7 +126,15 @@ func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result
 			var lerrs, ltrunc int
 			var lfirst string
 			for i := 0; i < maxPerWorker && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
-				total, ttfb, complete, err := once(ctx, client, url, t.Header, body, sc.Stream)
+				stream := sc.Stream
+				if sc.Mixed {
+					stream = i%2 == 1
+				}
+				body := bodies[0]
+				if stream {
+					body = bodies[1]
+				}
+				total, ttfb, complete, err := once(ctx, client, url, t.Header, body, stream)
 				if err != nil {
 					lerrs++
 					if lfirst == "" {

@@ -2,10 +2,14 @@ package bench
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
+	"time"
 
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/gateway"
@@ -82,4 +86,36 @@ func Rampart(upstream, dataDir string, policy Policy) (*Server, http.Header, fun
 		hdr.Set("Authorization", "Bearer "+k)
 	}
 	return srv, hdr, g.Close, nil
+}
+
+// LimitedKey creates, through the gateway's admin API, a user key with
+// request and token limits high enough never to deny the load generator
+// (rpm 10,000,000, tpm 10,000,000,000), so the limiter charges, estimates
+// and settles tokens on every request as it does for production keys. It
+// returns the headers a client sends with that key.
+func LimitedKey(baseURL string, admin http.Header) (http.Header, error) {
+	body := `{"name":"bench-limited","role":"user","limits":{"rpm":10000000,"tpm":10000000000}}`
+	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(baseURL, "/v1")+"/admin/keys", strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range admin {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	var out struct {
+		Key string `json:"key"`
+	}
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(raw, &out) != nil || out.Key == "" {
+		return nil, fmt.Errorf("creating the limited key: status %d: %.200s", resp.StatusCode, raw)
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+out.Key)
+	return h, nil
 }

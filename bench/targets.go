@@ -6,10 +6,28 @@ import (
 	"strings"
 )
 
-// StartTargets starts every target of a run on loopback: the mock upstream
-// (called directly), a bare reverse proxy in front of it, and a rampart
-// gateway per Policy. closeAll stops them and removes their data.
-func StartTargets(mock MockUpstream) (targets []Target, closeAll func(), err error) {
+// TargetNames are the targets StartTargets can start, in report order:
+// the mock upstream called directly, a bare reverse proxy in front of it,
+// and rampart with every layer off (spine), with only the output guard,
+// with the default policy and the bootstrap admin key (no limits), and
+// with the default policy and a key with rpm and tpm limits.
+var TargetNames = []string{"direct", "bare-proxy", "rampart-spine", "rampart-output", "rampart-default", "rampart-limits"}
+
+// StartTargets starts the targets of a run on loopback (only those named
+// in want; all when want is empty). The mock upstream always runs.
+// closeAll stops them and removes their data.
+func StartTargets(mock *MockUpstream, want ...string) (targets []Target, closeAll func(), err error) {
+	wanted := func(name string) bool {
+		if len(want) == 0 {
+			return true
+		}
+		for _, w := range want {
+			if strings.TrimSpace(w) == name {
+				return true
+			}
+		}
+		return false
+	}
 	var closers []func()
 	closeAll = func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -21,33 +39,52 @@ func StartTargets(mock MockUpstream) (targets []Target, closeAll func(), err err
 			closeAll()
 		}
 	}()
-	m, err := Serve(&mock)
+	m, err := Serve(mock)
 	if err != nil {
 		return nil, nil, err
 	}
 	closers = append(closers, func() { _ = m.Close() })
-	bp, err := BareProxy(strings.TrimSuffix(m.URL, "/v1"))
-	if err != nil {
-		return nil, nil, err
+	if wanted("direct") {
+		targets = append(targets, Target{Name: "direct", BaseURL: m.URL, Mock: m.URL})
 	}
-	bare, err := Serve(bp)
-	if err != nil {
-		return nil, nil, err
+	if wanted("bare-proxy") {
+		bp, err := BareProxy(strings.TrimSuffix(m.URL, "/v1"))
+		if err != nil {
+			return nil, nil, err
+		}
+		bare, err := Serve(bp)
+		if err != nil {
+			return nil, nil, err
+		}
+		closers = append(closers, func() { _ = bare.Close() })
+		targets = append(targets, Target{Name: "bare-proxy", BaseURL: bare.URL, Mock: m.URL})
 	}
-	closers = append(closers, func() { _ = bare.Close() })
 	dir, err := os.MkdirTemp("", "rampart-bench-")
 	if err != nil {
 		return nil, nil, err
 	}
 	closers = append(closers, func() { _ = os.RemoveAll(dir) })
-	targets = []Target{{Name: "direct", BaseURL: m.URL}, {Name: "bare-proxy", BaseURL: bare.URL}}
 	for _, p := range []Policy{PolicySpine, PolicyOutput, PolicyDefault} {
+		name := "rampart-" + string(p)
+		limited := p == PolicyDefault && wanted("rampart-limits")
+		if !wanted(name) && !limited {
+			continue
+		}
 		rp, hdr, closeGW, err := Rampart(m.URL, filepath.Join(dir, string(p)), p)
 		if err != nil {
 			return nil, nil, err
 		}
 		closers = append(closers, func() { _ = closeGW() }, func() { _ = rp.Close() })
-		targets = append(targets, Target{Name: "rampart-" + string(p), BaseURL: rp.URL, Header: hdr})
+		if wanted(name) {
+			targets = append(targets, Target{Name: name, BaseURL: rp.URL, Header: hdr, Mock: m.URL})
+		}
+		if limited {
+			lh, err := LimitedKey(rp.URL, hdr)
+			if err != nil {
+				return nil, nil, err
+			}
+			targets = append(targets, Target{Name: "rampart-limits", BaseURL: rp.URL, Header: lh, Mock: m.URL})
+		}
 	}
 	return targets, closeAll, nil
 }

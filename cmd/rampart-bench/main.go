@@ -1,10 +1,19 @@
 // Command rampart-bench is rampart's load tool. On loopback, in one run, it
 // measures a mock upstream called directly, behind a bare
 // httputil.ReverseProxy, and behind rampart with its default policy, at the
-// given concurrencies, streamed and not, and prints a Markdown table of
-// throughput and added latency. rampart runs three times: with every layer
-// off (the spine: engine, adapters, audit, metrics), with only the output
-// guard, and with the embedded default policy. See docs/PERFORMANCE.md.
+// given concurrencies and prompt sizes, streamed and not, and prints a
+// Markdown table of throughput and added latency. rampart runs three times:
+// with every layer off (the spine: engine, adapters, audit, metrics), with
+// only the output guard, and with the embedded default policy, which is
+// measured twice: with the bootstrap admin key (no limits) and with a key
+// that has rpm and tpm limits (rampart-limits). See docs/PERFORMANCE.md.
+//
+// Two more measurements: -paced streams answers at a model's pace (4-byte
+// events every 20 ms, English prose and prose full of numbers) and reports
+// time to first byte and each byte's lag behind the direct call; -soak
+// loads one gateway at concurrency 32 (whole and streamed requests
+// alternating) for the given time, -soak-runs times, and reports the server
+// process's resident memory after each.
 //
 // By default the servers (mock upstream, bare proxy, the rampart gateways)
 // run in a child process of their own and the load generator in this one,
@@ -43,6 +52,13 @@ type flags struct {
 	cpuprofile string
 	inProcess  bool
 	serve      bool
+	promptKB   string
+	paced      bool
+	pacedReqs  int
+	pieceBytes int
+	text       string
+	soak       time.Duration
+	soakRuns   int
 }
 
 func main() {
@@ -58,11 +74,22 @@ func main() {
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the servers (all targets) to this file")
 	flag.BoolVar(&f.inProcess, "in-process", false, "run the servers in this process instead of a child process")
 	flag.BoolVar(&f.serve, "serve-targets", false, "internal: start the servers, print them as JSON, serve until stdin closes")
+	flag.StringVar(&f.promptKB, "prompt-kb", "", "comma-separated user message sizes in KB (e.g. 1,8,32,128,512; default ~2 KB); with several, a per-KB cost table follows")
+	flag.BoolVar(&f.paced, "paced", false, "measure streams at a model's pace instead: -piece-bytes per event every -stream-gap (default 4 bytes, 20ms), prose and prose with numbers; reports first byte and per-byte lag")
+	flag.IntVar(&f.pacedReqs, "paced-requests", 8, "streamed requests per target and text with -paced")
+	flag.IntVar(&f.pieceBytes, "piece-bytes", 0, "internal: stream the answer text in pieces of this many bytes")
+	flag.StringVar(&f.text, "text", "prose", "internal: answer text of paced streams: prose or numbers")
+	flag.DurationVar(&f.soak, "soak", 0, "soak one target (-targets, default rampart-limits) at the first -concurrency for this long, -soak-runs times, reporting the server process's RSS")
+	flag.IntVar(&f.soakRuns, "soak-runs", 2, "number of soaks with -soak")
 	flag.Parse()
 	var err error
 	switch {
 	case f.serve:
 		err = serveTargets(f)
+	case f.paced:
+		err = runPaced(f)
+	case f.soak > 0:
+		err = runSoak(f)
 	default:
 		err = run(f)
 	}
@@ -96,7 +123,7 @@ func serveTargets(f flags) error {
 		return err
 	}
 	defer stop()
-	targets, closeAll, err := bench.StartTargets(bench.MockUpstream{StreamEvents: f.events, DigitTokens: f.digits, Gap: f.gap})
+	targets, closeAll, err := bench.StartTargets(mockOf(f), wantOf(f)...)
 	if err != nil {
 		return err
 	}
@@ -108,27 +135,46 @@ func serveTargets(f flags) error {
 	return nil
 }
 
+// mockOf is the mock upstream the flags describe.
+func mockOf(f flags) *bench.MockUpstream {
+	m := &bench.MockUpstream{StreamEvents: f.events, DigitTokens: f.digits, Gap: f.gap, PieceBytes: f.pieceBytes}
+	if f.text == "numbers" {
+		m.Text = bench.NumbersText
+	}
+	return m
+}
+
+// wantOf lists the targets to start (nil: all).
+func wantOf(f flags) []string {
+	if f.only == "" {
+		return nil
+	}
+	return strings.Split(f.only, ",")
+}
+
 // startServers starts the targets in a child process (or in this one with
-// -in-process) and returns them with the function that stops them.
-func startServers(f flags) ([]bench.Target, func(), error) {
+// -in-process) and returns them with the function that stops them and the
+// id of the process that serves them.
+func startServers(f flags) ([]bench.Target, func(), int, error) {
 	if f.inProcess {
 		stop, err := profile(f.cpuprofile)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
-		targets, closeAll, err := bench.StartTargets(bench.MockUpstream{StreamEvents: f.events, DigitTokens: f.digits, Gap: f.gap})
+		targets, closeAll, err := bench.StartTargets(mockOf(f), wantOf(f)...)
 		if err != nil {
 			stop()
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
-		return targets, func() { closeAll(); stop() }, nil
+		return targets, func() { closeAll(); stop() }, os.Getpid(), nil
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	args := []string{"-serve-targets", "-stream-events", strconv.Itoa(f.events), "-stream-gap", f.gap.String(),
-		"-digit-tokens=" + strconv.FormatBool(f.digits)}
+		"-digit-tokens=" + strconv.FormatBool(f.digits), "-piece-bytes", strconv.Itoa(f.pieceBytes), "-text", f.text,
+		"-targets", f.only}
 	if f.cpuprofile != "" {
 		args = append(args, "-cpuprofile", f.cpuprofile)
 	}
@@ -136,14 +182,14 @@ func startServers(f flags) ([]bench.Target, func(), error) {
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	stopChild := func() {
 		stdin.Close()
@@ -159,14 +205,14 @@ func startServers(f flags) ([]bench.Target, func(), error) {
 	line, err := bufio.NewReader(stdout).ReadBytes('\n')
 	if err != nil {
 		stopChild()
-		return nil, nil, fmt.Errorf("server process: %w", err)
+		return nil, nil, 0, fmt.Errorf("server process: %w", err)
 	}
 	var targets []bench.Target
 	if err := json.Unmarshal(line, &targets); err != nil {
 		stopChild()
-		return nil, nil, fmt.Errorf("server process: %w", err)
+		return nil, nil, 0, fmt.Errorf("server process: %w", err)
 	}
-	return targets, stopChild, nil
+	return targets, stopChild, cmd.Process.Pid, nil
 }
 
 func selectTargets(targets []bench.Target, only string) ([]bench.Target, error) {
@@ -189,8 +235,35 @@ func selectTargets(targets []bench.Target, only string) ([]bench.Target, error) 
 	return sel, nil
 }
 
+func parseInts(list, what string) ([]int, error) {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad %s %q", what, s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 func run(f flags) error {
-	all, stop, err := startServers(f)
+	concs, err := parseInts(f.concs, "concurrency")
+	if err != nil {
+		return err
+	}
+	prompts := []int{0}
+	if f.promptKB != "" {
+		kbs, err := parseInts(f.promptKB, "prompt size")
+		if err != nil {
+			return err
+		}
+		prompts = prompts[:0]
+		for _, k := range kbs {
+			prompts = append(prompts, k*1024)
+		}
+	}
+	all, stop, _, err := startServers(f)
 	if err != nil {
 		return err
 	}
@@ -202,20 +275,20 @@ func run(f flags) error {
 	var results []bench.Result
 	ctx := context.Background()
 	for _, mode := range strings.Split(f.modes, ",") {
-		for _, cs := range strings.Split(f.concs, ",") {
-			c, err := strconv.Atoi(strings.TrimSpace(cs))
-			if err != nil || c < 1 {
-				return fmt.Errorf("bad concurrency %q", cs)
-			}
-			sc := bench.Scenario{Stream: strings.TrimSpace(mode) == "stream", Concurrency: c, Duration: f.dur, Requests: f.reqs}
-			for _, t := range targets {
-				cl := bench.Client(c)
-				// Warm up connections and caches, then measure.
-				bench.Run(ctx, cl, t, bench.Scenario{Stream: sc.Stream, Concurrency: c, Duration: f.dur / 10, Requests: 200 * c})
-				r := bench.Run(ctx, cl, t, sc)
-				fmt.Fprintf(os.Stderr, "%-6s c=%-3d %-10s %8.0f rps p50=%v p99=%v errors=%d truncated=%d %s\n",
-					mode, c, t.Name, r.RPS, r.P50, r.P99, r.Errors, r.Truncated, r.FirstError)
-				results = append(results, r)
+		for _, c := range concs {
+			for _, p := range prompts {
+				sc := bench.Scenario{Stream: strings.TrimSpace(mode) == "stream", Concurrency: c, Duration: f.dur, Requests: f.reqs, PromptBytes: p}
+				for _, t := range targets {
+					cl := bench.Client(c)
+					// Warm up connections and caches, then measure.
+					warm := sc
+					warm.Duration, warm.Requests = f.dur/10, 200*c
+					bench.Run(ctx, cl, t, warm)
+					r := bench.Run(ctx, cl, t, sc)
+					fmt.Fprintf(os.Stderr, "%-6s c=%-3d prompt=%-7d %-15s %8.0f rps p50=%v p99=%v errors=%d truncated=%d %s\n",
+						mode, c, p, t.Name, r.RPS, r.P50, r.P99, r.Errors, r.Truncated, r.FirstError)
+					results = append(results, r)
+				}
 			}
 		}
 	}
@@ -223,5 +296,109 @@ func run(f flags) error {
 		return errors.New("nothing measured")
 	}
 	bench.Table(os.Stdout, results)
+	if len(prompts) > 1 {
+		fmt.Println()
+		bench.SizeTable(os.Stdout, results)
+	}
 	return nil
 }
+
+// runPaced measures streams at a model's pace: for each text (prose, then
+// prose with numbers) a server process with a paced mock, every target
+// measured with -paced-requests sequential streams, lag per byte against
+// the direct call.
+func runPaced(f flags) error {
+	if f.pieceBytes == 0 {
+		f.pieceBytes = 4
+	}
+	if f.gap == 0 {
+		f.gap = 20 * time.Millisecond
+	}
+	ctx := context.Background()
+	for _, text := range []string{"prose", "numbers"} {
+		f.text = text
+		all, stop, _, err := startServers(f)
+		if err != nil {
+			return err
+		}
+		targets, err := selectTargets(all, f.only)
+		if err != nil {
+			stop()
+			return err
+		}
+		runs := map[string][]bench.Arrivals{}
+		cl := bench.Client(1)
+		for _, t := range targets {
+			if _, err := bench.PacedRun(ctx, cl, t, 1); err != nil { // warm-up
+				stop()
+				return fmt.Errorf("%s: %w", t.Name, err)
+			}
+		}
+		// Interleave the targets request by request, so that load from
+		// elsewhere on the machine hits them alike.
+		for i := 0; i < f.pacedReqs; i++ {
+			for _, t := range targets {
+				a, err := bench.PacedRun(ctx, cl, t, 1)
+				if err != nil {
+					stop()
+					return fmt.Errorf("%s: %w", t.Name, err)
+				}
+				runs[t.Name] = append(runs[t.Name], a...)
+			}
+		}
+		stop()
+		var lags []bench.Lag
+		for _, t := range targets {
+			l := bench.LagOf(t.Name, runs[t.Name])
+			fmt.Fprintf(os.Stderr, "paced %-7s %-15s first=%v lag p50=%v p90=%v p99=%v max=%v truncated=%d\n",
+				text, t.Name, l.FirstByte, l.Median, l.P90, l.P99, l.Max, l.Truncated)
+			lags = append(lags, l)
+		}
+		bench.LagTable(os.Stdout, text, lags)
+		fmt.Println()
+	}
+	return nil
+}
+
+// runSoak loads one target at the first concurrency, whole and streamed
+// requests alternating, for f.soak, f.soakRuns times, and reports the
+// resident memory of the process serving it after each soak.
+func runSoak(f flags) error {
+	if f.only == "" {
+		f.only = "rampart-limits"
+	}
+	concs, err := parseInts(f.concs, "concurrency")
+	if err != nil {
+		return err
+	}
+	all, stop, pid, err := startServers(f)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	targets, err := selectTargets(all, f.only)
+	if err != nil {
+		return err
+	}
+	t := targets[0]
+	c := concs[0]
+	ctx := context.Background()
+	cl := bench.Client(c)
+	bench.Run(ctx, cl, t, bench.Scenario{Mixed: true, Concurrency: c, Duration: 2 * time.Second, Requests: 1 << 30})
+	rss0, _ := bench.ProcessMemory(pid)
+	fmt.Println("| soak | target | conc | duration | requests | RPS | errors | truncated | RSS after | peak RSS (VmHWM) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| warm-up | %s | %d | 2s | – | – | – | – | %s | %s |\n", t.Name, c, mib(rss0.RSS), mib(rss0.HWM))
+	for i := 1; i <= f.soakRuns; i++ {
+		r := bench.Run(ctx, cl, t, bench.Scenario{Mixed: true, Concurrency: c, Duration: f.soak, Requests: 1 << 30})
+		m, err := bench.ProcessMemory(pid)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "soak %d: %d requests, %.0f rps, errors=%d truncated=%d %s rss=%s\n", i, r.Count, r.RPS, r.Errors, r.Truncated, r.FirstError, mib(m.RSS))
+		fmt.Printf("| %d | %s | %d | %v | %d | %.0f | %d | %d | %s | %s |\n", i, t.Name, c, f.soak, r.Count, r.RPS, r.Errors, r.Truncated, mib(m.RSS), mib(m.HWM))
+	}
+	return nil
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBodySizes(t *testing.T) {
+	for _, n := range []int{0, 1024, 8 << 10, 512 << 10} {
+		b := body(n%2 == 0, n, "0123456789abcdef")
+		var req struct {
+			Messages []struct{ Content string }
+			Stream   bool
+		}
+		if err := json.Unmarshal(b, &req); err != nil {
+			t.Fatalf("%d: %v", n, err)
+		}
+		want := n
+		if n == 0 {
+			want = DefaultPrompt
+		}
+		if got := len(req.Messages[1].Content); got != want {
+			t.Errorf("prompt %d: user message has %d bytes", n, got)
+		}
+		if !strings.HasPrefix(req.Messages[1].Content, "[ref 0123456789abcdef] ") {
+			t.Errorf("prompt %d: no reference at the start", n)
+		}
+	}
+}
+
+// TestPacedMockLag runs a paced stream directly against the mock: every
+// byte arrives, in order, with a small non-negative lag, and the mock's
+// send log is consumed.
+func TestPacedMockLag(t *testing.T) {
+	m := &MockUpstream{PieceBytes: 4, Gap: 2 * time.Millisecond, Text: NumbersText}
+	srv := httptest.NewServer(m)
+	defer srv.Close()
+	tg := Target{Name: "direct", BaseURL: srv.URL + "/v1", Mock: srv.URL + "/v1"}
+	runs, err := PacedRun(context.Background(), srv.Client(), tg, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if !r.Complete || r.Sent != len(NumbersText) || r.Received != r.Sent || len(r.Lag) != r.Sent {
+			t.Fatalf("run %+v", r)
+		}
+		for k, l := range r.Lag {
+			if l < 0 || l > time.Second {
+				t.Fatalf("byte %d: lag %v", k, l)
+			}
+		}
+	}
+	l := LagOf("direct", runs)
+	if l.Bytes != 2*len(NumbersText) || l.Truncated != 0 || l.Altered != 0 || l.FirstByte <= 0 {
+		t.Fatalf("%+v", l)
+	}
+	if len(m.sends) != 0 {
+		t.Fatalf("%d send logs left", len(m.sends))
+	}
+	var out bytes.Buffer
+	LagTable(&out, "numbers", []Lag{l})
+	if !strings.Contains(out.String(), "| numbers | direct | 2 |") {
+		t.Fatal(out.String())
+	}
+}
+
+func TestProcessMemory(t *testing.T) {
+	m, err := ProcessMemory(os.Getpid())
+	if err != nil {
+		t.Skip("no /proc:", err)
+	}
+	if m.RSS <= 0 || m.HWM < m.RSS {
+		t.Fatalf("%+v", m)
+	}
+}
+
+// TestLimitedKeyTarget starts the gateway with the default policy and the
+// key with rpm and tpm limits: requests pass, and the answers carry the
+// token limit's headers (the tpm limit is in force).
+func TestLimitedKeyTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a gateway")
+	}
+	targets, closeAll, err := StartTargets(&MockUpstream{}, "rampart-limits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	if len(targets) != 1 || targets[0].Name != "rampart-limits" {
+		t.Fatalf("%+v", targets)
+	}
+	tg := targets[0]
+	for _, stream := range []bool{false, true} {
+		r := Run(context.Background(), Client(1), tg, Scenario{Stream: stream, Concurrency: 1, Duration: 5 * time.Second, Requests: 3})
+		if r.Count < 3 || r.Errors != 0 || r.Truncated != 0 {
+			t.Fatalf("stream=%v: %+v", stream, r)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, tg.BaseURL+"/chat/completions", bytes.NewReader(Body(false, 0)))
+	req.Header = tg.Header.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := Client(1).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Ratelimit-Limit-Tokens"); got != "10000000000" {
+		t.Fatalf("x-ratelimit-limit-tokens %q, headers %v", got, resp.Header)
+	}
+}
