@@ -185,9 +185,10 @@ func (g *Gateway) adminHandler(w http.ResponseWriter, r *http.Request) {
 
 // scanLayers are the layers of the chain that /v1/scan passes, in chain
 // order: who is calling and may they (identity), blocks and throttles
-// (blocklist) and rate limits (ratelimit); the network layer's lists are
-// applied by ServeHTTP. The content layers are not run: scanning the text
-// is what the route answers, not a reason to refuse it.
+// (blocklist) and rate limits (ratelimit), plus the size limits of
+// inputpolicy (its ScanLimits view); the network layer's lists are applied
+// by ServeHTTP. The content layers are not run: scanning the text is what
+// the route answers, not a reason to refuse it.
 var scanLayers = map[string]bool{"identity": true, "blocklist": true, "ratelimit": true}
 
 // scanHandler serves POST /v1/scan through an engine of its own over the
@@ -198,9 +199,12 @@ var scanLayers = map[string]bool{"identity": true, "blocklist": true, "ratelimit
 func (g *Gateway) scanHandler(gen *generation, chain []engine.Configured) (http.Handler, error) {
 	var ls []engine.Configured
 	for _, c := range chain {
-		if scanLayers[c.Layer.Name()] {
-			ls = append(ls, c)
+		if sl, ok := c.Layer.(interface{ ScanLimits() engine.Layer }); ok {
+			c.Layer = sl.ScanLimits() // inputpolicy: its size limits only
+		} else if !scanLayers[c.Layer.Name()] {
+			continue
 		}
+		ls = append(ls, c)
 	}
 	route := engine.Route{Path: "/v1/scan", Kind: conv.KindChat, Adapter: scanapi.New()}
 	eng, err := engine.New(engine.Options{
