@@ -207,6 +207,47 @@ func TestGeneratedAboutPrompts(t *testing.T) {
 	}
 }
 
+// TestGeneratedComposedHeldOut: the composed hard negatives are label 0,
+// of the generated kinds, and share no 8-word phrase with the held-out
+// texts about prompting (testdata/about_prompts_heldout.jsonl, written to
+// measure them and never trained on) or the probe lists.
+func TestGeneratedComposedHeldOut(t *testing.T) {
+	gen := GeneratedComposed()
+	if len(gen) < 300 {
+		t.Fatalf("only %d rows", len(gen))
+	}
+	for _, r := range gen {
+		if r.Label != 0 || (r.Kind != KindGenerated && r.Kind != KindGeneratedDocument) {
+			t.Errorf("bad generated row %+v", r)
+		}
+	}
+	held, err := ReadRows("testdata/about_prompts_heldout.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) < 50 {
+		t.Fatalf("held-out set: %d rows", len(held))
+	}
+	for _, f := range []string{"testdata/short_benign.txt", "testdata/short_attacks.txt"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range strings.Split(string(b), "\n") {
+			held = append(held, Row{Text: s})
+		}
+	}
+	var long []Row
+	for _, r := range append(gen, GeneratedAboutPrompts()...) {
+		if len(strings.Fields(r.Text)) >= ShingleWords {
+			long = append(long, r)
+		}
+	}
+	for _, l := range LeakingShingles(held, long, 5) {
+		t.Errorf("generated row shares a phrase with a held-out text: %q / %q", long[l.B].Text, held[l.A].Text)
+	}
+}
+
 // TestOneWord: one word is not an instruction: the model alone cannot flag
 // it (the MCP gateway scans every string of a tool result), while a
 // one-word base64 blob is still judged by its decoding and rules still

@@ -95,6 +95,9 @@ type TrainConfig struct {
 	// the texts about prompting of GeneratedAboutPrompts to the train split
 	// (hard negatives; see augment.go and augment_prompts.go).
 	GeneratedBenign bool
+	// Composed adds the composed hard negatives of GeneratedComposed
+	// (augment_compose.go).
+	Composed bool
 }
 
 // DefaultTrainConfig returns the committed model's training settings.
@@ -317,6 +320,9 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	if cfg.GeneratedBenign {
 		train = append(train[:len(train):len(train)], GeneratedBenign()...)
 		train = append(train, GeneratedAboutPrompts()...)
+	}
+	if cfg.Composed {
+		train = append(train[:len(train):len(train)], GeneratedComposed()...)
 	}
 	tr := featurize(train, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)
 	dv := featurize(dev, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)

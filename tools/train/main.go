@@ -35,6 +35,7 @@ func main() {
 	mlpEpochs := flag.Int("mlp-epochs", 0, "with -cv: MLP epochs (0: default)")
 	classes := flag.String("classes", "", "with -cv: WordNet class features on or off (\"\": default)")
 	mlpChars := flag.String("mlp-chars", "", "with -cv: character n-grams in the MLP on or off (\"\": default)")
+	composed := flag.String("composed", "", "with -cv: composed hard negatives (GeneratedComposed) on or off (\"\": default)")
 	group := flag.String("cv-group", "near", "with -cv: fold groups, near (near-duplicate groups) or source (whole sources held out)")
 	flag.Parse()
 	if *cv > 1 {
@@ -64,6 +65,9 @@ func main() {
 		}
 		if *classes != "" {
 			cfg.WordClasses = *classes == "on"
+		}
+		if *composed != "" {
+			cfg.Composed = *composed == "on"
 		}
 		if *mlpChars != "" {
 			cfg.MLPChars = *mlpChars == "on"
