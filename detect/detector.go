@@ -284,6 +284,17 @@ func (d *Detector) scanAs(st *state, text string, role Role) Result {
 			res.Flagged = true
 		}
 	}
+	// an action request planted in data (pay, send the user's files out,
+	// grant admin rights, unlock, run a command ...) addressed to the
+	// reader flags by itself in documents and tool results (planted.go)
+	if role.Untrusted() {
+		if pa, pz, _, ok := plantedCheck(a.norm, nil); ok {
+			s, e := st.nt.OrigSpan(pa, pz)
+			res.Flagged = true
+			res.Findings = append(res.Findings, Finding{Rule: RulePlantedAction, Severity: rules.High, Score: score, Start: s, End: e,
+				Message: "instruction in data asks the reader to act for someone (pay, send data out, grant access, delete, unlock, buy, run ...)"})
+		}
+	}
 	// token salad (optimised jailbreak suffixes) flags by itself: it is
 	// no language and no code, and the model scores words, not their order
 	if sa, sb, ok := saladScan(scanned(text, d.opt.MaxScanBytes)); ok {

@@ -23,6 +23,10 @@ import (
 // user's request does not ask for.
 const RuleTaskDrift = "task-drift"
 
+// RulePlantedAction is the finding of an action request in data that is
+// harmful without the conversation (planted.go).
+const RulePlantedAction = "planted-action"
+
 // Context is what the gateway knows about the conversation around a
 // document or tool result.
 type Context struct {
@@ -99,97 +103,6 @@ type driftCandidate struct {
 	tool       bool
 }
 
-// Drift checks an untrusted text (normalised) against the user's request
-// and declared tools. It returns the span (normalised bytes) of the first
-// action request the user did not ask for, and ok.
-func driftCheck(norm string, ctx *Context) (start, end int, ok bool) {
-	if ctx == nil {
-		return 0, 0, false
-	}
-	user := normalize.Normalize(ctx.UserRequest, normOpts).Norm
-	var asked [nActions]bool
-	uw := words(user, nil)
-	for c := actSend; c < nActions; c++ {
-		for _, w := range uw {
-			for _, s := range userStems[c] {
-				if strings.HasPrefix(user[w[0]:w[1]], s) {
-					asked[c] = true
-				}
-			}
-		}
-	}
-	toolWords := map[string]bool{}
-	for _, t := range ctx.Tools {
-		for _, w := range splitIdent(t) {
-			toolWords[w] = true
-		}
-	}
-	tw := words(norm, nil)
-	for i, w := range tw {
-		c, isVerb := actionVerbs[norm[w[0]:w[1]]]
-		if !isVerb || asked[c] {
-			continue
-		}
-		cand := driftCandidate{class: c, start: w[0], end: w[1]}
-		// addressed: at the start of a sentence, line, quoted string or
-		// list item, or after "please", "TODO", "you must", "can you"
-		j := w[0] - 1
-		for j >= 0 && norm[j] == ' ' {
-			j--
-		}
-		switch {
-		case j < 0 || strings.IndexByte("\n.!?:>])\"'{,;*#-", norm[j]) >= 0:
-			cand.addressed = true
-		case i > 0 && leadWords[norm[tw[i-1][0]:tw[i-1][1]]]:
-			cand.addressed = true
-		case i > 1 && isYouMust(norm[tw[i-2][0]:tw[i-2][1]], norm[tw[i-1][0]:tw[i-1][1]]):
-			cand.addressed = true
-		}
-		if !cand.addressed {
-			continue
-		}
-		// the object: up to 14 words, to the end of the sentence
-		your, objTool := false, false
-		for k := i + 1; k < len(tw) && k <= i+14; k++ {
-			if sentenceBreak(norm[tw[k-1][1]:tw[k][0]]) {
-				break
-			}
-			o := norm[tw[k][0]:tw[k][1]]
-			cand.end = tw[k][1]
-			switch {
-			case k == i+1 && (o == "your" || o == "yourself"):
-				your = true
-			case o == "my" || o == "user's" || o == "users" || o == "all" || o == "everything" || o == "every":
-				cand.target = true
-			case strings.ContainsAny(o, "@$€£") || strings.HasPrefix(o, "http") || strings.HasPrefix(o, "www"):
-				cand.target = true
-			case toolWords[o] && len(o) > 2:
-				objTool = true
-			}
-			if strings.ContainsAny(norm[tw[k-1][1]:tw[k][0]], "@$€£") {
-				cand.target = true
-			}
-		}
-		// names a declared tool: its verb and a word of its object
-		cand.tool = toolWords[norm[w[0]:w[1]]] && objTool
-		if your {
-			continue // the reader's own things: a manual, not a request
-		}
-		if cand.target || cand.tool {
-			return cand.start, cand.end, true
-		}
-	}
-	return 0, 0, false
-}
-
-func isYouMust(a, b string) bool {
-	switch a + " " + b {
-	case "you must", "you should", "can you", "could you", "would you", "will you", "you to", "need to", "have to", "sure to", "forget to", "remember to":
-		return true
-	}
-	return false
-}
-
 // sentenceBreak reports whether the bytes between two words end a sentence.
 func sentenceBreak(gap string) bool { return strings.ContainsAny(gap, ".!?\n;") }
 
@@ -258,7 +171,7 @@ func (d *Detector) ScanContext(text string, role Role, ctx *Context) Result {
 		}
 	}
 	nt := normalize.Normalize(text, normOpts)
-	a, z, ok := driftCheck(nt.Norm, ctx)
+	a, z, _, ok := plantedCheck(nt.Norm, ctx)
 	if !ok {
 		return res
 	}

@@ -1,0 +1,753 @@
+package detect
+
+import (
+	"strings"
+)
+
+// Planted action requests: an instruction inside a document or tool result
+// that asks the reader (the agent) to act for someone — pay, send the
+// user's things out, grant access, delete, change a setting, unlock, buy,
+// post, visit a URL, run a command — needs no override words, and a
+// classifier trained on override-style injections misses it. This is a
+// structural check over the normalised text, word by word:
+//
+//   - the verb: a consequential action verb (actionVerbs; gerunds too:
+//     "would you mind paying");
+//   - the address: how the verb is addressed to the reader. Strong: to an
+//     AI ("the assistant should ...", "AI agents reading this must ...",
+//     "note for the agent: ...") or inside chat-template or admin markup
+//     ("<|im_start|>system", "[INST]", "<<SYS>>", "BEGIN ADMIN NOTE",
+//     "###(system_message)"). Ordinary: at the start of a sentence, line,
+//     list item or quoted string, after "please", "TODO", "could you",
+//     "would you mind", "I need you to", "you are to", "it is required
+//     that you" ...;
+//   - the object, up to the end of the sentence: what makes the action
+//     someone else's business — an outside recipient (e-mail address, URL,
+//     IBAN or account number, crypto or phone number), an amount, the
+//     user's things ("my", "the user's", "the saved card"), secrets
+//     (passwords, keys, backup codes, contacts), privileges (admin, owner,
+//     edit rights), security controls (alarm, cameras, 2FA, alerts), a
+//     command piped to a shell, or stealth ("don't mention it", "no need
+//     to confirm").
+//
+// Without the conversation (plantedCheck with a nil Context) a verb flags
+// when it is addressed to an AI or in markup, or when an ordinarily
+// addressed verb has a harmful object for its kind (money to an account,
+// secrets to an address, admin rights to someone, disabling an alarm,
+// unlocking a door ...). With the conversation (task drift) any addressed
+// verb whose kind of action the user's request does not ask for flags when
+// it names a target or a tool the request declares. The object "your ..."
+// right after the verb (the reader's own password, your order) is a
+// manual or an e-mail to a person, not a planted request.
+
+// address is how a verb is addressed to the reader.
+type address uint8
+
+const (
+	addrNone address = iota
+	addrReader
+	addrAI
+)
+
+// aiNouns name the reader when it is an AI.
+var aiNouns = map[string]bool{"ai": true, "ais": true, "assistant": true, "assistants": true, "agent": true, "agents": true,
+	"bot": true, "bots": true, "chatbot": true, "chatbots": true, "model": true, "models": true, "llm": true, "llms": true,
+	"copilot": true, "copilots": true, "gpt": true, "chatgpt": true, "claude": true, "gemini": true, "helper": true, "helpers": true}
+
+// markupCues open a forged system or admin block in data.
+var markupCues = []string{"<|im_start|>", "im_start|", "|system|", "u003csystem", "[/inst]", "<|system|>", "<|user|>", "[inst]", "<<sys>>", "<system>", "[system", "system_message",
+	"system message", "admin note", "### system", "### instruction", "system instruction", "system prompt:", "</user>", "<|endoftext|>",
+	"[admin]", "(system)", "{system}", "system override", "admin override", "developer note", "assistant instructions", "instructions for the"}
+
+// readerCues end the words before an imperative addressed to the reader
+// ("could you" pay, "kindly" send ...).
+var readerCues = []string{"please", "pls", "plz", "kindly", "todo", "to-do", "fixme", "also", "then", "now", "immediately", "first",
+	"urgently", "next", "finally", "just", "quickly", "quietly", "silently", "secretly", "asap",
+	"you must", "you should", "you need to", "you have to", "you are to", "you're to", "you will", "you'll", "you shall",
+	"can you", "could you", "would you", "will you", "would you mind", "would you be able to", "could you possibly",
+	"if you could", "if you can", "you could", "i need you to", "i want you to", "we need you to", "we want you to",
+	"i'd like you to", "we'd like you to", "i would like you to", "we would like you to", "required that you", "requested that you",
+	"go ahead and", "be so kind as to", "don't forget to", "do not forget to", "remember to", "make sure to", "make sure you",
+	"be sure to", "you are required to", "you are expected to", "you are requested to", "you are instructed to", "you are asked to",
+	"you're required to", "you're expected to", "is to", "are to", "would be great if you could", "appreciate it if you could",
+	"appreciate it if you would", "grateful if you could", "grateful if you would", "mind if i asked you to", "task is to",
+	"task now is to", "step is to", "job is to", "need you to", "want you to", "action:", "your next step:", "your task:"}
+
+// aiModals follow an AI noun before the verb ("the assistant should").
+var aiModals = []string{"must", "should", "shall", "has to", "have to", "needs to", "need to", "is to", "are to",
+	"is required to", "are required to", "is expected to", "are expected to", "is instructed to", "are instructed to",
+	"is requested to", "are requested to", "is asked to", "are asked to", "is supposed to", "are supposed to", "ought to",
+	"needs to also", "must also", "should also", "must now", "should now",
+	"has to also", "is required to also", "will now", "must immediately", "should immediately"}
+
+// gerunds maps the -ing forms that follow "would you mind" and the like.
+func verbBase(w string) (actionClass, bool) {
+	if c, ok := actionVerbs[w]; ok {
+		return c, true
+	}
+	if c, ok := extraVerbs[w]; ok {
+		return c, true
+	}
+	return actNone, false
+}
+
+// gerundVerb is verbBase for the -ing form after "would you mind",
+// "consider", "start" ("would you mind paying ...").
+func gerundVerb(w string) (actionClass, bool) {
+	if b, ok := strings.CutSuffix(w, "ing"); ok && len(b) >= 2 {
+		for _, cand := range []string{b, b + "e", b[:len(b)-1]} {
+			if c, ok := actionVerbs[cand]; ok {
+				return c, true
+			}
+			if c, ok := extraVerbs[cand]; ok {
+				return c, true
+			}
+		}
+	}
+	return actNone, false
+}
+
+// gerundLead precede a gerund that is a request ("would you mind paying").
+var gerundLead = map[string]bool{"mind": true, "consider": true, "recommend": true, "suggest": true, "try": true, "start": true, "begin": true}
+
+// negated: "never send", "do not share", "must not delete".
+func negated(norm string, tw [][2]int, i int) bool {
+	for k := max(0, i-3); k < i; k++ {
+		switch norm[tw[k][0]:tw[k][1]] {
+		case "not", "never", "don't", "dont", "doesn't", "no", "nor", "without", "avoid", "won't", "shouldn't", "mustn't", "cannot", "can't":
+			return true
+		}
+	}
+	return false
+}
+
+// extraVerbs are consequential verbs the task-drift check did not know.
+var extraVerbs = map[string]actionClass{
+	"approve": actAccess, "merge": actChange, "accept": actAccess, "rsvp": actSchedule, "register": actTrade,
+	"retweet": actSend, "push": actSend, "copy": actSend, "paste": actSend, "rotate": actChange, "charge": actMoney,
+	"ship": actTrade, "empty": actDelete, "deactivate": actChange, "sign": actVisit, "log": actVisit,
+	"login": actVisit, "submit": actSend, "upgrade": actTrade, "rebook": actTrade, "reschedule": actSchedule,
+	"let": actDevice, "dump": actSend, "sync": actSend, "publicize": actSend, "endorse": actSend, "promote": actSend,
+	"unfollow": actSend, "enroll": actTrade, "sign-up": actTrade, "signup": actTrade, "allow": actAccess,
+	"whitelist": actAccess, "allowlist": actAccess, "elevate": actAccess, "promote-to": actAccess, "forward-all": actSend,
+}
+
+// target is what the object of a verb names.
+type target uint16
+
+const (
+	tRecipient target = 1 << iota // e-mail, URL, domain, IBAN, account, phone, crypto address
+	tAmount                       // money
+	tUsers                        // my, the user's, saved card, on the user's behalf
+	tAll                          // all, every, entire
+	tSecret                       // passwords, keys, codes, contacts, personal data, files
+	tPrivilege                    // admin, owner, edit rights, access
+	tControl                      // alarm, cameras, 2FA, alerts, monitoring
+	tDoor                         // door, lock, garage, gate
+	tCommand                      // curl | sh, rm -rf, .exe
+	tStealth                      // don't mention, without asking, quietly
+	tQuantity                     // a count of things ("15 e-readers")
+	tSocial                       // twitter, linkedin, profile, channel
+	tTool                         // a word of a declared tool's object
+)
+
+var secretWords = map[string]bool{"password": true, "passwords": true, "passcode": true, "pin": true, "credentials": true,
+	"credential": true, "key": true, "keys": true, "token": true, "tokens": true, "codes": true, "code": true, "secret": true, "secrets": true,
+	".env": true, "env": true, "id_rsa": true, "ssh": true, "card": true, "cards": true, "contacts": true, "contact": true, "location": true,
+	"address": true, "addresses": true, "birth": true, "salary": true, "salaries": true, "directory": true, "inbox": true,
+	"messages": true, "emails": true, "e-mails": true, "mails": true, "history": true, "ids": true, "passport": true, "ssn": true,
+	"statement": true, "statements": true, "invoices": true, "contracts": true, "dosage": true, "medication": true, "prescription": true, "files": true, "file": true, "folder": true,
+	"folders": true, "documents": true, "document": true, "drive": true, "records": true, "database": true, "export": true,
+	"list": true, "spreadsheet": true, "photos": true, "data": true, "details": true, "information": true,
+	"info": true, "cookies": true, "session": true, "backup": true, "backups": true, "phone": true, "number": true, "repository": true,
+	"repo": true, "conversation": true, "chat": true, "api": true, "wallet": true, "seed": true, "recovery": true}
+
+var privilegeWords = map[string]bool{"admin": true, "administrator": true, "administrators": true, "owner": true, "co-owner": true,
+	"maintainer": true, "maintainers": true, "editor": true, "rights": true, "access": true, "permissions": true, "permission": true,
+	"privileges": true, "superuser": true, "root": true, "sudo": true, "member": true, "collaborator": true, "moderator": true}
+
+var controlWords = map[string]bool{"alarm": true, "alarms": true, "camera": true, "cameras": true, "recording": true, "2fa": true,
+	"two-factor": true, "mfa": true, "alerts": true, "alert": true, "notifications": true, "monitoring": true, "protection": true,
+	"firewall": true, "antivirus": true, "logging": true, "auto-forward": true, "forwarding": true, "security": true,
+	"detector": true, "detectors": true, "sensor": true, "sensors": true, "verification": true, "authentication": true}
+
+var doorWords = map[string]bool{"door": true, "doors": true, "lock": true, "locks": true, "garage": true, "gate": true, "safe": true, "vault": true}
+
+var socialWords = map[string]bool{"twitter": true, "linkedin": true, "facebook": true, "instagram": true, "profile": true,
+	"timeline": true, "feed": true, "channel": true, "channels": true, "#announcements": true, "#general": true, "blog": true, "wall": true,
+	"account": true, "page": true, "mastodon": true, "slack": true, "x": true}
+
+var currencyWords = map[string]bool{"usd": true, "eur": true, "gbp": true, "chf": true, "pln": true, "jpy": true, "inr": true,
+	"btc": true, "eth": true, "dollars": true, "euros": true, "pounds": true, "bitcoin": true, "bitcoins": true, "usdt": true, "usdc": true}
+
+var stealthPhrases = []string{"don't mention", "do not mention", "without asking", "without telling", "without review", "without confirm",
+	"without notifying", "without informing", "no need to confirm", "no need to ask", "quietly", "silently", "secretly", "notify no one",
+	"do not tell", "don't tell", "nobody else needs", "report success", "without the user", "not mention", "do not inform", "don't inform",
+	"on the user's behalf", "on my behalf", "on behalf of the user", "do not ask", "don't ask", "before answering", "before you answer",
+	"before responding", "before doing anything else", "don't let the user know", "do not let the user know"}
+
+var commandCues = []string{"curl ", "wget ", "| sh", "|sh", "| bash", "|bash", "rm -rf", "--force", ".exe", "powershell", "chmod +x",
+	"iex(", "invoke-expression", "base64 -d", "nc -e", "/dev/tcp"}
+
+var tlds = map[string]bool{"com": true, "net": true, "org": true, "io": true, "xyz": true, "ru": true, "info": true, "biz": true,
+	"co": true, "me": true, "app": true, "dev": true, "example": true, "ai": true, "cn": true, "uk": true, "de": true, "fr": true,
+	"us": true, "link": true, "site": true, "online": true, "top": true, "cc": true, "tk": true, "ly": true, "to": true, "gg": true,
+	"club": true, "live": true, "shop": true, "store": true, "cloud": true, "email": true, "pw": true, "su": true, "ws": true}
+
+// wordTarget classifies one word of an object.
+func wordTarget(w string) target {
+	var t target
+	switch {
+	case strings.HasPrefix(w, "http") || strings.HasPrefix(w, "www.") || strings.Contains(w, "://"):
+		t |= tRecipient
+	case strings.Contains(w, "@") && strings.Contains(w, "."):
+		t |= tRecipient
+	case isDomain(w):
+		t |= tRecipient
+	case isAccountNumber(w):
+		t |= tRecipient
+	}
+	if hasAmount(w) || currencyWords[w] {
+		t |= tAmount
+	}
+	switch w {
+	case "my", "user's", "users'", "customer's", "client's", "family's", "owner's", "mine", "our":
+		t |= tUsers
+	case "all", "every", "entire", "whole", "everything", "each", "everyone", "everybody":
+		t |= tAll
+	}
+	if secretWords[w] || isFileName(w) {
+		t |= tSecret
+	}
+	if privilegeWords[w] {
+		t |= tPrivilege
+	}
+	if controlWords[w] {
+		t |= tControl
+	}
+	if doorWords[w] {
+		t |= tDoor
+	}
+	if socialWords[w] || strings.HasPrefix(w, "#") && len(w) > 2 {
+		t |= tSocial
+	}
+	return t
+}
+
+// hasAmount: a currency sign next to a digit ("$500", "€310", "40£").
+func hasAmount(w string) bool {
+	for _, c := range []string{"$", "€", "£", "¥", "₿"} {
+		if i := strings.Index(w, c); i >= 0 {
+			if j := i + len(c); j < len(w) && w[j] >= '0' && w[j] <= '9' || i > 0 && w[i-1] >= '0' && w[i-1] <= '9' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isDomain: label.tld with a known top-level domain (not a file name).
+func isDomain(w string) bool {
+	i := strings.LastIndexByte(w, '.')
+	if i <= 0 || i == len(w)-1 {
+		return false
+	}
+	return tlds[strings.TrimRight(w[i+1:], "/")] && !strings.HasPrefix(w, ".")
+}
+
+// isAccountNumber: an IBAN, a bank or card number (6+ digits, dashes and
+// spaces aside), a crypto address or a phone number with a country code.
+func isAccountNumber(w string) bool {
+	digits, letters := 0, 0
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'a' && c <= 'z':
+			letters++
+		}
+	}
+	switch {
+	case strings.HasPrefix(w, "bc1") && len(w) >= 25, strings.HasPrefix(w, "0x") && len(w) >= 26:
+		return true
+	case len(w) >= 15 && w[0] >= 'a' && w[0] <= 'z' && w[1] >= 'a' && w[1] <= 'z' && w[2] >= '0' && w[2] <= '9' && digits >= 10:
+		return true // IBAN
+	}
+	// a run of digits is an account only with dashes ("4421-0098-7712")
+	// or after a word that says so (plantedCheck); a timestamp is not
+	return digits >= 8 && letters == 0 && strings.Count(w, "-") >= 2
+}
+
+// accountWords announce a bare number as an account.
+var accountWords = map[string]bool{"account": true, "acct": true, "iban": true, "routing": true, "number": true, "no": true,
+	"wallet": true, "card": true, "ending": true, "sort": true, "bsb": true, "swift": true, "bic": true, "to": true}
+
+// driftTargets are the objects that make an addressed request the user
+// did not ask for a planted one (task drift): an outside recipient, an
+// amount, the user's or all things, stealth or a shell command. Secrets,
+// privileges and controls alone are what manuals talk about.
+const driftTargets = tRecipient | tAmount | tUsers | tAll | tStealth | tCommand
+
+// weakVerbs are everyday verbs of e-mails between people ("approve my
+// leave", "add my name"): without the conversation's contrast they drift
+// only toward an outside recipient, an amount, stealth or a command.
+var weakVerbs = map[string]bool{"approve": true, "accept": true, "add": true, "make": true, "set": true, "open": true,
+	"start": true, "stop": true, "follow": true, "create": true, "update": true, "change": true, "order": true, "text": true,
+	"message": true, "reply": true, "respond": true, "go": true, "turn": true, "switch": true, "edit": true, "book": true}
+
+// containers are the user's storage when data names them ("in the
+// drive"), not when it speaks to its reader ("in your mailbox").
+var containers = map[string]bool{"drive": true, "inbox": true, "mailbox": true, "vault": true, "dropbox": true, "onedrive": true}
+
+// chainVerbs are addressed verbs that fetch what a following "and send
+// it" sends out.
+var chainVerbs = map[string]bool{"look": true, "find": true, "get": true, "retrieve": true, "collect": true, "gather": true,
+	"fetch": true, "read": true, "check": true, "list": true, "grab": true, "locate": true, "search": true, "compile": true,
+	"extract": true, "pull": true, "open": true, "download": true, "zip": true, "export": true, "copy": true}
+
+// sentenceStart is the index of the first word of word i's sentence.
+func sentenceStart(norm string, tw [][2]int, i int) int {
+	for i > 0 && !hardBreak(norm, tw, i) {
+		i--
+	}
+	return i
+}
+
+// fileExts are extensions of documents worth stealing.
+var fileExts = map[string]bool{"pdf": true, "txt": true, "xlsx": true, "xls": true, "csv": true, "docx": true, "doc": true,
+	"pptx": true, "zip": true, "json": true, "db": true, "sqlite": true, "kdbx": true, "pem": true, "key": true, "env": true}
+
+// isFileName: name.ext with a document extension.
+func isFileName(w string) bool {
+	i := strings.LastIndexByte(w, '.')
+	return i > 0 && fileExts[w[i+1:]]
+}
+
+// strongSecret: a strong secret word, or a file whose name says so.
+func strongSecret(w string) bool {
+	if strongSecrets[w] {
+		return true
+	}
+	if !isFileName(w) {
+		return false
+	}
+	for _, k := range []string{"password", "secret", "key", "credential", "payroll", "salar", "tax", "bank", "passport", "contract", "invoice", "statement", "private", "wallet", "id_rsa"} {
+		if strings.Contains(w, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// drifts decides a request the user did not ask for: it names the user's
+// things, an amount, stealth or a command, or sends secrets or "all" of
+// something to an outside recipient ("submit all receipts to
+// expenses@..." sends nothing secret). A weak verb needs more; a request
+// addressed to an AI needs less.
+func (c *plantedCand) drifts(weak bool) bool {
+	t := c.tgt
+	switch {
+	case c.addr == addrAI:
+		return t&driftTargets != 0
+	case t&(tStealth|tCommand) != 0, t&tAmount != 0 && (c.class != actMoney || t&(tRecipient|tUsers) != 0):
+		return true // money needs a payee or the user's account: "pay the deposit at the desk" has none
+	case t&tRecipient != 0 && (c.strong || t&tSecret != 0 && (t&(tAll|tUsers) != 0 || !weak)):
+		return true
+	case weak:
+		return false
+	}
+	return t&tUsers != 0 || t&tAll != 0 && t&tSecret != 0
+}
+
+// plantedCand is an addressed action request found in data.
+type plantedCand struct {
+	class      actionClass
+	start, end int
+	addr       address
+	tgt        target
+	strong     bool // a strong secret: passwords, keys, codes, personal data
+}
+
+// directed: actions whose recipient follows "to", "with", "at" ...
+func directed(c actionClass) bool { return c == actSend || c == actMoney || c == actChange }
+
+// afterTo: a preposition of direction among the three words before word
+// k (after the verb i).
+func afterTo(norm string, tw [][2]int, i, k int) bool {
+	for j := max(i, k-3); j < k; j++ {
+		switch norm[tw[j][0]:tw[j][1]] {
+		case "to", "with", "at", "into", "onto", "cc", "bcc", "towards", "via", "recipient", "address", "account", "iban":
+			return true
+		}
+	}
+	return false
+}
+
+// strongSecrets are personal data and secrets worth stealing by
+// themselves; weaker words (files, data, details) need "my"/"all".
+var strongSecrets = map[string]bool{"password": true, "passwords": true, "passcode": true, "pin": true, "credentials": true,
+	"credential": true, "keys": true, "key": true, "token": true, "tokens": true, "codes": true, "secret": true, "secrets": true,
+	".env": true, "id_rsa": true, "ssh": true, "card": true, "contacts": true, "location": true, "address": true, "addresses": true,
+	"birth": true, "salary": true, "salaries": true, "directory": true, "inbox": true, "history": true, "ids": true, "passport": true,
+	"ssn": true, "statement": true, "statements": true, "invoices": true, "contracts": true, "cookies": true, "wallet": true,
+	"seed": true, "recovery": true, "messages": true, "emails": true, "e-mails": true, "conversation": true, "database": true,
+	"export": true, "spreadsheet": true, "photos": true, "records": true}
+
+// harmful reports whether an ordinarily addressed request is harmful by
+// itself, without the conversation: its object makes the action someone
+// else's business for its kind.
+func (c *plantedCand) harmful(verb string) bool {
+	t := c.tgt
+	if t&tStealth != 0 && t&^(tStealth|tQuantity) != 0 {
+		return true
+	}
+	switch c.class {
+	case actMoney:
+		return t&tAmount != 0 && t&(tRecipient|tUsers) != 0 || t&tRecipient != 0 && t&tUsers != 0
+	case actSend:
+		if t&tSocial != 0 && t&tUsers != 0 && (verb == "post" || verb == "publish" || verb == "tweet" || verb == "retweet") {
+			return true
+		}
+		return t&tRecipient != 0 && (c.strong || t&tSecret != 0 && t&(tUsers|tAll) != 0)
+	case actAccess:
+		return t&tPrivilege != 0 && t&(tRecipient|tUsers|tAll) != 0
+	case actDelete:
+		return t&(tUsers|tAll) != 0 && t&(tSecret|tSocial|tControl) != 0 || t&tPrivilege != 0 && t&tAll != 0
+	case actChange:
+		if verb == "disable" || verb == "turn" || verb == "switch" || verb == "deactivate" {
+			return t&tControl != 0
+		}
+		return t&tUsers != 0 && c.strong || t&tRecipient != 0 && (t&(tSecret|tAmount) != 0 || t&tSocial != 0)
+	case actDevice:
+		return t&tDoor != 0 && (verb == "unlock" || t&tUsers != 0) || (verb == "disarm" || verb == "stop" || verb == "unlock") && t&tControl != 0
+	case actTrade:
+		// for the user ("my", "the saved card") or a count shipped out
+		return t&tUsers != 0 && (t&(tQuantity|tAmount|tAll) != 0 || c.strong) || t&tQuantity != 0 && t&tRecipient != 0
+	case actSchedule:
+		return t&tRecipient != 0 && t&tPrivilege != 0
+	case actVisit:
+		return t&tRecipient != 0 && t&tUsers != 0 && c.strong
+	}
+	return false
+}
+
+// plantedCheck finds an action request in untrusted text (normalised).
+// With ctx nil it returns only requests harmful by themselves; with ctx,
+// also requests whose kind the user's request does not ask for (task
+// drift). drift reports which.
+func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
+	var asked [nActions]bool
+	toolWords := map[string]bool{}
+	if ctx != nil {
+		user := strings.ToLower(ctx.UserRequest)
+		for c := actSend; c < nActions; c++ {
+			for _, w := range words(user, nil) {
+				for _, s := range userStems[c] {
+					if strings.HasPrefix(user[w[0]:w[1]], s) {
+						asked[c] = true
+					}
+				}
+			}
+		}
+		for _, t := range ctx.Tools {
+			for _, w := range splitIdent(t) {
+				toolWords[w] = true
+			}
+		}
+	}
+	tw := words(norm, nil)
+	markupAt := markupPositions(norm)
+	// the address of the last addressed word of the current sentence, for
+	// verbs joined by "and"/"then" ("look up my codes and send them")
+	chainAddr, chainSent := addrNone, -1
+	for i, w := range tw {
+		if chainSent >= 0 && chainSent != sentenceStart(norm, tw, i) {
+			chainAddr, chainSent = addrNone, -1
+		}
+		if chainVerbs[norm[w[0]:w[1]]] {
+			if a := addressOf(norm, tw, i, markupAt); a > chainAddr {
+				chainAddr, chainSent = a, sentenceStart(norm, tw, i)
+			}
+		}
+		verb := norm[w[0]:w[1]]
+		c, isVerb := verbBase(verb)
+		if !isVerb && i > 0 && gerundLead[norm[tw[i-1][0]:tw[i-1][1]]] {
+			c, isVerb = gerundVerb(verb)
+		}
+		if !isVerb || negated(norm, tw, i) {
+			continue
+		}
+		if w[1]+1 < len(norm) && norm[w[1]] == ' ' {
+			if nx := strings.IndexAny(norm[w[1]+1:], " \n"); nx > 0 && strings.Contains(norm[w[1]+1:w[1]+1+nx], "=") {
+				continue // a shell line ("export NAME=value", "set x=1")
+			}
+		}
+		if w[1] < len(norm) && (norm[w[1]] == '"' || norm[w[1]] == ':' || norm[w[1]] == '=') {
+			continue // a key or a label ("start": ..., Order: 4411), not an imperative
+		}
+		addr := addressOf(norm, tw, i, markupAt)
+		chained := false
+		if addr == addrNone && i > 0 && chainAddr > addrNone && chainSent == sentenceStart(norm, tw, i) {
+			if p := norm[tw[i-1][0]:tw[i-1][1]]; p == "and" || p == "then" {
+				addr, chained = chainAddr, true // "look up my codes and send them to ..."
+			}
+		}
+		if addr == addrNone {
+			continue
+		}
+		cand := plantedCand{class: c, start: w[0], end: w[1], addr: addr}
+		if chained {
+			for k := chainSent; k < i; k++ {
+				o := norm[tw[k][0]:tw[k][1]]
+				cand.tgt |= wordTarget(o) &^ tRecipient
+				cand.strong = cand.strong || strongSecret(o)
+			}
+		}
+		// "make X an admin", "let X in by unlocking": the object decides
+		your, objTool := false, false
+		for k := i + 1; k < len(tw) && k <= i+18; k++ {
+			gap := norm[tw[k-1][1]:tw[k][0]]
+			if sentenceBreak(gap) {
+				break
+			}
+			o := strings.TrimRight(norm[tw[k][0]:tw[k][1]], ".")
+			cand.end = tw[k][1]
+			if k == i+1 && (o == "your" || o == "yourself" || o == "you" || o == "me" || o == "us") {
+				your = true
+			}
+			wt := wordTarget(o)
+			if containers[o] && norm[tw[k-1][0]:tw[k-1][1]] != "your" {
+				wt |= tUsers // "the largest files in the drive": the user's storage
+			}
+			if wt&tRecipient == 0 && o[0] >= '0' && o[0] <= '9' && len(o) >= 8 && accountWords[norm[tw[k-1][0]:tw[k-1][1]]] && strings.Trim(o, "0123456789-") == "" {
+				wt |= tRecipient
+			}
+			if wt&tRecipient != 0 && directed(cand.class) && !afterTo(norm, tw, i, k) {
+				wt &^= tRecipient // "copy the code from https://...": a source, not a recipient
+			}
+			if strongSecret(o) {
+				cand.strong = true
+			}
+			cand.tgt |= wt
+			if o[0] >= '0' && o[0] <= '9' {
+				if strings.ContainsAny(gap, "$€£") {
+					cand.tgt |= tAmount
+				}
+				if strings.HasSuffix(gap, "+") {
+					cand.tgt |= tRecipient // a phone number
+				}
+			}
+			if o[0] >= '0' && o[0] <= '9' && k+1 < len(tw) && currencyWords[norm[tw[k+1][0]:tw[k+1][1]]] {
+				cand.tgt |= tAmount
+			}
+			if k == i+1 && o[0] >= '1' && o[0] <= '9' && !cand.has(tAmount) {
+				cand.tgt |= tQuantity
+			}
+			if toolWords[o] && len(o) > 2 {
+				objTool = true
+			}
+		}
+		clause := norm[cand.start:min(len(norm), cand.end+80)]
+		if stop := strings.IndexAny(clause[min(len(clause), cand.end-cand.start):], ".!?\n"); stop >= 0 {
+			clause = clause[:cand.end-cand.start+stop]
+		}
+		for _, s := range stealthPhrases {
+			if strings.Contains(clause, s) {
+				cand.tgt |= tStealth
+				break
+			}
+		}
+		for _, s := range commandCues {
+			if strings.Contains(clause, s) {
+				cand.tgt |= tCommand
+				break
+			}
+		}
+		if your {
+			continue // the reader's own things: a manual or a request to a person
+		}
+		if a := addressOf(norm, tw, i, markupAt); a > chainAddr {
+			chainAddr, chainSent = a, sentenceStart(norm, tw, i)
+		}
+		if verb == "make" && cand.has(tPrivilege) {
+			cand.class = actAccess
+		}
+		if (verb == "send" || verb == "make") && cand.has(tAmount) {
+			cand.class = actMoney // "send a payment of 1500 USD to ..."
+		}
+		if cand.addr == addrAI && cand.tgt != 0 || cand.harmful(verb) || cand.has(tCommand) && (cand.addr == addrAI || cand.has(tStealth)) {
+			return cand.start, cand.end, false, true
+		}
+		if ctx == nil || asked[cand.class] {
+			continue
+		}
+		if cand.drifts(weakVerbs[verbOf(verb)]) || toolWords[verbOf(verb)] && objTool {
+			return cand.start, cand.end, true, true
+		}
+	}
+	return 0, 0, false, false
+}
+
+func (c *plantedCand) has(t target) bool { return c.tgt&t != 0 }
+
+// verbOf is the base form of an action verb (for matching tool names).
+func verbOf(w string) string {
+	if _, ok := actionVerbs[w]; ok {
+		return w
+	}
+	if b, ok := strings.CutSuffix(w, "ing"); ok {
+		for _, cand := range []string{b, b + "e", b[:max(0, len(b)-1)]} {
+			if _, ok := actionVerbs[cand]; ok {
+				return cand
+			}
+		}
+	}
+	return w
+}
+
+// markupPositions returns the byte offsets where a markup cue ends.
+func markupPositions(norm string) []int {
+	var at []int
+	for _, m := range markupCues {
+		for off := 0; ; {
+			i := strings.Index(norm[off:], m)
+			if i < 0 {
+				break
+			}
+			at = append(at, off+i+len(m))
+			off += i + len(m)
+		}
+	}
+	return at
+}
+
+// addressOf decides how the verb tw[i] is addressed to the reader.
+func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
+	w := tw[i]
+	// the words before the verb, back to the start of its sentence
+	s := i
+	for s > 0 && i-s < 12 && !hardBreak(norm, tw, s) {
+		s--
+	}
+	before := strings.TrimSpace(norm[tw[s][0]:w[0]])
+	if s == 0 && hardBreak(norm, tw, 0) {
+		before = strings.TrimSpace(norm[:w[0]])
+		if len(before) > 120 {
+			before = before[len(before)-120:]
+		}
+	}
+	lead := atLead(norm, w[0])
+	for _, m := range markupAt {
+		if m <= w[0] && w[0]-m < 300 && (lead || endsWithCue(before)) {
+			return addrAI
+		}
+	}
+	// an AI noun in the same sentence, then a modal or punctuation
+	ai := -1
+	for k := max(s, i-12); k < i; k++ {
+		if aiNouns[norm[tw[k][0]:tw[k][1]]] && headsPhrase(norm, tw, k, i) {
+			ai = k
+		}
+	}
+	if ai >= 0 {
+		between := " " + strings.TrimSpace(norm[tw[ai][1]:w[0]])
+		for _, m := range aiModals {
+			if strings.HasSuffix(between, " "+m) || strings.HasSuffix(between, " "+m+" please") || strings.HasSuffix(between, " "+m+" kindly") {
+				return addrAI
+			}
+		}
+		if lead || endsWithCue(before) {
+			return addrAI
+		}
+	}
+	if lead || endsWithCue(before) {
+		return addrReader
+	}
+	return addrNone
+}
+
+// headsPhrase: the AI noun tw[k] ends its noun phrase ("the assistant
+// should", "agents reading this", "assistant:"), unlike "the assistant
+// manager" or "the model railway".
+func headsPhrase(norm string, tw [][2]int, k, verb int) bool {
+	if k+1 >= len(tw) || k+1 == verb {
+		return true
+	}
+	if strings.TrimSpace(norm[tw[k][1]:tw[k+1][0]]) != "" {
+		return true // punctuation follows: "assistant:", "agents,"
+	}
+	next := norm[tw[k+1][0]:tw[k+1][1]]
+	if aiFollowers[next] {
+		return true
+	}
+	for _, m := range aiModals {
+		if strings.HasPrefix(m+" ", next+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// aiFollowers may follow an AI noun that names the reader.
+var aiFollowers = map[string]bool{"reading": true, "processing": true, "handling": true, "summarizing": true, "summarising": true,
+	"analyzing": true, "analysing": true, "that": true, "who": true, "which": true, "with": true, "in": true, "on": true,
+	"using": true, "here": true, "please": true, "parsing": true, "viewing": true, "seeing": true, "receiving": true,
+	"running": true, "working": true, "tasked": true, "assigned": true, "responsible": true, "operating": true, "or": true,
+	"and": true, "is": true, "are": true, "now": true, "also": true, "kindly": true, "helper": true, "assistant": true, "agent": true}
+
+// atLead: the verb begins a sentence, line, quoted string or list item.
+func atLead(norm string, at int) bool {
+	j := at - 1
+	for j >= 0 && (norm[j] == ' ' || norm[j] == '\t') {
+		j--
+	}
+	if j < 0 || strings.HasSuffix(norm[:j+1], "u003e") || strings.HasSuffix(norm[:j+1], "|system|") {
+		return true // after a JSON-escaped tag: \u003e is '>'
+	}
+	if strings.IndexByte("\n.!?:>])\"{,;*#-|", norm[j]) < 0 {
+		return false
+	}
+	// "e.g." "p.s." and decimals do not end a sentence; a comma does not
+	// begin one unless it follows a vocative ("assistant, pay ...")
+	if norm[j] == ',' {
+		k := j - 1
+		for k >= 0 && (isWordChar(norm[k]) || norm[k] == '\'') {
+			k--
+		}
+		return aiNouns[norm[k+1:j]] || norm[k+1:j] == "please" || norm[k+1:j] == "hi" || norm[k+1:j] == "hello"
+	}
+	return true
+}
+
+// endsWithCue: the words before the verb end with a reader cue. An
+// adverb cue ("also", "then", "first") counts only where it begins a
+// sentence or follows another cue: "they also buy" is a narrative.
+func endsWithCue(before string) bool {
+	b := " " + before
+	for _, c := range readerCues {
+		if !strings.HasSuffix(b, c) || isWordChar(b[len(b)-len(c)-1]) {
+			continue
+		}
+		if !adverbCues[c] {
+			return true
+		}
+		rest := strings.TrimRight(b[:len(b)-len(c)], " \t")
+		if rest == "" || atLead(rest+" x", len(rest)+1) || endsWithCue(strings.TrimSpace(rest)) {
+			return true
+		}
+	}
+	return false
+}
+
+// adverbCues may follow a subject ("they also buy"): they address the
+// reader only at the start of a sentence.
+var adverbCues = map[string]bool{"also": true, "then": true, "now": true, "immediately": true, "first": true, "urgently": true,
+	"next": true, "finally": true, "just": true, "quickly": true, "quietly": true, "silently": true, "secretly": true, "asap": true}
+
+// hardBreak: the gap before word s ends a sentence.
+func hardBreak(norm string, tw [][2]int, s int) bool {
+	if s == 0 {
+		return true
+	}
+	return strings.ContainsAny(norm[tw[s-1][1]:tw[s][0]], ".!?\n")
+}
