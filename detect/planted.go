@@ -292,7 +292,7 @@ const driftTargets = tRecipient | tAmount | tUsers | tAll | tStealth | tCommand
 // leave", "add my name"): without the conversation's contrast they drift
 // only toward an outside recipient, an amount, stealth or a command.
 var weakVerbs = map[string]bool{"approve": true, "accept": true, "add": true, "make": true, "set": true, "open": true,
-	"start": true, "stop": true, "follow": true, "create": true, "update": true, "change": true, "order": true, "text": true,
+	"start": true, "stop": true, "follow": true, "update": true, "change": true, "order": true, "text": true,
 	"message": true, "reply": true, "respond": true, "go": true, "turn": true, "switch": true, "edit": true, "book": true}
 
 // containers are the user's storage when data names them ("in the
