@@ -38,15 +38,27 @@ func promptBytes(c *conv.Conversation) int64 {
 
 // promptTokens counts the prompt's tokens with the model's tokenizer
 // (detect/tokens): every segment, tool declaration and earlier tool call,
-// plus chat framing.
-func promptTokens(c *conv.Conversation) int64 {
+// plus chat framing. It costs about 150 µs per KB of text, so it runs only
+// where a figure must be exact: a max_prompt_tokens cap the prompt's byte
+// length exceeds, and the settlement of a request whose upstream reported
+// no usage.
+func promptTokens(c *conv.Conversation) int64 { return promptCount(c, tokens.Count) }
+
+// promptEstimate estimates the prompt's tokens (tokens.Estimate, one pass
+// over the bytes) as promptTokens would count them. Admission charges the
+// estimate; OnFinish corrects it with the upstream's usage (or an exact
+// count when the upstream reports none). docs/PERFORMANCE.md gives the
+// estimate's error.
+func promptEstimate(c *conv.Conversation) int64 { return promptCount(c, tokens.Estimate) }
+
+func promptCount(c *conv.Conversation, count func(model, text string) int) int64 {
 	model := c.Model
 	var n int64
-	c.EachSegment(func(_ int, _ conv.Role, s *conv.Segment) { n += int64(tokens.Count(model, s.Text)) })
+	c.EachSegment(func(_ int, _ conv.Role, s *conv.Segment) { n += int64(count(model, s.Text)) })
 	for i := range c.Tools {
 		t := &c.Tools[i]
-		n += int64(tokens.Count(model, t.Name) + tokens.Count(model, t.Description) +
-			tokens.Count(model, string(t.Parameters)))
+		n += int64(count(model, t.Name) + count(model, t.Description) +
+			count(model, string(t.Parameters)))
 	}
 	if c.Kind != conv.KindChat && c.Kind != conv.KindResponses {
 		return n
@@ -55,10 +67,10 @@ func promptTokens(c *conv.Conversation) int64 {
 		m := &c.Messages[i]
 		n += perMessageTokens
 		if m.Name != "" {
-			n += int64(tokens.Count(model, m.Name))
+			n += int64(count(model, m.Name))
 		}
 		for j := range m.ToolCalls {
-			n += int64(tokens.Count(model, m.ToolCalls[j].Name) + tokens.Count(model, m.ToolCalls[j].Arguments))
+			n += int64(count(model, m.ToolCalls[j].Name) + count(model, m.ToolCalls[j].Arguments))
 		}
 	}
 	if len(c.System) > 0 {

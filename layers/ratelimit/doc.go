@@ -3,8 +3,9 @@
 // size and max_tokens caps, each counted per API key, user, tenant, client
 // IP, route, model or globally, as configured in policy rules.
 //
-// In the request phase the layer counts the prompt's tokens (detect/tokens)
-// when a rule needs them, then admits the request against every applicable
+// In the request phase the layer estimates the prompt's tokens
+// (detect/tokens.Estimate; counted exactly only for a max_prompt_tokens cap
+// the prompt's bytes exceed) when a rule needs them, then admits the request against every applicable
 // limit in one backend call, all or nothing. A refusal is a Block with
 // status 429 and code rate_limit_exceeded, tokens_per_minute_exceeded,
 // concurrency_limit_exceeded or budget_exceeded, a reason naming the rule,

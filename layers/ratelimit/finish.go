@@ -173,8 +173,8 @@ func (l *Layer) budgetAlert(ctx context.Context, tx *engine.Tx, b budgetCharge) 
 
 // usage returns the prompt and total tokens to charge: the upstream's
 // report where it has one (for a stream, the prompt tokens may come from an
-// earlier event than the final usage), else the counted prompt plus the
-// counted (whole response) or estimated (stream: bytes/4) completion.
+// earlier event than the final usage), else the prompt counted exactly plus
+// the counted (whole response) or estimated (stream: bytes/4) completion.
 func (l *Layer) usage(tx *engine.Tx, st *txState) (prompt, total int64) {
 	u := tx.Usage
 	prompt = int64(u.PromptTokens)
@@ -182,7 +182,13 @@ func (l *Layer) usage(tx *engine.Tx, st *txState) (prompt, total int64) {
 		prompt = st.streamPrompt
 	}
 	if prompt <= 0 {
+		// No usage from the upstream: count the prompt exactly rather
+		// than keep the admission estimate (rare: OpenAI and Anthropic
+		// report usage, and streams are asked for it).
 		prompt = st.prompt
+		if !st.exact && tx.Request != nil {
+			prompt = promptTokens(tx.Request)
+		}
 	}
 	completion := int64(u.CompletionTokens)
 	if completion <= 0 && u.TotalTokens <= 0 {

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -362,5 +363,39 @@ func TestRedisURLEnv(t *testing.T) {
 	l = New(Config{Backend: BackendRedis, RedisURLEnv: "RL_URL"}, WithGetenv(func(string) string { return "http://x" }))
 	if err := l.Provision(&engine.Host{}); err == nil {
 		t.Fatal("bad url accepted")
+	}
+}
+
+// TestPromptEstimateSettled: admission charges the prompt's estimate (no
+// tokenizer on the request path); the upstream's usage replaces it when the
+// request ends; without usage, the prompt is counted exactly then.
+func TestPromptEstimateSettled(t *testing.T) {
+	const tpm = 1000000
+	text := strings.Repeat("QmVsbGEgaGFzIHR3byB0aW1lcyBhcyBtYW55IG1hcmJsZXMgYXMgZnJpc2JlZXMu ", 40) // base64: estimate ≠ count
+	remaining := func(d engine.Decision) string { return d.Headers["x-ratelimit-remaining-tokens"] }
+	for _, reported := range []bool{true, false} {
+		l, _ := newLayer(t, Config{Rules: []Rule{{Scope: ScopeIP, TPM: tpm}}})
+		tx := req{text: text}.tx()
+		est, exact := promptEstimate(tx.Request), promptTokens(tx.Request)
+		if est == exact {
+			t.Fatalf("estimate and count agree (%d): the case shows nothing", est)
+		}
+		d, _ := l.OnRequest(tx)
+		if got, want := remaining(d), strconv.FormatInt(tpm-est, 10); got != want {
+			t.Fatalf("remaining after admission %s, want %s (estimate %d, count %d)", got, want, est, exact)
+		}
+		charged := exact
+		if reported {
+			tx.Usage = conv.Usage{PromptTokens: 700, CompletionTokens: 50, TotalTokens: 750}
+			charged = 750
+		} else {
+			l.OnResponse(tx, &conv.Response{}) // no usage, no answer text
+		}
+		l.OnFinish(tx)
+		next := req{text: "hi"}.tx()
+		d, _ = l.OnRequest(next)
+		if got, want := remaining(d), strconv.FormatInt(tpm-charged-promptEstimate(next.Request), 10); got != want {
+			t.Fatalf("usage reported %v: remaining %s, want %s", reported, got, want)
+		}
 	}
 }

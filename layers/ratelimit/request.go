@@ -54,7 +54,8 @@ type txState struct {
 	limit        []string       // limit name per settle entry
 	rule         []string       // rule name per settle entry
 	scope        []string       // rule scope per settle entry
-	prompt       int64          // prompt tokens counted and charged
+	prompt       int64          // prompt tokens estimated (or counted) and charged
+	exact        bool           // prompt was counted with the tokenizer, not estimated
 	streamBytes  int64          // answer bytes seen in a stream
 	streamPrompt int64          // prompt tokens a stream event reported
 	counted      int64          // answer tokens counted in a whole response without usage
@@ -70,12 +71,14 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 		return engine.Allowed, nil
 	}
 	req := tx.Request
-	prompt := int64(-1) // counted lazily
+	// The prompt's tokens to charge: estimated lazily (one pass over the
+	// bytes), or counted exactly when a token cap needed the count anyway.
+	prompt, exact := int64(-1), false
 	count := func() int64 {
 		if prompt < 0 {
 			prompt = 0
 			if req != nil {
-				prompt = promptTokens(req)
+				prompt = promptEstimate(req)
 			}
 		}
 		return prompt
@@ -87,10 +90,13 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	for _, a := range app {
 		r := a.r
 		if r.MaxPromptTokens > 0 && req != nil {
-			if prompt < 0 && promptBytes(req) <= r.MaxPromptTokens {
+			if !exact && promptBytes(req) <= r.MaxPromptTokens {
 				continue // cannot be more tokens than bytes
 			}
-			if n := count(); n > r.MaxPromptTokens {
+			if !exact { // a cap is a hard answer: count exactly
+				prompt, exact = promptTokens(req), true
+			}
+			if n := prompt; n > r.MaxPromptTokens {
 				l.m.denied.WithLabelValues("max_prompt_tokens").Inc()
 				return engine.Decision{Action: engine.Block, Status: http.StatusBadRequest, Code: CodePromptTooBig, Rule: r.Name,
 					Reason:   fmt.Sprintf("the prompt counts about %d tokens, more than the %d allowed by rate-limit rule %q", n, r.MaxPromptTokens, r.Name),
@@ -183,7 +189,7 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 			}
 		}
 	}
-	l.remember(tx, checks, metas, max(prompt, 0))
+	l.remember(tx, checks, metas, max(prompt, 0), exact)
 	return passed(findings, modified, successHeaders(metas, sts)), nil
 }
 
@@ -206,7 +212,7 @@ func (sc *scratch) release() {
 }
 
 // remember keeps what OnFinish must release or correct.
-func (l *Layer) remember(tx *engine.Tx, checks []limits.Check, metas []checkMeta, prompt int64) {
+func (l *Layer) remember(tx *engine.Tx, checks []limits.Check, metas []checkMeta, prompt int64, exact bool) {
 	var st *txState
 	for i := range checks {
 		c := checks[i]
@@ -218,7 +224,7 @@ func (l *Layer) remember(tx *engine.Tx, checks []limits.Check, metas []checkMeta
 			c.Cost = 0 // set by OnFinish
 		}
 		if st == nil {
-			st = &txState{prompt: prompt}
+			st = &txState{prompt: prompt, exact: exact}
 		}
 		st.settle = append(st.settle, c)
 		st.limit = append(st.limit, metas[i].limit)
