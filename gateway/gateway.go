@@ -57,6 +57,9 @@ type Gateway struct {
 	ident   *identity.Service // nil when the identity layer is off
 	admin   http.Handler      // the admin API (nil without identity)
 	gate    admin.Gate        // the blocklist for non-engine routes (nil: blocklist off)
+
+	consoleOnce sync.Once    // the admin console (console.go), built at first use
+	console     http.Handler // nil until then, or when it could not be built
 	alog    *audit.Log        // the audit log opened from config (nil: none, or a given recorder)
 	scanner *scan.Scanner     // set by openServices; moved into the first generation
 
@@ -404,6 +407,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e, ok := gen.mux[rp]
 	if !ok && gen.mcp != nil && isMCPPath(r.URL.Path) {
 		gen.mcp.ServeHTTP(w, r)
+		return
+	}
+	if !ok && isConsolePath(r.URL.Path) {
+		g.consoleHandler(w, r)
 		return
 	}
 	if !ok && strings.HasPrefix(r.URL.Path, "/admin/") {

@@ -25,6 +25,9 @@ type Route struct {
 	// MCP is true for the MCP server routes (package mcpgw); Path is then
 	// the pattern /mcp/{server}.
 	MCP bool
+	// Console is true for the admin console's routes (package ui); Path
+	// is then a net/http pattern such as /ui/keys/{id}/revoke.
+	Console bool
 }
 
 var routeTable = []Route{
@@ -52,7 +55,7 @@ func Routes() []Route {
 	for _, r := range admin.Routes() {
 		out = append(out, Route{Method: r.Method, Path: r.Pattern, Admin: true})
 	}
-	return out
+	return append(out, consoleRoutes()...)
 }
 
 // modelPath is the pattern of GET /v1/models/{id} (models.retrieve).

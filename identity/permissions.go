@@ -108,6 +108,31 @@ var routeTable = []RoutePermission{
 	// Review feedback on (would-be) blocks, and its JSONL export.
 	{http.MethodGet, "/admin/feedback", PermWrite},
 	{http.MethodPost, "/admin/feedback", PermWrite},
+
+	// Admin console (package ui): each page and action needs what the
+	// admin API calls it makes need (the API decides; see docs/PERMISSIONS.md).
+	// Sign-in, sign-out and static files need no identity.
+	{http.MethodGet, "/ui/{$}", PermRead},
+	{http.MethodGet, "/ui/login", PermPublic},
+	{http.MethodPost, "/ui/login", PermPublic},
+	{http.MethodPost, "/ui/logout", PermPublic},
+	{http.MethodGet, "/ui/oidc/start", PermPublic},
+	{http.MethodGet, "/ui/oidc/callback", PermPublic},
+	{http.MethodGet, "/ui/static/{file}", PermPublic},
+	{http.MethodGet, "/ui/keys", PermWrite},
+	{http.MethodPost, "/ui/keys", PermAdmin},
+	{http.MethodPost, "/ui/keys/{id}/revoke", PermAdmin},
+	{http.MethodPost, "/ui/keys/{id}/rotate", PermAdmin},
+	{http.MethodPost, "/ui/tenants", PermAdmin},
+	{http.MethodGet, "/ui/blocks", PermWrite},
+	{http.MethodPost, "/ui/blocks", PermAdmin},
+	{http.MethodPost, "/ui/blocks/{id}/remove", PermAdmin},
+	{http.MethodGet, "/ui/audit", PermRead},
+	{http.MethodGet, "/ui/review", PermRead},
+	{http.MethodPost, "/ui/review/feedback", PermWrite},
+	{http.MethodGet, "/ui/review/export", PermWrite},
+	{http.MethodGet, "/ui/scan", PermRead},
+	{http.MethodPost, "/ui/scan", PermExecute},
 }
 
 // RoutePermissions returns a copy of the permission table, sorted by
