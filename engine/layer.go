@@ -106,9 +106,14 @@ type Host struct {
 	Registerer prometheus.Registerer
 	// DataDir is the gateway's data directory.
 	DataDir string
-	// Services holds shared services by name (stores, limiter backends,
-	// canary registry, ...) that later layers look up.
-	Services map[string]any
+	// Services are the shared services (store, identity service, block
+	// cache, limiter state, ...; see Key, Use and Acquire), reference
+	// counted across configurations. What a layer takes through it is
+	// held for the configuration's lifetime and released by whoever
+	// created the Host (the gateway, when the configuration is closed or
+	// fails to build), not by the layer. nil: no shared services; Acquire
+	// then hands the layer a value it owns.
+	Services *Services
 }
 
 // Mode is how a layer's decisions are applied.

@@ -33,28 +33,23 @@ func buildChain(cfg *config.Config, host *engine.Host) ([]engine.Configured, []i
 		if mode == engine.ModeOff {
 			continue
 		}
-		published := false
 		if p, ok := l.(engine.Provisioner); ok {
-			before := len(host.Services)
 			if err := p.Provision(host); err != nil {
 				// A layer that failed half-way may hold clients (Redis,
 				// the block cache's refresher): close it, as Caddy
-				// cleans up a module whose Provision failed. Services it
-				// published are closed by the caller with the rest of
-				// the generation.
+				// cleans up a module whose Provision failed. Shared
+				// services it took are held by host.Services, which the
+				// caller releases with the rest of the generation.
 				err = fmt.Errorf("layers.%s: provision: %w", m.Name, err)
-				if c, ok := l.(io.Closer); ok && len(host.Services) == before {
+				if c, ok := l.(io.Closer); ok {
 					err = errors.Join(err, c.Close())
 				}
 				return nil, closers, err
 			}
-			published = len(host.Services) > before
 		}
-		// A layer that published a service in host.Services (the identity
-		// service, a rate-limit memory backend) hands it to the gateway:
-		// later generations share it, and the gateway closes it at
-		// shutdown, not when this generation is replaced.
-		if c, ok := l.(io.Closer); ok && !published {
+		// A layer closes only what it owns; what it shares through
+		// host.Services is released with the generation.
+		if c, ok := l.(io.Closer); ok {
 			closers = append(closers, c)
 		}
 		if v, ok := l.(engine.Validator); ok {

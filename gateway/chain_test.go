@@ -35,12 +35,17 @@ func TestBuildChainClosesFailedProvision(t *testing.T) {
 	// A collector of the same name and another shape: the rate limiter's
 	// registration fails after its client is open.
 	reg.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "rampart_ratelimit_denied_total", Help: "conflict"}))
-	host := &engine.Host{Logger: quiet, Registerer: reg, DataDir: t.TempDir(), Services: map[string]any{}}
+	pool := engine.NewPool()
+	host := &engine.Host{Logger: quiet, Registerer: reg, DataDir: t.TempDir(), Services: pool.Holder()}
 	_, closers, err := buildChain(cfg, host)
 	if err == nil || !strings.Contains(err.Error(), "layers.ratelimit: provision") {
 		t.Fatalf("want the rate limiter's provision error, got %v", err)
 	}
 	closeAll(closers)
+	host.Services.Release()
+	if refs := pool.Refs(); len(refs) != 0 {
+		t.Fatalf("shared services left after the failed build: %v", refs)
+	}
 
 	opts, err := redis.ParseURL(base)
 	if err != nil {

@@ -24,8 +24,10 @@ import (
 	"github.com/rampart-ai/rampart/detect/scan"
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/incident"
 	"github.com/rampart-ai/rampart/internal/statuswriter"
 	"github.com/rampart-ai/rampart/layers"
+	"github.com/rampart-ai/rampart/layers/blocklist"
 	"github.com/rampart-ai/rampart/layers/network"
 	"github.com/rampart-ai/rampart/mcpgw"
 	"github.com/rampart-ai/rampart/metrics"
@@ -72,11 +74,18 @@ type Gateway struct {
 	getenv     func(string) string
 	fixed      []engine.Configured // WithLayers: a fixed chain, no reload
 	fixedOK    bool
-	services   map[string]any  // shared services, handed to every generation
-	given      map[string]bool // services the caller supplied (and closes)
-	published  map[string]bool // services layers published (the gateway closes them)
-	collected  *sharedCollectors
-	health     *healthSet // upstream breakers and calls in flight, across reloads
+	// pool holds the services shared across generations (store, identity
+	// service, block cache, incident responder, limiter state, ...), each
+	// reference counted: every generation holds its layers' references
+	// (gen.svc, released when it is closed) and the gateway its own
+	// (own: what openStack opened and what the admin API uses, released
+	// by Close).
+	pool      *engine.Pool
+	own       *engine.Services
+	blocks    *blocklist.Cache    // the shared block cache (nil: blocklist off at start)
+	responder *incident.Responder // the incident responder (nil: incident response off)
+	collected *sharedCollectors
+	health    *healthSet // upstream breakers and calls in flight, across reloads
 
 	cur      atomic.Pointer[generation]
 	nextID   atomic.Uint64
@@ -100,7 +109,6 @@ type options struct {
 	layersOK bool
 	getenv   func(string) string
 	key      []byte
-	services map[string]any
 
 	store        Store
 	bootstrapOut io.Writer
@@ -138,9 +146,6 @@ func WithGetenv(f func(string) string) Option { return func(o *options) { o.gete
 // (default: random per process).
 func WithContentKey(k []byte) Option { return func(o *options) { o.key = k } }
 
-// WithServices adds shared services handed to layers at Provision time.
-func WithServices(s map[string]any) Option { return func(o *options) { o.services = s } }
-
 // WithConfigLoader sets how Reload (SIGHUP, file change) reads the
 // configuration again: the same file, environment overrides and flags the
 // gateway was started with. Without it Reload has nothing to load.
@@ -162,8 +167,8 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: o.log, reg: prometheus.NewRegistry(),
 		adapters: map[string]provider.Adapter{"openai": openai.New(), "anthropic": anthropic.New()},
 		getenv:   o.getenv, fixed: o.layers, fixedOK: o.layersOK,
-		services: map[string]any{}, given: map[string]bool{}, published: map[string]bool{},
-		drainTO: DefaultDrainTimeout}
+		pool: engine.NewPool(), drainTO: DefaultDrainTimeout}
+	g.own = g.pool.Holder()
 	g.collected = newSharedCollectors(g.reg)
 	g.health = newHealthSet(g.reg)
 	g.mcpMetrics = mcpgw.NewMetrics()
@@ -198,45 +203,35 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 		if err := layers.Check(cfg); err != nil {
 			return nil, err
 		}
-		for k, v := range o.services {
-			g.services[k], g.given[k] = v, true
-		}
 		reg := g.collected.forGeneration()
-		host := &engine.Host{Logger: g.log, Registerer: reg, DataDir: cfg.DataDir, Services: g.services}
-		if err := g.openStack(cfg, &o, host); err != nil {
+		svc := g.pool.Holder() // the first generation's references
+		host := &engine.Host{Logger: g.log, Registerer: reg, DataDir: cfg.DataDir, Services: svc}
+		fail := func(err error, closers []io.Closer) (*Gateway, error) {
+			closeAll(closers)
+			svc.Release()
+			reg.release()
 			g.closeAll()
 			return nil, err
+		}
+		if err := g.openStack(cfg, &o, host); err != nil {
+			return fail(err, nil)
 		}
 		g.rec, g.key = o.rec, o.key
-		before := make(map[string]bool, len(g.services))
-		for k := range g.services {
-			before[k] = true
-		}
 		chain, closers, err := buildChain(cfg, host)
-		for k := range g.services {
-			g.published[k] = !before[k]
-		}
 		if err != nil {
-			closeAll(closers)
-			reg.release()
-			g.closeAll()
-			return nil, err
+			return fail(err, closers)
 		}
-		if err := g.openServices(cfg, &o, host, chain); err != nil {
-			closeAll(closers)
-			reg.release()
-			g.closeAll()
-			return nil, err
+		if err := g.openServices(cfg, &o, chain); err != nil {
+			return fail(err, closers)
 		}
+		// From here on each generation has its own scanner.
 		sc := g.scanner
-		g.scanner = nil // from here on each generation has its own
-		gen, err := g.newGeneration(cfg, chain, closers, sc)
+		g.scanner = nil
+		gen, err := g.newGeneration(cfg, chain, closers, sc) // closes closers on error
 		if err != nil {
-			reg.release()
-			g.closeAll()
-			return nil, err
+			return fail(err, nil)
 		}
-		gen.reg = reg
+		gen.reg, gen.svc = reg, svc
 		first = gen
 	}
 	g.cur.Store(first)
@@ -541,16 +536,12 @@ func (g *Gateway) Close() error {
 	return errors.Join(errs...)
 }
 
-// closeAll closes the services layers published (the identity service)
-// and then what openStack opened (store, audit log, ...).
+// closeAll releases the gateway's references to shared services (after
+// the last generation's, so the pool closes the identity service, the
+// incident responder and the block cache here) and then closes what
+// openStack opened (audit log, store, ...).
 func (g *Gateway) closeAll() error {
-	var errs []error
-	for k, v := range g.services {
-		if c, ok := v.(io.Closer); ok && g.published[k] {
-			errs = append(errs, c.Close())
-		}
-	}
-	errs = append(errs, closeAll(g.closers))
+	errs := []error{g.own.Release(), closeAll(g.closers)}
 	g.closers = nil
 	return errors.Join(errs...)
 }

@@ -43,6 +43,7 @@ type generation struct {
 	demo    bool
 	closers []io.Closer           // the chain's layers and upstream transports
 	reg     *generationCollectors // metrics the layers registered (nil WithLayers)
+	svc     *engine.Services      // the layers' references to shared services (nil WithLayers)
 	// ipGuard is the enforcing network layer, which the gateway also
 	// applies to the routes the engine does not serve (admin, metrics,
 	// scan); nil when that layer is off or in monitor mode.
@@ -97,7 +98,9 @@ func (g *Gateway) drain(gen *generation) error {
 		g.log.Warn("config: replaced configuration still has requests in flight after the drain timeout; closing its layers now",
 			"generation", gen.id, "in_flight", gen.inFlight(), "timeout", g.drainTO.String())
 	}
-	err := closeAll(gen.closers)
+	// The layers first, then their references to shared services: a
+	// service no newer generation uses is closed here.
+	err := errors.Join(closeAll(gen.closers), gen.svc.Release())
 	if gen.reg != nil {
 		gen.reg.release()
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 // layers.blocklist.incident.enabled, the incident responder, which
 // receives every finished transaction next to the audit log. It does
 // nothing when the blocklist layer is off.
-func (g *Gateway) openIncident(cfg *config.Config, o *options, host *engine.Host) error {
+func (g *Gateway) openIncident(cfg *config.Config, o *options) error {
 	sec := cfg.Layer(blocklist.Name)
 	if engine.Mode(sec.ModeOr(string(blocklist.Module.DefaultMode))) == engine.ModeOff {
 		return nil
@@ -43,8 +44,12 @@ func (g *Gateway) openIncident(cfg *config.Config, o *options, host *engine.Host
 		return err
 	}
 	cache.Start(bcfg.RefreshInterval, bcfg.PurgeInterval)
-	g.closers = append(g.closers, cache)
-	host.Services[blocklist.ServiceCache] = cache
+	// The gateway's reference keeps it for the gateway's life; the pool
+	// closes it when the last generation using it is gone too.
+	if err := engine.Provide(g.own, blocklist.CacheKey, cache, cache.Close); err != nil {
+		return errors.Join(err, cache.Close())
+	}
+	g.blocks = cache
 
 	if !bcfg.Incident.Enabled {
 		return nil
@@ -58,9 +63,12 @@ func (g *Gateway) openIncident(cfg *config.Config, o *options, host *engine.Host
 	if err := r.Start(); err != nil {
 		return err
 	}
-	// Closed before the cache and the audit log (closers run in reverse).
-	g.closers = append(g.closers, r)
-	host.Services[incident.ServiceNotifier] = r
+	// Released before the cache (references are released newest first)
+	// and closed before the audit log (g.closers run after the pool).
+	if err := engine.Provide(g.own, incident.Key, r, r.Close); err != nil {
+		return errors.Join(err, r.Close())
+	}
+	g.responder = r
 	o.rec = fanOut(o.rec, r)
 	return nil
 }
@@ -68,10 +76,10 @@ func (g *Gateway) openIncident(cfg *config.Config, o *options, host *engine.Host
 // adminBlocks is the admin API option for /admin/blocks: through the
 // block cache when the blocklist layer runs (changes apply here at once),
 // else on the store directly (other replicas still enforce them).
-func (g *Gateway) adminBlocks(cfg *config.Config, host *engine.Host) admin.Option {
+func (g *Gateway) adminBlocks(cfg *config.Config) admin.Option {
 	aw := g.auditWriter(cfg)
-	if c, ok := host.Services[blocklist.ServiceCache].(*blocklist.Cache); ok {
-		return admin.WithBlocks(c, aw)
+	if g.blocks != nil {
+		return admin.WithBlocks(g.blocks, aw)
 	}
 	return admin.WithBlocks(g.store, aw)
 }

@@ -75,8 +75,8 @@ func (g *Gateway) newMCP(cfg *config.Config, chain []engine.Configured, sc *scan
 // mcpAlert sends withheld tool definitions to the incident webhooks (nil
 // when incident response is off).
 func (g *Gateway) mcpAlert() func(ctx context.Context, server, tool, reason string) {
-	r, ok := g.services[incident.ServiceNotifier].(*incident.Responder)
-	if !ok {
+	r := g.responder
+	if r == nil {
 		return nil
 	}
 	return func(_ context.Context, server, tool, reason string) {

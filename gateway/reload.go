@@ -110,25 +110,17 @@ func (g *Gateway) swapLocked(cfg *config.Config) error {
 	return nil
 }
 
-// buildGeneration provisions a new chain over the shared services. A
-// service a layer publishes (e.g. a rate-limit memory backend) becomes
-// shared only if the whole generation builds.
+// buildGeneration provisions a new chain over the shared services. The
+// generation holds its own references to them (a service its layers
+// create is shared with later generations through the pool); if it fails
+// to build, its layers are closed and its references released, which
+// closes what only it used.
 func (g *Gateway) buildGeneration(cfg *config.Config) (*generation, error) {
-	services := make(map[string]any, len(g.services))
-	for k, v := range g.services {
-		services[k] = v
-	}
 	reg := g.collected.forGeneration()
-	host := &engine.Host{Logger: g.log, Registerer: reg, DataDir: cfg.DataDir, Services: services}
-	// abandon undoes a generation that failed to build, services it
-	// published included.
+	svc := g.pool.Holder()
+	host := &engine.Host{Logger: g.log, Registerer: reg, DataDir: cfg.DataDir, Services: svc}
 	abandon := func(err error, closers []io.Closer) error {
-		errs := []error{err, closeAll(closers)}
-		for k, v := range services {
-			if c, ok := v.(io.Closer); ok && g.services[k] == nil {
-				errs = append(errs, c.Close())
-			}
-		}
+		errs := []error{err, closeAll(closers), svc.Release()}
 		reg.release()
 		return errors.Join(errs...)
 	}
@@ -144,12 +136,7 @@ func (g *Gateway) buildGeneration(cfg *config.Config) (*generation, error) {
 	if err != nil {
 		return nil, abandon(err, nil)
 	}
-	gen.reg = reg
-	for k, v := range services {
-		if _, ok := g.services[k]; !ok {
-			g.services[k], g.published[k] = v, true
-		}
-	}
+	gen.reg, gen.svc = reg, svc
 	return gen, nil
 }
 

@@ -42,7 +42,9 @@ func WithStore(st Store) Option { return func(o *options) { o.store = st } }
 func WithBootstrapOutput(w io.Writer) Option { return func(o *options) { o.bootstrapOut = w } }
 
 // openStack opens the store and the audit log that a gateway built from
-// config needs, unless the options supply them, and fills host.Services.
+// config needs, unless the options supply them, and shares the store (and
+// the block cache and incident responder, see openIncident) in the
+// gateway's own holder of shared services.
 func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) error {
 	if err := g.openTelemetry(cfg, host); err != nil {
 		return err
@@ -57,7 +59,14 @@ func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) e
 		st = db
 	}
 	g.store = st
-	host.Services[layeridentity.ServiceStore] = st
+	// The store is closed by whoever opened it (g.closers, or the caller
+	// of WithStore), after every generation is gone: the pool does not.
+	if err := engine.Provide(g.own, layeridentity.StoreKey, identity.Store(st), nil); err != nil {
+		return err
+	}
+	if err := engine.Provide(g.own, blocklist.StoreKey, store.BlockStore(st), nil); err != nil {
+		return err
+	}
 	if o.key == nil {
 		key, err := audit.ContentKey(cfg.Audit, cfg.DataDir)
 		if err != nil {
@@ -82,14 +91,15 @@ func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) e
 		return err
 	}
 	// After openDataProtection, which needs o.rec to be the audit log itself.
-	return g.openIncident(cfg, o, host)
+	return g.openIncident(cfg, o)
 }
 
 // openServices wires what needs the provisioned chain: the identity
 // service (bootstrap admin key, admin API, authentication of the
-// non-proxied routes) and the scanner behind POST /v1/scan.
-func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host, chain []engine.Configured) error {
-	if svc, ok := host.Services[layeridentity.ServiceIdentity].(*identity.Service); ok {
+// non-proxied routes; the gateway takes its own reference, so it outlives
+// the first generation) and the scanner behind POST /v1/scan.
+func (g *Gateway) openServices(cfg *config.Config, o *options, chain []engine.Configured) error {
+	if svc, ok := engine.Use(g.own, layeridentity.ServiceKey); ok {
 		g.ident = svc
 		g.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rampart_identity_cache_grace_total",
 			Help: "Authentications served from the identity cache past its ttl because the store could not be reached (layers.identity.cache_grace)."},
@@ -103,7 +113,7 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 		if err := identity.Bootstrap(ctx, svc, out); err != nil {
 			return fmt.Errorf("bootstrap admin key: %w", err)
 		}
-		opts := append(g.adminOptions(o), g.adminBlocks(cfg, host), admin.WithPolicies(g.policyKnown))
+		opts := append(g.adminOptions(o), g.adminBlocks(cfg), admin.WithPolicies(g.policyKnown))
 		if ps, ok := g.store.(store.MCPToolStore); ok {
 			opts = append(opts, admin.WithMCPTools(ps))
 		}
@@ -116,8 +126,8 @@ func (g *Gateway) openServices(cfg *config.Config, o *options, host *engine.Host
 				opts = append(opts, admin.WithFeedback(fs))
 			}
 		}
-		if c, ok := host.Services[blocklist.ServiceCache].(*blocklist.Cache); ok {
-			g.gate = blockGate(c)
+		if g.blocks != nil {
+			g.gate = blockGate(g.blocks)
 			opts = append(opts, admin.WithGate(g.gate))
 		}
 		g.admin = admin.NewHandler(g.store, svc, g.log, opts...)

@@ -473,10 +473,10 @@ func (r *Responder) alert(event string, f Firing, reason string, b store.Block, 
 	}
 }
 
-// ServiceNotifier is the key under engine.Host.Services of the running
+// Key is the shared service (engine.Host.Services) of the running
 // Responder, through which layers send other webhook events (budget
 // alerts from layers/ratelimit).
-const ServiceNotifier = "incident.notifier"
+var Key = engine.NewKey[*Responder]("incident.responder")
 
 // BudgetAlert is the JSON body of a budget.alert webhook request: a spend
 // budget reached Percent of its limit in the current window.

@@ -15,11 +15,6 @@ import (
 	"github.com/rampart-ai/rampart/store"
 )
 
-// ServiceCache is the engine.Host.Services name under which the gateway
-// shares one *Cache between the layer, the admin API and the incident
-// responder.
-const ServiceCache = "blocklist"
-
 // storeTimeout bounds one store call of the refresher.
 const storeTimeout = 5 * time.Second
 

@@ -27,10 +27,6 @@ const (
 	CodeThrottled = "throttled"
 )
 
-// serviceStore is where the gateway puts its store (layers/identity uses
-// the same name).
-const serviceStore = "store"
-
 // maxThrottleEntries bounds the throttle counters (one per throttle
 // block; the store returns at most store.MaxActiveBlocks).
 const maxThrottleEntries = store.MaxActiveBlocks
@@ -92,25 +88,25 @@ func (l *Layer) Config() Config { return l.cfg }
 // Cache returns the block cache the layer reads (after Provision).
 func (l *Layer) Cache() *Cache { return l.cache }
 
-// Provision uses the shared cache from h.Services["blocklist"], or builds
-// one over h.Services["store"] (which must implement store.BlockStore),
-// loads it and starts its refresher.
+// Provision uses the shared cache (CacheKey in h.Services), or builds one
+// over the shared store (StoreKey), loads it and starts its refresher.
 func (l *Layer) Provision(h *engine.Host) error {
 	if err := l.cfg.Validate(); err != nil {
 		return err
 	}
-	if l.cache == nil && h != nil {
-		if c, ok := h.Services[ServiceCache].(*Cache); ok {
+	var svc *engine.Services
+	if h != nil {
+		svc = h.Services
+	}
+	if l.cache == nil {
+		if c, ok := engine.Use(svc, CacheKey); ok {
 			l.cache = c
 		}
 	}
 	if l.cache == nil {
-		var st store.BlockStore
-		if h != nil {
-			st, _ = h.Services[serviceStore].(store.BlockStore)
-		}
-		if st == nil {
-			return errors.New("blocklist: no block store (engine.Host.Services[\"store\"] must implement store.BlockStore)")
+		st, ok := engine.Use(svc, StoreKey)
+		if !ok || st == nil {
+			return errors.New("blocklist: no block store (engine.Host.Services has no " + StoreKey.String() + ")")
 		}
 		c := NewCache(st, h.Logger)
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
@@ -122,7 +118,9 @@ func (l *Layer) Provision(h *engine.Host) error {
 		c.Start(l.cfg.RefreshInterval, l.cfg.PurgeInterval)
 		l.cache, l.own = c, true
 	}
-	l.provisionThrottle(h)
+	if err := l.provisionThrottle(svc); err != nil {
+		return err
+	}
 	l.denied = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rampart_blocklist_denied_total",
 		Help: "Requests refused by the blocklist layer, by target kind and action (block, throttle).",

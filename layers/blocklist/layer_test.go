@@ -106,13 +106,26 @@ func TestLookup(t *testing.T) {
 func newLayer(t *testing.T, db store.BlockStore) *Layer {
 	t.Helper()
 	l := New(Defaults())
-	if err := l.Provision(&engine.Host{Services: map[string]any{"store": db}}); err != nil {
+	pool := engine.NewPool()
+	gw := pool.Holder()
+	if err := engine.Provide(gw, StoreKey, db, nil); err != nil {
+		t.Fatal(err)
+	}
+	h := &engine.Host{Services: pool.Holder()}
+	if err := l.Provision(h); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
+	t.Cleanup(func() {
+		l.Close()
+		h.Services.Release()
+		gw.Release()
+		if refs := pool.Refs(); len(refs) != 0 {
+			t.Errorf("references left after release: %v", refs)
+		}
+	})
 	return l
 }
 
@@ -181,7 +194,7 @@ func TestStoreDownKeepsBlocks(t *testing.T) {
 
 func TestProvisionNeedsBlockStore(t *testing.T) {
 	l := New(Defaults())
-	if err := l.Provision(&engine.Host{Services: map[string]any{"store": struct{}{}}}); err == nil {
+	if err := l.Provision(&engine.Host{Services: engine.NewPool().Holder()}); err == nil {
 		t.Fatal("Provision without a block store succeeded")
 	}
 }

@@ -96,7 +96,9 @@ func (l *Layer) Provision(h *engine.Host) error {
 		return err
 	}
 	l.sc = newScorer(l.cfg)
-	l.provisionState(h)
+	if err := l.provisionState(h); err != nil {
+		return err
+	}
 	l.iv = limits.IntervalFor(l.cfg.TightenRPM, time.Minute)
 	var reg prometheus.Registerer
 	if h != nil {
@@ -119,7 +121,7 @@ func (l *Layer) Validate() error {
 }
 
 // Close releases the state the layer owns (state shared through
-// engine.Host.Services is closed by the host).
+// engine.Host.Services is released by whoever created the host).
 func (l *Layer) Close() error {
 	if l.own != nil {
 		return l.own.Close()

@@ -13,13 +13,14 @@ import (
 // Name is the layer's name in config, metrics and audit.
 const Name = "identity"
 
-// Service names under engine.Host.Services.
-const (
-	// ServiceStore is where the gateway puts its store (an identity.Store).
-	ServiceStore = "store"
-	// ServiceIdentity is where the layer finds (or leaves) the shared
-	// *identity.Service that the admin API also uses.
-	ServiceIdentity = "identity"
+// Shared services (engine.Host.Services) of the layer.
+var (
+	// StoreKey is the store of keys and tenants; the gateway provides its
+	// store under it.
+	StoreKey = engine.NewKey[ident.Store]("identity.store")
+	// ServiceKey is the identity service (key cache, lockouts, verifiers)
+	// the layer creates (or finds) and the admin API also uses.
+	ServiceKey = engine.NewKey[*ident.Service]("identity.service")
 )
 
 // Module registers the layer in the chain (layers/chain.go).
@@ -58,37 +59,39 @@ func (l *Layer) ValidateConfig() error { return l.cfg.Validate() }
 // Service returns the service (after Provision).
 func (l *Layer) Service() *ident.Service { return l.svc }
 
-// Provision uses the shared identity service from h.Services["identity"],
-// or builds one from the layer's config over h.Services["store"] (with the
-// key pepper from RAMPART_KEY_PEPPER or the data directory), starts it and
-// publishes it there for the admin API.
+// Provision uses the shared identity service (ServiceKey in h.Services)
+// or builds one from the layer's config over the shared store (StoreKey;
+// with the key pepper from RAMPART_KEY_PEPPER or the data directory),
+// starts it and shares it for the admin API.
 func (l *Layer) Provision(h *engine.Host) error {
 	if l.svc != nil {
 		return nil
 	}
-	if s, ok := h.Services[ServiceIdentity].(*ident.Service); ok {
-		l.svc = s
-		return nil
+	if h == nil {
+		return errors.New("identity: no host")
 	}
-	st, ok := h.Services[ServiceStore].(ident.Store)
-	if !ok {
-		return errors.New("identity: no store (engine.Host.Services[\"store\"] must implement identity.Store)")
-	}
-	pepper, err := ident.LoadPepper(h.DataDir)
+	svc, shared, err := engine.Acquire(h.Services, ServiceKey, func() (*ident.Service, error) {
+		st, ok := engine.Use(h.Services, StoreKey)
+		if !ok || st == nil {
+			return nil, errors.New("identity: no store (engine.Host.Services has no " + StoreKey.String() + ")")
+		}
+		pepper, err := ident.LoadPepper(h.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		svc, err := ident.NewService(l.cfg, st, pepper, h.Logger)
+		if err != nil {
+			return nil, err
+		}
+		if err := svc.Start(context.Background()); err != nil {
+			return nil, errors.Join(err, svc.Close())
+		}
+		return svc, nil
+	})
 	if err != nil {
 		return err
 	}
-	svc, err := ident.NewService(l.cfg, st, pepper, h.Logger)
-	if err != nil {
-		return err
-	}
-	if err := svc.Start(context.Background()); err != nil {
-		return err
-	}
-	l.svc, l.own = svc, true
-	if h.Services != nil {
-		h.Services[ServiceIdentity] = svc
-	}
+	l.svc, l.own = svc, !shared
 	return nil
 }
 

@@ -170,7 +170,12 @@ func TestModuleProvision(t *testing.T) {
 	}
 	defer db.Close()
 	t.Setenv(ident.PepperEnv, "")
-	h := &engine.Host{DataDir: dir, Services: map[string]any{layer.ServiceStore: db}}
+	pool := engine.NewPool()
+	gw := pool.Holder() // what the gateway holds: the store
+	if err := engine.Provide(gw, layer.StoreKey, ident.Store(db), nil); err != nil {
+		t.Fatal(err)
+	}
+	h := &engine.Host{DataDir: dir, Services: pool.Holder()}
 	l := lay.(*layer.Layer)
 	if err := l.Provision(h); err != nil {
 		t.Fatal(err)
@@ -178,10 +183,17 @@ func TestModuleProvision(t *testing.T) {
 	if err := l.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	svc, ok := h.Services[layer.ServiceIdentity].(*ident.Service)
+	defer func() {
+		l.Close()
+		h.Services.Release()
+		gw.Release()
+		if refs := pool.Refs(); len(refs) != 0 {
+			t.Errorf("references left after release: %v", refs)
+		}
+	}()
+	svc, ok := engine.Use(gw, layer.ServiceKey)
 	if !ok || svc != l.Service() {
-		t.Fatal("service not published")
+		t.Fatal("service not shared")
 	}
 	if cfg := svc.Config(); cfg.CacheTTL.Seconds() != 2 || cfg.Lockout.MaxFailures != 20 || !svc.RequireAuth() {
 		t.Fatalf("config not decoded: %+v", cfg)

@@ -49,7 +49,8 @@ type Layer struct {
 	m       *metrics
 	tokens  bool // some rule needs prompt token counts
 	// notify sends budget alerts (the incident responder in
-	// Host.Services, when incident response runs); nil: no alerts.
+	// Host.Services, incident.Key, when incident response runs); nil: no
+	// alerts.
 	notify budgetNotifier
 }
 
@@ -67,7 +68,7 @@ func WithBackend(b limits.Backend) Option { return func(l *Layer) { l.backend = 
 func WithClock(now func() time.Time) Option { return func(l *Layer) { l.now = now } }
 
 // WithBudgetNotifier sets where budget alerts go (default: the incident
-// responder in Host.Services, if any).
+// responder in Host.Services (incident.Key), if any).
 func WithBudgetNotifier(n interface{ NotifyBudget(incident.BudgetAlert) }) Option {
 	return func(l *Layer) { l.notify = n }
 }
@@ -109,8 +110,14 @@ func (l *Layer) Provision(h *engine.Host) error {
 	if h != nil && h.Logger != nil {
 		l.log = h.Logger
 	}
-	if h != nil && h.Services != nil && l.notify == nil {
-		l.notify, _ = h.Services[incident.ServiceNotifier].(budgetNotifier)
+	var svc *engine.Services
+	if h != nil {
+		svc = h.Services
+	}
+	if l.notify == nil {
+		if r, ok := engine.Use(svc, incident.Key); ok {
+			l.notify = r
+		}
 	}
 	l.rules = make([]rule, len(l.cfg.Rules))
 	for i := range l.cfg.Rules {
@@ -120,7 +127,9 @@ func (l *Layer) Provision(h *engine.Host) error {
 	if l.backend == nil {
 		switch l.cfg.Backend {
 		case BackendMemory:
-			l.provisionMemory(h)
+			if err := l.provisionMemory(svc); err != nil {
+				return err
+			}
 		case BackendRedis:
 			url, err := limits.RedisURLFrom(l.cfg.RedisURL, l.cfg.RedisURLEnv, l.getenv)
 			if err != nil {
@@ -151,40 +160,38 @@ func (l *Layer) Provision(h *engine.Host) error {
 	return nil
 }
 
-// ServiceMemoryBackend is the key under engine.Host.Services of the memory
-// backend. The first layer to need one creates it there; layers
-// provisioned later over the same services (the next configuration after a
-// reload) reuse it, so a reload does not hand every client a fresh budget.
-// The host owns (and closes) a backend it holds.
-const ServiceMemoryBackend = "ratelimit.memory"
+// memoryKey is the shared service of the memory backend. The first
+// layer to need one creates it; layers provisioned later over the same
+// pool (the next configuration after a reload) reuse it, so a reload does
+// not hand every client a fresh budget. The pool closes it when no
+// configuration uses it any more.
+var memoryKey = engine.NewKey[*sharedMemory]("ratelimit.memory")
 
-// sharedMemory is the memory backend as held in engine.Host.Services,
-// with the max_entries it was made with.
+// sharedMemory is the shared memory backend, with the max_entries it was
+// made with.
 type sharedMemory struct {
 	*limits.Memory
 	maxEntries int
 }
 
-// provisionMemory uses the memory backend in h.Services, or creates one
-// (and publishes it there when h has services).
-func (l *Layer) provisionMemory(h *engine.Host) {
-	if h != nil && h.Services != nil {
-		if sm, ok := h.Services[ServiceMemoryBackend].(*sharedMemory); ok {
-			if sm.maxEntries != l.cfg.MaxEntries {
-				l.log.Warn("ratelimit: max_entries changed; the running memory backend keeps its size until a restart",
-					"running", sm.maxEntries, "configured", l.cfg.MaxEntries)
-			}
-			l.backend = sm.Memory
-			return
-		}
+// provisionMemory uses the memory backend in svc, or creates one there
+// (without services, the layer owns it).
+func (l *Layer) provisionMemory(svc *engine.Services) error {
+	var created bool
+	sm, shared, err := engine.Acquire(svc, memoryKey, func() (*sharedMemory, error) {
+		created = true
+		return &sharedMemory{Memory: limits.NewMemory(limits.MemoryOptions{MaxEntries: l.cfg.MaxEntries, Now: l.now}),
+			maxEntries: l.cfg.MaxEntries}, nil
+	})
+	if err != nil {
+		return err
 	}
-	m := limits.NewMemory(limits.MemoryOptions{MaxEntries: l.cfg.MaxEntries, Now: l.now})
-	l.backend = m
-	if h != nil && h.Services != nil {
-		h.Services[ServiceMemoryBackend] = &sharedMemory{Memory: m, maxEntries: l.cfg.MaxEntries}
-		return
+	if !created && sm.maxEntries != l.cfg.MaxEntries {
+		l.log.Warn("ratelimit: max_entries changed; the running memory backend keeps its size until a restart",
+			"running", sm.maxEntries, "configured", l.cfg.MaxEntries)
 	}
-	l.own = true
+	l.backend, l.own = sm.Memory, !shared
+	return nil
 }
 
 // Validate implements engine.Validator.
