@@ -281,13 +281,10 @@ type Delta struct {
 	// "" for the answer text, "refusal", "reasoning" (OpenAI-compatible
 	// reasoning_content / reasoning) or "thinking" (Anthropic). Layers
 	// that hold text back keep one state per choice and channel, and
-	// release it into a delta of the same channel.
+	// release it into a delta of the same channel (adapters encode a
+	// synthetic event's deltas in their channel).
 	Channel string
-	// NoHold marks a channel whose text cannot be held back and released
-	// later (the adapter cannot place it in a later event): a layer may
-	// only pass, shorten to nothing, or stop the stream.
-	NoHold bool
-	orig   string
+	orig    string
 }
 
 // NewDelta is used by adapters to create a delta whose original text is remembered.
@@ -305,9 +302,26 @@ type ToolCallDelta struct {
 	ID             string // set on the first delta of a call
 	Name           string // set on the first delta of a call
 	ArgumentsDelta string
+	// Path locates ArgumentsDelta in the event's JSON (set by adapters
+	// that can rewrite it). A layer may shorten ArgumentsDelta (hold the
+	// rest back) and release held arguments in a later delta of the same
+	// call or in a synthetic event, only when Path is set; without it the
+	// arguments can only pass, or the call be dropped or the stream stopped.
+	Path string
 	// Drop, set by a layer, removes this delta from the event.
 	Drop bool
+	orig string
 }
+
+// NewToolCallDelta is used by adapters to create a tool-call delta whose
+// original arguments are remembered (see ArgumentsChanged).
+func NewToolCallDelta(td ToolCallDelta) ToolCallDelta {
+	td.orig = td.ArgumentsDelta
+	return td
+}
+
+// ArgumentsChanged reports whether a layer changed ArgumentsDelta.
+func (d *ToolCallDelta) ArgumentsChanged() bool { return d.ArgumentsDelta != d.orig }
 
 // StreamEvent is one server-sent event of a streamed response, as parsed by
 // the adapter. Layers read and modify Deltas; the adapter re-encodes the
@@ -361,7 +375,7 @@ func (e *StreamEvent) Changed() bool {
 		}
 	}
 	for i := range e.ToolCalls {
-		if e.ToolCalls[i].Drop {
+		if e.ToolCalls[i].Drop || e.ToolCalls[i].ArgumentsChanged() {
 			return true
 		}
 	}

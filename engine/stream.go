@@ -140,7 +140,7 @@ func (t *txn) stream(resp *http.Response) {
 			if sev.Drop && !sev.Done {
 				continue // a layer removed the event (e.g. a usage-only chunk it asked upstream for)
 			}
-			if len(sev.Deltas) > 0 {
+			if len(sev.Deltas) > 0 || heldArgs(sev.ToolCalls) {
 				end.pending = true
 				end.name = sev.Name
 				end.tmpl = append(end.tmpl[:0], ev.Data...)
@@ -174,6 +174,18 @@ func (t *txn) stream(resp *http.Response) {
 	}
 }
 
+// heldArgs reports whether tool-call deltas carry arguments a layer may
+// hold back (their adapter can rewrite them): the event then counts as a
+// text event for the release of held text.
+func heldArgs(tcs []conv.ToolCallDelta) bool {
+	for i := range tcs {
+		if tcs[i].ArgumentsDelta != "" && tcs[i].Path != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // endState tracks when stream layers last released held text.
 type endState struct {
 	calls   int    // OnStreamEnd rounds so far
@@ -184,7 +196,7 @@ type endState struct {
 }
 
 // endStream gives stream layers the synthetic end event (OnStreamEnd) and
-// emits it when it carries text. Its Data is the last upstream text event,
+// emits it when it carries text or tool-call arguments. Its Data is the last upstream text event,
 // which adapters use as a template (ids, model, content block index). It reports false when the stream was ended by an error.
 func (t *txn) endStream(stats []streamStats, seq int, end *endState) bool {
 	if stats == nil {
@@ -200,6 +212,12 @@ func (t *txn) endStream(stats []streamStats, seq int, end *endState) bool {
 	hasText := false
 	for i := range syn.Deltas {
 		if syn.Deltas[i].Text != "" {
+			hasText = true
+			break
+		}
+	}
+	for i := range syn.ToolCalls {
+		if syn.ToolCalls[i].ArgumentsDelta != "" {
 			hasText = true
 			break
 		}

@@ -214,7 +214,7 @@ func (s *Scanner) Scan(text string) []Match {
 	}
 	wins := windows(text)
 	var out []Match
-	cx := &scanCtx{text: text}
+	var cx *scanCtx // built on first use: most texts trigger no recogniser
 	for _, w := range wins {
 		seg := text[w[0]:w[1]]
 		for _, r := range s.recs {
@@ -224,6 +224,9 @@ func (s *Scanner) Scan(text string) []Match {
 			for _, loc := range r.re.FindAllStringIndex(seg, -1) {
 				var cs []cand
 				if r.validateCx != nil {
+					if cx == nil {
+						cx = &scanCtx{text: text}
+					}
 					cs = r.validateCx(cx, w[0]+loc[0], w[0]+loc[1])
 				} else {
 					cs = r.validate(text, w[0]+loc[0], w[0]+loc[1])

@@ -147,7 +147,7 @@ func TestSideChannelsStreamed(t *testing.T) {
 		{"anthropic thinking deltas", an, [][2]string{
 			{"content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}`},
 			ablock(`{"type":"thinking_delta","thinking":"token "}`), ablock(`{"type":"thinking_delta","thinking":"` + chanA + `"}`),
-			ablock(`{"type":"thinking_delta","thinking":"` + chanB + `"}`)}, true},
+			ablock(`{"type":"thinking_delta","thinking":"` + chanB + `"}`)}, false},
 		{"anthropic tool_use input deltas", an, [][2]string{
 			{"content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"send","input":{}}}`},
 			ablock(`{"type":"input_json_delta","partial_json":"{\"body\":\"` + chanA + `"}`),

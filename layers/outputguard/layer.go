@@ -36,6 +36,14 @@ type Layer struct {
 	secrets  *secrets.Scanner
 	redactOp redact.Operator
 	leakHist *leakHistory
+	// strictHold: policy rewrites personal data other than cards (e-mail
+	// addresses, phone numbers…), whose parts can be plain words, so
+	// streams hold every unfinished token (tokensCut), not only key-like
+	// runs (holdFrom).
+	strictHold bool
+	// holdLinks: images, or links, are removed, so streams hold
+	// unfinished Markdown links and HTML tags (openLink).
+	holdLinks bool
 }
 
 // New checks cfg and applies defaults; it compiles nothing.
@@ -44,7 +52,13 @@ func New(cfg Config) (*Layer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Layer{cfg: cfg}, nil
+	l := &Layer{cfg: cfg, holdLinks: cfg.Links.Images != "off" || cfg.Links.Links == "remove"}
+	for e, a := range cfg.Output {
+		if e != SecretEntity && e != pii.CreditCard && (a == ActRedact || a == ActBlock) {
+			l.strictHold = true
+		}
+	}
+	return l, nil
 }
 
 // Name implements engine.Layer.

@@ -66,7 +66,10 @@ func (l *Layer) mdImages(src string, hs []hit) []hit {
 				break
 			}
 			a, b := off+k, off+k+len(d)
-			off = b
+			off = a + 1
+			if !destBounds(src, a, b) {
+				continue // inside other text ("h" in "the")
+			}
 			found = true
 			if coveredBy(hs, a, b) || coveredBy(out, a, b) {
 				continue
@@ -130,6 +133,14 @@ func (l *Layer) dataLinks(src string, hs []hit) []hit {
 			rule: "links.data_url", kind: "link", repl: "[link removed]"})
 	}
 	return out
+}
+
+// destBounds reports whether src[a:b] stands where Markdown writes a
+// destination: after '(', '<', white space or ':' and before ')', '>',
+// white space or a quote (or at either end of the text).
+func destBounds(src string, a, b int) bool {
+	return (a == 0 || strings.IndexByte("(< \t\n\r:", src[a-1]) >= 0) &&
+		(b == len(src) || strings.IndexByte(")> \t\n\r\"'", src[b]) >= 0)
 }
 
 func coveredBy(hs []hit, a, b int) bool {

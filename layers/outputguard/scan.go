@@ -31,6 +31,24 @@ var (
 
 // detect finds everything the output policy cares about in text.
 func (l *Layer) detect(text string, output bool, canary string) []hit {
+	hs := l.detectData(text, output, canary)
+	if !output {
+		return hs
+	}
+	var lh []hit
+	if strings.Contains(text, "](") || strings.Contains(text, "]:") {
+		lh = l.links(text)
+	}
+	if l.cfg.Links.Images != "off" {
+		lh = append(lh, l.mdImages(text, lh)...)
+		lh = append(lh, l.htmlImages(text)...)
+	}
+	lh = append(lh, l.dataLinks(text, lh)...)
+	return append(hs, lh...)
+}
+
+// detectData finds secrets, personal data and (in answers) the canary.
+func (l *Layer) detectData(text string, output bool, canary string) []hit {
 	var hs []hit
 	for _, m := range l.pii.Scan(text) {
 		a := l.action(m.Entity, false, output)
@@ -63,16 +81,7 @@ func (l *Layer) detect(text string, output bool, canary string) []hit {
 			off = st + len(canary)
 		}
 	}
-	var lh []hit
-	if strings.Contains(text, "](") || strings.Contains(text, "]:") {
-		lh = l.links(text)
-	}
-	if l.cfg.Links.Images != "off" {
-		lh = append(lh, l.mdImages(text, lh)...)
-		lh = append(lh, l.htmlImages(text)...)
-	}
-	lh = append(lh, l.dataLinks(text, lh)...)
-	return append(hs, lh...)
+	return hs
 }
 
 func (l *Layer) action(entity string, secret, output bool) Action {

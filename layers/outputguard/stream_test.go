@@ -165,7 +165,7 @@ func TestStreamHoldBounded(t *testing.T) {
 		if _, err := l.OnStreamEvent(tx, ev); err != nil {
 			t.Fatal(err)
 		}
-		if p := len(l.streamOf(tx).choices[chanKey{}].pending); p > 64 {
+		if p := l.streamOf(tx).choices[chanKey{}].pendingLen(); p > 64 {
 			t.Fatalf("held %d bytes > window", p)
 		}
 	}

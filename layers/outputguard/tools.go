@@ -174,51 +174,71 @@ func (l *Layer) argData(args string, choice int, reported map[string]bool) ([]en
 	}
 	var fs []engine.Finding
 	block := false
-	for _, h := range l.detect(args, true, "") {
+	for _, h := range l.detectData(args, true, "") {
 		if h.kind != "secret" && h.kind != "pii" && h.kind != "canary" {
 			continue
 		}
-		if reported != nil {
-			k := h.rule + "|" + h.Entity
-			if reported[k] {
-				continue
-			}
-			reported[k] = true
+		if f, ok := l.argFinding(args, h, choice, reported); ok {
+			fs = append(fs, f)
 		}
-		f := l.finding(args, h, choice)
-		f.Rule = "tools.arguments." + h.rule
-		f.Text = string(h.action) + " " + h.kind + " in tool-call arguments"
-		if h.action != ActFlag {
-			block = true
-			f.Text = "block " + h.kind + " in tool-call arguments"
-		}
-		fs = append(fs, f)
+		block = block || h.action != ActFlag
 	}
 	return fs, block
 }
 
+// argFinding is the finding of a hit in tool-call arguments; false when
+// reported (may be nil) already holds its rule and entity.
+func (l *Layer) argFinding(args string, h hit, choice int, reported map[string]bool) (engine.Finding, bool) {
+	if reported != nil {
+		k := "tools.arguments." + h.rule + "|" + h.Entity
+		if reported[k] || len(reported) > 256 {
+			return engine.Finding{}, false
+		}
+		reported[k] = true
+	}
+	f := l.finding(args, h, choice)
+	f.Rule = "tools.arguments." + h.rule
+	f.Text = string(h.action) + " " + h.kind + " in tool-call arguments"
+	if h.action != ActFlag {
+		f.Text = "block " + h.kind + " in tool-call arguments"
+	}
+	return f, true
+}
+
 // streamToolCalls checks streamed tool-call deltas: a disallowed call is
-// dropped from its first delta on (action remove) or blocks the stream;
-// arguments are validated when the choice finishes (or the stream ends),
-// and an invalid call then blocks the stream, since its pieces have passed.
-func (l *Layer) streamToolCalls(tx *engine.Tx, ev *conv.StreamEvent, final bool) ([]engine.Finding, bool) {
+// dropped from its first delta on (action remove) or blocks the stream.
+// Arguments are held back like text (per call, see feed and safeCut) and
+// scanned for secrets and personal data: a hit whose policy is not flag
+// stops the stream before its first byte goes out. Arguments an adapter
+// cannot rewrite (no Path) are scanned with the call's recent arguments
+// and pass, or stop the stream. Arguments are validated when the choice
+// finishes (or the stream ends), and an invalid call then blocks the
+// stream, since its pieces have passed.
+func (l *Layer) streamToolCalls(tx *engine.Tx, st *streamState, ev *conv.StreamEvent, final bool, canary string) ([]engine.Finding, *hit) {
 	if len(ev.ToolCalls) == 0 && len(ev.FinishReason) == 0 && !final {
-		return nil, false
+		return nil, nil
 	}
 	ts := l.tools(tx)
 	var fs []engine.Finding
-	block := false
+	var blocked *hit
+	block := func(h *hit) {
+		if blocked == nil {
+			blocked = h
+		}
+	}
 	for i := range ev.ToolCalls {
 		d := &ev.ToolCalls[i]
 		key := d.Choice<<16 | d.Index&0xffff
 		c := ts.calls[key]
-		if c == nil {
+		if c == nil && ev.Synthetic {
+			c = &streamCall{} // a release for a call already settled
+		} else if c == nil {
 			c = &streamCall{name: d.Name}
 			ts.calls[key] = c
 			if p := l.callProblem(ts, d.Name); p != "" {
 				fs = append(fs, toolFinding(d.Choice, d.Name, p))
 				if l.cfg.Tools.Action == "block" {
-					block = true
+					block(&hit{rule: "tools.policy"})
 				}
 				c.dropped = true
 			}
@@ -232,6 +252,20 @@ func (l *Layer) streamToolCalls(tx *engine.Tx, ev *conv.StreamEvent, final bool)
 		} else {
 			c.args.WriteString(d.ArgumentsDelta)
 		}
+		if d.Path != "" {
+			h := st.choice(tx, chanKey{d.Choice, "", d.Index + 1})
+			h.path = d.Path
+			out, afs, b := l.feed(h, d.ArgumentsDelta, final, canary, d.Choice, true)
+			fs = append(fs, afs...)
+			if b != nil {
+				block(b)
+				d.Drop = true
+			}
+			if out != d.ArgumentsDelta {
+				d.ArgumentsDelta = out
+			}
+			continue
+		}
 		if d.ArgumentsDelta != "" {
 			// the recent arguments, long enough to hold a whole secret
 			a := c.tail + d.ArgumentsDelta
@@ -242,13 +276,13 @@ func (l *Layer) streamToolCalls(tx *engine.Tx, ev *conv.StreamEvent, final bool)
 			afs, bad := l.argData(a, d.Choice, c.reported)
 			fs = append(fs, afs...)
 			if bad {
-				block = true
+				block(&hit{rule: "tools.arguments"})
 				d.Drop = true
 			}
 		}
 	}
 	if !l.validateArgs() {
-		return fs, block
+		return fs, blocked
 	}
 	for key, c := range ts.calls {
 		choice := key >> 16
@@ -264,9 +298,9 @@ func (l *Layer) streamToolCalls(tx *engine.Tx, ev *conv.StreamEvent, final bool)
 		}
 		if p != "" {
 			fs = append(fs, toolFinding(choice, c.name, p))
-			block = true
+			block(&hit{rule: "tools.policy"})
 		}
 		delete(ts.calls, key)
 	}
-	return fs, block
+	return fs, blocked
 }

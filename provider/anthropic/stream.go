@@ -28,8 +28,9 @@ const (
 )
 
 const (
-	deltaEvent = "content_block_delta"
-	textPath   = "delta.text"
+	deltaEvent      = "content_block_delta"
+	textPath        = "delta.text"
+	partialJSONPath = "delta.partial_json"
 )
 
 // ParseStreamEvent reads one named SSE event. The event is dispatched on the
@@ -41,7 +42,7 @@ func (adapter) ParseStreamEvent(name string, data []byte, ev *conv.StreamEvent) 
 	ev.Name, ev.Data = name, data
 	ev.Deltas, ev.ToolCalls = ev.Deltas[:0], ev.ToolCalls[:0]
 	ev.FinishReason, ev.Usage = nil, nil
-	ev.Done, ev.Synthetic, ev.Drop = false, false, false
+	ev.Done, ev.Synthetic, ev.Drop, ev.EndsText, ev.Reencode = false, false, false, false, false
 	if err := parseEvent(name, data, ev); err != nil {
 		return pj.Upstream(err)
 	}
@@ -173,21 +174,23 @@ func parseBlockDelta(index, delta gjson.Result, ev *conv.StreamEvent) error {
 		}
 		ev.Deltas = append(ev.Deltas, conv.NewDelta(0, text, textPath))
 	case "thinking_delta":
-		// The thinking block closes before the answer's text starts, so
-		// held-back thinking could not be released later: NoHold.
 		text, err := pj.Str(d[3], "delta", "thinking")
 		if err != nil {
 			return err
 		}
 		dl := conv.NewDelta(0, text, "delta.thinking")
-		dl.Channel, dl.NoHold = "thinking", true
+		dl.Channel = "thinking"
 		ev.Deltas = append(ev.Deltas, dl)
+	case "signature_delta":
+		// the signature closes a thinking block's text: thinking held back
+		// is released (in a thinking_delta) before it
+		ev.EndsText = true
 	case "input_json_delta":
 		part, err := pj.Str(d[2], "", "delta.partial_json")
 		if err != nil {
 			return err
 		}
-		ev.ToolCalls = append(ev.ToolCalls, conv.ToolCallDelta{Index: idx, ArgumentsDelta: part})
+		ev.ToolCalls = append(ev.ToolCalls, conv.NewToolCallDelta(conv.ToolCallDelta{Index: idx, ArgumentsDelta: part, Path: partialJSONPath}))
 	}
 	return nil
 }
@@ -212,7 +215,17 @@ func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
 		return nil, err
 	}
 	for i := range ev.ToolCalls {
-		if !ev.ToolCalls[i].Drop {
+		td := &ev.ToolCalls[i]
+		if !td.Drop && td.ArgumentsChanged() {
+			if td.Path != partialJSONPath {
+				return nil, fmt.Errorf("tool-call arguments at %q cannot be rewritten", td.Path)
+			}
+			if err := w.SetString(partialJSONPath, "", td.ArgumentsDelta, true); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if !td.Drop {
 			continue
 		}
 		var err error
@@ -238,18 +251,23 @@ type blockDelta struct {
 }
 
 type textDelta struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type        string  `json:"type"`
+	Text        *string `json:"text,omitempty"`
+	Thinking    *string `json:"thinking,omitempty"`
+	PartialJSON *string `json:"partial_json,omitempty"`
 }
 
-// synthetic builds a content_block_delta event with a text_delta holding
-// the texts of ev.Deltas joined in order, and sets ev.Name to
-// "content_block_delta" (the SSE event name to send). The block index is
-// taken from ev.Data when the engine sets it to an earlier upstream event of
-// the text block (its "index"), else 0; the engine must emit the event
-// before that block's content_block_stop.
+// synthetic builds a content_block_delta event holding the texts of
+// ev.Deltas joined in order (a text_delta, or a thinking_delta for the
+// "thinking" channel), or the arguments of ev.ToolCalls (an
+// input_json_delta), and sets ev.Name to "content_block_delta" (the SSE
+// event name to send). The block index is taken from ev.Data when the
+// engine sets it to an earlier upstream event of the block (its "index"),
+// else 0; the engine must emit the event before that block's
+// content_block_stop. Content blocks stream one after another, so one
+// event never releases text of two kinds; if it would, that is an error.
 func synthetic(ev *conv.StreamEvent) ([]byte, error) {
-	out := blockDelta{Type: deltaEvent, Delta: textDelta{Type: "text_delta"}}
+	out := blockDelta{Type: deltaEvent}
 	if len(ev.Data) > 0 {
 		tmpl, err := pj.Parse(ev.Data)
 		if err != nil {
@@ -257,8 +275,38 @@ func synthetic(ev *conv.StreamEvent) ([]byte, error) {
 		}
 		out.Index = tmpl.Get("index").Int()
 	}
+	kind, text := "", ""
+	add := func(k, t string) error {
+		if t == "" {
+			return nil
+		}
+		if kind != "" && kind != k {
+			return fmt.Errorf("held text of two kinds (%s, %s) released in one event", kind, k)
+		}
+		kind, text = k, text+t
+		return nil
+	}
 	for i := range ev.Deltas {
-		out.Delta.Text += ev.Deltas[i].Text
+		k := "text_delta"
+		if ev.Deltas[i].Channel == "thinking" {
+			k = "thinking_delta"
+		}
+		if err := add(k, ev.Deltas[i].Text); err != nil {
+			return nil, err
+		}
+	}
+	for i := range ev.ToolCalls {
+		if err := add("input_json_delta", ev.ToolCalls[i].ArgumentsDelta); err != nil {
+			return nil, err
+		}
+	}
+	switch kind {
+	case "thinking_delta":
+		out.Delta = textDelta{Type: kind, Thinking: &text}
+	case "input_json_delta":
+		out.Delta = textDelta{Type: kind, PartialJSON: &text}
+	default:
+		out.Delta = textDelta{Type: "text_delta", Text: &text}
 	}
 	ev.Name = deltaEvent
 	return pj.Marshal(out)

@@ -233,7 +233,7 @@ func parseRespEvent(name string, data []byte, ev *conv.StreamEvent) error {
 				if td.ArgumentsDelta, err = pj.OptStr(item.Get(argKey), "item", argKey); err != nil {
 					return err
 				}
-				ev.ToolCalls = append(ev.ToolCalls, td)
+				ev.ToolCalls = append(ev.ToolCalls, conv.NewToolCallDelta(td))
 			}
 		case typ == "response.output_item.done":
 			ev.EndsText = true
@@ -247,7 +247,7 @@ func parseRespEvent(name string, data []byte, ev *conv.StreamEvent) error {
 			return err
 		}
 		st.cur.call = true
-		ev.ToolCalls = append(ev.ToolCalls, conv.ToolCallDelta{Choice: st.cur.output, ArgumentsDelta: delta})
+		ev.ToolCalls = append(ev.ToolCalls, conv.NewToolCallDelta(conv.ToolCallDelta{Choice: st.cur.output, ArgumentsDelta: delta, Path: "delta"}))
 		ev.Reencode = true
 	case "response.function_call_arguments.done", "response.custom_tool_call_input.done":
 		if err := needOutput(); err != nil {
@@ -295,6 +295,16 @@ func encodeRespEvent(ev *conv.StreamEvent) ([]byte, error) {
 	}
 	if err := w.WriteDeltas(ev.Deltas); err != nil {
 		return nil, err
+	}
+	for i := range ev.ToolCalls {
+		if td := &ev.ToolCalls[i]; td.ArgumentsChanged() {
+			if td.Path == "" {
+				return nil, fmt.Errorf("tool-call arguments without a path cannot be rewritten")
+			}
+			if err := w.SetString(td.Path, "", td.ArgumentsDelta, true); err != nil {
+				return nil, err
+			}
+		}
 	}
 	var err error
 	switch cur.typ {
@@ -391,13 +401,17 @@ func restateOutput(w *pj.Writer, st *respStream) error {
 
 // respSynthetic builds a text delta event carrying held text released at
 // the end of a text part, shaped after the last upstream delta event
-// (ev.Data): same type, item, output and part index.
+// (ev.Data): same type, item, output and part index; or, for held
+// tool-call arguments, an arguments delta event of the call.
 func respSynthetic(ev *conv.StreamEvent, st *respStream) ([]byte, error) {
 	tmpl, err := pj.Parse(ev.Data)
 	if err != nil {
 		return nil, fmt.Errorf("synthetic event template: %w", err)
 	}
 	typ := tmpl.Get("type").Str
+	if typ == "response.function_call_arguments.delta" || typ == "response.custom_tool_call_input.delta" {
+		return respSyntheticArgs(ev, tmpl, typ)
+	}
 	oi := int(tmpl.Get("output_index").Int())
 	summary := typ == "response.reasoning_summary_text.delta"
 	partKey := "content_index"
@@ -437,6 +451,45 @@ func respSynthetic(ev *conv.StreamEvent, st *respStream) ([]byte, error) {
 	if typ != "response.reasoning_summary_text.delta" {
 		set("logprobs", []byte("[]"))
 	}
+	if sn := tmpl.Get("sequence_number"); sn.Type == gjson.Number {
+		set("sequence_number", []byte(sn.Raw))
+	}
+	return w.Body, err
+}
+
+// respSyntheticArgs builds an arguments delta event releasing held
+// arguments of the call the template event (an arguments delta) belongs to.
+func respSyntheticArgs(ev *conv.StreamEvent, tmpl gjson.Result, typ string) ([]byte, error) {
+	oi := int(tmpl.Get("output_index").Int())
+	var args strings.Builder
+	for i := range ev.ToolCalls {
+		td := &ev.ToolCalls[i]
+		if td.ArgumentsDelta == "" {
+			continue
+		}
+		if td.Choice != oi {
+			return nil, fmt.Errorf("held arguments of output %d released after output %d began", td.Choice, oi)
+		}
+		args.WriteString(td.ArgumentsDelta)
+	}
+	for i := range ev.Deltas {
+		if ev.Deltas[i].Text != "" {
+			return nil, fmt.Errorf("held text released inside the function call of output %d", oi)
+		}
+	}
+	w := pj.Writer{Body: []byte(`{}`)}
+	var err error
+	set := func(k string, raw []byte) {
+		if err == nil {
+			err = w.SetRaw(k, raw)
+		}
+	}
+	set("type", pj.AppendString(nil, typ))
+	if id := tmpl.Get("item_id"); id.Type == gjson.String {
+		set("item_id", pj.AppendString(nil, id.Str))
+	}
+	set("output_index", []byte(fmt.Sprint(oi)))
+	set("delta", pj.AppendString(nil, args.String()))
 	if sn := tmpl.Get("sequence_number"); sn.Type == gjson.Number {
 		set("sequence_number", []byte(sn.Raw))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -161,7 +162,7 @@ func parseChunkChoice(p int, ch gjson.Result, ev *conv.StreamEvent) error {
 		if err := pj.Each(d[1], dpath+".tool_calls", func(j int, tc gjson.Result) error {
 			td, err := parseToolDelta(tc, pj.Path("choices", p, "delta", "tool_calls", j), j)
 			td.Choice = idx
-			ev.ToolCalls = append(ev.ToolCalls, td)
+			ev.ToolCalls = append(ev.ToolCalls, conv.NewToolCallDelta(td))
 			return err
 		}); err != nil {
 			return err
@@ -172,7 +173,11 @@ func parseChunkChoice(p int, ch gjson.Result, ev *conv.StreamEvent) error {
 		if err != nil {
 			return err
 		}
-		ev.ToolCalls = append(ev.ToolCalls, conv.ToolCallDelta{Choice: idx, Name: call.Name, ArgumentsDelta: call.Arguments})
+		td := conv.ToolCallDelta{Choice: idx, Name: call.Name, ArgumentsDelta: call.Arguments}
+		if gjson.Get(d[2].Raw, "arguments").Type == gjson.String {
+			td.Path = dpath + ".function_call.arguments"
+		}
+		ev.ToolCalls = append(ev.ToolCalls, conv.NewToolCallDelta(td))
 	}
 	return nil
 }
@@ -203,6 +208,9 @@ func parseToolDelta(tc gjson.Result, path string, pos int) (conv.ToolCallDelta, 
 		if td.ArgumentsDelta, err = pj.OptStr(g[1], path, "function.arguments"); err != nil {
 			return td, err
 		}
+		if g[1].Type == gjson.String {
+			td.Path = path + ".function.arguments"
+		}
 	}
 	return td, nil
 }
@@ -223,6 +231,18 @@ func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
 	w := pj.Writer{Body: ev.Data}
 	if err := w.WriteDeltas(ev.Deltas); err != nil {
 		return nil, err
+	}
+	for i := range ev.ToolCalls {
+		td := &ev.ToolCalls[i]
+		if td.Drop || !td.ArgumentsChanged() {
+			continue
+		}
+		if td.Path == "" {
+			return nil, fmt.Errorf("tool-call arguments without a path cannot be rewritten")
+		}
+		if err := w.SetString(td.Path, "", td.ArgumentsDelta, true); err != nil {
+			return nil, err
+		}
 	}
 	if err := dropToolDeltas(&w, ev); err != nil {
 		return nil, err
@@ -303,13 +323,28 @@ type chunkEntry struct {
 }
 
 type chunkDelta struct {
-	Content          string  `json:"content"`
-	Refusal          *string `json:"refusal,omitempty"`
-	ReasoningContent *string `json:"reasoning_content,omitempty"`
+	Content          *string         `json:"content,omitempty"`
+	Refusal          *string         `json:"refusal,omitempty"`
+	ReasoningContent *string         `json:"reasoning_content,omitempty"`
+	ToolCalls        []chunkToolCall `json:"tool_calls,omitempty"`
+	FunctionCall     *chunkFunction  `json:"function_call,omitempty"`
+}
+
+// chunkToolCall continues a streamed tool call (its id and name went out
+// with its first delta).
+type chunkToolCall struct {
+	Index    int           `json:"index"`
+	Function chunkFunction `json:"function"`
+}
+
+type chunkFunction struct {
+	Arguments string `json:"arguments"`
 }
 
 // synthetic builds a chunk carrying ev.Deltas (texts of one choice joined, in
-// order). A synthetic event has no upstream data of its own; when the engine
+// order) and the tool-call arguments of ev.ToolCalls (as continuation
+// deltas of their calls, or of the legacy function_call when their Path
+// says so). A synthetic event has no upstream data of its own; when the engine
 // sets ev.Data to an earlier upstream chunk of the same stream, its id,
 // created, model, system_fingerprint and object ("text_completion" makes a
 // legacy completion chunk) are copied, which SDK accumulators that check the
@@ -330,14 +365,13 @@ func synthetic(ev *conv.StreamEvent) ([]byte, error) {
 			ch.Object = completionObject
 		}
 	}
-	for i := range ev.Deltas {
-		d := &ev.Deltas[i]
+	entry := func(choice int) *chunkEntry {
 		k := 0
-		for k < len(ch.Choices) && ch.Choices[k].Index != d.Choice {
+		for k < len(ch.Choices) && ch.Choices[k].Index != choice {
 			k++
 		}
 		if k == len(ch.Choices) {
-			e := chunkEntry{Index: d.Choice}
+			e := chunkEntry{Index: choice}
 			if ch.Object == completionObject {
 				e.Text = new(string)
 			} else {
@@ -345,7 +379,29 @@ func synthetic(ev *conv.StreamEvent) ([]byte, error) {
 			}
 			ch.Choices = append(ch.Choices, e)
 		}
-		e := &ch.Choices[k]
+		return &ch.Choices[k]
+	}
+	for i := range ev.ToolCalls {
+		td := &ev.ToolCalls[i]
+		if td.ArgumentsDelta == "" || td.Drop {
+			continue
+		}
+		e := entry(td.Choice)
+		if e.Delta == nil {
+			return nil, fmt.Errorf("tool-call arguments in a legacy completion stream")
+		}
+		if strings.Contains(td.Path, ".function_call.") {
+			if e.Delta.FunctionCall == nil {
+				e.Delta.FunctionCall = &chunkFunction{}
+			}
+			e.Delta.FunctionCall.Arguments += td.ArgumentsDelta
+			continue
+		}
+		e.Delta.ToolCalls = append(e.Delta.ToolCalls, chunkToolCall{Index: td.Index, Function: chunkFunction{Arguments: td.ArgumentsDelta}})
+	}
+	for i := range ev.Deltas {
+		d := &ev.Deltas[i]
+		e := entry(d.Choice)
 		switch {
 		case e.Text != nil:
 			*e.Text += d.Text
@@ -354,7 +410,7 @@ func synthetic(ev *conv.StreamEvent) ([]byte, error) {
 		case d.Channel == "reasoning":
 			e.Delta.ReasoningContent = appendPtr(e.Delta.ReasoningContent, d.Text)
 		default:
-			e.Delta.Content += d.Text
+			e.Delta.Content = appendPtr(e.Delta.Content, d.Text)
 		}
 	}
 	return pj.Marshal(ch)

@@ -1,0 +1,253 @@
+package outputguard
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/provider/anthropic"
+	"github.com/rampart-ai/rampart/provider/openai"
+)
+
+// Streams through the real engine (its release of held text before the
+// events that close a run of text) and the real adapters, with the layer
+// in enforce mode; the upstream is a fixed SSE body.
+
+var (
+	chatRoute      = engine.Route{Path: "/v1/chat/completions", Kind: conv.KindChat, Adapter: openai.New()}
+	messagesRoute  = engine.Route{Path: "/v1/messages", Kind: conv.KindChat, Adapter: anthropic.New()}
+	responsesRoute = engine.Route{Path: "/v1/responses", Kind: conv.KindResponses, Adapter: openai.New()}
+)
+
+func requestFor(r engine.Route) string {
+	switch r.Path {
+	case messagesRoute.Path:
+		return `{"model":"c","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	case responsesRoute.Path:
+		return `{"model":"m","stream":true,"input":"hi"}`
+	}
+	return `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+}
+
+// throughEngine streams body (SSE) from a mock upstream through an engine
+// holding l and returns what the client receives.
+func throughEngine(t *testing.T, l *Layer, route engine.Route, body string) string {
+	t.Helper()
+	e, err := engine.New(engine.Options{Layers: []engine.Configured{{Layer: l, Mode: engine.ModeEnforce}},
+		Routes: []engine.Route{route}, ContentKey: []byte("test-content-key"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := engine.UpstreamFunc(func(tx *engine.Tx, r *http.Request, _ []byte) (*http.Response, error) {
+		h := http.Header{}
+		h.Set("Content-Type", "text/event-stream")
+		return &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1}, nil
+	})
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, route.Path, strings.NewReader(requestFor(route)))
+	r.Header.Set("Content-Type", "application/json")
+	e.Handler(route, up).ServeHTTP(w, r)
+	return w.Body.String()
+}
+
+// sse frames events (name, data); an empty name writes no event: line.
+func sse(events ...[2]string) string {
+	var b strings.Builder
+	for _, e := range events {
+		if e[0] != "" {
+			b.WriteString("event: " + e[0] + "\n")
+		}
+		b.WriteString("data: " + e[1] + "\n\n")
+	}
+	return b.String()
+}
+
+func js(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// channelText joins what the client received in one channel: "content",
+// "refusal", "reasoning_content", "arguments" (OpenAI chat); "text",
+// "thinking", "partial_json" (Anthropic); "output_text", "arguments"
+// (Responses API deltas).
+func channelText(body, channel string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(body, "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok || !gjson.Valid(data) {
+			continue
+		}
+		ev := gjson.Parse(data)
+		switch typ := ev.Get("type").Str; {
+		case typ == "content_block_delta":
+			b.WriteString(ev.Get("delta." + channel).Str)
+		case typ == "response.output_text.delta" && channel == "output_text",
+			typ == "response.function_call_arguments.delta" && channel == "arguments":
+			b.WriteString(ev.Get("delta").Str)
+		case typ == "":
+			if channel == "arguments" {
+				ev.Get("choices.0.delta.tool_calls").ForEach(func(_, tc gjson.Result) bool {
+					b.WriteString(tc.Get("function.arguments").Str)
+					return true
+				})
+			} else {
+				b.WriteString(ev.Get("choices.0.delta." + channel).Str)
+			}
+		}
+	}
+	return b.String()
+}
+
+// sideChannel is one channel of one API with the events that carry the
+// given pieces of text.
+type sideChannel struct {
+	name    string
+	route   engine.Route
+	channel string // for channelText
+	events  func(pieces ...string) string
+	rewrite bool // text is rewritten (redacted); else a hit stops the stream
+	done    string
+}
+
+func oaChunk(delta string) [2]string {
+	return [2]string{"", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":` + delta + `,"finish_reason":null}]}`}
+}
+
+var oaFinish = [2]string{"", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`}
+
+func oaText(field string) func(pieces ...string) string {
+	return func(pieces ...string) string {
+		var evs [][2]string
+		for _, p := range pieces {
+			evs = append(evs, oaChunk(`{"`+field+`":`+js(p)+`}`))
+		}
+		return sse(append(evs, oaFinish, [2]string{"", "[DONE]"})...)
+	}
+}
+
+func oaArgs(pieces ...string) string {
+	evs := [][2]string{oaChunk(`{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"send","arguments":""}}]}`)}
+	for _, p := range pieces {
+		evs = append(evs, oaChunk(`{"tool_calls":[{"index":0,"function":{"arguments":`+js(p)+`}}]}`))
+	}
+	evs = append(evs, [2]string{"", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`})
+	return sse(append(evs, [2]string{"", "[DONE]"})...)
+}
+
+func anBlock(start string, deltaType, field string, closing ...[2]string) func(pieces ...string) string {
+	return func(pieces ...string) string {
+		evs := [][2]string{
+			{"message_start", `{"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"model":"c","usage":{"input_tokens":1,"output_tokens":0}}}`},
+			{"content_block_start", `{"type":"content_block_start","index":0,"content_block":` + start + `}`},
+		}
+		for _, p := range pieces {
+			evs = append(evs, [2]string{"content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"` + deltaType + `","` + field + `":` + js(p) + `}}`})
+		}
+		evs = append(evs, closing...)
+		evs = append(evs, [2]string{"content_block_stop", `{"type":"content_block_stop","index":0}`},
+			[2]string{"message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}`},
+			[2]string{"message_stop", `{"type":"message_stop"}`})
+		return sse(evs...)
+	}
+}
+
+func respText(pieces ...string) string {
+	full := strings.Join(pieces, "")
+	evs := [][2]string{
+		{"response.output_item.added", `{"type":"response.output_item.added","output_index":0,"item":{"type":"message","id":"msg_1","role":"assistant","content":[]}}`},
+		{"response.content_part.added", `{"type":"response.content_part.added","item_id":"msg_1","output_index":0,"content_index":0,"part":{"type":"output_text","text":""}}`},
+	}
+	for _, p := range pieces {
+		evs = append(evs, [2]string{"response.output_text.delta", `{"type":"response.output_text.delta","item_id":"msg_1","output_index":0,"content_index":0,"delta":` + js(p) + `}`})
+	}
+	item := `{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":` + js(full) + `}]}`
+	evs = append(evs,
+		[2]string{"response.output_text.done", `{"type":"response.output_text.done","item_id":"msg_1","output_index":0,"content_index":0,"text":` + js(full) + `}`},
+		[2]string{"response.output_item.done", `{"type":"response.output_item.done","output_index":0,"item":` + item + `}`},
+		[2]string{"response.completed", `{"type":"response.completed","response":{"id":"r","output":[` + item + `],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}}`})
+	return sse(evs...)
+}
+
+func respArgs(pieces ...string) string {
+	full := strings.Join(pieces, "")
+	item := `{"type":"function_call","id":"fc_1","call_id":"call_1","name":"send","arguments":` + js(full) + `}`
+	evs := [][2]string{{"response.output_item.added", `{"type":"response.output_item.added","output_index":0,"item":{"type":"function_call","id":"fc_1","call_id":"call_1","name":"send","arguments":""}}`}}
+	for _, p := range pieces {
+		evs = append(evs, [2]string{"response.function_call_arguments.delta", `{"type":"response.function_call_arguments.delta","item_id":"fc_1","output_index":0,"delta":` + js(p) + `}`})
+	}
+	evs = append(evs,
+		[2]string{"response.function_call_arguments.done", `{"type":"response.function_call_arguments.done","item_id":"fc_1","output_index":0,"arguments":` + js(full) + `}`},
+		[2]string{"response.output_item.done", `{"type":"response.output_item.done","output_index":0,"item":` + item + `}`},
+		[2]string{"response.completed", `{"type":"response.completed","response":{"id":"r","output":[` + item + `],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}}`})
+	return sse(evs...)
+}
+
+var sideChannels = []sideChannel{
+	{"openai content", chatRoute, "content", oaText("content"), true, "[DONE]"},
+	{"openai refusal", chatRoute, "refusal", oaText("refusal"), true, "[DONE]"},
+	{"openai reasoning_content", chatRoute, "reasoning_content", oaText("reasoning_content"), true, "[DONE]"},
+	{"openai tool-call arguments", chatRoute, "arguments", oaArgs, false, "[DONE]"},
+	{"anthropic text", messagesRoute, "text", anBlock(`{"type":"text","text":""}`, "text_delta", "text"), true, "message_stop"},
+	{"anthropic thinking", messagesRoute, "thinking", anBlock(`{"type":"thinking","thinking":""}`, "thinking_delta", "thinking",
+		[2]string{"content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig"}}`}), true, "message_stop"},
+	{"anthropic tool_use input", messagesRoute, "partial_json", anBlock(`{"type":"tool_use","id":"t","name":"send","input":{}}`, "input_json_delta", "partial_json"), false, "message_stop"},
+	{"responses output_text", responsesRoute, "output_text", respText, true, "response.completed"},
+	{"responses function_call arguments", responsesRoute, "arguments", respArgs, false, "response.completed"},
+}
+
+// Every streamed channel of both APIs holds a secret back until it can
+// be judged: no piece of it reaches the client, whether the channel is
+// rewritten (the secret redacted where it stands) or cannot be (tool-call
+// arguments: the stream stops before the first piece goes out). A benign
+// text split the same way arrives whole and unchanged, in its channel,
+// through the adapters' release events.
+func TestSideChannelsHeldBack(t *testing.T) {
+	l := provisioned(t, Config{})
+	for _, c := range sideChannels {
+		t.Run(c.name, func(t *testing.T) {
+			var pieces []string
+			if c.rewrite {
+				pieces = []string{"the token is ", chanA[:9], chanA[9:], chanB, " ok"}
+			} else {
+				pieces = []string{`{"body":"`, chanA[:9], chanA[9:], chanB, `"}`}
+			}
+			out := throughEngine(t, l, c.route, c.events(pieces...))
+			for i := 0; i+8 <= len(chanSecret); i++ {
+				if strings.Contains(out, chanSecret[i:i+8]) {
+					t.Fatalf("piece %q of the secret reached the client:\n%s", chanSecret[i:i+8], out)
+				}
+			}
+			if c.rewrite {
+				if got := channelText(out, c.channel); got != "the token is [GITHUB_TOKEN] ok" {
+					t.Fatalf("%s: %q\n%s", c.channel, got, out)
+				}
+				if !strings.Contains(out, c.done) {
+					t.Fatalf("stream did not end normally:\n%s", out)
+				}
+			} else if !strings.Contains(out, "event: error") || strings.Contains(out, c.done) {
+				t.Fatalf("stream not stopped:\n%s", out)
+			}
+
+			benign := []string{"Deploy", " version 2", ".4.1 to", " the EU-west", " region at 09", ":30, then call", " +1 555", " 010 9999."}
+			if !c.rewrite {
+				benign = []string{`{"region":"EU-`, `west","at":"09`, `:30","n":4`, `2}`}
+			}
+			out = throughEngine(t, l, c.route, c.events(benign...))
+			if got := channelText(out, c.channel); got != strings.Join(benign, "") {
+				t.Fatalf("benign %s: %q\n%s", c.channel, got, out)
+			}
+			if !strings.Contains(out, c.done) || strings.Contains(out, "event: error") {
+				t.Fatalf("benign stream did not end normally:\n%s", out)
+			}
+		})
+	}
+}
