@@ -109,7 +109,16 @@ func (h *handler) auditAction(r *http.Request, reqID string, p *identity.Princip
 	if p != nil {
 		rec.KeyID, rec.Subject = p.KeyID, p.Subject
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.svc.Config().StoreTimeout)
+	// The record is written even when the client has gone (WithoutCancel),
+	// but within what is left of the request's store deadline: when the
+	// action itself used it up on a hung store, the record goes straight
+	// to the audit log's spool instead of holding the answer for another
+	// full timeout.
+	deadline, ok := r.Context().Deadline()
+	if !ok {
+		deadline = time.Now().Add(h.svc.Config().StoreTimeout)
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(r.Context()), deadline)
 	defer cancel()
 	if err := aw.WriteAudit(ctx, []*store.AuditRecord{rec}); err != nil {
 		h.log.Error("admin: could not audit an administrative action", "route", pattern, "object", a.object, "err", err)

@@ -41,6 +41,10 @@ const (
 	DefaultAuditRetention     = 720 * time.Hour
 	DefaultAuditPurgeInterval = time.Hour
 	DefaultAuditWriteTimeout  = 2 * time.Second
+	// DefaultStoreTimeout is store.timeout, the deadline of every store call.
+	DefaultStoreTimeout = 2 * time.Second
+	// DefaultStatementTimeout is store.statement_timeout (PostgreSQL).
+	DefaultStatementTimeout = 30 * time.Second
 	DefaultAuditSpoolMaxBytes = 64 << 20
 	DefaultAuditSpoolReplay   = 5 * time.Second
 
@@ -146,6 +150,8 @@ func (c *Config) applyDefaults() {
 
 	setStr(&c.Store.Driver, DefaultStoreDriver)
 	setStr(&c.Store.DSNEnv, DefaultPostgresDSNEnv)
+	setNum(&c.Store.Timeout, DefaultStoreTimeout)
+	setNum(&c.Store.StatementTimeout, DefaultStatementTimeout)
 	setStr(&c.Secrets.MasterKeyEnv, DefaultMasterKeyEnv)
 	setStr(&c.Secrets.PreviousMasterKeyEnv, DefaultPreviousMasterKeyEnv)
 

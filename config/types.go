@@ -55,6 +55,20 @@ type Store struct {
 	// The DSN is never read from the file so its password stays out of
 	// ConfigMaps. Default RAMPART_POSTGRES_DSN.
 	DSNEnv string `yaml:"dsn_env"`
+	// Timeout is the deadline of every store call the gateway makes
+	// (key and tenant lookups, admin requests, audit writes, blocks,
+	// secrets, spend, MCP pins, incident blocks): a hung database answers
+	// within it with 503 store_unavailable (identity_unavailable while
+	// authenticating) instead of stalling requests. Bulk jobs (subject
+	// erasure, audit retention purge, data-key rewrap) keep their own
+	// longer bounds, at most StatementTimeout. Default 2s, at most 1m.
+	Timeout time.Duration `yaml:"timeout"`
+	// StatementTimeout is PostgreSQL's server-side statement_timeout on
+	// every connection of the pool (unless the DSN sets one): the server
+	// ends a statement that runs longer even when the gateway's cancel
+	// request cannot reach it. It bounds the bulk jobs too, so it is
+	// larger than Timeout. Default 30s. Not used with SQLite.
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
 }
 
 // Server configures the HTTP listener and its protections against slow or

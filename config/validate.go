@@ -134,6 +134,14 @@ func (c *Config) validate() []*FieldError {
 		v.add([]any{"audit", "spool_max_bytes"}, "must be positive (-1: no spool)")
 	}
 	oneOf(v, []any{"store", "driver"}, c.Store.Driver, StoreDrivers, false)
+	duration(v, []any{"store", "timeout"}, c.Store.Timeout)
+	duration(v, []any{"store", "statement_timeout"}, c.Store.StatementTimeout)
+	if c.Store.Timeout > time.Minute {
+		v.add([]any{"store", "timeout"}, "%s is too long: at most 1m (requests wait for it)", c.Store.Timeout)
+	}
+	if c.Store.StatementTimeout > 0 && c.Store.StatementTimeout < c.Store.Timeout {
+		v.add([]any{"store", "statement_timeout"}, "%s is shorter than store.timeout (%s)", c.Store.StatementTimeout, c.Store.Timeout)
+	}
 	if !envNameRE.MatchString(c.Store.DSNEnv) {
 		v.add([]any{"store", "dsn_env"}, "%q is not an environment variable name", c.Store.DSNEnv)
 	}

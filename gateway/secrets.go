@@ -23,7 +23,8 @@ const secretRefPrefix = "\x00rampart-secret:"
 // secretRef is the lookup key of the stored secret name.
 func secretRef(name string) string { return secretRefPrefix + name }
 
-// secretLookupTimeout bounds reading one stored credential.
+// secretLookupTimeout bounds reading one stored credential (each store
+// call within it is bounded by store.timeout, see boundStore).
 const secretLookupTimeout = 10 * time.Second
 
 // openDataProtection wires what the secrets section and the audit

@@ -58,6 +58,7 @@ func (g *Gateway) openStack(cfg *config.Config, o *options, host *engine.Host) e
 		g.closers = append(g.closers, db)
 		st = db
 	}
+	st = boundStore(st, cfg.Store.Timeout, cfg.Store.StatementTimeout) // every store call bounded
 	g.store = st
 	// The store is closed by whoever opened it (g.closers, or the caller
 	// of WithStore), after every generation is gone: the pool does not.

@@ -48,7 +48,7 @@ func openStore(cfg *config.Config, getenv func(string) string) (Store, error) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
 		defer cancel()
-		db, err := postgres.Open(ctx, dsn)
+		db, err := postgres.OpenWith(ctx, dsn, postgres.Options{StatementTimeout: cfg.Store.StatementTimeout})
 		if err != nil {
 			// pgx errors can quote the DSN; name the variable, not its value.
 			return nil, fmt.Errorf("store: cannot open PostgreSQL from $%s: %s", cfg.Store.DSNEnv, redactDSN(err.Error(), dsn))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,13 +36,30 @@ type DB struct {
 	pool    *pgxpool.Pool
 }
 
+// Options tune OpenWith.
+type Options struct {
+	// StatementTimeout, when positive, is set as the server-side
+	// statement_timeout of every pooled connection, unless the DSN sets
+	// statement_timeout itself: PostgreSQL then ends a statement that runs
+	// longer even when the client's cancel request cannot reach it.
+	StatementTimeout time.Duration
+}
+
 // Open connects to dsn (a libpq URL or key=value string), checks the
 // connection and applies pending migrations.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string) (*DB, error) { return OpenWith(ctx, dsn, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn string, o Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// The error text can include the DSN (with a password): keep it out.
 		return nil, errors.New("postgres: invalid DSN")
+	}
+	if o.StatementTimeout > 0 {
+		if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
+			cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(max(o.StatementTimeout.Milliseconds(), 1), 10)
+		}
 	}
 	if cfg.MaxConns < 4 {
 		cfg.MaxConns = 4
