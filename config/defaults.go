@@ -44,7 +44,7 @@ const (
 	// DefaultStoreTimeout is store.timeout, the deadline of every store call.
 	DefaultStoreTimeout = 2 * time.Second
 	// DefaultStatementTimeout is store.statement_timeout (PostgreSQL).
-	DefaultStatementTimeout = 30 * time.Second
+	DefaultStatementTimeout   = 30 * time.Second
 	DefaultAuditSpoolMaxBytes = 64 << 20
 	DefaultAuditSpoolReplay   = 5 * time.Second
 

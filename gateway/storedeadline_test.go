@@ -108,7 +108,9 @@ func TestStoreDeadlineSIGSTOP(t *testing.T) {
 	// own, or a longer one: secrets 10s, blocklist refresh and incident
 	// blocks 5s).
 	s := g.store.(fullStore)
-	long := func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), 10*time.Second) }
+	long := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), 10*time.Second)
+	}
 	for name, call := range map[string]func(ctx context.Context) error{
 		"AddBlock (incident responder)": func(ctx context.Context) error {
 			_, err := s.AddBlock(ctx, store.Block{Action: "block", Kind: "ip", Value: "203.0.113.7", Reason: "t", ExpiresAt: time.Now().Add(time.Hour)})
@@ -119,9 +121,11 @@ func TestStoreDeadlineSIGSTOP(t *testing.T) {
 		"GetSecret":               func(ctx context.Context) error { _, _, err := s.GetSecret(ctx, "x"); return err },
 		"QuerySpend":              func(ctx context.Context) error { _, err := s.QuerySpend(ctx, store.SpendFilter{}); return err },
 		"ListMCPTools":            func(ctx context.Context) error { _, err := s.ListMCPTools(ctx, "", ""); return err },
-		"WriteAudit":              func(ctx context.Context) error { return s.WriteAudit(ctx, []*store.AuditRecord{{Time: time.Now(), Route: "/t"}}) },
-		"KeyByHash":               func(ctx context.Context) error { _, err := s.KeyByHash(ctx, []byte("x")); return err },
-		"TouchKeys":               func(ctx context.Context) error { return s.TouchKeys(ctx, map[string]time.Time{"k": time.Now()}) },
+		"WriteAudit": func(ctx context.Context) error {
+			return s.WriteAudit(ctx, []*store.AuditRecord{{Time: time.Now(), Route: "/t"}})
+		},
+		"KeyByHash": func(ctx context.Context) error { _, err := s.KeyByHash(ctx, []byte("x")); return err },
+		"TouchKeys": func(ctx context.Context) error { return s.TouchKeys(ctx, map[string]time.Time{"k": time.Now()}) },
 	} {
 		timed(name, func() (int, string) {
 			ctx, cancel := long()
