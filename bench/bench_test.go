@@ -115,3 +115,14 @@ func TestLimitedKeyTarget(t *testing.T) {
 		t.Fatalf("x-ratelimit-limit-tokens %q, headers %v", got, resp.Header)
 	}
 }
+
+func TestMerge(t *testing.T) {
+	a := Result{Target: "x", Count: 2, Errors: 1, elapsed: time.Second, totals: []time.Duration{1, 3}, ttfbs: []time.Duration{1, 1},
+		Scenario: Scenario{Duration: time.Second}}
+	b := Result{Target: "x", Count: 2, Truncated: 1, elapsed: time.Second, totals: []time.Duration{2, 4}, ttfbs: []time.Duration{2, 2},
+		Scenario: Scenario{Duration: time.Second}}
+	m := Merge([]Result{a, b})
+	if m.Count != 4 || m.Errors != 1 || m.Truncated != 1 || m.RPS != 2 || m.P50 != 3 || m.P99 != 4 || m.Scenario.Duration != 2*time.Second {
+		t.Fatalf("%+v", m)
+	}
+}

@@ -60,6 +60,42 @@ type Result struct {
 	P50, P99       time.Duration
 	TTFB50, TTFB99 time.Duration
 	FirstError     string
+
+	totals, ttfbs []time.Duration // the samples, for Merge
+	elapsed       time.Duration
+}
+
+// Merge combines results of the same target and scenario measured in
+// several rounds (interleaved with other targets, so that load from
+// elsewhere on a shared machine hits every target alike): counts add up,
+// throughput is requests over the summed measuring time, percentiles are
+// over all samples.
+func Merge(rs []Result) Result {
+	if len(rs) == 0 {
+		return Result{}
+	}
+	m := Result{Target: rs[0].Target, Scenario: rs[0].Scenario}
+	for _, r := range rs {
+		m.Count += r.Count
+		m.Errors += r.Errors
+		m.Truncated += r.Truncated
+		m.elapsed += r.elapsed
+		m.totals = append(m.totals, r.totals...)
+		m.ttfbs = append(m.ttfbs, r.ttfbs...)
+		if m.FirstError == "" {
+			m.FirstError = r.FirstError
+		}
+	}
+	m.Scenario.Duration = 0
+	for _, r := range rs {
+		m.Scenario.Duration += r.Scenario.Duration
+	}
+	if m.elapsed > 0 {
+		m.RPS = float64(m.Count) / m.elapsed.Seconds()
+	}
+	m.P50, m.P99 = percentiles(m.totals)
+	m.TTFB50, m.TTFB99 = percentiles(m.ttfbs)
+	return m
 }
 
 // promptParas are the sentences a prompt is built from, in turn.
@@ -159,20 +195,21 @@ func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	r := Result{Target: t.Name, Scenario: sc, Count: len(samples), Errors: errs, Truncated: truncated, FirstError: firstErr}
+	r := Result{Target: t.Name, Scenario: sc, Count: len(samples), Errors: errs, Truncated: truncated, FirstError: firstErr, elapsed: elapsed}
 	if elapsed > 0 {
 		r.RPS = float64(len(samples)) / elapsed.Seconds()
 	}
-	totals := make([]time.Duration, len(samples))
-	ttfbs := make([]time.Duration, len(samples))
+	r.totals = make([]time.Duration, len(samples))
+	r.ttfbs = make([]time.Duration, len(samples))
 	for i, s := range samples {
-		totals[i], ttfbs[i] = s.total, s.ttfb
+		r.totals[i], r.ttfbs[i] = s.total, s.ttfb
 	}
-	r.P50, r.P99 = percentiles(totals)
-	r.TTFB50, r.TTFB99 = percentiles(ttfbs)
+	r.P50, r.P99 = percentiles(append([]time.Duration(nil), r.totals...))
+	r.TTFB50, r.TTFB99 = percentiles(append([]time.Duration(nil), r.ttfbs...))
 	return r
 }
 
+// percentiles sorts d and returns its 50th and 99th percentiles.
 func percentiles(d []time.Duration) (p50, p99 time.Duration) {
 	if len(d) == 0 {
 		return 0, 0

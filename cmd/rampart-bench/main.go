@@ -30,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime/pprof"
@@ -50,6 +51,7 @@ type flags struct {
 	modes      string
 	only       string
 	cpuprofile string
+	memprofile string
 	inProcess  bool
 	serve      bool
 	promptKB   string
@@ -59,6 +61,7 @@ type flags struct {
 	text       string
 	soak       time.Duration
 	soakRuns   int
+	rounds     int
 }
 
 func main() {
@@ -72,6 +75,7 @@ func main() {
 	flag.StringVar(&f.modes, "modes", "whole,stream", "comma-separated: whole, stream")
 	flag.StringVar(&f.only, "targets", "", "comma-separated subset of: direct, bare-proxy, rampart-spine, rampart-output, rampart-default (default all)")
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the servers (all targets) to this file")
+	flag.StringVar(&f.memprofile, "memprofile", "", "write an allocation profile of the servers (all targets) to this file when they stop (go tool pprof -sample_index=alloc_space)")
 	flag.BoolVar(&f.inProcess, "in-process", false, "run the servers in this process instead of a child process")
 	flag.BoolVar(&f.serve, "serve-targets", false, "internal: start the servers, print them as JSON, serve until stdin closes")
 	flag.StringVar(&f.promptKB, "prompt-kb", "", "comma-separated user message sizes in KB (e.g. 1,8,32,128,512; default ~2 KB); with several, a per-KB cost table follows")
@@ -79,6 +83,7 @@ func main() {
 	flag.IntVar(&f.pacedReqs, "paced-requests", 8, "streamed requests per target and text with -paced")
 	flag.IntVar(&f.pieceBytes, "piece-bytes", 0, "internal: stream the answer text in pieces of this many bytes")
 	flag.StringVar(&f.text, "text", "prose", "internal: answer text of paced streams: prose or numbers")
+	flag.IntVar(&f.rounds, "rounds", 3, "split each scenario's -duration into this many rounds that cycle through the targets (load from elsewhere then hits every target alike)")
 	flag.DurationVar(&f.soak, "soak", 0, "soak one target (-targets, default rampart-limits) at the first -concurrency for this long, -soak-runs times, reporting the server process's RSS")
 	flag.IntVar(&f.soakRuns, "soak-runs", 2, "number of soaks with -soak")
 	flag.Parse()
@@ -99,12 +104,27 @@ func main() {
 	}
 }
 
-// profile starts a CPU profile when path is set; the returned func stops it.
-func profile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
+// profile starts a CPU profile when f.cpuprofile is set; the returned func
+// stops it and writes the allocation profile when f.memprofile is set.
+func profile(fl flags) (func(), error) {
+	stopMem := func() {
+		if fl.memprofile == "" {
+			return
+		}
+		f, err := os.Create(fl.memprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "rampart-bench:", err)
+			return
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "rampart-bench:", err)
+		}
 	}
-	f, err := os.Create(path)
+	if fl.cpuprofile == "" {
+		return stopMem, nil
+	}
+	f, err := os.Create(fl.cpuprofile)
 	if err != nil {
 		return nil, err
 	}
@@ -112,13 +132,13 @@ func profile(path string) (func(), error) {
 		f.Close()
 		return nil, err
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() { pprof.StopCPUProfile(); f.Close(); stopMem() }, nil
 }
 
 // serveTargets is the child process: it prints the targets as one JSON line
 // on stdout and serves them until its stdin is closed.
 func serveTargets(f flags) error {
-	stop, err := profile(f.cpuprofile)
+	stop, err := profile(f)
 	if err != nil {
 		return err
 	}
@@ -157,7 +177,7 @@ func wantOf(f flags) []string {
 // id of the process that serves them.
 func startServers(f flags) ([]bench.Target, func(), int, error) {
 	if f.inProcess {
-		stop, err := profile(f.cpuprofile)
+		stop, err := profile(f)
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -177,6 +197,9 @@ func startServers(f flags) ([]bench.Target, func(), int, error) {
 		"-targets", f.only}
 	if f.cpuprofile != "" {
 		args = append(args, "-cpuprofile", f.cpuprofile)
+	}
+	if f.memprofile != "" {
+		args = append(args, "-memprofile", f.memprofile)
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
@@ -277,16 +300,27 @@ func run(f flags) error {
 	for _, mode := range strings.Split(f.modes, ",") {
 		for _, c := range concs {
 			for _, p := range prompts {
-				sc := bench.Scenario{Stream: strings.TrimSpace(mode) == "stream", Concurrency: c, Duration: f.dur, Requests: f.reqs, PromptBytes: p}
-				for _, t := range targets {
-					cl := bench.Client(c)
-					// Warm up connections and caches, then measure.
+				rounds := max(f.rounds, 1)
+				sc := bench.Scenario{Stream: strings.TrimSpace(mode) == "stream", Concurrency: c, Duration: f.dur / time.Duration(rounds),
+					Requests: f.reqs / rounds, PromptBytes: p}
+				clients := make([]*http.Client, len(targets))
+				for i, t := range targets {
+					clients[i] = bench.Client(c)
+					// Warm up connections and caches.
 					warm := sc
 					warm.Duration, warm.Requests = f.dur/10, 200*c
-					bench.Run(ctx, cl, t, warm)
-					r := bench.Run(ctx, cl, t, sc)
+					bench.Run(ctx, clients[i], t, warm)
+				}
+				per := make([][]bench.Result, len(targets))
+				for range rounds {
+					for i, t := range targets {
+						per[i] = append(per[i], bench.Run(ctx, clients[i], t, sc))
+					}
+				}
+				for i := range targets {
+					r := bench.Merge(per[i])
 					fmt.Fprintf(os.Stderr, "%-6s c=%-3d prompt=%-7d %-15s %8.0f rps p50=%v p99=%v errors=%d truncated=%d %s\n",
-						mode, c, p, t.Name, r.RPS, r.P50, r.P99, r.Errors, r.Truncated, r.FirstError)
+						mode, c, p, r.Target, r.RPS, r.P50, r.P99, r.Errors, r.Truncated, r.FirstError)
 					results = append(results, r)
 				}
 			}
