@@ -251,3 +251,65 @@ func TestSideChannelsHeldBack(t *testing.T) {
 		})
 	}
 }
+
+// Log probabilities repeat the answer's tokens: where the guard changed
+// or held text, they are emptied, whole and streamed, in chat and in the
+// Responses API, so a redacted secret does not come back through them.
+func TestLogprobsOfChangedTextDropped(t *testing.T) {
+	l := provisioned(t, Config{})
+	lp := func(tokens ...string) string {
+		var b strings.Builder
+		for i, tok := range tokens {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"token":` + js(tok) + `,"logprob":-0.1,"bytes":null,"top_logprobs":[{"token":` + js(tok) + `,"logprob":-0.1,"bytes":null}]}`)
+		}
+		return "[" + b.String() + "]"
+	}
+	check := func(name, out string) {
+		t.Helper()
+		for i := 0; i+8 <= len(chanSecret); i++ {
+			if strings.Contains(out, chanSecret[i:i+8]) {
+				t.Fatalf("%s: piece %q of the secret reached the client:\n%s", name, chanSecret[i:i+8], out)
+			}
+		}
+	}
+	// chat stream: every chunk carries its tokens' log probabilities
+	var evs [][2]string
+	for _, p := range []string{"the token is ", chanA, chanB, " ok"} {
+		evs = append(evs, [2]string{"", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":` + js(p) + `},"logprobs":{"content":` + lp(p) + `},"finish_reason":null}]}`})
+	}
+	out := throughEngine(t, l, chatRoute, sse(append(evs, oaFinish, [2]string{"", "[DONE]"})...))
+	check("chat stream", out)
+	if !strings.Contains(out, `"logprobs":{"content":[{"token":"the token is "`) {
+		t.Fatalf("log probabilities of unchanged text were removed:\n%s", out)
+	}
+	// Responses stream: output_text deltas and the done event carry them
+	var revs [][2]string
+	for _, p := range []string{"the token is ", chanA, chanB, " ok"} {
+		revs = append(revs, [2]string{"response.output_text.delta", `{"type":"response.output_text.delta","item_id":"msg_1","output_index":0,"content_index":0,"delta":` + js(p) + `,"logprobs":` + lp(p) + `}`})
+	}
+	full := "the token is " + chanSecret + " ok"
+	revs = append(revs, [2]string{"response.output_text.done", `{"type":"response.output_text.done","item_id":"msg_1","output_index":0,"content_index":0,"text":` + js(full) + `,"logprobs":` + lp(full) + `}`},
+		[2]string{"response.completed", `{"type":"response.completed","response":{"id":"r","output":[{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":` + js(full) + `,"logprobs":` + lp(full) + `}]}],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}}`})
+	check("responses stream", throughEngine(t, l, responsesRoute, sse(revs...)))
+
+	// whole chat answer and whole Responses answer
+	chat := `{"id":"c","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":` + js(full) + `},"logprobs":{"content":` + lp(full) + `},"finish_reason":"stop"}]}`
+	got, _ := wholeThrough(t, openai.New(), l, chat)
+	check("chat whole", got)
+	resp := `{"id":"r","object":"response","status":"completed","model":"m","output":[{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":` + js(full) + `,"annotations":[],"logprobs":` + lp(full) + `}]}],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}`
+	r, err := openai.New().ParseResponse([]byte(resp), conv.KindResponses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.OnResponse(&engine.Tx{}, r); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := openai.New().EncodeResponse([]byte(resp), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("responses whole", string(enc))
+}

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"github.com/tidwall/gjson"
+	"strings"
 
 	"github.com/rampart-ai/rampart/conv"
 	pj "github.com/rampart-ai/rampart/provider/internal/pjson"
@@ -181,9 +182,49 @@ func parseUsage(v gjson.Result, param string) (*conv.Usage, error) {
 func (adapter) EncodeResponse(body []byte, r *conv.Response) ([]byte, error) {
 	w := pj.Writer{Body: body}
 	for i := range r.Choices {
-		if err := w.WriteSegments(r.Choices[i].Message.Segments); err != nil {
+		segs := r.Choices[i].Message.Segments
+		if err := w.WriteSegments(segs); err != nil {
 			return nil, err
+		}
+		for j := range segs {
+			if segs[j].Changed() {
+				if err := dropLogprobs(&w, segs[j].Path); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	return w.Body, nil
+}
+
+// dropLogprobs empties the log probabilities that repeat the tokens of the
+// text at path, which a layer changed (redacted, held back): they would
+// carry the original text past the change. Chat and completion choices
+// ("choices.N...") get "logprobs": null; Responses API text parts
+// ("output.N.content.M.text", "part.text", an event's "delta" or "text")
+// an empty list.
+func dropLogprobs(w *pj.Writer, path string) error {
+	lp, empty := "", []byte("null")
+	switch {
+	case strings.HasPrefix(path, "choices."):
+		rest := path[len("choices."):]
+		k := strings.IndexByte(rest, '.')
+		if k < 0 {
+			return nil
+		}
+		lp = "choices." + rest[:k] + ".logprobs"
+	case strings.HasSuffix(path, ".text") && strings.Contains(path, ".content."):
+		lp, empty = strings.TrimSuffix(path, ".text")+".logprobs", []byte("[]")
+	case path == "part.text":
+		lp, empty = "part.logprobs", []byte("[]")
+	case path == "delta" || path == "text":
+		lp, empty = "logprobs", []byte("[]")
+	default:
+		return nil
+	}
+	v := gjson.GetBytes(w.Body, lp)
+	if !v.Exists() || v.Type == gjson.Null || v.IsArray() && len(v.Array()) == 0 {
+		return nil
+	}
+	return w.SetRaw(lp, empty)
 }

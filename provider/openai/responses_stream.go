@@ -296,6 +296,13 @@ func encodeRespEvent(ev *conv.StreamEvent) ([]byte, error) {
 	if err := w.WriteDeltas(ev.Deltas); err != nil {
 		return nil, err
 	}
+	for i := range ev.Deltas {
+		if ev.Deltas[i].Changed() {
+			if err := dropLogprobs(&w, ev.Deltas[i].Path); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for i := range ev.ToolCalls {
 		if td := &ev.ToolCalls[i]; td.ArgumentsChanged() {
 			if td.Path == "" {
@@ -325,7 +332,9 @@ func encodeRespEvent(ev *conv.StreamEvent) ([]byte, error) {
 	return w.Body, nil
 }
 
-// setText sets the string at path to text when it differs.
+// setText sets the string at path to text when it differs; the log
+// probabilities beside it, which repeat the original tokens, are emptied
+// then (see dropLogprobs).
 func setText(w *pj.Writer, path, text string) error {
 	cur := gjson.GetBytes(w.Body, path)
 	if cur.Type == gjson.String && cur.Str == text {
@@ -337,7 +346,10 @@ func setText(w *pj.Writer, path, text string) error {
 	if !cur.Exists() && text == "" {
 		return nil
 	}
-	return w.SetRaw(path, pj.AppendString(nil, text))
+	if err := w.SetRaw(path, pj.AppendString(nil, text)); err != nil {
+		return err
+	}
+	return dropLogprobs(w, path)
 }
 
 // restatePart rewrites a content or summary part's text (or refusal).

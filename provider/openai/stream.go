@@ -232,6 +232,13 @@ func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
 	if err := w.WriteDeltas(ev.Deltas); err != nil {
 		return nil, err
 	}
+	for i := range ev.Deltas {
+		if ev.Deltas[i].Changed() {
+			if err := dropLogprobs(&w, ev.Deltas[i].Path); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for i := range ev.ToolCalls {
 		td := &ev.ToolCalls[i]
 		if td.Drop || !td.ArgumentsChanged() {
