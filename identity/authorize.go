@@ -48,9 +48,7 @@ func (s *Service) Authorize(ctx context.Context, c Credentials, method, path str
 			Message: "Invalid credentials: the API key or token is unknown, expired or revoked.",
 			Headers: map[string]string{"WWW-Authenticate": `Bearer realm="rampart", error="invalid_token"`}}, nil
 	case errors.As(err, &locked):
-		return nil, &Denial{Status: http.StatusTooManyRequests, Code: "too_many_auth_failures",
-			Message: "Too many failed authentications from this address; retry later.",
-			Headers: map[string]string{"Retry-After": strconv.Itoa(int(locked.RetryAfter.Seconds()) + 1)}}, nil
+		return nil, locked.denial(), nil
 	case errors.Is(err, ErrUnavailable):
 		return nil, &Denial{Status: http.StatusServiceUnavailable, Code: "identity_unavailable",
 			Message: "Authentication is temporarily unavailable."}, nil
@@ -62,4 +60,30 @@ func (s *Service) Authorize(ctx context.Context, c Credentials, method, path str
 			Message: fmt.Sprintf("Role %q may not call %s %s.", p.Role, method, path)}, nil
 	}
 	return p, nil, nil
+}
+
+// denial is the 429 answer to a throttled failure.
+func (e *LockedOutError) denial() *Denial {
+	return &Denial{Status: http.StatusTooManyRequests, Code: "too_many_auth_failures",
+		Message: "Too many failed authentications from this address; retry later.",
+		Headers: map[string]string{"Retry-After": strconv.Itoa(int(e.RetryAfter.Seconds()) + 1)}}
+}
+
+// FailedAuth is the failed-authentication throttle for credentials this
+// service does not check itself (the admin console's session cookie or an
+// OIDC sign-in; every API key, JWT and client certificate already passes
+// through Authenticate, which calls it). Call it once per failed attempt
+// from clientIP (netguard.ClientIP of the request). It counts the failure
+// toward lockout.max_failures exactly as Authenticate counts its own;
+// while the address is throttled it pauses briefly and returns the 429
+// denial to answer with (Retry-After in Headers); otherwise nil, and the
+// caller answers with its own 401. Never call it for a valid credential:
+// only failures are throttled, so valid callers from the same address
+// keep passing.
+func (s *Service) FailedAuth(ctx context.Context, clientIP string) *Denial {
+	var locked *LockedOutError
+	if err := s.failed(ctx, clientIP, s.now()); errors.As(err, &locked) {
+		return locked.denial()
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -94,11 +95,30 @@ func (l *lockout) slowDown(ctx context.Context) {
 	}
 }
 
+// lockoutKey is what failures are counted by: the address, or for IPv6
+// its /64 (one subscriber's prefix: an attacker who holds one would
+// otherwise get a fresh count with each of its 2^64 addresses).
+func lockoutKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if !a.Is6() {
+		return a.String()
+	}
+	if p, err := a.WithZone("").Prefix(64); err == nil {
+		return p.String()
+	}
+	return ip
+}
+
 // locked returns how long ip remains locked out (0: not locked).
 func (l *lockout) locked(ip string, now time.Time) time.Duration {
 	if !l.enabled() || ip == "" {
 		return 0
 	}
+	ip = lockoutKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r, ok := l.ips.Peek(ip)
@@ -114,6 +134,7 @@ func (l *lockout) fail(ip string, now time.Time) bool {
 	if !l.enabled() || ip == "" {
 		return false
 	}
+	ip = lockoutKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r, ok := l.ips.Get(ip)

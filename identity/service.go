@@ -273,14 +273,24 @@ func (s *Service) Authenticate(ctx context.Context, c Credentials) (*Principal, 
 	if !errors.Is(err, ErrInvalidCredentials) {
 		return p, err
 	}
-	if d := s.lock.locked(c.ClientIP, now); d > 0 {
-		s.lock.slowDown(ctx)
-		return nil, &LockedOutError{RetryAfter: d}
-	}
-	if s.lock.fail(c.ClientIP, now) {
-		s.log.Warn("identity: failed authentications from a client are now throttled", "client_ip", c.ClientIP)
+	if lerr := s.failed(ctx, c.ClientIP, now); lerr != nil {
+		return nil, lerr
 	}
 	return p, err
+}
+
+// failed counts one failed authentication from ip: while ip is throttled
+// it pauses and returns *LockedOutError, else it counts the failure (and
+// returns nil).
+func (s *Service) failed(ctx context.Context, ip string, now time.Time) error {
+	if d := s.lock.locked(ip, now); d > 0 {
+		s.lock.slowDown(ctx)
+		return &LockedOutError{RetryAfter: d}
+	}
+	if s.lock.fail(ip, now) {
+		s.log.Warn("identity: failed authentications from a client are now throttled", "client_ip", ip)
+	}
+	return nil
 }
 
 func (s *Service) authenticate(ctx context.Context, c Credentials, now time.Time) (*Principal, error) {

@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/identity"
+)
+
+// TestLockoutEveryRoute: failed authentications on every route that
+// authenticates — model routes, /v1/scan, /mcp/{server}, /admin/*,
+// /metrics, and the console's own credentials through Gateway.AuthFailed —
+// count toward one lockout of the address; then bad credentials get 429
+// on each of them and valid credentials from the same address still pass.
+func TestLockoutEveryRoute(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.MCP.Servers = []config.MCPServer{{Name: "matrix", URL: fakeMCPServer(t).URL}}
+	cfg.MCP.Pin = new(bool)
+	g := newGateway(t, cfg)
+	global := adminKey(g)
+	m := &matrixEnv{t: t, g: g, global: global}
+	if w := m.do(http.MethodPost, "/admin/tenants", global, `{"id":"acme"}`); w.Code != http.StatusCreated {
+		t.Fatal(w.Body.String())
+	}
+	_, user := m.newKey("acme", identity.RoleUser)
+	_, scrape := m.newKey(identity.GlobalTenant, identity.RoleMetrics)
+	const nat = "198.51.100.20:4000"
+	bad, _ := identity.NewKey()
+	routes := []struct{ method, path, body, valid string }{
+		{http.MethodPost, "/v1/chat/completions", `{"model":"rampart-demo","messages":[{"role":"user","content":"hi"}]}`, user},
+		{http.MethodPost, "/v1/scan", `{"text":"hello"}`, user},
+		{http.MethodPost, "/mcp/matrix", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, user},
+		{http.MethodGet, "/admin/keys", "", global},
+		{http.MethodGet, "/metrics", "", scrape},
+	}
+	console := func() *identity.Denial {
+		r := httptest.NewRequest(http.MethodPost, "/ui/login", nil)
+		r.RemoteAddr = nat
+		return g.AuthFailed(r)
+	}
+	// Ten failures spread over every route and the console hook.
+	n := 0
+	for n < 10 {
+		for _, rt := range routes {
+			if n == 10 {
+				break
+			}
+			if w := doFrom(g, nat, rt.method, rt.path, bad, rt.body); w.Code != http.StatusUnauthorized {
+				t.Fatalf("bad key on %s (failure %d): %d %s", rt.path, n, w.Code, trim(w.Body.String()))
+			}
+			n++
+		}
+		if n < 10 {
+			if d := console(); d != nil {
+				t.Fatalf("console failure %d throttled already", n)
+			}
+			n++
+		}
+	}
+	for _, rt := range routes {
+		w := doFrom(g, nat, rt.method, rt.path, bad, rt.body)
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+			t.Errorf("bad key on %s after the lockout: %d %s", rt.path, w.Code, trim(w.Body.String()))
+		}
+		if w := doFrom(g, nat, rt.method, rt.path, rt.valid, rt.body); w.Code != http.StatusOK {
+			t.Errorf("valid key on %s from the throttled address: %d %s", rt.path, w.Code, trim(w.Body.String()))
+		}
+		if w := doFrom(g, "198.51.100.21:4000", rt.method, rt.path, bad, rt.body); w.Code != http.StatusUnauthorized {
+			t.Errorf("bad key on %s from another address: %d", rt.path, w.Code)
+		}
+	}
+	if d := console(); d == nil || d.Status != http.StatusTooManyRequests {
+		t.Errorf("console hook after the lockout: %+v", d)
+	}
+}
