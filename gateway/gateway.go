@@ -59,11 +59,11 @@ type Gateway struct {
 	ident   *identity.Service // nil when the identity layer is off
 	admin   http.Handler      // the admin API (nil without identity)
 	gate    admin.Gate        // the blocklist for non-engine routes (nil: blocklist off)
+	alog    *audit.Log        // the audit log opened from config (nil: none, or a given recorder)
+	scanner *scan.Scanner     // set by openServices; moved into the first generation
 
 	consoleOnce sync.Once    // the admin console (console.go), built at first use
 	console     http.Handler // nil until then, or when it could not be built
-	alog    *audit.Log        // the audit log opened from config (nil: none, or a given recorder)
-	scanner *scan.Scanner     // set by openServices; moved into the first generation
 
 	// What every generation is built with.
 	obs engine.Observer

@@ -72,10 +72,10 @@ type chart struct {
 }
 
 type bar struct {
-	X, W                   int
-	Rects                  []rect
-	Title                  string
-	Start                  string
+	X, W                     int
+	Rects                    []rect
+	Title                    string
+	Start                    string
 	Requests, Blocked, Would int
 }
 
