@@ -165,7 +165,7 @@ func (s *Set) coSeen(text string, end, n, p int, untrusted bool, sc *Scratch) {
 
 // matchCo appends the hits of the co-occurrence rules, from the stem
 // occurrences coSeen recorded, one per rule at most.
-func (s *Set) matchCo(sc *Scratch, hits []Hit) []Hit {
+func (s *Set) matchCo(text string, sc *Scratch, hits []Hit) []Hit {
 	if len(sc.occ) < 2 {
 		return hits
 	}
@@ -182,7 +182,7 @@ func (s *Set) matchCo(sc *Scratch, hits []Hit) []Hit {
 			j++
 		}
 		r := s.Rules[occ[i].ref.rule]
-		if a, z, ok := coWindow(occ[i:j], len(r.All), r.Within, r.Side); ok {
+		if a, z, ok := coWindow(occ[i:j], len(r.All), r.Within, r.Side); ok && !r.excused(text, a, z) {
 			hits = append(hits, Hit{Rule: r, Start: a, End: z})
 		}
 		i = j
