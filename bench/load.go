@@ -61,8 +61,22 @@ type Result struct {
 	TTFB50, TTFB99 time.Duration
 	FirstError     string
 
+	// CPU is the CPU time the server process used during the
+	// measurement (0 when not measured; see ProcessCPU). All targets of a
+	// run share that process, so it includes the mock upstream's share,
+	// which the direct target's CPU shows alone.
+	CPU time.Duration
+
 	totals, ttfbs []time.Duration // the samples, for Merge
 	elapsed       time.Duration
+}
+
+// CPUPerRequest is the server process's CPU time per completed request.
+func (r Result) CPUPerRequest() time.Duration {
+	if r.Count == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Count)
 }
 
 // Merge combines results of the same target and scenario measured in
@@ -80,6 +94,7 @@ func Merge(rs []Result) Result {
 		m.Errors += r.Errors
 		m.Truncated += r.Truncated
 		m.elapsed += r.elapsed
+		m.CPU += r.CPU
 		m.totals = append(m.totals, r.totals...)
 		m.ttfbs = append(m.ttfbs, r.ttfbs...)
 		if m.FirstError == "" {

@@ -11,8 +11,8 @@ import (
 // latency each target adds over the direct call and over the bare proxy,
 // and rampart's throughput relative to the bare proxy.
 func Table(w io.Writer, results []Result) {
-	fmt.Fprintln(w, "| mode | conc | prompt | target | RPS | p50 | p99 | TTFB p50 | +p50 vs direct | +p50 vs bare proxy | +TTFB vs bare proxy | RPS vs bare proxy | errors | truncated |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| mode | conc | prompt | target | RPS | p50 | p99 | TTFB p50 | +p50 vs direct | +p50 vs bare proxy | +TTFB vs bare proxy | RPS vs bare proxy | server CPU/req | CPU/req vs bare proxy | errors | truncated |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	type key struct {
 		stream bool
 		conc   int
@@ -39,12 +39,13 @@ func Table(w io.Writer, results []Result) {
 			if k.stream {
 				mode = "stream"
 			}
-			fmt.Fprintf(w, "| %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %d | %d |\n",
+			fmt.Fprintf(w, "| %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d |\n",
 				mode, k.conc, kb(k.prompt), r.Target, r.RPS, us(r.P50), us(r.P99), us(r.TTFB50),
 				delta(r.P50, direct.P50, r.Target == "direct"),
 				delta(r.P50, bare.P50, !isRampart(r.Target)),
 				delta(r.TTFB50, bare.TTFB50, !isRampart(r.Target)),
 				ratio(r.RPS, bare.RPS, !isRampart(r.Target)),
+				cpu(r), ratio(float64(r.CPUPerRequest()), float64(bare.CPUPerRequest()), !isRampart(r.Target) || bare.CPU == 0),
 				r.Errors, r.Truncated)
 		}
 	}
@@ -135,4 +136,11 @@ func SizeTable(w io.Writer, results []Result) {
 		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %+.0f µs | %s |\n", mode, k.conc, r.Target, kb(size), us(r.P50), us(b),
 			float64(added)/float64(time.Microsecond), perKB)
 	}
+}
+
+func cpu(r Result) string {
+	if r.CPU == 0 {
+		return "–"
+	}
+	return us(r.CPUPerRequest())
 }

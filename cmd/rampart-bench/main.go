@@ -286,7 +286,7 @@ func run(f flags) error {
 			prompts = append(prompts, k*1024)
 		}
 	}
-	all, stop, _, err := startServers(f)
+	all, stop, pid, err := startServers(f)
 	if err != nil {
 		return err
 	}
@@ -295,8 +295,17 @@ func run(f flags) error {
 	if err != nil {
 		return err
 	}
-	var results []bench.Result
 	ctx := context.Background()
+	// measure runs one round and adds the server process's CPU time.
+	measure := func(cl *http.Client, t bench.Target, sc bench.Scenario) bench.Result {
+		c0, err0 := bench.ProcessCPU(pid)
+		r := bench.Run(ctx, cl, t, sc)
+		if c1, err1 := bench.ProcessCPU(pid); err0 == nil && err1 == nil {
+			r.CPU = c1 - c0
+		}
+		return r
+	}
+	var results []bench.Result
 	for _, mode := range strings.Split(f.modes, ",") {
 		for _, c := range concs {
 			for _, p := range prompts {
@@ -314,13 +323,13 @@ func run(f flags) error {
 				per := make([][]bench.Result, len(targets))
 				for range rounds {
 					for i, t := range targets {
-						per[i] = append(per[i], bench.Run(ctx, clients[i], t, sc))
+						per[i] = append(per[i], measure(clients[i], t, sc))
 					}
 				}
 				for i := range targets {
 					r := bench.Merge(per[i])
-					fmt.Fprintf(os.Stderr, "%-6s c=%-3d prompt=%-7d %-15s %8.0f rps p50=%v p99=%v errors=%d truncated=%d %s\n",
-						mode, c, p, r.Target, r.RPS, r.P50, r.P99, r.Errors, r.Truncated, r.FirstError)
+					fmt.Fprintf(os.Stderr, "%-6s c=%-3d prompt=%-7d %-15s %8.0f rps p50=%v p99=%v cpu/req=%v errors=%d truncated=%d %s\n",
+						mode, c, p, r.Target, r.RPS, r.P50, r.P99, r.CPUPerRequest(), r.Errors, r.Truncated, r.FirstError)
 					results = append(results, r)
 				}
 			}
