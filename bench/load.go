@@ -161,7 +161,7 @@ func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result
 	type sample struct{ total, ttfb time.Duration }
 	var (
 		mu        sync.Mutex
-		samples   = make([]sample, 0, sc.Requests)
+		samples   = make([]sample, 0, min(sc.Requests, 1<<16))
 		errs      int
 		truncated int
 		firstErr  string
@@ -173,7 +173,7 @@ func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			local := make([]sample, 0, maxPerWorker)
+			local := make([]sample, 0, min(maxPerWorker, 1<<12))
 			var lerrs, ltrunc int
 			var lfirst string
 			for i := 0; i < maxPerWorker && time.Now().Before(deadline) && ctx.Err() == nil; i++ {

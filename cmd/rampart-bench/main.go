@@ -427,13 +427,13 @@ func runSoak(f flags) error {
 	c := concs[0]
 	ctx := context.Background()
 	cl := bench.Client(c)
-	bench.Run(ctx, cl, t, bench.Scenario{Mixed: true, Concurrency: c, Duration: 2 * time.Second, Requests: 1 << 30})
+	bench.Run(ctx, cl, t, bench.Scenario{Mixed: true, Concurrency: c, Duration: 2 * time.Second, Requests: 1 << 24})
 	rss0, _ := bench.ProcessMemory(pid)
 	fmt.Println("| soak | target | conc | duration | requests | RPS | errors | truncated | RSS after | peak RSS (VmHWM) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	fmt.Printf("| warm-up | %s | %d | 2s | – | – | – | – | %s | %s |\n", t.Name, c, mib(rss0.RSS), mib(rss0.HWM))
 	for i := 1; i <= f.soakRuns; i++ {
-		r := bench.Run(ctx, cl, t, bench.Scenario{Mixed: true, Concurrency: c, Duration: f.soak, Requests: 1 << 30})
+		r := bench.Run(ctx, cl, t, bench.Scenario{Mixed: true, Concurrency: c, Duration: f.soak, Requests: 1 << 24})
 		m, err := bench.ProcessMemory(pid)
 		if err != nil {
 			return err
