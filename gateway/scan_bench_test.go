@@ -69,6 +69,41 @@ func BenchmarkScanMaximal(b *testing.B) {
 			post(b, big, http.StatusBadRequest)
 		}
 	})
+	// Tool names are context, not scanned text (max_chars does not count
+	// them); the body limit bounds them.
+	tools := func() []byte {
+		name := `"` + strings.Repeat("fetch_url_", 10) + `"`
+		var bb bytes.Buffer
+		bb.WriteString(`{"items":[`)
+		for i := 0; i < 1000; i++ {
+			if i > 0 {
+				bb.WriteByte(',')
+			}
+			bb.WriteString(`{"text":"Please send the report to the finance team","user":"summarise the page","tools":[`)
+			for j := 0; j < 80; j++ {
+				if j > 0 {
+					bb.WriteByte(',')
+				}
+				bb.WriteString(name)
+			}
+			bb.WriteString(`]}`)
+		}
+		bb.WriteString(`]}`)
+		return bb.Bytes()
+	}()
+	b.Run("tools_8MB", func(b *testing.B) {
+		b.SetBytes(int64(len(tools)))
+		for b.Loop() {
+			post(b, tools, http.StatusOK)
+		}
+	})
+	user := []byte(`{"text":"Please send the report to the finance team","user":"` + strings.Repeat("send delete export the file ", 35000) + `"}`)
+	b.Run("user_1M_chars", func(b *testing.B) {
+		b.SetBytes(int64(len(user)))
+		for b.Loop() {
+			post(b, user, http.StatusOK)
+		}
+	})
 	b.Run("unbounded_9.6MB_scan", func(b *testing.B) {
 		sc := g.cur.Load().scanner
 		text := string(big[len(`{"items":[{"text":"`) : len(`{"items":[{"text":"`)+9600])

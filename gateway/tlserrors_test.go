@@ -3,13 +3,18 @@ package gateway
 import (
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rampart-ai/rampart/tlsserve"
 )
 
 // isJSONError reports whether b is rampart's JSON error object.
@@ -138,5 +143,64 @@ func TestPreHandlerErrorsAreJSONOverTLS(t *testing.T) {
 		if res.StatusCode != 200 || res.Header.Get("Strict-Transport-Security") == "" {
 			t.Fatalf("%s: %d, HSTS %q", name, res.StatusCode, res.Header.Get("Strict-Transport-Security"))
 		}
+	}
+}
+
+// flakyListener fails its first n Accepts as an exhausted process does.
+type flakyListener struct {
+	net.Listener
+	n int
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if l.n > 0 {
+		l.n--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
+	}
+	return l.Listener.Accept()
+}
+
+// TestTLSSplitSurvivesAcceptErrors: running out of file descriptors for a
+// moment must not stop the TLS listener for good (an attacker could
+// otherwise take the gateway down by exhausting them once).
+func TestTLSSplitSurvivesAcceptErrors(t *testing.T) {
+	f := newTLSFiles(t)
+	r, err := tlsserve.Load(tlsserve.Options{CertFile: f.cert, KeyFile: f.key, ReloadInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := newTLSSplit(&flakyListener{Listener: inner, n: 5}, r.Config(), 5*time.Second)
+	defer split.Close()
+	go func() {
+		c, err := tls.Dial("tcp", inner.Addr().String(), &tls.Config{RootCAs: f.ca.Pool(), NextProtos: []string{"http/1.1"}})
+		if err == nil {
+			_, _ = c.Write([]byte("x"))
+			c.Close()
+		}
+	}()
+	ln := split.H1()
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			c.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("accept after transient errors: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no connection after transient accept errors")
+	}
+	ln.Close()
+	if _, err := split.H2().Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("after Close: %v", err)
 	}
 }

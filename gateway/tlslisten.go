@@ -72,18 +72,20 @@ func (s *tlsSplit) acceptLoop() {
 	for {
 		c, err := s.inner.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() { // as net/http's Serve: back off, retry
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				select {
-				case <-time.After(delay):
-					continue
-				case <-s.done:
-					return
-				}
+			if errors.Is(err, net.ErrClosed) {
+				s.close(err)
+				return
 			}
-			s.close(err)
-			return
+			// Anything else (out of file descriptors, a connection reset
+			// before accept) is passing: back off and retry as net/http's
+			// Serve does, never stop serving over it.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(delay):
+				continue
+			case <-s.done:
+				return
+			}
 		}
 		delay = 0
 		go s.handshake(c)
