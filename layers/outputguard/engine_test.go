@@ -91,6 +91,7 @@ func channelText(body, channel string) string {
 		case typ == "content_block_delta":
 			b.WriteString(ev.Get("delta." + channel).Str)
 		case typ == "response.output_text.delta" && channel == "output_text",
+			typ == "response.reasoning_text.delta" && channel == "reasoning_text",
 			typ == "response.function_call_arguments.delta" && channel == "arguments":
 			b.WriteString(ev.Get("delta").Str)
 		case typ == "":
@@ -177,6 +178,22 @@ func respText(pieces ...string) string {
 	return sse(evs...)
 }
 
+// respReasoning streams a reasoning item's text (open-weight models'
+// reasoning_text parts).
+func respReasoning(pieces ...string) string {
+	full := strings.Join(pieces, "")
+	evs := [][2]string{{"response.output_item.added", `{"type":"response.output_item.added","output_index":0,"item":{"type":"reasoning","id":"rs_1","summary":[],"content":[]}}`}}
+	for _, p := range pieces {
+		evs = append(evs, [2]string{"response.reasoning_text.delta", `{"type":"response.reasoning_text.delta","item_id":"rs_1","output_index":0,"content_index":0,"delta":` + js(p) + `}`})
+	}
+	item := `{"type":"reasoning","id":"rs_1","summary":[],"content":[{"type":"reasoning_text","text":` + js(full) + `}]}`
+	evs = append(evs,
+		[2]string{"response.reasoning_text.done", `{"type":"response.reasoning_text.done","item_id":"rs_1","output_index":0,"content_index":0,"text":` + js(full) + `}`},
+		[2]string{"response.output_item.done", `{"type":"response.output_item.done","output_index":0,"item":` + item + `}`},
+		[2]string{"response.completed", `{"type":"response.completed","response":{"id":"r","output":[` + item + `],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}}`})
+	return sse(evs...)
+}
+
 func respArgs(pieces ...string) string {
 	full := strings.Join(pieces, "")
 	item := `{"type":"function_call","id":"fc_1","call_id":"call_1","name":"send","arguments":` + js(full) + `}`
@@ -201,6 +218,7 @@ var sideChannels = []sideChannel{
 		[2]string{"content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig"}}`}), true, "message_stop"},
 	{"anthropic tool_use input", messagesRoute, "partial_json", anBlock(`{"type":"tool_use","id":"t","name":"send","input":{}}`, "input_json_delta", "partial_json"), false, "message_stop"},
 	{"responses output_text", responsesRoute, "output_text", respText, true, "response.completed"},
+	{"responses reasoning_text", responsesRoute, "reasoning_text", respReasoning, true, "response.completed"},
 	{"responses function_call arguments", responsesRoute, "arguments", respArgs, false, "response.completed"},
 }
 

@@ -91,3 +91,40 @@ func TestCoverage(t *testing.T) {
 	}
 	coverage.Check(t, New(), conv.KindChat, samples, messagesCoverage, "provider/anthropic messagesCoverage")
 }
+
+// messagesOutputCoverage decides every string of a Messages API answer
+// (testdata/coverage_messages_output.json).
+var messagesOutputCoverage = coverage.Table{
+	coverage.Pass("id", coverage.WhyID),
+	coverage.Pass("type", coverage.WhyEnum),
+	coverage.Pass("role", coverage.WhyEnum),
+	coverage.Pass("model", "names the model that answered"),
+	coverage.Pass("stop_reason", coverage.WhyEnum),
+	coverage.Pass("stop_sequence", "the client's own stop sequence, echoed"),
+	coverage.Pass("container.*", "an identifier and expiry of the provider's code-execution container"),
+	coverage.Pass("usage.service_tier", coverage.WhyEnum),
+	coverage.Pass("content.#.type", coverage.WhyEnum),
+	coverage.Scan("content.#[text].text", conv.SourceAssistant),
+	coverage.Pass("content.#[text].citations.#.type", coverage.WhyEnum),
+	coverage.Pass("content.#[text].citations.#.file_id", coverage.WhyID),
+	coverage.Pass("content.#[text].citations.#.cited_text", "a quotation of a document the client sent (scanned on the way in) or of a web page the provider's search tool read"),
+	coverage.Pass("content.#[text].citations.#.*", "where a cited passage comes from (title, address, encrypted index), attached by the provider, not written by the model"),
+	coverage.Scan("content.#[thinking].thinking", conv.SourceAssistant),
+	coverage.Pass("content.#[thinking].signature", "the provider's signature over the thinking text (opaque)"),
+	coverage.Pass("content.#[redacted_thinking].data", "encrypted by the provider: nobody but the provider can read it"),
+	coverage.Pass("content.#[tool_use].id", coverage.WhyID),
+	coverage.Pass("content.#[tool_use].name", "the tool name, checked against the tool policy (allowlist, declared tools)"),
+	coverage.Scan("content.#[tool_use].input.**", coverage.ToolArguments),
+	coverage.Pass("content.#[server_tool_use].id", coverage.WhyID),
+	coverage.Pass("content.#[server_tool_use].name", "the name of a tool the provider runs itself"),
+	coverage.Scan("content.#[server_tool_use].input.**", coverage.ToolArguments),
+	coverage.Pass("content.#[web_search_tool_result].**", "results of the provider's own web search (addresses, titles, encrypted page content): not inspected; refuse server tools in requests (inputpolicy) where that matters"),
+}
+
+func TestResponseCoverage(t *testing.T) {
+	sample, err := os.ReadFile("testdata/coverage_messages_output.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coverage.CheckResponse(t, New(), conv.KindChat, [][]byte{sample}, messagesOutputCoverage, "provider/anthropic messagesOutputCoverage")
+}

@@ -152,3 +152,113 @@ func TestCoverage(t *testing.T) {
 		})
 	}
 }
+
+// Reasons shared by the answer tables.
+const (
+	whyEcho        = "the request's own setting or text, echoed back by the provider (request fields are decided in the request tables)"
+	whyLogprobs    = "log probabilities repeat the tokens of the text beside them, which is scanned; they are emptied whenever a layer changes or holds that text"
+	whyProviderRun = "a tool the provider runs itself (web search, file search, code interpreter, image generation, remote MCP servers): its inputs and results pass uninspected; refuse these tools in requests (inputpolicy) where that matters"
+	whyCitation    = "a citation the provider's own tool attached to the text (address or title of a source it read), not text the model wrote"
+)
+
+// responsesOutputCoverage decides every string of a Responses API answer
+// (testdata/coverage_responses_output.json holds every output item type
+// and field of the schema).
+var responsesOutputCoverage = coverage.Table{
+	coverage.Pass("id", coverage.WhyID),
+	coverage.Pass("object", coverage.WhyEnum),
+	coverage.Pass("status", coverage.WhyEnum),
+	coverage.Pass("model", "names the model that answered"),
+	coverage.Pass("incomplete_details.reason", coverage.WhyEnum),
+	coverage.Pass("conversation.id", coverage.WhyID),
+	coverage.Pass("previous_response_id", coverage.WhyID),
+	coverage.Pass("instructions", whyEcho),
+	coverage.Pass("prompt.**", whyEcho),
+	coverage.Pass("prompt_cache_key", whyEcho),
+	coverage.Pass("reasoning.*", whyEcho),
+	coverage.Pass("safety_identifier", whyEcho),
+	coverage.Pass("service_tier", whyEcho),
+	coverage.Pass("text.**", whyEcho),
+	coverage.Pass("tool_choice", whyEcho),
+	coverage.Pass("tools.**", whyEcho),
+	coverage.Pass("truncation", whyEcho),
+	coverage.Pass("user", whyEcho),
+	coverage.Pass("metadata.*", whyEcho),
+	coverage.Pass("output.#.id", coverage.WhyID),
+	coverage.Pass("output.#.call_id", coverage.WhyID),
+	coverage.Pass("output.#.status", coverage.WhyEnum),
+	coverage.Pass("output.#.type", coverage.WhyEnum),
+	coverage.Pass("output.#[message].role", coverage.WhyEnum),
+	coverage.Pass("output.#[message].content.#.type", coverage.WhyEnum),
+	coverage.Scan("output.#[message].content.#[output_text].text", conv.SourceAssistant),
+	coverage.Scan("output.#[message].content.#[refusal].refusal", conv.SourceAssistant),
+	coverage.Pass("output.#[message].content.#[output_text].logprobs.**", whyLogprobs),
+	coverage.Pass("output.#[message].content.#[output_text].annotations.#.type", coverage.WhyEnum),
+	coverage.Pass("output.#[message].content.#[output_text].annotations.#.file_id", coverage.WhyID),
+	coverage.Pass("output.#[message].content.#[output_text].annotations.#.container_id", coverage.WhyID),
+	coverage.Pass("output.#[message].content.#[output_text].annotations.#.*", whyCitation),
+	coverage.Pass("output.#[reasoning].encrypted_content", "encrypted by the provider: nobody but the provider can read it"),
+	coverage.Pass("output.#[reasoning].summary.#.type", coverage.WhyEnum),
+	coverage.Scan("output.#[reasoning].summary.#.text", conv.SourceAssistant),
+	coverage.Pass("output.#[reasoning].content.#.type", coverage.WhyEnum),
+	coverage.Scan("output.#[reasoning].content.#.text", conv.SourceAssistant),
+	coverage.Pass("output.#[function_call].name", "the tool name, checked against the tool policy (allowlist, declared tools)"),
+	coverage.Scan("output.#[function_call].arguments", coverage.ToolArguments),
+	coverage.Pass("output.#[custom_tool_call].name", "the tool name, checked against the tool policy (allowlist, declared tools)"),
+	coverage.Scan("output.#[custom_tool_call].input", coverage.ToolArguments),
+	coverage.Pass("output.#[web_search_call].**", whyProviderRun),
+	coverage.Pass("output.#[file_search_call].**", whyProviderRun),
+	coverage.Pass("output.#[code_interpreter_call].**", whyProviderRun),
+	coverage.Pass("output.#[image_generation_call].**", whyProviderRun),
+	coverage.Pass("output.#[mcp_call].**", whyProviderRun),
+	coverage.Pass("output.#[mcp_list_tools].**", whyProviderRun),
+	coverage.Pass("output.#[mcp_approval_request].**", whyProviderRun),
+	coverage.Pass("output.#[computer_call].**", "actions of the provider's computer-use tool, which the client carries out: not inspected; refuse the tool in requests (inputpolicy) where that matters"),
+	coverage.Pass("output.#[local_shell_call].**", "a command of the provider's local shell tool, which the client runs: not inspected; refuse the tool in requests (inputpolicy) where that matters"),
+}
+
+func TestResponseCoverage(t *testing.T) {
+	sample, err := os.ReadFile("testdata/coverage_responses_output.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coverage.CheckResponse(t, New(), conv.KindResponses, [][]byte{sample}, responsesOutputCoverage, "provider/openai responsesOutputCoverage")
+}
+
+// chatOutputCoverage decides every string of a chat completion answer
+// (testdata/coverage_chat_output.json).
+var chatOutputCoverage = coverage.Table{
+	coverage.Pass("id", coverage.WhyID),
+	coverage.Pass("object", coverage.WhyEnum),
+	coverage.Pass("model", "names the model that answered"),
+	coverage.Pass("system_fingerprint", coverage.WhyID),
+	coverage.Pass("service_tier", whyEcho),
+	coverage.Pass("choices.#.finish_reason", coverage.WhyEnum),
+	coverage.Pass("choices.#.message.role", coverage.WhyEnum),
+	coverage.Scan("choices.#.message.content", conv.SourceAssistant),
+	coverage.Scan("choices.#.message.refusal", conv.SourceAssistant),
+	coverage.Scan("choices.#.message.reasoning_content", conv.SourceAssistant),
+	coverage.Scan("choices.#.message.reasoning", conv.SourceAssistant),
+	coverage.Scan("choices.#.message.audio.transcript", conv.SourceAssistant),
+	coverage.Pass("choices.#.message.audio.id", coverage.WhyID),
+	coverage.Pass("choices.#.message.audio.data", "audio: the gateway does not transcribe it; its transcript, which says the same, is scanned"),
+	coverage.Pass("choices.#.message.annotations.#.type", coverage.WhyEnum),
+	coverage.Pass("choices.#.message.annotations.#.url_citation.*", whyCitation),
+	coverage.Pass("choices.#.message.tool_calls.#.id", coverage.WhyID),
+	coverage.Pass("choices.#.message.tool_calls.#.type", coverage.WhyEnum),
+	coverage.Pass("choices.#.message.tool_calls.#.function.name", "the tool name, checked against the tool policy (allowlist, declared tools)"),
+	coverage.Scan("choices.#.message.tool_calls.#.function.arguments", coverage.ToolArguments),
+	coverage.Pass("choices.#.message.tool_calls.#.custom.name", "the tool name, checked against the tool policy (allowlist, declared tools)"),
+	coverage.Scan("choices.#.message.tool_calls.#.custom.input", coverage.ToolArguments),
+	coverage.Pass("choices.#.message.function_call.name", "the tool name, checked against the tool policy (allowlist, declared tools)"),
+	coverage.Scan("choices.#.message.function_call.arguments", coverage.ToolArguments),
+	coverage.Pass("choices.#.logprobs.**", whyLogprobs),
+}
+
+func TestChatResponseCoverage(t *testing.T) {
+	sample, err := os.ReadFile("testdata/coverage_chat_output.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coverage.CheckResponse(t, New(), conv.KindChat, [][]byte{sample}, chatOutputCoverage, "provider/openai chatOutputCoverage")
+}

@@ -1,8 +1,9 @@
 package openai
 
 import (
-	"github.com/tidwall/gjson"
 	"strings"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/rampart-ai/rampart/conv"
 	pj "github.com/rampart-ai/rampart/provider/internal/pjson"

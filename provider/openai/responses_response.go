@@ -89,6 +89,27 @@ func parseOutputItem(msg *conv.Message, path string, it gjson.Result) error {
 		}
 		msg.ToolCalls = append(msg.ToolCalls, call)
 	case "reasoning":
+		// the reasoning text of open-weight models (content, reasoning_text
+		// parts) and the summaries
+		if pj.Present(f[1]) {
+			if err := pj.Each(f[1], path+".content", func(j int, s gjson.Result) error {
+				sp := pj.Path(path, "content", j)
+				var g [2]gjson.Result
+				if err := pj.Fields(s, sp, summaryFields, g[:]); err != nil {
+					return err
+				}
+				if !pj.Present(g[1]) {
+					return nil
+				}
+				text, err := pj.Str(g[1], sp, "text")
+				if err == nil {
+					msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceAssistant, sp+".text"))
+				}
+				return err
+			}); err != nil {
+				return err
+			}
+		}
 		if !pj.Present(f[6]) {
 			return nil
 		}

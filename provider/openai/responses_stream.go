@@ -184,7 +184,7 @@ func parseRespEvent(name string, data []byte, ev *conv.StreamEvent) error {
 		return nil
 	}
 	switch typ {
-	case "response.output_text.delta", "response.refusal.delta", "response.reasoning_summary_text.delta":
+	case "response.output_text.delta", "response.refusal.delta", "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
 		if err := keyOf(typ == "response.reasoning_summary_text.delta"); err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func parseRespEvent(name string, data []byte, ev *conv.StreamEvent) error {
 		}
 		ev.Deltas = append(ev.Deltas, conv.NewDelta(st.cur.key, delta, "delta"))
 		ev.Reencode = true
-	case "response.output_text.done", "response.refusal.done", "response.reasoning_summary_text.done":
+	case "response.output_text.done", "response.refusal.done", "response.reasoning_summary_text.done", "response.reasoning_text.done":
 		if err := keyOf(typ == "response.reasoning_summary_text.done"); err != nil {
 			return err
 		}
@@ -315,7 +315,7 @@ func encodeRespEvent(ev *conv.StreamEvent) ([]byte, error) {
 	}
 	var err error
 	switch cur.typ {
-	case "response.output_text.done", "response.reasoning_summary_text.done":
+	case "response.output_text.done", "response.reasoning_summary_text.done", "response.reasoning_text.done":
 		err = setText(&w, "text", st.text(cur.key))
 	case "response.refusal.done":
 		err = setText(&w, "refusal", st.text(cur.key))
@@ -380,6 +380,12 @@ func restateItem(w *pj.Writer, path string, oi int, st *respStream) error {
 			}
 		}
 	case "reasoning":
+		nc := int(item.Get("content.#").Int())
+		for j := 0; j < nc && j < maxPartIndex; j++ {
+			if err := restatePart(w, pj.Path(path, "content", j), st.text(textKey(oi, j, false))); err != nil {
+				return err
+			}
+		}
 		n := int(item.Get("summary.#").Int())
 		for j := 0; j < n && j < maxPartIndex; j++ {
 			if err := restatePart(w, pj.Path(path, "summary", j), st.text(textKey(oi, j, true))); err != nil {

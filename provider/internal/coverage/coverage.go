@@ -1,7 +1,10 @@
 // Package coverage checks that a provider adapter leaves no text the model
 // reads undecided: every string of a request that reaches the model is
 // either scanned (the adapter turns it into a segment of the expected
-// source) or deliberately passed (with a written reason).
+// source) or deliberately passed (with a written reason). CheckResponse
+// does the same for answers: every string of a response reaching the
+// client is read by the output guard (an answer segment, or tool-call
+// arguments) or passed with a reason.
 //
 // An adapter's test calls Check with a sample request holding every field
 // of its API schema (testdata/coverage_*.json) and the adapter's Table.
@@ -47,6 +50,11 @@ func Scan(pattern string, src conv.Source) Entry { return Entry{Pattern: pattern
 // its message's role (user, system, assistant, tool).
 const RoleSource conv.Source = "(the message's role)"
 
+// ToolArguments is the Scanned value, in a response table, of tool-call
+// arguments: the adapter reads them into conv.ToolCall.Arguments, which the
+// output guard scans for secrets and personal data.
+const ToolArguments conv.Source = "(tool-call arguments)"
+
 // ByRole decides a field as scanned with its message's role.
 func ByRole(pattern string) Entry { return Entry{Pattern: pattern, Scanned: RoleSource} }
 
@@ -68,6 +76,42 @@ func Pass(pattern, reason string) Entry { return Entry{Pattern: pattern, Passed:
 // ("provider/openai chatCoverage").
 func Check(t *testing.T, a provider.Adapter, kind conv.Kind, samples [][]byte, table Table, name string) {
 	t.Helper()
+	run(t, table, name, len(samples), func(i int, used []bool) []string {
+		return check(t, a, kind, samples[i], table, fmt.Sprintf("%s (sample %d)", name, i), used)
+	})
+}
+
+// CheckResponse is Check for whole responses: each sample is parsed with
+// ParseResponse; a field decided Scanned must come out as an answer
+// segment of that source (conv.SourceAssistant) or, for ToolArguments, as
+// the arguments of a tool call (the call's "arguments", "input",
+// "function.arguments" or "custom.input", or anything below it).
+func CheckResponse(t *testing.T, a provider.Adapter, kind conv.Kind, samples [][]byte, table Table, name string) {
+	t.Helper()
+	run(t, table, name, len(samples), func(i int, used []bool) []string {
+		r, err := a.ParseResponse(samples[i], kind)
+		if err != nil {
+			t.Fatalf("%s (sample %d): the sample does not parse: %v", name, i, err)
+		}
+		segs := map[string]conv.Source{}
+		for _, ch := range r.Choices {
+			for _, s := range ch.Message.Segments {
+				segs[s.Path] = s.Source
+			}
+			for _, c := range ch.Message.ToolCalls {
+				for _, k := range []string{"arguments", "input", "function.arguments", "custom.input"} {
+					segs[c.Path+"."+k] = ToolArguments
+				}
+			}
+		}
+		return checkLeaves(t, samples[i], segs, table, fmt.Sprintf("%s (sample %d)", name, i), used)
+	})
+}
+
+// run checks table's entries, calls one per sample, and reports the
+// fields no entry decides and the entries that decide nothing.
+func run(t *testing.T, table Table, name string, n int, one func(i int, used []bool) []string) {
+	t.Helper()
 	for _, e := range table {
 		if (e.Scanned == "") == (e.Passed == "") {
 			t.Fatalf("%s: entry %q must set exactly one of Scanned and Passed", name, e.Pattern)
@@ -75,21 +119,21 @@ func Check(t *testing.T, a provider.Adapter, kind conv.Kind, samples [][]byte, t
 	}
 	used := make([]bool, len(table))
 	var missing []string
-	for i, sample := range samples {
-		missing = append(missing, check(t, a, kind, sample, table, fmt.Sprintf("%s (sample %d)", name, i), used)...)
+	for i := 0; i < n; i++ {
+		missing = append(missing, one(i, used)...)
 	}
 	sort.Strings(missing)
 	for i, m := range missing {
 		if i > 0 && missing[i-1] == m {
 			continue
 		}
-		t.Errorf("%s: field %s reaches the upstream with no coverage decision: add "+
+		t.Errorf("%s: field %s passes the gateway with no coverage decision: add "+
 			"coverage.Scan(%q, conv.Source...) with the adapter reading it into a segment, or "+
 			"coverage.Pass(%q, \"why it may pass uninspected\") to %s", name, m, m, m, name)
 	}
 	for i, u := range used {
 		if !u {
-			t.Errorf("%s: entry %q matches nothing in the samples: add the field to a sample request (or drop the entry)",
+			t.Errorf("%s: entry %q matches nothing in the samples: add the field to a sample (or drop the entry)",
 				name, table[i].Pattern)
 		}
 	}
@@ -106,6 +150,13 @@ func check(t *testing.T, a provider.Adapter, kind conv.Kind, sample []byte, tabl
 	for _, s := range c.ReadOnly {
 		segs[s.Path] = s.Source
 	}
+	return checkLeaves(t, sample, segs, table, name, used)
+}
+
+// checkLeaves decides every string of sample by table and checks that a
+// Scanned one is covered by a segment (segs: path -> source).
+func checkLeaves(t *testing.T, sample []byte, segs map[string]conv.Source, table Table, name string, used []bool) (missing []string) {
+	t.Helper()
 	for _, typed := range Leaves(gjson.ParseBytes(sample)) {
 		leaf := untyped(typed)
 		i := table.match(typed)
