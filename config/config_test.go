@@ -137,7 +137,7 @@ func TestLoadErrors(t *testing.T) {
 		{"missing url", "upstreams:\n  - provider: openai\n", []string{"config:2: upstreams[0].base_url: must be set"}},
 		{"duplicate names", "upstreams:\n  - name: a\n    provider: openai\n    base_url: http://x\n  - name: a\n    provider: anthropic\n    base_url: http://y\n",
 			[]string{`config:5: upstreams[1].name: "a" is already the name of upstreams[0]`}},
-		{"unknown provider", "upstreams:\n  - name: a\n    provider: gemini\n    base_url: http://x\n", []string{`config:3: upstreams[0].provider: unknown provider "gemini"`}},
+		{"unknown provider", "upstreams:\n  - name: a\n    provider: bard\n    base_url: http://x\n", []string{`config:3: upstreams[0].provider: unknown provider "bard"`}},
 		{"missing provider", "upstreams:\n  - name: a\n    base_url: http://x\n", []string{"upstreams[0].provider: must be set"}},
 		{"bad glob", "upstreams:\n  - provider: openai\n    base_url: http://x\n    models: [\"gpt-[\"]\n", []string{`upstreams[0].models[0]: "gpt-[" is not a valid glob`}},
 		{"bad route", "upstreams:\n  - provider: openai\n    base_url: http://x\n    routes: [v1/chat]\n", []string{`upstreams[0].routes[0]: "v1/chat" must start with /`}},

@@ -62,6 +62,7 @@ const (
 var Providers = map[string]string{
 	"openai":    "OPENAI_API_KEY",
 	"anthropic": "ANTHROPIC_API_KEY",
+	"gemini":    "GEMINI_API_KEY",
 }
 
 // Default returns the configuration with every default filled in, no

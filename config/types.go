@@ -174,14 +174,15 @@ type Upstream struct {
 	// Name identifies the upstream in routing, metrics and audit.
 	Name string `yaml:"name"`
 	// Provider is "openai" (any OpenAI-compatible API: OpenAI, Azure
-	// OpenAI, vLLM, Ollama, ...) or "anthropic".
+	// OpenAI, vLLM, Ollama, ...), "anthropic" or "gemini" (Google's Gemini
+	// API, base URL https://generativelanguage.googleapis.com/v1beta).
 	Provider string `yaml:"provider"`
 	// BaseURL is the API base URL as the provider's SDK takes it, e.g.
 	// "https://api.openai.com/v1" or "https://api.anthropic.com/v1".
 	BaseURL string `yaml:"base_url"`
 	// APIKeyEnv names the environment variable holding the provider
 	// credential rampart sends upstream. Clients never see it.
-	// Default OPENAI_API_KEY / ANTHROPIC_API_KEY by provider.
+	// Default OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY by provider.
 	APIKeyEnv string `yaml:"api_key_env"`
 	// APIKeySecret names a secret in rampart's encrypted store (see
 	// `rampart secrets set`) holding the credential, instead of
@@ -218,6 +219,7 @@ type Upstream struct {
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// Auth is how the credential goes upstream: "bearer" (Authorization:
 	// Bearer, the openai default), "x-api-key" (the anthropic default),
+	// "x-goog-api-key" (the gemini default),
 	// "api-key" (the api-key header of Azure OpenAI keys) or "entra" (a
 	// Microsoft Entra ID token that rampart obtains with the client
 	// credentials in Entra and renews before it expires, sent as Bearer).

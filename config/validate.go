@@ -283,7 +283,7 @@ func (c *Config) validateUpstreams(v *checker) {
 }
 
 // AuthModes are the accepted upstreams[].auth values.
-var AuthModes = []string{"bearer", "x-api-key", "api-key", "entra"}
+var AuthModes = []string{"bearer", "x-api-key", "api-key", "entra", "x-goog-api-key"}
 
 // guidRE matches an Entra tenant or client id (a GUID); tenant ids may also
 // be a domain name.
@@ -333,6 +333,9 @@ func validateUpstreamAuth(v *checker, p []any, u Upstream) {
 	}
 	if (u.Auth == "api-key" || u.Auth == "entra") && u.Provider != "openai" {
 		v.add(at(p, "auth"), "%s is for Azure OpenAI: provider must be openai", u.Auth)
+	}
+	if u.Provider == "gemini" && u.Auth != "" && u.Auth != "x-goog-api-key" && u.Auth != "bearer" {
+		v.add(at(p, "auth"), "a gemini upstream takes its key as x-goog-api-key (the default) or a bearer token")
 	}
 	bu, err := url.Parse(u.BaseURL)
 	if err != nil || !IsAzureOpenAIHost(bu.Hostname()) {

@@ -136,6 +136,10 @@ const (
 	// and the body goes upstream as sent (see docs/THREAT_MODEL.md).
 	KindCountTokens Kind = "count_tokens"
 	KindModeration  Kind = "moderation"
+	// KindGenerateContent is Google's Gemini API generateContent and
+	// streamGenerateContent: the model is named in the path, not the
+	// body, so the route sets Conversation.Model (and Stream).
+	KindGenerateContent Kind = "generate_content"
 )
 
 // Usage is token accounting as the upstream reported it (or as counted).
@@ -152,7 +156,7 @@ type Usage struct {
 // Conversation is the normalised request.
 type Conversation struct {
 	Kind     Kind
-	Provider string // "openai" or "anthropic"
+	Provider string // "openai", "anthropic" or "gemini"
 	Model    string
 	Stream   bool
 	// System holds a top-level system prompt where the provider has one

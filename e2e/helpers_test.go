@@ -92,6 +92,9 @@ func lastUserText(body []byte) string {
 	if in := gjson.GetBytes(body, "input"); in.Exists() { // Responses API
 		return responsesUserText(in)
 	}
+	if in := gjson.GetBytes(body, "contents"); in.Exists() { // Gemini
+		return geminiUserText(in)
+	}
 	var text string
 	for _, m := range gjson.GetBytes(body, "messages").Array() {
 		if m.Get("role").String() != "user" {
@@ -143,6 +146,10 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	model := gjson.GetBytes(body, "model").String()
 	stream := gjson.GetBytes(body, "stream").Bool()
+	if strings.HasPrefix(r.URL.Path, "/v1beta/models/") {
+		gemAnswer(w, r, rep)
+		return
+	}
 	switch r.URL.Path {
 	case "/v1/chat/completions":
 		oaiAnswer(w, model, stream, rep)
@@ -264,15 +271,17 @@ func newRig(t *testing.T, layers string) *rig {
 upstreams:
   - {name: oai, provider: openai, base_url: %q}
   - {name: ant, provider: anthropic, base_url: %q}
+  - {name: gem, provider: gemini, base_url: %q}
 audit: {sync: true}
 %s
-`, t.TempDir(), up.URL+"/v1", up.URL+"/v1", layers)
+`, t.TempDir(), up.URL+"/v1", up.URL+"/v1", up.URL+"/v1beta", layers)
 	cfg, err := config.Parse([]byte(yml))
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, yml)
 	}
 	var boot bytes.Buffer
-	creds := map[string]string{"OPENAI_API_KEY": "sk-upstream-provider", "ANTHROPIC_API_KEY": "ant-upstream-provider"}
+	creds := map[string]string{"OPENAI_API_KEY": "sk-upstream-provider", "ANTHROPIC_API_KEY": "ant-upstream-provider",
+		"GEMINI_API_KEY": "gem-upstream-provider"}
 	g, err := gateway.New(cfg, gateway.WithLogger(slog.New(slog.DiscardHandler)), gateway.WithBootstrapOutput(&boot),
 		gateway.WithGetenv(func(k string) string { return creds[k] }))
 	if err != nil {

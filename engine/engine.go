@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
+	"net/http"
 	"sync"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -41,6 +42,16 @@ type Route struct {
 	Kind conv.Kind
 	// Adapter translates the route's provider JSON.
 	Adapter provider.Adapter
+	// FromRequest, when set, completes the parsed conversation from the
+	// request itself, before any layer runs: routes that name the model
+	// in the path (Gemini's /v1beta/models/{model}:generateContent) set
+	// Conversation.Model and Stream here. An error is *provider.Error.
+	FromRequest func(r *http.Request, c *conv.Conversation) error
+	// ArrayStream, when set and true for a request, sends the stream to
+	// the client as one JSON array whose elements are the events' data
+	// (Gemini's streamGenerateContent without alt=sse) instead of
+	// server-sent events. The upstream stream is still read as SSE.
+	ArrayStream func(r *http.Request) bool
 }
 
 // Options configure an Engine.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/netguard"
 	"github.com/rampart-ai/rampart/provider"
+	"github.com/rampart-ai/rampart/sse"
 )
 
 // Upstream sends a transaction's request to the model provider. The engine
@@ -60,12 +62,14 @@ type txn struct {
 	started bool // status line sent
 	batch   bool // more stream events are buffered: delay the flush
 	flusher http.Flusher
+	array   bool // Route.ArrayStream: the stream goes out as a JSON array
+	elems   int  // array elements written so far
 }
 
 func (e *Engine) serve(w http.ResponseWriter, r *http.Request, route *Route, up Upstream) {
 	tx := &Tx{ID: NewRequestID(), Start: time.Now(), Ctx: r.Context(), Route: route.Path,
 		Method: r.Method, TLS: r.TLS, ClientIP: clientIP(r), Header: r.Header}
-	t := &txn{e: e, tx: tx, w: w, route: route}
+	t := &txn{e: e, tx: tx, w: w, route: route, array: route.ArrayStream != nil && route.ArrayStream(r)}
 	if e.tr != nil {
 		e.tr.startTx(tx, r)
 	}
@@ -202,6 +206,9 @@ func (t *txn) parseRequest(r *http.Request, body []byte) bool {
 		return true
 	}
 	c, err := route.Adapter.ParseRequest(body, route.Kind)
+	if err == nil && c != nil && route.FromRequest != nil {
+		err = route.FromRequest(r, c)
+	}
 	if err != nil || c == nil {
 		var pe *provider.Error
 		if errors.As(err, &pe) {
@@ -274,6 +281,15 @@ func (t *txn) abort(status int) {
 
 func (t *txn) streamError(code, msg string) {
 	ev := t.route.Adapter.StreamErrorEvent(code, msg)
+	if t.array {
+		// The error event's data becomes the array's last element.
+		rd := sse.NewReader(bytes.NewReader(ev), len(ev)+16)
+		e, err := rd.Next()
+		if err != nil || !e.HasData {
+			e.Data = []byte(`{"error":{"code":500,"message":"stream failed","status":"INTERNAL"}}`)
+		}
+		ev = append(t.arrayElem(nil, e.Data), ']')
+	}
 	n, _ := t.w.Write(ev)
 	t.tx.ResponseBytes += int64(n)
 	if t.flusher != nil {

@@ -40,6 +40,9 @@ func (t *txn) stream(resp *http.Response) {
 		h.Set("Cache-Control", "no-cache")
 	}
 	h.Set("X-Accel-Buffering", "no")
+	if t.array {
+		h.Set("Content-Type", "application/json; charset=UTF-8")
+	}
 	t.flusher = flusherOf(t.w)
 	t.started = true
 	tx.Status = resp.StatusCode
@@ -72,11 +75,19 @@ func (t *txn) stream(resp *http.Response) {
 				return
 			}
 			if err == io.EOF {
-				// The upstream closed without its terminal event.
+				// The upstream closed without its terminal event (or, for
+				// an API whose streams have none, after its last chunk).
 				if end.calls == 0 || end.pending {
 					if !t.endStream(stats, seq, &end) {
 						return
 					}
+				}
+				if end.finished && endsAtEOF(ad) {
+					if t.array {
+						t.closeArray()
+					}
+					t.flush()
+					return
 				}
 				tx.Err = errors.New("upstream stream ended before its terminal event")
 				t.streamError(CodeUpstreamError, "upstream stream ended unexpectedly (request id "+tx.ID+")")
@@ -98,8 +109,9 @@ func (t *txn) stream(resp *http.Response) {
 		// to first byte does not wait for a burst to be scanned.
 		t.batch = seq > 0 && rd.HasBufferedEvent()
 		if !ev.HasData {
-			// Comments (keep-alives) and data-less blocks carry no content.
-			if !t.write(ev.Raw) {
+			// Comments (keep-alives) and data-less blocks carry no content
+			// (and have no place in a JSON array).
+			if !t.array && !t.write(ev.Raw) {
 				return
 			}
 			continue
@@ -118,6 +130,9 @@ func (t *txn) stream(resp *http.Response) {
 		}
 		sev.Seq = seq
 		seq++
+		if len(sev.FinishReason) > 0 {
+			end.finished = true
+		}
 		if sev.Usage != nil {
 			mergeUsage(&tx.Usage, sev.Usage)
 		}
@@ -159,14 +174,23 @@ func (t *txn) stream(resp *http.Response) {
 			case data == nil && !sev.Done:
 				out = nil // the adapter removed the event (a dropped tool call's)
 			case !sameBytes(data, ev.Data):
-				*buf = sse.AppendEvent((*buf)[:0], sev.Name, data)
+				*buf = t.frame((*buf)[:0], sev.Name, data)
+				out = *buf
+			case t.array:
+				*buf = t.arrayElem((*buf)[:0], ev.Data)
 				out = *buf
 			}
+		} else if t.array {
+			*buf = t.arrayElem((*buf)[:0], ev.Data)
+			out = *buf
 		}
 		if out != nil && !t.write(out) {
 			return
 		}
 		if sev.Done {
+			if t.array {
+				t.closeArray()
+			}
 			t.flush()
 			t.drain(rd)
 			return
@@ -193,6 +217,16 @@ type endState struct {
 	name    string // SSE name of the last text event
 	tmpl    []byte // data of the last text event (template for the adapter)
 	state   any    // the adapter's per-stream state (conv.StreamEvent.State)
+	// finished: an event carried a finish reason (for streams that end
+	// at EOF, the close after it is the normal end).
+	finished bool
+}
+
+// endsAtEOF reports whether the adapter's streams have no terminal event
+// and end when the upstream closes them after a finish reason (Gemini).
+func endsAtEOF(a any) bool {
+	e, ok := a.(interface{ StreamEndsAtEOF() bool })
+	return ok && e.StreamEndsAtEOF()
 }
 
 // endStream gives stream layers the synthetic end event (OnStreamEnd) and
@@ -237,10 +271,40 @@ func (t *txn) endStream(stats []streamStats, seq int, end *endState) bool {
 		name = end.name
 	}
 	buf := t.e.getBuf()
-	*buf = sse.AppendEvent((*buf)[:0], name, data)
+	*buf = t.frame((*buf)[:0], name, data)
 	ok := t.write(*buf)
 	t.e.putBuf(buf)
 	return ok
+}
+
+// frame appends one event to dst as the client receives it: a server-sent
+// event, or an element of the JSON array (Route.ArrayStream).
+func (t *txn) frame(dst []byte, name string, data []byte) []byte {
+	if t.array {
+		return t.arrayElem(dst, data)
+	}
+	return sse.AppendEvent(dst, name, data)
+}
+
+// arrayElem appends data as the next element of the JSON array: "[" before
+// the first, ",\r\n" before the others (as Google's servers write it).
+func (t *txn) arrayElem(dst, data []byte) []byte {
+	if t.elems == 0 {
+		dst = append(dst, '[')
+	} else {
+		dst = append(dst, ",\r\n"...)
+	}
+	t.elems++
+	return append(dst, data...)
+}
+
+// closeArray ends the JSON array ("[]" when no element was sent).
+func (t *txn) closeArray() {
+	end := []byte("]")
+	if t.elems == 0 {
+		end = []byte("[]")
+	}
+	t.write(end)
 }
 
 // drain reads (and drops) what follows the terminal event so that the
@@ -290,14 +354,19 @@ func flusherOf(w http.ResponseWriter) http.Flusher {
 }
 
 var (
-	usageKey = []byte(`"usage"`)
-	stopKey  = []byte("message_stop")
+	usageKey  = []byte(`"usage"`)
+	stopKey   = []byte("message_stop")
+	usageMeta = []byte(`"usageMetadata"`)
+	finishKey = []byte(`"finishReason"`)
+	errorKey  = []byte(`"error"`)
 )
 
-// mayMatter reports whether an event may carry token usage or be a terminal
-// event, judged by a substring check that can only err towards parsing.
+// mayMatter reports whether an event may carry token usage, a finish reason
+// a stream that ends at EOF needs (Gemini), or be a terminal event, judged
+// by a substring check that can only err towards parsing.
 func mayMatter(name string, data []byte) bool {
-	return name == "message_stop" || name == "error" || bytes.Contains(data, usageKey) || bytes.Contains(data, stopKey)
+	return name == "message_stop" || name == "error" || bytes.Contains(data, usageKey) || bytes.Contains(data, stopKey) ||
+		bytes.Contains(data, usageMeta) || bytes.Contains(data, finishKey) || bytes.Contains(data, errorKey)
 }
 
 // mergeUsage folds a stream event's usage into the transaction's. Providers

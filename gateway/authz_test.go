@@ -118,7 +118,7 @@ func methodConst(m string) string {
 }
 
 func sampleID(path string) string {
-	return strings.NewReplacer("{id}", "key_x", "{server}", "matrix", "{file}", "app.css", "{$}", "").Replace(path)
+	return strings.NewReplacer("{id}", "key_x", "{server}", "matrix", "{file}", "app.css", "{$}", "", "{model}", "gemini-2.0-flash").Replace(path)
 }
 
 // matrixEnv is a gateway with two tenants, a key per role in the first,
@@ -179,6 +179,9 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 	}
 	if rt.Path == modelPath { // a model id, not a key id
 		return "/v1/models/" + DemoModel, ""
+	}
+	if rt.Provider == "gemini" { // the model in the path
+		return strings.ReplaceAll(path, "{model}", "gemini-2.0-flash"), `{"contents":[{"role":"user","parts":[{"text":"hello"}]}]}`
 	}
 	if strings.Contains(path, "{id}") {
 		id, _ := m.newKey(target, identity.RoleViewer)
@@ -503,6 +506,19 @@ func expect(t *testing.T, name string, w *httptest.ResponseRecorder, want int) {
 		}
 		if json.Unmarshal(w.Body.Bytes(), &e) != nil || e.Error.Code == 0 || e.Error.Message == "" {
 			t.Errorf("%s: error body is not a JSON-RPC error: %s", name, trim(w.Body.String()))
+		}
+		return
+	}
+	if want >= 400 && strings.Contains(name, " /v1beta/models/") {
+		var e struct {
+			Error struct {
+				Message string `json:"message"`
+				Code    int    `json:"code"`
+				Status  string `json:"status"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(w.Body.Bytes(), &e) != nil || e.Error.Code != want || e.Error.Status == "" || e.Error.Message == "" {
+			t.Errorf("%s: error body is not a Google API error: %s", name, trim(w.Body.String()))
 		}
 		return
 	}

@@ -47,8 +47,11 @@ func (u *upstream) setAuth(c config.Upstream, getenv func(string) string) error 
 	mode := c.Auth
 	if mode == "" {
 		mode = "bearer"
-		if c.Provider == "anthropic" {
+		switch c.Provider {
+		case "anthropic":
 			mode = "x-api-key"
+		case "gemini":
+			mode = "x-goog-api-key"
 		}
 	}
 	u.auth.mode = mode
@@ -120,6 +123,10 @@ func (a *upstreamAuth) apply(ctx context.Context, h http.Header, key string) err
 	case "x-api-key":
 		if key != "" {
 			h.Set("X-Api-Key", key)
+		}
+	case "x-goog-api-key":
+		if key != "" {
+			h.Set("X-Goog-Api-Key", key)
 		}
 	default:
 		if key != "" {

@@ -89,6 +89,10 @@ func (demo) RoundTrip(tx *engine.Tx, r *http.Request, body []byte) (*http.Respon
 		return sseResponse(anthropicStream(id, model, words, usage)), nil
 	case tx.Route == "/v1/messages":
 		return jsonResponse(anthropicMessage(id, model, answer, usage)), nil
+	case tx.Route == geminiStream:
+		return sseResponse(geminiStreamBody(id, model, words, usage)), nil
+	case tx.Route == geminiGenerate:
+		return jsonResponse(string(mustJSON(geminiChunk(id, model, answer, "STOP", usage)))), nil
 	case c.Stream:
 		return sseResponse(openAIStream(id, model, tx.Route == "/v1/completions", words, usage, c.IncludeUsage)), nil
 	default:
@@ -321,4 +325,32 @@ func demoEmbeddings(body []byte, model string) string {
 	}
 	return string(mustJSON(obj{"object": "list", "data": data, "model": model,
 		"usage": obj{"prompt_tokens": tokens, "total_tokens": tokens}}))
+}
+
+// geminiChunk is a GenerateContentResponse with one text part; finish and
+// usage are left out when empty.
+func geminiChunk(id, model, text, finish string, u [2]int) obj {
+	cand := obj{"content": obj{"role": "model", "parts": []obj{{"text": text}}}, "index": 0}
+	if finish != "" {
+		cand["finishReason"] = finish
+	}
+	return obj{"candidates": []obj{cand}, "modelVersion": model, "responseId": id,
+		"usageMetadata": obj{"promptTokenCount": u[0], "candidatesTokenCount": u[1], "totalTokenCount": u[0] + u[1]}}
+}
+
+// geminiStreamBody is a streamGenerateContent answer in its SSE form
+// (alt=sse): one chunk per word, the last with finishReason STOP. Every
+// chunk carries usageMetadata, as Gemini's do.
+func geminiStreamBody(id, model string, words []string, u [2]int) []byte {
+	var b bytes.Buffer
+	for i, w := range words {
+		finish := ""
+		if i == len(words)-1 {
+			finish = "STOP"
+		}
+		b.WriteString("data: ")
+		b.Write(mustJSON(geminiChunk(id, model, w, finish, [2]int{u[0], i + 1})))
+		b.WriteString("\r\n\r\n")
+	}
+	return b.Bytes()
 }

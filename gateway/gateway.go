@@ -35,6 +35,7 @@ import (
 	"github.com/rampart-ai/rampart/pricing"
 	"github.com/rampart-ai/rampart/provider"
 	"github.com/rampart-ai/rampart/provider/anthropic"
+	"github.com/rampart-ai/rampart/provider/gemini"
 	"github.com/rampart-ai/rampart/provider/openai"
 )
 
@@ -165,7 +166,7 @@ func New(cfg *config.Config, opts ...Option) (*Gateway, error) {
 		f(&o)
 	}
 	g := &Gateway{cfg: cfg, log: o.log, reg: prometheus.NewRegistry(),
-		adapters: map[string]provider.Adapter{"openai": openai.New(), "anthropic": anthropic.New()},
+		adapters: map[string]provider.Adapter{"openai": openai.New(), "anthropic": anthropic.New(), "gemini": gemini.New()},
 		getenv:   o.getenv, fixed: o.layers, fixedOK: o.layersOK,
 		pool: engine.NewPool(), drainTO: DefaultDrainTimeout}
 	g.own = g.pool.Holder()
@@ -275,7 +276,7 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 	var routes []engine.Route
 	for _, rt := range routeTable {
 		if rt.API {
-			routes = append(routes, engine.Route{Path: rt.Path, Kind: rt.Kind, Adapter: g.adapters[rt.Provider]})
+			routes = append(routes, engineRoute(rt, g.adapters[rt.Provider]))
 		}
 	}
 	eng, err := engine.New(engine.Options{
@@ -311,7 +312,7 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 			if gen.demo {
 				up = demo{}
 			}
-			e.h = eng.Handler(engine.Route{Path: rt.Path, Kind: rt.Kind, Adapter: e.adapter}, up)
+			e.h = eng.Handler(engineRoute(rt, e.adapter), up)
 		case rt.Path == "/healthz":
 			e.h = http.HandlerFunc(g.healthz)
 		case rt.Path == "/readyz":
@@ -337,6 +338,18 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 		gen.mux[rt.Path] = e
 	}
 	return gen, nil
+}
+
+// engineRoute is the engine's view of an API route.
+func engineRoute(rt Route, a provider.Adapter) engine.Route {
+	er := engine.Route{Path: rt.Path, Kind: rt.Kind, Adapter: a}
+	if rt.Provider == "gemini" {
+		er.FromRequest = geminiFromRequest
+		if rt.Path == geminiStream {
+			er.ArrayStream = geminiArrayStream
+		}
+	}
+	return er
 }
 
 // idleCloser closes an upstream transport's idle connections when its
@@ -396,7 +409,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rp, idOK := routePath(r.URL.Path)
 	if !idOK {
-		g.fail(w, g.adapters["openai"], http.StatusNotFound, "model_not_found", "the model id in the path is not valid")
+		a := g.adapters["openai"]
+		if strings.HasPrefix(r.URL.Path, geminiPrefix) {
+			a = g.adapters["gemini"]
+		}
+		g.fail(w, a, http.StatusNotFound, "model_not_found", "the model id in the path is not valid")
 		return
 	}
 	e, ok := gen.mux[rp]
@@ -429,6 +446,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// gets the server's usual discard-or-close handling. Full duplex there
 	// would leave the server reading the unread body in the background
 	// while the next request on the connection starts.
+	if e.route.Provider == "gemini" && !g.geminiKey(w, r, e.adapter) {
+		return
+	}
 	raw := r.Body
 	if !g.decodeRequest(w, r, e.adapter, gen.cfg.Server.MaxBodyBytes) {
 		return

@@ -118,7 +118,7 @@ func TestRouteTable(t *testing.T) {
 		if rt.Method == http.MethodPost {
 			body = `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"prompt":"p","input":"i"}`
 		}
-		path := strings.ReplaceAll(rt.Path, "{id}", "key_x")
+		path := strings.NewReplacer("{id}", "key_x", "{model}", "gemini-2.0-flash").Replace(rt.Path)
 		if rt.Path == modelPath {
 			path = "/v1/models/" + DemoModel
 		}

@@ -43,7 +43,7 @@ type upstream struct {
 }
 
 func newUpstream(c config.Upstream, getenv func(string) string) (*upstream, error) {
-	if c.Provider != "openai" && c.Provider != "anthropic" {
+	if _, ok := config.Providers[c.Provider]; !ok {
 		return nil, fmt.Errorf("upstream %q: unknown provider %q", c.Name, c.Provider)
 	}
 	u, err := url.Parse(c.BaseURL)
@@ -149,7 +149,7 @@ func (pu providerUpstream) RoundTrip(tx *engine.Tx, r *http.Request, body []byte
 // the upstream sees the gateway) and Content-Encoding (the gateway decodes
 // request bodies before inspecting them and sends them on uncompressed).
 var dropRequestHeader = map[string]bool{
-	"Authorization": true, "X-Api-Key": true, "Api-Key": true, "Proxy-Authorization": true, "Cookie": true,
+	"Authorization": true, "X-Api-Key": true, "Api-Key": true, "X-Goog-Api-Key": true, "Proxy-Authorization": true, "Cookie": true,
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
 	"Transfer-Encoding": true, "Upgrade": true, "Host": true, "Content-Length": true, "Accept-Encoding": true,
 	"Expect": true, "Content-Encoding": true,
@@ -165,12 +165,17 @@ func (u *upstream) newRequest(ctx context.Context, tx *engine.Tx, r *http.Reques
 	if route == modelPath { // the validated id (routePath), as the client sent it
 		route = r.URL.EscapedPath()
 	}
-	target := u.target(route, r.URL.RawQuery)
+	target := ""
+	if u.provider == "gemini" {
+		target = u.geminiTarget(tx, model)
+	} else {
+		target = u.target(route, r.URL.RawQuery)
+	}
 	req, err := http.NewRequestWithContext(ctx, r.Method, target, nil)
 	if err != nil {
 		return nil, &engine.HTTPError{Status: http.StatusBadGateway, Code: engine.CodeUpstreamError, Message: "bad upstream URL", Err: err}
 	}
-	if alias, ok := u.aliases[model]; ok && model != "" && len(body) > 0 {
+	if alias, ok := u.aliases[model]; ok && model != "" && len(body) > 0 && u.provider != "gemini" {
 		nb, err := sjson.SetBytes(body, "model", alias)
 		if err != nil {
 			return nil, &engine.HTTPError{Status: http.StatusInternalServerError, Code: engine.CodeInternal, Message: "could not apply the model alias", Err: err}

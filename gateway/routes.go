@@ -6,6 +6,7 @@ import (
 
 	"github.com/rampart-ai/rampart/admin"
 	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/provider"
 )
 
 // Route is one route the gateway serves.
@@ -15,7 +16,8 @@ type Route struct {
 	// API is true for model API routes, which pass the security chain;
 	// false for operational endpoints (health, metrics).
 	API bool
-	// Provider is the API family of an API route: "openai" or "anthropic".
+	// Provider is the API family of an API route: "openai", "anthropic"
+	// or "gemini".
 	Provider string
 	// Kind is the kind of call of an API route.
 	Kind conv.Kind
@@ -40,6 +42,8 @@ var routeTable = []Route{
 	{Method: http.MethodPost, Path: "/v1/moderations", API: true, Provider: "openai", Kind: conv.KindModeration},
 	{Method: http.MethodPost, Path: "/v1/messages", API: true, Provider: "anthropic", Kind: conv.KindChat},
 	{Method: http.MethodPost, Path: "/v1/messages/count_tokens", API: true, Provider: "anthropic", Kind: conv.KindCountTokens},
+	{Method: http.MethodPost, Path: geminiGenerate, API: true, Provider: "gemini", Kind: conv.KindGenerateContent},
+	{Method: http.MethodPost, Path: geminiStream, API: true, Provider: "gemini", Kind: conv.KindGenerateContent},
 	{Method: http.MethodGet, Path: "/healthz"},
 	{Method: http.MethodGet, Path: "/readyz"},
 	{Method: http.MethodGet, Path: "/metrics"},
@@ -69,6 +73,9 @@ const maxModelID = 256
 // (letters, digits and . _ : @ - /, no empty or dot-dot segment, at most
 // maxModelID bytes). ok is false for a malformed id.
 func routePath(p string) (route string, ok bool) {
+	if call, found := strings.CutPrefix(p, geminiPrefix); found {
+		return geminiRoute(p, call)
+	}
 	id, found := strings.CutPrefix(p, "/v1/models/")
 	if !found {
 		return p, true
@@ -88,4 +95,65 @@ func routePath(p string) (route string, ok bool) {
 		}
 	}
 	return modelPath, true
+}
+
+// Gemini API routes: Google's custom-method paths, the model in the path.
+const (
+	geminiPrefix   = "/v1beta/models/"
+	geminiGenerate = geminiPrefix + "{model}:generateContent"
+	geminiStream   = geminiPrefix + "{model}:streamGenerateContent"
+)
+
+// geminiRoute maps /v1beta/models/<model>:<method> to its route pattern.
+// ok is false for a malformed model name (empty, over maxModelID bytes,
+// or other than letters, digits and . _ -); an unknown method keeps the
+// path (answered 404).
+func geminiRoute(p, call string) (string, bool) {
+	i := strings.LastIndexByte(call, ':')
+	if i < 0 {
+		return p, true
+	}
+	var route string
+	switch call[i:] {
+	case ":generateContent":
+		route = geminiGenerate
+	case ":streamGenerateContent":
+		route = geminiStream
+	default:
+		return p, true
+	}
+	if _, ok := geminiModel(p); !ok {
+		return p, false
+	}
+	return route, true
+}
+
+// geminiModel is the model named in a Gemini route's path, if valid.
+func geminiModel(p string) (string, bool) {
+	call := strings.TrimPrefix(p, geminiPrefix)
+	i := strings.LastIndexByte(call, ':')
+	if i <= 0 || i > maxModelID {
+		return "", false
+	}
+	m := call[:i]
+	for j := 0; j < len(m); j++ {
+		b := m[j]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '.' || b == '_' || b == '-') {
+			return "", false
+		}
+	}
+	return m, true
+}
+
+// geminiFromRequest completes a parsed Gemini conversation from the path:
+// the model (its allow-lists, limits and pricing apply) and whether the
+// call streams.
+func geminiFromRequest(r *http.Request, c *conv.Conversation) error {
+	m, ok := geminiModel(r.URL.Path)
+	if !ok {
+		return &provider.Error{Status: http.StatusNotFound, Code: "model_not_found", Message: "the model name in the path is not valid"}
+	}
+	c.Model = m
+	c.Stream = strings.HasSuffix(r.URL.Path, ":streamGenerateContent")
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -77,6 +78,9 @@ var routeTable = []RoutePermission{
 	{http.MethodPost, "/v1/embeddings", PermExecute},
 	{http.MethodPost, "/v1/responses", PermExecute},
 	{http.MethodPost, "/v1/messages", PermExecute},
+	// Gemini API (Google's custom-method paths: the model, then ":method").
+	{http.MethodPost, "/v1beta/models/{model}:generateContent", PermExecute},
+	{http.MethodPost, "/v1beta/models/{model}:streamGenerateContent", PermExecute},
 	{http.MethodPost, "/v1/scan", PermExecute},
 
 	// MCP servers fronted by the gateway (package mcpgw); which roles and
@@ -212,15 +216,43 @@ var (
 	matcherOnce sync.Once
 	matcher     *http.ServeMux
 	patternPerm map[string]Permission
+	methodRows  []methodRow
 )
 
+// methodRow is a row whose last segment is a wildcard followed by a custom
+// method ("/v1beta/models/{model}:generateContent"), which ServeMux
+// patterns cannot express.
+type methodRow struct {
+	method, prefix, suffix string
+	perm                   Permission
+}
+
+// methodRowOf splits such a pattern; ok is false for other patterns.
+func methodRowOf(r RoutePermission) (methodRow, bool) {
+	i := strings.LastIndexByte(r.Pattern, '/')
+	last := r.Pattern[i+1:]
+	if !strings.HasPrefix(last, "{") {
+		return methodRow{}, false
+	}
+	end := strings.Index(last, "}:")
+	if end < 0 {
+		return methodRow{}, false
+	}
+	return methodRow{method: r.Method, prefix: r.Pattern[:i+1], suffix: last[end+1:], perm: r.Permission}, true
+}
+
 // The table is matched with a net/http ServeMux (the same pattern syntax
-// and precedence as the gateway's router), built once.
+// and precedence as the gateway's router), built once; custom-method rows
+// are matched by prefix and suffix before it.
 func buildMatcher() {
 	matcher = http.NewServeMux()
 	patternPerm = make(map[string]Permission, len(routeTable))
 	nop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	for _, r := range routeTable {
+		if mr, ok := methodRowOf(r); ok {
+			methodRows = append(methodRows, mr)
+			continue
+		}
 		p := r.Method + " " + r.Pattern
 		matcher.Handle(p, nop)
 		patternPerm[p] = r.Permission
@@ -234,6 +266,12 @@ func RequiredPermission(method, path string) (Permission, bool) {
 	matcherOnce.Do(buildMatcher)
 	if method == "" || path == "" || path[0] != '/' {
 		return "", false
+	}
+	for _, mr := range methodRows {
+		if rest, ok := strings.CutPrefix(path, mr.prefix); ok && method == mr.method &&
+			len(rest) > len(mr.suffix) && strings.HasSuffix(rest, mr.suffix) && !strings.Contains(rest, "/") {
+			return mr.perm, true
+		}
 	}
 	req := &http.Request{Method: method, URL: &url.URL{Path: path}, Host: "rampart"}
 	_, pattern := matcher.Handler(req)

@@ -260,7 +260,8 @@ func (s *Service) flushUsed(ctx context.Context) error {
 }
 
 // Authenticate verifies the request's credentials: an API key
-// ("Authorization: Bearer rk_…" or "x-api-key: rk_…"), otherwise a Bearer
+// ("Authorization: Bearer rk_…", "x-api-key: rk_…" or "x-goog-api-key:
+// rk_…"; several must agree), otherwise a Bearer
 // JWT, otherwise a verified client certificate. Failures are counted per
 // client IP; once an IP reached lockout.max_failures, its failed attempts
 // are answered *LockedOutError (429) after a short pause, for
@@ -299,9 +300,21 @@ func (s *Service) authenticate(ctx context.Context, c Credentials, now time.Time
 		return nil, err
 	}
 	apiKey := strings.TrimSpace(c.Header.Get("X-Api-Key"))
+	// Gemini clients send their key as x-goog-api-key (the gateway moves
+	// a ?key= parameter there too).
+	goog := strings.TrimSpace(c.Header.Get("X-Goog-Api-Key"))
+	if len(c.Header.Values("X-Api-Key")) > 1 || len(c.Header.Values("X-Goog-Api-Key")) > 1 {
+		return nil, fmt.Errorf("%w: several API key headers", ErrInvalidCredentials)
+	}
+	if goog != "" {
+		if apiKey != "" && apiKey != goog {
+			return nil, fmt.Errorf("%w: conflicting x-api-key and x-goog-api-key", ErrInvalidCredentials)
+		}
+		apiKey = goog
+	}
 	switch {
 	case apiKey != "" && hasBearer && apiKey != bearer:
-		return nil, fmt.Errorf("%w: conflicting Authorization and x-api-key", ErrInvalidCredentials)
+		return nil, fmt.Errorf("%w: conflicting Authorization and API key header", ErrInvalidCredentials)
 	case apiKey != "":
 		if !strings.HasPrefix(apiKey, KeyPrefix) {
 			return nil, fmt.Errorf("%w: not a rampart key", ErrInvalidCredentials)

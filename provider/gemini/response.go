@@ -1,0 +1,197 @@
+package gemini
+
+import (
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-ai/rampart/conv"
+	pj "github.com/rampart-ai/rampart/provider/internal/pjson"
+)
+
+var (
+	responseFields  = []string{"candidates", "usageMetadata", "modelVersion", "error"}
+	candidateFields = []string{"content", "finishReason", "index"}
+	usageFields     = []string{"promptTokenCount", "candidatesTokenCount", "totalTokenCount", "cachedContentTokenCount", "thoughtsTokenCount", "toolUsePromptTokenCount"}
+)
+
+// ParseResponse reads a whole GenerateContentResponse: one Choice per
+// candidate (Index = the candidate's index). Errors are *provider.Error with
+// Status 502.
+func (adapter) ParseResponse(body []byte, kind conv.Kind) (*conv.Response, error) {
+	r := &conv.Response{}
+	switch kind {
+	case conv.KindModels:
+		return r, nil
+	case conv.KindGenerateContent:
+	default:
+		return nil, pj.Upstream(unsupported(kind))
+	}
+	root, err := pj.Parse(body)
+	if err != nil {
+		return nil, pj.Upstream(err)
+	}
+	if err := parseChunk(root, "", r); err != nil {
+		return nil, pj.Upstream(err)
+	}
+	return r, nil
+}
+
+// parseChunk reads one GenerateContentResponse (a whole answer or one
+// chunk of a stream) at prefix into r.
+func parseChunk(root gjson.Result, prefix string, r *conv.Response) error {
+	var f [4]gjson.Result
+	if err := pj.Fields(root, prefix, responseFields, f[:]); err != nil {
+		return err
+	}
+	if pj.Present(f[3]) {
+		return pj.Errorf("invalid_value", "error", "the upstream answered an error object")
+	}
+	var err error
+	if r.Model, err = pj.OptStr(f[2], prefix, "modelVersion"); err != nil {
+		return err
+	}
+	if r.Usage, err = parseUsage(f[1], join(prefix, "usageMetadata")); err != nil {
+		return err
+	}
+	if !pj.Present(f[0]) {
+		return nil // a prompt blocked by Google's own filters has no candidates
+	}
+	return pj.Each(f[0], join(prefix, "candidates"), func(i int, cand gjson.Result) error {
+		cp := pj.Path(join(prefix, "candidates"), i)
+		ch := conv.Choice{Message: conv.Message{Role: conv.RoleAssistant}}
+		idx, reason, content, err := candidate(cand, cp)
+		if err != nil {
+			return err
+		}
+		ch.Index, ch.FinishReason = idx, reason
+		if err := eachPart(content, cp, func(j int, pp string, p gjson.Result, pf []gjson.Result) error {
+			return parseRespPart(&ch.Message, pp, pf)
+		}); err != nil {
+			return err
+		}
+		r.Choices = append(r.Choices, ch)
+		return nil
+	})
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// candidate reads a candidate's index (default 0), finishReason and content.
+func candidate(cand gjson.Result, cp string) (int, string, gjson.Result, error) {
+	var f [3]gjson.Result
+	if err := pj.Fields(cand, cp, candidateFields, f[:]); err != nil {
+		return 0, "", gjson.Result{}, err
+	}
+	reason, err := pj.OptStr(f[1], cp, "finishReason")
+	if err != nil {
+		return 0, "", gjson.Result{}, err
+	}
+	idx, err := pj.OptInt(f[2], cp, "index")
+	if err != nil {
+		return 0, "", gjson.Result{}, err
+	}
+	return idx, reason, f[0], nil
+}
+
+// eachPart calls fn for every part of a candidate's content (absent
+// content or parts: none).
+func eachPart(content gjson.Result, cp string, fn func(j int, path string, p gjson.Result, pf []gjson.Result) error) error {
+	if !pj.Present(content) {
+		return nil
+	}
+	var c [2]gjson.Result
+	if err := pj.Fields(content, cp+".content", contentFields, c[:]); err != nil {
+		return err
+	}
+	if !pj.Present(c[1]) {
+		return nil
+	}
+	return pj.Each(c[1], cp+".content.parts", func(j int, p gjson.Result) error {
+		pp := pj.Path(cp, "content", "parts", j)
+		var pf [12]gjson.Result
+		if err := pj.Fields(p, pp, partFields, pf[:]); err != nil {
+			return err
+		}
+		return fn(j, pp, p, pf[:])
+	})
+}
+
+// parseRespPart reads one part of an answer: text (thought summaries
+// included), code the model wrote and the output of Google's code sandbox
+// are text the client sees (SourceAssistant segments); functionCall is a
+// tool call; other parts (inline images ...) are counted.
+func parseRespPart(msg *conv.Message, pp string, pf []gjson.Result) error {
+	switch {
+	case pj.Present(pf[pText]):
+		text, err := pj.Str(pf[pText], pp, "text")
+		if err != nil {
+			return err
+		}
+		msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceAssistant, pp+".text"))
+	case pj.Present(pf[pCall]):
+		return parseCall(msg, pp, pf[pCall])
+	case pj.Present(pf[pCode]):
+		return sandboxText(msg, pf[pCode], pp+".executableCode", "code")
+	case pj.Present(pf[pResult]):
+		return sandboxText(msg, pf[pResult], pp+".codeExecutionResult", "output")
+	case pj.Present(pf[pInline]):
+		countPart(msg, "inline_data")
+	case pj.Present(pf[pFile]):
+		countPart(msg, "file_data")
+	}
+	return nil
+}
+
+func sandboxText(msg *conv.Message, v gjson.Result, path, key string) error {
+	var g [1]gjson.Result
+	if err := pj.Fields(v, path, []string{key}, g[:]); err != nil {
+		return err
+	}
+	text, err := pj.OptStr(g[0], path, key)
+	if err != nil {
+		return err
+	}
+	if text != "" {
+		msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceAssistant, path+"."+key))
+	}
+	return nil
+}
+
+// parseUsage maps usageMetadata: prompt tokens are promptTokenCount plus
+// toolUsePromptTokenCount, completion tokens candidatesTokenCount plus
+// thoughtsTokenCount (Google bills thinking as output), cached tokens
+// cachedContentTokenCount; the total is totalTokenCount when given.
+func parseUsage(v gjson.Result, param string) (*conv.Usage, error) {
+	if !pj.Present(v) {
+		return nil, nil
+	}
+	var f [6]gjson.Result
+	if err := pj.Fields(v, param, usageFields, f[:]); err != nil {
+		return nil, err
+	}
+	var n [6]int
+	for i := range f {
+		var err error
+		if n[i], err = pj.OptInt(f[i], param, usageFields[i]); err != nil {
+			return nil, err
+		}
+	}
+	u := &conv.Usage{PromptTokens: n[0] + n[5], CompletionTokens: n[1] + n[4], CachedPromptTokens: n[3]}
+	u.TotalTokens = max(n[2], u.PromptTokens+u.CompletionTokens)
+	return u, nil
+}
+
+// EncodeResponse writes changed segments back into body.
+func (adapter) EncodeResponse(body []byte, r *conv.Response) ([]byte, error) {
+	w := pj.Writer{Body: body}
+	for i := range r.Choices {
+		if err := w.WriteSegments(r.Choices[i].Message.Segments); err != nil {
+			return nil, err
+		}
+	}
+	return w.Body, nil
+}

@@ -1,0 +1,248 @@
+package gemini
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-ai/rampart/conv"
+	pj "github.com/rampart-ai/rampart/provider/internal/pjson"
+)
+
+// streamState is the adapter's per-stream state (conv.StreamEvent.State):
+// how many function calls each candidate made so far (a call's Index), and
+// where the calls of the current event are (to drop them).
+type streamState struct {
+	calls     map[int]int
+	callPaths []string // part path of each ev.ToolCalls entry of the last parsed event
+}
+
+// ParseStreamEvent reads one chunk of a streamGenerateContent stream (a
+// GenerateContentResponse per SSE data field, no event names). Text parts
+// are Deltas (Choice = candidate index; thought parts on channel
+// "thinking"); each functionCall part is a whole ToolCallDelta (Gemini
+// streams a call in one piece); finishReason sets FinishReason; usageMetadata
+// (cumulative) sets Usage. A chunk holding an error object (the upstream
+// failed mid-stream) is passed on as the terminal event. The stream has no
+// terminal event of its own: it ends when the upstream closes it (see
+// StreamEndsAtEOF). Errors are *provider.Error with Status 502.
+func (adapter) ParseStreamEvent(name string, data []byte, ev *conv.StreamEvent) error {
+	ev.Name, ev.Data = name, data
+	ev.Deltas, ev.ToolCalls = ev.Deltas[:0], ev.ToolCalls[:0]
+	ev.FinishReason, ev.Usage = nil, nil
+	ev.Done, ev.Synthetic, ev.Drop, ev.EndsText, ev.Reencode = false, false, false, false, false
+	st, _ := ev.State.(*streamState)
+	if st == nil {
+		st = &streamState{}
+		ev.State = st
+	}
+	st.callPaths = st.callPaths[:0]
+	if err := parseEvent(name, data, ev, st); err != nil {
+		return pj.Upstream(err)
+	}
+	return nil
+}
+
+func parseEvent(name string, data []byte, ev *conv.StreamEvent, st *streamState) error {
+	if name != "" {
+		return pj.Errorf("invalid_value", "event", "unexpected event name %q in a Gemini stream", name)
+	}
+	root, err := pj.Parse(data)
+	if err != nil {
+		return err
+	}
+	var f [4]gjson.Result
+	if err := pj.Fields(root, "", responseFields, f[:]); err != nil {
+		return err
+	}
+	if pj.Present(f[3]) {
+		ev.Done = true // the upstream's own error: relayed, and the stream ends
+		return nil
+	}
+	if ev.Usage, err = parseUsage(f[1], "usageMetadata"); err != nil {
+		return err
+	}
+	if !pj.Present(f[0]) {
+		return nil
+	}
+	return pj.Each(f[0], "candidates", func(i int, cand gjson.Result) error {
+		cp := pj.Path("candidates", i)
+		idx, reason, content, err := candidate(cand, cp)
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			if ev.FinishReason == nil {
+				ev.FinishReason = make(map[int]string, 1)
+			}
+			ev.FinishReason[idx] = reason
+		}
+		return eachPart(content, cp, func(j int, pp string, p gjson.Result, pf []gjson.Result) error {
+			switch {
+			case pj.Present(pf[pText]):
+				text, err := pj.Str(pf[pText], pp, "text")
+				if err != nil {
+					return err
+				}
+				d := conv.NewDelta(idx, text, pp+".text")
+				if pf[nData].Type == gjson.True {
+					d.Channel = "thinking"
+				}
+				ev.Deltas = append(ev.Deltas, d)
+			case pj.Present(pf[pCall]):
+				var msg conv.Message
+				if err := parseCall(&msg, pp, pf[pCall]); err != nil {
+					return err
+				}
+				call := msg.ToolCalls[0]
+				if st.calls == nil {
+					st.calls = make(map[int]int, 1)
+				}
+				n := st.calls[idx]
+				st.calls[idx] = n + 1
+				args := call.Arguments
+				if args == "" {
+					args = "{}"
+				}
+				ev.ToolCalls = append(ev.ToolCalls, conv.ToolCallDelta{Choice: idx, Index: n, ID: call.ID,
+					Name: call.Name, ArgumentsDelta: args})
+				st.callPaths = append(st.callPaths, pp)
+			case pj.Present(pf[pCode]):
+				return sandboxDelta(ev, idx, pf[pCode], pp+".executableCode", "code")
+			case pj.Present(pf[pResult]):
+				return sandboxDelta(ev, idx, pf[pResult], pp+".codeExecutionResult", "output")
+			}
+			return nil
+		})
+	})
+}
+
+// sandboxDelta makes code the model wrote, or the output of Google's code
+// sandbox, a delta of its own channel: it cannot be held back and released
+// as answer text, so layers may only pass it, empty it or stop the stream.
+func sandboxDelta(ev *conv.StreamEvent, idx int, v gjson.Result, path, key string) error {
+	var g [1]gjson.Result
+	if err := pj.Fields(v, path, []string{key}, g[:]); err != nil {
+		return err
+	}
+	text, err := pj.OptStr(g[0], path, key)
+	if err != nil {
+		return err
+	}
+	if text != "" {
+		d := conv.NewDelta(idx, text, path+"."+key)
+		d.Channel, d.NoHold = "code", true
+		ev.Deltas = append(ev.Deltas, d)
+	}
+	return nil
+}
+
+// StreamEndsAtEOF reports that a Gemini stream has no terminal event: it
+// ends when the upstream closes it after a chunk with a finishReason.
+func (adapter) StreamEndsAtEOF() bool { return true }
+
+// EncodeStreamEvent returns ev.Data when nothing changed; otherwise it
+// writes changed texts and removes the parts of dropped function calls.
+// Synthetic events: see synthetic.
+func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
+	if ev.Synthetic || len(ev.Data) == 0 {
+		return synthetic(ev)
+	}
+	if !ev.Changed() {
+		return ev.Data, nil
+	}
+	w := pj.Writer{Body: ev.Data}
+	if err := w.WriteDeltas(ev.Deltas); err != nil {
+		return nil, err
+	}
+	var drop []string
+	st, _ := ev.State.(*streamState)
+	for i := range ev.ToolCalls {
+		if !ev.ToolCalls[i].Drop {
+			continue
+		}
+		if st == nil || i >= len(st.callPaths) {
+			return nil, fmt.Errorf("cannot locate dropped function call %d", i)
+		}
+		drop = append(drop, st.callPaths[i])
+	}
+	// Remove from the last part backwards, so earlier paths stay valid.
+	slices.Reverse(drop)
+	for _, p := range drop {
+		if err := w.Delete(p); err != nil {
+			return nil, err
+		}
+	}
+	return w.Body, nil
+}
+
+type chunk struct {
+	Candidates    []candidateOut  `json:"candidates"`
+	UsageMetadata json.RawMessage `json:"usageMetadata,omitempty"`
+	ModelVersion  string          `json:"modelVersion,omitempty"`
+	ResponseID   string         `json:"responseId,omitempty"`
+}
+
+type candidateOut struct {
+	Content      contentOut `json:"content"`
+	FinishReason string     `json:"finishReason,omitempty"`
+	Index        int        `json:"index"`
+}
+
+type contentOut struct {
+	Role  string    `json:"role"`
+	Parts []partOut `json:"parts"`
+}
+
+type partOut struct {
+	Text    string `json:"text"`
+	Thought bool   `json:"thought,omitempty"`
+}
+
+// synthetic builds a chunk holding the texts of ev.Deltas as text parts
+// (thought parts for channel "thinking"), one candidate per Choice in the
+// order they first appear. modelVersion, responseId and usageMetadata
+// (cumulative) are taken from ev.Data when the engine sets it to an earlier
+// upstream chunk; when that chunk finished a candidate, this chunk (sent
+// after it, holding the candidate's last text) repeats its finishReason,
+// so that the stream's last chunk carries usage and finish as Gemini's do.
+func synthetic(ev *conv.StreamEvent) ([]byte, error) {
+	var out chunk
+	var finish map[int]string
+	if len(ev.Data) > 0 {
+		tmpl, err := pj.Parse(ev.Data)
+		if err != nil {
+			return nil, fmt.Errorf("synthetic event template: %w", err)
+		}
+		out.ModelVersion, out.ResponseID = tmpl.Get("modelVersion").Str, tmpl.Get("responseId").Str
+		if u := tmpl.Get("usageMetadata"); u.IsObject() {
+			out.UsageMetadata = json.RawMessage(u.Raw)
+		}
+		tmpl.Get("candidates").ForEach(func(_, c gjson.Result) bool {
+			if r := c.Get("finishReason"); r.Type == gjson.String && r.Str != "" {
+				if finish == nil {
+					finish = map[int]string{}
+				}
+				finish[int(c.Get("index").Int())] = r.Str
+			}
+			return true
+		})
+	}
+	for i := range ev.Deltas {
+		d := &ev.Deltas[i]
+		if d.Text == "" {
+			continue
+		}
+		k := slices.IndexFunc(out.Candidates, func(c candidateOut) bool { return c.Index == d.Choice })
+		if k < 0 {
+			out.Candidates = append(out.Candidates, candidateOut{Index: d.Choice, FinishReason: finish[d.Choice], Content: contentOut{Role: "model"}})
+			k = len(out.Candidates) - 1
+		}
+		c := &out.Candidates[k]
+		c.Content.Parts = append(c.Content.Parts, partOut{Text: d.Text, Thought: d.Channel == "thinking"})
+	}
+	ev.Name = ""
+	return pj.Marshal(out)
+}
