@@ -59,17 +59,18 @@
 //
 // Each SSE data field is a GenerateContentResponse chunk (no event names).
 // Text parts → Deltas (Choice = candidate index, channel "thinking" for
-// thought parts); code and sandbox output → NoHold deltas of channel
-// "code"; each functionCall part → one whole ToolCallDelta (Index counts
-// the candidate's calls in the stream, kept in StreamEvent.State);
+// thought parts); executableCode.code and codeExecutionResult.output →
+// deltas of channels "code" and "code_result"; each functionCall part →
+// one whole ToolCallDelta (Index counts the candidate's calls in the
+// stream, kept in StreamEvent.State);
 // finishReason → FinishReason; usageMetadata → Usage. A chunk with an
 // "error" member is relayed as the terminal event. The stream has no
 // terminal event of its own: StreamEndsAtEOF tells the engine that the
 // upstream closing it after a finishReason is its normal end.
 //
 // EncodeStreamEvent rewrites changed texts and deletes the parts of dropped
-// function calls. A synthetic event is a chunk of text parts (one
-// candidate per choice), with modelVersion, responseId and usageMetadata
+// function calls. A synthetic event is a chunk of parts of each delta's
+// channel (one candidate per choice), with modelVersion, responseId and usageMetadata
 // from the template chunk, and its finishReason when the template finished
 // the candidate.
 //

@@ -259,6 +259,11 @@ func TestStream(t *testing.T) {
 	if string(out) != `{"candidates":[{"content":{"role":"model","parts":[{"text":"held "},{"text":"thought","thought":true}]},"finishReason":"STOP","index":0}],"usageMetadata":{"totalTokenCount":9},"modelVersion":"m","responseId":"r"}` {
 		t.Fatalf("%s", out)
 	}
+	// Held code and sandbox output are released in parts of their kind.
+	syn = conv.StreamEvent{Synthetic: true, Deltas: []conv.Delta{{Choice: 1, Text: "x=1", Channel: "code"}, {Choice: 1, Text: "1", Channel: "code_result"}}}
+	if out, err = a.EncodeStreamEvent(&syn); err != nil || string(out) != `{"candidates":[{"content":{"role":"model","parts":[{"executableCode":{"code":"x=1"}},{"codeExecutionResult":{"output":"1"}}]},"index":1}]}` {
+		t.Fatalf("%v %s", err, out)
+	}
 	// The upstream's error chunk ends the stream; an event name is refused.
 	parse(`{"error":{"code":503,"message":"overloaded","status":"UNAVAILABLE"}}`)
 	if !ev.Done {

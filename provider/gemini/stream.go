@@ -119,9 +119,8 @@ func parseEvent(name string, data []byte, ev *conv.StreamEvent, st *streamState)
 	})
 }
 
-// sandboxDelta makes code the model wrote, or the output of Google's code
-// sandbox, a delta of its own channel: it cannot be held back and released
-// as answer text, so layers may only pass it, empty it or stop the stream.
+// sandboxDelta makes code the model wrote ("code" channel), or the output
+// of Google's code sandbox ("code_result"), a delta of its own channel.
 func sandboxDelta(ev *conv.StreamEvent, idx int, v gjson.Result, path, key string) error {
 	var g [1]gjson.Result
 	if err := pj.Fields(v, path, []string{key}, g[:]); err != nil {
@@ -133,7 +132,10 @@ func sandboxDelta(ev *conv.StreamEvent, idx int, v gjson.Result, path, key strin
 	}
 	if text != "" {
 		d := conv.NewDelta(idx, text, path+"."+key)
-		d.Channel, d.NoHold = "code", true
+		d.Channel = "code"
+		if key == "output" {
+			d.Channel = "code_result"
+		}
 		ev.Deltas = append(ev.Deltas, d)
 	}
 	return nil
@@ -182,7 +184,7 @@ type chunk struct {
 	Candidates    []candidateOut  `json:"candidates"`
 	UsageMetadata json.RawMessage `json:"usageMetadata,omitempty"`
 	ModelVersion  string          `json:"modelVersion,omitempty"`
-	ResponseID   string         `json:"responseId,omitempty"`
+	ResponseID    string          `json:"responseId,omitempty"`
 }
 
 type candidateOut struct {
@@ -197,12 +199,35 @@ type contentOut struct {
 }
 
 type partOut struct {
-	Text    string `json:"text"`
-	Thought bool   `json:"thought,omitempty"`
+	Text    *string    `json:"text,omitempty"`
+	Thought bool       `json:"thought,omitempty"`
+	Code    *codeOut   `json:"executableCode,omitempty"`
+	Result  *resultOut `json:"codeExecutionResult,omitempty"`
 }
 
-// synthetic builds a chunk holding the texts of ev.Deltas as text parts
-// (thought parts for channel "thinking"), one candidate per Choice in the
+type codeOut struct {
+	Code string `json:"code"`
+}
+
+type resultOut struct {
+	Output string `json:"output"`
+}
+
+// partFor is a part holding text in the part kind of channel ch.
+func partFor(ch, text string) partOut {
+	switch ch {
+	case "code":
+		return partOut{Code: &codeOut{Code: text}}
+	case "code_result":
+		return partOut{Result: &resultOut{Output: text}}
+	}
+	return partOut{Text: &text, Thought: ch == "thinking"}
+}
+
+// synthetic builds a chunk holding the texts of ev.Deltas as parts of
+// their channel (text; thought text for "thinking"; executableCode.code for
+// "code"; codeExecutionResult.output for "code_result"), one candidate per
+// Choice in the
 // order they first appear. modelVersion, responseId and usageMetadata
 // (cumulative) are taken from ev.Data when the engine sets it to an earlier
 // upstream chunk; when that chunk finished a candidate, this chunk (sent
@@ -241,7 +266,7 @@ func synthetic(ev *conv.StreamEvent) ([]byte, error) {
 			k = len(out.Candidates) - 1
 		}
 		c := &out.Candidates[k]
-		c.Content.Parts = append(c.Content.Parts, partOut{Text: d.Text, Thought: d.Channel == "thinking"})
+		c.Content.Parts = append(c.Content.Parts, partFor(d.Channel, d.Text))
 	}
 	ev.Name = ""
 	return pj.Marshal(out)
