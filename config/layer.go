@@ -116,6 +116,9 @@ var keyTokenRE = regexp.MustCompile(`^([A-Za-z0-9_\-]+(?:\[\d+\])*(?:\.[A-Za-z0-
 // guessField locates msg in the section by the key path it starts with.
 func (l *Layer) guessField(msg string) *FieldError {
 	for _, p := range []string{l.name + ": ", "config: ", "layers." + l.name + ": "} {
+		if l.top && p == "layers."+l.name+": " {
+			continue
+		}
 		for strings.HasPrefix(msg, p) {
 			msg = strings.TrimPrefix(msg, p)
 		}
@@ -155,6 +158,9 @@ func (l *Layer) fieldError(p []any, msg string) *FieldError {
 	field := "layers"
 	if l.name != "" {
 		field += "." + l.name
+	}
+	if l.top {
+		field = l.name
 	}
 	if len(p) > 0 {
 		field += "." + fieldName(p)

@@ -114,6 +114,7 @@ func decode(data []byte, src string) (*Config, *yaml.Node, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, nil, &FieldError{Source: src, Msg: err.Error()}
 	}
+	cfg.Incident.attach("incident", src, &root)
 	for name, l := range cfg.Layers {
 		l.line = lineOf(&root, []any{"layers", name})
 		l.source = src

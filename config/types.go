@@ -42,6 +42,12 @@ type Config struct {
 	Secrets Secrets `yaml:"secrets"`
 	// MCP fronts Model Context Protocol servers at /mcp/<name> (config/mcp.go).
 	MCP MCP `yaml:"mcp"`
+	// Incident configures automatic incident response (package incident:
+	// scores per identity, blocks, throttles, webhooks; its README lists
+	// the keys). It replaces layers.blocklist.incident, which is still
+	// read but deprecated. Takes effect at start (a change needs a
+	// restart).
+	Incident Section `yaml:"incident,omitempty"`
 }
 
 // Store selects the state backend. Changing it needs a restart.
@@ -356,6 +362,7 @@ type Layer struct {
 	source string
 	node   *yaml.Node
 	env    string
+	top    bool // a top-level Section's view: fields are named name.key
 }
 
 // Audit configures the audit log.

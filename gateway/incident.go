@@ -10,28 +10,41 @@ import (
 	"github.com/rampart-ai/rampart/config"
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/incident"
+	"github.com/rampart-ai/rampart/layers"
 	"github.com/rampart-ai/rampart/layers/blocklist"
 )
 
 // openIncident wires blocks and automatic incident response (issue #7):
 // one block cache over the store, shared by the blocklist layer and the
 // admin API and refreshed from the store in the background (so blocks
-// made on any replica reach this one), and, with
-// layers.blocklist.incident.enabled, the incident responder, which
-// receives every finished transaction next to the audit log. It does
-// nothing when the blocklist layer is off.
+// made on any replica reach this one), and, with incident.enabled (the
+// top-level section, or the deprecated layers.blocklist.incident), the
+// incident responder, which receives every finished transaction next to
+// the audit log. It does nothing when the blocklist layer is off (Check
+// refuses incident response without it).
 func (g *Gateway) openIncident(cfg *config.Config, o *options) error {
 	sec := cfg.Layer(blocklist.Name)
-	if engine.Mode(sec.ModeOr(string(blocklist.Module.DefaultMode))) == engine.ModeOff {
+	if layers.ModeOf(blocklist.Module, sec) == engine.ModeOff {
 		return nil
 	}
-	lay, err := blocklist.Module.New(sec.Decode)
+	bcfg, err := blocklist.DecodeConfig(sec.Decode)
 	if err != nil {
-		return fmt.Errorf("layers.%s: %w", blocklist.Name, err)
+		return sec.Errors(err)
 	}
-	bcfg := lay.(*blocklist.Layer).Config()
 	if err := bcfg.Validate(); err != nil {
-		return fmt.Errorf("layers.%s: %w", blocklist.Name, err)
+		return sec.Errors(err)
+	}
+	icfg, deprecated, err := layers.IncidentConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if err := icfg.Validate(); err != nil {
+		return fmt.Errorf("incident: %w", err)
+	}
+	if deprecated {
+		for _, w := range layers.Warnings(cfg) {
+			g.log.Warn("config: " + w)
+		}
 	}
 	cache := blocklist.NewCache(g.store, g.log)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -51,14 +64,14 @@ func (g *Gateway) openIncident(cfg *config.Config, o *options) error {
 	}
 	g.blocks = cache
 
-	if !bcfg.Incident.Enabled {
+	if !icfg.Enabled {
 		return nil
 	}
 	var aw incident.AuditWriter
 	if w := g.auditWriter(cfg); w != nil {
 		aw = w // the audit log: spooled while the store is unreachable
 	}
-	r := incident.New(bcfg.Incident, incident.Options{Blocks: cache, Audit: aw, Logger: g.log,
+	r := incident.New(icfg, incident.Options{Blocks: cache, Audit: aw, Logger: g.log,
 		Registerer: g.reg, Getenv: o.getenv})
 	if err := r.Start(); err != nil {
 		return err

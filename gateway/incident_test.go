@@ -120,15 +120,15 @@ func TestIncidentEndToEnd(t *testing.T) {
 	sink := &alertSink{got: make(chan struct{}, 1)}
 	hook := httptest.NewServer(sink)
 	defer hook.Close()
-	cfg := incidentConfig(t, `    incident:
-      enabled: true
-      thresholds:
-        - {name: key-block, scope: key, score: 14, action: block, ttl: 1h}
-      webhooks:
-        - url: `+hook.URL+`/rampart
-          secret_env: HOOK_SECRET
-          initial_backoff: 1ms
-          max_backoff: 5ms
+	cfg := incidentConfig(t, `incident:
+  enabled: true
+  thresholds:
+    - {name: key-block, scope: key, score: 14, action: block, ttl: 1h}
+  webhooks:
+    - url: `+hook.URL+`/rampart
+      secret_env: HOOK_SECRET
+      initial_backoff: 1ms
+      max_backoff: 5ms
 `)
 	g := newGateway(t, cfg, WithGetenv(func(k string) string {
 		if k == "HOOK_SECRET" {
@@ -408,13 +408,13 @@ func TestIncidentScoresSharedByReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		cfg := incidentConfig(t, `    incident:
-      enabled: true
-      backend: redis
-      redis_url_env: INCIDENT_REDIS_URL
-      redis_prefix: "`+prefix+`"
-      thresholds:
-        - {name: key-block, scope: key, score: 14, action: block, ttl: 1h}
+		cfg := incidentConfig(t, `incident:
+  enabled: true
+  backend: redis
+  redis_url_env: INCIDENT_REDIS_URL
+  redis_prefix: "`+prefix+`"
+  thresholds:
+    - {name: key-block, scope: key, score: 14, action: block, ttl: 1h}
 `)
 		cfg.DataDir = dataDir
 		g := newGateway(t, cfg, WithStore(db), WithGetenv(func(k string) string {

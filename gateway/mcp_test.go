@@ -528,6 +528,7 @@ func TestMCPWithheldToolAlert(t *testing.T) {
 	defer hook.Close()
 	t.Setenv("HOOK_SECRET", hookSecret)
 	e := newMCPEnv(t, func(c *config.Config) {
+		// The deprecated place of the incident section still works.
 		c.Layers["blocklist"] = config.Layer{Options: map[string]any{"incident": map[string]any{
 			"enabled":  true,
 			"webhooks": []any{map[string]any{"url": hook.URL, "secret_env": "HOOK_SECRET"}},

@@ -58,11 +58,12 @@ func (g *Gateway) Reload() error {
 // (rampart_config_reload_total{result="failure"}) and shown on /readyz.
 //
 // Settings that only take effect at start (the listener and server
-// timeouts, data_dir, audit, log, layers.identity, the block cache's and
-// incident responder's layers.blocklist settings (refresh_interval,
-// purge_interval, incident) and any other top-level section besides
-// upstreams and layers) keep their running values; a change to them is
-// logged as needing a restart and listed on /readyz.
+// timeouts, data_dir, audit, log, layers.identity, the block cache's
+// layers.blocklist settings (refresh_interval, purge_interval), incident
+// response (incident, or the deprecated layers.blocklist.incident) and
+// any other top-level section besides upstreams, routing and layers) keep
+// their running values; a change to them is logged as needing a restart
+// and listed on /readyz.
 func (g *Gateway) ReloadConfig(cfg *config.Config) error {
 	g.reload.mu.Lock()
 	defer g.reload.mu.Unlock()
@@ -89,6 +90,9 @@ func (g *Gateway) swapLocked(cfg *config.Config) error {
 	gen, err := g.buildGeneration(&next)
 	if err != nil {
 		return g.reloadFailed(err)
+	}
+	for _, w := range layers.Warnings(cfg) {
+		g.log.Warn("config: " + w)
 	}
 	g.cur.Store(gen)
 	old.retire()
@@ -163,8 +167,8 @@ func pinRestartOnly(running, next *config.Config) []string {
 			continue
 		}
 		switch f.Name {
-		case "Upstreams", "Layers", "Routing":
-			continue
+		case "Upstreams", "Layers", "Routing", "Incident":
+			continue // Incident: pinIncident
 		case "Server":
 			s := next.Server
 			if !reflect.DeepEqual(withSizes(running.Server, s), s) {
@@ -194,60 +198,86 @@ func pinRestartOnly(running, next *config.Config) []string {
 		delete(layers, layeridentity.Name)
 	}
 	next.Layers = layers
-	return append(changed, pinBlocklist(running, next)...)
+	changed = append(changed, pinBlocklist(running, next)...)
+	return append(changed, pinIncident(running, next)...)
 }
 
-// blocklistStartOnly are the layers.blocklist settings of the block cache
-// and the incident responder, which the gateway opens once at start
-// (openIncident) and every generation shares.
-var blocklistStartOnly = []string{"refresh_interval", "purge_interval", "incident"}
+// blocklistStartOnly are the layers.blocklist settings of the block cache,
+// which the gateway opens once at start (openIncident) and every
+// generation shares.
+var blocklistStartOnly = []string{"refresh_interval", "purge_interval"}
 
 // pinBlocklist names and pins the layers.blocklist settings a reload
 // cannot apply: with the layer running, the shared block cache's
-// refresh_interval and purge_interval and the incident responder's
-// settings; with the layer off at start, enabling incident response (no
-// responder was started). Other blocklist settings, and the mode, reload.
-// Effective values are compared, so spelling a default out changes nothing.
+// refresh_interval and purge_interval. Other blocklist settings, and the
+// mode, reload. Effective values are compared, so spelling a default out
+// changes nothing.
 func pinBlocklist(running, next *config.Config) []string {
 	rs, ns := running.Layer(blocklist.Name), next.Layer(blocklist.Name)
-	rl, err1 := blocklist.Module.New(rs.Decode)
-	nl, err2 := blocklist.Module.New(ns.Decode)
+	rc, err1 := blocklist.DecodeConfig(rs.Decode)
+	nc, err2 := blocklist.DecodeConfig(ns.Decode)
 	if err1 != nil || err2 != nil {
 		return nil // the new file's errors are reported by its check
 	}
-	rc, nc := rl.(*blocklist.Layer).Config(), nl.(*blocklist.Layer).Config()
 	if layers.ModeOf(blocklist.Module, rs) == engine.ModeOff {
-		if nc.Incident.Enabled && layers.ModeOf(blocklist.Module, ns) != engine.ModeOff {
-			return []string{"layers." + blocklist.Name + ".incident (incident response starts with the gateway)"}
-		}
 		return nil // each generation's layer builds its own cache: all applies
 	}
 	differs := map[string]bool{
 		"refresh_interval": rc.RefreshInterval != nc.RefreshInterval,
 		"purge_interval":   rc.PurgeInterval != nc.PurgeInterval,
-		"incident":         !reflect.DeepEqual(rc.Incident, nc.Incident),
 	}
 	var changed []string
+	for _, key := range blocklistStartOnly {
+		if differs[key] {
+			changed = append(changed, "layers."+blocklist.Name+"."+key)
+			pinOption(running, next, key)
+		}
+	}
+	return changed
+}
+
+// pinOption sets layers.blocklist.<key> in next to its value in running
+// (or removes it when running does not set it).
+func pinOption(running, next *config.Config, key string) {
+	rs, ns := running.Layer(blocklist.Name), next.Layer(blocklist.Name)
 	opts := maps.Clone(ns.Options)
 	if opts == nil {
 		opts = map[string]any{}
 	}
-	for _, key := range blocklistStartOnly {
-		if !differs[key] {
-			continue
-		}
-		changed = append(changed, "layers."+blocklist.Name+"."+key)
-		if v, ok := rs.Options[key]; ok {
-			opts[key] = v
-		} else {
-			delete(opts, key)
-		}
+	if v, ok := rs.Options[key]; ok {
+		opts[key] = v
+	} else {
+		delete(opts, key)
 	}
-	if len(changed) > 0 {
-		ns.Options = opts
-		next.Layers[blocklist.Name] = ns
+	ns.Options = opts
+	next.Layers[blocklist.Name] = ns
+}
+
+// pinIncident names incident response when a reload would change it: the
+// responder is started (or not) once, at start, with the effective
+// incident configuration (top-level incident, or the deprecated
+// layers.blocklist.incident). When the new file keeps the blocklist layer
+// on, the running section is pinned into it, in whichever place it was.
+func pinIncident(running, next *config.Config) []string {
+	rc, _, err1 := layers.IncidentConfig(running)
+	nc, _, err2 := layers.IncidentConfig(next)
+	if err1 != nil || err2 != nil {
+		return nil // the new file's errors are reported by its check
 	}
-	return changed
+	rOn := rc.Enabled && layers.ModeOf(blocklist.Module, running.Layer(blocklist.Name)) != engine.ModeOff
+	nextBlocklist := layers.ModeOf(blocklist.Module, next.Layer(blocklist.Name)) != engine.ModeOff
+	nOn := nc.Enabled && nextBlocklist
+	if !rOn && !nOn || rOn && nOn && reflect.DeepEqual(rc, nc) {
+		return nil
+	}
+	if nextBlocklist {
+		next.Incident = running.Incident
+		pinOption(running, next, "incident")
+	}
+	if !rOn {
+		return []string{"incident (incident response starts with the gateway)"}
+	}
+	return []string{"incident"}
 }
 
 // withSizes is s with the reloadable size caps of from.

@@ -659,12 +659,36 @@ func TestReloadNamesBlocklistStartOnly(t *testing.T) {
 	if !blocked(t, base, "bravo") {
 		t.Fatal("the reloadable part of the file was not applied")
 	}
-	wantRestart(t, base, "layers.blocklist.refresh_interval", "layers.blocklist.purge_interval", "layers.blocklist.incident")
+	wantRestart(t, base, "layers.blocklist.refresh_interval", "layers.blocklist.purge_interval", "incident")
 	sec := g.cur.Load().cfg.Layer("blocklist")
 	if _, ok := sec.Options["incident"]; ok {
 		t.Fatalf("the running generation carries settings that are not in force: %v", sec.Options)
 	}
 	if sec.Options["refresh_interval"] != "2s" {
 		t.Fatalf("refresh_interval: running value not kept: %v", sec.Options)
+	}
+
+	// The top-level section is start-only too.
+	top := policyYAML(dir, up.URL, "charlie") + "incident:\n  enabled: true\n"
+	writeFile(t, path, top)
+	if err := g.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if !blocked(t, base, "charlie") {
+		t.Fatal("the reloadable part of the file was not applied")
+	}
+	wantRestart(t, base, "incident")
+	if g.cur.Load().cfg.IncidentSection().IsSet() {
+		t.Fatal("the running generation carries an incident section that is not in force")
+	}
+	// Both places at once is refused; the running configuration stays.
+	both := policyYAML(dir, up.URL, "delta") + "  blocklist:\n    incident:\n      enabled: false\n" +
+		"incident:\n  enabled: false\n"
+	writeFile(t, path, both)
+	if err := g.Reload(); err == nil || !strings.Contains(err.Error(), "keep only the top-level incident section") {
+		t.Fatalf("both incident sections: %v", err)
+	}
+	if !blocked(t, base, "charlie") {
+		t.Fatal("a refused reload changed the policy")
 	}
 }

@@ -20,7 +20,9 @@ func Names() []string {
 // `rampart config print`, `serve` and every reload run: every configured
 // layer (file or RAMPART_LAYERS_* variable) is in Chain, every layer's
 // section decodes strictly (New), and every layer that is not off passes
-// its pure engine.ConfigValidator. It opens nothing. Every problem is
+// its pure engine.ConfigValidator, and the incident response section
+// (top-level incident, or the deprecated layers.blocklist.incident, not
+// both) decodes and validates. It opens nothing. Every problem is
 // reported at once, each a *config.FieldError with the file line of the
 // offending key where the file has it.
 func Check(cfg *config.Config) error {
@@ -39,6 +41,7 @@ func Check(cfg *config.Config) error {
 			errs = append(errs, sec.Errors(v.ValidateConfig()))
 		}
 	}
+	errs = append(errs, checkIncident(cfg))
 	return errors.Join(errs...)
 }
 

@@ -31,7 +31,7 @@ func configValidate(env *Env) int {
 	fs.SetOutput(env.Stderr)
 	noEnv := fs.Bool("no-env", false, "ignore RAMPART_* environment overrides (check the file alone)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: rampart config validate [--no-env] FILE\n\nPrints \"ok\", or every problem found (exit status 1).")
+		fmt.Fprintln(env.Stderr, "Usage: rampart config validate [--no-env] FILE\n\nPrints \"ok\" (and warnings about deprecated settings on stderr), or every\nproblem found (exit status 1).")
 		fs.PrintDefaults()
 	}
 	args, err := parseArgs(fs, env.Args)
@@ -56,6 +56,9 @@ func configValidate(env *Env) int {
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
+	}
+	for _, w := range layers.Warnings(cfg) {
+		fmt.Fprintln(env.Stderr, "warning:", w)
 	}
 	fmt.Fprintln(env.Stdout, "ok")
 	return 0

@@ -66,6 +66,19 @@ func TestConfigValidate(t *testing.T) {
 	if code, out, _ := runCLI(t, "config", "print", semantic); code != 1 || out != "" {
 		t.Errorf("config print printed a configuration validate refuses: %d %q", code, out)
 	}
+	// The deprecated place of the incident section: accepted with a
+	// warning; with the top-level section as well: refused.
+	dep := filepath.Join(dir, "deprecated.yaml")
+	os.WriteFile(dep, []byte("layers:\n  blocklist:\n    incident:\n      enabled: true\n"), 0o600)
+	if code, out, errs := runCLI(t, "config", "validate", dep); code != 0 || out != "ok\n" ||
+		!strings.Contains(errs, "warning: "+dep+":3: layers.blocklist.incident: deprecated") {
+		t.Errorf("deprecated incident place: %d %q %q", code, out, errs)
+	}
+	os.WriteFile(dep, []byte("layers:\n  blocklist:\n    incident:\n      enabled: true\nincident:\n  enabled: true\n"), 0o600)
+	if code, _, errs := runCLI(t, "config", "validate", dep); code != 1 ||
+		!strings.Contains(errs, dep+":5: incident: set here and in layers.blocklist.incident") {
+		t.Errorf("both incident places: %d %q", code, errs)
+	}
 	t.Setenv("RAMPART_LAYERS_PII_MODE", "monitor")
 	if code, _, errs := runCLI(t, "config", "validate", good); code != 1 || !strings.Contains(errs, `RAMPART_LAYERS_PII_MODE (layers.pii): unknown layer "pii"`) {
 		t.Errorf("env override naming no layer: %d %q", code, errs)

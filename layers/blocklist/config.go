@@ -19,9 +19,10 @@ type Config struct {
 	// (expired blocks are ignored at once; purging only keeps the table
 	// small). Default 5m.
 	PurgeInterval time.Duration `yaml:"purge_interval"`
-	// Incident configures automatic incident response: violations seen by
-	// every layer raise per-identity scores, and thresholds create blocks,
-	// throttles and webhook alerts. Off unless incident.enabled is true.
+	// Incident is the deprecated place of the top-level incident section
+	// (automatic incident response; see layers.IncidentConfig, which
+	// reads either). Still read; `rampart config validate` warns, and
+	// setting both is an error.
 	Incident incident.Config `yaml:"incident"`
 }
 
@@ -33,6 +34,18 @@ func Defaults() Config {
 		PurgeInterval:   5 * time.Minute,
 		Incident:        incident.Defaults(),
 	}
+}
+
+// DecodeConfig decodes the layer's section (decode as handed to
+// Module.New) over the defaults and fills what it leaves empty, without
+// building a layer.
+func DecodeConfig(decode func(into any) error) (Config, error) {
+	cfg := Defaults()
+	if err := decode(&cfg); err != nil {
+		return Config{}, err
+	}
+	cfg.fill()
+	return cfg, nil
 }
 
 // fill sets defaults for fields left empty.

@@ -36,8 +36,8 @@ var Module = engine.Module{
 	Name:        Name,
 	DefaultMode: engine.ModeEnforce,
 	New: func(decode func(into any) error) (engine.Layer, error) {
-		cfg := Defaults()
-		if err := decode(&cfg); err != nil {
+		cfg, err := DecodeConfig(decode)
+		if err != nil {
 			return nil, err // decode names the section and the line of the key
 		}
 		return New(cfg), nil

@@ -224,13 +224,14 @@ func TestConfigFile(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	in := cfg.Incident
-	if !in.Enabled || len(in.Thresholds) != 4 || in.Thresholds[2].RPM != 30 || in.Thresholds[1].Cooldown != time.Hour ||
-		in.Severities["leak"] != 8 || in.Severities["limit_hit"] != 0.5 || len(in.Webhooks) != 1 ||
-		in.Webhooks[0].QueueSize != 1000 || cfg.RefreshInterval != 2*time.Second ||
-		in.Backend != "redis" || in.RedisURLEnv != "RAMPART_REDIS_URL" || in.RedisPrefix != "rampart:incident:" ||
-		in.RedisTimeout != 250*time.Millisecond {
+	if cfg.RefreshInterval != 2*time.Second || cfg.PurgeInterval != 5*time.Minute || cfg.Incident.Enabled {
 		t.Fatalf("%+v", cfg)
+	}
+	// The deprecated place of the incident section still decodes (the
+	// top-level section is tested in package layers).
+	dep, err := DecodeConfig(layertest.Decoder("incident: {enabled: true, half_life: 2m}"))
+	if err != nil || !dep.Incident.Enabled || dep.Incident.HalfLife != 2*time.Minute || len(dep.Incident.Thresholds) == 0 {
+		t.Fatalf("deprecated incident: %v %+v", err, dep.Incident)
 	}
 	// Unknown keys are errors.
 	if _, err := Module.New(layertest.Decoder("incident: {thresholds: [{scope: key, score: 1, action: block, bogus: 1}]}")); err == nil {
