@@ -1,6 +1,9 @@
 package detect
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestIgnoreInstructionsMultilingual runs the non-English "ignore your
 // previous instructions" rule through the real normaliser (accents
@@ -62,4 +65,43 @@ func hasRule(r Result, id string) bool {
 		}
 	}
 	return false
+}
+
+// TestMultilingualCorpus runs testdata/multilingual.jsonl: in 18 languages,
+// the four attack families (ignore previous instructions, reveal the system
+// prompt, unrestricted persona, developer mode) in inflections other than
+// the rules' samples, and six ordinary sentences per language that use the
+// same words (system, instructions, developer, mode, forget, ignore). The
+// figures are in docs/DETECTION.md; extraction is reported, not asserted
+// (its rule is high severity: evidence for the stacker).
+func TestMultilingualCorpus(t *testing.T) {
+	d := testDetector(t)
+	rows, err := ReadRows("testdata/multilingual.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type cell struct{ n, flagged int }
+	fam := map[string]*cell{}
+	for _, r := range rows {
+		lang, family, _ := strings.Cut(r.Kind, "/")
+		for _, role := range []Role{RoleUser, RoleDocument} {
+			res := d.Scan(r.Text, role)
+			if fam[family] == nil {
+				fam[family] = &cell{}
+			}
+			fam[family].n++
+			if res.Flagged {
+				fam[family].flagged++
+			}
+			if r.Label == 0 && res.Flagged {
+				t.Errorf("%s benign flagged as %v (%v): %q", lang, role, res.Findings, r.Text)
+			}
+			if r.Label == 1 && family != "extract" && !res.Flagged {
+				t.Errorf("%s %s not flagged as %v (score %.3f): %q", lang, family, role, res.Score, r.Text)
+			}
+		}
+	}
+	for k, c := range fam {
+		t.Logf("%-8s %3d/%3d flagged (user and document)", k, c.flagged, c.n)
+	}
 }
