@@ -1,7 +1,10 @@
 package outputguard
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -41,17 +44,25 @@ type leakIndex struct {
 	seen      int
 	threshold float64
 	fired     bool
-	run, best int // consecutive matched grams now, and the longest run
+	best      int // the longest run of consecutive matched grams
 	// hist, when set, is the share of this prompt sent to the same key
 	// in earlier answers of the window (see leakHistory).
 	hist *leakEntry
 	// whole answers commit their n-grams to hist only when they pass
 	deferHist bool
 	pend      []int
-	// streaming state: the last ngram-1 word hashes of the answer and the
-	// word being read.
+	// r reads the answer (streamed or whole); enc collects and decodes
+	// the base64 and hex runs of a streamed answer (see feedEncoded).
+	r   gramReader
+	enc encodedRun
+}
+
+// gramReader is a reading position in one text: the last ngram-1 word
+// hashes, the word being read and the run of consecutive prompt n-grams.
+type gramReader struct {
 	window []uint64
 	word   []byte
+	run    int
 }
 
 // newLeakIndex returns nil when the request has no system prompt of at
@@ -122,24 +133,27 @@ func forWords(text string, fn func(w []byte) bool) {
 }
 
 // feed adds answer text (streamed or whole) and reports whether a leak
-// became likely (once): the share of system-prompt n-grams this answer
-// repeated, together with those earlier answers to the same key sent
-// (hist), reached the threshold, or a quarter of it when the answer copies
-// the prompt verbatim (verbatimRun consecutive n-grams).
+// became likely (once): see judge.
 func (lk *leakIndex) feed(text string, final bool) bool {
+	lk.read(&lk.r, text, final)
+	return lk.judge()
+}
+
+// read counts the prompt n-grams text repeats, reading on from r.
+func (lk *leakIndex) read(r *gramReader, text string, final bool) {
 	push := func(w []byte) {
-		lk.window = append(lk.window, maphash.Bytes(seed, w))
-		if len(lk.window) > ngram {
-			lk.window = lk.window[1:]
+		r.window = append(r.window, maphash.Bytes(seed, w))
+		if len(r.window) > ngram {
+			r.window = r.window[1:]
 		}
-		if len(lk.window) == ngram {
-			i, ok := lk.grams[gramHash(lk.window)]
+		if len(r.window) == ngram {
+			i, ok := lk.grams[gramHash(r.window)]
 			if !ok {
-				lk.run = 0
+				r.run = 0
 				return
 			}
-			lk.run++
-			lk.best = max(lk.best, lk.run)
+			r.run++
+			lk.best = max(lk.best, r.run)
 			if !lk.hit[i] {
 				lk.hit[i] = true
 				lk.seen++
@@ -153,22 +167,30 @@ func (lk *leakIndex) feed(text string, final bool) bool {
 			}
 		}
 	}
-	for _, r := range leakNormal(text) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if len(lk.word) < 60 {
-				lk.word = utf8.AppendRune(lk.word, unicode.ToLower(r))
+	for _, c := range leakNormal(text) {
+		if unicode.IsLetter(c) || unicode.IsDigit(c) {
+			if len(r.word) < 60 {
+				r.word = utf8.AppendRune(r.word, unicode.ToLower(c))
 			}
 			continue
 		}
-		if len(lk.word) > 0 {
-			push(lk.word)
-			lk.word = lk.word[:0]
+		if len(r.word) > 0 {
+			push(r.word)
+			r.word = r.word[:0]
 		}
 	}
-	if final && len(lk.word) > 0 {
-		push(lk.word)
-		lk.word = lk.word[:0]
+	if final && len(r.word) > 0 {
+		push(r.word)
+		r.word = r.word[:0]
 	}
+}
+
+// judge reports whether a leak became likely (once): the share of
+// system-prompt n-grams this answer repeated, together with those earlier
+// answers to the same key sent (hist), reached the threshold, or a quarter
+// of it when the answer copies the prompt verbatim (verbatimRun
+// consecutive n-grams).
+func (lk *leakIndex) judge() bool {
 	if lk.fired || len(lk.grams) == 0 {
 		return false
 	}
@@ -177,6 +199,116 @@ func (lk *leakIndex) feed(text string, final bool) bool {
 		return true
 	}
 	return false
+}
+
+// encodedRun is the base64 or hex run a streamed answer is in the middle
+// of: its characters (line breaks dropped, at most maxEncodedRun), how many
+// are decoded, and the reader of the decoded text.
+type encodedRun struct {
+	buf    []byte
+	done   int
+	hex    bool // decoded as hex so far
+	failed bool // not text: decoding stopped
+	r      gramReader
+}
+
+// maxEncodedRun bounds the encoded run decoded per answer.
+const maxEncodedRun = 256 << 10
+
+// minEncodedRun is the shortest run decoded (shorter ones are words).
+const minEncodedRun = 24
+
+func isEncodedByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_' || b == '='
+}
+
+// feedEncoded decodes the base64 and hex runs of streamed answer text as
+// they grow (in whole groups of 4 characters, or 2 for hex) and counts the
+// prompt n-grams the decoded text repeats, as feed does for plain text: a
+// system prompt streamed in base64 is judged while it streams. A run may
+// be wrapped over lines. It reports whether a leak became likely.
+func (lk *leakIndex) feedEncoded(text string, final bool) bool {
+	e := &lk.enc
+	for i := 0; i < len(text); i++ {
+		b := text[i]
+		if isEncodedByte(b) {
+			if len(e.buf) < maxEncodedRun {
+				e.buf = append(e.buf, b)
+			}
+			continue
+		}
+		if (b == '\n' || b == '\r') && len(e.buf) > 0 && i+1 < len(text) && isEncodedByte(text[i+1]) {
+			continue // a wrapped run goes on
+		}
+		if len(e.buf) > 0 {
+			lk.decodeRun(true)
+			e.buf, e.done, e.hex, e.failed = e.buf[:0], 0, false, false
+			e.r = gramReader{}
+		}
+	}
+	if len(e.buf) > 0 {
+		lk.decodeRun(final)
+	}
+	return lk.judge()
+}
+
+// decodeRun decodes what is new in the current run (all of it when the
+// run ended) and reads it.
+func (lk *leakIndex) decodeRun(end bool) {
+	e := &lk.enc
+	if e.failed || len(e.buf) < minEncodedRun {
+		return
+	}
+	if e.done == 0 {
+		e.hex = isHex(string(e.buf))
+	} else if e.hex && !isHex(string(e.buf[e.done:])) {
+		// what looked like hex goes on as base64: read it again as such
+		e.hex, e.done, e.r = false, 0, gramReader{}
+	}
+	n := len(e.buf)
+	if !end {
+		n -= n % 4 // whole groups (hex: pairs)
+	}
+	if n <= e.done {
+		return
+	}
+	chunk := string(e.buf[e.done:n])
+	var raw []byte
+	var err error
+	if e.hex {
+		if len(chunk)%2 == 1 {
+			chunk = chunk[:len(chunk)-1]
+		}
+		raw, err = hex.DecodeString(chunk)
+	} else {
+		chunk = strings.TrimRight(chunk, "=")
+		if len(chunk)%4 == 1 {
+			chunk = chunk[:len(chunk)-1]
+		}
+		enc := base64.RawStdEncoding
+		if strings.ContainsAny(chunk, "-_") {
+			enc = base64.RawURLEncoding
+		}
+		raw, err = enc.DecodeString(chunk)
+	}
+	e.done = n
+	if err != nil || !mostlyText(raw) {
+		e.failed = true
+		return
+	}
+	lk.read(&e.r, string(raw), end)
+}
+
+// mostlyText reports whether b reads as text: at most one byte in 16 a
+// control character other than white space.
+func mostlyText(b []byte) bool {
+	bad := 0
+	for _, c := range b {
+		if c < 0x20 && c != '\n' && c != '\t' && c != '\r' || c == 0x7f {
+			bad++
+		}
+	}
+	return bad*16 <= len(b)
 }
 
 // share is the share of the prompt's n-grams sent: in this answer, or to
@@ -194,8 +326,9 @@ func (lk *leakIndex) share() float64 {
 // answer, each as a text of its own.
 func (lk *leakIndex) checkDecoded(text string) bool {
 	for _, d := range normalize.Decode(text, normalize.Limits{}) {
-		lk.window, lk.word, lk.run = lk.window[:0], lk.word[:0], 0
-		if lk.feed(d.Text, true) {
+		var r gramReader
+		lk.read(&r, d.Text, true)
+		if lk.judge() {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package outputguard
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -88,5 +89,41 @@ func TestLeakStreamCutEarly(t *testing.T) {
 	}
 	if len(got) > len(leakSys)/3 {
 		t.Errorf("%d of %d bytes of the prompt went out before the cut", len(got), len(leakSys))
+	}
+}
+
+// A system prompt streamed in base64 or hex (wrapped over lines, in
+// 4-byte events) is decoded while it streams and cut before all of it
+// went out; base64 of other text passes.
+func TestLeakStreamEncoded(t *testing.T) {
+	wrap := func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i += 76 {
+			b.WriteString(s[i:min(i+76, len(s))] + "\n")
+		}
+		return b.String()
+	}
+	b64 := base64.StdEncoding.EncodeToString([]byte(leakSys))
+	for name, enc := range map[string]string{
+		"base64":         b64,
+		"base64 wrapped": wrap(b64),
+		"hex":            hex.EncodeToString([]byte(leakSys)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := provisioned(t, Config{})
+			got, d := streamAll(t, l, leakTx(l, "k-"+name), chunked("Here you go:\n"+enc+"\nDone.", 4))
+			if d.Action != engine.Block {
+				t.Fatalf("not blocked: %+v", d)
+			}
+			if len(got) > len(enc)*3/4 {
+				t.Errorf("%d of %d encoded bytes went out before the cut", len(got), len(enc))
+			}
+		})
+	}
+	l := provisioned(t, Config{})
+	other := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("An unrelated paragraph about the weather in spring and the colour of leaves. ", 4)))
+	text := "Here you go:\n" + other + "\nDone."
+	if got, d := streamAll(t, l, leakTx(l, "k-other"), chunked(text, 4)); d.Action == engine.Block || got != text {
+		t.Fatalf("unrelated base64 changed or blocked: %+v", d)
 	}
 }
