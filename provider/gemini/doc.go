@@ -68,7 +68,9 @@
 // terminal event of its own: StreamEndsAtEOF tells the engine that the
 // upstream closing it after a finishReason is its normal end.
 //
-// EncodeStreamEvent rewrites changed texts and deletes the parts of dropped
+// EncodeResponse and EncodeStreamEvent rewrite changed texts and delete the
+// logprobsResult of each candidate whose text changed (its tokens repeat
+// the original text); EncodeStreamEvent also deletes the parts of dropped
 // function calls. A synthetic event is a chunk of parts of each delta's
 // channel (one candidate per choice), with modelVersion, responseId and usageMetadata
 // from the template chunk, and its finishReason when the template finished

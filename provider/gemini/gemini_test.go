@@ -175,8 +175,8 @@ func TestEncodeRequest(t *testing.T) {
 
 func TestParseResponse(t *testing.T) {
 	a := New()
-	body := `{"candidates":[{"content":{"role":"model","parts":[{"text":"thinking...","thought":true},{"text":"Hello"},{"functionCall":{"name":"f","args":{"a":1}}},{"executableCode":{"code":"x=1"}},{"codeExecutionResult":{"output":"1"}},{"inlineData":{"mimeType":"image/png","data":"AA=="}}]},"finishReason":"STOP","index":0,"safetyRatings":[]},
-		{"content":{"parts":[{"text":"Hi"}]},"finishReason":"MAX_TOKENS","index":1}],
+	body := `{"candidates":[{"content":{"role":"model","parts":[{"text":"thinking...","thought":true},{"text":"Hello"},{"functionCall":{"name":"f","args":{"a":1}}},{"executableCode":{"code":"x=1"}},{"codeExecutionResult":{"output":"1"}},{"inlineData":{"mimeType":"image/png","data":"AA=="}}]},"finishReason":"STOP","index":0,"safetyRatings":[],"logprobsResult":{"chosenCandidates":[{"token":"Hello"}]}},
+		{"content":{"parts":[{"text":"Hi"}]},"finishReason":"MAX_TOKENS","index":1,"logprobsResult":{"chosenCandidates":[{"token":"Hi"}]}}],
 		"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":5,"totalTokenCount":20,"thoughtsTokenCount":3,"cachedContentTokenCount":4,"toolUsePromptTokenCount":2},"modelVersion":"gemini-2.0-flash","responseId":"r1"}`
 	r, err := a.ParseResponse([]byte(body), conv.KindGenerateContent)
 	if err != nil {
@@ -200,7 +200,8 @@ func TestParseResponse(t *testing.T) {
 	}
 	r.Choices[0].Message.Segments[1].Text = "[redacted]"
 	out, err := a.EncodeResponse([]byte(body), r)
-	if err != nil || gjson.GetBytes(out, "candidates.0.content.parts.1.text").Str != "[redacted]" {
+	if err != nil || gjson.GetBytes(out, "candidates.0.content.parts.1.text").Str != "[redacted]" ||
+		gjson.GetBytes(out, "candidates.0.logprobsResult").Exists() || !gjson.GetBytes(out, "candidates.1.logprobsResult").Exists() {
 		t.Fatalf("%v %s", err, out)
 	}
 	for _, bad := range []string{`{"error":{"code":500}}`, `{"candidates":{}}`, `{"candidates":[{"index":"0"}]}`, `[]`} {

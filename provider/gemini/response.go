@@ -1,6 +1,8 @@
 package gemini
 
 import (
+	"strings"
+
 	"github.com/tidwall/gjson"
 
 	"github.com/rampart-ai/rampart/conv"
@@ -185,13 +187,49 @@ func parseUsage(v gjson.Result, param string) (*conv.Usage, error) {
 	return u, nil
 }
 
-// EncodeResponse writes changed segments back into body.
+// EncodeResponse writes changed segments back into body, and removes the
+// logprobsResult of each candidate whose text changed (its tokens repeat
+// the text as it was).
 func (adapter) EncodeResponse(body []byte, r *conv.Response) ([]byte, error) {
 	w := pj.Writer{Body: body}
+	var changed []string
 	for i := range r.Choices {
-		if err := w.WriteSegments(r.Choices[i].Message.Segments); err != nil {
+		segs := r.Choices[i].Message.Segments
+		if err := w.WriteSegments(segs); err != nil {
 			return nil, err
 		}
+		for j := range segs {
+			if segs[j].Changed() {
+				changed = append(changed, segs[j].Path)
+			}
+		}
+	}
+	if err := dropLogprobs(&w, changed); err != nil {
+		return nil, err
 	}
 	return w.Body, nil
+}
+
+// dropLogprobs deletes candidates.N.logprobsResult for every candidate N
+// that one of paths (of changed texts, "candidates.N....") lies in.
+func dropLogprobs(w *pj.Writer, paths []string) error {
+	done := map[string]bool{}
+	for _, p := range paths {
+		rest, ok := strings.CutPrefix(p, "candidates.")
+		if !ok {
+			continue
+		}
+		n, _, _ := strings.Cut(rest, ".")
+		lp := "candidates." + n + ".logprobsResult"
+		if done[lp] {
+			continue
+		}
+		done[lp] = true
+		if gjson.GetBytes(w.Body, lp).Exists() {
+			if err := w.Delete(lp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

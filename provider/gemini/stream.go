@@ -146,7 +146,8 @@ func sandboxDelta(ev *conv.StreamEvent, idx int, v gjson.Result, path, key strin
 func (adapter) StreamEndsAtEOF() bool { return true }
 
 // EncodeStreamEvent returns ev.Data when nothing changed; otherwise it
-// writes changed texts and removes the parts of dropped function calls.
+// writes changed texts (removing the logprobsResult of their candidates)
+// and removes the parts of dropped function calls.
 // Synthetic events: see synthetic.
 func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
 	if ev.Synthetic || len(ev.Data) == 0 {
@@ -157,6 +158,15 @@ func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
 	}
 	w := pj.Writer{Body: ev.Data}
 	if err := w.WriteDeltas(ev.Deltas); err != nil {
+		return nil, err
+	}
+	var changed []string
+	for i := range ev.Deltas {
+		if ev.Deltas[i].Changed() {
+			changed = append(changed, ev.Deltas[i].Path)
+		}
+	}
+	if err := dropLogprobs(&w, changed); err != nil {
 		return nil, err
 	}
 	var drop []string

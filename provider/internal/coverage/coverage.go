@@ -85,7 +85,8 @@ func Check(t *testing.T, a provider.Adapter, kind conv.Kind, samples [][]byte, t
 // ParseResponse; a field decided Scanned must come out as an answer
 // segment of that source (conv.SourceAssistant) or, for ToolArguments, as
 // the arguments of a tool call (the call's "arguments", "input",
-// "function.arguments" or "custom.input", or anything below it).
+// "function.arguments", "custom.input" or "args" (Gemini), or anything
+// below it).
 func CheckResponse(t *testing.T, a provider.Adapter, kind conv.Kind, samples [][]byte, table Table, name string) {
 	t.Helper()
 	run(t, table, name, len(samples), func(i int, used []bool) []string {
@@ -99,7 +100,7 @@ func CheckResponse(t *testing.T, a provider.Adapter, kind conv.Kind, samples [][
 				segs[s.Path] = s.Source
 			}
 			for _, c := range ch.Message.ToolCalls {
-				for _, k := range []string{"arguments", "input", "function.arguments", "custom.input"} {
+				for _, k := range []string{"arguments", "input", "function.arguments", "custom.input", "args"} {
 					segs[c.Path+"."+k] = ToolArguments
 				}
 			}
