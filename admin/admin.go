@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rampart-ai/rampart/audit"
 	"github.com/rampart-ai/rampart/identity"
 	"github.com/rampart-ai/rampart/internal/statuswriter"
 	"github.com/rampart-ai/rampart/netguard"
@@ -83,6 +84,7 @@ type handler struct {
 
 	spend    store.SpendStore    // GET /admin/spend (spend.go)
 	feedback store.FeedbackStore // /admin/feedback (feedback.go)
+	opener   audit.ContentCipher // opens captured content for admins (GET /admin/audit?content=open)
 	mcpTools store.MCPToolStore  // /admin/mcp/tools (mcp.go)
 }
 
@@ -432,6 +434,11 @@ func (h *handler) queryAudit(w http.ResponseWriter, r *http.Request, p *identity
 	}
 	if recs == nil {
 		recs = []*store.AuditRecord{}
+	}
+	if q.Get("content") == "open" {
+		if !h.openContent(w, r, p, recs) {
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": recs})
 }

@@ -4,10 +4,53 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
+	"github.com/rampart-ai/rampart/audit"
 	"github.com/rampart-ai/rampart/identity"
 	"github.com/rampart-ai/rampart/store"
 )
+
+// WithContentOpener lets GET /admin/audit?content=open return captured
+// content (audit.capture_content) decrypted, to callers with the admin
+// permission (a tenant's admin for its tenant's records). Every such read
+// is itself audited (content_opened). Without it the content stays sealed.
+func WithContentOpener(c audit.ContentCipher) Option { return func(h *handler) { h.opener = c } }
+
+// openContent decrypts the records' sealed content for an admin and
+// audits the read; it answers the refusal and returns false otherwise.
+func (h *handler) openContent(w http.ResponseWriter, r *http.Request, p *identity.Principal, recs []*store.AuditRecord) bool {
+	if !identity.RoleHas(p.Role, identity.PermAdmin) {
+		writeError(w, http.StatusForbidden, "permission_denied", "Only administrators read captured content.")
+		return false
+	}
+	if h.opener == nil {
+		return true // nothing to open with: the content stays sealed
+	}
+	n := 0
+	var ids []string
+	for _, rec := range recs {
+		if rec.Content == nil || rec.Content.Sealed == nil {
+			continue
+		}
+		if err := audit.OpenContent(r.Context(), h.opener, rec); err != nil {
+			h.log.Warn("admin: captured content could not be opened", "request_id", rec.RequestID, "err", err)
+			continue
+		}
+		n++
+		if len(ids) < 20 {
+			ids = append(ids, rec.RequestID)
+		}
+	}
+	if n > 0 {
+		detail := "opened the captured content of " + strconv.Itoa(n) + " records: " + strings.Join(ids, ", ")
+		if n > len(ids) {
+			detail += ", …"
+		}
+		h.auditAction(r, w.Header().Get("X-Request-Id"), p, "/admin/audit", action{name: "content_opened", object: "audit", tenant: p.Tenant, detail: detail}, http.StatusOK)
+	}
+	return true
+}
 
 // WithFeedback serves GET/POST /admin/feedback over fs (without it: 503).
 func WithFeedback(fs store.FeedbackStore) Option { return func(h *handler) { h.feedback = fs } }

@@ -65,6 +65,9 @@ type Gateway struct {
 
 	consoleOnce sync.Once    // the admin console (console.go), built at first use
 	console     http.Handler // nil until then, or when it could not be built
+	// contentOpener opens captured audit content for the admin API (set
+	// with audit.capture_content; secrets.go).
+	contentOpener audit.ContentCipher
 
 	// What every generation is built with.
 	obs engine.Observer

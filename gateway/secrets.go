@@ -69,6 +69,7 @@ func (g *Gateway) openDataProtection(cfg *config.Config, o *options, st Store) e
 		if err := alog.EnableContentCapture(red, sealer); err != nil {
 			return err
 		}
+		g.contentOpener = sealer
 	}
 
 	if ret := cfg.Audit.RetentionPeriod(); cfg.Audit.IsEnabled() && ret > 0 {
@@ -134,16 +135,21 @@ func (g *Gateway) resolveSecretCredentials(cfg *config.Config, o *options, mgr *
 }
 
 // adminOptions are the admin API's optional services backed by the store:
-// subject erasure (DELETE /admin/subjects/{id}) when the store supports it.
+// subject erasure (DELETE /admin/subjects/{id}) when the store supports
+// it, and the opener of captured content (audit.capture_content).
 func (g *Gateway) adminOptions(o *options) []admin.Option {
+	var opts []admin.Option
+	if g.contentOpener != nil {
+		opts = append(opts, admin.WithContentOpener(g.contentOpener))
+	}
 	er, ok := g.store.(store.SubjectEraser)
 	if !ok || o.key == nil {
-		return nil
+		return opts
 	}
 	e, err := audit.NewEraser(er, g.store, o.key, g.log)
 	if err != nil {
 		g.log.Warn("subject erasure unavailable", "error", err.Error())
-		return nil
+		return opts
 	}
-	return []admin.Option{admin.WithEraser(e)}
+	return append(opts, admin.WithEraser(e))
 }

@@ -357,6 +357,7 @@ type auditData struct {
 	Newest   string
 	Export   string
 	Decision []string
+	Roles    []string
 }
 
 type recordView struct {
@@ -372,6 +373,7 @@ type outcomeView struct {
 	WouldBlock bool
 	Key        string // layer/rule
 	Verdict    string // review feedback already given
+	Text, Role string // the captured text its first finding is in (clear content only)
 }
 
 type segmentView struct {
@@ -442,13 +444,17 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 // auditPage renders the audit search (name "audit") or the would-block
 // review ("review": decision would_block, with feedback forms).
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, x *reqCtx, name string, status int, flash, errMsg string) {
-	d := &auditData{Decision: []string{"", store.DecisionBlocked, store.DecisionWouldBlock, store.DecisionFlagged, store.DecisionAllowed}}
+	d := &auditData{Decision: []string{"", store.DecisionBlocked, store.DecisionWouldBlock, store.DecisionFlagged, store.DecisionAllowed},
+		Roles: scanRoles}
 	q, bad := auditQuery(r, d)
 	title := "Audit search"
 	if name == "review" {
 		title = "Would-block review"
 		q.Set("decision", store.DecisionWouldBlock)
 		d.Export = tenantQuery(r).Encode()
+		if x.who.Can("admin") {
+			q.Set("content", "open") // captured text, for admins (the read is audited)
+		}
 	}
 	if bad != "" {
 		h.errorPage(w, r, x.who, http.StatusBadRequest, "invalid_request", bad)
@@ -492,6 +498,16 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, x *reqCtx, n
 			if c.Sealed != nil {
 				rv.Sealed = true
 			} else {
+				for i := range rv.Outcomes {
+					o := &rv.Outcomes[i]
+					for _, f := range o.Findings {
+						for _, seg := range c.Request {
+							if seg.Message == f.Message && o.Text == "" {
+								o.Text, o.Role = seg.Text, seg.Role
+							}
+						}
+					}
+				}
 				for _, seg := range c.Request {
 					var spans []span
 					for _, o := range rec.Decisions {
