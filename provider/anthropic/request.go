@@ -14,7 +14,6 @@ var (
 	messageFields  = []string{"role", "content"}
 	blockFields    = []string{"type", "text", "source", "context", "id", "name", "input", "tool_use_id", "content", "title"}
 	sourceFields   = []string{"type", "data", "content"}
-	toolFields     = []string{"name", "description", "input_schema"}
 	systemBlkField = []string{"type", "text"}
 )
 
@@ -106,7 +105,7 @@ func parseMessages(root gjson.Result, c *conv.Conversation) error {
 	}
 	if pj.Present(tools) {
 		return pj.Each(tools, "tools", func(i int, t gjson.Result) error {
-			tool, err := parseTool(t, pj.Path("tools", i))
+			tool, err := pj.ToolDef(t, pj.Path("tools", i), "input_schema")
 			if err == nil {
 				c.Tools = append(c.Tools, tool)
 				if text := pj.Text(t); text != "" {
@@ -210,18 +209,9 @@ func parseBlock(msg *conv.Message, src conv.Source, path string, b gjson.Result,
 	case "search_result":
 		return parseSearchResult(msg, path, f[bSource], f[bTitle], f[bContent], c)
 	case "tool_use", "server_tool_use":
-		call := conv.ToolCall{Path: path}
-		if call.ID, err = pj.OptStr(f[bID], path, "id"); err != nil {
+		call, err := parseToolUse(path, f[bID], f[bName], f[bInput])
+		if err != nil {
 			return err
-		}
-		if call.Name, err = pj.Str(f[bName], path, "name"); err != nil {
-			return err
-		}
-		if pj.Present(f[bInput]) {
-			if !f[bInput].IsObject() {
-				return pj.Errorf("invalid_type", path+".input", "%s.input must be an object", path)
-			}
-			call.Arguments = f[bInput].Raw
 		}
 		msg.ToolCalls = append(msg.ToolCalls, call)
 	case "tool_result":
@@ -420,26 +410,24 @@ func parseDocument(msg *conv.Message, path string, source, context, title gjson.
 	return nil
 }
 
-func parseTool(t gjson.Result, path string) (conv.Tool, error) {
-	var f [3]gjson.Result
-	if err := pj.Fields(t, path, toolFields, f[:]); err != nil {
-		return conv.Tool{}, err
-	}
-	var tool conv.Tool
+// parseToolUse reads a tool_use (or server_tool_use) block's id, name and
+// input object, in requests (the history) and in answers alike.
+func parseToolUse(path string, id, name, input gjson.Result) (conv.ToolCall, error) {
+	call := conv.ToolCall{Path: path}
 	var err error
-	if tool.Name, err = pj.Str(f[0], path, "name"); err != nil {
-		return tool, err
+	if call.ID, err = pj.OptStr(id, path, "id"); err != nil {
+		return call, err
 	}
-	if tool.Description, err = pj.OptStr(f[1], path, "description"); err != nil {
-		return tool, err
+	if call.Name, err = pj.Str(name, path, "name"); err != nil {
+		return call, err
 	}
-	if pj.Present(f[2]) {
-		if !f[2].IsObject() {
-			return tool, pj.Errorf("invalid_type", path+".input_schema", "%s.input_schema must be an object", path)
+	if pj.Present(input) {
+		if !input.IsObject() {
+			return call, pj.Errorf("invalid_type", path+".input", "%s.input must be an object", path)
 		}
-		tool.Parameters = []byte(f[2].Raw)
+		call.Arguments = input.Raw
 	}
-	return tool, nil
+	return call, nil
 }
 
 // EncodeRequest writes every changed segment and a changed max_tokens back

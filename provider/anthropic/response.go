@@ -78,15 +78,9 @@ func parseRespBlock(msg *conv.Message, path string, b gjson.Result) error {
 		}
 		msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceAssistant, path+".text"))
 	case "tool_use", "server_tool_use":
-		call := conv.ToolCall{Path: path}
-		if call.ID, err = pj.OptStr(f[2], path, "id"); err != nil {
+		call, err := parseToolUse(path, f[2], f[3], f[4])
+		if err != nil {
 			return err
-		}
-		if call.Name, err = pj.Str(f[3], path, "name"); err != nil {
-			return err
-		}
-		if pj.Present(f[4]) {
-			call.Arguments = f[4].Raw
 		}
 		msg.ToolCalls = append(msg.ToolCalls, call)
 	case "thinking":

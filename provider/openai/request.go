@@ -27,7 +27,6 @@ var (
 	functionFields   = []string{"name", "arguments"}
 	customCallFields = []string{"name", "input"}
 	toolFields       = []string{"type", "function", "custom"}
-	toolDefFields    = []string{"name", "description", "parameters"}
 	streamOptFields  = []string{"include_usage"}
 )
 
@@ -111,7 +110,7 @@ func parseChat(root gjson.Result, c *conv.Conversation) error {
 	}
 	if pj.Present(functions) {
 		if err := pj.Each(functions, "functions", func(i int, t gjson.Result) error {
-			tool, err := parseToolDef(t, pj.Path("functions", i))
+			tool, err := pj.ToolDef(t, pj.Path("functions", i), "parameters")
 			if err == nil {
 				c.Tools = append(c.Tools, tool)
 				declare(c, t, pj.Path("functions", i))
@@ -402,35 +401,13 @@ func parseTool(i int, t gjson.Result) (conv.Tool, error) {
 	}
 	switch typ {
 	case "function":
-		return parseToolDef(f[1], path+".function")
+		return pj.ToolDef(f[1], path+".function", "parameters")
 	case "custom":
-		return parseToolDef(f[2], path+".custom")
+		return pj.ToolDef(f[2], path+".custom", "parameters")
 	}
 	// A tool type this adapter does not know: keep its type as the name so
 	// that policy can see (and refuse) it.
 	return conv.Tool{Name: typ}, nil
-}
-
-func parseToolDef(d gjson.Result, path string) (conv.Tool, error) {
-	var g [3]gjson.Result
-	if err := pj.Fields(d, path, toolDefFields, g[:]); err != nil {
-		return conv.Tool{}, err
-	}
-	var t conv.Tool
-	var err error
-	if t.Name, err = pj.Str(g[0], path, "name"); err != nil {
-		return t, err
-	}
-	if t.Description, err = pj.OptStr(g[1], path, "description"); err != nil {
-		return t, err
-	}
-	if pj.Present(g[2]) {
-		if !g[2].IsObject() {
-			return t, pj.Errorf("invalid_type", path+".parameters", "%s.parameters must be an object", path)
-		}
-		t.Parameters = []byte(g[2].Raw)
-	}
-	return t, nil
 }
 
 func parseCompletion(root gjson.Result, c *conv.Conversation) error {

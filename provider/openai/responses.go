@@ -293,7 +293,7 @@ func parseRespTool(t gjson.Result, path string) (conv.Tool, error) {
 		return conv.Tool{Name: typ}, nil
 	}
 	// name, description and parameters sit on the tool itself.
-	return parseToolDef(t, path)
+	return pj.ToolDef(t, path, "parameters")
 }
 
 // parsePromptVars reads prompt.variables of a stored prompt: string values
