@@ -224,7 +224,9 @@ func (l *Layer) remember(tx *engine.Tx, checks []limits.Check, metas []checkMeta
 			c.Cost = 0 // set by OnFinish
 		}
 		if st == nil {
-			st = &txState{prompt: prompt, exact: exact}
+			n := len(checks) - i // an upper bound of the entries kept: allocate once
+			st = &txState{prompt: prompt, exact: exact, settle: make([]limits.Check, 0, n),
+				limit: make([]string, 0, n), rule: make([]string, 0, n), scope: make([]string, 0, n)}
 		}
 		st.settle = append(st.settle, c)
 		st.limit = append(st.limit, metas[i].limit)
