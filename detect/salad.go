@@ -47,7 +47,7 @@ const (
 )
 
 // oddWeight is each kind's weight in quarter tokens.
-var oddWeight = [...]int{tokPlain: 0, tokOdd: 4, tokCode: 0, tokUnknown: 2, tokUnknownName: 1}
+var oddWeight = [...]int{tokPlain: 0, tokOdd: 4, tokCode: 0, tokUnknown: 2, tokUnknownName: 1, tokAssign: 0}
 
 // tokenKind classifies one whitespace-separated token.
 type tokenKind uint8
@@ -58,6 +58,7 @@ const (
 	tokCode                  // marks code or a formula
 	tokUnknown               // a word outside the vocabulary (half an odd token)
 	tokUnknownName           // a capitalised word outside it (a quarter)
+	tokAssign                // code with '=' (an assignment or comparison): code for sure
 )
 
 // codeWords are tokens of code that prose does not use.
@@ -67,6 +68,14 @@ var codeWords = map[string]bool{"def": true, "func": true, "const": true, "var":
 
 // classifyToken says whether a token is salad-like, code-like or plain.
 func classifyToken(t string) tokenKind {
+	if k := classifyToken1(t); k == tokCode && strings.IndexByte(t, '=') >= 0 {
+		return tokAssign
+	} else {
+		return k
+	}
+}
+
+func classifyToken1(t string) tokenKind {
 	if codeWords[t] {
 		return tokCode
 	}
@@ -97,8 +106,8 @@ func classifyToken(t string) tokenKind {
 		// lone brackets, carets and bangs between words are salad; table
 		// rules, bullets, dashes, slashes and ellipses are not
 		switch t {
-		case "+":
-			return tokUnknown // weak: sums and recipes have it too
+		case "+", "\\", "\"", "'", "**", "@":
+			return tokUnknown // weak: sums, recipes, LaTeX rows and quotes have them too
 		case "[", "]", "[]", "!", "^", "](", ")[", "[[", "]]", "`", "`|", "[`", "!()`,":
 			return tokOdd
 		}
@@ -237,14 +246,14 @@ func saladScan(text string) (start, end int, ok bool) {
 		kind tokenKind
 	}
 	var ring [saladWindow]tok
-	n, odd, code, strong := 0, 0, 0, 0 // odd in quarter tokens
+	n, odd, code, strong, assign := 0, 0, 0, 0, 0 // odd in quarter tokens
 	i := 0
 	for i < len(text) {
 		for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
 			i++
 		}
 		if i < len(text) && (text[i] == '\n' || text[i] == '\r') {
-			n, odd, code, strong = 0, 0, 0, 0 // salad is one line
+			n, odd, code, strong, assign = 0, 0, 0, 0, 0 // salad is one line
 			i++
 			continue
 		}
@@ -259,8 +268,11 @@ func saladScan(text string) (start, end int, ok bool) {
 		slot := n % saladWindow
 		if n >= saladWindow {
 			odd -= oddWeight[ring[slot].kind]
-			if ring[slot].kind == tokCode {
+			if ring[slot].kind == tokCode || ring[slot].kind == tokAssign {
 				code--
+			}
+			if ring[slot].kind == tokAssign {
+				assign--
 			}
 			if ring[slot].kind == tokOdd {
 				strong--
@@ -268,14 +280,21 @@ func saladScan(text string) (start, end int, ok bool) {
 		}
 		ring[slot] = tok{a, i, k}
 		odd += oddWeight[k]
-		if k == tokCode {
+		if k == tokCode || k == tokAssign {
 			code++
+		}
+		if k == tokAssign {
+			assign++
 		}
 		if k == tokOdd {
 			strong++
 		}
 		n++
-		if code == 0 && ((odd >= 4*saladMin && strong >= saladMinStrong) || (odd >= 4*saladMin-2 && strong >= saladMinStrong+1)) {
+		// one code-like token (a lone ";" or "{", not an assignment) does
+		// not make a window code when it is full of salad: optimised
+		// suffixes have them too (two more strong tokens are wanted)
+		codeOK := code == 0 || code == 1 && assign == 0 && strong >= saladMinStrong+2
+		if codeOK && ((odd >= 4*saladMin && strong >= saladMinStrong) || (odd >= 4*saladMin-2 && strong >= saladMinStrong+1)) {
 			first := ring[(max(0, n-saladWindow))%saladWindow]
 			return first.a, i, true
 		}
@@ -308,7 +327,8 @@ func twoStrong(text string) bool {
 		case f&sbStrong != 0:
 			// a bang or a parenthesis ending the token does not count
 			c := text[i]
-			cand = c != '!' && c != ')' || i+1 < len(text) && !isSpaceByte(text[i+1])
+			// (a lone bang is a token of its own: GCG's "! ! ! !")
+			cand = c != '!' && c != ')' || i+1 < len(text) && !isSpaceByte(text[i+1]) || c == '!' && i == a
 		default: // a capital
 			cand = i > a && text[i-1] >= 'a' && text[i-1] <= 'z'
 		}

@@ -102,13 +102,14 @@ func twoStrongSlow(text string) bool {
 
 // mayBeStrong is a quick filter: a strong token has a bracket, brace,
 // caret, backslash, star, plus, bang or backtick (a bang or a parenthesis
-// at its end does not count), or a capital right after a small letter.
+// at its end does not count, a lone bang does), or a capital right after a
+// small letter.
 func mayBeStrong(t string) bool {
 	for i := 0; i < len(t); i++ {
 		c := t[i]
 		switch {
 		case strongByte[c]:
-			if i == len(t)-1 && (c == '!' || c == ')') {
+			if i == len(t)-1 && i > 0 && (c == '!' || c == ')') {
 				continue
 			}
 			return true
