@@ -67,13 +67,14 @@ type Store struct {
 	// within it with 503 store_unavailable (identity_unavailable while
 	// authenticating) instead of stalling requests. Bulk jobs (subject
 	// erasure, audit retention purge, data-key rewrap) keep their own
-	// longer bounds, at most StatementTimeout. Default 2s, at most 1m.
+	// longer bounds (StatementTimeout when their caller sets none).
+	// Default 2s, at most 1m.
 	Timeout time.Duration `yaml:"timeout"`
 	// StatementTimeout is PostgreSQL's server-side statement_timeout on
 	// every connection of the pool (unless the DSN sets one): the server
-	// ends a statement that runs longer even when the gateway's cancel
-	// request cannot reach it. It bounds the bulk jobs too, so it is
-	// larger than Timeout. Default 30s. Not used with SQLite.
+	// ends any single statement that runs longer, even when the client's
+	// cancel request cannot reach it. Bulk jobs' statements must fit in
+	// it, so it is at least Timeout. Default 30s. Not used with SQLite.
 	StatementTimeout time.Duration `yaml:"statement_timeout"`
 }
 

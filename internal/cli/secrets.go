@@ -72,7 +72,7 @@ func (s *storeTarget) openMode(ctx context.Context, readOnly bool) (dataStore, *
 		}
 	}
 	if dsn != "" {
-		db, err := postgres.Open(ctx, dsn)
+		db, err := postgres.OpenWith(ctx, dsn, postgres.Options{StatementTimeout: cfg.Store.StatementTimeout})
 		if err != nil {
 			return nil, nil, err
 		}
