@@ -13,7 +13,9 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/provider"
 )
 
 // Upstream credentials and URLs beyond the OpenAI/Anthropic defaults:
@@ -157,4 +159,65 @@ func (u *upstream) target(route, clientQuery string) string {
 		q[k] = v
 	}
 	return t + "?" + q.Encode()
+}
+
+// Azure OpenAI client paths. Clients built for Azure (openai-go's azure
+// package, openai-python's AzureOpenAI, ...) put the deployment in the path
+// (/openai/deployments/{deployment}/chat/completions?api-version=...) and
+// their key in the api-key header. rampart serves these paths as the
+// matching /v1 route (same chain, same permission row, same audit route):
+// the deployment is the model the call is for, so the body's "model" must
+// name it (the SDKs send the deployment there) and routing, model policy
+// and limits read it; api-version is not forwarded (an Azure upstream's
+// base URL carries its own).
+const azureClientPrefix = "/openai/deployments/"
+
+// azureClientRoutes maps the part after the deployment to its /v1 route.
+var azureClientRoutes = map[string]string{
+	"chat/completions": "/v1/chat/completions",
+	"completions":      "/v1/completions",
+	"embeddings":       "/v1/embeddings",
+}
+
+// azureRouteSet holds the /v1 routes Azure client paths map to.
+var azureRouteSet = map[string]struct{}{"/v1/chat/completions": {}, "/v1/completions": {}, "/v1/embeddings": {}}
+
+type azureDeploymentKey struct{}
+
+// azureClientPath rewrites an Azure client path to its /v1 route and
+// remembers the deployment in the request's context. ok is false for a
+// path under /openai/deployments/ that rampart does not serve, or a
+// malformed deployment name.
+func azureClientPath(r *http.Request) (*http.Request, bool) {
+	rest := strings.TrimPrefix(r.URL.Path, azureClientPrefix)
+	dep, op, found := strings.Cut(rest, "/")
+	route, known := azureClientRoutes[op]
+	if !found || !known || dep == "" || len(dep) > maxModelID {
+		return r, false
+	}
+	for i := 0; i < len(dep); i++ {
+		b := dep[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '.' || b == '_' || b == '-') {
+			return r, false
+		}
+	}
+	r = r.WithContext(context.WithValue(r.Context(), azureDeploymentKey{}, dep))
+	r.URL.Path, r.URL.RawPath = route, ""
+	if q := r.URL.Query(); q.Has("api-version") {
+		q.Del("api-version")
+		r.URL.RawQuery = q.Encode()
+	}
+	r.RequestURI = ""
+	return r, true
+}
+
+// azureDeploymentModel, the FromRequest hook of the routes Azure clients
+// reach, refuses a body whose model is not the deployment of the path.
+func azureDeploymentModel(r *http.Request, c *conv.Conversation) error {
+	dep, ok := r.Context().Value(azureDeploymentKey{}).(string)
+	if !ok || c.Model == dep {
+		return nil
+	}
+	return &provider.Error{Status: http.StatusBadRequest, Code: "invalid_value", Param: "model",
+		Message: fmt.Sprintf("the request's model %q is not the deployment %q of the path: rampart routes by model, so they must agree", c.Model, dep)}
 }

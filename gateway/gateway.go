@@ -346,6 +346,9 @@ func (g *Gateway) newGeneration(cfg *config.Config, chain []engine.Configured, c
 // engineRoute is the engine's view of an API route.
 func engineRoute(rt Route, a provider.Adapter) engine.Route {
 	er := engine.Route{Path: rt.Path, Kind: rt.Kind, Adapter: a}
+	if _, azure := azureRouteSet[rt.Path]; azure {
+		er.FromRequest = azureDeploymentModel
+	}
 	if rt.Provider == "gemini" {
 		er.FromRequest = geminiFromRequest
 		if rt.Path == geminiStream {
@@ -409,6 +412,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		!gen.ipGuard.Allowed(netguard.ClientIP(r)) {
 		g.fail(w, g.adapters["openai"], http.StatusForbidden, network.Code, "requests from this network address are not allowed")
 		return
+	}
+	if strings.HasPrefix(r.URL.Path, azureClientPrefix) {
+		var ok bool
+		if r, ok = azureClientPath(r); !ok {
+			g.fail(w, g.adapters["openai"], http.StatusNotFound, "not_found",
+				"unknown route "+r.Method+" "+r.URL.Path+": rampart serves the Azure OpenAI deployment routes chat/completions, completions and embeddings")
+			return
+		}
 	}
 	rp, idOK := routePath(r.URL.Path)
 	if !idOK {

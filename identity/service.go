@@ -260,8 +260,8 @@ func (s *Service) flushUsed(ctx context.Context) error {
 }
 
 // Authenticate verifies the request's credentials: an API key
-// ("Authorization: Bearer rk_…", "x-api-key: rk_…" or "x-goog-api-key:
-// rk_…"; several must agree), otherwise a Bearer
+// ("Authorization: Bearer rk_…", "x-api-key: rk_…", "x-goog-api-key:
+// rk_…" or "api-key: rk_…"; several must agree), otherwise a Bearer
 // JWT, otherwise a verified client certificate. Failures are counted per
 // client IP; once an IP reached lockout.max_failures, its failed attempts
 // are answered *LockedOutError (429) after a short pause, for
@@ -299,18 +299,23 @@ func (s *Service) authenticate(ctx context.Context, c Credentials, now time.Time
 	if err != nil {
 		return nil, err
 	}
-	apiKey := strings.TrimSpace(c.Header.Get("X-Api-Key"))
+	apiKey := ""
 	// Gemini clients send their key as x-goog-api-key (the gateway moves
 	// a ?key= parameter there too).
-	goog := strings.TrimSpace(c.Header.Get("X-Goog-Api-Key"))
-	if len(c.Header.Values("X-Api-Key")) > 1 || len(c.Header.Values("X-Goog-Api-Key")) > 1 {
-		return nil, fmt.Errorf("%w: several API key headers", ErrInvalidCredentials)
-	}
-	if goog != "" {
-		if apiKey != "" && apiKey != goog {
-			return nil, fmt.Errorf("%w: conflicting x-api-key and x-goog-api-key", ErrInvalidCredentials)
+	// Azure OpenAI clients send theirs as api-key.
+	for _, h := range [...]string{"X-Api-Key", "X-Goog-Api-Key", "Api-Key"} {
+		vals := c.Header.Values(h)
+		if len(vals) > 1 {
+			return nil, fmt.Errorf("%w: several %s headers", ErrInvalidCredentials, h)
 		}
-		apiKey = goog
+		if len(vals) == 0 || strings.TrimSpace(vals[0]) == "" {
+			continue
+		}
+		v := strings.TrimSpace(vals[0])
+		if apiKey != "" && apiKey != v {
+			return nil, fmt.Errorf("%w: conflicting API key headers", ErrInvalidCredentials)
+		}
+		apiKey = v
 	}
 	switch {
 	case apiKey != "" && hasBearer && apiKey != bearer:
