@@ -436,6 +436,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok && isConsolePath(r.URL.Path) {
+		w.Header().Set("X-Request-Id", engine.NewRequestID())
 		g.consoleHandler(w, r)
 		return
 	}

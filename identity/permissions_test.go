@@ -86,10 +86,13 @@ func sample(pattern string) string {
 	out := []byte{}
 	for i := 0; i < len(pattern); i++ {
 		if pattern[i] == '{' {
+			j := i
 			for i < len(pattern) && pattern[i] != '}' {
 				i++
 			}
-			out = append(out, "x1"...)
+			if pattern[j:i] != "{$" { // {$} matches the end of the path: nothing to add
+				out = append(out, "x1"...)
+			}
 			continue
 		}
 		out = append(out, pattern[i])

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -70,6 +71,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	bin := findChromium(t)
 	cfg := testConfig(t)
 	cfg.Layers["injection"] = config.Layer{Mode: "monitor"}
+	// Incident response scores monitor-mode decisions too, and blocks a
+	// key at the first one: an automatic block with its score.
+	cfg.Layers["blocklist"] = config.Layer{Options: map[string]any{"incident": map[string]any{
+		"enabled": true, "count_monitor": true,
+		"thresholds": []any{map[string]any{"name": "key-block", "scope": "key", "score": 1, "action": "block", "ttl": "1h"}},
+	}}}
 	e := newEnv(t, cfg, false)
 	e.tenant("acme")
 	e.tenant("other")
@@ -113,13 +120,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	for {
 		_, blocked := e.api(e.global, "GET", "/admin/audit?decision=blocked&key_id="+badID, "")
 		_, would := e.api(e.global, "GET", "/admin/audit?decision=would_block", "")
+		_, blocks := e.api(e.global, "GET", "/admin/blocks", "")
 		bl, _ := blocked["data"].([]any)
 		wl, _ := would["data"].([]any)
-		if len(bl) >= 2 && len(wl) >= 1 {
+		auto := false
+		for _, b := range blocks["data"].([]any) {
+			auto = auto || b.(map[string]any)["created_by"] == "auto" && b.(map[string]any)["value"] == appID
+		}
+		if len(bl) >= 2 && len(wl) >= 1 && auto {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("audit records did not arrive: %d blocked, %d would-block", len(bl), len(wl))
+			t.Fatalf("audit records did not arrive: %d blocked, %d would-block, automatic block %v", len(bl), len(wl), auto)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -198,6 +210,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		if !fits {
 			layoutErrors = append(layoutErrors, name+": the page is wider than the viewport")
+		}
+		// Every form control has a label (accessible name).
+		unlabelled, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input:not([type=hidden]),select,textarea')]`+
+			`.filter(e => !e.labels || e.labels.length === 0).map(e => e.name || e.id)`))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(unlabelled) > 0 {
+			layoutErrors = append(layoutErrors, fmt.Sprintf("%s: form controls without a label: %v", name, unlabelled))
 		}
 		buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
@@ -338,6 +359,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	shot("blocks")
 	if !strings.Contains(table, badID) || !strings.Contains(table, "leaked on a forum") || !strings.Contains(table, "mallory") {
 		t.Errorf("blocks table: %s", table)
+	}
+	// The automatic block of the injection's key, with its score history.
+	autoRow := get("automatic block", chromedp.OuterHTML(css(`#blocks-table tr[data-block]:has(.tag)`)))
+	if !strings.Contains(autoRow, appID) || !strings.Contains(autoRow, "automatic") || !strings.Contains(autoRow, "score history (1)") {
+		t.Errorf("automatic block row: %s", autoRow)
+	}
+	incidents := get("incidents", chromedp.OuterHTML(css("#incidents-table")))
+	if !strings.Contains(incidents, appID) || !strings.Contains(incidents, "key-block") {
+		t.Errorf("incidents table: %s", incidents)
 	}
 
 	// Scan playground.

@@ -224,13 +224,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// console's own error page for it.
 	if _, pattern := h.mux.Handler(r); pattern == "" || pattern == "/" {
 		probe := r.Clone(r.Context())
+		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost} {
 			probe.Method = m
 			if _, p := h.mux.Handler(probe); p != "" && p != "/" && m != r.Method {
-				hd.Set("Allow", m)
-				h.errorPage(w, r, nil, http.StatusMethodNotAllowed, "method_not_allowed", "Method "+r.Method+" is not allowed here; use "+m+".")
-				return
+				allow = append(allow, m)
 			}
+		}
+		if len(allow) > 0 {
+			hd.Set("Allow", strings.Join(allow, ", "))
+			h.errorPage(w, r, nil, http.StatusMethodNotAllowed, "method_not_allowed",
+				"Method "+r.Method+" is not allowed here; use "+strings.Join(allow, " or ")+".")
+			return
 		}
 	}
 	h.mux.ServeHTTP(w, r)

@@ -499,6 +499,17 @@ func TestConsoleActionsAudited(t *testing.T) {
 	if a := b.do("GET", "/ui/keys", nil, nil); strings.Contains(a.body, newSecret) {
 		t.Error("the new key is shown again")
 	}
+	// Rotate with grace from the console: a new key shown once, the old
+	// one still working for the grace period.
+	rid, rkey := e.newKey("acme", "user")
+	a = b.do("POST", "/ui/keys/"+rid+"/rotate", url.Values{"csrf": {tok}, "grace": {"1h"}}, nil)
+	if a.code != 200 || !strings.Contains(a.body, "replaces "+rid) || !keyRE.MatchString(a.body) ||
+		!regexp.MustCompile(`data-key="`+rid+`"[\s\S]*?rotated \(grace\)`).MatchString(a.body) {
+		t.Errorf("rotate with grace: %d", a.code)
+	}
+	if c, _ := e.api(rkey, "GET", "/v1/models", ""); c != 200 {
+		t.Errorf("old key during its grace: %d", c)
+	}
 	_, out := e.api(e.global, "GET", "/admin/audit?key_id="+id, "")
 	found := false
 	for _, r := range out["data"].([]any) {
