@@ -184,13 +184,21 @@ func fmtWeights(w [tokens.NumFeatures]float64) string {
 var model = [2]string{"gpt-4", "gpt-4o"}
 
 // report prints the current Estimate's error on s: per text (relative,
-// for texts of at least 20 tokens) and over the whole corpus.
+// for texts of at least 20 tokens) and over the whole corpus; and, for
+// comparison, the error of the rule of thumb bytes/4.
 func report(name string, s []sample) {
 	for e, enc := range []string{tokens.CL100K, tokens.O200K} {
+		reportOne(name, enc, s, e, func(text string) int { return tokens.Estimate(model[e], text) })
+	}
+	reportOne(name+" [bytes/4]", tokens.CL100K, s, 0, func(text string) int { return (len(text) + 3) / 4 })
+}
+
+func reportOne(name, enc string, s []sample, e int, estimate func(string) int) {
+	{
 		var errs []float64
 		var sumEst, sumExact, short int
 		for _, x := range s {
-			est := tokens.Estimate(model[e], x.text)
+			est := estimate(x.text)
 			sumEst += est
 			sumExact += x.exact[e]
 			if x.exact[e] < 20 {
