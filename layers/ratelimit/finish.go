@@ -72,7 +72,15 @@ func (l *Layer) OnFinish(tx *engine.Tx) {
 	if st == nil || len(st.settle) == 0 {
 		return
 	}
-	prompt, total := l.usage(tx, st)
+	// Token usage is worked out only when a token charge needs it (it may
+	// count the prompt with the tokenizer).
+	var prompt, total int64
+	for _, lim := range st.limit {
+		if lim != limParallel && lim != limUSDDay && lim != limUSDMonth {
+			prompt, total = l.usage(tx, st)
+			break
+		}
+	}
 	var usd []budgetCharge
 	adj := st.settle[:0]
 	for i, c := range st.settle {

@@ -399,3 +399,23 @@ func TestPromptEstimateSettled(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishWithoutTokenLimitsCountsNothing: a request admitted only
+// against request and concurrency limits is not tokenized when it ends,
+// even if the upstream reported no usage (the tokenizer allocates thousands
+// of times for a 2 KB prompt).
+func TestFinishWithoutTokenLimitsCountsNothing(t *testing.T) {
+	l, _ := newLayer(t, Config{Rules: []Rule{{Scope: ScopeIP, RPM: 1 << 30, MaxParallel: 1000}}})
+	text := strings.Repeat("I am planning a trip to Europe next spring with my family. ", 35)
+	allocs := testing.AllocsPerRun(20, func() {
+		tx := req{text: text}.tx()
+		if d, _ := l.OnRequest(tx); d.Action != engine.Allow {
+			t.Fatal(d)
+		}
+		l.OnStreamEvent(tx, &conv.StreamEvent{Deltas: []conv.Delta{conv.NewDelta(0, "some answer", "")}})
+		l.OnFinish(tx)
+	})
+	if allocs > 200 {
+		t.Fatalf("%.0f allocations per request: the prompt was tokenized", allocs)
+	}
+}
