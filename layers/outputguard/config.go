@@ -92,10 +92,16 @@ type LeakConfig struct {
 	// Default 20.
 	MinWords int `yaml:"min_words"`
 	// Window is how long the share of a system prompt already sent to one
-	// API key is remembered (in memory, per replica): a prompt leaked in
-	// parts over several answers counts as one leak. Default 1h; a
+	// API key is remembered (in memory, per replica, unless RedisURL
+	// shares it): a prompt leaked in parts over several answers counts as
+	// one leak. Default 1h; a
 	// negative value turns the tracking off.
 	Window time.Duration `yaml:"window"`
+	// RedisURL (or the variable RedisURLEnv names, which wins when set)
+	// shares that per-key history between replicas through Redis, e.g.
+	// "redis://127.0.0.1:6379/0". Unset: each replica remembers on its own.
+	RedisURL    string `yaml:"redis_url"`
+	RedisURLEnv string `yaml:"redis_url_env"`
 }
 
 // ToolsConfig controls tool calls in answers.

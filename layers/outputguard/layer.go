@@ -2,6 +2,8 @@ package outputguard
 
 import (
 	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -36,6 +38,9 @@ type Layer struct {
 	secrets  *secrets.Scanner
 	redactOp redact.Operator
 	leakHist *leakHistory
+	// leakShare, when set, shares leakHist between replicas (Redis).
+	leakShare *leakShare
+	getenv    func(string) string
 	// strictHold: policy rewrites personal data other than cards (e-mail
 	// addresses, phone numbers…), whose parts can be plain words, so
 	// streams hold every unfinished token (tokensCut), not only key-like
@@ -69,7 +74,7 @@ func (l *Layer) Name() string { return Name }
 func (l *Layer) ValidateConfig() error { return l.cfg.validate() }
 
 // Provision builds the recognisers and secret rules.
-func (l *Layer) Provision(*engine.Host) error {
+func (l *Layer) Provision(h *engine.Host) error {
 	var err error
 	if l.pii, err = pii.New(l.cfg.PII); err != nil {
 		return err
@@ -79,6 +84,17 @@ func (l *Layer) Provision(*engine.Host) error {
 	}
 	if l.cfg.Leak.Window > 0 {
 		l.leakHist = &leakHistory{window: l.cfg.Leak.Window, entries: map[string]*leakEntry{}}
+		getenv := l.getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		var log *slog.Logger
+		if h != nil {
+			log = h.Logger
+		}
+		if l.leakShare, err = newLeakShare(l.cfg.Leak, getenv, log); err != nil {
+			return err
+		}
 	}
 	switch l.cfg.RedactStyle {
 	case "mask":
@@ -105,8 +121,13 @@ func (l *Layer) Validate() error {
 	return nil
 }
 
-// Close implements io.Closer.
-func (l *Layer) Close() error { return nil }
+// Close implements io.Closer: it closes the shared leak history's client.
+func (l *Layer) Close() error {
+	if l.leakShare != nil {
+		return l.leakShare.c.Close()
+	}
+	return nil
+}
 
 const (
 	stateVault  = Name + ".vault"
@@ -138,7 +159,12 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 			if id := tx.Identity; id != nil {
 				who = id.Tenant + "\x00" + id.KeyID + "\x00" + id.Subject
 			}
-			lk.hist = l.leakHist.get(fmt.Sprintf("%s\x00%x", who, lk.promptKey()), len(lk.grams), time.Now())
+			key := fmt.Sprintf("%s\x00%x", who, lk.promptKey())
+			lk.hist = l.leakHist.get(key, len(lk.grams), time.Now())
+			if l.leakShare != nil {
+				lk.redisKey = l.leakShare.key(key)
+				l.leakShare.load(tx.Ctx, lk.redisKey, lk.hist)
+			}
 		}
 		tx.SetState(stateLeak, lk)
 	}

@@ -48,6 +48,10 @@ type leakIndex struct {
 	// hist, when set, is the share of this prompt sent to the same key
 	// in earlier answers of the window (see leakHistory).
 	hist *leakEntry
+	// redisKey names hist in the shared history (leakShare); marked are the
+	// grams this transaction added, written there at its end.
+	redisKey string
+	marked   []int
 	// whole answers commit their n-grams to hist only when they pass
 	deferHist bool
 	pend      []int
@@ -162,7 +166,7 @@ func (lk *leakIndex) read(r *gramReader, text string, final bool) {
 						lk.pend = append(lk.pend, i)
 					}
 				} else if lk.hist != nil {
-					lk.hist.mark(i)
+					lk.markHist(i)
 				}
 			}
 		}
@@ -354,6 +358,15 @@ type leakEntry struct {
 	last time.Time
 }
 
+// markHist records gram i in the history and, when the history is shared,
+// remembers it for the write at the end of the transaction.
+func (lk *leakIndex) markHist(i int) {
+	lk.hist.mark(i)
+	if lk.redisKey != "" && len(lk.marked) < maxLeakGrams {
+		lk.marked = append(lk.marked, i)
+	}
+}
+
 func (e *leakEntry) mark(i int) {
 	e.mu.Lock()
 	if w, b := i/64, uint64(1)<<(i%64); e.bits[w]&b == 0 {
@@ -414,7 +427,7 @@ func (lk *leakIndex) check(text string, choice int) (engine.Finding, bool) {
 	defer func() { lk.deferHist = false }()
 	if !lk.feed(text, true) && !lk.checkDecoded(text) {
 		for _, i := range lk.pend {
-			lk.hist.mark(i)
+			lk.markHist(i)
 		}
 		return engine.Finding{}, false
 	}

@@ -1,10 +1,14 @@
 package outputguard
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
@@ -125,5 +129,70 @@ func TestLeakStreamEncoded(t *testing.T) {
 	text := "Here you go:\n" + other + "\nDone."
 	if got, d := streamAll(t, l, leakTx(l, "k-other"), chunked(text, 4)); d.Action == engine.Block || got != text {
 		t.Fatalf("unrelated base64 changed or blocked: %+v", d)
+	}
+}
+
+// With leak.redis_url, replicas share the per-key history: halves of the
+// prompt sent through two replicas (two layers, each with its own memory)
+// are one leak. A Redis that does not answer leaves each replica with its
+// own memory, and answers still pass or block as they would alone.
+func TestLeakHistorySharedThroughRedis(t *testing.T) {
+	url := os.Getenv("RAMPART_TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("RAMPART_TEST_REDIS_URL not set (source /tmp/services.env or run .ci/run)")
+	}
+	words := strings.Fields(leakSys)
+	var a, b []string
+	for i := 0; i < len(words); i += 14 {
+		piece := strings.Join(words[i:min(i+14, len(words))], " ")
+		if (i/14)%2 == 0 {
+			a = append(a, piece)
+		} else {
+			b = append(b, piece)
+		}
+	}
+	halfA, halfB := "First: "+strings.Join(a, " ... "), "Then: "+strings.Join(b, " ... ")
+	key := fmt.Sprintf("k-%s-%d", t.Name(), time.Now().UnixNano())
+	replica := func(redisURL string) *Layer {
+		return provisioned(t, Config{Leak: LeakConfig{RedisURL: redisURL}})
+	}
+	answer := func(l *Layer, key, text string) engine.Decision {
+		tx := leakTx(l, key)
+		tx.Ctx = context.Background()
+		_, d := whole(t, l, tx, text)
+		l.OnFinish(tx)
+		return d
+	}
+	r1, r2 := replica(url), replica(url)
+	defer r1.Close()
+	defer r2.Close()
+	if d := answer(r1, key, halfA); d.Action == engine.Block {
+		t.Fatalf("first half alone blocked: %+v", d)
+	}
+	if d := answer(r2, key, halfB); d.Action != engine.Block {
+		t.Fatalf("second half on another replica not blocked: %+v", d)
+	}
+	// another key starts from nothing
+	if d := answer(r2, key+"-other", halfB); d.Action == engine.Block {
+		t.Fatalf("another key blocked: %+v", d)
+	}
+	// without sharing, the second replica does not know the first half
+	l1, l2 := provisioned(t, Config{}), provisioned(t, Config{})
+	answer(l1, key, halfA)
+	if d := answer(l2, key, halfB); d.Action == engine.Block {
+		t.Fatalf("unshared replicas: blocked: %+v", d)
+	}
+	// Redis down (nothing listens): each replica keeps its own memory
+	down := replica("redis://127.0.0.1:1/0")
+	defer down.Close()
+	start := time.Now()
+	if d := answer(down, key+"-down", halfA); d.Action == engine.Block {
+		t.Fatalf("redis down: first half blocked: %+v", d)
+	}
+	if d := answer(down, key+"-down", halfB); d.Action != engine.Block {
+		t.Fatalf("redis down: the replica's own memory lost the first half: %+v", d)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Fatalf("redis down: answers took %v", time.Since(start))
 	}
 }
