@@ -144,11 +144,7 @@ func TestPostgresOutage(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	cfg.Audit.SpoolReplay = 100 * time.Millisecond
 	g := newGateway(t, cfg, WithStore(db))
-	global := adminKey(g)
-	m := &matrixEnv{t: t, g: g, global: global}
-	if w := m.do(http.MethodPost, "/admin/tenants", global, `{"id":"acme"}`); w.Code != http.StatusCreated {
-		t.Fatal(w.Body.String())
-	}
+	m := acmeEnv(t, g)
 	keyID, key := m.newKey("acme", identity.RoleUser)
 	_, unused := m.newKey("acme", identity.RoleUser)
 	chat := `{"model":"rampart-demo","messages":[{"role":"user","content":"hello"}]}`

@@ -20,11 +20,8 @@ func TestLockoutEveryRoute(t *testing.T) {
 	cfg.MCP.Servers = []config.MCPServer{{Name: "matrix", URL: fakeMCPServer(t).URL}}
 	cfg.MCP.Pin = new(bool)
 	g := newGateway(t, cfg)
-	global := adminKey(g)
-	m := &matrixEnv{t: t, g: g, global: global}
-	if w := m.do(http.MethodPost, "/admin/tenants", global, `{"id":"acme"}`); w.Code != http.StatusCreated {
-		t.Fatal(w.Body.String())
-	}
+	m := acmeEnv(t, g)
+	global := m.global
 	_, user := m.newKey("acme", identity.RoleUser)
 	_, scrape := m.newKey(identity.GlobalTenant, identity.RoleMetrics)
 	const nat = "198.51.100.20:4000"

@@ -29,11 +29,7 @@ layers:
 	}
 	cfg.DataDir = t.TempDir()
 	g := newGateway(t, cfg)
-	global := adminKey(g)
-	m := &matrixEnv{t: t, g: g, global: global}
-	if w := m.do(http.MethodPost, "/admin/tenants", global, `{"id":"acme"}`); w.Code != http.StatusCreated {
-		t.Fatal(w.Body.String())
-	}
+	m := acmeEnv(t, g)
 	_, user := m.newKey("acme", identity.RoleUser)
 	_, tight := m.newKey("acme", identity.RoleUser, `"policy":"tight"`)
 	a := func(n int) string { return strings.Repeat("a", n) }

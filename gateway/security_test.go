@@ -205,11 +205,8 @@ func TestScanPassesIdentityLayers(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	g := newGateway(t, cfg)
-	global := adminKey(g)
-	m := &matrixEnv{t: t, g: g, global: global}
-	if w := m.do(http.MethodPost, "/admin/tenants", global, `{"id":"acme"}`); w.Code != http.StatusCreated {
-		t.Fatal(w.Body.String())
-	}
+	m := acmeEnv(t, g)
+	global := m.global
 	limitedID, limited := m.newKey("acme", identity.RoleUser, `"limits":{"rpm":5}`)
 	ok, denied := 0, 0
 	for i := 0; i < 40; i++ {
@@ -286,6 +283,27 @@ func TestScanPassesIdentityLayers(t *testing.T) {
 	expect(t, "oversized scan", w, http.StatusRequestEntityTooLarge)
 }
 
+// acmeEnv is a matrixEnv over g whose global admin created tenant "acme".
+func acmeEnv(t *testing.T, g *Gateway) *matrixEnv {
+	t.Helper()
+	m := &matrixEnv{t: t, g: g, global: adminKey(g)}
+	if w := m.do(http.MethodPost, "/admin/tenants", m.global, `{"id":"acme"}`); w.Code != http.StatusCreated {
+		t.Fatal(w.Body.String())
+	}
+	return m
+}
+
+// uploadWhole writes a whole chat POST of body with key on c before reading
+// anything (as simple clients do) and returns what it then reads.
+func uploadWhole(c net.Conn, key, body string) (string, error) {
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	_, werr := io.WriteString(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+key+
+		"\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
+	b, _ := io.ReadAll(c)
+	c.Close()
+	return string(b), werr
+}
+
 // rawExchange sends raw bytes to a served gateway and returns the answer.
 func rawExchange(t *testing.T, addr, req string) string {
 	t.Helper()
@@ -349,14 +367,9 @@ func TestOversizedUploadReads413(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-		// Write everything first, read only then (as simple clients do).
-		_, werr := io.WriteString(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+adminKey(g)+
-			"\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
-		b, rerr := io.ReadAll(c)
-		c.Close()
-		if werr != nil || !strings.HasPrefix(string(b), "HTTP/1.1 413") || !strings.Contains(string(b), `"error"`) {
-			t.Fatalf("attempt %d: write %v, read %v: %q", i, werr, rerr, trim(string(b)))
+		b, werr := uploadWhole(c, adminKey(g), body)
+		if werr != nil || !strings.HasPrefix(b, "HTTP/1.1 413") || !strings.Contains(b, `"error"`) {
+			t.Fatalf("attempt %d: write %v: %q", i, werr, trim(b))
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -107,13 +106,9 @@ func TestPreHandlerErrorsAreJSONOverTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-		_, werr := io.WriteString(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+adminKey(g)+
-			"\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
-		b, _ := io.ReadAll(c)
-		c.Close()
-		if werr != nil || !strings.HasPrefix(string(b), "HTTP/1.1 413") || !strings.Contains(string(b), `"error"`) {
-			t.Fatalf("http/1.1: write %v: %q", werr, trim(string(b)))
+		b, werr := uploadWhole(c, adminKey(g), body)
+		if werr != nil || !strings.HasPrefix(b, "HTTP/1.1 413") || !strings.Contains(b, `"error"`) {
+			t.Fatalf("http/1.1: write %v: %q", werr, trim(b))
 		}
 		// HTTP/2 with the Go client.
 		req, _ := http.NewRequest(http.MethodPost, "https://"+addr+"/v1/chat/completions", strings.NewReader(body))

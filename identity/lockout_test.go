@@ -9,15 +9,22 @@ import (
 	"github.com/rampart-ai/rampart/identity"
 )
 
+// lockoutSvc is a service with the default lockout, a valid key of tenant
+// acme and an unknown one.
+func lockoutSvc(t *testing.T) (s *identity.Service, good, bad string) {
+	t.Helper()
+	s = newSvc(t, openDB(t), identity.Config{}, newClock())
+	mustTenant(t, s, "acme")
+	good, _ = mustKey(t, s, identity.KeySpec{Tenant: "acme", Role: identity.RoleUser})
+	bad, _ = identity.NewKey()
+	return s, good, bad
+}
+
 // TestFailedAuthHook: failures a caller checked itself (the console's
 // session cookie, an OIDC sign-in) count toward the same lockout as bad
 // keys; once throttled, the hook and bad keys get 429 and valid keys pass.
 func TestFailedAuthHook(t *testing.T) {
-	db := openDB(t)
-	s := newSvc(t, db, identity.Config{}, newClock())
-	mustTenant(t, s, "acme")
-	good, _ := mustKey(t, s, identity.KeySpec{Tenant: "acme", Role: identity.RoleUser})
-	bad, _ := identity.NewKey()
+	s, good, bad := lockoutSvc(t)
 	for i := 0; i < 5; i++ {
 		if d := s.FailedAuth(ctx, "192.0.2.1"); d != nil {
 			t.Fatalf("failure %d throttled already: %+v", i, d)
@@ -45,11 +52,7 @@ func TestFailedAuthHook(t *testing.T) {
 // TestLockoutIPv6Prefix: an attacker holding an IPv6 /64 does not get a
 // fresh failure count per address; another /64 is unaffected.
 func TestLockoutIPv6Prefix(t *testing.T) {
-	db := openDB(t)
-	s := newSvc(t, db, identity.Config{}, newClock())
-	mustTenant(t, s, "acme")
-	good, _ := mustKey(t, s, identity.KeySpec{Tenant: "acme", Role: identity.RoleUser})
-	bad, _ := identity.NewKey()
+	s, good, bad := lockoutSvc(t)
 	from := func(tok, ip string) identity.Credentials {
 		c := bearer(tok)
 		c.ClientIP = ip
