@@ -119,7 +119,8 @@ func CrossValidateBy(w io.Writer, rows []Row, keys []string, cfg TrainConfig, k 
 
 // equalFPR writes, at the pooled thresholds of recallAt (1% of user-role
 // negatives, 3% of documents), the recall of each attack kind and the
-// false-positive rate of each kind and source of negatives.
+// false-positive rate of each kind of negatives, and of each kind and
+// source repository.
 func equalFPR(w io.Writer, rows []scoredRow) {
 	thr := map[bool]float64{}
 	for _, u := range []bool{false, true} {
@@ -152,7 +153,8 @@ func equalFPR(w io.Writer, rows []scoredRow) {
 		hit := r.score >= thr[RoleForKind(r.kind).Untrusted()]
 		add(byKind, r.kind, hit)
 		if r.label == 0 {
-			add(bySource, r.kind+" "+r.source, hit)
+			repo, _, _ := strings.Cut(r.source, ":")
+			add(bySource, r.kind+" "+repo, hit)
 		}
 	}
 	fmt.Fprintf(w, "  at equal FPR (user threshold %.4f, document %.4f):\n", thr[false], thr[true])

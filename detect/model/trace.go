@@ -150,7 +150,11 @@ func (t *Trace) score(mask, domain uint32, base uint32, bounds []int) {
 			continue
 		}
 		if t.m.MLP != nil {
-			t.mlp = appendMLPHashes(t.mlp, &tok, t.m.Features)
+			// the word's character features only where the memo does
+			// not know the word (wordBuckets): a word seen before in
+			// this text has added them already, and the MLP's bag is a
+			// set
+			t.mlp = appendMLPHashes(t.mlp, &tok, t.m.Features&^FeatMLPChars)
 		}
 		if tok.hasBigram {
 			one(t.cell, mix32(tok.bigram)&mask, base, g, &sums)
@@ -188,6 +192,9 @@ func (t *Trace) wordBuckets(tok *token, mask, domain, g uint32) (ix []uint32, la
 	}
 	var hs [maxTokenFeatures]uint32
 	n := tok.features(hs[:], t.m.Features)
+	if t.m.MLP != nil && t.m.Features&FeatMLPChars != 0 {
+		t.mlp = appendCharHashes(t.mlp, tok.text)
+	}
 	ix = t.wb[:0]
 	for _, h := range hs[:n] {
 		ix = append(ix, mix32(h)&mask)
