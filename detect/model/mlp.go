@@ -1,8 +1,10 @@
 package model
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // MLP is a small neural model trained from scratch: a bag of hashed word
@@ -164,19 +166,8 @@ func (m *MLP) Logit(idx []uint32, s *MLPScratch) float64 {
 	}
 	H := m.H
 	var acc [64]int32
-	if H%16 == 0 {
-		// blocks of 16 hidden units: fixed-size arrays, no bounds checks
-		for b := 0; b < H; b += 16 {
-			var a [16]int32
-			for _, i := range idx {
-				o := int(i)*H + b
-				row := (*[16]int8)(m.E[o : o+16])
-				for j := range a {
-					a[j] += int32(row[j])
-				}
-			}
-			copy(acc[b:], a[:])
-		}
+	if H%8 == 0 && H <= 64 {
+		m.sumRows(idx, acc[:H])
 	} else {
 		a := acc[:H]
 		for _, i := range idx {
@@ -195,6 +186,67 @@ func (m *MLP) Logit(idx []uint32, s *MLPScratch) float64 {
 		}
 	}
 	return z
+}
+
+// SWAR summation of embedding rows (H a multiple of 8): eight int8
+// weights are read as one little-endian uint64, biased to unsigned bytes
+// (v+128, by flipping the top bit), and split into even and odd bytes, each
+// four 16-bit lanes; 256 rows of bytes ≤ 255 cannot overflow a lane
+// (255·256 < 65536), so lanes are flushed into int32 every 256 rows and the
+// bias (128 per row) is taken off at the end. The sums are exact: the same
+// integers as adding the weights one by one (TestMLPLogitBlocks).
+const (
+	swarMask = 0x00ff00ff00ff00ff
+	swarFlip = 0x8080808080808080
+)
+
+// sumRows adds the rows idx of E into acc (len H, H%8 == 0, H ≤ 64).
+func (m *MLP) sumRows(idx []uint32, acc []int32) {
+	H := m.H
+	words := H / 8
+	e := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(m.E))), len(m.E))
+	var ev, od [8]uint64
+	for start := 0; start < len(idx); start += 256 {
+		part := idx[start:min(start+256, len(idx))]
+		if words == 4 {
+			// H = 32, the committed model: unrolled
+			for _, i := range part {
+				row := e[int(i)*32 : int(i)*32+32]
+				w0 := binary.LittleEndian.Uint64(row[0:]) ^ swarFlip
+				w1 := binary.LittleEndian.Uint64(row[8:]) ^ swarFlip
+				w2 := binary.LittleEndian.Uint64(row[16:]) ^ swarFlip
+				w3 := binary.LittleEndian.Uint64(row[24:]) ^ swarFlip
+				ev[0] += w0 & swarMask
+				od[0] += w0 >> 8 & swarMask
+				ev[1] += w1 & swarMask
+				od[1] += w1 >> 8 & swarMask
+				ev[2] += w2 & swarMask
+				od[2] += w2 >> 8 & swarMask
+				ev[3] += w3 & swarMask
+				od[3] += w3 >> 8 & swarMask
+			}
+		} else {
+			for _, i := range part {
+				row := e[int(i)*H : int(i)*H+H]
+				for q := 0; q < words; q++ {
+					w := binary.LittleEndian.Uint64(row[8*q:]) ^ swarFlip
+					ev[q] += w & swarMask
+					od[q] += w >> 8 & swarMask
+				}
+			}
+		}
+		for q := 0; q < words; q++ {
+			for l := 0; l < 4; l++ {
+				acc[8*q+2*l] += int32(ev[q] >> (16 * l) & 0xffff)
+				acc[8*q+2*l+1] += int32(od[q] >> (16 * l) & 0xffff)
+			}
+			ev[q], od[q] = 0, 0
+		}
+	}
+	bias := int32(128 * len(idx))
+	for j := range acc {
+		acc[j] -= bias
+	}
 }
 
 // MLPConfig tunes TrainMLP.

@@ -124,22 +124,35 @@ func TestTraceMLPHashes(t *testing.T) {
 // TestMLPLogitBlocks: the blocked sum used for 16 and 32 hidden units
 // equals the plain computation.
 func TestMLPLogitBlocks(t *testing.T) {
-	for _, H := range []int{8, 16, 32, 48} {
+	for _, H := range []int{8, 16, 32, 48, 64, 12} {
 		m := &MLP{Bits: 8, H: H, Scale: 0.01, E: make([]int8, H<<8), B1: make([]float32, H), W2: make([]float32, H), B2: 0.25}
 		for i := range m.E {
 			m.E[i] = int8((i*37)%255 - 127)
+		}
+		// the extremes, many times over (past the 256-row flush)
+		for j := 0; j < H; j++ {
+			m.E[1*H+j], m.E[2*H+j] = 127, -128
 		}
 		for j := 0; j < H; j++ {
 			m.B1[j], m.W2[j] = float32(j%5)*0.1-0.2, float32(j%7)*0.1-0.3
 		}
 		idx := []uint32{3, 17, 200, 255, 0}
+		if H == 32 || H == 8 {
+			// distinct buckets in use, but the sum must be exact for any list
+			for k := 0; k < 300; k++ {
+				idx = append(idx, 1+uint32(k%2))
+			}
+			for k := 0; k < 700; k++ {
+				idx = append(idx, 1)
+			}
+		}
 		z := float64(m.B2)
 		for j := 0; j < H; j++ {
 			var a int32
 			for _, i := range idx {
 				a += int32(m.E[int(i)*H+j])
 			}
-			v := float64(m.B1[j]) + float64(a)*float64(m.Scale)/math.Sqrt(float64(len(idx)))
+			v := float64(m.B1[j]) + float64(a)*(float64(m.Scale)/math.Sqrt(float64(len(idx))))
 			if v > 0 {
 				z += float64(m.W2[j]) * v
 			}
