@@ -366,6 +366,7 @@ type plantedCand struct {
 	addr       address
 	tgt        target
 	strong     bool // a strong secret: passwords, keys, codes, personal data
+	off        bool // "turn off", "switch off"
 }
 
 // directed: actions whose recipient follows "to", "with", "at" ...
@@ -414,8 +415,11 @@ func (c *plantedCand) harmful(verb string) bool {
 	case actDelete:
 		return t&(tUsers|tAll) != 0 && t&(tSecret|tSocial|tControl) != 0 || t&tPrivilege != 0 && t&tAll != 0
 	case actChange:
-		if verb == "disable" || verb == "turn" || verb == "switch" || verb == "deactivate" {
+		if verb == "disable" || verb == "deactivate" || (verb == "turn" || verb == "switch") && c.off {
 			return t&tControl != 0
+		}
+		if verb == "turn" || verb == "switch" {
+			return false // "turn on two-factor authentication"
 		}
 		return t&tUsers != 0 && c.strong || t&tRecipient != 0 && (t&(tSecret|tAmount) != 0 || t&tSocial != 0)
 	case actDevice:
@@ -496,6 +500,7 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			continue
 		}
 		cand := plantedCand{class: c, start: w[0], end: w[1], addr: addr}
+		cand.off = i+1 < len(tw) && norm[tw[i+1][0]:tw[i+1][1]] == "off"
 		if chained {
 			for k := chainSent; k < i; k++ {
 				o := norm[tw[k][0]:tw[k][1]]
