@@ -72,7 +72,7 @@ func newEnv(t *testing.T, cfg *config.Config, own bool, opts ...gateway.Option) 
 	}
 	var h http.Handler = g
 	if own {
-		c, err := ui.New(ui.Options{API: g, Now: e.clock.Now, SessionTTL: 10 * time.Minute})
+		c, err := ui.New(ui.Options{API: g, Now: e.clock.Now, SessionTTL: 10 * time.Minute, MaxSessions: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -374,6 +374,23 @@ func TestSessionExpiry(t *testing.T) {
 	}
 }
 
+// Live sessions are bounded; expired ones make room.
+func TestSessionBound(t *testing.T) {
+	e := newEnv(t, testConfig(t), true) // MaxSessions 3
+	for i := 0; i < 3; i++ {
+		if a := e.browser().signIn(e.global); a.code != http.StatusSeeOther {
+			t.Fatalf("sign-in %d: %d", i, a.code)
+		}
+	}
+	if a := e.browser().signIn(e.global); a.code != http.StatusServiceUnavailable || a.hdr.Get("Set-Cookie") != "" {
+		t.Errorf("sign-in past the bound: %d", a.code)
+	}
+	e.clock.Add(11 * time.Minute)
+	if a := e.browser().signIn(e.global); a.code != http.StatusSeeOther {
+		t.Errorf("sign-in after the others expired: %d", a.code)
+	}
+}
+
 // A key revoked, blocked or rotated out while signed in loses the console
 // at its next request, and the revoked session is dropped.
 func TestRevokedAndBlockedSessions(t *testing.T) {
@@ -406,6 +423,10 @@ func TestRevokedAndBlockedSessions(t *testing.T) {
 		case "block":
 			if a.code != http.StatusForbidden || !strings.Contains(a.body, "blocked") {
 				t.Errorf("blocked key's session: %d", a.code)
+			}
+			// A blocked key cannot sign in again either.
+			if a := e.browser().signIn(key); a.code != http.StatusForbidden || a.hdr.Get("Set-Cookie") != "" {
+				t.Errorf("blocked key signs in: %d", a.code)
 			}
 			// Nor can it act: the block holds for forms too.
 			if a := b.do("POST", "/ui/blocks", url.Values{"kind": {"key"}, "value": {id}}, nil); a.code != http.StatusForbidden {
