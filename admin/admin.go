@@ -344,6 +344,24 @@ func (h *handler) roles(w http.ResponseWriter, _ *http.Request, _ *identity.Prin
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": out})
 }
 
+// intParam parses an optional integer query parameter that must be at
+// least least (0 when absent); it answers 400 and returns false otherwise.
+func intParam(w http.ResponseWriter, v, name string, least int64) (int64, bool) {
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < least {
+		what := "a non-negative integer"
+		if least > 0 {
+			what = "a positive integer"
+		}
+		writeError(w, http.StatusBadRequest, "invalid_request", name+" must be "+what)
+		return 0, false
+	}
+	return n, true
+}
+
 func parseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -389,24 +407,17 @@ func (h *handler) queryAudit(w http.ResponseWriter, r *http.Request, p *identity
 		writeError(w, http.StatusBadRequest, "invalid_request", "until must be an RFC 3339 time")
 		return
 	}
-	if v := q.Get("after_id"); v != "" {
-		if f.AfterID, err = strconv.ParseInt(v, 10, 64); err != nil || f.AfterID < 0 {
-			writeError(w, http.StatusBadRequest, "invalid_request", "after_id must be a non-negative integer")
-			return
-		}
+	var limit int64
+	if f.AfterID, ok = intParam(w, q.Get("after_id"), "after_id", 0); !ok {
+		return
 	}
-	if v := q.Get("before_id"); v != "" {
-		if f.BeforeID, err = strconv.ParseInt(v, 10, 64); err != nil || f.BeforeID < 0 {
-			writeError(w, http.StatusBadRequest, "invalid_request", "before_id must be a non-negative integer")
-			return
-		}
+	if f.BeforeID, ok = intParam(w, q.Get("before_id"), "before_id", 0); !ok {
+		return
 	}
-	if v := q.Get("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 {
-			writeError(w, http.StatusBadRequest, "invalid_request", "limit must be a positive integer")
-			return
-		}
+	if limit, ok = intParam(w, q.Get("limit"), "limit", 1); !ok {
+		return
 	}
+	f.Limit = int(min(limit, int64(store.MaxAuditLimit)))
 	f.RequestID, f.Layer, f.Rule, f.Decision = q.Get("request_id"), q.Get("layer"), q.Get("rule"), q.Get("decision")
 	if !store.ValidDecision(f.Decision) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "decision must be blocked, allowed, would_block or flagged")

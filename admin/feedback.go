@@ -197,19 +197,14 @@ func (h *handler) listFeedback(w http.ResponseWriter, r *http.Request, p *identi
 		return
 	}
 	f := store.FeedbackFilter{Tenant: tenant}
-	var err error
-	if v := q.Get("after_id"); v != "" {
-		if f.AfterID, err = strconv.ParseInt(v, 10, 64); err != nil || f.AfterID < 0 {
-			writeError(w, http.StatusBadRequest, "invalid_request", "after_id must be a non-negative integer")
-			return
-		}
+	var limit int64
+	if f.AfterID, ok = intParam(w, q.Get("after_id"), "after_id", 0); !ok {
+		return
 	}
-	if v := q.Get("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 {
-			writeError(w, http.StatusBadRequest, "invalid_request", "limit must be a positive integer")
-			return
-		}
+	if limit, ok = intParam(w, q.Get("limit"), "limit", 1); !ok {
+		return
 	}
+	f.Limit = int(min(limit, int64(store.MaxFeedbackLimit)))
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "jsonl" {
 		writeError(w, http.StatusBadRequest, "invalid_request", "format must be json or jsonl")

@@ -102,21 +102,13 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 	if t := r.URL.Query().Get("tenant"); t != "" {
 		q.Set("tenant", t)
 	}
-	res := h.call(r, x.c, http.MethodGet, "/admin/audit", q, nil)
-	if !res.OK() {
-		h.apiFail(w, r, x.c, x.who, res)
+	recs, ok := list[*store.AuditRecord](h, w, r, x, "/admin/audit", q)
+	if !ok {
 		return
 	}
-	var list struct {
-		Data []*store.AuditRecord `json:"data"`
-	}
-	if err := res.decode(&list); err != nil {
-		h.errorPage(w, r, x.who, http.StatusBadGateway, "bad_answer", "The admin API's answer could not be read.")
-		return
-	}
-	d := aggregate(list.Data, now, spec.span, spec.bucket)
+	d := aggregate(recs, now, spec.span, spec.bucket)
 	d.Window, d.WindowLabel, d.Windows = win, spec.label, []string{"1h", "24h"}
-	d.Truncated, d.Limit = len(list.Data) >= overviewMax, overviewMax
+	d.Truncated, d.Limit = len(recs) >= overviewMax, overviewMax
 	d.Since = now.Add(-spec.span).Format("2006-01-02T15:04")
 	if h.o.Status != nil && x.who.Global {
 		st := h.o.Status()

@@ -24,6 +24,24 @@ func tenantQuery(r *http.Request) url.Values {
 	return q
 }
 
+// list calls a GET of the admin API that answers {"data": [...]} and
+// decodes the list; it answers the failure and returns false otherwise.
+func list[T any](h *Handler, w http.ResponseWriter, r *http.Request, x *reqCtx, path string, q url.Values) ([]T, bool) {
+	res := h.call(r, x.c, http.MethodGet, path, q, nil)
+	if !res.OK() {
+		h.apiFail(w, r, x.c, x.who, res)
+		return nil, false
+	}
+	var body struct {
+		Data []T `json:"data"`
+	}
+	if err := res.decode(&body); err != nil {
+		h.errorPage(w, r, x.who, http.StatusBadGateway, "bad_answer", "The admin API's answer could not be read.")
+		return nil, false
+	}
+	return body.Data, true
+}
+
 // ---- keys and tenants ----
 
 type keyRow struct {
@@ -43,6 +61,22 @@ type newKey struct {
 	ID, Secret, Why string
 }
 
+// createdKey is the key a successful create or rotate answered (nil
+// otherwise), to be shown once.
+func createdKey(res *apiResult, why string) *newKey {
+	if !res.OK() {
+		return nil
+	}
+	var k struct {
+		ID  string `json:"id"`
+		Key string `json:"key"`
+	}
+	if res.decode(&k) != nil || k.Key == "" {
+		return nil
+	}
+	return &newKey{ID: k.ID, Secret: k.Key, Why: why}
+}
+
 func (h *Handler) keys(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 	h.keysPage(w, r, x, http.StatusOK, "", "", nil)
 }
@@ -54,21 +88,13 @@ func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, x *reqCtx, st
 	if t := r.PostFormValue("view_tenant"); t != "" {
 		q.Set("tenant", t)
 	}
-	res := h.call(r, x.c, http.MethodGet, "/admin/keys", q, nil)
-	if !res.OK() {
-		h.apiFail(w, r, x.c, x.who, res)
-		return
-	}
-	var list struct {
-		Data []identity.Key `json:"data"`
-	}
-	if err := res.decode(&list); err != nil {
-		h.errorPage(w, r, x.who, http.StatusBadGateway, "bad_answer", "The admin API's answer could not be read.")
+	keys, ok := list[identity.Key](h, w, r, x, "/admin/keys", q)
+	if !ok {
 		return
 	}
 	d := &keysData{Tenant: q.Get("tenant"), NewKey: nk}
 	now := h.o.Now()
-	for _, k := range list.Data {
+	for _, k := range keys {
 		st := "active"
 		switch {
 		case k.ReplacedBy != "" && !k.Usable(now):
@@ -162,15 +188,7 @@ func (h *Handler) createKey(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 		body["limits"] = lim
 	}
 	res := h.call(r, x.c, http.MethodPost, "/admin/keys", nil, body)
-	var nk *newKey
-	if res.OK() {
-		var k struct {
-			ID  string `json:"id"`
-			Key string `json:"key"`
-		}
-		_ = res.decode(&k)
-		nk = &newKey{ID: k.ID, Secret: k.Key, Why: "created"}
-	}
+	nk := createdKey(res, "created")
 	h.act(w, r, x, res, "Key created.", func(s int, f, e string) { h.keysPage(w, r, x, s, f, e, nk) })
 }
 
@@ -196,15 +214,7 @@ func (h *Handler) rotateKey(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 		body["grace"] = g
 	}
 	res := h.call(r, x.c, http.MethodPost, "/admin/keys/"+url.PathEscape(id)+"/rotate", nil, body)
-	var nk *newKey
-	if res.OK() {
-		var k struct {
-			ID  string `json:"id"`
-			Key string `json:"key"`
-		}
-		_ = res.decode(&k)
-		nk = &newKey{ID: k.ID, Secret: k.Key, Why: "replaces " + id}
-	}
+	nk := createdKey(res, "replaces "+id)
 	h.act(w, r, x, res, "Key "+id+" rotated.", func(s int, f, e string) { h.keysPage(w, r, x, s, f, e, nk) })
 }
 
@@ -255,16 +265,8 @@ func (h *Handler) blocks(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 
 func (h *Handler) blocksPage(w http.ResponseWriter, r *http.Request, x *reqCtx, status int, flash, errMsg string) {
 	q := tenantQuery(r)
-	res := h.call(r, x.c, http.MethodGet, "/admin/blocks", q, nil)
-	if !res.OK() {
-		h.apiFail(w, r, x.c, x.who, res)
-		return
-	}
-	var list struct {
-		Data []store.Block `json:"data"`
-	}
-	if err := res.decode(&list); err != nil {
-		h.errorPage(w, r, x.who, http.StatusBadGateway, "bad_answer", "The admin API's answer could not be read.")
+	blocks, ok := list[store.Block](h, w, r, x, "/admin/blocks", q)
+	if !ok {
 		return
 	}
 	d := &blocksData{Tenant: q.Get("tenant")}
@@ -295,7 +297,7 @@ func (h *Handler) blocksPage(w http.ResponseWriter, r *http.Request, x *reqCtx, 
 		}
 	}
 	now := h.o.Now()
-	for _, b := range list.Data {
+	for _, b := range blocks {
 		br := blockRow{Block: b, Auto: b.CreatedBy == store.CreatedByAuto, TTL: b.ExpiresAt.Sub(now).Round(time.Second).String()}
 		if br.Auto {
 			for _, in := range d.Incidents {
@@ -460,19 +462,11 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, x *reqCtx, n
 		h.errorPage(w, r, x.who, http.StatusBadRequest, "invalid_request", bad)
 		return
 	}
-	res := h.call(r, x.c, http.MethodGet, "/admin/audit", q, nil)
-	if !res.OK() {
-		h.apiFail(w, r, x.c, x.who, res)
+	recs, ok := list[*store.AuditRecord](h, w, r, x, "/admin/audit", q)
+	if !ok {
 		return
 	}
-	var list struct {
-		Data []*store.AuditRecord `json:"data"`
-	}
-	if err := res.decode(&list); err != nil {
-		h.errorPage(w, r, x.who, http.StatusBadGateway, "bad_answer", "The admin API's answer could not be read.")
-		return
-	}
-	pageLinks(r, d, list.Data)
+	pageLinks(r, d, recs)
 	verdicts := map[string]string{}
 	if name == "review" && x.who.Can("write") {
 		if fr := h.call(r, x.c, http.MethodGet, "/admin/feedback", tenantQuery(r), nil); fr.OK() {
@@ -486,8 +480,8 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, x *reqCtx, n
 			}
 		}
 	}
-	for i := len(list.Data) - 1; i >= 0; i-- { // newest first
-		rec := list.Data[i]
+	for i := len(recs) - 1; i >= 0; i-- { // newest first
+		rec := recs[i]
 		rv := &recordView{AuditRecord: rec}
 		for _, o := range rec.Decisions {
 			ov := outcomeView{Outcome: o, WouldBlock: store.WouldBlock(o), Key: o.Layer + "/" + o.Rule}
