@@ -71,6 +71,11 @@ func wantText(events int) string {
 }
 
 // policyYAML is a configuration whose topics layer blocks term.
+// bannedTopic is a topics section (under layers:) that blocks term.
+func bannedTopic(term string) string {
+	return fmt.Sprintf("  topics:\n    rules:\n      - id: banned\n        terms: [%q]\n        action: block\n", term)
+}
+
 func policyYAML(dataDir, upstream, term string) string {
 	return fmt.Sprintf(`data_dir: %s
 upstreams:
@@ -89,12 +94,7 @@ layers:
     # Provisioned on every reload like in production, but only monitoring:
     # these tests are about which topics rule is in force.
     mode: monitor
-  topics:
-    rules:
-      - id: banned
-        terms: [%q]
-        action: block
-`, dataDir, upstream, term)
+`, dataDir, upstream) + bannedTopic(term)
 }
 
 // writeFile replaces path atomically (write to a temporary file, rename),

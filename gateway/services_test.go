@@ -85,12 +85,7 @@ layers:
     mode: monitor
   injection:
     mode: monitor
-  topics:
-    rules:
-      - id: banned
-        terms: [%q]
-        action: block
-`, dir, backend, term)
+`, dir, backend) + bannedTopic(term)
 	if failing {
 		p += `  guardmodel:
     mode: monitor
