@@ -508,7 +508,7 @@ func TestAttemptsTraced(t *testing.T) {
 			t.Error("attempts under different parents")
 		}
 		attempts = append(attempts, attr(s, "rampart.upstream").AsString()+":"+attr(s, "rampart.attempt.reason").AsString()+
-			":"+attr(s, "rampart.attempt").Emit())
+			":"+attr(s, "rampart.attempt").String())
 	}
 	if strings.Join(attempts, ",") != "a:status_503:1,b::2" {
 		t.Fatalf("attempt spans %v", attempts)

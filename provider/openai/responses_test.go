@@ -138,11 +138,9 @@ func TestResponsesStreamRestates(t *testing.T) {
 				continue
 			}
 			all := held + d.Text
-			cut := len(all)
+			cut := 0
 			if k := strings.LastIndex(all, " "); k >= 0 {
 				cut = k + 1
-			} else {
-				cut = 0
 			}
 			d.Text, held = strings.ReplaceAll(all[:cut], "SECRET", "[S]"), all[cut:]
 			lastDelta = append(lastDelta[:0], data...)

@@ -30,7 +30,7 @@ func TestPost(t *testing.T) {
 		case "/redirect":
 			http.Redirect(w, r, "/ok", http.StatusFound)
 		case "/down":
-			http.Error(w, "down", 503)
+			http.Error(w, "down", http.StatusServiceUnavailable)
 		default:
 			http.Error(w, "no", 404)
 		}
