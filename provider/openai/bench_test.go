@@ -77,3 +77,22 @@ func BenchmarkEncodeStreamEvent(b *testing.B) {
 		b.Fatalf("encoded %s", out)
 	}
 }
+
+// BenchmarkEncodeRequest128K is the re-encoding of an unchanged 128 KB chat
+// request: it must not scan the body byte by byte more than once.
+func BenchmarkEncodeRequest128K(b *testing.B) {
+	a := New()
+	body := []byte(`{"model":"gpt-4o","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"` +
+		strings.Repeat("Please summarise the quarterly report and list the key risks. ", 2100) + `"}]}`)
+	c, err := a.ParseRequest(body, conv.KindChat)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.EncodeRequest(body, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
