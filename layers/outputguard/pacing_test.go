@@ -159,6 +159,15 @@ func TestPacedReleaseSequence(t *testing.T) {
 
 func benchPaced(b *testing.B, text string) {
 	l := provisioned(b, Config{})
+	// the release behaviour, in events of 4 bytes (20 ms each at a model's
+	// pace): how long each byte of text waits in the guard
+	_, lag := released(b, l, text, pacedEventBytes)
+	slices.Sort(lag)
+	defer func() {
+		b.ReportMetric(float64(lag[len(lag)/2]), "lag-p50-events")
+		b.ReportMetric(float64(lag[len(lag)*99/100]), "lag-p99-events")
+		b.ReportMetric(float64(lag[len(lag)-1]), "lag-max-events")
+	}()
 	var chunks []string
 	for i := 0; i < len(text); i += pacedEventBytes {
 		chunks = append(chunks, text[i:min(i+pacedEventBytes, len(text))])

@@ -282,13 +282,19 @@ func (l *Layer) reformattedSecrets(text string, plain []hit, output bool) []hit 
 
 // shapes reports, in one pass without allocating, whether text may hold a
 // split run (three chunks of 2 to 8 token characters of equal length,
-// separated by one to three separator bytes) and an encoded run (24 or more
+// separated by one to three separator bytes, one of them with a digit, an
+// upper-case letter or a key character: a key split in pieces; three
+// four-letter words of prose are not one) and an encoded run (24 or more
 // base64 characters): the preconditions of joinRuns and encodedRuns.
 func shapes(text string) (run, enc bool) {
 	prevLen, same, seps := 0, 0, 0
+	keyed := false // a chunk of the current run is key-like
 	for i := 0; i < len(text); {
 		j := i
+		k := false
 		for j < len(text) && isChunkByte(text[j]) {
+			c := text[j]
+			k = k || c < 'a' || c > 'z'
 			j++
 		}
 		if n := j - i; n > 0 {
@@ -298,12 +304,13 @@ func shapes(text string) (run, enc bool) {
 			switch {
 			case n >= 2 && n <= 8 && n == prevLen && seps <= 3:
 				same++
+				keyed = keyed || k
 			case n >= 2 && n <= 8:
-				same = 1
+				same, keyed = 1, k
 			default:
-				same = 0
+				same, keyed = 0, false
 			}
-			if same >= 3 {
+			if same >= 3 && keyed {
 				run = true
 			}
 			if run && enc {
