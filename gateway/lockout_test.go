@@ -3,6 +3,8 @@ package gateway
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/rampart-ai/rampart/config"
@@ -71,5 +73,40 @@ func TestLockoutEveryRoute(t *testing.T) {
 	}
 	if d := console(); d == nil || d.Status != http.StatusTooManyRequests {
 		t.Errorf("console hook after the lockout: %+v", d)
+	}
+}
+
+// TestLockoutConsoleSignIn: signing in to the /ui/ console with an API key
+// counts toward the same lockout (the key is checked by the admin API with
+// the browser's address); once the address is throttled, bad sign-ins and
+// bad API keys get 429, and a valid key still signs in.
+func TestLockoutConsoleSignIn(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	g := newGateway(t, cfg)
+	global := adminKey(g)
+	const nat = "198.51.100.30:4000"
+	bad, _ := identity.NewKey()
+	login := func(key string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/ui/login", strings.NewReader(url.Values{"key": {key}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = nat
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, r)
+		return w
+	}
+	for i := 0; i < 10; i++ {
+		if w := login(bad); w.Code != http.StatusUnauthorized {
+			t.Fatalf("bad sign-in %d: %d %s", i, w.Code, trim(w.Body.String()))
+		}
+	}
+	if w := login(bad); w.Code != http.StatusTooManyRequests {
+		t.Errorf("bad sign-in after the lockout: %d %s", w.Code, trim(w.Body.String()))
+	}
+	if w := doFrom(g, nat, http.MethodGet, "/admin/keys", bad, ""); w.Code != http.StatusTooManyRequests {
+		t.Errorf("bad API key after console failures: %d", w.Code)
+	}
+	if w := login(global); w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Set-Cookie"), "=") {
+		t.Errorf("valid sign-in from the throttled address: %d %v", w.Code, w.Header())
 	}
 }
