@@ -82,14 +82,24 @@ var aiModals = []string{"must", "should", "shall", "has to", "have to", "needs t
 
 // gerunds maps the -ing forms that follow "would you mind" and the like.
 func verbBase(w string) (actionClass, bool) {
-	if c, ok := actionVerbs[w]; ok {
-		return c, true
+	if len(w) < 2 || len(w) > 12 || w[0] < 'a' || w[0] > 'z' {
+		return actNone, false
 	}
-	if c, ok := extraVerbs[w]; ok {
-		return c, true
-	}
-	return actNone, false
+	c, ok := allVerbs[w]
+	return c, ok
 }
+
+// allVerbs is actionVerbs and extraVerbs in one map (one lookup a word).
+var allVerbs = func() map[string]actionClass {
+	m := make(map[string]actionClass, len(actionVerbs)+len(extraVerbs))
+	for k, v := range actionVerbs {
+		m[k] = v
+	}
+	for k, v := range extraVerbs {
+		m[k] = v
+	}
+	return m
+}()
 
 // gerundVerb is verbBase for the -ing form after "would you mind",
 // "consider", "start" ("would you mind paying ...").
@@ -305,13 +315,6 @@ var chainVerbs = map[string]bool{"look": true, "find": true, "get": true, "retri
 	"fetch": true, "read": true, "check": true, "list": true, "grab": true, "locate": true, "search": true, "compile": true,
 	"extract": true, "pull": true, "open": true, "download": true, "zip": true, "export": true, "copy": true}
 
-// sentenceStart is the index of the first word of word i's sentence.
-func sentenceStart(norm string, tw [][2]int, i int) int {
-	for i > 0 && !hardBreak(norm, tw, i) {
-		i--
-	}
-	return i
-}
 
 // fileExts are extensions of documents worth stealing.
 var fileExts = map[string]bool{"pdf": true, "txt": true, "xlsx": true, "xls": true, "csv": true, "docx": true, "doc": true,
@@ -459,8 +462,18 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			}
 		}
 	}
-	tw := words(norm, nil)
+	tw := words(norm, make([][2]int, 0, len(norm)/5+8))
 	markupAt := markupPositions(norm)
+	// sent[i]: the first word of word i's sentence (one pass)
+	sent := make([]int32, len(tw))
+	for i := range tw {
+		if i > 0 && !hardBreak(norm, tw, i) {
+			sent[i] = sent[i-1]
+		} else {
+			sent[i] = int32(i)
+		}
+	}
+	sentenceStart := func(_ string, _ [][2]int, i int) int { return int(sent[i]) }
 	// the address of the last addressed word of the current sentence, for
 	// verbs joined by "and"/"then" ("look up my codes and send them")
 	chainAddr, chainSent := addrNone, -1
@@ -475,7 +488,7 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		}
 		verb := norm[w[0]:w[1]]
 		c, isVerb := verbBase(verb)
-		if !isVerb && i > 0 && gerundLead[norm[tw[i-1][0]:tw[i-1][1]]] {
+		if !isVerb && i > 0 && strings.HasSuffix(verb, "ing") && gerundLead[norm[tw[i-1][0]:tw[i-1][1]]] {
 			c, isVerb = gerundVerb(verb)
 		}
 		if !isVerb || negated(norm, tw, i) {
@@ -613,6 +626,12 @@ func verbOf(w string) string {
 // markupPositions returns the byte offsets where a markup cue ends.
 func markupPositions(norm string) []int {
 	var at []int
+	// every cue contains one of these: most text has none of them
+	if !strings.Contains(norm, "system") && !strings.Contains(norm, "inst") && !strings.Contains(norm, "admin") &&
+		!strings.Contains(norm, "<|") && !strings.Contains(norm, "developer") && !strings.Contains(norm, "<<sys") &&
+		!strings.Contains(norm, "im_start") && !strings.Contains(norm, "</user") {
+		return nil
+	}
 	for _, m := range markupCues {
 		for off := 0; ; {
 			i := strings.Index(norm[off:], m)
@@ -754,5 +773,10 @@ func hardBreak(norm string, tw [][2]int, s int) bool {
 	if s == 0 {
 		return true
 	}
-	return strings.ContainsAny(norm[tw[s-1][1]:tw[s][0]], ".!?\n")
+	for _, c := range []byte(norm[tw[s-1][1]:tw[s][0]]) {
+		if c == '.' || c == '!' || c == '?' || c == '\n' {
+			return true
+		}
+	}
+	return false
 }

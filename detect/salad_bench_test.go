@@ -1,6 +1,10 @@
 package detect
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/rampart-ai/rampart/detect/normalize"
+)
 
 // The token-salad pass alone over 2 KB of prose and of varied text (its
 // share of BenchmarkScan2KB).
@@ -15,5 +19,23 @@ func BenchmarkSalad2KBVaried(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		saladScan(t)
+	}
+}
+
+// The planted-action check alone over 2 KB (normalised once outside the
+// loop; its share of BenchmarkScan2KBDocument).
+func BenchmarkPlanted2KB(b *testing.B) {
+	n := normalize.Normalize(benchPrompt, normOpts).Norm
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		plantedCheck(n, nil)
+	}
+}
+
+func BenchmarkPlanted2KBVaried(b *testing.B) {
+	n := normalize.Normalize(variedText(b, 2<<10), normOpts).Norm
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		plantedCheck(n, nil)
 	}
 }
