@@ -423,11 +423,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rp, idOK := routePath(r.URL.Path)
 	if !idOK {
-		a := g.adapters["openai"]
-		if strings.HasPrefix(r.URL.Path, geminiPrefix) {
-			a = g.adapters["gemini"]
-		}
-		g.fail(w, a, http.StatusNotFound, "model_not_found", "the model id in the path is not valid")
+		g.fail(w, g.pathAdapter(r.URL.Path), http.StatusNotFound, "model_not_found", "the model id in the path is not valid")
 		return
 	}
 	e, ok := gen.mux[rp]
@@ -446,7 +442,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		g.fail(w, g.adapters["openai"], http.StatusNotFound, "not_found", "unknown route "+r.Method+" "+r.URL.Path)
+		g.fail(w, g.pathAdapter(r.URL.Path), http.StatusNotFound, "not_found", "unknown route "+r.Method+" "+r.URL.Path)
 		return
 	}
 	if r.Method != e.route.Method && !(r.Method == http.MethodHead && e.route.Method == http.MethodGet) {
@@ -484,6 +480,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		drainAfter413(w, raw, 4*limit)
 	}
+}
+
+// pathAdapter is the adapter whose error shape answers a path that matches
+// no route: Google's under /v1beta/ (Gemini clients), else OpenAI's.
+func (g *Gateway) pathAdapter(p string) provider.Adapter {
+	if strings.HasPrefix(p, "/v1beta/") {
+		return g.adapters["gemini"]
+	}
+	return g.adapters["openai"]
 }
 
 // isEngineRoute reports whether path is a model route, where the engine
