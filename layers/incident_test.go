@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +105,41 @@ func TestIncidentExample(t *testing.T) {
 		in.RedisTimeout != 250*time.Millisecond {
 		t.Fatalf("%+v", in)
 	}
+}
+
+// FuzzIncidentSection: no input panics, and whatever Check accepts gives
+// an incident configuration that validates (what the gateway starts
+// with). Seeds: the table test's files and the example.
+func FuzzIncidentSection(f *testing.F) {
+	for _, s := range []string{
+		"incident:\n  enabled: true\n  half_life: 1m\n",
+		"incident: {}\n",
+		"layers:\n  blocklist:\n    incident:\n      enabled: true\n",
+		"layers:\n  blocklist:\n    incident:\n      enabled: true\nincident:\n  enabled: false\n",
+		"incident:\n  enabled: true\n  backend: mongo\n  thresholds:\n    - scope: key\n      score: 3\n      action: explode\n",
+		"layers:\n  blocklist:\n    mode: \"off\"\nincident:\n  enabled: true\n",
+		"incident:\n  webhooks:\n    - url: https://h.example/x\n      secret_env: S\n  severities: {leak: 0}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	if b, err := os.ReadFile("../incident/testdata/incident.yaml"); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := config.Parse(data)
+		if err != nil {
+			return
+		}
+		if Check(cfg) != nil {
+			return
+		}
+		c, _, err := IncidentConfig(cfg)
+		if err != nil {
+			t.Fatalf("Check accepted what IncidentConfig refuses: %v", err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("Check accepted an invalid incident configuration: %v", err)
+		}
+		_ = Warnings(cfg)
+	})
 }
