@@ -143,28 +143,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1280, 800),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelT()
+	ctx := startBrowser(t, bin)
 	// Accept the confirmation dialogs of destructive actions.
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
@@ -418,4 +397,67 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Error(m)
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// startBrowser starts headless Chromium with a fresh profile; it ends
+// with the test.
+func startBrowser(t *testing.T, bin string) context.Context {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	return ctx
+}
+
+// TestOIDCInBrowser signs in through an identity provider on another
+// site (localhost, the gateway being 127.0.0.1) in real Chromium: the
+// SameSite=Strict session cookie set on the provider's cross-site
+// redirect back must reach the console (the callback answers a page that
+// continues same-site, not a redirect).
+func TestOIDCInBrowser(t *testing.T) {
+	bin := findChromium(t)
+	p := newIDP(t)
+	p.iss = strings.Replace(p.srv.URL, "127.0.0.1", "localhost", 1)
+	p.interactive = true
+	cfg := testConfig(t)
+	cfg.Layers["identity"] = config.Layer{Options: map[string]any{
+		"lockout": map[string]any{"max_failures": -1},
+		"oidc":    map[string]any{"issuer": p.iss, "audience": "rampart-console"},
+	}}
+	e := newEnv(t, cfg, false)
+	e.tenant("acme")
+	ctx, cancel := context.WithTimeout(startBrowser(t, bin), 45*time.Second)
+	defer cancel()
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/ui/login"),
+		chromedp.WaitVisible(css(`a[href="/ui/oidc/start"]`)),
+		chromedp.Click(css(`a[href="/ui/oidc/start"]`)),
+		chromedp.WaitVisible(css("#continue")), // at the provider
+		chromedp.Click(css("#continue")),
+		chromedp.WaitVisible(css("#total-requests")),
+	); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("OIDC sign-in in the browser: %v (at %s)", err, loc)
+	}
+	who, err := chromedp.Run(ctx, chromedp.Text(css(".who")))
+	if err != nil || !strings.Contains(who, "oidc:alice") || !strings.Contains(who, "tenant acme") {
+		t.Errorf("signed in as %q (%v)", who, err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"math/big"
 	"net/http"
@@ -31,6 +32,19 @@ type idp struct {
 	code map[string]grant // by code
 	// nonce, when set, replaces the nonce in issued tokens (an attack).
 	nonce string
+	// iss is the issuer URL (default: the server's URL); the browser test
+	// names it by localhost, another site than the gateway's 127.0.0.1.
+	iss string
+	// interactive answers the authorization request with a page whose
+	// link goes back (a person signing in), not with a redirect.
+	interactive bool
+}
+
+func (p *idp) issuer() string {
+	if p.iss != "" {
+		return p.iss
+	}
+	return p.srv.URL
 }
 
 type grant struct {
@@ -45,8 +59,8 @@ func newIDP(t *testing.T) *idp {
 	p := &idp{key: k, code: map[string]grant{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": p.srv.URL, "jwks_uri": p.srv.URL + "/jwks",
-			"authorization_endpoint": p.srv.URL + "/auth", "token_endpoint": p.srv.URL + "/token",
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": p.issuer(), "jwks_uri": p.issuer() + "/jwks",
+			"authorization_endpoint": p.issuer() + "/auth", "token_endpoint": p.issuer() + "/token",
 			"id_token_signing_alg_values_supported": []string{"RS256"}})
 	})
 	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +78,13 @@ func newIDP(t *testing.T) *idp {
 		p.mu.Lock()
 		p.code[code] = grant{challenge: q.Get("code_challenge"), nonce: q.Get("nonce"), redirect: q.Get("redirect_uri"), client: q.Get("client_id")}
 		p.mu.Unlock()
-		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {code}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
+		back := q.Get("redirect_uri") + "?" + url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+		if p.interactive {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, `<!doctype html><title>Provider</title><a id="continue" href="`+html.EscapeString(back)+`">Continue as alice</a>`)
+			return
+		}
+		http.Redirect(w, r, back, http.StatusFound)
 	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
@@ -82,7 +102,7 @@ func newIDP(t *testing.T) *idp {
 		if nonce == "" {
 			nonce = g.nonce
 		}
-		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": p.srv.URL, "aud": g.client, "sub": "alice",
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": p.issuer(), "aud": g.client, "sub": "alice",
 			"tenant": "acme", "role": "admin", "nonce": nonce, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
 		tok.Header["kid"] = "k1"
 		s, err := tok.SignedString(k)
