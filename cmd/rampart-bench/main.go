@@ -238,6 +238,21 @@ func startServers(f flags) ([]bench.Target, func(), int, error) {
 	return targets, stopChild, cmd.Process.Pid, nil
 }
 
+// serve starts the servers and selects the targets -targets names; the
+// returned func stops the servers.
+func serve(f flags) ([]bench.Target, func(), int, error) {
+	all, stop, pid, err := startServers(f)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	targets, err := selectTargets(all, f.only)
+	if err != nil {
+		stop()
+		return nil, nil, 0, err
+	}
+	return targets, stop, pid, nil
+}
+
 func selectTargets(targets []bench.Target, only string) ([]bench.Target, error) {
 	if only == "" {
 		return targets, nil
@@ -286,15 +301,11 @@ func run(f flags) error {
 			prompts = append(prompts, k*1024)
 		}
 	}
-	all, stop, pid, err := startServers(f)
+	targets, stop, pid, err := serve(f)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	targets, err := selectTargets(all, f.only)
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
 	// measure runs one round and adds the server process's CPU time.
 	measure := func(cl *http.Client, t bench.Target, sc bench.Scenario) bench.Result {
@@ -360,13 +371,8 @@ func runPaced(f flags) error {
 	ctx := context.Background()
 	for _, text := range []string{"prose", "numbers"} {
 		f.text = text
-		all, stop, _, err := startServers(f)
+		targets, stop, _, err := serve(f)
 		if err != nil {
-			return err
-		}
-		targets, err := selectTargets(all, f.only)
-		if err != nil {
-			stop()
 			return err
 		}
 		runs := map[string][]bench.Arrivals{}
@@ -414,15 +420,11 @@ func runSoak(f flags) error {
 	if err != nil {
 		return err
 	}
-	all, stop, pid, err := startServers(f)
+	targets, stop, pid, err := serve(f)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	targets, err := selectTargets(all, f.only)
-	if err != nil {
-		return err
-	}
 	t := targets[0]
 	c := concs[0]
 	ctx := context.Background()

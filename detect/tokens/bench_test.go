@@ -22,3 +22,10 @@ func BenchmarkCount2KB(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkEstimate2KB(b *testing.B) {
+	b.SetBytes(int64(len(prompt2K)))
+	for b.Loop() {
+		Estimate("gpt-4o", prompt2K)
+	}
+}

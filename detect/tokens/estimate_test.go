@@ -1,14 +1,15 @@
-package tokens
+package tokens_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/rampart-ai/rampart/detect"
+	"github.com/rampart-ai/rampart/detect/tokens"
 )
 
 func TestEstimateSmall(t *testing.T) {
@@ -26,36 +27,11 @@ func TestEstimateSmall(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, model := range []string{"gpt-4", "gpt-4o"} {
-			if n := Estimate(model, c.text); n < c.min || n > c.max {
-				t.Errorf("Estimate(%s, %q) = %d, want %d…%d (exact %d)", model, c.text, n, c.min, c.max, Count(model, c.text))
+			if n := tokens.Estimate(model, c.text); n < c.min || n > c.max {
+				t.Errorf("tokens.Estimate(%s, %q) = %d, want %d…%d (exact %d)", model, c.text, n, c.min, c.max, tokens.Count(model, c.text))
 			}
 		}
 	}
-}
-
-// corpusTexts reads the "text" fields of a JSONL file.
-func corpusTexts(t testing.TB, path string) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skip("corpus not present:", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var row struct {
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, row.Text)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // TestEstimateError measures Estimate against the exact count on texts the
@@ -63,7 +39,14 @@ func corpusTexts(t testing.TB, path string) []string {
 // dev split of data/injection, and the repository's documentation. The
 // bounds are those docs/PERFORMANCE.md states, with a little room.
 func TestEstimateError(t *testing.T) {
-	dev := corpusTexts(t, filepath.Join("..", "..", "data", "injection", "dev.jsonl"))
+	rows, err := detect.ReadRows(filepath.Join("..", "..", "data", "injection", "dev.jsonl"))
+	if err != nil {
+		t.Skip("corpus not present:", err)
+	}
+	var dev []string
+	for _, r := range rows {
+		dev = append(dev, r.Text)
+	}
 	docs, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
 	for _, p := range docs {
 		b, err := os.ReadFile(p)
@@ -76,7 +59,7 @@ func TestEstimateError(t *testing.T) {
 		var sumEst, sumExact int
 		var rel []float64
 		for _, s := range dev {
-			est, exact := Estimate(model, s), Count(model, s)
+			est, exact := tokens.Estimate(model, s), tokens.Count(model, s)
 			if est > len(s) || est < 0 {
 				t.Fatalf("estimate %d for %d bytes", est, len(s))
 			}
@@ -103,17 +86,10 @@ func FuzzEstimate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, model := range []string{"gpt-4", "gpt-4o"} {
-			n := Estimate(model, s)
+			n := tokens.Estimate(model, s)
 			if n > len(s) || n < 0 || (s != "" && n == 0) {
 				t.Fatalf("%s: estimate %d for %d bytes", model, n, len(s))
 			}
 		}
 	})
-}
-
-func BenchmarkEstimate2KB(b *testing.B) {
-	b.SetBytes(int64(len(prompt2K)))
-	for b.Loop() {
-		Estimate("gpt-4o", prompt2K)
-	}
 }

@@ -21,14 +21,21 @@ func BenchmarkLayerMemory(b *testing.B) {
 	for i := range txs {
 		txs[i] = req{ip: "10.1." + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256)}.tx()
 	}
+	runRequests(b, l, txs, conv.Usage{})
+}
+
+// runRequests runs OnRequest and OnFinish b.N times over txs (reset each
+// time), with the upstream usage given.
+func runRequests(b *testing.B, l *Layer, txs []*engine.Tx, usage conv.Usage) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		tx := txs[i%len(txs)]
-		*tx = engine.Tx{ID: tx.ID, ClientIP: tx.ClientIP, Route: tx.Route, Request: tx.Request}
+		*tx = engine.Tx{ID: tx.ID, ClientIP: tx.ClientIP, Route: tx.Route, Request: tx.Request, Identity: tx.Identity}
 		if d, err := l.OnRequest(tx); err != nil || d.Action != engine.Allow {
 			b.Fatal(d, err)
 		}
+		tx.Usage = usage
 		l.OnFinish(tx)
 	}
 }
@@ -50,17 +57,7 @@ func BenchmarkLayerTokenKey(b *testing.B) {
 		txs[i] = req{ip: "10.2." + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256), key: "key" + strconv.Itoa(i), text: prompt, limits: lim}.tx()
 	}
 	b.SetBytes(int64(len(prompt)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		tx := txs[i%len(txs)]
-		*tx = engine.Tx{ID: tx.ID, ClientIP: tx.ClientIP, Route: tx.Route, Request: tx.Request, Identity: tx.Identity}
-		if d, err := l.OnRequest(tx); err != nil || d.Action != engine.Allow {
-			b.Fatal(d, err)
-		}
-		tx.Usage = conv.Usage{PromptTokens: 450, CompletionTokens: 20, TotalTokens: 470}
-		l.OnFinish(tx)
-	}
+	runRequests(b, l, txs, conv.Usage{PromptTokens: 450, CompletionTokens: 20, TotalTokens: 470})
 }
 
 // BenchmarkPromptTokens compares what admission does per request now (the

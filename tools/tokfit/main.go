@@ -11,8 +11,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -21,6 +19,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rampart-ai/rampart/detect"
 	"github.com/rampart-ai/rampart/detect/tokens"
 )
 
@@ -96,26 +95,17 @@ func newSample(text string) sample {
 }
 
 func loadJSONL(path string) ([]sample, error) {
-	f, err := os.Open(path)
+	rows, err := detect.ReadRows(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var out []sample
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var row struct {
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if row.Text != "" {
-			out = append(out, newSample(row.Text))
+	for _, r := range rows {
+		if r.Text != "" {
+			out = append(out, newSample(r.Text))
 		}
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // solve fits weights minimising Σ((w·f − exact)/exact)² for one encoding
