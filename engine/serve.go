@@ -68,7 +68,10 @@ type txn struct {
 
 func (e *Engine) serve(w http.ResponseWriter, r *http.Request, route *Route, up Upstream) {
 	tx := &Tx{ID: NewRequestID(), Start: time.Now(), Ctx: r.Context(), Route: route.Path,
-		Method: r.Method, TLS: r.TLS, ClientIP: clientIP(r), Header: r.Header}
+		Method: r.Method, TLS: r.TLS, ClientIP: clientIP(r), Header: r.Header,
+		// Room for a decision per layer in two phases: one allocation
+		// instead of the slice growing while the chain runs.
+		Outcomes: make([]Outcome, 0, 2*len(e.slots))}
 	t := &txn{e: e, tx: tx, w: w, route: route, array: route.ArrayStream != nil && route.ArrayStream(r)}
 	if e.tr != nil {
 		e.tr.startTx(tx, r)
