@@ -183,9 +183,9 @@ type EvalRow struct {
 }
 
 // listFeedback lists the feedback of the caller's tenant (a global admin:
-// all, or ?tenant=). With ?format=jsonl it exports the feedback that has
-// text as JSON lines for `rampart eval --file`: a false positive is label
-// 0, a confirmed block label 1.
+// all, or ?tenant=). With ?format=jsonl it exports the feedback of layer
+// injection (or ?layer=) that has text as JSON lines for `rampart eval
+// --file`: a false positive is label 0, a confirmed block label 1.
 func (h *handler) listFeedback(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if h.feedbackUnavailable(w) {
 		return
@@ -223,9 +223,18 @@ func (h *handler) listFeedback(w http.ResponseWriter, r *http.Request, p *identi
 		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": list})
 		return
 	}
+	// rampart eval measures the injection detector: by default only that
+	// layer's feedback is exported (?layer= picks another).
+	layer := q.Get("layer")
+	if layer == "" {
+		layer = "injection"
+	}
 	skipped := 0
 	var rows []EvalRow
 	for _, fb := range list {
+		if fb.Layer != layer {
+			continue
+		}
 		if fb.Text == "" {
 			skipped++
 			continue

@@ -224,9 +224,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(css("#key")),
 	)
 	shot("login")
+	// By keyboard: type the key, Enter submits.
 	do("sign in",
-		chromedp.SendKeys(css("#key"), e.global),
-		submit(`form[action="/ui/login"] button[type=submit]`),
+		chromedp.SendKeys(css("#key"), e.global+"\r"),
 		chromedp.WaitVisible(css("#total-requests")),
 	)
 
@@ -240,6 +240,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if n, _ := strconv.Atoi(would); n < 1 {
 		t.Errorf("overview: %s would-block", would)
+	}
+	if st := get("config state", chromedp.Text(css("#config-state"))); !strings.Contains(st, "generation") || !strings.Contains(st, "none since start") {
+		t.Errorf("overview: configuration state %q", st)
 	}
 
 	// Create a key: it is shown once and listed; then revoke it.

@@ -51,7 +51,7 @@ type ruleCount struct {
 type topEntry struct {
 	Name  string
 	Count int
-	Query string // audit search for it
+	Link  string // its audit search
 }
 
 type upstreamRow struct {
@@ -276,7 +276,7 @@ func top(m map[string]int, field string) []topEntry {
 	for k, v := range m {
 		e := topEntry{Name: k, Count: v}
 		if field != "" {
-			e.Query = url.Values{field: {k}, "decision": {store.DecisionBlocked}}.Encode()
+			e.Link = "/ui/audit?" + url.Values{field: {k}, "decision": {store.DecisionBlocked}}.Encode()
 		}
 		out = append(out, e)
 	}

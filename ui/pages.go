@@ -355,7 +355,7 @@ type auditData struct {
 	Filter   map[string]string
 	Since    string
 	Until    string
-	Older    string // query of the next (older) page; "" at the end
+	Older    string // link to the next (older) page; "" at the end
 	Newest   string
 	Export   string
 	Decision []string
@@ -428,10 +428,10 @@ func auditQuery(r *http.Request, d *auditData) (url.Values, string) {
 func pageLinks(r *http.Request, d *auditData, recs []*store.AuditRecord) {
 	in := r.URL.Query()
 	in.Del("before_id")
-	d.Newest = in.Encode()
+	d.Newest = "?" + in.Encode()
 	if len(recs) == pageSize {
 		in.Set("before_id", strconv.FormatInt(recs[0].ID, 10))
-		d.Older = in.Encode()
+		d.Older = "?" + in.Encode()
 	}
 }
 
@@ -453,7 +453,7 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, x *reqCtx, n
 	if name == "review" {
 		title = "Would-block review"
 		q.Set("decision", store.DecisionWouldBlock)
-		d.Export = tenantQuery(r).Encode()
+		d.Export = "/ui/review/export?" + tenantQuery(r).Encode()
 		if x.who.Can("admin") {
 			q.Set("content", "open") // captured text, for admins (the read is audited)
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -630,5 +632,31 @@ func TestReviewCapturedContent(t *testing.T) {
 	}
 	if !found {
 		t.Error("no content_opened audit record")
+	}
+}
+
+// The audit search pages back from the newest record: 50 a page, an
+// "older" link while there are more.
+func TestAuditPaging(t *testing.T) {
+	e := newEnv(t, testConfig(t), false)
+	b := e.browser()
+	b.signIn(e.global)
+	tok := b.csrf()
+	// 60 administrative actions (each audited): key creations.
+	for i := 0; i < 60; i++ {
+		if a := b.do("POST", "/ui/keys", url.Values{"csrf": {tok}, "name": {fmt.Sprintf("page-%d", i)}, "role": {"viewer"}}, nil); a.code != 200 {
+			t.Fatalf("create %d: %d", i, a.code)
+		}
+	}
+	rows := regexp.MustCompile(`<tr class="[^"]*" data-request=`)
+	older := regexp.MustCompile(`href="\?([^"]*before_id=[0-9]+[^"]*)"`)
+	a := b.do("GET", "/ui/audit?layer=admin", nil, nil)
+	m := older.FindStringSubmatch(a.body)
+	if a.code != 200 || len(rows.FindAllString(a.body, -1)) != 50 || m == nil {
+		t.Fatalf("first page: %d, %d rows, older link %v", a.code, len(rows.FindAllString(a.body, -1)), m != nil)
+	}
+	a = b.do("GET", "/ui/audit?"+html.UnescapeString(m[1]), nil, nil)
+	if n := len(rows.FindAllString(a.body, -1)); a.code != 200 || n < 10 || n >= 50 || older.MatchString(a.body) {
+		t.Errorf("second page: %d, %d rows, older link %v", a.code, n, older.MatchString(a.body))
 	}
 }
