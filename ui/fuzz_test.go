@@ -3,7 +3,11 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/store"
 )
 
 func TestHighlight(t *testing.T) {
@@ -64,4 +68,48 @@ func FuzzParsers(f *testing.F) {
 		_, _ = jwtClaims(token)
 		_, _ = parseWhen(when)
 	})
+}
+
+// The overview's aggregation: totals, per-rule counts with their series
+// per interval, top blocked keys, upstream figures; administrative and
+// incident records are not requests.
+func TestAggregate(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	at := func(ago time.Duration) time.Time { return now.Add(-ago) }
+	out := func(layer, action, rule string, monitor bool) engine.Outcome {
+		return engine.Outcome{Layer: layer, Action: action, Rule: rule, Monitor: monitor}
+	}
+	recs := []*store.AuditRecord{
+		{Time: at(58 * time.Minute), Route: "/v1/chat/completions", Upstream: "oa", Latency: 10 * time.Millisecond, Status: 200,
+			Decisions: []engine.Outcome{out("injection", "block", "ignore", true)}},
+		{Time: at(2 * time.Minute), Route: "/v1/chat/completions", KeyID: "key_bad", Blocked: true, Status: 403,
+			Decisions: []engine.Outcome{out("blocklist", "block", "blk_1", false)}},
+		{Time: at(1 * time.Minute), Route: "/v1/chat/completions", KeyID: "key_bad", Blocked: true, Status: 403,
+			Decisions: []engine.Outcome{out("blocklist", "block", "blk_1", false)}},
+		{Time: at(1 * time.Minute), Route: "/v1/chat/completions", Upstream: "oa", Latency: 30 * time.Millisecond, Status: 502, Error: "upstream",
+			Decisions: []engine.Outcome{out("pii", "flag", "email", false)}},
+		{Time: at(1 * time.Minute), Route: "/admin/keys", Decisions: []engine.Outcome{out("admin", "allow", "key_x", false)}},
+		{Time: at(1 * time.Minute), Route: "incident", Decisions: []engine.Outcome{out("incident", "block", "key-block", false)}},
+	}
+	d := aggregate(recs, now, time.Hour, 5*time.Minute)
+	if d.Totals != (counts{Requests: 4, Blocked: 2, WouldBlock: 1, Flagged: 1, Errors: 1}) {
+		t.Errorf("totals %+v", d.Totals)
+	}
+	series := map[string]string{}
+	for _, r := range d.Rules {
+		series[r.Layer+"/"+r.Rule] = r.Trend
+	}
+	if series["blocklist/blk_1"] != "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2" || series["injection/ignore"] != "1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0" ||
+		series["pii/email"] != "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1" || len(series) != 3 {
+		t.Errorf("per-rule series %v", series)
+	}
+	if len(d.TopKeys) != 1 || d.TopKeys[0].Name != "key_bad" || d.TopKeys[0].Count != 2 {
+		t.Errorf("top keys %+v", d.TopKeys)
+	}
+	if len(d.Upstreams) != 1 || d.Upstreams[0].Requests != 2 || d.Upstreams[0].Errors != 1 || d.Upstreams[0].Max != "30.0 ms" {
+		t.Errorf("upstreams %+v", d.Upstreams)
+	}
+	if len(d.Chart.Bars) != 12 || d.Chart.Bars[11].Blocked != 2 || d.Chart.Bars[0].Would != 1 {
+		t.Errorf("chart %+v", d.Chart.Bars)
+	}
 }

@@ -46,6 +46,29 @@ type ruleCount struct {
 	Blocked     int
 	WouldBlock  int
 	Flagged     int
+	// Series counts the rule's blocks, would-blocks and flags per chart
+	// interval; Spark draws it (a small SVG bar chart).
+	Series []int
+	Spark  []rect
+	Trend  string // the series as text, for screen readers
+}
+
+// spark draws a series as bars in a 120×20 box.
+func spark(series []int) []rect {
+	peak := 1
+	for _, v := range series {
+		peak = max(peak, v)
+	}
+	var out []rect
+	w := 120 / max(1, len(series))
+	for i, v := range series {
+		if v == 0 {
+			continue
+		}
+		h := max(1, v*20/peak)
+		out = append(out, rect{X: i * w, Y: 20 - h, W: max(1, w-1), H: h})
+	}
+	return out
 }
 
 type topEntry struct {
@@ -80,8 +103,8 @@ type bar struct {
 }
 
 type rect struct {
-	Y, H  int
-	Class string
+	X, Y, W, H int
+	Class      string
 }
 
 type tick struct {
@@ -135,20 +158,28 @@ func aggregate(recs []*store.AuditRecord, now time.Time, span, bucket time.Durat
 		}
 		d.Totals.Requests++
 		would := false
+		bi := int(rec.Time.Sub(start) / bucket)
 		for _, o := range rec.Decisions {
 			if o.Layer == "" {
 				continue
 			}
 			k := [2]string{o.Layer, o.Rule}
+			var c *ruleCount
 			switch {
 			case store.WouldBlock(o):
 				would = true
-				rc(rules, k).WouldBlock++
+				c = rc(rules, k, n)
+				c.WouldBlock++
 			case o.Action == "block" && !o.Monitor:
-				rc(rules, k).Blocked++
+				c = rc(rules, k, n)
+				c.Blocked++
 			case o.Action == "flag":
-				rc(rules, k).Flagged++
+				c = rc(rules, k, n)
+				c.Flagged++
 				d.Totals.Flagged++
+			}
+			if c != nil && bi >= 0 && bi < n {
+				c.Series[bi]++
 			}
 		}
 		if would {
@@ -193,6 +224,12 @@ func aggregate(recs []*store.AuditRecord, now time.Time, span, bucket time.Durat
 		}
 	}
 	for _, rcnt := range rules {
+		rcnt.Spark = spark(rcnt.Series)
+		parts := make([]string, len(rcnt.Series))
+		for i, v := range rcnt.Series {
+			parts[i] = strconv.Itoa(v)
+		}
+		rcnt.Trend = strings.Join(parts, ", ")
 		d.Rules = append(d.Rules, *rcnt)
 	}
 	sort.Slice(d.Rules, func(i, j int) bool {
@@ -260,10 +297,10 @@ func isIncident(rec *store.AuditRecord) bool {
 	return len(rec.Decisions) == 1 && rec.Decisions[0].Layer == "incident"
 }
 
-func rc(m map[[2]string]*ruleCount, k [2]string) *ruleCount {
+func rc(m map[[2]string]*ruleCount, k [2]string, buckets int) *ruleCount {
 	c := m[k]
 	if c == nil {
-		c = &ruleCount{Layer: k[0], Rule: k[1]}
+		c = &ruleCount{Layer: k[0], Rule: k[1], Series: make([]int, buckets)}
 		m[k] = c
 	}
 	return c
