@@ -83,7 +83,7 @@ func TestEveryRouteHasAPermission(t *testing.T) {
 		cp, inCode := code[k]
 		if !inDoc {
 			t.Errorf("route %s is served but has no row in docs/PERMISSIONS.md: add\n"+
-				"    | %s | %s | <public|read|execute|write|admin|metrics> | <public|none|tenant|tenant-object|own-tenant|global|caller> |\n"+
+				"    | %s | %s | <public|read|execute|write|admin|metrics> | <public|none|tenant|tenant-object|own-tenant|global|caller|session> |\n"+
 				"  between the permission-table markers (see \"Adding a route\" there)", k, rt.Method, rt.Path)
 		}
 		if !inCode {
