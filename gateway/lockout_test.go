@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -108,5 +109,55 @@ func TestLockoutConsoleSignIn(t *testing.T) {
 	}
 	if w := login(global); w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Set-Cookie"), "=") {
 		t.Errorf("valid sign-in from the throttled address: %d %v", w.Code, w.Header())
+	}
+}
+
+// TestLockoutConsoleCookie: console session cookies the gateway does not
+// hold (guessed, expired, from before a restart) are failed credentials:
+// each clears the cookie and counts toward the same per-address lockout as
+// a bad API key; once throttled, such requests get 429 with Retry-After,
+// bad API keys from that address too, and a valid key still signs in.
+func TestLockoutConsoleCookie(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	g := newGateway(t, cfg)
+	global := adminKey(g)
+	const nat = "198.51.100.40:4000"
+	guess := func(i int) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/ui/keys", nil)
+		r.Header.Set("Accept", "text/html")
+		r.AddCookie(&http.Cookie{Name: "rampart_ui", Value: fmt.Sprintf("guessed-session-%02d", i)})
+		r.RemoteAddr = nat
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, r)
+		return w
+	}
+	for i := 0; i < 10; i++ {
+		w := guess(i)
+		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/ui/login" {
+			t.Fatalf("guessed cookie %d: %d %v", i, w.Code, w.Header())
+		}
+		if sc := w.Header().Get("Set-Cookie"); !strings.Contains(sc, "rampart_ui=;") || !strings.Contains(sc, "Max-Age=0") {
+			t.Errorf("guessed cookie %d not cleared: %q", i, sc)
+		}
+	}
+	w := guess(10)
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Errorf("guessed cookie after the lockout: %d %v %s", w.Code, w.Header(), trim(w.Body.String()))
+	}
+	bad, _ := identity.NewKey()
+	if w := doFrom(g, nat, http.MethodPost, "/v1/scan", bad, `{"text":"hello"}`); w.Code != http.StatusTooManyRequests {
+		t.Errorf("bad API key after guessed cookies: %d", w.Code)
+	}
+	if w := doFrom(g, "198.51.100.41:4000", http.MethodPost, "/v1/scan", bad, `{"text":"hello"}`); w.Code != http.StatusUnauthorized {
+		t.Errorf("bad API key from another address: %d", w.Code)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/ui/login", strings.NewReader(url.Values{"key": {global}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.RemoteAddr = nat
+	lw := httptest.NewRecorder()
+	g.ServeHTTP(lw, r)
+	if lw.Code != http.StatusSeeOther || !strings.Contains(lw.Header().Get("Set-Cookie"), "rampart_ui=") {
+		t.Errorf("valid sign-in from the throttled address: %d %v", lw.Code, lw.Header())
 	}
 }

@@ -172,6 +172,9 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	fail := func(why string) {
 		h.o.Log.Warn("ui: oidc sign-in failed", "why", why)
+		if h.authFailed(w, r) {
+			return
+		}
 		http.Redirect(w, r, "/ui/login?m=oidc", http.StatusSeeOther)
 	}
 	q := r.URL.Query()

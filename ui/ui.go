@@ -101,9 +101,24 @@ type Options struct {
 	// HTTPClient fetches the OIDC provider's discovery document and
 	// exchanges codes (default: a client with a 10s timeout).
 	HTTPClient *http.Client
+	// AuthFailed counts one failed console credential (a session cookie
+	// the console does not know or that expired, a failed OIDC callback)
+	// against the client's address, with the same count and lockout as a
+	// bad API key. A non-nil answer means the address is throttled: the
+	// console answers with it. Nil: failures are not counted.
+	AuthFailed func(r *http.Request) *Throttled
 	Log        *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+}
+
+// Throttled is the answer to a console request from an address that has
+// failed authentication too often (429 and its Retry-After).
+type Throttled struct {
+	Status  int
+	Code    string
+	Message string
+	Headers map[string]string
 }
 
 // DefaultSessionTTL is a session's lifetime when Options.SessionTTL is 0.
@@ -386,6 +401,14 @@ func (h *Handler) authed(fn func(w http.ResponseWriter, r *http.Request, x *reqC
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := h.credentials(r)
 		if c == nil {
+			if _, err := r.Cookie(CookieName); err == nil {
+				// A session cookie the console does not hold (guessed,
+				// expired, from before a restart): a failed credential.
+				h.clearCookie(w, r)
+				if h.authFailed(w, r) {
+					return
+				}
+			}
 			h.signInFirst(w, r)
 			return
 		}
@@ -412,6 +435,23 @@ func (h *Handler) authed(fn func(w http.ResponseWriter, r *http.Request, x *reqC
 		}
 		fn(w, r, &reqCtx{c: c, who: &me})
 	}
+}
+
+// authFailed counts a failed console credential; true when the address
+// is throttled and the 429 was written.
+func (h *Handler) authFailed(w http.ResponseWriter, r *http.Request) bool {
+	if h.o.AuthFailed == nil {
+		return false
+	}
+	d := h.o.AuthFailed(r)
+	if d == nil {
+		return false
+	}
+	for k, v := range d.Headers {
+		w.Header().Set(k, v)
+	}
+	h.errorPage(w, r, nil, d.Status, d.Code, d.Message)
+	return true
 }
 
 // signInFirst answers a request without credentials: a browser goes to
