@@ -12,7 +12,11 @@
 //
 // The body checks of the other adapters apply (UTF-8, a JSON object, depth
 // 64, arrays of at most 100,000 items, each field read spelled once without
-// escapes; violations are *provider.Error 400). contents (array) is
+// escapes; violations are *provider.Error 400). A field rampart reads,
+// spelled with its protobuf name (system_instruction, max_output_tokens,
+// inline_data, ...: Google's parser takes that spelling too), is refused
+// 400 (code invalid_key), so no text reaches the model under a name the
+// adapter skips. contents (array) is
 // required. Each content has a role ("" or user → SourceUser, model →
 // SourceAssistant, function/tool → SourceTool) and parts; each part holds
 // one data field:

@@ -71,7 +71,7 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 		return nil, err
 	}
 	var f [5]gjson.Result
-	if err := pj.Fields(root, "", requestFields, f[:]); err != nil {
+	if err := fields(root, "", requestFields, f[:]); err != nil {
 		return nil, err
 	}
 	contents, system, tools, gen, model := f[0], f[1], f[2], f[3], f[4]
@@ -111,7 +111,7 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 
 func parseGenConfig(gen gjson.Result, c *conv.Conversation) error {
 	var g [4]gjson.Result
-	if err := pj.Fields(gen, "generationConfig", genFields, g[:]); err != nil {
+	if err := fields(gen, "generationConfig", genFields, g[:]); err != nil {
 		return err
 	}
 	n, err := pj.OptInt(g[0], "generationConfig", "maxOutputTokens")
@@ -139,7 +139,7 @@ func parseSystem(v gjson.Result, c *conv.Conversation) error {
 		return nil
 	}
 	var f [2]gjson.Result
-	if err := pj.Fields(v, param, contentFields, f[:]); err != nil {
+	if err := fields(v, param, contentFields, f[:]); err != nil {
 		return err
 	}
 	if _, err := pj.OptStr(f[0], param, "role"); err != nil {
@@ -151,7 +151,7 @@ func parseSystem(v gjson.Result, c *conv.Conversation) error {
 	return pj.Each(f[1], param+".parts", func(j int, p gjson.Result) error {
 		path := pj.Path(param, "parts", j)
 		var pf [12]gjson.Result
-		if err := pj.Fields(p, path, partFields, pf[:]); err != nil {
+		if err := fields(p, path, partFields, pf[:]); err != nil {
 			return err
 		}
 		if err := checkKnown(p, path, c); err != nil {
@@ -178,7 +178,7 @@ func parseSystem(v gjson.Result, c *conv.Conversation) error {
 func parseContent(i int, v gjson.Result, c *conv.Conversation) error {
 	param := pj.Path("contents", i)
 	var f [2]gjson.Result
-	if err := pj.Fields(v, param, contentFields, f[:]); err != nil {
+	if err := fields(v, param, contentFields, f[:]); err != nil {
 		return err
 	}
 	role, err := pj.OptStr(f[0], param, "role")
@@ -238,7 +238,7 @@ func countPart(msg *conv.Message, typ string) {
 
 func parsePart(msg *conv.Message, src conv.Source, path string, p gjson.Result, c *conv.Conversation) error {
 	var f [12]gjson.Result
-	if err := pj.Fields(p, path, partFields, f[:]); err != nil {
+	if err := fields(p, path, partFields, f[:]); err != nil {
 		return err
 	}
 	if err := checkKnown(p, path, c); err != nil {
@@ -281,7 +281,7 @@ func parsePart(msg *conv.Message, src conv.Source, path string, p gjson.Result, 
 		// source (a client can forge history, as with any assistant text).
 		var g [1]gjson.Result
 		cp := path + ".executableCode"
-		if err := pj.Fields(f[pCode], cp, codeFields, g[:]); err != nil {
+		if err := fields(f[pCode], cp, codeFields, g[:]); err != nil {
 			return err
 		}
 		code, err := pj.OptStr(g[0], cp, "code")
@@ -295,7 +295,7 @@ func parsePart(msg *conv.Message, src conv.Source, path string, p gjson.Result, 
 		// Output of Google's code sandbox: tool output, untrusted.
 		var g [1]gjson.Result
 		rp := path + ".codeExecutionResult"
-		if err := pj.Fields(f[pResult], rp, resultFields, g[:]); err != nil {
+		if err := fields(f[pResult], rp, resultFields, g[:]); err != nil {
 			return err
 		}
 		out, err := pj.OptStr(g[0], rp, "output")
@@ -318,7 +318,7 @@ func parsePart(msg *conv.Message, src conv.Source, path string, p gjson.Result, 
 // read as a document; other data is counted by kind.
 func parseBlob(msg *conv.Message, path string, v gjson.Result, c *conv.Conversation) error {
 	var g [2]gjson.Result
-	if err := pj.Fields(v, path, blobFields, g[:]); err != nil {
+	if err := fields(v, path, blobFields, g[:]); err != nil {
 		return err
 	}
 	mime, err := pj.OptStr(g[0], path, "mimeType")
@@ -351,7 +351,7 @@ func parseBlob(msg *conv.Message, path string, v gjson.Result, c *conv.Conversat
 func parseCall(msg *conv.Message, path string, v gjson.Result) error {
 	cp := path + ".functionCall"
 	var g [3]gjson.Result
-	if err := pj.Fields(v, cp, callFields, g[:]); err != nil {
+	if err := fields(v, cp, callFields, g[:]); err != nil {
 		return err
 	}
 	call := conv.ToolCall{Path: cp}
@@ -379,7 +379,7 @@ func parseCall(msg *conv.Message, path string, v gjson.Result) error {
 func parseFuncResponse(path string, v gjson.Result, c *conv.Conversation) error {
 	rp := path + ".functionResponse"
 	var g [4]gjson.Result
-	if err := pj.Fields(v, rp, respFields, g[:]); err != nil {
+	if err := fields(v, rp, respFields, g[:]); err != nil {
 		return err
 	}
 	tr := conv.Message{Role: conv.RoleTool}
@@ -411,7 +411,7 @@ func parseFuncResponse(path string, v gjson.Result, c *conv.Conversation) error 
 		if err := pj.Each(g[3], rp+".parts", func(k int, p gjson.Result) error {
 			pp := pj.Path(rp, "parts", k)
 			var pf [12]gjson.Result
-			if err := pj.Fields(p, pp, partFields, pf[:]); err != nil {
+			if err := fields(p, pp, partFields, pf[:]); err != nil {
 				return err
 			}
 			if err := checkKnown(p, pp, c); err != nil {
@@ -489,7 +489,7 @@ func plainKey(k gjson.Result) bool {
 func parseTool(i int, t gjson.Result, c *conv.Conversation) error {
 	path := pj.Path("tools", i)
 	var f [1]gjson.Result
-	if err := pj.Fields(t, path, toolFields, f[:]); err != nil {
+	if err := fields(t, path, toolFields, f[:]); err != nil {
 		return err
 	}
 	t.ForEach(func(k, _ gjson.Result) bool {
@@ -504,7 +504,7 @@ func parseTool(i int, t gjson.Result, c *conv.Conversation) error {
 	return pj.Each(f[0], path+".functionDeclarations", func(j int, d gjson.Result) error {
 		dp := pj.Path(path, "functionDeclarations", j)
 		var g [2]gjson.Result
-		if err := pj.Fields(d, dp, declFields, g[:]); err != nil {
+		if err := fields(d, dp, declFields, g[:]); err != nil {
 			return err
 		}
 		var tool conv.Tool
@@ -551,4 +551,55 @@ func (adapter) EncodeRequest(body []byte, c *conv.Conversation) ([]byte, error) 
 		}
 	}
 	return w.Body, nil
+}
+
+// fields is pj.Fields for request objects, refusing a member spelled with
+// the protobuf field name (snake_case) of a field rampart reads: Google's
+// JSON parser takes "system_instruction" for "systemInstruction" (its REST
+// examples use that spelling), so a field rampart skipped by that name
+// would reach the model unscanned, or lift a cap (max_output_tokens).
+func fields(obj gjson.Result, param string, names []string, out []gjson.Result) error {
+	if err := pj.Fields(obj, param, names, out); err != nil {
+		return err
+	}
+	var err error
+	obj.ForEach(func(k, _ gjson.Result) bool {
+		if strings.IndexByte(k.Str, '_') < 0 {
+			return true
+		}
+		camel := lowerCamel(k.Str)
+		for _, n := range names {
+			if camel == n {
+				at := n
+				if param != "" {
+					at = param + "." + n
+				}
+				err = pj.Errorf("invalid_key", at,
+					"field %q: send it as %q (rampart reads Gemini requests in lowerCamelCase)", k.Str, n)
+				return false
+			}
+		}
+		return true
+	})
+	return err
+}
+
+// lowerCamel is the JSON name protobuf gives field name s: each '_' is
+// dropped and the letter after it upper-cased.
+func lowerCamel(s string) string {
+	b := make([]byte, 0, len(s))
+	up := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' {
+			up = true
+			continue
+		}
+		if up && c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up = false
+		b = append(b, c)
+	}
+	return string(b)
 }
