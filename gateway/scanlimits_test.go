@@ -45,6 +45,11 @@ layers:
 		{"max_message_chars", user, `{"items":[{"text":"` + a(601) + `"}]}`, 400, "message_too_large"},
 		{"max_messages", user, `{"items":[{"text":"a"},{"text":"b"},{"text":"c"},{"text":"d"}]}`, 400, "too_many_messages"},
 		{"multibyte counts characters", user, `{"text":"` + strings.Repeat("é", 550) + `"}`, 200, ""},
+		// Tool names are text the scanner reads (task drift): they count too.
+		{"max_chars counts tools", user, `{"text":"a","tools":["` + a(1001) + `"]}`, 400, "context_length_exceeded"},
+		{"max_chars counts tools over items", user, `{"items":[{"text":"a","tools":["` + a(500) + `"]},{"text":"b","tools":["` + a(500) + `"]}]}`, 400, "context_length_exceeded"},
+		{"max_message_chars counts tools", user, `{"items":[{"text":"a","tools":["` + a(300) + `","` + a(300) + `"]}]}`, 400, "message_too_large"},
+		{"tools within", user, `{"text":"a","tools":["send_email","` + a(500) + `"]}`, 200, ""},
 		{"policy of the key", tight, `{"text":"` + a(101) + `"}`, 400, "context_length_exceeded"},
 		{"policy within", tight, `{"text":"` + a(100) + `"}`, 200, ""},
 	} {

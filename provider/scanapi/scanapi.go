@@ -156,7 +156,8 @@ func itoa(i int) string {
 }
 
 // adapter presents a scan request to the engine: each item's text (and the
-// user request it answers) is a user segment, for the rate limiter's token
+// user request it answers) is a user segment, its tool names tool-definition
+// segments, for the rate limiter's token
 // count and the audit record. Errors are in OpenAI's shape.
 type adapter struct{ provider.Adapter }
 
@@ -175,6 +176,11 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 		m := conv.Message{Role: conv.RoleUser, Segments: []conv.Segment{{Text: it.Text, Source: conv.SourceUser, Path: "items." + itoa(i) + ".text"}}}
 		if it.User != "" {
 			m.Segments = append(m.Segments, conv.Segment{Text: it.User, Source: conv.SourceUser, Path: "items." + itoa(i) + ".user"})
+		}
+		// Tool names are read by the scanner too: they count in the size
+		// limits (max_chars, max_message_chars) and the token estimate.
+		for j, t := range it.Tools {
+			m.Segments = append(m.Segments, conv.Segment{Text: t, Source: conv.SourceToolDef, Path: "items." + itoa(i) + ".tools." + itoa(j)})
 		}
 		c.Messages = append(c.Messages, m)
 	}
