@@ -51,12 +51,10 @@ func TestLeakEvasions(t *testing.T) {
 	}
 }
 
-// Halves of the prompt in two answers to the same key, each under the
-// threshold and without a long verbatim run, are one leak; to different
-// keys they are not.
-func TestLeakAcrossAnswers(t *testing.T) {
+// leakHalves splits the prompt into every other sentence piece: runs of 7
+// n-grams, shorter than verbatimRun, each half under the threshold.
+func leakHalves() (string, string) {
 	words := strings.Fields(leakSys)
-	// every other sentence piece: runs of 7 n-grams, shorter than verbatimRun
 	var a, b []string
 	for i := 0; i < len(words); i += 14 {
 		piece := strings.Join(words[i:min(i+14, len(words))], " ")
@@ -66,7 +64,14 @@ func TestLeakAcrossAnswers(t *testing.T) {
 			b = append(b, piece)
 		}
 	}
-	first, second := strings.Join(a, " ... "), strings.Join(b, " ... ")
+	return strings.Join(a, " ... "), strings.Join(b, " ... ")
+}
+
+// Halves of the prompt in two answers to the same key, each under the
+// threshold and without a long verbatim run, are one leak; to different
+// keys they are not.
+func TestLeakAcrossAnswers(t *testing.T) {
+	first, second := leakHalves()
 	l := provisioned(t, Config{})
 	if _, d := whole(t, l, leakTx(l, "k1"), "Part one: "+first); d.Action == engine.Block {
 		t.Fatalf("first half alone blocked : %+v", d.Findings)
@@ -141,17 +146,8 @@ func TestLeakHistorySharedThroughRedis(t *testing.T) {
 	if url == "" {
 		t.Skip("RAMPART_TEST_REDIS_URL not set (source /tmp/services.env or run .ci/run)")
 	}
-	words := strings.Fields(leakSys)
-	var a, b []string
-	for i := 0; i < len(words); i += 14 {
-		piece := strings.Join(words[i:min(i+14, len(words))], " ")
-		if (i/14)%2 == 0 {
-			a = append(a, piece)
-		} else {
-			b = append(b, piece)
-		}
-	}
-	halfA, halfB := "First: "+strings.Join(a, " ... "), "Then: "+strings.Join(b, " ... ")
+	a, b := leakHalves()
+	halfA, halfB := "First: "+a, "Then: "+b
 	key := fmt.Sprintf("k-%s-%d", t.Name(), time.Now().UnixNano())
 	replica := func(redisURL string) *Layer {
 		return provisioned(t, Config{Leak: LeakConfig{RedisURL: redisURL}})

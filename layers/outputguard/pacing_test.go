@@ -28,6 +28,19 @@ const pacedNumbers = "In 2019 revenue grew 12% to $4.5 million across 3 regions.
 
 const pacedEventBytes = 4
 
+// endText ends the stream and returns the text released at its end.
+func endText(t testing.TB, l *Layer, tx *engine.Tx) string {
+	ev := &conv.StreamEvent{Synthetic: true}
+	if _, err := l.OnStreamEnd(tx, ev); err != nil {
+		t.Fatal(err)
+	}
+	end := ""
+	for _, d := range ev.Deltas {
+		end += d.Text
+	}
+	return end
+}
+
 // released drives the layer with text in n-byte events and returns, per
 // event, the text released after it (the last entry is the end of the
 // stream), and per input byte the event after which it was released.
@@ -48,14 +61,7 @@ func released(t testing.TB, l *Layer, text string, n int) (outs []string, lag []
 		}
 		got = max(got, rel)
 	}
-	ev := &conv.StreamEvent{Synthetic: true}
-	if _, err := l.OnStreamEnd(tx, ev); err != nil {
-		t.Fatal(err)
-	}
-	end := ""
-	for _, d := range ev.Deltas {
-		end += d.Text
-	}
+	end := endText(t, l, tx)
 	k := (len(text) + n - 1) / n
 	for j := got; j < len(text); j++ {
 		lag[j] = k - j/n
@@ -142,15 +148,7 @@ func TestPacedReleaseSequence(t *testing.T) {
 			}
 			got = append(got, ev.Deltas[0].Text)
 		}
-		ev := &conv.StreamEvent{Synthetic: true}
-		if _, err := l.OnStreamEnd(tx, ev); err != nil {
-			t.Fatal(err)
-		}
-		end := ""
-		for _, d := range ev.Deltas {
-			end += d.Text
-		}
-		got = append(got, end)
+		got = append(got, endText(t, l, tx))
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%q:\n got %q\nwant %q", c.events, got, c.want)
 		}

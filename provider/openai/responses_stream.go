@@ -452,8 +452,15 @@ func respSynthetic(ev *conv.StreamEvent, st *respStream) ([]byte, error) {
 	if err := st.add(key, text.String()); err != nil {
 		return nil, err
 	}
-	out := []byte(`{}`)
-	w := pj.Writer{Body: out}
+	return deltaEvent(tmpl, typ, oi, partKey, part, text.String())
+}
+
+// deltaEvent writes a synthetic delta event of type typ shaped after tmpl
+// (item id, sequence number): output index oi, part index part under
+// partKey ("" for none), and delta.
+func deltaEvent(tmpl gjson.Result, typ string, oi int, partKey string, part int, delta string) ([]byte, error) {
+	w := pj.Writer{Body: []byte(`{}`)}
+	var err error
 	set := func(k string, raw []byte) {
 		if err == nil {
 			err = w.SetRaw(k, raw)
@@ -464,9 +471,11 @@ func respSynthetic(ev *conv.StreamEvent, st *respStream) ([]byte, error) {
 		set("item_id", pj.AppendString(nil, id.Str))
 	}
 	set("output_index", []byte(fmt.Sprint(oi)))
-	set(partKey, []byte(fmt.Sprint(part)))
-	set("delta", pj.AppendString(nil, text.String()))
-	if typ != "response.reasoning_summary_text.delta" {
+	if partKey != "" {
+		set(partKey, []byte(fmt.Sprint(part)))
+	}
+	set("delta", pj.AppendString(nil, delta))
+	if partKey != "" && typ != "response.reasoning_summary_text.delta" {
 		set("logprobs", []byte("[]"))
 	}
 	if sn := tmpl.Get("sequence_number"); sn.Type == gjson.Number {
@@ -495,21 +504,5 @@ func respSyntheticArgs(ev *conv.StreamEvent, tmpl gjson.Result, typ string) ([]b
 			return nil, fmt.Errorf("held text released inside the function call of output %d", oi)
 		}
 	}
-	w := pj.Writer{Body: []byte(`{}`)}
-	var err error
-	set := func(k string, raw []byte) {
-		if err == nil {
-			err = w.SetRaw(k, raw)
-		}
-	}
-	set("type", pj.AppendString(nil, typ))
-	if id := tmpl.Get("item_id"); id.Type == gjson.String {
-		set("item_id", pj.AppendString(nil, id.Str))
-	}
-	set("output_index", []byte(fmt.Sprint(oi)))
-	set("delta", pj.AppendString(nil, args.String()))
-	if sn := tmpl.Get("sequence_number"); sn.Type == gjson.Number {
-		set("sequence_number", []byte(sn.Raw))
-	}
-	return w.Body, err
+	return deltaEvent(tmpl, typ, oi, "", 0, args.String())
 }
