@@ -97,7 +97,7 @@ func channelText(body, channel string) string {
 		case typ == "":
 			if channel == "arguments" {
 				ev.Get("choices.0.delta.tool_calls").ForEach(func(_, tc gjson.Result) bool {
-					b.WriteString(tc.Get("function.arguments").Str)
+					b.WriteString(tc.Get("function.arguments").Str + tc.Get("custom.input").Str)
 					return true
 				})
 			} else {
@@ -139,6 +139,15 @@ func oaArgs(pieces ...string) string {
 	evs := [][2]string{oaChunk(`{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"send","arguments":""}}]}`)}
 	for _, p := range pieces {
 		evs = append(evs, oaChunk(`{"tool_calls":[{"index":0,"function":{"arguments":`+js(p)+`}}]}`))
+	}
+	evs = append(evs, [2]string{"", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`})
+	return sse(append(evs, [2]string{"", "[DONE]"})...)
+}
+
+func oaCustom(pieces ...string) string {
+	evs := [][2]string{oaChunk(`{"tool_calls":[{"index":0,"id":"call_1","type":"custom","custom":{"name":"send","input":""}}]}`)}
+	for _, p := range pieces {
+		evs = append(evs, oaChunk(`{"tool_calls":[{"index":0,"custom":{"input":`+js(p)+`}}]}`))
 	}
 	evs = append(evs, [2]string{"", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`})
 	return sse(append(evs, [2]string{"", "[DONE]"})...)
@@ -213,6 +222,7 @@ var sideChannels = []sideChannel{
 	{"openai refusal", chatRoute, "refusal", oaText("refusal"), true, "[DONE]"},
 	{"openai reasoning_content", chatRoute, "reasoning_content", oaText("reasoning_content"), true, "[DONE]"},
 	{"openai tool-call arguments", chatRoute, "arguments", oaArgs, false, "[DONE]"},
+	{"openai custom tool input", chatRoute, "arguments", oaCustom, false, "[DONE]"},
 	{"anthropic text", messagesRoute, "text", anBlock(`{"type":"text","text":""}`, "text_delta", "text"), true, "message_stop"},
 	{"anthropic thinking", messagesRoute, "thinking", anBlock(`{"type":"thinking","thinking":""}`, "thinking_delta", "thinking",
 		[2]string{"content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig"}}`}), true, "message_stop"},

@@ -18,7 +18,7 @@ var (
 	deltaFields     = []string{"content", "tool_calls", "function_call", "refusal", "reasoning_content", "reasoning"}
 	// deltaChannels are the conv.Delta channels of deltaFields[3:].
 	deltaChannels    = [3]string{"refusal", "reasoning", "reasoning"}
-	toolDeltaFields  = []string{"index", "id", "function"}
+	toolDeltaFields  = []string{"index", "id", "function", "custom"}
 	doneData         = []byte("[DONE]")
 	chatChunkObject  = "chat.completion.chunk"
 	completionObject = "text_completion"
@@ -183,7 +183,7 @@ func parseChunkChoice(p int, ch gjson.Result, ev *conv.StreamEvent) error {
 }
 
 func parseToolDelta(tc gjson.Result, path string, pos int) (conv.ToolCallDelta, error) {
-	var f [3]gjson.Result
+	var f [4]gjson.Result
 	td := conv.ToolCallDelta{Index: pos}
 	if err := pj.Fields(tc, path, toolDeltaFields, f[:]); err != nil {
 		return td, err
@@ -210,6 +210,21 @@ func parseToolDelta(tc gjson.Result, path string, pos int) (conv.ToolCallDelta, 
 		}
 		if g[1].Type == gjson.String {
 			td.Path = path + ".function.arguments"
+		}
+	}
+	if pj.Present(f[3]) { // a custom tool's call: its free-form input
+		var g [2]gjson.Result
+		if err := pj.Fields(f[3], path+".custom", customCallFields, g[:]); err != nil {
+			return td, err
+		}
+		if td.Name, err = pj.OptStr(g[0], path, "custom.name"); err != nil {
+			return td, err
+		}
+		if td.ArgumentsDelta, err = pj.OptStr(g[1], path, "custom.input"); err != nil {
+			return td, err
+		}
+		if g[1].Type == gjson.String {
+			td.Path = path + ".custom.input"
 		}
 	}
 	return td, nil
@@ -340,8 +355,13 @@ type chunkDelta struct {
 // chunkToolCall continues a streamed tool call (its id and name went out
 // with its first delta).
 type chunkToolCall struct {
-	Index    int           `json:"index"`
-	Function chunkFunction `json:"function"`
+	Index    int            `json:"index"`
+	Function *chunkFunction `json:"function,omitempty"`
+	Custom   *chunkCustom   `json:"custom,omitempty"`
+}
+
+type chunkCustom struct {
+	Input string `json:"input"`
 }
 
 type chunkFunction struct {
@@ -404,7 +424,13 @@ func synthetic(ev *conv.StreamEvent) ([]byte, error) {
 			e.Delta.FunctionCall.Arguments += td.ArgumentsDelta
 			continue
 		}
-		e.Delta.ToolCalls = append(e.Delta.ToolCalls, chunkToolCall{Index: td.Index, Function: chunkFunction{Arguments: td.ArgumentsDelta}})
+		tc := chunkToolCall{Index: td.Index}
+		if strings.HasSuffix(td.Path, ".custom.input") {
+			tc.Custom = &chunkCustom{Input: td.ArgumentsDelta}
+		} else {
+			tc.Function = &chunkFunction{Arguments: td.ArgumentsDelta}
+		}
+		e.Delta.ToolCalls = append(e.Delta.ToolCalls, tc)
 	}
 	for i := range ev.Deltas {
 		d := &ev.Deltas[i]
