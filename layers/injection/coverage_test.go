@@ -10,6 +10,7 @@ import (
 	"github.com/rampart-ai/rampart/engine"
 	"github.com/rampart-ai/rampart/provider"
 	"github.com/rampart-ai/rampart/provider/anthropic"
+	"github.com/rampart-ai/rampart/provider/gemini"
 	"github.com/rampart-ai/rampart/provider/openai"
 )
 
@@ -194,6 +195,38 @@ func TestResponsesFields(t *testing.T) {
 		}
 	}
 	d := l.Inspect(parseR(`{"model":"gpt-4o","input":[{"role":"user","content":[{"type":"input_video","video":"x"}]}]}`))
+	if d.Code != CodeUnknownPart {
+		t.Errorf("unknown part: %+v", d)
+	}
+}
+
+// The Gemini API (issue #14's adapter): function declarations, response
+// schemas, function responses, text inline data and system instructions
+// are scanned; unknown part members refused.
+func TestGeminiFields(t *testing.T) {
+	l := provisioned(t, Defaults())
+	parseG := func(body string) *conv.Conversation {
+		c, err := gemini.New().ParseRequest([]byte(body), conv.KindGenerateContent)
+		if err != nil {
+			t.Fatalf("parse: %v", err)
+		}
+		return c
+	}
+	const head = `{"contents":[{"role":"user","parts":[{"text":"hi"}]}`
+	for _, tc := range []string{
+		head + `],"tools":[{"functionDeclarations":[{"name":"w","description":"Get the weather. %s"}]}]}`,
+		head + `],"tools":[{"functionDeclarations":[{"name":"w","parameters":{"type":"OBJECT","properties":{"city":{"type":"STRING","description":"%s"}}}}]}]}`,
+		head + `],"generationConfig":{"responseSchema":{"type":"OBJECT","description":"%s"}}}`,
+		head + `,{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}}]},{"role":"user","parts":[{"functionResponse":{"name":"f","response":{"page":{"body":"%s"}}}}]}]}`,
+	} {
+		for _, text := range []string{probe, "Get the weather."} {
+			d := l.Inspect(parseG(fmt.Sprintf(tc, text)))
+			if (d.Action == engine.Block) != (text == probe) {
+				t.Errorf("%s with %q: %v (%s)", tc, text, d.Action, d.Reason)
+			}
+		}
+	}
+	d := l.Inspect(parseG(head + `,{"parts":[{"futurePart":{"text":"x"}}]}]}`))
 	if d.Code != CodeUnknownPart {
 		t.Errorf("unknown part: %+v", d)
 	}
