@@ -148,12 +148,18 @@ func parseRespPart(msg *conv.Message, pp string, pf []gjson.Result) error {
 	return nil
 }
 
-func sandboxText(msg *conv.Message, v gjson.Result, path, key string) error {
+// sandboxField reads the one string rampart reads of an executableCode
+// ("code") or codeExecutionResult ("output") object ("" when absent).
+func sandboxField(v gjson.Result, path, key string) (string, error) {
 	var g [1]gjson.Result
 	if err := pj.Fields(v, path, []string{key}, g[:]); err != nil {
-		return err
+		return "", err
 	}
-	text, err := pj.OptStr(g[0], path, key)
+	return pj.OptStr(g[0], path, key)
+}
+
+func sandboxText(msg *conv.Message, v gjson.Result, path, key string) error {
+	text, err := sandboxField(v, path, key)
 	if err != nil {
 		return err
 	}

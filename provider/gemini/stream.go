@@ -122,11 +122,7 @@ func parseEvent(name string, data []byte, ev *conv.StreamEvent, st *streamState)
 // sandboxDelta makes code the model wrote ("code" channel), or the output
 // of Google's code sandbox ("code_result"), a delta of its own channel.
 func sandboxDelta(ev *conv.StreamEvent, idx int, v gjson.Result, path, key string) error {
-	var g [1]gjson.Result
-	if err := pj.Fields(v, path, []string{key}, g[:]); err != nil {
-		return err
-	}
-	text, err := pj.OptStr(g[0], path, key)
+	text, err := sandboxField(v, path, key)
 	if err != nil {
 		return err
 	}
