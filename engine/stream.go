@@ -67,6 +67,7 @@ func (t *txn) stream(resp *http.Response) {
 	var sev conv.StreamEvent // reused: adapters reset it per event
 	var end endState
 	for {
+		endAfter := false // release held text after this event (see below)
 		ev, err := rd.Next()
 		if err != nil {
 			if tx.Ctx.Err() != nil {
@@ -142,8 +143,15 @@ func (t *txn) stream(resp *http.Response) {
 			// content_block_stop, an event the adapter marks (EndsText),
 			// or the terminal event.
 			end.state = sev.State
-			if (end.pending && (len(sev.FinishReason) > 0 || sev.Name == "content_block_stop" || sev.EndsText || sev.Done)) ||
-				(sev.Done && end.calls == 0) {
+			endsText := len(sev.FinishReason) > 0 || sev.Name == "content_block_stop" || sev.EndsText || sev.Done
+			// An event that ends a run of text and carries text itself
+			// (a chunk holding the last text and the finish reason, as
+			// Gemini and many OpenAI-compatible servers send): the layers
+			// see its text first and the held text is released after it,
+			// joined with it; releasing before would send a held secret's
+			// prefix unredacted.
+			endAfter = endsText && !sev.Done && (len(sev.Deltas) > 0 || heldArgs(sev.ToolCalls))
+			if !endAfter && ((end.pending && endsText) || (sev.Done && end.calls == 0)) {
 				if !t.endStream(stats, seq, &end) {
 					return
 				}
@@ -153,6 +161,9 @@ func (t *txn) stream(resp *http.Response) {
 				return
 			}
 			if sev.Drop && !sev.Done {
+				if endAfter && !t.endStream(stats, seq, &end) {
+					return
+				}
 				continue // a layer removed the event (e.g. a usage-only chunk it asked upstream for)
 			}
 			if len(sev.Deltas) > 0 || heldArgs(sev.ToolCalls) {
@@ -185,6 +196,9 @@ func (t *txn) stream(resp *http.Response) {
 			out = *buf
 		}
 		if out != nil && !t.write(out) {
+			return
+		}
+		if endAfter && !t.endStream(stats, seq, &end) {
 			return
 		}
 		if sev.Done {
