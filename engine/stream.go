@@ -141,7 +141,8 @@ func (t *txn) stream(resp *http.Response) {
 			// Text held back by layers is released before the event that
 			// ends a run of text: a finish reason, Anthropic's
 			// content_block_stop, an event the adapter marks (EndsText),
-			// or the terminal event.
+			// or the terminal event; when that event carries text itself,
+			// after it (see endAfter).
 			end.state = sev.State
 			endsText := len(sev.FinishReason) > 0 || sev.Name == "content_block_stop" || sev.EndsText || sev.Done
 			// An event that ends a run of text and carries text itself
