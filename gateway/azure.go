@@ -140,9 +140,11 @@ func (a *upstreamAuth) apply(ctx context.Context, h http.Header, key string) err
 
 // target is the upstream URL of a route: the base URL's path, the route
 // (without /v1), then the base URL's query (api-version ...) merged with
-// the client's query, the base URL's parameters winning.
+// the client's query, the base URL's parameters winning. Client parameters
+// that carry a credential (credentialParams) are not sent on.
 func (u *upstream) target(route, clientQuery string) string {
 	t := u.base + strings.TrimPrefix(route, "/v1")
+	clientQuery = dropCredentialParams(clientQuery)
 	if len(u.query) == 0 {
 		if clientQuery != "" {
 			t += "?" + clientQuery
@@ -159,6 +161,32 @@ func (u *upstream) target(route, clientQuery string) string {
 		q[k] = v
 	}
 	return t + "?" + q.Encode()
+}
+
+// credentialParams are query parameter names (lower-cased) that carry a
+// credential: a client may put its rampart key there (Gemini's REST
+// examples use ?key=, Azure's ?api-key=); the gateway reads keys from
+// headers only and never forwards these to a provider.
+var credentialParams = map[string]bool{"key": true, "api-key": true, "api_key": true, "apikey": true, "access_token": true}
+
+// dropCredentialParams removes credentialParams from raw query q, keeping
+// every other parameter byte for byte.
+func dropCredentialParams(q string) string {
+	if q == "" {
+		return q
+	}
+	parts := strings.Split(q, "&")
+	out := parts[:0]
+	for _, p := range parts {
+		name, _, _ := strings.Cut(p, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if !credentialParams[strings.ToLower(strings.TrimSpace(name))] {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "&")
 }
 
 // Azure OpenAI client paths. Clients built for Azure (openai-go's azure

@@ -192,3 +192,29 @@ func TestGeminiOpenAICompatible(t *testing.T) {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 }
+
+// TestClientCredentialQueryNotForwarded: the client's query string goes
+// upstream (Azure's and OpenAI-compatible servers' parameters), but never
+// a parameter that carries a credential (key, api-key, api_key, apikey,
+// access_token, any case): a client that also puts its rampart key in the
+// URL (as Gemini's REST examples teach) must not hand it to the provider.
+func TestClientCredentialQueryNotForwarded(t *testing.T) {
+	for _, base := range []string{"/openai/deployments/gpt-4o-prod?api-version=2024-10-21", "/v1"} {
+		fake := &azureFake{}
+		srv := httptest.NewServer(fake)
+		cfg := config.Default()
+		cfg.Upstreams = []config.Upstream{{Name: "up", Provider: "openai", Auth: "api-key", BaseURL: srv.URL + base}}
+		g := newGateway(t, cfg, WithGetenv(env(map[string]string{"OPENAI_API_KEY": "up-key"})))
+		key := adminKey(g)
+		w := post(t, g, "/v1/chat/completions?foo=bar&key="+key+"&API-KEY="+key+"&api_key="+key+"&apikey="+key+"&access_token="+key, azureChatBody, nil)
+		if w.Code != 200 {
+			srv.Close()
+			t.Fatalf("%s: %d %s", base, w.Code, w.Body)
+		}
+		r := fake.last(t)
+		srv.Close()
+		if strings.Contains(r.URL.RawQuery, key) || r.URL.Query().Get("foo") != "bar" {
+			t.Errorf("%s: upstream query %q", base, r.URL.RawQuery)
+		}
+	}
+}
