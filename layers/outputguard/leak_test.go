@@ -144,6 +144,9 @@ func TestLeakStreamEncoded(t *testing.T) {
 func TestLeakHistorySharedThroughRedis(t *testing.T) {
 	url := os.Getenv("RAMPART_TEST_REDIS_URL")
 	if url == "" {
+		if os.Getenv("RAMPART_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("RAMPART_TEST_REDIS_URL not set but RAMPART_TEST_REQUIRE_SERVICES=1")
+		}
 		t.Skip("RAMPART_TEST_REDIS_URL not set (source /tmp/services.env or run .ci/run)")
 	}
 	a, b := leakHalves()
