@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rampart-ai/rampart/identity"
+	"github.com/rampart-ai/rampart/layers/ratelimit"
 )
 
 // keyView is a key's metadata as the API shows it (never the hash).
@@ -234,4 +235,56 @@ func limitsText(policy string, lim map[string]int64) string {
 		b.WriteString(", " + n + "=" + strconv.FormatInt(lim[n], 10))
 	}
 	return b.String()
+}
+
+// PatchLimitsRequest is the body of PATCH /admin/keys/{id} and
+// PATCH /admin/tenants/{id}: the object's new limits, replacing the old.
+type PatchLimitsRequest struct {
+	Limits map[string]int64 `json:"limits"`
+}
+
+// decodeLimits reads a PatchLimitsRequest and refuses unknown limit names.
+func decodeLimits(w http.ResponseWriter, r *http.Request) (map[string]int64, bool) {
+	var req PatchLimitsRequest
+	if !decode(w, r, &req) {
+		return nil, false
+	}
+	if req.Limits == nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "limits is required.")
+		return nil, false
+	}
+	for n := range req.Limits {
+		if !ratelimit.KnownLimit(n) {
+			writeError(w, http.StatusBadRequest, "invalid_request", "Unknown limit "+strconv.Quote(n)+".")
+			return nil, false
+		}
+	}
+	return req.Limits, true
+}
+
+// patchKey replaces a key's limits, under the same grant rules as
+// POST /admin/keys.
+func (h *handler) patchKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	lim, ok := decodeLimits(w, r)
+	if !ok {
+		return
+	}
+	k, ok := h.keyInScope(w, r, p)
+	if !ok {
+		return
+	}
+	if !identity.CanGrant(p.Role, k.Role) {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may not change a key with permissions you do not hold.")
+		return
+	}
+	if !h.grantable(w, r, p, k.Tenant, "", lim) {
+		return
+	}
+	if err := h.svc.SetKeyLimits(r.Context(), k.ID, lim); err != nil {
+		h.storeError(w, err)
+		return
+	}
+	note(r, "key_limits_changed", k.ID, k.Tenant, "limits"+limitsText("", k.Limits)+" -> "+limitsText("", lim))
+	k.Limits = lim
+	writeJSON(w, http.StatusOK, view(k, ""))
 }

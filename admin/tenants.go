@@ -66,3 +66,27 @@ func (h *handler) createTenant(w http.ResponseWriter, r *http.Request, p *identi
 	note(r, "tenant_created", t.ID, t.ID, "tenant "+t.ID+limitsText(t.Policy, t.Limits))
 	writeJSON(w, http.StatusCreated, tenantView{"tenant", t})
 }
+
+// patchTenant replaces a tenant's limits (global admins only).
+func (h *handler) patchTenant(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	if !p.Global() {
+		writeError(w, http.StatusForbidden, "permission_denied", "Only a global admin changes a tenant's limits.")
+		return
+	}
+	lim, ok := decodeLimits(w, r)
+	if !ok {
+		return
+	}
+	t, err := h.svc.Store().GetTenant(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	if err := h.svc.SetTenantLimits(r.Context(), t.ID, lim); err != nil {
+		h.storeError(w, err)
+		return
+	}
+	note(r, "tenant_limits_changed", t.ID, t.ID, "limits"+limitsText("", t.Limits)+" -> "+limitsText("", lim))
+	t.Limits = lim
+	writeJSON(w, http.StatusOK, tenantView{"tenant", t})
+}

@@ -183,6 +183,9 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 	if rt.Provider == "gemini" { // the model in the path
 		return strings.ReplaceAll(path, "{model}", "gemini-2.0-flash"), `{"contents":[{"role":"user","parts":[{"text":"hello"}]}]}`
 	}
+	if rt.Path == "/admin/tenants/{id}" { // a tenant id, not a key id
+		return strings.ReplaceAll(path, "{id}", target), `{"limits":{"rpm":1000}}`
+	}
 	if strings.Contains(path, "{id}") {
 		id, _ := m.newKey(target, identity.RoleViewer)
 		path = strings.ReplaceAll(path, "{id}", id)
@@ -218,6 +221,8 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		body = fmt.Sprintf(`{"id":"t%d"}`, m.n)
 	case "POST /admin/keys/{id}/rotate":
 		body = `{}`
+	case "PATCH /admin/keys/{id}":
+		body = `{"limits":{}}`
 	case "POST /v1/chat/completions":
 		body = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}`
 	case "POST /v1/completions":
@@ -464,6 +469,45 @@ func TestGrantMatrix(t *testing.T) {
 		w := m.do(http.MethodPost, "/admin/tenants", tc.who.key, tc.body)
 		if w.Code != tc.want {
 			t.Errorf("%s creates tenant %s: %d, want %d: %s", tc.who.name, tc.body, w.Code, tc.want, trim(w.Body.String()))
+		}
+	}
+	// Changing an existing key's limits: the same grant rules.
+	acmeKey, _ := m.newKey("acme", identity.RoleUser)
+	for _, tc := range []struct {
+		who  caller
+		body string
+		want int
+	}{
+		{acmeAdmin, `{"limits":{"rpm":1001}}`, 403}, // above the tenant's rpm 1000
+		{acmeAdmin, `{"limits":{"rpm":-1}}`, 403},
+		{acmeAdmin, `{"limits":{"budget_day":5}}`, 403},
+		{acmeAdmin, `{"limits":{"no_such":5}}`, 400},
+		{acmeAdmin, `{"limits":{"rpm":10},"x":1}`, 400},
+		{acmeDev, `{"limits":{"rpm":10}}`, 403},
+		{otherAdmin, `{"limits":{"rpm":10}}`, 404},
+		{acmeAdmin, `{"limits":{"rpm":10}}`, 200},
+		{global, `{"limits":{"rpm":-1}}`, 200},
+	} {
+		w := m.do(http.MethodPatch, "/admin/keys/"+acmeKey, tc.who.key, tc.body)
+		if w.Code != tc.want {
+			t.Errorf("%s patches key %s: %d, want %d: %s", tc.who.name, tc.body, w.Code, tc.want, trim(w.Body.String()))
+		}
+	}
+	if w := m.do(http.MethodPatch, "/admin/keys/key_nosuch", global.key, `{"limits":{}}`); w.Code != 404 {
+		t.Errorf("patch of a missing key: %d", w.Code)
+	}
+	for _, tc := range []struct {
+		who  caller
+		body string
+		want int
+	}{
+		{acmeAdmin, `{"limits":{"rpm":5000}}`, 403},
+		{global, `{"limits":{"bogus":1}}`, 400},
+		{global, `{"limits":{"rpm":1000}}`, 200},
+	} {
+		w := m.do(http.MethodPatch, "/admin/tenants/acme", tc.who.key, tc.body)
+		if w.Code != tc.want {
+			t.Errorf("%s patches tenant %s: %d, want %d: %s", tc.who.name, tc.body, w.Code, tc.want, trim(w.Body.String()))
 		}
 	}
 	// Every one of those actions, refused or not, is in the audit log.

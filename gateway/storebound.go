@@ -117,6 +117,18 @@ func (b *deadlineStore) ExpireKey(ctx context.Context, id string, at time.Time) 
 	return b.s.ExpireKey(ctx, id, at)
 }
 
+func (b *deadlineStore) SetKeyLimits(ctx context.Context, id string, limits map[string]int64) error {
+	ctx, cancel := b.call(ctx)
+	defer cancel()
+	return b.s.SetKeyLimits(ctx, id, limits)
+}
+
+func (b *deadlineStore) SetTenantLimits(ctx context.Context, id string, limits map[string]int64) error {
+	ctx, cancel := b.call(ctx)
+	defer cancel()
+	return b.s.SetTenantLimits(ctx, id, limits)
+}
+
 func (b *deadlineStore) RotateKey(ctx context.Context, oldID string, oldExpires time.Time, next identity.Key) error {
 	ctx, cancel := b.call(ctx)
 	defer cancel()

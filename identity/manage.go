@@ -142,6 +142,24 @@ func (s *Service) RevokeKey(ctx context.Context, id string) error {
 	return nil
 }
 
+// SetKeyLimits replaces a key's limits; effective like RevokeKey.
+func (s *Service) SetKeyLimits(ctx context.Context, id string, limits map[string]int64) error {
+	if err := s.store.SetKeyLimits(ctx, id, limits); err != nil {
+		return err
+	}
+	s.Invalidate(ctx)
+	return nil
+}
+
+// SetTenantLimits replaces a tenant's limits; effective like RevokeKey.
+func (s *Service) SetTenantLimits(ctx context.Context, id string, limits map[string]int64) error {
+	if err := s.store.SetTenantLimits(ctx, id, limits); err != nil {
+		return err
+	}
+	s.Invalidate(ctx)
+	return nil
+}
+
 // ExpireKey sets a key's expiry (now or later); effective like RevokeKey.
 func (s *Service) ExpireKey(ctx context.Context, id string, at time.Time) error {
 	if err := s.store.ExpireKey(ctx, id, at.UTC().Truncate(time.Millisecond)); err != nil {

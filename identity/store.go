@@ -90,6 +90,10 @@ type Store interface {
 	RevokeKey(ctx context.Context, id string, at time.Time) error
 	// ExpireKey sets the key's expiry to at (ErrNotFound if no such key).
 	ExpireKey(ctx context.Context, id string, at time.Time) error
+	// SetKeyLimits replaces a key's limits (ErrNotFound if no such key).
+	SetKeyLimits(ctx context.Context, id string, limits map[string]int64) error
+	// SetTenantLimits replaces a tenant's limits (ErrNotFound if none).
+	SetTenantLimits(ctx context.Context, id string, limits map[string]int64) error
 	// RotateKey stores next and sets the old key's expiry to
 	// min(current expiry, oldExpires) and its ReplacedBy, atomically.
 	RotateKey(ctx context.Context, oldID string, oldExpires time.Time, next Key) error

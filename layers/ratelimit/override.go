@@ -87,3 +87,14 @@ func override(base Rule, lim map[string]int64) rule {
 	}
 	return compile(r)
 }
+
+// KnownLimit reports whether name is an Identity.Limits key the layer
+// applies (a rule override or a USD budget).
+func KnownLimit(name string) bool {
+	switch name {
+	case LimitUSDDay, LimitUSDMonth:
+		return true
+	}
+	_, ok := overrideFields[name]
+	return ok
+}

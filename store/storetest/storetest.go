@@ -183,6 +183,20 @@ func testGeneration(t *testing.T, s Store) {
 	step("create key 2", false, func() error { return s.CreateKey(ctx, newKey("key_2", "acme", 2, now)) })
 	step("expire", true, func() error { return s.ExpireKey(ctx, "key_2", now) })
 	step("rotate", true, func() error { return s.RotateKey(ctx, "key_2", now, newKey("key_3", "acme", 3, now)) })
+	step("key limits", true, func() error { return s.SetKeyLimits(ctx, "key_3", map[string]int64{"rpm": 7}) })
+	step("tenant limits", true, func() error { return s.SetTenantLimits(ctx, "acme", map[string]int64{"rpm": 70}) })
+	if k, err := s.GetKey(ctx, "key_3"); err != nil || k.Limits["rpm"] != 7 || len(k.Limits) != 1 {
+		t.Fatalf("key limits after set: %v %v", k.Limits, err)
+	}
+	if tn, err := s.GetTenant(ctx, "acme"); err != nil || tn.Limits["rpm"] != 70 || len(tn.Limits) != 1 {
+		t.Fatalf("tenant limits after set: %v %v", tn.Limits, err)
+	}
+	if err := s.SetKeyLimits(ctx, "nope", nil); !errors.Is(err, identity.ErrNotFound) {
+		t.Fatalf("limits of a missing key: %v", err)
+	}
+	if err := s.SetTenantLimits(ctx, "nope", nil); !errors.Is(err, identity.ErrNotFound) {
+		t.Fatalf("limits of a missing tenant: %v", err)
+	}
 	// A failed change must not bump.
 	before, _ := s.IdentityGeneration(ctx)
 	if err := s.RevokeKey(ctx, "nope", now); !errors.Is(err, identity.ErrNotFound) {

@@ -17,6 +17,7 @@ type identitySQL struct {
 	insertTenant, getTenant, listTenants                 string
 	insertKey, keyByHash, keyByID, listKeys, tenantKeys  string
 	countKeys, revokeKey, expireKey, rotateKey, touchKey string
+	keyLimits, tenantLimits                             string
 	generation                                           string
 }
 
@@ -39,6 +40,8 @@ func newIdentitySQL(d Dialect) identitySQL {
 		countKeys:    `SELECT COUNT(*) FROM api_keys`,
 		revokeKey:    d.sql(`UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`),
 		expireKey:    d.sql(`UPDATE api_keys SET expires_at = ? WHERE id = ?`),
+		keyLimits:    d.sql(`UPDATE api_keys SET limits = ? WHERE id = ?`),
+		tenantLimits: d.sql(`UPDATE tenants SET limits = ? WHERE id = ?`),
 		rotateKey: d.sql(`UPDATE api_keys SET
 			expires_at = CASE WHEN expires_at = 0 OR expires_at > ?1 THEN ?1 ELSE expires_at END,
 			replaced_by = ?2 WHERE id = ?3`),
@@ -213,6 +216,35 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 func (s *Store) ExpireKey(ctx context.Context, id string, at time.Time) error {
 	return s.inTx(ctx, true, func(tx Tx) error {
 		return s.updateKey(ctx, tx, s.id.expireKey, sqlcodec.Nanos(at), id)
+	})
+}
+
+// SetKeyLimits replaces a key's limits (identity.ErrNotFound if none).
+func (s *Store) SetKeyLimits(ctx context.Context, id string, limits map[string]int64) error {
+	_, l, err := sqlcodec.EncodeJSON(nil, limits)
+	if err != nil {
+		return s.errorf("key: %w", err)
+	}
+	return s.inTx(ctx, true, func(tx Tx) error {
+		return s.updateKey(ctx, tx, s.id.keyLimits, l, id)
+	})
+}
+
+// SetTenantLimits replaces a tenant's limits (identity.ErrNotFound if none).
+func (s *Store) SetTenantLimits(ctx context.Context, id string, limits map[string]int64) error {
+	_, l, err := sqlcodec.EncodeJSON(nil, limits)
+	if err != nil {
+		return s.errorf("tenant: %w", err)
+	}
+	return s.inTx(ctx, true, func(tx Tx) error {
+		n, err := tx.Exec(ctx, s.id.tenantLimits, l, id)
+		if err != nil {
+			return s.errorf("tenant: update: %w", err)
+		}
+		if n == 0 {
+			return identity.ErrNotFound
+		}
+		return nil
 	})
 }
 
