@@ -219,7 +219,9 @@ func TestFailures(t *testing.T) {
 		}
 	})
 	t.Run("breaker", func(t *testing.T) {
-		f := newFake(t, func(w http.ResponseWriter, r *http.Request, b []byte) { http.Error(w, "down", http.StatusServiceUnavailable) })
+		f := newFake(t, func(w http.ResponseWriter, r *http.Request, b []byte) {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+		})
 		cfg := baseCfg(f.srv.URL, APITEI)
 		cfg.BreakerFailures, cfg.BreakerCooldown = 2, time.Hour
 		l := provisioned(t, cfg, nil)
