@@ -17,7 +17,7 @@ type identitySQL struct {
 	insertTenant, getTenant, listTenants                 string
 	insertKey, keyByHash, keyByID, listKeys, tenantKeys  string
 	countKeys, revokeKey, expireKey, rotateKey, touchKey string
-	keyLimits, tenantLimits                             string
+	keyLimits, tenantLimits                              string
 	generation                                           string
 }
 
