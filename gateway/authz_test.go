@@ -515,7 +515,7 @@ func TestGrantMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	created, denied := 0, 0
+	created, denied, changed := 0, 0, 0
 	for _, r := range recs {
 		if len(r.Decisions) == 0 || r.Decisions[0].Layer != "admin" {
 			continue
@@ -523,6 +523,11 @@ func TestGrantMatrix(t *testing.T) {
 		switch r.Decisions[0].Code {
 		case "key_created":
 			created++
+		case "key_limits_changed", "tenant_limits_changed":
+			changed++
+			if f := r.Decisions[0].Findings; len(f) == 0 || !strings.Contains(f[0].Text, "->") {
+				t.Errorf("limit change record without old -> new: %+v", r.Decisions[0])
+			}
 		case "denied":
 			denied++
 			if r.KeyID == "" || r.Status < 400 {
@@ -530,8 +535,8 @@ func TestGrantMatrix(t *testing.T) {
 			}
 		}
 	}
-	if created < 6 || denied < 10 {
-		t.Errorf("audit: %d key_created and %d denied records", created, denied)
+	if created < 6 || denied < 10 || changed < 3 {
+		t.Errorf("audit: %d key_created, %d limit changes and %d denied records", created, changed, denied)
 	}
 }
 

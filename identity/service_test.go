@@ -496,3 +496,28 @@ func TestStoreTimeoutAndGrace(t *testing.T) {
 		t.Fatalf("after the grace: %v", err)
 	}
 }
+
+func TestSetLimitsSameReplica(t *testing.T) {
+	db := openDB(t)
+	s := newSvc(t, db, identity.Config{}, nil)
+	mustTenant(t, s, "acme")
+	plain, k := mustKey(t, s, identity.KeySpec{Tenant: "acme", Role: identity.RoleUser, Limits: map[string]int64{"rpm": 5}})
+	if p, err := s.Authenticate(ctx, bearer(plain)); err != nil || p.Limits["rpm"] != 5 { // now cached
+		t.Fatal(p, err)
+	}
+	if err := s.SetKeyLimits(ctx, k.ID, map[string]int64{"rpm": 9}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Authenticate(ctx, bearer(plain)); err != nil || p.Limits["rpm"] != 9 {
+		t.Fatalf("cached limits after change: %v %v", p, err)
+	}
+	if err := s.SetTenantLimits(ctx, "acme", map[string]int64{"tpm": 100}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Authenticate(ctx, bearer(plain)); err != nil || p.Limits["tpm"] != 100 {
+		t.Fatalf("cached tenant limits after change: %v %v", p, err)
+	}
+	if err := s.SetKeyLimits(ctx, "key_missing", nil); !errors.Is(err, identity.ErrNotFound) {
+		t.Fatalf("missing key: %v", err)
+	}
+}
