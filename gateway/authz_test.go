@@ -186,6 +186,9 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 	if rt.Path == "/admin/tenants/{id}" { // a tenant id, not a key id
 		return strings.ReplaceAll(path, "{id}", target), `{"limits":{"rpm":1000}}`
 	}
+	if rt.Path == "/ui/tenants/{id}/limits" {
+		return strings.ReplaceAll(path, "{id}", target), "limits=rpm%3D1000"
+	}
 	if strings.Contains(path, "{id}") {
 		id, _ := m.newKey(target, identity.RoleViewer)
 		path = strings.ReplaceAll(path, "{id}", id)
@@ -208,6 +211,8 @@ func (m *matrixEnv) request(rt Route, target string) (path, body string) {
 		body = "layer=injection&rule=r1&verdict=false_positive&request_id=" + m.wouldBlock(target)
 	case "POST /ui/scan":
 		body = "text=hello"
+	case "POST /ui/keys/{id}/limits":
+		body = "limits="
 	case "POST /ui/login":
 		body = "key=" + m.global
 	case "POST /admin/keys":

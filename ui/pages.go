@@ -218,6 +218,34 @@ func (h *Handler) rotateKey(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 	h.act(w, r, x, res, "Key "+id+" rotated.", func(s int, f, e string) { h.keysPage(w, r, x, s, f, e, nk) })
 }
 
+// setKeyLimits replaces a key's limits and budgets (PATCH
+// /admin/keys/{id}: the admin API decides what the caller may give; an
+// empty field clears the key's own limits, so the tenant's apply).
+func (h *Handler) setKeyLimits(w http.ResponseWriter, r *http.Request, x *reqCtx) {
+	h.setLimits(w, r, x, "/admin/keys/", "Limits of key ")
+}
+
+// setTenantLimits replaces a tenant's limits and budgets (PATCH
+// /admin/tenants/{id}: global admins only, decided by the admin API).
+func (h *Handler) setTenantLimits(w http.ResponseWriter, r *http.Request, x *reqCtx) {
+	h.setLimits(w, r, x, "/admin/tenants/", "Limits of tenant ")
+}
+
+func (h *Handler) setLimits(w http.ResponseWriter, r *http.Request, x *reqCtx, api, okMsg string) {
+	again := func(s int, f, e string) { h.keysPage(w, r, x, s, f, e, nil) }
+	lim, err := parseLimits(r.PostFormValue("limits"))
+	if err != nil {
+		h.formError(w, r, x, err.Error(), again)
+		return
+	}
+	if lim == nil {
+		lim = map[string]int64{}
+	}
+	id := r.PathValue("id")
+	res := h.call(r, x.c, http.MethodPatch, api+url.PathEscape(id), nil, map[string]any{"limits": lim})
+	h.act(w, r, x, res, okMsg+id+" changed.", again)
+}
+
 func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 	lim, err := parseLimits(r.PostFormValue("limits"))
 	if err != nil {

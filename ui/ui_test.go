@@ -473,8 +473,14 @@ func TestRoleAndTenantScope(t *testing.T) {
 	if a := b.do("POST", "/ui/keys", url.Values{"csrf": {tok}, "name": {"x"}, "role": {"viewer"}, "tenant": {"other"}}, nil); a.code != http.StatusForbidden {
 		t.Errorf("acme admin creates a key in other: %d", a.code)
 	}
-	if c, out := e.api(e.global, "GET", "/admin/keys/"+otherID, ""); c == 200 && out["revoked_at"] != nil {
-		t.Error("other's key was revoked")
+	if c, out := e.api(e.global, "GET", "/admin/keys?tenant=other", ""); c != 200 || !strings.Contains(fmt.Sprint(out), otherID) {
+		t.Errorf("other's keys: %d %v", c, out)
+	} else {
+		for _, k := range out["data"].([]any) {
+			if k := k.(map[string]any); k["id"] == otherID && k["revoked_at"] != nil {
+				t.Errorf("other's key after acme's revoke: %v", k)
+			}
+		}
 	}
 
 	v := e.browser()
@@ -658,5 +664,75 @@ func TestAuditPaging(t *testing.T) {
 	a = b.do("GET", "/ui/audit?"+html.UnescapeString(m[1]), nil, nil)
 	if n := len(rows.FindAllString(a.body, -1)); a.code != 200 || n < 10 || n >= 50 || older.MatchString(a.body) {
 		t.Errorf("second page: %d, %d rows, older link %v", a.code, n, older.MatchString(a.body))
+	}
+}
+
+// TestChangeLimits: the keys page changes an existing key's limits and a
+// tenant's through PATCH /admin/keys/{id} and /admin/tenants/{id}: a
+// tenant admin within the tenant's limits, never above them, never on
+// another tenant's key, never a tenant's own limits; a global admin sets
+// tenant limits.
+func TestChangeLimits(t *testing.T) {
+	e := newEnv(t, testConfig(t), false)
+	e.tenant("acme")
+	e.tenant("other")
+	otherID, _ := e.newKey("other", "user")
+	userID, _ := e.newKey("acme", "user")
+	_, acmeAdmin := e.newKey("acme", "admin")
+
+	b := e.browser()
+	b.signIn(acmeAdmin)
+	page := b.do("GET", "/ui/keys", nil, nil)
+	if !strings.Contains(page.body, `action="/ui/keys/`+userID+`/limits"`) || !strings.Contains(page.body, `for="lim-`+userID+`"`) {
+		t.Fatalf("keys page has no labelled limits form for %s", userID)
+	}
+	tok := b.csrf()
+	limitsOf := func(id string) map[string]any {
+		_, out := e.api(e.global, "GET", "/admin/keys?tenant=acme", "")
+		data, _ := out["data"].([]any)
+		for _, k := range data {
+			if k, _ := k.(map[string]any); k["id"] == id {
+				m, _ := k["limits"].(map[string]any)
+				return m
+			}
+		}
+		t.Fatalf("key %s not listed: %v", id, out)
+		return nil
+	}
+	if a := b.do("POST", "/ui/keys/"+userID+"/limits", url.Values{"csrf": {tok}, "limits": {"rpm=60"}}, nil); a.code != 200 || !strings.Contains(a.body, "changed") {
+		t.Errorf("set rpm=60 within the tenant's 1000: %d", a.code)
+	}
+	if l := limitsOf(userID); l["rpm"] != float64(60) {
+		t.Errorf("key limits after the form: %v", l)
+	}
+	for name, v := range map[string]string{"above the tenant": "rpm=1001", "unlimited": "rpm=-1", "not the tenant's": "tpm=5"} {
+		if a := b.do("POST", "/ui/keys/"+userID+"/limits", url.Values{"csrf": {tok}, "limits": {v}}, nil); a.code != http.StatusForbidden {
+			t.Errorf("%s (%s): %d", name, v, a.code)
+		}
+	}
+	if l := limitsOf(userID); l["rpm"] != float64(60) || len(l) != 1 {
+		t.Errorf("refused changes changed the key: %v", l)
+	}
+	if a := b.do("POST", "/ui/keys/"+userID+"/limits", url.Values{"csrf": {tok}, "limits": {"rpm 60"}}, nil); a.code != http.StatusBadRequest {
+		t.Errorf("unreadable limits: %d", a.code)
+	}
+	if a := b.do("POST", "/ui/keys/"+otherID+"/limits", url.Values{"csrf": {tok}, "limits": {"rpm=1"}}, nil); a.code != http.StatusNotFound {
+		t.Errorf("other tenant's key: %d", a.code)
+	}
+	if a := b.do("POST", "/ui/tenants/acme/limits", url.Values{"csrf": {tok}, "limits": {"rpm=100000"}}, nil); a.code != http.StatusForbidden {
+		t.Errorf("tenant admin lifts its tenant's limits: %d", a.code)
+	}
+	if a := b.do("POST", "/ui/keys/"+userID+"/limits", url.Values{"limits": {"rpm=70"}}, nil); a.code != http.StatusForbidden {
+		t.Errorf("form without the CSRF token: %d", a.code)
+	}
+
+	g := e.browser()
+	g.signIn(e.global)
+	if a := g.do("POST", "/ui/tenants/acme/limits", url.Values{"csrf": {g.csrf()}, "limits": {"rpm=2000, budget_usd_day=5000000"}}, nil); a.code != 200 {
+		t.Errorf("global admin sets tenant limits: %d", a.code)
+	}
+	_, out := e.api(e.global, "GET", "/admin/tenants", "")
+	if !strings.Contains(fmt.Sprint(out), "2000") {
+		t.Errorf("tenant limits after the form: %v", out)
 	}
 }
