@@ -315,7 +315,6 @@ var chainVerbs = map[string]bool{"look": true, "find": true, "get": true, "retri
 	"fetch": true, "read": true, "check": true, "list": true, "grab": true, "locate": true, "search": true, "compile": true,
 	"extract": true, "pull": true, "open": true, "download": true, "zip": true, "export": true, "copy": true}
 
-
 // fileExts are extensions of documents worth stealing.
 var fileExts = map[string]bool{"pdf": true, "txt": true, "xlsx": true, "xls": true, "csv": true, "docx": true, "doc": true,
 	"pptx": true, "zip": true, "json": true, "db": true, "sqlite": true, "kdbx": true, "pem": true, "key": true, "env": true}
