@@ -199,6 +199,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		if len(unlabelled) > 0 {
 			layoutErrors = append(layoutErrors, fmt.Sprintf("%s: form controls without a label: %v", name, unlabelled))
 		}
+		// Text contrast (WCAG 2 AA: 4.5:1, 3:1 for large text) of every
+		// visible element with text of its own, against the first opaque
+		// background among its ancestors (white when none). Partly
+		// transparent colours are taken as opaque: an approximation.
+		lowContrast, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](contrastJS))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(lowContrast) > 0 {
+			layoutErrors = append(layoutErrors, fmt.Sprintf("%s: text below WCAG AA contrast: %v", name, lowContrast))
+		}
 		buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
@@ -464,3 +475,23 @@ func TestOIDCInBrowser(t *testing.T) {
 		t.Errorf("signed in as %q (%v)", who, err)
 	}
 }
+
+// contrastJS lists the visible elements whose own text is below WCAG 2
+// AA contrast against their effective background.
+const contrastJS = `(() => {
+  const rgb = c => { const m = c.match(/[\d.]+/g); return m ? m.map(Number) : null; };
+  const lum = c => { const v = c.slice(0, 3).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const bg = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c && (c.length < 4 || c[3] > 0)) return c; } return [255, 255, 255]; };
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const st = getComputedStyle(e), r = e.getBoundingClientRect();
+    if (st.visibility === 'hidden' || st.display === 'none' || r.width < 2 || r.height < 2 || st.clip === 'rect(0px, 0px, 0px, 0px)') continue;
+    const fg = rgb(st.color); if (!fg) continue;
+    const a = lum(fg), b = lum(bg(e)), ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const px = parseFloat(st.fontSize), large = px >= 24 || (px >= 18.66 && Number(st.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) out.push(e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' + ratio.toFixed(2) + ':1 "' + e.textContent.trim().slice(0, 30) + '"');
+  }
+  return out.slice(0, 10);
+})()`
