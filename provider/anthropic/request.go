@@ -1,8 +1,6 @@
 package anthropic
 
 import (
-	"fmt"
-
 	"github.com/tidwall/gjson"
 
 	"github.com/rampart-ai/rampart/conv"
@@ -433,22 +431,5 @@ func parseToolUse(path string, id, name, input gjson.Result) (conv.ToolCall, err
 // EncodeRequest writes every changed segment and a changed max_tokens back
 // in place. (Anthropic streams always carry usage: WantUsage needs nothing.)
 func (adapter) EncodeRequest(body []byte, c *conv.Conversation) ([]byte, error) {
-	w := pj.Writer{Body: body}
-	if c.MaxTokensChanged() {
-		if c.MaxTokens <= 0 {
-			return nil, fmt.Errorf("max_tokens changed to %d: a layer may lower the cap, not remove it", c.MaxTokens)
-		}
-		if err := w.SetInt("max_tokens", c.MaxTokens); err != nil {
-			return nil, err
-		}
-	}
-	if err := w.WriteSegments(c.System); err != nil {
-		return nil, err
-	}
-	for i := range c.Messages {
-		if err := w.WriteSegments(c.Messages[i].Segments); err != nil {
-			return nil, err
-		}
-	}
-	return w.Body, nil
+	return pj.EncodeConversation(body, c, "max_tokens", "max_tokens")
 }

@@ -20,10 +20,6 @@ func unsupported(kind conv.Kind) error {
 		Message: fmt.Sprintf("the gemini adapter does not handle %q calls", kind)}
 }
 
-func errRemoveCap(n int) error {
-	return fmt.Errorf("maxOutputTokens changed to %d: a layer may lower the cap, not remove it", n)
-}
-
 // Google APIs answer errors as {"error":{"code","message","status",
 // "details"}}, status being the canonical (gRPC) code name. rampart's own
 // code and param ride in a google.rpc.ErrorInfo detail (reason = code,

@@ -533,24 +533,7 @@ func parseTool(i int, t gjson.Result, c *conv.Conversation) error {
 // maxOutputTokens back in place. (Every Gemini stream chunk carries usage:
 // WantUsage needs nothing.)
 func (adapter) EncodeRequest(body []byte, c *conv.Conversation) ([]byte, error) {
-	w := pj.Writer{Body: body}
-	if c.MaxTokensChanged() {
-		if c.MaxTokens <= 0 {
-			return nil, errRemoveCap(c.MaxTokens)
-		}
-		if err := w.SetInt("generationConfig.maxOutputTokens", c.MaxTokens); err != nil {
-			return nil, err
-		}
-	}
-	if err := w.WriteSegments(c.System); err != nil {
-		return nil, err
-	}
-	for i := range c.Messages {
-		if err := w.WriteSegments(c.Messages[i].Segments); err != nil {
-			return nil, err
-		}
-	}
-	return w.Body, nil
+	return pj.EncodeConversation(body, c, "generationConfig.maxOutputTokens", "maxOutputTokens")
 }
 
 // fields is pj.Fields for request objects, refusing a member spelled with

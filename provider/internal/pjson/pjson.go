@@ -499,3 +499,29 @@ func isText(b []byte, cut bool) bool {
 	}
 	return true
 }
+
+// EncodeConversation writes a conversation's changes back into a request
+// body whose text lives only in segments (Anthropic Messages, Gemini): the
+// output cap at capPath when a layer changed it (named capName in the
+// error: a layer may lower the cap, never remove it), then every segment
+// of the system text and the messages.
+func EncodeConversation(body []byte, c *conv.Conversation, capPath, capName string) ([]byte, error) {
+	w := Writer{Body: body}
+	if c.MaxTokensChanged() {
+		if c.MaxTokens <= 0 {
+			return nil, fmt.Errorf("%s changed to %d: a layer may lower the cap, not remove it", capName, c.MaxTokens)
+		}
+		if err := w.SetInt(capPath, c.MaxTokens); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.WriteSegments(c.System); err != nil {
+		return nil, err
+	}
+	for i := range c.Messages {
+		if err := w.WriteSegments(c.Messages[i].Segments); err != nil {
+			return nil, err
+		}
+	}
+	return w.Body, nil
+}
