@@ -17,7 +17,7 @@ func isConsolePath(path string) bool {
 // API (or /v1/scan) call through g with the signed-in credential.
 func (g *Gateway) consoleHandler(w http.ResponseWriter, r *http.Request) {
 	g.consoleOnce.Do(func() {
-		o := ui.Options{API: g, Status: g.consoleStatus, Log: g.log, AuthFailed: g.consoleAuthFailed}
+		o := ui.Options{API: g, Status: g.consoleStatus, Log: g.log, AuthFailed: g.AuthFailed}
 		if g.ident != nil {
 			if c := g.ident.Config().OIDC; c.Issuer != "" {
 				o.OIDC = &ui.OIDC{Issuer: c.Issuer, ClientID: c.Audience, ClientSecret: os.Getenv("RAMPART_UI_OIDC_CLIENT_SECRET")}
@@ -55,14 +55,4 @@ func consoleRoutes() []Route {
 		out = append(out, Route{Method: r.Method, Path: r.Pattern, Console: true})
 	}
 	return out
-}
-
-// consoleAuthFailed is the console's failed-credential hook: the same
-// per-address count and lockout as a bad API key (AuthFailed).
-func (g *Gateway) consoleAuthFailed(r *http.Request) *ui.Throttled {
-	d := g.AuthFailed(r)
-	if d == nil {
-		return nil
-	}
-	return &ui.Throttled{Status: d.Status, Code: d.Code, Message: d.Message, Headers: d.Headers}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/rampart-ai/rampart/identity"
 	"github.com/rampart-ai/rampart/ui"
 )
 
@@ -17,10 +18,10 @@ func TestAuthFailedHook(t *testing.T) {
 	h, err := ui.New(ui.Options{
 		API:  http.NotFoundHandler(),
 		OIDC: &ui.OIDC{Issuer: "https://idp.invalid", ClientID: "rampart"},
-		AuthFailed: func(*http.Request) *ui.Throttled {
+		AuthFailed: func(*http.Request) *identity.Denial {
 			calls++
 			if throttle {
-				return &ui.Throttled{Status: http.StatusTooManyRequests, Code: "too_many_failed_attempts",
+				return &identity.Denial{Status: http.StatusTooManyRequests, Code: "too_many_failed_attempts",
 					Message: "slow down", Headers: map[string]string{"Retry-After": "300"}}
 			}
 			return nil

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rampart-ai/rampart/identity"
 )
 
 //go:embed assets
@@ -108,19 +110,10 @@ type Options struct {
 	// against the client's address, with the same count and lockout as a
 	// bad API key. A non-nil answer means the address is throttled: the
 	// console answers with it. Nil: failures are not counted.
-	AuthFailed func(r *http.Request) *Throttled
+	AuthFailed func(r *http.Request) *identity.Denial
 	Log        *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
-}
-
-// Throttled is the answer to a console request from an address that has
-// failed authentication too often (429 and its Retry-After).
-type Throttled struct {
-	Status  int
-	Code    string
-	Message string
-	Headers map[string]string
 }
 
 // DefaultSessionTTL is a session's lifetime when Options.SessionTTL is 0.
