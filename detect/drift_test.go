@@ -74,12 +74,19 @@ func TestAgentTraces(t *testing.T) {
 	// guard against a collapse
 	t.Run("held-out-2-generated", func(t *testing.T) { agentTraces(t, agenttrace.GenerateHeldOut2(22, 1200), 0.6, 0.03) })
 	t.Run("held-out-2-hand", func(t *testing.T) { agentTraces(t, agenttrace.HandWritten2(), 0.6, 0.25) })
+	// held-out set 3 (session 3: generated and hand-written before that
+	// session's changes to planted.go and drift.go; never tuned on):
+	// reported in docs/DETECTION.md, floors guard against a collapse
+	t.Run("held-out-3-generated", func(t *testing.T) { agentTraces(t, agenttrace.GenerateHeldOut3(23, 2000), 0.3, 0.1) })
+	t.Run("held-out-3-hand", func(t *testing.T) { agentTraces(t, agenttrace.HandWritten3(), 0.3, 0.3) })
 }
 
 func agentTraces(t *testing.T, traces []agenttrace.Trace, minRecall, maxFPR float64) {
 	d := testDetector(t)
 	type cell struct{ n, plain, ctx int }
 	stats := map[string]*cell{}
+	// by language (English or not) and role, for planted and benign
+	groups := map[string]*cell{}
 	for _, tr := range traces {
 		k := tr.Kind
 		if tr.Wrapper != "" {
@@ -91,7 +98,8 @@ func agentTraces(t *testing.T, traces []agenttrace.Trace, minRecall, maxFPR floa
 		s := stats[k]
 		s.n++
 		role, _ := ParseRole(tr.Role)
-		if d.Scan(tr.Text, role).Flagged {
+		plain := d.Scan(tr.Text, role).Flagged
+		if plain {
 			s.plain++
 		}
 		res := d.ScanContext(tr.Text, role, &Context{UserRequest: tr.User, Tools: tr.Tools})
@@ -99,6 +107,22 @@ func agentTraces(t *testing.T, traces []agenttrace.Trace, minRecall, maxFPR floa
 			s.ctx++
 			if len(res.Findings) == 0 {
 				t.Errorf("flagged without findings: %q", tr.Text)
+			}
+		}
+		lang := "english"
+		if strings.HasPrefix(tr.Wrapper, "lang-") || tr.Wrapper == "foreign" {
+			lang = "other-language"
+		}
+		for _, g := range []string{fmt.Sprintf("%s %s", tr.Kind, lang), fmt.Sprintf("%s %s", tr.Kind, tr.Role)} {
+			if groups[g] == nil {
+				groups[g] = &cell{}
+			}
+			groups[g].n++
+			if plain {
+				groups[g].plain++
+			}
+			if res.Flagged {
+				groups[g].ctx++
 			}
 		}
 	}
@@ -116,6 +140,15 @@ func agentTraces(t *testing.T, traces []agenttrace.Trace, minRecall, maxFPR floa
 		} else {
 			neg, negPlain, negCtx = neg+s.n, negPlain+s.plain, negCtx+s.ctx
 		}
+	}
+	var gk []string
+	for k := range groups {
+		gk = append(gk, k)
+	}
+	sort.Strings(gk)
+	for _, k := range gk {
+		g := groups[k]
+		t.Logf("  by group: %-34s n=%4d flagged: text only %5.1f%%, with context %5.1f%%", k, g.n, 100*float64(g.plain)/float64(g.n), 100*float64(g.ctx)/float64(g.n))
 	}
 	t.Logf("planted recall: text only %.1f%%, with context %.1f%%; benign FPR: text only %.1f%%, with context %.1f%%",
 		100*float64(posPlain)/float64(pos), 100*float64(posCtx)/float64(pos), 100*float64(negPlain)/float64(neg), 100*float64(negCtx)/float64(neg))

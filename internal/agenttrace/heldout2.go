@@ -1,8 +1,6 @@
 package agenttrace
 
 import (
-	"bufio"
-	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -23,18 +21,7 @@ import (
 var handWritten2 []byte
 
 // HandWritten2 returns the hand-written held-out traces.
-func HandWritten2() []Trace {
-	var out []Trace
-	sc := bufio.NewScanner(bytes.NewReader(handWritten2))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		var t Trace
-		if json.Unmarshal(sc.Bytes(), &t) == nil {
-			out = append(out, t)
-		}
-	}
-	return out
-}
+func HandWritten2() []Trace { return readTraces(handWritten2) }
 
 var (
 	h2people  = []string{"Farah", "Kenji", "Bogdan", "Ines", "Ravi", "Chloe", "Tariq", "Yuki"}
