@@ -13,7 +13,9 @@ import (
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/provider"
 	"github.com/rampart-ai/rampart/provider/anthropic"
+	"github.com/rampart-ai/rampart/provider/gemini"
 	"github.com/rampart-ai/rampart/provider/openai"
 )
 
@@ -25,6 +27,8 @@ var (
 	chatRoute      = engine.Route{Path: "/v1/chat/completions", Kind: conv.KindChat, Adapter: openai.New()}
 	messagesRoute  = engine.Route{Path: "/v1/messages", Kind: conv.KindChat, Adapter: anthropic.New()}
 	responsesRoute = engine.Route{Path: "/v1/responses", Kind: conv.KindResponses, Adapter: openai.New()}
+	geminiRoute    = engine.Route{Path: "/v1beta/models/g:streamGenerateContent", Kind: conv.KindGenerateContent, Adapter: gemini.New(),
+		FromRequest: func(_ *http.Request, c *conv.Conversation) error { c.Model, c.Stream = "g", true; return nil }}
 )
 
 func requestFor(r engine.Route) string {
@@ -33,6 +37,8 @@ func requestFor(r engine.Route) string {
 		return `{"model":"c","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}`
 	case responsesRoute.Path:
 		return `{"model":"m","stream":true,"input":"hi"}`
+	case geminiRoute.Path:
+		return `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`
 	}
 	return `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`
 }
@@ -88,6 +94,18 @@ func channelText(body, channel string) string {
 		}
 		ev := gjson.Parse(data)
 		switch typ := ev.Get("type").Str; {
+		case ev.Get("candidates").Exists():
+			ev.Get("candidates.0.content.parts").ForEach(func(_, p gjson.Result) bool {
+				switch {
+				case channel == "gemini_text" && p.Get("text").Exists() && !p.Get("thought").Bool():
+					b.WriteString(p.Get("text").Str)
+				case channel == "gemini_thought" && p.Get("thought").Bool():
+					b.WriteString(p.Get("text").Str)
+				case channel == "gemini_code":
+					b.WriteString(p.Get("executableCode.code").Str)
+				}
+				return true
+			})
 		case typ == "content_block_delta":
 			b.WriteString(ev.Get("delta." + channel).Str)
 		case typ == "response.output_text.delta" && channel == "output_text",
@@ -217,6 +235,22 @@ func respArgs(pieces ...string) string {
 	return sse(evs...)
 }
 
+// gemParts streams a Gemini answer whose parts hold the pieces in field
+// (a part object with %s for the piece), the last chunk with finishReason.
+func gemParts(part string) func(pieces ...string) string {
+	return func(pieces ...string) string {
+		var evs [][2]string
+		for i, p := range pieces {
+			fin := ""
+			if i == len(pieces)-1 {
+				fin = `,"finishReason":"STOP"`
+			}
+			evs = append(evs, [2]string{"", `{"candidates":[{"content":{"role":"model","parts":[` + strings.Replace(part, "%s", js(p), 1) + `]},"index":0` + fin + `}],"modelVersion":"g"}`})
+		}
+		return sse(evs...)
+	}
+}
+
 var sideChannels = []sideChannel{
 	{"openai content", chatRoute, "content", oaText("content"), true, "[DONE]"},
 	{"openai refusal", chatRoute, "refusal", oaText("refusal"), true, "[DONE]"},
@@ -230,6 +264,9 @@ var sideChannels = []sideChannel{
 	{"responses output_text", responsesRoute, "output_text", respText, true, "response.completed"},
 	{"responses reasoning_text", responsesRoute, "reasoning_text", respReasoning, true, "response.completed"},
 	{"responses function_call arguments", responsesRoute, "arguments", respArgs, false, "response.completed"},
+	{"gemini text", geminiRoute, "gemini_text", gemParts(`{"text":%s}`), true, `"finishReason":"STOP"`},
+	{"gemini thought", geminiRoute, "gemini_thought", gemParts(`{"text":%s,"thought":true}`), true, `"finishReason":"STOP"`},
+	{"gemini executableCode", geminiRoute, "gemini_code", gemParts(`{"executableCode":{"language":"PYTHON","code":%s}}`), true, `"finishReason":"STOP"`},
 }
 
 // Every streamed channel of both APIs holds a secret back until it can
@@ -340,4 +377,73 @@ func TestLogprobsOfChangedTextDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("responses whole", string(enc))
+}
+
+// An attacker who makes the model write a key's plain lower-case head as
+// its own event ("sk" then "-proj-…", "gh" then "p_…", "xox" then
+// "b-…", or "AK" then "IA…") gets nothing of it out ahead of the rest:
+// the streamed answer equals the whole one, in every channel of every API
+// (text channels redacted in place, tool-call arguments stopped before
+// their first piece).
+func TestKeyHeadHeldBack(t *testing.T) {
+	l := provisioned(t, Config{})
+	keys := []struct{ head, rest, entity string }{
+		{"sk", "-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh", "[OPENAI_API_KEY]"},
+		{"gh", "p_VVEqZe2qpUWnoVPDF2yeE6RsXcNOPmeMjvqP", "[GITHUB_TOKEN]"},
+		{"ghp", "_VVEqZe2qpUWnoVPDF2yeE6RsXcNOPmeMjvqP", "[GITHUB_TOKEN]"},
+		{"xox", "b-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "[SECRET]"},
+		{"AK", "IAIOSFODNN7EXAMPLF", "[AWS_ACCESS_KEY]"},
+		{"glp", "at-Ab3dEf6hIj9kLm2nOp5q", "[SECRET]"},
+		{"---", "--BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi\n-----END RSA PRIVATE KEY-----", "[PRIVATE_KEY]"},
+	}
+	for _, c := range sideChannels {
+		for _, k := range keys {
+			t.Run(c.name+"/"+k.head, func(t *testing.T) {
+				if c.rewrite {
+					pieces := []string{"the key is ", "(", k.head, k.rest[:6], k.rest[6:], " ok"}
+					want, _ := whole(t, l, &engine.Tx{}, strings.Join(pieces, ""))
+					if want != "the key is ("+k.entity+" ok" {
+						t.Fatalf("whole answer: %q", want)
+					}
+					out := throughEngine(t, l, c.route, c.events(pieces...))
+					if got := channelText(out, c.channel); got != want {
+						t.Fatalf("streamed %q, whole %q\n%s", got, want, out)
+					}
+					return
+				}
+				out := throughEngine(t, l, c.route, c.events(`{"body":"`, k.head, k.rest[:6], k.rest[6:], `"}`))
+				if got := channelText(out, c.channel); strings.Contains(got, k.head) || !strings.Contains(out, "event: error") {
+					t.Fatalf("arguments released %q:\n%s", got, out)
+				}
+			})
+		}
+	}
+	// whole answers of every API: the key is redacted (or, in tool-call
+	// arguments, the answer blocked)
+	full := "the key is sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh ok"
+	for _, w := range []struct {
+		name, body string
+		a          provider.Adapter
+		kind       conv.Kind
+	}{
+		{"openai chat", `{"id":"c","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":` + js(full) + `},"finish_reason":"stop"}]}`, openai.New(), conv.KindChat},
+		{"responses", `{"id":"r","object":"response","status":"completed","model":"m","output":[{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":` + js(full) + `,"annotations":[]}]}]}`, openai.New(), conv.KindResponses},
+		{"anthropic", `{"id":"m","type":"message","role":"assistant","model":"c","content":[{"type":"text","text":` + js(full) + `}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`, anthropic.New(), conv.KindChat},
+		{"gemini", `{"candidates":[{"content":{"role":"model","parts":[{"text":` + js(full) + `}]},"finishReason":"STOP","index":0}]}`, gemini.New(), conv.KindGenerateContent},
+	} {
+		r, err := w.a.ParseResponse([]byte(w.body), w.kind)
+		if err != nil {
+			t.Fatal(w.name, err)
+		}
+		if _, err := l.OnResponse(&engine.Tx{}, r); err != nil {
+			t.Fatal(err)
+		}
+		enc, err := w.a.EncodeResponse([]byte(w.body), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(enc), "the key is [OPENAI_API_KEY] ok") || strings.Contains(string(enc), "sk-") {
+			t.Errorf("%s whole: %s", w.name, enc)
+		}
+	}
 }

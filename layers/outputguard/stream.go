@@ -440,7 +440,7 @@ func holdFrom(all string, base int, args bool, window int) int {
 		j--
 	}
 	if j < len(all) {
-		if !keyish(all[j:]) && !keywordBefore(all[max(0, j-48):j]) && !(len(all)-j <= maxChunk && keyishBefore(all[:j], args)) {
+		if !keyish(all[j:]) && !keyHead(all[j:]) && !keywordBefore(all[max(0, j-48):j]) && !(len(all)-j <= maxChunk && keyishBefore(all[:j], args)) {
 			return len(all) - base
 		}
 		cut = j
@@ -464,6 +464,43 @@ func holdFrom(all string, base int, args bool, window int) int {
 		cut = r
 	}
 	return max(cut, base) - base
+}
+
+// keyHeads are how known keys start before their first digit, capital
+// or key character ('_', '-'), which keyish would see: "sk" of
+// "sk-proj-…" and "sk_live_…", "gh" of "ghp_…", "xox" of Slack's
+// "xoxb-…", the dashes of "-----BEGIN … PRIVATE KEY". An unfinished run
+// is held from n bytes on (n is the head's second field): from 2 where
+// few words start that way, from 3 or 4 where many do ("sh" of "short"
+// is released, "shp" of "shpat_" held). A single letter is never held:
+// it starts too many words, and one released letter of a redacted key
+// tells nothing its placeholder does not ("s[OPENAI_API_KEY]").
+// Upper-case starts ("AKIA", "AIza", "SG.") are keyish already.
+var keyHeads = [...]struct {
+	head string
+	n    int
+}{
+	{"sk", 2}, {"rk", 2}, {"ghp", 2}, {"gho", 2}, {"ghu", 2}, {"ghs", 2}, {"ghr", 2}, {"github", 4},
+	{"glpat", 3}, {"gldt", 3}, {"glptt", 3}, {"glrt", 3}, {"xoxb", 2}, {"xoxp", 2}, {"xoxa", 2},
+	{"xoxr", 2}, {"xoxs", 2}, {"xoxe", 2}, {"xapp", 2}, {"hf", 2}, {"npm", 2}, {"pypi", 3},
+	{"dop", 3}, {"doo", 3}, {"dor", 3}, {"dapi", 3}, {"shpat", 3}, {"shpss", 3}, {"shpca", 3}, {"shppa", 3},
+	{"eyJ", 2}, {"sq0", 2}, {"pplx", 2}, {"gsk", 2}, {"xai", 2}, {"-----", 3},
+}
+
+// keyHead reports whether an unfinished run may still become a key that
+// starts with plain lower-case letters: after opening punctuation (a
+// quote, bracket or backtick) it is a prefix of a key's head, at least as
+// long as the head's hold length.
+func keyHead(run string) bool {
+	for len(run) > 0 && strings.IndexByte("\"'`([{<*", run[0]) >= 0 {
+		run = run[1:]
+	}
+	for _, h := range keyHeads {
+		if len(run) >= h.n && len(run) <= len(h.head) && h.head[:len(run)] == run {
+			return true
+		}
+	}
+	return false
 }
 
 // maxChunk is the longest chunk of a key split every few characters
