@@ -11,7 +11,7 @@
 // # Requests (ParseRequest, KindGenerateContent)
 //
 // The body checks of the other adapters apply (UTF-8, a JSON object, depth
-// 64, arrays of at most 100,000 items, each field read spelled once without
+// 64, arrays of at most 100,000 items, each field read spelled once, in its letter case, without
 // escapes; violations are *provider.Error 400). A field rampart reads,
 // spelled with its protobuf name (system_instruction, max_output_tokens,
 // inline_data, ...: Google's parser takes that spelling too), is refused

@@ -9,8 +9,8 @@
 // # Requests (ParseRequest)
 //
 // Every body must be valid UTF-8, a JSON object, nest at most 64 deep, have
-// no array over 100,000 items, and spell each field rampart reads once and
-// without escape sequences (so no other parser can read a different value).
+// no array over 100,000 items, and spell each field rampart reads once, in its
+// documented letter case and without escape sequences (so no other parser can read a different value).
 // Violations are *provider.Error with Status 400 and a Code such as
 // invalid_json, invalid_encoding, too_deep, invalid_type, missing_field,
 // invalid_value, duplicate_key, invalid_key, too_many_items. Kinds this

@@ -131,9 +131,13 @@ func stringEnd(s string, from int) int {
 }
 
 // Fields reads the members named in names from object obj into out (same
-// order). A name that occurs twice, or is spelled with escape sequences, is an
-// error: other JSON parsers (the upstream's) could read a different value
-// than the one rampart inspected.
+// order). A name that occurs twice, is spelled with escape sequences, or is
+// spelled in another letter case ("Messages", "meſſages") is an error: other
+// JSON parsers (the upstream's) could read a different value than the one
+// rampart inspected. Go's encoding/json, which Go servers such as Ollama
+// decode requests with, takes a member whose name matches a field's
+// case-insensitively (Unicode simple folding, strings.EqualFold), the last
+// one winning.
 func Fields(obj gjson.Result, param string, names []string, out []gjson.Result) error {
 	if !obj.IsObject() {
 		return Errorf("invalid_type", param, "%s must be an object", name(param))
@@ -142,6 +146,10 @@ func Fields(obj gjson.Result, param string, names []string, out []gjson.Result) 
 	obj.ForEach(func(k, v gjson.Result) bool {
 		for i, n := range names {
 			if k.Str != n {
+				if foldsTo(k.Str, n) {
+					err = Errorf("invalid_key", join(param, n), "field %q is spelled %q: spell it exactly as documented", join(param, n), k.Str)
+					return false
+				}
 				continue
 			}
 			if strings.IndexByte(k.Raw, '\\') >= 0 {
@@ -158,6 +166,20 @@ func Fields(obj gjson.Result, param string, names []string, out []gjson.Result) 
 		return true
 	})
 	return err
+}
+
+// foldsTo reports whether key is another spelling of the ASCII name n under
+// Unicode simple case folding (strings.EqualFold, as Go's encoding/json
+// matches names). The first byte is compared first, so that the common
+// case, a different name, costs no EqualFold.
+func foldsTo(key, n string) bool {
+	if len(key) < len(n) || len(key) > 3*len(n) || n == "" {
+		return false // a fold of an ASCII letter is 1 to 3 bytes long
+	}
+	if c := key[0]; c < utf8.RuneSelf && c|0x20 != n[0]|0x20 {
+		return false
+	}
+	return strings.EqualFold(key, n)
 }
 
 // Each calls fn for every element of array arr, at most MaxItems of them.
