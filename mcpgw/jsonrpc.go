@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -178,10 +179,11 @@ func checkJSON(body []byte) error {
 		if top >= 0 && stack[top].obj && stack[top].expKey {
 			if k, ok := tok.(string); ok {
 				// Keys equal but for case count as duplicates: Go's
-				// decoder matches struct fields without regard to case,
+				// decoder matches struct fields without regard to case
+				// (Unicode simple folding: "paramſ" is params to it),
 				// other readers match exactly, and the checks and the
 				// server must read the same field.
-				fk := strings.ToLower(k)
+				fk := foldKey(k)
 				if _, dup := stack[top].keys[fk]; dup {
 					return &ParseError{CodeParseError, fmt.Sprintf("duplicate key %q (keys may not differ only in case)", truncate(k, 64))}
 				}
@@ -265,4 +267,34 @@ func joinBatch(msgs []json.RawMessage, batch bool) []byte {
 	}
 	b.WriteByte(']')
 	return []byte(b.String())
+}
+
+// foldKey is the same string for two keys exactly when strings.EqualFold
+// says they are equal: each rune becomes the smallest rune of its simple
+// case-folding orbit (as encoding/json folds names), so that ſ (U+017F)
+// and S, s meet, and K (U+212A) and K, k.
+func foldKey(k string) string {
+	ascii := true
+	for i := 0; i < len(k); i++ {
+		if k[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToUpper(k)
+	}
+	b := make([]byte, 0, len(k))
+	for _, r := range k {
+		for {
+			r2 := unicode.SimpleFold(r)
+			if r2 <= r {
+				r = r2
+				break
+			}
+			r = r2
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
 }

@@ -28,6 +28,11 @@ var parseCases = []struct {
 	{"escaped duplicate", `{"jsonrpc":"2.0","id":1,"method":"ping","metho\u0064":"tools/call"}`, false, false, 0},
 	{"case-variant key", `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"delete_all","NAME":"add"}}`, false, false, 0},
 	{"case-variant method", `{"jsonrpc":"2.0","id":1,"method":"ping","Method":"tools/call"}`, false, false, 0},
+	// Go's decoder folds ſ (U+017F) to s and K (U+212A) to k: "paramſ" is
+	// params to a Go MCP server (the last one wins), not to ToLower.
+	{"long-s params", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add"},"paramſ":{"name":"delete_all"}}`, false, false, 0},
+	{"long-s arguments", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{},"argumentſ":{"url":"http://evil"}}}`, false, false, 0},
+	{"kelvin key", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":{\"k\":1,\"\u212a\":2}}", false, false, 0},
 	{"same key in siblings", `{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":{"k":1},"b":{"k":2}}}`, true, false, 1},
 	{"version", `{"jsonrpc":"1.0","id":1,"method":"ping"}`, false, false, 0},
 	{"no version", `{"id":1,"method":"ping"}`, false, false, 0},
