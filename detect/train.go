@@ -98,12 +98,15 @@ type TrainConfig struct {
 	// Composed adds the composed hard negatives of GeneratedComposed
 	// (augment_compose.go).
 	Composed bool
+	// Multilingual adds the multilingual hard negatives of
+	// GeneratedMultilingual (augment_ml.go).
+	Multilingual bool
 }
 
 // DefaultTrainConfig returns the committed model's training settings.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Bits: 18, Epochs: 8, LR: 0.05, L2: 1e-3, Seed: 20240601,
-		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.03, GeneratedBenign: true,
+		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.03, GeneratedBenign: true, Composed: true, Multilingual: true,
 		MLP: true, MLPBits: 15, MLPHidden: 32, MLPEpochs: 10}
 }
 
@@ -323,6 +326,9 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	}
 	if cfg.Composed {
 		train = append(train[:len(train):len(train)], GeneratedComposed()...)
+	}
+	if cfg.Multilingual {
+		train = append(train[:len(train):len(train)], GeneratedMultilingual()...)
 	}
 	tr := featurize(train, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)
 	dv := featurize(dev, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)

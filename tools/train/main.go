@@ -36,6 +36,7 @@ func main() {
 	classes := flag.String("classes", "", "with -cv: WordNet class features on or off (\"\": default)")
 	mlpChars := flag.String("mlp-chars", "", "with -cv: character n-grams in the MLP on or off (\"\": default)")
 	composed := flag.String("composed", "", "with -cv: composed hard negatives (GeneratedComposed) on or off (\"\": default)")
+	mlNeg := flag.String("ml-negatives", "", "with -cv: multilingual hard negatives (GeneratedMultilingual) on or off (\"\": default)")
 	group := flag.String("cv-group", "near", "with -cv: fold groups, near (near-duplicate groups) or source (whole sources held out)")
 	flag.Parse()
 	if *cv > 1 {
@@ -68,6 +69,9 @@ func main() {
 		}
 		if *composed != "" {
 			cfg.Composed = *composed == "on"
+		}
+		if *mlNeg != "" {
+			cfg.Multilingual = *mlNeg == "on"
 		}
 		if *mlpChars != "" {
 			cfg.MLPChars = *mlpChars == "on"
