@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("RotateAndTouch", func(t *testing.T) { testRotateTouch(t, open(t)) })
 	t.Run("ConcurrentTouch", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("AuditBatchIDs", func(t *testing.T) { testAuditBatchIDs(t, open(t)) })
 	t.Run("Spend", func(t *testing.T) { testSpend(t, open(t)) })
 }
 
@@ -293,6 +294,59 @@ func testConcurrent(t *testing.T, s Store) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// testAuditBatchIDs writes batches that are not a multiple of any
+// plausible multi-row chunk (1, 31, 32, 33, 75 records, the last one with
+// every field set) and checks that each record's ID is its own row's, and
+// that every field survives the batched insert.
+func testAuditBatchIDs(t *testing.T, s Store) {
+	defer s.Close()
+	base := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	n := 0
+	for _, size := range []int{1, 31, 32, 33, 75} {
+		recs := make([]*store.AuditRecord, size)
+		for i := range recs {
+			n++
+			recs[i] = &store.AuditRecord{RequestID: fmt.Sprintf("b%d-%d", size, i), Time: base.Add(time.Duration(n) * time.Second),
+				Tenant: fmt.Sprintf("t%d", i%3), Status: 200 + i, PromptTokens: i, Latency: time.Duration(i) * time.Microsecond,
+				Decisions: []engine.Outcome{{Layer: "injection", Phase: engine.PhaseRequest, Action: "flag", Rule: fmt.Sprintf("r%d", i)}}}
+		}
+		last := recs[size-1]
+		last.Route, last.Model, last.Upstream, last.KeyID, last.Subject, last.ClientIP = "/v1/x", "m", "up", "k", "sub", "192.0.2.1"
+		last.CompletionTokens, last.TotalTokens, last.RequestBytes, last.ResponseBytes = 5, 6, 7, 8
+		last.ContentMAC, last.Blocked, last.Error, last.TraceID, last.CostNanos, last.Priced = "mac", true, "boom", "trace", 99, true
+		last.Content = &store.AuditContent{Response: "r"}
+		if err := s.WriteAudit(ctx, recs); err != nil {
+			t.Fatalf("batch of %d: %v", size, err)
+		}
+		byID := map[int64]*store.AuditRecord{}
+		for _, r := range recs {
+			if r.ID == 0 || byID[r.ID] != nil {
+				t.Fatalf("batch of %d: ID %d zero or repeated", size, r.ID)
+			}
+			byID[r.ID] = r
+		}
+		got, err := s.QueryAudit(ctx, store.AuditFilter{AfterID: recs[0].ID - 1})
+		if err != nil || len(got) != size {
+			t.Fatalf("batch of %d: query = %d rows, %v", size, len(got), err)
+		}
+		for _, g := range got {
+			w := byID[g.ID]
+			if w == nil || g.RequestID != w.RequestID || g.Status != w.Status || g.Tenant != w.Tenant ||
+				g.PromptTokens != w.PromptTokens || g.Latency != w.Latency || !g.Time.Equal(w.Time) ||
+				len(g.Decisions) != 1 || g.Decisions[0].Rule != w.Decisions[0].Rule {
+				t.Fatalf("batch of %d: row %d = %+v, record with that ID = %+v", size, g.ID, g, w)
+			}
+		}
+		g := got[len(got)-1]
+		if g.ID != last.ID || g.Route != "/v1/x" || g.Model != "m" || g.Upstream != "up" || g.KeyID != "k" || g.Subject != "sub" ||
+			g.ClientIP != "192.0.2.1" || g.CompletionTokens != 5 || g.TotalTokens != 6 || g.RequestBytes != 7 || g.ResponseBytes != 8 ||
+			g.ContentMAC != "mac" || !g.Blocked || g.Error != "boom" || g.TraceID != "trace" || g.CostNanos != 99 || !g.Priced ||
+			g.Content == nil || g.Content.Response != "r" {
+			t.Fatalf("batch of %d: last row = %+v", size, g)
+		}
 	}
 }
 
