@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/conv"
@@ -139,8 +140,7 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 		reason   string
 		best     float64
 		tooLong  string
-		pieces   int
-		joined   []byte // user-controlled text, most recent last
+		users    []string // user-controlled texts, most recent last (joined below when more than one)
 	)
 	raise := func(a engine.Action, r, why string, score float64) {
 		if a > act || (a == act && score > best) {
@@ -204,8 +204,7 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 		}
 		scan(mi, where, s.Text, dr, false)
 		if dr == detect.RoleUser {
-			pieces++
-			joined = append(joined, s.Text...)
+			users = append(users, s.Text)
 		}
 	})
 	for i := range c.ReadOnly {
@@ -221,18 +220,8 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 	}
 	// Fragments: each piece may be harmless alone. The concatenation is
 	// bounded to the last max_scan_bytes (one detector window).
-	if pieces > 1 && act != engine.Block {
-		tail := joined
-		if len(tail) > l.cfg.MaxScanBytes {
-			cut := len(tail) - l.cfg.MaxScanBytes
-			for cut < len(tail) && !utf8.RuneStart(tail[cut]) {
-				cut++
-			}
-			tail = tail[cut:]
-		}
-		if tooLong == "" || l.cfg.LongText != LongTextRefuse {
-			scan(-1, "the user messages read together", string(tail), detect.RoleUser, false)
-		}
+	if len(users) > 1 && act != engine.Block && (tooLong == "" || l.cfg.LongText != LongTextRefuse) {
+		scan(-1, "the user messages read together", joinTail(users, l.cfg.MaxScanBytes), detect.RoleUser, false)
 	}
 	if tooLong != "" && act != engine.Block {
 		return engine.Decision{Action: engine.Block, Rule: Name + ".long_text", Status: 413, Code: CodeTooLong,
@@ -324,4 +313,36 @@ func severityRank(s string) int {
 		return 1
 	}
 	return 0
+}
+
+// joinTail is the concatenation of texts cut to its last max bytes (at a
+// rune start), built in one allocation of at most max bytes.
+func joinTail(texts []string, max int) string {
+	n := 0
+	for _, t := range texts {
+		n += len(t)
+	}
+	skip := 0 // bytes dropped from the front
+	if n > max {
+		skip = n - max
+	}
+	var b strings.Builder
+	b.Grow(n - skip)
+	for _, t := range texts {
+		if skip >= len(t) {
+			skip -= len(t)
+			continue
+		}
+		b.WriteString(t[skip:])
+		skip = 0
+	}
+	out := b.String()
+	if n <= max {
+		return out
+	}
+	cut := 0
+	for cut < len(out) && !utf8.RuneStart(out[cut]) {
+		cut++
+	}
+	return out[cut:]
 }

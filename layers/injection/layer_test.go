@@ -157,3 +157,37 @@ func FuzzLayer(f *testing.F) {
 		}
 	})
 }
+
+func TestJoinTail(t *testing.T) {
+	for _, c := range []struct {
+		texts []string
+		max   int
+		want  string
+	}{
+		{[]string{"ab", "cd"}, 10, "abcd"},
+		{[]string{"ab", "cd"}, 4, "abcd"},
+		{[]string{"ab", "cd"}, 3, "bcd"},
+		{[]string{"ab", "cd"}, 2, "cd"},
+		{[]string{"ab", "cd"}, 1, "d"},
+		{[]string{"abc", "", "de"}, 3, "cde"},
+		{[]string{"xé", "y"}, 2, "y"}, // the cut falls inside é: moved to the next rune start
+		{[]string{"x", "éy"}, 3, "éy"},
+		{[]string{"\x80a", "b"}, 10, "\x80ab"}, // nothing cut: the text is kept as it is
+	} {
+		if got := joinTail(c.texts, c.max); got != c.want {
+			t.Errorf("joinTail(%q, %d) = %q, want %q", c.texts, c.max, got, c.want)
+		}
+	}
+}
+
+func BenchmarkInspectOneUserMessage(b *testing.B) {
+	l := provisioned(b, Defaults())
+	c := &conv.Conversation{Kind: conv.KindChat, Messages: []conv.Message{
+		msg(conv.RoleSystem, seg("You are a helpful assistant for a travel company.", conv.SourceSystem)),
+		msg(conv.RoleUser, seg(strings.Repeat("Which trains run from Lyon to Turin on Sundays, and how long do they take? ", 28), conv.SourceUser)),
+	}}
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Inspect(c)
+	}
+}
