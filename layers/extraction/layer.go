@@ -229,11 +229,41 @@ var severity = [...]engine.Severity{levelFlag: engine.SeverityLow, levelTighten:
 // finding reports the level and the feature values, never prompt text.
 func (l *Layer) finding(lv level, f *features) engine.Finding {
 	return engine.Finding{Layer: Name, Rule: Rule + "/" + lv.String(), Severity: severity[lv], Score: round3(f.score),
-		Message: -1,
-		Text: fmt.Sprintf("model-extraction risk %.2f (%s): volume %.1fx baseline (%d in %s, %d in %s), pattern %.2f "+
-			"(templated %.2f, sweep %.2f), diversity %.2f over %d prompts",
-			f.score, lv, f.ratio, f.short, l.cfg.ShortWindow, f.long, l.cfg.LongWindow, f.pattern,
-			f.templated, f.sweep, f.diversity, f.samples)}
+		Message: -1, Text: findingText(lv, f, l.cfg.ShortWindow, l.cfg.LongWindow)}
+}
+
+// findingText is fmt.Sprintf("model-extraction risk %.2f (%s): volume
+// %.1fx baseline (%d in %s, %d in %s), pattern %.2f (templated %.2f, sweep
+// %.2f), diversity %.2f over %d prompts", ...) built with strconv in one
+// allocation: a flagged identity pays it on every request.
+func findingText(lv level, f *features, short, long time.Duration) string {
+	b := make([]byte, 0, 192)
+	b = append(b, "model-extraction risk "...)
+	b = strconv.AppendFloat(b, f.score, 'f', 2, 64)
+	b = append(b, " ("...)
+	b = append(b, lv.String()...)
+	b = append(b, "): volume "...)
+	b = strconv.AppendFloat(b, f.ratio, 'f', 1, 64)
+	b = append(b, "x baseline ("...)
+	b = strconv.AppendInt(b, int64(f.short), 10)
+	b = append(b, " in "...)
+	b = append(b, short.String()...)
+	b = append(b, ", "...)
+	b = strconv.AppendInt(b, int64(f.long), 10)
+	b = append(b, " in "...)
+	b = append(b, long.String()...)
+	b = append(b, "), pattern "...)
+	b = strconv.AppendFloat(b, f.pattern, 'f', 2, 64)
+	b = append(b, " (templated "...)
+	b = strconv.AppendFloat(b, f.templated, 'f', 2, 64)
+	b = append(b, ", sweep "...)
+	b = strconv.AppendFloat(b, f.sweep, 'f', 2, 64)
+	b = append(b, "), diversity "...)
+	b = strconv.AppendFloat(b, f.diversity, 'f', 2, 64)
+	b = append(b, " over "...)
+	b = strconv.AppendInt(b, int64(f.samples), 10)
+	b = append(b, " prompts"...)
+	return string(b)
 }
 
 func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }

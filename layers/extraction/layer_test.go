@@ -1,6 +1,9 @@
 package extraction
 
 import (
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,6 +340,32 @@ func TestConcurrent(t *testing.T) {
 	for g, a := range quiet {
 		if a != engine.Allow {
 			t.Fatalf("quiet key %d: %v", g, a)
+		}
+	}
+}
+
+// TestFindingTextMatchesSprintf: the strconv-built finding text is the
+// fmt.Sprintf text it replaced, for ordinary and extreme feature values.
+func TestFindingTextMatchesSprintf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	vals := []float64{0, 0.005, 0.015, 0.125, 0.995, 1, 1.05, 99.95, 1234.5678, -0.004, -2.5, 1e21, math.Inf(1), math.Inf(-1), math.NaN()}
+	for i := range 2000 {
+		pick := func() float64 {
+			if i%2 == 0 {
+				return vals[rng.IntN(len(vals))]
+			}
+			return rng.Float64() * float64(rng.IntN(1000))
+		}
+		f := features{short: rng.IntN(1 << 20), long: rng.IntN(1<<20) - 5, ratio: pick(), samples: rng.IntN(500),
+			templated: pick(), sweep: pick(), pattern: pick(), diversity: pick(), score: pick()}
+		lv := level(rng.IntN(4))
+		short, long := time.Duration(rng.Int64N(int64(48*time.Hour))), time.Duration(rng.IntN(3))*time.Hour
+		want := fmt.Sprintf("model-extraction risk %.2f (%s): volume %.1fx baseline (%d in %s, %d in %s), pattern %.2f "+
+			"(templated %.2f, sweep %.2f), diversity %.2f over %d prompts",
+			f.score, lv, f.ratio, f.short, short, f.long, long, f.pattern,
+			f.templated, f.sweep, f.diversity, f.samples)
+		if got := findingText(lv, &f, short, long); got != want {
+			t.Fatalf("findingText = %q\nwant            %q", got, want)
 		}
 	}
 }
