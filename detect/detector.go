@@ -327,10 +327,15 @@ func scanned(text string, maxBytes int) string {
 }
 
 // dataRuleHit reports a hit of a high-severity rule scoped to untrusted
-// content (documents and tool results).
+// content (documents and tool results), other than action-request-in-data.
+// That regex rule reads an imperative with an amount and "to" as a planted
+// payment ("please remit 640 EUR to IBAN …" of an invoice, "pay at least
+// 35 GBP by 14 January to avoid a fee"); it stays a stacker signal, and the
+// planted-action check (planted.go), which weighs how a request is
+// addressed and what it asks for, is what flags such requests by itself.
 func (a *analysis) dataRuleHit() bool {
 	for _, h := range a.hits {
-		if h.hit.Rule.Untrusted() && h.hit.Rule.Severity == rules.High {
+		if h.hit.Rule.Untrusted() && h.hit.Rule.Severity == rules.High && h.hit.Rule.ID != ruleActionRequest {
 			return true
 		}
 	}

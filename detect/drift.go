@@ -27,6 +27,10 @@ const RuleTaskDrift = "task-drift"
 // harmful without the conversation (planted.go).
 const RulePlantedAction = "planted-action"
 
+// ruleActionRequest is the regex rule for action requests in data (a
+// stacker signal that does not flag by itself; see dataRuleHit).
+const ruleActionRequest = "action-request-in-data"
+
 // Context is what the gateway knows about the conversation around a
 // document or tool result.
 type Context struct {
@@ -87,7 +91,7 @@ var userStems = [nActions][]string{
 	actDevice:   {"unlock", "open", "arm", "disarm", "start", "stop"},
 	actTrade:    {"buy", "bought", "purchas", "order", "sell", "sold", "trade", "book", "reserv", "rent", "subscri"},
 	actSchedule: {"schedul", "creat", "make", "organi", "plan", "set up", "arrang"},
-	actVisit:    {"visit", "go", "navigat", "brows", "click", "download", "install", "run", "execut", "follow", "open"},
+	actVisit:    {"visit", "go", "navigat", "brows", "click", "download", "install", "run", "execut", "follow", "open", "setup", "configur", "build", "deploy", "start"},
 }
 
 // leadWords may precede an imperative addressed to the reader.
@@ -103,8 +107,22 @@ type driftCandidate struct {
 	tool       bool
 }
 
-// sentenceBreak reports whether the bytes between two words end a sentence.
-func sentenceBreak(gap string) bool { return strings.ContainsAny(gap, ".!?\n;") }
+// sentenceBreak reports whether the bytes between two words end a sentence:
+// a "." counts only when a space follows it (" .env", "~/.ssh" do not end
+// one).
+func sentenceBreak(gap string) bool {
+	for i := 0; i < len(gap); i++ {
+		switch gap[i] {
+		case '!', '?', '\n', ';':
+			return true
+		case '.':
+			if i+1 < len(gap) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // words returns the byte spans of the words of s: runs of letters, digits
 // and the characters that belong inside addresses and amounts.

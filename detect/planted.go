@@ -170,7 +170,8 @@ var secretWords = map[string]bool{"password": true, "passwords": true, "passcode
 	"folders": true, "documents": true, "document": true, "drive": true, "records": true, "database": true, "export": true,
 	"list": true, "spreadsheet": true, "photos": true, "data": true, "details": true, "information": true,
 	"info": true, "cookies": true, "session": true, "backup": true, "backups": true, "phone": true, "number": true, "repository": true,
-	"repo": true, "conversation": true, "chat": true, "api": true, "wallet": true, "seed": true, "recovery": true}
+	"repo": true, "conversation": true, "chat": true, "api": true, "wallet": true, "seed": true, "recovery": true,
+	"login": true, "logins": true, "sign-in": true}
 
 var privilegeWords = map[string]bool{"admin": true, "administrator": true, "administrators": true, "owner": true, "co-owner": true,
 	"maintainer": true, "maintainers": true, "editor": true, "rights": true, "access": true, "permissions": true, "permission": true,
@@ -196,7 +197,7 @@ var stealthPhrases = []string{"don't mention", "do not mention", "without asking
 	"on the user's behalf", "on my behalf", "on behalf of the user", "do not ask", "don't ask", "before answering", "before you answer",
 	"before responding", "before doing anything else", "don't let the user know", "do not let the user know"}
 
-var commandCues = []string{"curl ", "wget ", "| sh", "|sh", "| bash", "|bash", "rm -rf", "--force", ".exe", "powershell", "chmod +x",
+var commandCues = []string{"curl ", "wget ", "| sh", "|sh", "| bash", "|bash", "rm -rf", ".exe", "powershell", "chmod +x",
 	"iex(", "invoke-expression", "base64 -d", "nc -e", "/dev/tcp"}
 
 var tlds = map[string]bool{"com": true, "net": true, "org": true, "io": true, "xyz": true, "ru": true, "info": true, "biz": true,
@@ -208,6 +209,8 @@ var tlds = map[string]bool{"com": true, "net": true, "org": true, "io": true, "x
 func wordTarget(w string) target {
 	var t target
 	switch {
+	case strings.Contains(w, "localhost") || strings.Contains(w, "127.0.0.1"):
+		// this machine: not an outside recipient
 	case strings.HasPrefix(w, "http") || strings.HasPrefix(w, "www.") || strings.Contains(w, "://"):
 		t |= tRecipient
 	case strings.Contains(w, "@") && strings.Contains(w, "."):
@@ -221,7 +224,7 @@ func wordTarget(w string) target {
 		t |= tAmount
 	}
 	switch w {
-	case "my", "user's", "users'", "customer's", "client's", "family's", "owner's", "mine", "our":
+	case "my", "user's", "users'", "customer's", "client's", "family's", "owner's", "mine":
 		t |= tUsers
 	case "all", "every", "entire", "whole", "everything", "each", "everyone", "everybody":
 		t |= tAll
@@ -394,7 +397,7 @@ var strongSecrets = map[string]bool{"password": true, "passwords": true, "passco
 	"birth": true, "salary": true, "salaries": true, "directory": true, "inbox": true, "history": true, "ids": true, "passport": true,
 	"ssn": true, "statement": true, "statements": true, "invoices": true, "contracts": true, "cookies": true, "wallet": true,
 	"seed": true, "recovery": true, "messages": true, "emails": true, "e-mails": true, "conversation": true, "database": true,
-	"export": true, "spreadsheet": true, "photos": true, "records": true}
+	"export": true, "spreadsheet": true, "photos": true, "records": true, "login": true, "logins": true, "sign-in": true}
 
 // harmful reports whether an ordinarily addressed request is harmful by
 // itself, without the conversation: its object makes the action someone
@@ -415,7 +418,8 @@ func (c *plantedCand) harmful(verb string) bool {
 	case actAccess:
 		return t&tPrivilege != 0 && t&(tRecipient|tUsers|tAll) != 0
 	case actDelete:
-		return t&(tUsers|tAll) != 0 && t&(tSecret|tSocial|tControl) != 0 || t&tPrivilege != 0 && t&tAll != 0
+		// "delete all my calendar events": everything of the user's
+		return t&(tUsers|tAll) != 0 && t&(tSecret|tSocial|tControl) != 0 || t&tPrivilege != 0 && t&tAll != 0 || t&tUsers != 0 && t&tAll != 0
 	case actChange:
 		if verb == "disable" || verb == "deactivate" || (verb == "turn" || verb == "switch") && c.off {
 			return t&tControl != 0
@@ -454,6 +458,9 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 					}
 				}
 			}
+		}
+		if strings.Contains(user, "set up") || strings.Contains(user, "get started") || strings.Contains(user, "get it running") {
+			asked[actVisit] = true // setting a project up is running its steps
 		}
 		for _, t := range ctx.Tools {
 			for _, w := range splitIdent(t) {
@@ -522,17 +529,37 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		}
 		// "make X an admin", "let X in by unlocking": the object decides
 		your, objTool := false, false
+		readers := -10 // the last "your" (the reader's own things follow)
 		for k := i + 1; k < len(tw) && k <= i+18; k++ {
 			gap := norm[tw[k-1][1]:tw[k][0]]
 			if sentenceBreak(gap) {
 				break
 			}
 			o := strings.TrimRight(norm[tw[k][0]:tw[k][1]], ".")
+			if k > i+1 && strings.Contains(gap, ",") {
+				if _, v := verbBase(o); v || chainVerbs[o] {
+					break // the next clause has its own verb: "install node 20, run …"
+				}
+			}
 			cand.end = tw[k][1]
 			if k == i+1 && (o == "your" || o == "yourself" || o == "you" || o == "me" || o == "us") {
 				your = true
 			}
+			if o == "your" || o == "yours" {
+				readers = k
+			}
 			wt := wordTarget(o)
+			if (o == "http" || o == "https") && (strings.HasPrefix(norm[tw[k][1]:], "://localhost") || strings.HasPrefix(norm[tw[k][1]:], "://127.")) {
+				wt &^= tRecipient // this machine
+			}
+			if k-readers <= 3 && cand.class != actVisit {
+				// "fill in your api key": the reader's own ("visit … and
+				// enter your password" is phishing)
+				wt &^= tSecret | tUsers
+			}
+			if o == "my" && cand.class == actMoney && (afterTo(norm, tw, k, k) || k > 0 && norm[tw[k-1][0]:tw[k-1][1]] == "to") {
+				wt &^= tUsers // "pay the rent to my usual account": the writer is the payee
+			}
 			if containers[o] && norm[tw[k-1][0]:tw[k-1][1]] != "your" {
 				wt |= tUsers // "the largest files in the drive": the user's storage
 			}
@@ -542,7 +569,7 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			if wt&tRecipient != 0 && directed(cand.class) && !afterTo(norm, tw, i, k) {
 				wt &^= tRecipient // "copy the code from https://...": a source, not a recipient
 			}
-			if strongSecret(o) {
+			if strongSecret(o) && (k-readers > 3 || cand.class == actVisit) {
 				cand.strong = true
 			}
 			cand.tgt |= wt
@@ -598,7 +625,10 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		if ctx == nil || asked[cand.class] {
 			continue
 		}
-		if cand.drifts(weakVerbs[verbOf(verb)]) || toolWords[verbOf(verb)] && objTool {
+		weak := weakVerbs[verbOf(verb)]
+		// a declared tool named by verb and object ("add … to the channel"
+		// with add_channel_member) drifts; a weak verb also needs a target
+		if cand.drifts(weak) || toolWords[verbOf(verb)] && objTool && (!weak || cand.tgt&driftTargets != 0) {
 			return cand.start, cand.end, true, true
 		}
 	}
@@ -668,7 +698,8 @@ func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
 	// an AI noun in the same sentence, then a modal or punctuation
 	ai := -1
 	for k := max(s, i-12); k < i; k++ {
-		if aiNouns[norm[tw[k][0]:tw[k][1]]] && headsPhrase(norm, tw, k, i) {
+		n := strings.TrimPrefix(norm[tw[k][0]:tw[k][1]], "@")
+		if aiNouns[n] && headsPhrase(norm, tw, k, i) && !(n == "ai" && actionItem(norm, tw, k, i)) {
 			ai = k
 		}
 	}
@@ -687,6 +718,23 @@ func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
 		return addrReader
 	}
 	return addrNone
+}
+
+// actionItem: "AI: Dana - transfer …" is an action item assigned to a
+// person, not an address to an AI: a word other than a cue stands between
+// "ai:" and the verb.
+func actionItem(norm string, tw [][2]int, k, verb int) bool {
+	if !strings.HasPrefix(strings.TrimSpace(norm[tw[k][1]:tw[k+1][0]]), ":") {
+		return false
+	}
+	for j := k + 1; j < verb; j++ {
+		switch norm[tw[j][0]:tw[j][1]] {
+		case "please", "kindly", "pls":
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // headsPhrase: the AI noun tw[k] ends its noun phrase ("the assistant
@@ -767,14 +815,21 @@ func endsWithCue(before string) bool {
 var adverbCues = map[string]bool{"also": true, "then": true, "now": true, "immediately": true, "first": true, "urgently": true,
 	"next": true, "finally": true, "just": true, "quickly": true, "quietly": true, "silently": true, "secretly": true, "asap": true}
 
-// hardBreak: the gap before word s ends a sentence.
+// hardBreak: the gap before word s ends a sentence (a "." glued to the
+// next word, as in ".env", does not).
 func hardBreak(norm string, tw [][2]int, s int) bool {
 	if s == 0 {
 		return true
 	}
-	for _, c := range []byte(norm[tw[s-1][1]:tw[s][0]]) {
-		if c == '.' || c == '!' || c == '?' || c == '\n' {
+	gap := norm[tw[s-1][1]:tw[s][0]]
+	for i := 0; i < len(gap); i++ {
+		switch gap[i] {
+		case '!', '?', '\n':
 			return true
+		case '.':
+			if i+1 < len(gap) {
+				return true
+			}
 		}
 	}
 	return false
