@@ -17,6 +17,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/rampart-ai/rampart/bench/prompttext"
 )
 
 // Target is one way to reach the mock upstream.
@@ -113,14 +115,6 @@ func Merge(rs []Result) Result {
 	return m
 }
 
-// promptParas are the sentences a prompt is built from, in turn.
-var promptParas = []string{
-	"I am planning a trip to Europe next spring with my family and would like some advice about which cities to visit, how long to stay in each, and what the best way to travel between them is. ",
-	"We have two children, aged seven and eleven, who enjoy museums when there is something to touch and parks where they can run around. ",
-	"Our budget is moderate: we would rather stay in small family-run hotels near the centre than in large chains outside the city. ",
-	"Please also mention any local festivals in April or May, the food we should not miss, and how to avoid the longest queues at the famous sights. ",
-}
-
 // Body returns the chat request body used by the load tool: a system
 // prompt and a user message of about promptBytes bytes of English prose
 // (DefaultPrompt when promptBytes is 0).
@@ -138,13 +132,7 @@ func body(stream bool, promptBytes int, ref string) []byte {
 	if ref != "" {
 		b.WriteString("[ref " + ref + "] ")
 	}
-	for i := 0; b.Len()-start < promptBytes; i++ {
-		para := promptParas[i%len(promptParas)]
-		if rest := promptBytes - (b.Len() - start); rest < len(para) {
-			para = para[:rest]
-		}
-		b.WriteString(para)
-	}
+	b.Write(prompttext.Append(nil, promptBytes-(b.Len()-start)))
 	b.WriteString(`"}]`)
 	if stream {
 		b.WriteString(`,"stream":true`)

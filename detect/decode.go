@@ -243,13 +243,62 @@ var spacedSep = func() (t [256]bool) {
 	return
 }()
 
-// maySpaced is a cheap necessary condition for a reSpaced match, in one
-// pass: five letters (\pL) in a row, each but the last followed by one to
-// three separator bytes. Most text has none, and the regex costs far more
-// than this loop. It runs the automaton of spacedNext, one table lookup
-// per ASCII byte; a non-ASCII byte decodes its rune (spacedStep is the
-// same automaton written as code, which the tests compare it with).
+// maySpaced is a cheap necessary condition for a reSpaced match: five
+// letters (\pL) in a row, each but the last followed by one to three
+// separator bytes. Most text has none, and the regex costs far more than
+// this. It runs the automaton of spacedNext (spacedRun) only on the
+// stretches of text where such a run can be: every byte from the first
+// letter of a spaced run to its fifth letter is a separator, a byte of a
+// non-ASCII character, or an ASCII letter followed by no ASCII letter
+// (spacedByte), at least eight of them in a row (four letters and four
+// separators). Ordinary words fail the test at every letter but their last.
 func maySpaced(text string) bool {
+	const m = 8
+	for i := 0; i+m <= len(text); {
+		p := i + m - 1
+		if !spacedByte(text, p) {
+			i = p + 1
+			continue
+		}
+		q := p - 1
+		for q >= i && spacedByte(text, q) {
+			q--
+		}
+		if q >= i {
+			i = q + 1 // no stretch of m such bytes starts at or before q
+			continue
+		}
+		// text[i:p+1] qualifies: run the automaton from i over the whole
+		// stretch and the character after it (the fifth letter)
+		e := p + 1
+		for e < len(text) && spacedByte(text, e) {
+			e++
+		}
+		if spacedRun(text[i:min(len(text), e+utf8.UTFMax)]) {
+			return true
+		}
+		i = e + 1
+	}
+	return false
+}
+
+// spacedByte reports whether text[p] can lie between the first and the
+// fifth letter of a spaced run: a separator, a byte of a multi-byte
+// character, or an ASCII letter not followed by another.
+func spacedByte(text string, p int) bool {
+	switch spacedClass[text[p]] {
+	case spClsSep, spClsRune:
+		return true
+	case spClsLetter:
+		return p+1 == len(text) || spacedClass[text[p+1]] != spClsLetter
+	}
+	return false
+}
+
+// spacedRun runs maySpaced's automaton over text, one table lookup per
+// ASCII byte; a non-ASCII byte decodes its rune (spacedStep is the same
+// automaton written as code, which the tests compare it with).
+func spacedRun(text string) bool {
 	st := uint8(0)
 	for i := 0; i < len(text); i++ {
 		n := spacedByteNext[st&31][text[i]]

@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"math/rand"
+	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -88,7 +90,29 @@ func FuzzMaySpaced(f *testing.F) {
 		if want := maySpacedSlow(s); got != want {
 			t.Fatalf("maySpaced(%q) = %v, the automaton written as code says %v", s, got, want)
 		}
+		if want := spacedRun(s); got != want {
+			t.Fatalf("maySpaced(%q) = %v, the automaton over the whole text says %v", s, got, want)
+		}
 	})
+}
+
+// maySpaced runs the automaton only on stretches that can hold a spaced
+// run: on random text dense in letters, separators and non-ASCII letters
+// it says what the automaton over the whole text says.
+func TestMaySpacedStretches(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	alpha := []string{"a", "b", "Z", "é", "и", "中", " ", "  ", ".", "-", "*", "|", ",", "~", "+", "/", "_", "1", "!", "\n",
+		"ab", "abc", "\xff", "\xc3", "a ", "b.", "x  "}
+	for k := 0; k < 20000; k++ {
+		var b strings.Builder
+		for n := rng.Intn(40); n > 0; n-- {
+			b.WriteString(alpha[rng.Intn(len(alpha))])
+		}
+		s := b.String()
+		if got, want := maySpaced(s), spacedRun(s); got != want {
+			t.Fatalf("maySpaced(%q) = %v, the automaton over the whole text says %v", s, got, want)
+		}
+	}
 }
 
 // maySpacedSlow runs spacedStep over the text, without the table.

@@ -19,6 +19,7 @@ const (
 	bAlnum       = 1 << iota // A-Z a-z 0-9
 	bBase64                  // the base64 std and URL alphabets without '='
 	bHexSeqStart             // what may start a hex byte sequence: a hex digit or '\\'
+	bHexSeq                  // what a hex byte sequence is made of (see scanHexSeq)
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -31,7 +32,11 @@ var byteClass = func() (t [256]uint8) {
 			t[i] |= bBase64
 		}
 		if isHexDigit(c) || c == '\\' {
-			t[i] |= bHexSeqStart
+			t[i] |= bHexSeqStart | bHexSeq
+		}
+		switch c {
+		case 'x', 'X', ' ', ',', ':', ';':
+			t[i] |= bHexSeq
 		}
 	}
 	return
@@ -65,16 +70,19 @@ type runFeatures struct {
 }
 
 // scanRuns finds maximal runs of [A-Za-z0-9+/_-] (plus '=' padding) and
-// decodes those that fit base64, base32 or contiguous hex.
+// decodes those that fit base64, base32 or contiguous hex. Runs shorter than
+// MinRun are never decoded, so the scan skips over text MinRun bytes at a
+// time (nextRun); ordinary prose, whose runs are words, is read at a
+// fraction of its bytes.
 func (d *decoder) scanRuns(job decodeJob, span spanFunc) {
 	s := job.text
 	minRun := d.lim.MinRun
-	for i := 0; i < len(s); {
-		if byteClass[s[i]]&bBase64 == 0 {
-			i++
-			continue
+	for i := 0; ; {
+		i = nextRun(s, i, minRun, bBase64)
+		if i < 0 {
+			return
 		}
-		j := i + 1
+		j := i + minRun
 		for j < len(s) && byteClass[s[j]]&bBase64 != 0 {
 			j++
 		}
@@ -82,11 +90,39 @@ func (d *decoder) scanRuns(job decodeJob, span spanFunc) {
 		for k < len(s) && s[k] == '=' && k-j < 6 {
 			k++
 		}
-		if run := s[i:j]; len(run) >= minRun {
-			d.tryRun(job, span, run, runFeaturesOf(run), i, k)
-		}
+		run := s[i:j]
+		d.tryRun(job, span, run, runFeaturesOf(run), i, k)
 		i = k
 	}
+}
+
+// nextRun returns the least p >= i where a run of at least m bytes of class
+// cls (byteClass bits) begins, with s[p-1] outside the class (or p == 0)
+// when s[i-1] is: the start of the next maximal run of m or more such
+// bytes. It returns -1 when there is none. It looks at the last byte of
+// each m-byte stretch first: when that one is outside the class, no run of
+// m bytes overlaps the stretch and the search moves m bytes on; otherwise
+// it reads back from there to the stretch's start.
+func nextRun(s string, i, m int, cls uint8) int {
+	if m < 1 {
+		m = 1
+	}
+	for i+m <= len(s) {
+		p := i + m - 1
+		if byteClass[s[p]]&cls == 0 {
+			i = p + 1
+			continue
+		}
+		q := p - 1
+		for q >= i && byteClass[s[q]]&cls != 0 {
+			q--
+		}
+		if q < i {
+			return i // s[i:i+m] is in the class
+		}
+		i = q + 1 // no run of m bytes starts at or before q
+	}
+	return -1
 }
 
 // runFeaturesOf describes a run of base64-alphabet characters (only runs
@@ -180,12 +216,43 @@ func (d *decoder) tryRun(job decodeJob, span spanFunc, run string, f runFeatures
 	}
 }
 
-// scanHexSeq decodes separated hex byte sequences: "\x69\x67…",
+// scanHexSeq decodes separated hex byte sequences: "\\x69\\x67…",
 // "0x69, 0x67, …", "69 67 6e …" (at least 8 bytes).
+//
+// A decoded sequence is made of hex digits, 'x' or 'X' prefixes, '\\' and
+// the separators ' ', ',', ':' and ';' only (class bHexSeq), and spans more
+// than two bytes per decoded byte: at least minHexSeqSpan bytes. Only runs
+// of that class that long are read (nextRun); the rest of the text cannot
+// hold one.
 func (d *decoder) scanHexSeq(job decodeJob, span spanFunc) {
 	s := job.text
 	var buf []byte
-	for i := 0; i < len(s); i++ {
+	for from := 0; ; {
+		from = nextRun(s, from, minHexSeqSpan, bHexSeq)
+		if from < 0 {
+			return
+		}
+		to := from + minHexSeqSpan
+		for to < len(s) && byteClass[s[to]]&bHexSeq != 0 {
+			to++
+		}
+		var ok bool
+		if buf, ok = d.scanHexSeqRun(job, span, s, from, to, buf); !ok {
+			return
+		}
+		from = to
+	}
+}
+
+// minHexSeqSpan is the fewest bytes a sequence scanHexSeq decodes spans:
+// more than two per decoded byte, of which there are at least 8.
+const minHexSeqSpan = 2*8 + 1
+
+// scanHexSeqRun is scanHexSeq's search at the starts i in [from, to) (a
+// maximal run of class bHexSeq; the sequences it finds lie within it). ok
+// is false when the attempt budget ran out.
+func (d *decoder) scanHexSeqRun(job decodeJob, span spanFunc, s string, from, to int, buf []byte) (_ []byte, ok bool) {
+	for i := from; i < to; i++ {
 		if byteClass[s[i]]&bHexSeqStart == 0 || i > 0 && byteClass[s[i-1]]&bAlnum != 0 {
 			continue
 		}
@@ -213,7 +280,7 @@ func (d *decoder) scanHexSeq(job decodeJob, span spanFunc) {
 		}
 		if len(buf) >= 8 && last-i > 2*len(buf) { // separators or prefixes present
 			if !d.try() {
-				return
+				return buf, false
 			}
 			if plausibleText(buf) {
 				a, e := span(i, last)
@@ -222,6 +289,7 @@ func (d *decoder) scanHexSeq(job decodeJob, span spanFunc) {
 			i = last - 1
 		}
 	}
+	return buf, true
 }
 
 // scanURL decodes whitespace-delimited runs containing at least two %XX

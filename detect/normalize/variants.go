@@ -222,19 +222,27 @@ func DeLeet(s string, one byte) (string, bool) { return deLeet(s, one) }
 
 // CountLeetWords counts the words of s that mix letters with leetspeak
 // digits or symbols (the words DeLeet would translate), stopping at max.
+// Only a word holding a leet symbol can count: the scan goes from one leet
+// symbol to the next and reads the word around each.
 func CountLeetWords(s string, max int) int {
 	n := 0
 	for i := 0; i < len(s) && n < max; {
-		if leetClass[s[i]] == 0 {
-			i++
-			continue
+		p := i
+		for p < len(s) && leetClass[s[p]] != 2 {
+			p++
 		}
-		j, cls := i, uint8(0)
+		if p == len(s) {
+			break
+		}
+		// the word around p: s[i-1] (if any) ends the previous one
+		from, j := p, p+1
+		for from > i && leetClass[s[from-1]] != 0 {
+			from--
+		}
 		for j < len(s) && leetClass[s[j]] != 0 {
-			cls |= leetClass[s[j]]
 			j++
 		}
-		if cls&2 != 0 && leetWord(s[i:j]) {
+		if leetWord(s[from:j]) {
 			n++
 		}
 		i = j
