@@ -55,3 +55,43 @@ func TestCaseFoldedFieldsRefused(t *testing.T) {
 		t.Fatalf("clean request: %d %s", w.Code, w.Body.String())
 	}
 }
+
+// TestModellessRequestAllowList: a Responses API request may leave the
+// model out when a stored prompt (prompt.id) names it, and moderations and
+// token counts may too; the upstream then picks a model the allow-list
+// never saw. A key of a tenant allowed only gpt-4o-mini ran a stored
+// prompt upstream (200 before the fix); now a key or tenant with an
+// allow-list must name the model (403), and keys without one still may
+// leave it out.
+func TestModellessRequestAllowList(t *testing.T) {
+	g, oc, _ := attackGateway(t)
+	m := &matrixEnv{t: t, g: g, global: adminKey(g)}
+	if w := m.do(http.MethodPost, "/admin/tenants", m.global, `{"id":"acme","models":["gpt-4o-mini"]}`); w.Code != http.StatusCreated {
+		t.Fatal(w.Code, w.Body.String())
+	}
+	_, tenantKey := m.newKey("acme", "user")
+	_, narrowKey := m.newKey("*", "user", `"models":["gpt-4o-mini"]`)
+	_, freeKey := m.newKey("*", "user")
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/responses", `{"prompt":{"id":"pmpt_1"},"input":"hi"}`},
+		{"/v1/moderations", `{"input":"hi"}`},
+		{"/v1/messages/count_tokens", `{"messages":[{"role":"user","content":"hi"}]}`},
+	} {
+		for _, key := range []string{tenantKey, narrowKey} {
+			oc.body = ""
+			w := m.do(http.MethodPost, tc.path, key, tc.body)
+			if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "model_not_allowed") || oc.body != "" {
+				t.Errorf("%s %s: %d %s (upstream saw %q)", tc.path, tc.body, w.Code, w.Body.String(), oc.body)
+			}
+		}
+	}
+	if w := m.do(http.MethodPost, "/v1/responses", tenantKey, `{"model":"gpt-4o-mini","prompt":{"id":"pmpt_1"},"input":"hi"}`); w.Code != http.StatusOK {
+		t.Errorf("named allowed model: %d %s", w.Code, w.Body.String())
+	}
+	if w := m.do(http.MethodPost, "/v1/responses", freeKey, `{"prompt":{"id":"pmpt_1"},"input":"hi"}`); w.Code != http.StatusOK {
+		t.Errorf("unrestricted key without a model: %d %s", w.Code, w.Body.String())
+	}
+	if w := m.do(http.MethodPost, "/v1/scan", tenantKey, `{"text":"hello"}`); w.Code != http.StatusOK {
+		t.Errorf("scan with a restricted key: %d %s", w.Code, w.Body.String())
+	}
+}

@@ -77,6 +77,19 @@ func (p *Principal) ModelAllowed(model string) bool {
 	return true
 }
 
+// ModelsRestricted reports whether the tenant's or the key's allow-list
+// names models (a request must then name one of them: a request without a
+// model, such as a Responses API call whose stored prompt picks the model,
+// is refused).
+func (p *Principal) ModelsRestricted() bool {
+	for _, set := range p.modelSets {
+		if len(set) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // EngineIdentity returns a fresh copy of the identity for tx.Identity.
 func (p *Principal) EngineIdentity() *engine.Identity {
 	id := p.Identity

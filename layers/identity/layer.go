@@ -131,7 +131,20 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 		return block(http.StatusForbidden, "model_not_allowed",
 			"This key may not use the requested model."), nil
 	}
+	// Without a model the upstream picks one (a Responses API stored
+	// prompt's, a moderation default) that the allow-list never saw. (The
+	// other model routes require a model; /v1/scan reaches no model.)
+	if p != nil && tx.Request != nil && tx.Request.Model == "" && upstreamPicksModel(tx.Request.Kind) && p.ModelsRestricted() {
+		return block(http.StatusForbidden, "model_not_allowed",
+			"This key may use only some models: name the model in the request."), nil
+	}
 	return engine.Allowed, nil
+}
+
+// upstreamPicksModel reports whether a request of kind k may leave the
+// model out and have the upstream choose it.
+func upstreamPicksModel(k conv.Kind) bool {
+	return k == conv.KindResponses || k == conv.KindModeration || k == conv.KindCountTokens
 }
 
 // statePrincipal is the tx state key of the authenticated principal (or a
