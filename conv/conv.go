@@ -32,6 +32,10 @@ const (
 	SourceAssistant Source = "assistant" // model output (also earlier turns)
 	SourceDocument  Source = "document"  // retrieved or attached document marked by the client
 	SourceTool      Source = "tool"      // tool / function results
+	// SourceLink is an address in an answer that the client fetches or
+	// shows as a file (Gemini fileData.fileUri): the output guard checks
+	// its host against the link allowlist.
+	SourceLink Source = "link"
 	// SourceToolDef is text of a tool the client declares to the model
 	// (name, description, the strings of its JSON Schema) or of a schema
 	// the answer must follow: untrusted data, since tool definitions come
@@ -271,7 +275,21 @@ type Response struct {
 	Model   string
 	Choices []Choice
 	Usage   *Usage
+	// Unknown lists parts of the answer of a type the adapter does not
+	// know (a type added to the API later): nothing in them is inspected,
+	// so policy blocks the answer unless allowed by name.
+	Unknown []UnknownPart
 }
+
+// Channels of answer text that arrive whole in one stream event and are
+// not held back (see Delta.Channel): ChannelFile is the decoded text of a
+// file the model returned (Gemini inlineData whose bytes are text; the
+// adapter encodes a changed text back to base64), ChannelLink an address
+// the model returned for the client to fetch (Gemini fileData.fileUri).
+const (
+	ChannelFile = "file"
+	ChannelLink = "link"
+)
 
 // Delta is new text for one choice in one stream event.
 type Delta struct {
@@ -365,6 +383,9 @@ type StreamEvent struct {
 	// sent), or rewrites it from that state (events that repeat earlier
 	// pieces whole, such as response.completed).
 	Reencode bool
+	// Unknown lists parts of this event of a type the adapter does not
+	// know (see Response.Unknown).
+	Unknown []UnknownPart
 	// State is the adapter's per-stream state. The engine carries it from
 	// event to event of one stream (and into synthetic events); layers must
 	// not touch it.

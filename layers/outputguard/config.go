@@ -62,6 +62,11 @@ type Config struct {
 	Canary Action `yaml:"canary"`
 	// Tools controls tool calls in answers.
 	Tools ToolsConfig `yaml:"tools"`
+	// AllowUnknownParts names answer part types the provider adapter does
+	// not know (a Gemini part member added to the API later) that may pass
+	// uninspected; "*" allows all. By default an answer holding one is
+	// blocked (502 unknown_answer_part), as nothing in it was checked.
+	AllowUnknownParts []string `yaml:"allow_unknown_parts"`
 }
 
 // LinksConfig controls Markdown links and images in answers.

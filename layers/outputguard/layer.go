@@ -3,7 +3,9 @@ package outputguard
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -265,34 +267,17 @@ func (l *Layer) OnResponse(tx *engine.Tx, resp *conv.Response) (engine.Decision,
 	lk, _ := tx.State(stateLeak).(*leakIndex)
 	var findings []engine.Finding
 	var blocked *hit
+	if d, ok := l.refuseUnknown(resp.Unknown); ok {
+		return d, nil
+	}
 	for ci := range resp.Choices {
 		ch := &resp.Choices[ci]
 		for si := range ch.Message.Segments {
 			s := &ch.Message.Segments[si]
-			hs := l.detect(s.Text, true, canary)
-			out, fs, b := l.rewrite(s.Text, hs, ch.Index)
+			out, fs, b := l.wholeText(s.Text, s.Source == conv.SourceLink, ch.Index, canary, lk, v)
 			findings = append(findings, fs...)
 			if b != nil && blocked == nil {
 				blocked = b
-			}
-			if lk != nil {
-				if f, ok := lk.check(s.Text, ch.Index); ok {
-					findings = append(findings, f)
-					switch l.cfg.Leak.Action {
-					case ActBlock:
-						if blocked == nil {
-							blocked = &hit{rule: "leak.system_prompt"}
-						}
-					case ActRedact:
-						out = "[answer withheld: it repeats the system prompt]"
-					}
-				}
-			}
-			if v != nil {
-				out = v.Restore(out)
-			}
-			if l.cfg.Links.EscapeHTML {
-				out = escapeHTML(out)
 			}
 			if out != s.Text {
 				s.Text = out
@@ -309,6 +294,79 @@ func (l *Layer) OnResponse(tx *engine.Tx, resp *conv.Response) (engine.Decision,
 		code, reason = "tool_call_denied", "the model called a tool that policy does not allow"
 	}
 	return decide(findings, blocked, code, reason), nil
+}
+
+// wholeText checks one whole text of an answer (a segment, or a stream
+// delta that arrives whole: conv.ChannelFile, conv.ChannelLink) and
+// returns it rewritten per policy, its findings, and the hit that blocks
+// the answer. link marks an address the client fetches (conv.SourceLink):
+// off the link allowlist it follows the image policy.
+func (l *Layer) wholeText(text string, link bool, choice int, canary string, lk *leakIndex, v *redact.Vault) (string, []engine.Finding, *hit) {
+	hs := l.detect(text, true, canary)
+	if link {
+		if h, ok := l.fileLink(text); ok {
+			hs = append(hs, h)
+		}
+	}
+	out, fs, blocked := l.rewrite(text, hs, choice)
+	if lk != nil {
+		if f, ok := lk.check(text, choice); ok {
+			fs = append(fs, f)
+			switch l.cfg.Leak.Action {
+			case ActBlock:
+				if blocked == nil {
+					blocked = &hit{rule: "leak.system_prompt"}
+				}
+			case ActRedact:
+				out = "[answer withheld: it repeats the system prompt]"
+			}
+		}
+	}
+	if v != nil {
+		out = v.Restore(out)
+	}
+	if l.cfg.Links.EscapeHTML && !link {
+		out = escapeHTML(out)
+	}
+	return out, fs, blocked
+}
+
+// googleFiles is the host of Google's Files API, whose addresses a Gemini
+// answer may hold (fileData): fetching them needs the caller's own key.
+const googleFiles = "generativelanguage.googleapis.com"
+
+// fileLink is the hit for an address the model returned as a file
+// (Gemini fileData.fileUri) whose host is neither Google's Files API nor
+// on the link allowlist: like an image, the client fetches it, so it
+// follows the image policy (remove: the address is emptied; flag; off).
+func (l *Layer) fileLink(uri string) (hit, bool) {
+	if l.cfg.Links.Images == "off" || hostAllowed(l.cfg.Links.AllowedHosts, uri) {
+		return hit{}, false
+	}
+	if u, err := url.Parse(strings.TrimSpace(uri)); err == nil && u.Scheme == "https" && strings.EqualFold(u.Hostname(), googleFiles) {
+		return hit{}, false
+	}
+	a := ActRedact
+	if l.cfg.Links.Images == "flag" {
+		a = ActFlag
+	}
+	return hit{Span: redact.Span{Entity: "EXFIL_FILE", Start: 0, End: len(uri), Score: 1}, action: a, rule: "links.file", kind: "image"}, true
+}
+
+// refuseUnknown blocks an answer holding a part of a type the adapter does
+// not know, unless allow_unknown_parts names it.
+func (l *Layer) refuseUnknown(unknown []conv.UnknownPart) (engine.Decision, bool) {
+	for _, u := range unknown {
+		if slices.Contains(l.cfg.AllowUnknownParts, u.Type) || slices.Contains(l.cfg.AllowUnknownParts, "*") {
+			continue
+		}
+		return engine.Decision{Action: engine.Block, Rule: Name + ".unknown_part", Status: 502, Code: "unknown_answer_part",
+			Reason: fmt.Sprintf("The answer holds a part of type %q (at %s) that this gateway does not inspect; "+
+				"an operator may allow it with layers.outputguard.allow_unknown_parts.", u.Type, u.Path),
+			Findings: []engine.Finding{{Layer: Name, Rule: Name + ".unknown_part", Severity: engine.SeverityMedium,
+				Message: -1, Entity: u.Type, Text: "unknown answer part " + u.Path}}}, true
+	}
+	return engine.Decision{}, false
 }
 
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")

@@ -128,8 +128,26 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 	lk, _ := tx.State(stateLeak).(*leakIndex)
 	var findings []engine.Finding
 	var blocked *hit
+	if d, ok := l.refuseUnknown(ev.Unknown); ok {
+		for i := range ev.Deltas {
+			ev.Deltas[i].Text = ""
+		}
+		return d, nil
+	}
 	for i := range ev.Deltas {
 		d := &ev.Deltas[i]
+		if d.Channel == conv.ChannelFile || d.Channel == conv.ChannelLink {
+			// arrives whole in this event: checked whole, nothing held
+			out, fs, b := l.wholeText(d.Text, d.Channel == conv.ChannelLink, d.Choice, canary, lk, vaultOf(tx))
+			findings = append(findings, fs...)
+			if b != nil && blocked == nil {
+				blocked = b
+			}
+			if out != d.Text {
+				d.Text = out
+			}
+			continue
+		}
 		c := st.choice(tx, chanKey{d.Choice, d.Channel, 0})
 		out, fs, b := l.feed(c, d.Text, final, canary, d.Choice, false)
 		findings = append(findings, fs...)

