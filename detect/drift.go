@@ -2,6 +2,7 @@ package detect
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/detect/normalize"
 	"github.com/rampart-ai/rampart/detect/rules"
@@ -182,20 +183,36 @@ func (d *Detector) ScanContext(text string, role Role, ctx *Context) Result {
 	if ctx == nil || !role.Untrusted() || res.Flagged {
 		return res
 	}
-	if len(text) > d.opt.MaxScanBytes {
-		text = text[:d.opt.MaxScanBytes]
-		for len(text) > 0 && text[len(text)-1]&0xC0 == 0x80 {
-			text = text[:len(text)-1]
+	// the whole text, in the windows Scan uses (overlapping, so that a
+	// request is never cut in two and lost): not only the first window
+	max := d.opt.MaxScanBytes
+	overlap := windowOverlap(max)
+	runes := 0 // code points of text[:start]
+	for start, prev := 0, 0; ; {
+		end := min(start+max, len(text))
+		for end < len(text) && !utf8.RuneStart(text[end]) {
+			end--
 		}
+		runes += utf8.RuneCountInString(text[prev:start])
+		prev = start
+		nt := normalize.Normalize(text[start:end], normOpts)
+		if a, z, _, ok := plantedCheck(nt.Norm, ctx); ok {
+			s, e := nt.OrigSpan(a, z)
+			res.Flagged = true
+			res.Findings = append(res.Findings, Finding{Rule: RuleTaskDrift, Severity: rules.High, Score: res.Score, Start: runes + s, End: runes + e,
+				Message: "instruction in data asks for an action the user's request does not (task drift)"})
+			return res
+		}
+		if end == len(text) {
+			return res
+		}
+		next := end - overlap
+		for next > start && !utf8.RuneStart(text[next]) {
+			next--
+		}
+		if next <= start {
+			next = end
+		}
+		start = next
 	}
-	nt := normalize.Normalize(text, normOpts)
-	a, z, _, ok := plantedCheck(nt.Norm, ctx)
-	if !ok {
-		return res
-	}
-	s, e := nt.OrigSpan(a, z)
-	res.Flagged = true
-	res.Findings = append(res.Findings, Finding{Rule: RuleTaskDrift, Severity: rules.High, Score: res.Score, Start: s, End: e,
-		Message: "instruction in data asks for an action the user's request does not (task drift)"})
-	return res
 }
