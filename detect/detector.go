@@ -302,6 +302,11 @@ func (d *Detector) scanAs(st *state, text string, role Role) Result {
 		res.Findings = append(res.Findings, Finding{Rule: RuleTokenSalad, Severity: rules.High, Score: score,
 			Start: utf8.RuneCountInString(text[:sa]), End: utf8.RuneCountInString(text[:sb]),
 			Message: "token salad: a run of glued, bracketed and out-of-vocabulary tokens (optimised jailbreak suffix)"})
+	} else if sa, sb, ok := wordSaladScan(scanned(text, d.opt.MaxScanBytes)); ok {
+		res.Flagged = true
+		res.Findings = append(res.Findings, Finding{Rule: RuleWordSalad, Severity: rules.High, Score: score,
+			Start: utf8.RuneCountInString(text[:sa]), End: utf8.RuneCountInString(text[:sb]),
+			Message: "word salad: a run of dictionary words with no function words in pairs benign text does not have, after a sentence (optimised jailbreak suffix)"})
 	}
 	if res.Flagged && len(res.Findings) == 0 {
 		// flagged on the classifier's whole-text score alone (no window

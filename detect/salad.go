@@ -3,6 +3,8 @@ package detect
 import (
 	_ "embed"
 	"strings"
+
+	"github.com/rampart-ai/rampart/detect/model"
 )
 
 // saladVocab is the word list of tools/saladvocab: words of the benign
@@ -10,6 +12,40 @@ import (
 //
 //go:embed saladvocab.txt
 var saladVocabText string
+
+// saladPairs is the bit set of tools/saladbigrams: pairs of adjacent
+// content words of benign English text (the benign train rows and
+// WordNet's glosses), hashed with PairHash.
+//
+//go:embed saladbigrams.bin
+var saladPairs string
+
+// PairTableBits is the size of the word-pair table in bits.
+const PairTableBits = 1 << 22
+
+// PairHash is the bit of the word pair (a, b) in the word-pair table
+// (FNV-1a over "a b").
+func PairHash(a, b string) uint32 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(a); i++ {
+		h = (h ^ uint64(a[i])) * 1099511628211
+	}
+	h = (h ^ ' ') * 1099511628211
+	for i := 0; i < len(b); i++ {
+		h = (h ^ uint64(b[i])) * 1099511628211
+	}
+	return uint32(h^h>>32) & (PairTableBits - 1)
+}
+
+// knownPair reports whether the pair (a, b) of lower-case words is in the
+// word-pair table (or may be: about one unseen pair in ten shares a bit).
+func knownPair(a, b string) bool {
+	h := PairHash(a, b)
+	return len(saladPairs) == PairTableBits/8 && saladPairs[h/8]&(1<<(h%8)) != 0
+}
+
+// FunctionWord reports whether w (lower case) is an English function word.
+func FunctionWord(w string) bool { return functionWords[w] }
 
 var saladVocab = func() map[string]struct{} {
 	m := make(map[string]struct{}, 20000)
@@ -34,6 +70,9 @@ var saladVocab = func() map[string]struct{} {
 
 // RuleTokenSalad is the finding of a token-salad window.
 const RuleTokenSalad = "token-salad"
+
+// RuleWordSalad is the finding of a run of word salad (wordSaladScan).
+const RuleWordSalad = "word-salad"
 
 const (
 	saladWindow = 16
@@ -64,7 +103,7 @@ const (
 // codeWords are tokens of code that prose does not use.
 var codeWords = map[string]bool{"def": true, "func": true, "const": true, "var": true, "int": true, "void": true,
 	"elif": true, "lambda": true, "fn": true, "impl": true, "=": true, "==": true, "!=": true, "=>": true, "->": true,
-	":=": true, "+=": true, "-=": true, "&&": true, "||": true, "{": true, "}": true, "};": true, "});": true, "<=": true, ">=": true}
+	":=": true, "+=": true, "|": true, "-=": true, "&&": true, "||": true, "{": true, "}": true, "};": true, "});": true, "<=": true, ">=": true}
 
 // classifyToken says whether a token is salad-like, code-like or plain.
 func classifyToken(t string) tokenKind {
@@ -110,8 +149,10 @@ func classifyToken1(t string) tokenKind {
 			return tokUnknown // weak: sums, recipes, LaTeX rows and quotes have them too
 		case "[", "]", "[]", "!", "^", "](", ")[", "[[", "]]", "`", "`|", "[`", "!()`,":
 			return tokOdd
+		case "{{", "}}", "{%", "%}", "{#", "#}", "(", ")", "()", "{}", "),", ").", "];", "],", "},", "})", "}),", "}}}":
+			return tokPlain // templates and code
 		}
-		return tokPlain
+		return punctRun(t)
 	}
 	if punct == 0 {
 		if caseGlued(t) {
@@ -136,6 +177,57 @@ func classifyToken1(t string) tokenKind {
 	}
 	if odd == 0 {
 		return unknownWord(core)
+	}
+	return tokPlain
+}
+
+// punctRun classifies a token of marks only (no letters, no digits) that
+// is not one of the common ones above. Runs that mix brackets with a
+// backslash, a backtick, a quote or a question/exclamation mark ("?:[",
+// "}`})", "\\({", "[\\"), or that close a bracket before opening one ("](",
+// ")({"), are no writing and no code; runs of brackets alone ("({", "[{",
+// "))))") occur in code and count half. The bracket must not be only a
+// trailing ")" ("?)"): twoStrong's pre-filter skips such tokens.
+func punctRun(t string) tokenKind {
+	if strings.Trim(t, "/\\|_-") == "" {
+		return tokPlain // ASCII art, paths
+	}
+	if q := strings.Count(t, "'"); q >= 2 && q%2 == 0 || strings.Count(t, "\"") == 2 {
+		return tokPlain // string literals of code: '', '-',
+	}
+	brackets, opens, other := 0, 0, 0
+	closeFirst := false
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch c {
+		case '(', '[', '{':
+			brackets++
+			opens++
+		case ')', ']', '}':
+			if i == len(t)-1 && c == ')' {
+				continue
+			}
+			brackets++
+			if opens == 0 && i+1 < len(t) && strings.IndexAny(t[i+1:], "([{") >= 0 {
+				closeFirst = true
+			}
+		case '\\', '`':
+			brackets++
+			other++
+		case '?', '!', '\'', '"', '%', '~', '^', '$', '*', ';', ':', '+', '<', '>', '/':
+			if i == len(t)-1 && c == '!' {
+				continue
+			}
+			other++
+		}
+	}
+	switch {
+	case brackets == 0:
+		return tokPlain
+	case closeFirst || other > 0 && len(t) >= 2:
+		return tokOdd
+	case len(t) >= 2:
+		return tokUnknown
 	}
 	return tokPlain
 }
@@ -257,6 +349,13 @@ func saladScan(text string) (start, end int, ok bool) {
 			i++
 			continue
 		}
+		if i < len(text) && text[i] == '|' && n == 0 {
+			// a table row (a line that begins with a bar) is not scored
+			for i < len(text) && text[i] != '\n' && text[i] != '\r' {
+				i++
+			}
+			continue
+		}
 		if i >= len(text) {
 			break
 		}
@@ -290,10 +389,11 @@ func saladScan(text string) (start, end int, ok bool) {
 			strong++
 		}
 		n++
-		// one code-like token (a lone ";" or "{", not an assignment) does
-		// not make a window code when it is full of salad: optimised
-		// suffixes have them too (two more strong tokens are wanted)
-		codeOK := code == 0 || code == 1 && assign == 0 && strong >= saladMinStrong+2
+		// one or two code-like tokens (a lone ";" or "->", not an
+		// assignment) do not make a window code when it is full of salad:
+		// optimised suffixes have them too (two more strong tokens are
+		// wanted for each)
+		codeOK := code == 0 || code <= 2 && assign == 0 && strong >= saladMinStrong+2*code
 		if codeOK && ((odd >= 4*saladMin && strong >= saladMinStrong) || (odd >= 4*saladMin-2 && strong >= saladMinStrong+1)) {
 			first := ring[(max(0, n-saladWindow))%saladWindow]
 			return first.a, i, true
@@ -365,3 +465,261 @@ var strongByte = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// Word salad: suffixes made of real words in an order no writer uses
+// ("cathedral orbit pickle Sahara lovingly beneath coffee ..."), as DSN- and
+// AutoPrompt-style searches over whole-word tokens leave them. English
+// prose has a function word (the, of, to, and, is, you ...) every two or
+// three words; a run of wordSaladRun dictionary words with at most one is a
+// list, a headline or salad. It is salad when it follows a sentence on the
+// same line (a request that has function words) with nothing that
+// introduces a list (a colon, a question, "these words", "the following",
+// tags or keywords) and it is not itself a list (commas between the words)
+// or a title-cased headline. Other languages are not judged: most of their
+// words are outside the (English) vocabulary.
+
+const (
+	wordSaladRun = 12 // words in a run
+	wordSaladPre = 4  // words of the sentence before it
+)
+
+var functionWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`the a an of to in on at by for with from into onto about over under and or but nor so
+		if then than as that this these those there here is are was were be been being am do does did done have has had
+		will would can could shall should may might must not no yes i you he she it we they me him her us them my your his
+		its our their mine yours what which who whom whose how when where why all any some each every both either neither
+		one just also very more most only such own same other too up out off again once now please let lets
+		de la el en los las le les des du un une el del al con por para que se es est et il di che da per ein eine der die
+		das und ist nicht mit zu den dem von em um uma os na no do dos het een van ik je ze og och att som er
+		yang dan di ke ini itu dengan untuk dari ve bir bu ile icin w z sie nie ze jest va cua la cac nhung duoc co khong trong cho`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// saladWord looks at one token: core is the span of the word in it (marks
+// around it stripped), ok that it is one word of 2 to 20 ASCII letters,
+// fn that it is a function word; comma, stop and colon say what mark
+// ended it.
+func saladWord(t string) (ca, cb int, ok, fn, comma, stop, colon, capital bool) {
+	for ca < len(t) && wordLead[t[ca]] {
+		ca++
+	}
+	cb = len(t)
+	for cb > ca && wordTrail[t[cb-1]] {
+		cb--
+	}
+	for k := cb; k < len(t); k++ {
+		switch t[k] {
+		case ',', ';':
+			comma = true
+		case '.', '!', '?':
+			stop = true
+		case ':':
+			colon = true
+		}
+	}
+	if cb-ca < 2 || cb-ca > 20 {
+		return ca, cb, false, false, comma, stop, colon, false
+	}
+	var key uint64 // the lower-case word packed in 8 bytes (words of up to 7 letters)
+	for i := ca; i < cb; i++ {
+		c := t[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z':
+		default:
+			return ca, cb, false, false, comma, stop, colon, false
+		}
+		key = key<<8 | uint64(c)
+	}
+	if cb-ca <= 7 { // no function word is longer
+		fn = fnLookup(key)
+	}
+	return ca, cb, true, fn, comma, stop, colon, t[ca] >= 'A' && t[ca] <= 'Z'
+}
+
+// fnTable holds the function words packed as saladWord packs them, in an
+// open-addressing table (a word's key is never 0).
+var fnTable = func() (tab [1024]uint64) {
+	for w := range functionWords {
+		var key uint64
+		for i := 0; i < len(w); i++ {
+			key = key<<8 | uint64(w[i])
+		}
+		h := fnSlot(key)
+		for tab[h] != 0 {
+			h = (h + 1) % uint64(len(tab))
+		}
+		tab[h] = key
+	}
+	return
+}()
+
+func fnSlot(key uint64) uint64 { return (key * 0x9E3779B97F4A7C15) >> 54 }
+
+func fnLookup(key uint64) bool {
+	for h := fnSlot(key); ; h = (h + 1) % uint64(len(fnTable)) {
+		switch fnTable[h] {
+		case key:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// wordLead and wordTrail are the marks saladWord strips around a word
+// (ASCII only: a curly quote ends the word, which then is no word).
+var wordLead, wordTrail = func() (l, r [256]bool) {
+	for _, c := range []byte("(\"'*_") {
+		l[c] = true
+	}
+	for _, c := range []byte(".,;:!?)\"'*_") {
+		r[c] = true
+	}
+	return
+}()
+
+// wsTok is a word of a run wordSaladScan looks at: its span in the text,
+// the span of its letters, and its marks.
+type wsTok struct {
+	a, b, ca, cb                    int
+	fn, comma, stop, capital, known bool
+}
+
+// lowerWord writes the lower-case letters of w into buf.
+func lowerWord(buf *[20]byte, w string) []byte {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(w)]
+}
+
+const (
+	// wordSaladUnseen is how many of a run's word pairs (two content words
+	// with no mark between them) must be absent from the table of benign
+	// pairs
+	wordSaladUnseen = 7
+)
+
+// wordSaladScan finds a run of word salad; it returns its byte span.
+// Only a run that passes the cheap tests (few function words, no list,
+// no headline, a sentence before it) has its words and pairs looked up.
+func wordSaladScan(text string) (start, end int, ok bool) {
+	var ring [wordSaladRun]wsTok
+	n := 0                    // consecutive words in the ring (a mark or number resets it)
+	nf, nc, ncap := 0, 0, 0   // in the last wordSaladRun words
+	lineWords, lineFn := 0, 0 // words and function words on this line so far
+	listed := false           // a list was introduced on this line
+	i := 0
+	for i < len(text) {
+		for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+			i++
+		}
+		if i < len(text) && (text[i] == '\n' || text[i] == '\r') {
+			n, nf, nc, ncap, lineWords, lineFn, listed = 0, 0, 0, 0, 0, 0, false
+			i++
+			continue
+		}
+		if i >= len(text) {
+			break
+		}
+		a := i
+		for i < len(text) && !isSpaceByte(text[i]) {
+			i++
+		}
+		ca, cb, isWord, fn, comma, stop, colon, capital := saladWord(text[a:i])
+		if colon {
+			listed = true // "...: a b c": a list follows
+		}
+		if !isWord {
+			// a number or a mark ends a run
+			n, nf, nc, ncap = 0, 0, 0, 0
+			if strings.ContainsAny(text[a:i], ":=") || text[a:i] == "-" || text[a:i] == "—" {
+				listed = true
+			}
+			continue
+		}
+		if !fn && cb-ca >= 4 && listWord(text[a+ca:a+cb]) {
+			listed = true // "these words", "the following", "tags"
+		}
+		slot := n % wordSaladRun
+		if n >= wordSaladRun {
+			old := ring[slot]
+			nf -= b2i(old.fn)
+			nc -= b2i(old.comma || old.stop)
+			ncap -= b2i(old.capital)
+		}
+		ring[slot] = wsTok{a: a, b: i, ca: a + ca, cb: a + cb, fn: fn, comma: comma, stop: stop, capital: capital}
+		nf += b2i(fn)
+		nc += b2i(comma || stop)
+		ncap += b2i(capital)
+		n++
+		lineWords++
+		lineFn += b2i(fn)
+		if n < wordSaladRun || listed || nf > 1 || nc > 1 || 2*ncap > wordSaladRun {
+			continue
+		}
+		before, fnBefore := lineWords-wordSaladRun, lineFn-nf
+		if before < wordSaladPre || 4*fnBefore < before {
+			continue
+		}
+		var win [wordSaladRun]wsTok
+		for k := range win {
+			win[k] = ring[(n+k)%wordSaladRun]
+		}
+		if saladRunOdd(text, win[:]) {
+			return win[0].a, win[len(win)-1].b, true
+		}
+	}
+	return 0, 0, false
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// saladRunOdd looks up the words of a run: nearly all must be known
+// English words (so that another language is not judged) and most pairs
+// of adjacent content words must be unknown.
+func saladRunOdd(text string, win []wsTok) bool {
+	var b1, b2 [20]byte
+	known, unseen := 0, 0
+	var prev []byte
+	for k, t := range win {
+		w := lowerWord(&b1, text[t.ca:t.cb])
+		if _, ok := saladVocab[string(w)]; ok || t.fn || len(model.WordClasses(string(w))) > 0 {
+			known++
+		}
+		if k > 0 && !t.fn && prev != nil && !win[k-1].comma && !win[k-1].stop && !knownPair(string(prev), string(w)) {
+			unseen++
+		}
+		prev = nil
+		if !t.fn {
+			prev = append(b2[:0], w...)
+		}
+	}
+	return 4*known >= 3*len(win) && unseen >= wordSaladUnseen
+}
+
+// listWord reports a word that introduces a list of words.
+func listWord(w string) bool {
+	var buf [20]byte
+	switch string(lowerWord(&buf, w)) {
+	case "words", "word", "these", "following", "list", "tags", "keywords", "keyword", "terms", "vocabulary", "items",
+		"names", "spelling", "synonyms", "anagrams", "nouns", "verbs", "adjectives", "alphabetise", "alphabetize", "sort",
+		"listing", "title", "titles", "product", "products", "hashtags", "seo", "labels", "ingredients", "menu":
+		return true
+	}
+	return false
+}

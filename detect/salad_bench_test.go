@@ -22,6 +22,21 @@ func BenchmarkSalad2KBVaried(b *testing.B) {
 	}
 }
 
+// The word-salad pass alone over the same texts.
+func BenchmarkWordSalad2KB(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		wordSaladScan(benchPrompt)
+	}
+}
+
+func BenchmarkWordSalad2KBVaried(b *testing.B) {
+	t := variedText(b, 2<<10)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		wordSaladScan(t)
+	}
+}
+
 // The planted-action check alone over 2 KB (normalised once outside the
 // loop; its share of BenchmarkScan2KBDocument).
 func BenchmarkPlanted2KB(b *testing.B) {
