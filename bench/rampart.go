@@ -31,6 +31,10 @@ const (
 	// limit raised so the load generator on loopback is not throttled (the
 	// limiter still runs on every request).
 	PolicyDefault Policy = "default"
+	// PolicyNoInjection is PolicyDefault with the injection layer off:
+	// everything a request pays but the prompt-injection detector, to
+	// tell the detector's cost from the rest of the chain's.
+	PolicyNoInjection Policy = "noinjection"
 )
 
 var keyRE = regexp.MustCompile(`rk_[A-Za-z0-9_-]{20,}`)
@@ -57,10 +61,13 @@ func Rampart(upstream, dataDir string, policy Policy) (*Server, http.Header, fun
 			}
 			cfg.Layers[m.Name] = config.Layer{Mode: "off"}
 		}
-	case PolicyDefault:
+	case PolicyDefault, PolicyNoInjection:
 		cfg.Layers["ratelimit"] = config.Layer{Options: map[string]any{
 			"rules": []any{map[string]any{"name": "ip-bench", "scope": "ip", "rpm": 100000000, "max_parallel": 4096}},
 		}}
+		if policy == PolicyNoInjection {
+			cfg.Layers["injection"] = config.Layer{Mode: "off"}
+		}
 	default:
 		return nil, nil, nil, fmt.Errorf("unknown policy %q", policy)
 	}

@@ -9,9 +9,11 @@ import (
 // TargetNames are the targets StartTargets can start, in report order:
 // the mock upstream called directly, a bare reverse proxy in front of it,
 // and rampart with every layer off (spine), with only the output guard,
-// with the default policy and the bootstrap admin key (no limits), and
-// with the default policy and a key with rpm and tpm limits.
-var TargetNames = []string{"direct", "bare-proxy", "rampart-spine", "rampart-output", "rampart-default", "rampart-limits"}
+// with the default policy and the bootstrap admin key (no limits), with
+// the default policy and a key with rpm and tpm limits, and the same
+// without the injection layer (rampart-noinjection: what a request pays
+// besides the prompt-injection detector).
+var TargetNames = []string{"direct", "bare-proxy", "rampart-spine", "rampart-output", "rampart-default", "rampart-limits", "rampart-noinjection"}
 
 // StartTargets starts the targets of a run on loopback (only those named
 // in want; all when want is empty). The mock upstream always runs.
@@ -64,9 +66,12 @@ func StartTargets(mock *MockUpstream, want ...string) (targets []Target, closeAl
 		return nil, nil, err
 	}
 	closers = append(closers, func() { _ = os.RemoveAll(dir) })
-	for _, p := range []Policy{PolicySpine, PolicyOutput, PolicyDefault} {
+	for _, p := range []Policy{PolicySpine, PolicyOutput, PolicyDefault, PolicyNoInjection} {
 		name := "rampart-" + string(p)
-		limited := p == PolicyDefault && wanted("rampart-limits")
+		limited := p == PolicyDefault && wanted("rampart-limits") || p == PolicyNoInjection && wanted("rampart-noinjection")
+		if p == PolicyNoInjection {
+			name = "" // only with the limited key
+		}
 		if !wanted(name) && !limited {
 			continue
 		}
@@ -75,7 +80,7 @@ func StartTargets(mock *MockUpstream, want ...string) (targets []Target, closeAl
 			return nil, nil, err
 		}
 		closers = append(closers, func() { _ = closeGW() }, func() { _ = rp.Close() })
-		if wanted(name) {
+		if name != "" && wanted(name) {
 			targets = append(targets, Target{Name: name, BaseURL: rp.URL, Header: hdr, Mock: m.URL})
 		}
 		if limited {
@@ -83,7 +88,11 @@ func StartTargets(mock *MockUpstream, want ...string) (targets []Target, closeAl
 			if err != nil {
 				return nil, nil, err
 			}
-			targets = append(targets, Target{Name: "rampart-limits", BaseURL: rp.URL, Header: lh, Mock: m.URL})
+			lname := "rampart-limits"
+			if p == PolicyNoInjection {
+				lname = "rampart-noinjection"
+			}
+			targets = append(targets, Target{Name: lname, BaseURL: rp.URL, Header: lh, Mock: m.URL})
 		}
 	}
 	return targets, closeAll, nil

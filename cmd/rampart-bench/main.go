@@ -73,7 +73,7 @@ func main() {
 	flag.DurationVar(&f.gap, "stream-gap", 0, "pause between streamed events, as a model streams tokens (0: one burst)")
 	flag.BoolVar(&f.digits, "digit-tokens", false, "stream tokens that all carry a digit (worst case for output scanning) instead of English prose")
 	flag.StringVar(&f.modes, "modes", "whole,stream", "comma-separated: whole, stream")
-	flag.StringVar(&f.only, "targets", "", "comma-separated subset of: direct, bare-proxy, rampart-spine, rampart-output, rampart-default, rampart-limits (default all)")
+	flag.StringVar(&f.only, "targets", "", "comma-separated subset of: direct, bare-proxy, rampart-spine, rampart-output, rampart-default, rampart-limits, rampart-noinjection (default all)")
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the servers (all targets) to this file")
 	flag.StringVar(&f.memprofile, "memprofile", "", "write an allocation profile of the servers (all targets) to this file when they stop (go tool pprof -sample_index=alloc_space)")
 	flag.BoolVar(&f.inProcess, "in-process", false, "run the servers in this process instead of a child process")
