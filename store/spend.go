@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/rampart-ai/rampart/engine"
@@ -147,8 +148,30 @@ func EncodeAttempts(as []engine.Attempt) (string, error) {
 	if len(as) == 0 {
 		return "", nil
 	}
-	b, err := json.Marshal(as)
-	return string(b), err
+	// encoding/json's encoding, written without reflection (every
+	// proxied request has at least one attempt).
+	b := make([]byte, 0, 64*len(as))
+	b = append(b, '[')
+	for i := range as {
+		a := &as[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"upstream":`...)
+		b = appendString(b, a.Upstream)
+		if a.Status != 0 {
+			b = append(b, `,"status":`...)
+			b = strconv.AppendInt(b, int64(a.Status), 10)
+		}
+		if a.Reason != "" {
+			b = append(b, `,"reason":`...)
+			b = appendString(b, a.Reason)
+		}
+		b = append(b, `,"duration_ns":`...)
+		b = strconv.AppendInt(b, int64(a.Duration), 10)
+		b = append(b, '}')
+	}
+	return string(append(b, ']')), nil
 }
 
 // DecodeAttempts reads the attempts column.

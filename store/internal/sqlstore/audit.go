@@ -78,7 +78,7 @@ func (s *Store) auditArgs(r *store.AuditRecord) ([]any, error) {
 	if decisions == nil {
 		decisions = []engine.Outcome{}
 	}
-	dj, err := json.Marshal(decisions)
+	dj, err := store.EncodeDecisions(decisions)
 	if err != nil {
 		return nil, s.errorf("audit: encode decisions: %w", err)
 	}
@@ -98,7 +98,7 @@ func (s *Store) auditArgs(r *store.AuditRecord) ([]any, error) {
 	return []any{r.RequestID, r.Time.UnixNano(), r.Route, r.Model,
 		r.Upstream, r.Tenant, r.KeyID, r.Subject, r.ClientIP, r.Status,
 		int64(r.Latency), r.PromptTokens, r.CompletionTokens, r.TotalTokens,
-		r.RequestBytes, r.ResponseBytes, r.ContentMAC, string(dj), r.Blocked,
+		r.RequestBytes, r.ResponseBytes, r.ContentMAC, dj, r.Blocked,
 		r.Error, content, r.TraceID, attempts, r.CostNanos, r.Priced}, nil
 }
 
