@@ -170,6 +170,13 @@ type tokenizer struct {
 
 // next returns the next token; ok is false at the end of the text.
 func (z *tokenizer) next() (t token, ok bool) {
+	ok = z.nextInto(&t)
+	return t, ok
+}
+
+// nextInto is next writing the token to *t (every field: t need not be
+// zero). A word is hashed in the pass that finds its end.
+func (z *tokenizer) nextInto(t *token) bool {
 	text := z.text
 	n := len(text)
 	i := z.i
@@ -178,30 +185,35 @@ func (z *tokenizer) next() (t token, ok bool) {
 	}
 	if i >= n {
 		z.i = n
-		return t, false
+		return false
 	}
-	c := byteClass[text[i]]
-	j := i + 1
-	for j < n && byteClass[text[j]] == c {
-		j++
-	}
-	z.i = j
-	tok := text[i:j]
-	if c == clsPunct {
-		if len(tok) > 4 {
-			tok = tok[:4]
+	if byteClass[text[i]] == clsPunct {
+		j := i + 1
+		for j < n && byteClass[text[j]] == clsPunct {
+			j++
 		}
+		z.i = j
 		// punctuation breaks bigrams
 		z.havePrev = false
-		return token{start: i, end: j, h: fnv(seedPunct, tok)}, true
+		*t = token{start: i, end: j, h: fnv(seedPunct, text[i:min(j, i+4)])}
+		return true
 	}
-	hw := fnv(seedWord, tok)
-	t = token{word: true, start: i, end: j, h: hw, text: tok}
+	hw := uint32(seedWord ^ 2166136261)
+	j := i
+	for ; j < n; j++ {
+		c := text[j]
+		if byteClass[c] != clsWord {
+			break
+		}
+		hw = (hw ^ uint32(c)) * fnvPrime
+	}
+	z.i = j
+	*t = token{word: true, start: i, end: j, h: hw, text: text[i:j]}
 	if z.havePrev {
 		t.bigram, t.hasBigram = z.prev*31+hw+seedBigram, true
 	}
 	z.prev, z.havePrev = hw, true
-	return t, true
+	return true
 }
 
 // charGrams writes the 3-, 4- and 5-grams of "<tok>" to dst (at least

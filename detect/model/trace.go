@@ -129,11 +129,8 @@ func (t *Trace) score(mask, domain uint32, base uint32, bounds []int) {
 		}
 	}
 	t.memo.start(base)
-	for {
-		tok, ok := t.tok.next()
-		if !ok {
-			break
-		}
+	var tok token
+	for t.tok.nextInto(&tok) {
 		for tok.end > hi {
 			leave()
 		}
@@ -149,13 +146,6 @@ func (t *Trace) score(mask, domain uint32, base uint32, bounds []int) {
 			}
 			continue
 		}
-		if t.m.MLP != nil {
-			// the word's character features only where the memo does
-			// not know the word (wordBuckets): a word seen before in
-			// this text has added them already, and the MLP's bag is a
-			// set
-			t.mlp = appendMLPHashes(t.mlp, &tok, t.m.Features&^FeatMLPChars)
-		}
 		if tok.hasBigram {
 			one(t.cell, mix32(tok.bigram)&mask, base, g, &sums)
 			if domain != 0 {
@@ -163,7 +153,23 @@ func (t *Trace) score(mask, domain uint32, base uint32, bounds []int) {
 			}
 		}
 		// the features of the word itself
-		switch ix, last := t.wordBuckets(&tok, mask, domain, g); {
+		ix, last := t.wordBuckets(&tok, mask, domain, g)
+		if t.m.MLP != nil {
+			// The MLP's bag is a set (MLPFromHashes keeps each bucket
+			// once) scored by integer sums, in which order does not
+			// count: a word that occurred before in this text has added
+			// its own hashes (and character features) already, only its
+			// bigram can be new. A word the memo does not know (last is
+			// 0) adds them all.
+			if last >= base {
+				if tok.hasBigram {
+					t.mlp = append(t.mlp, tok.bigram)
+				}
+			} else {
+				t.mlp = appendMLPHashes(t.mlp, &tok, t.m.Features)
+			}
+		}
+		switch {
 		case last == g:
 			// the word occurred before in this span: its buckets all
 			// have generation g already and add nothing
@@ -192,9 +198,6 @@ func (t *Trace) wordBuckets(tok *token, mask, domain, g uint32) (ix []uint32, la
 	}
 	var hs [maxTokenFeatures]uint32
 	n := tok.features(hs[:], t.m.Features)
-	if t.m.MLP != nil && t.m.Features&FeatMLPChars != 0 {
-		t.mlp = appendCharHashes(t.mlp, tok.text)
-	}
 	ix = t.wb[:0]
 	for _, h := range hs[:n] {
 		ix = append(ix, mix32(h)&mask)
