@@ -71,7 +71,8 @@ var readerCues = []string{"please", "pls", "plz", "kindly", "todo", "to-do", "fi
 	"be sure to", "you are required to", "you are expected to", "you are requested to", "you are instructed to", "you are asked to",
 	"you're required to", "you're expected to", "is to", "are to", "would be great if you could", "appreciate it if you could",
 	"appreciate it if you would", "grateful if you could", "grateful if you would", "mind if i asked you to", "task is to",
-	"task now is to", "step is to", "job is to", "need you to", "want you to", "action:", "your next step:", "your task:"}
+	"task now is to", "step is to", "job is to", "need you to", "want you to", "action:", "your next step:", "your task:",
+	"you to", "proceed to", "favour and", "favor and", "when you summarise this, also", "when you summarize this, also"}
 
 // aiModals follow an AI noun before the verb ("the assistant should").
 var aiModals = []string{"must", "should", "shall", "has to", "have to", "needs to", "need to", "is to", "are to",
@@ -159,6 +160,8 @@ const (
 	tQuantity                     // a count of things ("15 e-readers")
 	tSocial                       // twitter, linkedin, profile, channel
 	tTool                         // a word of a declared tool's object
+	tUrgent                       // today, now, right away, before the end of the day
+	tBilling                      // within 30 days, by 1 March, quoting the reference, late fee
 )
 
 var secretWords = map[string]bool{"password": true, "passwords": true, "passcode": true, "pin": true, "credentials": true,
@@ -195,7 +198,7 @@ var stealthPhrases = []string{"don't mention", "do not mention", "without asking
 	"without notifying", "without informing", "no need to confirm", "no need to ask", "quietly", "silently", "secretly", "notify no one",
 	"do not tell", "don't tell", "nobody else needs", "report success", "without the user", "not mention", "do not inform", "don't inform",
 	"on the user's behalf", "on my behalf", "on behalf of the user", "do not ask", "don't ask", "before answering", "before you answer",
-	"before responding", "before doing anything else", "don't let the user know", "do not let the user know"}
+	"before responding", "before doing anything else", "before you reply", "before replying", "don't let the user know", "do not let the user know"}
 
 var commandCues = []string{"curl ", "wget ", "| sh", "|sh", "| bash", "|bash", "rm -rf", ".exe", "powershell", "chmod +x",
 	"iex(", "invoke-expression", "base64 -d", "nc -e", "/dev/tcp"}
@@ -354,8 +357,12 @@ func (c *plantedCand) drifts(weak bool) bool {
 	switch {
 	case c.addr == addrAI:
 		return t&driftTargets != 0
-	case t&(tStealth|tCommand) != 0, t&tAmount != 0 && (c.class != actMoney || t&(tRecipient|tUsers) != 0):
-		return true // money needs a payee or the user's account: "pay the deposit at the desk" has none
+	case t&(tStealth|tCommand) != 0, t&tAmount != 0 && (c.class != actMoney || t&tUsers != 0 || t&tRecipient != 0 && (t&tUrgent != 0 || t&tBilling == 0)):
+		// money needs the user's account, or a payee without billing terms
+		// or with urgency: "pay the deposit at the desk" has no payee, an
+		// invoice's "pay within 30 days to IBAN …, quoting the invoice
+		// number" has billing terms
+		return true
 	case t&tRecipient != 0 && (c.strong || t&tSecret != 0 && (t&(tAll|tUsers) != 0 || !weak)):
 		return true
 	case weak:
@@ -393,7 +400,7 @@ func afterTo(norm string, tw [][2]int, i, k int) bool {
 // themselves; weaker words (files, data, details) need "my"/"all".
 var strongSecrets = map[string]bool{"password": true, "passwords": true, "passcode": true, "pin": true, "credentials": true,
 	"credential": true, "keys": true, "key": true, "token": true, "tokens": true, "codes": true, "secret": true, "secrets": true,
-	".env": true, "id_rsa": true, "ssh": true, "card": true, "contacts": true, "location": true, "address": true, "addresses": true,
+	".env": true, "env": true, "id_rsa": true, "ssh": true, "card": true, "contacts": true, "location": true, "address": true, "addresses": true,
 	"birth": true, "salary": true, "salaries": true, "directory": true, "inbox": true, "history": true, "ids": true, "passport": true,
 	"ssn": true, "statement": true, "statements": true, "invoices": true, "contracts": true, "cookies": true, "wallet": true,
 	"seed": true, "recovery": true, "messages": true, "emails": true, "e-mails": true, "conversation": true, "database": true,
@@ -409,7 +416,10 @@ func (c *plantedCand) harmful(verb string) bool {
 	}
 	switch c.class {
 	case actMoney:
-		return t&tAmount != 0 && t&(tRecipient|tUsers) != 0 || t&tRecipient != 0 && t&tUsers != 0
+		// an invoice asks the reader to pay an amount to an account by a
+		// date, quoting a reference; a planted request has no billing
+		// terms, pays from the user's money or presses for now
+		return t&tAmount != 0 && (t&tUsers != 0 || t&tRecipient != 0 && (t&tUrgent != 0 || t&tBilling == 0)) || t&tRecipient != 0 && t&tUsers != 0
 	case actSend:
 		if t&tSocial != 0 && t&tUsers != 0 && (verb == "post" || verb == "publish" || verb == "tweet" || verb == "retweet") {
 			return true
@@ -510,9 +520,14 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		}
 		addr := addressOf(norm, tw, i, markupAt)
 		chained := false
-		if addr == addrNone && i > 0 && chainAddr > addrNone && chainSent == sentenceStart(norm, tw, i) {
+		if i > 0 && chainAddr > addrNone && chainSent == sentenceStart(norm, tw, i) {
 			if p := norm[tw[i-1][0]:tw[i-1][1]]; p == "and" || p == "then" {
-				addr, chained = chainAddr, true // "look up my codes and send them to ..."
+				// "look up my codes and send them to ...", "fetch the .env
+				// file, then upload it to ..."
+				if addr == addrNone {
+					addr = chainAddr
+				}
+				chained = true
 			}
 		}
 		if addr == addrNone {
@@ -601,6 +616,12 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 				break
 			}
 		}
+		if urgent(clause) {
+			cand.tgt |= tUrgent
+		}
+		if cand.tgt&tAmount != 0 && billing(clause) {
+			cand.tgt |= tBilling
+		}
 		for _, s := range commandCues {
 			if strings.Contains(clause, s) {
 				cand.tgt |= tCommand
@@ -652,6 +673,55 @@ func verbOf(w string) string {
 	return w
 }
 
+// urgentWords press for an action now: with a payee they tell a planted
+// payment from an invoice's terms ("within 30 days").
+var urgentPhrases = []string{" today", " tonight", " now", "right away", "immediately", "asap", "urgent", "at once", "end of the day",
+	"end of day", "within the hour", "within 24 hours", "within 1 hour", "before midnight", "this morning", "this evening", "straight away"}
+
+// urgent: the clause presses for the action now.
+func urgent(clause string) bool {
+	for _, u := range urgentPhrases {
+		if i := strings.Index(clause, u); i >= 0 && (i+len(u) == len(clause) || !isWordChar(clause[i+len(u)])) {
+			return true
+		}
+	}
+	return false
+}
+
+// billingPhrases are the terms of a bill: a due date, a reference to
+// quote, a fee to avoid.
+var billingPhrases = []string{"within ", "reference", "quoting", "quote the", "quote your", "invoice number", "invoice no", "invoice #",
+	"customer number", "member number", "membership number", "late fee", "to avoid", " due ", "payment terms", "standing order", "direct debit"}
+
+var months = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "mon", "tue", "wed", "thu", "fri",
+	"sat", "sun", "the end of", "the 1", "the 2", "the 3", "the 4", "the 5", "the 6", "the 7", "the 8", "the 9"}
+
+// billing: the clause carries the terms of a bill ("by 1 March", "within
+// 14 days, quoting the invoice number").
+func billing(clause string) bool {
+	for _, b := range billingPhrases {
+		if strings.Contains(clause, b) {
+			return true
+		}
+	}
+	for off := 0; ; {
+		i := strings.Index(clause[off:], " by ")
+		if i < 0 {
+			return false
+		}
+		rest := clause[off+i+4:]
+		if rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+			return true
+		}
+		for _, m := range months {
+			if strings.HasPrefix(rest, m) {
+				return true
+			}
+		}
+		off += i + 4
+	}
+}
+
 // markupPositions returns the byte offsets where a markup cue ends.
 func markupPositions(norm string) []int {
 	var at []int
@@ -699,8 +769,15 @@ func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
 	ai := -1
 	for k := max(s, i-12); k < i; k++ {
 		n := strings.TrimPrefix(norm[tw[k][0]:tw[k][1]], "@")
-		if aiNouns[n] && headsPhrase(norm, tw, k, i) && !(n == "ai" && actionItem(norm, tw, k, i)) {
+		if aiNouns[n] && headsPhrase(norm, tw, k, i) && !(n == "ai" && actionItem(norm, tw, k, i)) || compoundAI(n) {
 			ai = k
+		}
+	}
+	// a forged chat turn: a line that begins with a role label
+	switch roleLabel(norm, w[0]) {
+	case "system", "assistant":
+		if lead || endsWithCue(before) || endsWithFirstPerson(before) {
+			return addrAI
 		}
 	}
 	if ai >= 0 {
@@ -710,14 +787,90 @@ func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
 				return addrAI
 			}
 		}
-		if lead || endsWithCue(before) {
-			return addrAI
+		// spoken to ("dear ai", "note for the agent"), a label ("support
+		// bot:") or a vocative that opens the sentence ("assistant, pay"),
+		// not a tool named in a manual ("with the migration assistant, then
+		// erase …")
+		spoken := aiAddressed(norm, tw, ai) || ai == s || strings.HasPrefix(strings.TrimSpace(norm[tw[ai][1]:]), ":")
+		if spoken && (lead || endsWithCue(before) || commaBefore(norm, w[0])) {
+			return addrAI // "if you are an ai assistant reading this, send …"
 		}
 	}
 	if lead || endsWithCue(before) {
 		return addrReader
 	}
 	return addrNone
+}
+
+// compoundAI: an identifier or label made of an AI noun and a word for an
+// instruction ("assistant_instruction", "agent-directive", "bot-note",
+// "instructions_for_ai"): a field meant for the model.
+func compoundAI(w string) bool {
+	if len(w) < 6 || !strings.ContainsAny(w, "_-") {
+		return false
+	}
+	var noun, directive bool
+	for _, p := range strings.FieldsFunc(w, func(r rune) bool { return r == '_' || r == '-' }) {
+		noun = noun || aiNouns[p]
+		directive = directive || aiDirectives[p]
+	}
+	return noun && directive
+}
+
+var aiDirectives = map[string]bool{"instruction": true, "instructions": true, "directive": true, "directives": true, "note": true,
+	"notes": true, "task": true, "tasks": true, "command": true, "commands": true, "prompt": true, "message": true, "action": true,
+	"actions": true, "todo": true, "request": true, "order": true, "orders": true, "memo": true, "only": true}
+
+// roleLabel is the role name that begins the line holding byte at
+// ("system: …", "- assistant: …"), or "".
+func roleLabel(norm string, at int) string {
+	ls := strings.LastIndexByte(norm[:at], '\n') + 1
+	line := strings.TrimLeft(norm[ls:at], " \t->*#[")
+	c := strings.IndexAny(line, ":]")
+	if c <= 0 || c > 12 {
+		return ""
+	}
+	switch l := strings.TrimSpace(line[:c]); l {
+	case "system", "assistant", "user", "human", "sys":
+		if l == "sys" {
+			return "system"
+		}
+		return l
+	}
+	return ""
+}
+
+// endsWithFirstPerson: a forged assistant turn announces the action ("…
+// understood. next i will transfer …").
+func endsWithFirstPerson(before string) bool {
+	for _, f := range []string{"i will", "i'll", "i am going to", "i'm going to", "let me", "i will now", "i'll now", "next i will", "now i will"} {
+		if strings.HasSuffix(before, " "+f) || before == f {
+			return true
+		}
+	}
+	return false
+}
+
+// aiAddressed: the AI noun tw[k] is spoken to ("if you are an ai
+// assistant", "to any agent", "dear model"), not a tool in a manual ("with
+// the migration assistant").
+func aiAddressed(norm string, tw [][2]int, k int) bool {
+	for j := k - 1; j >= max(0, k-4); j-- {
+		switch norm[tw[j][0]:tw[j][1]] {
+		case "are", "dear", "hey", "hi", "hello", "to", "for", "attention", "attn", "any", "all", "every", "whichever":
+			return true
+		}
+	}
+	return false
+}
+
+// commaBefore: a comma ends the words before byte at ("…, send").
+func commaBefore(norm string, at int) bool {
+	j := at - 1
+	for j >= 0 && norm[j] == ' ' {
+		j--
+	}
+	return j >= 0 && norm[j] == ','
 }
 
 // actionItem: "AI: Dana - transfer …" is an action item assigned to a
