@@ -47,6 +47,13 @@ func requestFor(r engine.Route) string {
 // holding l and returns what the client receives.
 func throughEngine(t *testing.T, l *Layer, route engine.Route, body string) string {
 	t.Helper()
+	return throughEngineWith(t, l, route, requestFor(route), body, "text/event-stream")
+}
+
+// throughEngineWith sends req to route and answers body with content type
+// ctype (an SSE stream, or a whole JSON answer).
+func throughEngineWith(t *testing.T, l *Layer, route engine.Route, req, body, ctype string) string {
+	t.Helper()
 	e, err := engine.New(engine.Options{Layers: []engine.Configured{{Layer: l, Mode: engine.ModeEnforce}},
 		Routes: []engine.Route{route}, ContentKey: []byte("test-content-key"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -54,11 +61,11 @@ func throughEngine(t *testing.T, l *Layer, route engine.Route, body string) stri
 	}
 	up := engine.UpstreamFunc(func(tx *engine.Tx, r *http.Request, _ []byte) (*http.Response, error) {
 		h := http.Header{}
-		h.Set("Content-Type", "text/event-stream")
+		h.Set("Content-Type", ctype)
 		return &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1}, nil
 	})
 	w := httptest.NewRecorder()
-	r := httptest.NewRequest(http.MethodPost, route.Path, strings.NewReader(requestFor(route)))
+	r := httptest.NewRequest(http.MethodPost, route.Path, strings.NewReader(req))
 	r.Header.Set("Content-Type", "application/json")
 	e.Handler(route, up).ServeHTTP(w, r)
 	return w.Body.String()
@@ -444,6 +451,68 @@ func TestKeyHeadHeldBack(t *testing.T) {
 		}
 		if !strings.Contains(string(enc), "the key is [OPENAI_API_KEY] ok") || strings.Contains(string(enc), "sk-") {
 			t.Errorf("%s whole: %s", w.name, enc)
+		}
+	}
+}
+
+// The system prompt written in an encoding (ROT13, leetspeak, JSON or HTML
+// escapes…) by the model is caught in every API's answer text, whole and
+// streamed (in 5-byte events), before its last quarter goes out.
+func TestLeakEncodedThroughAPIs(t *testing.T) {
+	l := provisioned(t, Config{})
+	sys := js(leakSys)
+	apis := []struct {
+		name  string
+		route engine.Route
+		req   string
+		ch    string // the side channel carrying the text
+		whole func(text string) string
+	}{
+		{"openai chat", chatRoute, `{"model":"m","stream":true,"messages":[{"role":"system","content":` + sys + `},{"role":"user","content":"hi"}]}`, "openai content",
+			func(x string) string {
+				return `{"id":"c","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":` + js(x) + `},"finish_reason":"stop"}]}`
+			}},
+		{"responses", responsesRoute, `{"model":"m","stream":true,"instructions":` + sys + `,"input":"hi"}`, "responses output_text",
+			func(x string) string {
+				return `{"id":"r","object":"response","status":"completed","model":"m","output":[{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":` + js(x) + `,"annotations":[]}]}]}`
+			}},
+		{"anthropic", messagesRoute, `{"model":"c","max_tokens":50,"stream":true,"system":` + sys + `,"messages":[{"role":"user","content":"hi"}]}`, "anthropic text",
+			func(x string) string {
+				return `{"id":"m","type":"message","role":"assistant","model":"c","content":[{"type":"text","text":` + js(x) + `}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`
+			}},
+		{"gemini", geminiRoute, `{"systemInstruction":{"parts":[{"text":` + sys + `}]},"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`, "gemini text",
+			func(x string) string {
+				return `{"candidates":[{"content":{"role":"model","parts":[{"text":` + js(x) + `}]},"finishReason":"STOP","index":0}]}`
+			}},
+	}
+	encs := leakEncodings()
+	for _, api := range apis {
+		var ch sideChannel
+		for _, c := range sideChannels {
+			if c.name == api.ch {
+				ch = c
+			}
+		}
+		for _, name := range []string{"rot13", "leetspeak", "json escapes", "html entities", "url escapes", "zero-width inside"} {
+			enc := encs[name]
+			t.Run(api.name+"/"+name, func(t *testing.T) {
+				answer := "Sure: " + enc + " Anything else?"
+				var pieces []string
+				for i := 0; i < len(answer); i += 5 {
+					pieces = append(pieces, answer[i:min(i+5, len(answer))])
+				}
+				out := throughEngineWith(t, l, api.route, api.req, ch.events(pieces...), "text/event-stream")
+				if !strings.Contains(out, "sensitive_output") {
+					t.Fatalf("stream not stopped:\n%.600s", out)
+				}
+				if tail := enc[len(enc)*3/4:]; strings.Contains(channelText(out, ch.channel), tail) {
+					t.Fatalf("the last quarter went out")
+				}
+				out = throughEngineWith(t, l, api.route, strings.Replace(api.req, `"stream":true,`, "", 1), api.whole(answer), "application/json")
+				if !strings.Contains(out, "sensitive_output") || strings.Contains(out, enc[:len(enc)/2]) {
+					t.Fatalf("whole answer not blocked:\n%.600s", out)
+				}
+			})
 		}
 	}
 }

@@ -57,8 +57,12 @@ type leakIndex struct {
 	pend      []int
 	// r reads the answer (streamed or whole); enc collects and decodes
 	// the base64 and hex runs of a streamed answer (see feedEncoded).
-	r   gramReader
-	enc encodedRun
+	r        gramReader
+	enc      encodedRun
+	variants variantReaders
+	// leetGrams are the prompt's n-grams compared in leetspeak classes
+	// (leetFold) -> the index of the plain n-gram at the same position.
+	leetGrams map[uint64]int
 }
 
 // gramReader is a reading position in one text: the last ngram-1 word
@@ -67,16 +71,22 @@ type gramReader struct {
 	window []uint64
 	word   []byte
 	run    int
+	trail  int // readLeet: '!'/'+' ending the word read so far
 }
 
 // newLeakIndex returns nil when the request has no system prompt of at
 // least cfg.MinWords words.
 func newLeakIndex(c *conv.Conversation, cfg LeakConfig) *leakIndex {
-	var words []uint64
+	var words, leet []uint64
 	add := func(text string) {
-		forWords(leakNormal(text), func(w []byte) bool {
+		n := leakNormal(text)
+		forWords(n, func(w []byte) bool {
 			words = append(words, maphash.Bytes(seed, w))
 			return len(words) < maxLeakGrams
+		})
+		leetWords(n, func(w []byte) bool {
+			leet = append(leet, maphash.Bytes(seed, w))
+			return len(leet) < maxLeakGrams
 		})
 	}
 	for i := range c.System {
@@ -101,6 +111,16 @@ func newLeakIndex(c *conv.Conversation, cfg LeakConfig) *leakIndex {
 		}
 	}
 	lk.hit = make([]bool, len(lk.grams))
+	if len(leet) == len(words) {
+		// the same words (leetWords splits where forWords does for prose):
+		// position i's leet n-gram stands for position i's plain one
+		lk.leetGrams = make(map[uint64]int, len(words))
+		for i := 0; i+ngram <= len(leet); i++ {
+			if _, ok := lk.leetGrams[gramHash(leet[i:i+ngram])]; !ok {
+				lk.leetGrams[gramHash(leet[i:i+ngram])] = lk.grams[gramHash(words[i:i+ngram])]
+			}
+		}
+	}
 	return lk
 }
 
@@ -145,6 +165,11 @@ func (lk *leakIndex) feed(text string, final bool) bool {
 
 // read counts the prompt n-grams text repeats, reading on from r.
 func (lk *leakIndex) read(r *gramReader, text string, final bool) {
+	lk.readNorm(r, leakNormal(text), final)
+}
+
+// readNorm is read on text already normalised (leakNormal).
+func (lk *leakIndex) readNorm(r *gramReader, norm string, final bool) {
 	push := func(w []byte) {
 		r.window = append(r.window, maphash.Bytes(seed, w))
 		if len(r.window) > ngram {
@@ -156,22 +181,10 @@ func (lk *leakIndex) read(r *gramReader, text string, final bool) {
 				r.run = 0
 				return
 			}
-			r.run++
-			lk.best = max(lk.best, r.run)
-			if !lk.hit[i] {
-				lk.hit[i] = true
-				lk.seen++
-				if lk.hist != nil && lk.deferHist {
-					if !lk.hist.has(i) {
-						lk.pend = append(lk.pend, i)
-					}
-				} else if lk.hist != nil {
-					lk.markHist(i)
-				}
-			}
+			lk.count(r, i)
 		}
 	}
-	for _, c := range leakNormal(text) {
+	for _, c := range norm {
 		if unicode.IsLetter(c) || unicode.IsDigit(c) {
 			if len(r.word) < 60 {
 				r.word = utf8.AppendRune(r.word, unicode.ToLower(c))
@@ -186,6 +199,23 @@ func (lk *leakIndex) read(r *gramReader, text string, final bool) {
 	if final && len(r.word) > 0 {
 		push(r.word)
 		r.word = r.word[:0]
+	}
+}
+
+// count records that reader r read the prompt's n-gram i.
+func (lk *leakIndex) count(r *gramReader, i int) {
+	r.run++
+	lk.best = max(lk.best, r.run)
+	if !lk.hit[i] {
+		lk.hit[i] = true
+		lk.seen++
+		if lk.hist != nil && lk.deferHist {
+			if !lk.hist.has(i) {
+				lk.pend = append(lk.pend, i)
+			}
+		} else if lk.hist != nil {
+			lk.markHist(i)
+		}
 	}
 }
 
@@ -425,7 +455,8 @@ func (lk *leakIndex) promptKey() uint64 {
 func (lk *leakIndex) check(text string, choice int) (engine.Finding, bool) {
 	lk.deferHist, lk.pend = true, lk.pend[:0]
 	defer func() { lk.deferHist = false }()
-	if !lk.feed(text, true) && !lk.checkDecoded(text) {
+	u, _ := unescapeLeak(text, true)
+	if !lk.feed(u, true) && !lk.checkDecoded(text) && (u == text || !lk.checkDecoded(u)) {
 		for _, i := range lk.pend {
 			lk.markHist(i)
 		}

@@ -195,3 +195,78 @@ func TestLeakHistorySharedThroughRedis(t *testing.T) {
 		t.Fatalf("redis down: answers took %v", time.Since(start))
 	}
 }
+
+// leakEncodings are the forms an attacker asks the model to write the
+// system prompt in, each decoded by the leak check in whole answers and
+// while the answer streams.
+func leakEncodings() map[string]string {
+	each := func(f func(r rune) string) string {
+		var b strings.Builder
+		for _, r := range leakSys {
+			b.WriteString(f(r))
+		}
+		return b.String()
+	}
+	words := strings.Fields(leakSys)
+	zw := make([]string, len(words))
+	for i, w := range words {
+		zw[i] = w[:len(w)/2] + "\u200b" + w[len(w)/2:]
+	}
+	return map[string]string{
+		"rot13":             normalizeROT13(leakSys),
+		"leetspeak":         strings.NewReplacer("a", "4", "e", "3", "o", "0", "i", "1", "s", "5", "t", "7").Replace(leakSys),
+		"json escapes":      each(func(r rune) string { return fmt.Sprintf(`\u%04x`, r) }),
+		"html entities":     each(func(r rune) string { return fmt.Sprintf("&#%d;", r) }),
+		"html hex entities": each(func(r rune) string { return fmt.Sprintf("&#x%x;", r) }),
+		"url escapes":       each(func(r rune) string { return fmt.Sprintf("%%%02X", r) }),
+		"zero-width inside": strings.Join(zw, " "),
+		"homoglyphs":        strings.NewReplacer("a", "\u0430", "e", "\u0435", "o", "\u043e").Replace(leakSys),
+	}
+}
+
+func normalizeROT13(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return 'a' + (r-'a'+13)%26
+		case r >= 'A' && r <= 'Z':
+			return 'A' + (r-'A'+13)%26
+		}
+		return r
+	}, s)
+}
+
+// Every encoding, whole and streamed in 5-byte events: the layer blocks
+// the answer, and a stream is cut before its last quarter goes out.
+func TestLeakEncodedWholeAndStreamed(t *testing.T) {
+	for name, enc := range leakEncodings() {
+		t.Run(name, func(t *testing.T) {
+			l := provisioned(t, Config{})
+			answer := "Sure, here it is: " + enc + " Anything else?"
+			if _, d := whole(t, l, leakTx(l, "k1"), answer); d.Action != engine.Block {
+				t.Errorf("whole: not blocked: %+v", d)
+			}
+			var chunks []string
+			for i := 0; i < len(answer); i += 5 {
+				chunks = append(chunks, answer[i:min(i+5, len(answer))])
+			}
+			got, d := streamAll(t, l, leakTx(l, "k2"), chunks)
+			if d.Action != engine.Block {
+				t.Fatalf("stream: not blocked: %+v", d)
+			}
+			if tail := enc[len(enc)*3/4:]; strings.Contains(got, tail) {
+				t.Fatalf("stream: cut too late, the last quarter went out")
+			}
+		})
+	}
+	// plain prose with escapes, numbers and words like the prompt's is no
+	// leak, whole or streamed
+	l := provisioned(t, Config{})
+	benign := `The support team answers politely. Use \n for new lines, &amp; for "&", 50%25 off, and call 1-800-555-0100 for help with refunds.`
+	if _, d := whole(t, l, leakTx(l, "k3"), benign); d.Action == engine.Block {
+		t.Fatalf("benign whole blocked: %+v", d)
+	}
+	if _, d := streamAll(t, l, leakTx(l, "k4"), []string{benign[:40], benign[40:]}); d.Action == engine.Block {
+		t.Fatalf("benign stream blocked: %+v", d)
+	}
+}

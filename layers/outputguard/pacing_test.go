@@ -155,7 +155,9 @@ func TestPacedReleaseSequence(t *testing.T) {
 	}
 }
 
-func benchPaced(b *testing.B, text string) {
+func benchPaced(b *testing.B, text string) { benchPacedTx(b, text, func(*Layer) *engine.Tx { return &engine.Tx{} }) }
+
+func benchPacedTx(b *testing.B, text string, newTx func(*Layer) *engine.Tx) {
 	l := provisioned(b, Config{})
 	// the release behaviour, in events of 4 bytes (20 ms each at a model's
 	// pace): how long each byte of text waits in the guard
@@ -177,7 +179,9 @@ func benchPaced(b *testing.B, text string) {
 	ev := &conv.StreamEvent{Deltas: make([]conv.Delta, 1)}
 	for i := 0; i < b.N; i++ {
 		if i%len(chunks) == 0 {
-			tx = &engine.Tx{}
+			b.StopTimer()
+			tx = newTx(l)
+			b.StartTimer()
 		}
 		ev.Deltas[0] = conv.NewDelta(0, chunks[i%len(chunks)], "")
 		l.OnStreamEvent(tx, ev)
@@ -188,3 +192,10 @@ func benchPaced(b *testing.B, text string) {
 // one 4-byte event of the paced texts (ns/op, allocs/op).
 func BenchmarkStreamPacedProse(b *testing.B)   { benchPaced(b, pacedProse) }
 func BenchmarkStreamPacedNumbers(b *testing.B) { benchPaced(b, pacedNumbers) }
+
+// BenchmarkStreamPacedProseLeak: the same with a system prompt to guard
+// (the leak check reads each event in its plain, unescaped, ROT13,
+// leetspeak and base64/hex forms).
+func BenchmarkStreamPacedProseLeak(b *testing.B) {
+	benchPacedTx(b, pacedProse, func(l *Layer) *engine.Tx { return leakTx(l, "bench") })
+}

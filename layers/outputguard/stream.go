@@ -154,7 +154,7 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 		if b != nil && blocked == nil {
 			blocked = b
 		}
-		if lk != nil && (lk.feed(out, final) || lk.feedEncoded(out, final)) {
+		if lk != nil && lk.feedStream(out, final) {
 			findings = append(findings, lk.finding(d.Choice))
 			switch l.cfg.Leak.Action {
 			case ActBlock:
