@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -159,5 +161,31 @@ func TestNoInjectionTarget(t *testing.T) {
 		if got := resp.Header.Get("X-Ratelimit-Limit-Tokens"); i == 1 && got != "10000000000" {
 			t.Fatalf("%s: x-ratelimit-limit-tokens %q", targets[i].Name, got)
 		}
+	}
+}
+
+// TestRunSendsDistinctPrompts: each request of a run carries its own user
+// message (same size, a different number), so results remembered for a
+// repeated text cannot stand in for the work of a new prompt.
+func TestRunSendsDistinctPrompts(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	sizes := map[int]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[string(b)] = true
+		sizes[len(b)] = true
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[{"message":{"role":"assistant","content":"ok"}}]}`)
+	}))
+	defer srv.Close()
+	r := Run(context.Background(), Client(2), Target{Name: "t", BaseURL: srv.URL}, Scenario{Concurrency: 2, Duration: 5 * time.Second, Requests: 40})
+	if r.Errors != 0 || r.Count < 40 {
+		t.Fatalf("%+v", r)
+	}
+	if len(seen) != r.Count || len(sizes) != 1 {
+		t.Fatalf("%d requests, %d distinct bodies, %d sizes", r.Count, len(seen), len(sizes))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rampart-ai/rampart/bench/prompttext"
@@ -143,7 +144,14 @@ func body(stream bool, promptBytes int, ref string) []byte {
 
 // Run measures one target in one scenario.
 func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result {
-	bodies := [2][]byte{Body(false, sc.PromptBytes), Body(true, sc.PromptBytes)}
+	// Every request's user message starts with its own number (as real
+	// users do not send one text twice), so that no result a gateway
+	// remembers for a repeated text (rampart's injection layer does) can
+	// stand in for the work a new prompt costs. The system prompt stays
+	// the same, as an application's does.
+	bodies := [2][]byte{body(false, sc.PromptBytes, reqRefMark), body(true, sc.PromptBytes, reqRefMark)}
+	refAt := [2]int{bytes.Index(bodies[0], []byte(reqRefMark)), bytes.Index(bodies[1], []byte(reqRefMark))}
+	var seq atomic.Uint64
 	url := t.BaseURL + "/chat/completions"
 	maxPerWorker := sc.Requests/sc.Concurrency + 1
 	type sample struct{ total, ttfb time.Duration }
@@ -161,6 +169,7 @@ func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			mine := [2][]byte{bytes.Clone(bodies[0]), bytes.Clone(bodies[1])}
 			local := make([]sample, 0, min(maxPerWorker, 1<<12))
 			var lerrs, ltrunc int
 			var lfirst string
@@ -169,10 +178,12 @@ func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result
 				if sc.Mixed {
 					stream = i%2 == 1
 				}
-				body := bodies[0]
+				k := 0
 				if stream {
-					body = bodies[1]
+					k = 1
 				}
+				body := mine[k]
+				setRef(body[refAt[k]:refAt[k]+len(reqRefMark)], seq.Add(1))
 				total, ttfb, complete, err := once(ctx, client, url, t.Header, body, stream)
 				if err != nil {
 					lerrs++
@@ -210,6 +221,18 @@ func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result
 	r.P50, r.P99 = percentiles(append([]time.Duration(nil), r.totals...))
 	r.TTFB50, r.TTFB99 = percentiles(append([]time.Duration(nil), r.ttfbs...))
 	return r
+}
+
+// reqRefMark is the reference Run's requests start their user message
+// with, overwritten with the request's number (setRef).
+const reqRefMark = "n0000000000"
+
+// setRef writes n into ref ("n" and ten decimal digits).
+func setRef(ref []byte, n uint64) {
+	for i := len(ref) - 1; i > 0; i-- {
+		ref[i] = byte('0' + n%10)
+		n /= 10
+	}
 }
 
 // percentiles sorts d and returns its 50th and 99th percentiles.

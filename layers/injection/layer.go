@@ -33,8 +33,9 @@ var Module = engine.Module{
 
 // Layer is the injection layer.
 type Layer struct {
-	cfg Config
-	det *detect.Detector
+	cfg   Config
+	det   *detect.Detector
+	cache *scanCache // results of texts scanned before (cache.go)
 }
 
 // New returns an unprovisioned layer for cfg (no side effects).
@@ -59,7 +60,7 @@ func (l *Layer) Provision(*engine.Host) error {
 	if err != nil {
 		return fmt.Errorf("injection: %w", err)
 	}
-	l.det = d
+	l.det, l.cache = d, newScanCache()
 	return nil
 }
 
@@ -116,6 +117,21 @@ func (l *Layer) OnRequest(tx *engine.Tx) (engine.Decision, error) {
 	return l.Inspect(tx.Request), nil
 }
 
+// scanText is the detector's result for text, remembered for texts sent
+// again (cache.go).
+func (l *Layer) scanText(text string, dr detect.Role, ctx *detect.Context) detect.Result {
+	if l.cache == nil || !cacheable(text) {
+		return l.det.ScanContext(text, dr, ctx)
+	}
+	k := keyOf(text, dr, ctx)
+	if r, ok := l.cache.get(k); ok {
+		return r
+	}
+	r := l.det.ScanContext(text, dr, ctx)
+	l.cache.put(k, r)
+	return r
+}
+
 // Codes of refusals other than a detection.
 const (
 	CodeUnknownPart = "unsupported_content_type"
@@ -160,7 +176,7 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 		if dr.Untrusted() && !rulesOnly {
 			ctx = &detect.Context{UserRequest: c.UserTurnBefore(mi), Tools: tools}
 		}
-		res := l.det.ScanContext(text, dr, ctx)
+		res := l.scanText(text, dr, ctx)
 		if rulesOnly {
 			res.Flagged = ruleVerdict(res)
 		}
