@@ -185,6 +185,11 @@ type Conversation struct {
 	// the new value into the provider JSON. Adapters set it with
 	// InitMaxTokens.
 	MaxTokens int
+	// Answers is how many answers the client asked for in one request
+	// (OpenAI n, a legacy completion's best_of, Gemini candidateCount), 0
+	// when absent (one). Each answer may be MaxTokens long, so output caps
+	// hold for MaxTokens times Answers.
+	Answers int
 	// IncludeUsage reports whether the client asked for usage in the stream.
 	IncludeUsage bool
 	// WantUsage is set by a layer that needs the upstream's token usage of

@@ -95,3 +95,54 @@ func TestModellessRequestAllowList(t *testing.T) {
 		t.Errorf("scan with a restricted key: %d %s", w.Code, w.Body.String())
 	}
 }
+
+// TestOutputCapCannotBeDodged: a key whose admin set limits.max_tokens
+// 100 (a block rule) asked for more output than that by leaving max_tokens
+// out (the upstream's default, up to the model's maximum), by asking for
+// many answers at once (n 128 of 100 tokens each; a legacy completion's
+// best_of) and on the Gemini route (generationConfig.maxOutputTokens and
+// candidateCount were not capped at all). All of them reached the
+// upstream before the fix; now a request without a limit gets the cap
+// written in, and the cap holds for all answers together.
+func TestOutputCapCannotBeDodged(t *testing.T) {
+	var oc, gc captured
+	oa := fakeUpstream(t, "oa", &oc, chatAnswer)
+	gem := fakeUpstream(t, "gem", &gc, `{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":1,"candidatesTokenCount":1,"totalTokenCount":2}}`)
+	cfg := config.Default()
+	cfg.Upstreams = []config.Upstream{
+		{Name: "gem", Provider: "gemini", BaseURL: gem.URL + "/v1beta"},
+		{Name: "oa", Provider: "openai", BaseURL: oa.URL + "/v1"},
+	}
+	g := newGateway(t, cfg, WithGetenv(env(map[string]string{"GEMINI_API_KEY": "g"})))
+	m := &matrixEnv{t: t, g: g, global: adminKey(g)}
+	_, key := m.newKey("*", "user", `"limits":{"max_tokens":100}`)
+	const gemPath = "/v1beta/models/gemini-2.0-flash:generateContent"
+	refused := []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"gpt-4o","max_tokens":100,"n":128,"messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/chat/completions", `{"model":"gpt-4o","max_completion_tokens":60,"n":2,"messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/completions", `{"model":"gpt-3.5-turbo-instruct","max_tokens":100,"best_of":20,"prompt":"hi"}`},
+		{gemPath, `{"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"maxOutputTokens":100000}}`},
+		{gemPath, `{"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"maxOutputTokens":100,"candidateCount":8}}`},
+	}
+	for _, tc := range refused {
+		oc.body, gc.body = "", ""
+		w := m.do(http.MethodPost, tc.path, key, tc.body)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "max_tokens") || oc.body != "" || gc.body != "" {
+			t.Errorf("%s %s: %d %s (upstream saw %q%q)", tc.path, tc.body, w.Code, w.Body.String(), oc.body, gc.body)
+		}
+	}
+	// Without a limit the cap is written in (per answer with n answers).
+	for _, tc := range []struct{ path, body, want string }{
+		{"/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, `"max_completion_tokens":100`},
+		{"/v1/chat/completions", `{"model":"gpt-4o","n":4,"messages":[{"role":"user","content":"hi"}]}`, `"max_completion_tokens":25`},
+		{"/v1/responses", `{"model":"gpt-4o","input":"hi"}`, `"max_output_tokens":100`},
+		{gemPath, `{"contents":[{"parts":[{"text":"hi"}]}]}`, `"maxOutputTokens":100`},
+		{"/v1/chat/completions", `{"model":"gpt-4o","max_tokens":50,"n":2,"messages":[{"role":"user","content":"hi"}]}`, `"max_tokens":50`},
+	} {
+		oc.body, gc.body = "", ""
+		w := m.do(http.MethodPost, tc.path, key, tc.body)
+		if sent := oc.body + gc.body; w.Code != http.StatusOK || !strings.Contains(sent, tc.want) {
+			t.Errorf("%s %s: %d %s; upstream saw %s, want %s", tc.path, tc.body, w.Code, trim(w.Body.String()), sent, tc.want)
+		}
+	}
+}

@@ -138,18 +138,20 @@ type Rule struct {
 	// MaxPromptTokens refuses (400 prompt_too_large) a request whose
 	// prompt counts more tokens.
 	MaxPromptTokens int64 `yaml:"max_prompt_tokens"`
-	// MaxTokens caps the max_tokens (OpenAI also max_completion_tokens) a
-	// client may ask for.
+	// MaxTokens caps the max_tokens (OpenAI also max_completion_tokens,
+	// Responses max_output_tokens, Gemini maxOutputTokens) a client may
+	// ask for, over all the answers of a request (n, best_of,
+	// candidateCount: each answer gets MaxTokens divided by their number).
 	MaxTokens int64 `yaml:"max_tokens"`
 	// MaxTokensAction is what a request above MaxTokens gets: "block"
 	// (default, 400 max_tokens_exceeded), "clamp" (the request goes
 	// upstream with max_tokens lowered to MaxTokens) or "flag" (pass
-	// unchanged, record a finding). With "clamp", a request without
-	// max_tokens gets MaxTokensDefault, or else MaxTokens.
+	// unchanged, record a finding). With "clamp" or "block", a request
+	// without max_tokens gets MaxTokensDefault, or else MaxTokens.
 	MaxTokensAction string `yaml:"max_tokens_action"`
 	// MaxTokensDefault is set as max_tokens on a chat or completion request
 	// that has none (never above any matching rule's MaxTokens). 0: leave
-	// such requests alone (unless MaxTokensAction is "clamp").
+	// such requests alone (unless MaxTokensAction is "clamp" or "block").
 	MaxTokensDefault int64 `yaml:"max_tokens_default"`
 }
 

@@ -17,27 +17,39 @@ func TestMaxTokensActions(t *testing.T) {
 	flag := func(cap int64) Rule { return Rule{Scope: ScopeGlobal, MaxTokens: cap, MaxTokensAction: MaxTokensFlag} }
 	def := func(d int64) Rule { return Rule{Scope: ScopeGlobal, MaxTokensDefault: d} }
 	cases := []struct {
-		name   string
-		rules  []Rule
-		in     int
-		out    int
-		action engine.Action
+		name    string
+		rules   []Rule
+		in      int
+		out     int
+		action  engine.Action
+		answers int // n, best_of, candidateCount
 	}{
-		{"clamp above", []Rule{clamp(100, 0)}, 4000, 100, engine.Modify},
-		{"clamp at cap", []Rule{clamp(100, 0)}, 100, 100, engine.Allow},
-		{"clamp absent gets cap", []Rule{clamp(100, 0)}, 0, 100, engine.Modify},
-		{"clamp absent gets default", []Rule{clamp(100, 30)}, 0, 30, engine.Modify},
-		{"default only", []Rule{def(500)}, 0, 500, engine.Modify},
-		{"default leaves given value", []Rule{def(500)}, 9000, 9000, engine.Allow},
-		{"default capped by a block rule", []Rule{def(500), block(200)}, 0, 200, engine.Modify},
-		{"smallest default", []Rule{def(500), def(300)}, 0, 300, engine.Modify},
-		{"block without default leaves absent", []Rule{block(200)}, 0, 0, engine.Allow},
-		{"clamp before block, either order", []Rule{block(200), clamp(50, 0)}, 1000, 50, engine.Modify},
-		{"clamp before block, other order", []Rule{clamp(50, 0), block(200)}, 1000, 50, engine.Modify},
-		{"tightest clamp", []Rule{clamp(300, 0), clamp(50, 0)}, 1000, 50, engine.Modify},
-		{"block above after clamp", []Rule{clamp(300, 0), block(100)}, 1000, 1000, engine.Block},
-		{"flag", []Rule{flag(100)}, 1000, 1000, engine.Flag},
-		{"flag then clamp", []Rule{flag(100), clamp(500, 0)}, 1000, 500, engine.Modify},
+		{"clamp above", []Rule{clamp(100, 0)}, 4000, 100, engine.Modify, 0},
+		{"clamp at cap", []Rule{clamp(100, 0)}, 100, 100, engine.Allow, 0},
+		{"clamp absent gets cap", []Rule{clamp(100, 0)}, 0, 100, engine.Modify, 0},
+		{"clamp absent gets default", []Rule{clamp(100, 30)}, 0, 30, engine.Modify, 0},
+		{"default only", []Rule{def(500)}, 0, 500, engine.Modify, 0},
+		{"default leaves given value", []Rule{def(500)}, 9000, 9000, engine.Allow, 0},
+		{"default capped by a block rule", []Rule{def(500), block(200)}, 0, 200, engine.Modify, 0},
+		{"smallest default", []Rule{def(500), def(300)}, 0, 300, engine.Modify, 0},
+		// A request without max_tokens gets the upstream's default, up to
+		// the model's maximum: a block rule's cap is set on it.
+		{"block without default sets its cap", []Rule{block(200)}, 0, 200, engine.Modify, 0},
+		{"flag without default leaves absent", []Rule{flag(200)}, 0, 0, engine.Allow, 0},
+		// A cap holds for all the answers asked for (n answers of cap/n).
+		{"block n times", []Rule{block(200)}, 200, 0, engine.Block, 4},
+		{"block n within", []Rule{block(200)}, 50, 50, engine.Allow, 4},
+		{"clamp n", []Rule{clamp(200, 0)}, 200, 50, engine.Modify, 4},
+		{"clamp n absent", []Rule{clamp(200, 0)}, 0, 50, engine.Modify, 4},
+		{"block n absent", []Rule{block(200)}, 0, 50, engine.Modify, 4},
+		{"clamp more answers than tokens", []Rule{clamp(3, 0)}, 3, 0, engine.Block, 4},
+		{"flag n", []Rule{flag(100)}, 100, 100, engine.Flag, 2},
+		{"clamp before block, either order", []Rule{block(200), clamp(50, 0)}, 1000, 50, engine.Modify, 0},
+		{"clamp before block, other order", []Rule{clamp(50, 0), block(200)}, 1000, 50, engine.Modify, 0},
+		{"tightest clamp", []Rule{clamp(300, 0), clamp(50, 0)}, 1000, 50, engine.Modify, 0},
+		{"block above after clamp", []Rule{clamp(300, 0), block(100)}, 1000, 1000, engine.Block, 0},
+		{"flag", []Rule{flag(100)}, 1000, 1000, engine.Flag, 0},
+		{"flag then clamp", []Rule{flag(100), clamp(500, 0)}, 1000, 500, engine.Modify, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,6 +58,7 @@ func TestMaxTokensActions(t *testing.T) {
 			}
 			l, _ := newLayer(t, Config{Rules: tc.rules})
 			tx := req{maxTokens: tc.in}.tx()
+			tx.Request.Answers = tc.answers
 			d, err := l.OnRequest(tx)
 			if err != nil {
 				t.Fatal(err)

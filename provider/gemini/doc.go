@@ -44,7 +44,8 @@
 // SourceToolDef segment; built-in tools (googleSearch, codeExecution,
 // urlContext, ...) pass; another tool member is Unknown ("tool:<name>").
 // generationConfig.maxOutputTokens → MaxTokens (written back when a layer
-// lowers it); responseSchema / responseJsonSchema → read-only
+// lowers it); generationConfig.candidateCount → Answers; responseSchema /
+// responseJsonSchema → read-only
 // SourceToolDef text. toolConfig.functionCallingConfig.allowedFunctionNames:
 // each must name a declared function (else 400). Other fields
 // (safetySettings, the rest of toolConfig, cachedContent, ...) pass as sent.

@@ -18,7 +18,7 @@ var (
 	toolCfgFields = []string{"functionCallingConfig"}
 	callCfgFields = []string{"mode", "allowedFunctionNames"}
 	contentFields = []string{"role", "parts"}
-	genFields     = []string{"maxOutputTokens", "responseSchema", "responseJsonSchema", "responseMimeType"}
+	genFields     = []string{"maxOutputTokens", "responseSchema", "responseJsonSchema", "responseMimeType", "candidateCount"}
 	toolFields    = []string{"functionDeclarations"}
 	declFields    = []string{"name", "description"}
 	callFields    = []string{"id", "name", "args"}
@@ -155,12 +155,15 @@ func parseToolConfig(v gjson.Result, c *conv.Conversation) error {
 }
 
 func parseGenConfig(gen gjson.Result, c *conv.Conversation) error {
-	var g [4]gjson.Result
+	var g [5]gjson.Result
 	if err := fields(gen, "generationConfig", genFields, g[:]); err != nil {
 		return err
 	}
 	n, err := pj.OptInt(g[0], "generationConfig", "maxOutputTokens")
 	if err != nil {
+		return err
+	}
+	if c.Answers, err = pj.OptInt(g[4], "generationConfig", "candidateCount"); err != nil {
 		return err
 	}
 	c.InitMaxTokens(n)

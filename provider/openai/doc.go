@@ -18,7 +18,7 @@
 //
 // KindChat (/v1/chat/completions): model (string, required), messages
 // (array, required), stream, stream_options.include_usage → IncludeUsage,
-// max_completion_tokens (preferred) or max_tokens → MaxTokens, tools
+// max_completion_tokens (preferred) or max_tokens → MaxTokens, n → Answers, tools
 // (type function or custom: name, description, parameters) and the legacy
 // functions → Tools; a tool of another type is kept with its type as Name.
 // Each message needs a string role:
@@ -44,7 +44,8 @@
 //
 // KindCompletion (/v1/completions): prompt (string or array of strings →
 // user segments "prompt" / "prompt.N") and suffix ("suffix") in one user
-// message. KindEmbedding (/v1/embeddings): input likewise ("input" /
+// message; max_tokens → MaxTokens, the larger of n and best_of → Answers.
+// KindEmbedding (/v1/embeddings): input likewise ("input" /
 // "input.N"). Token-id inputs (array of integers or of integer arrays) carry
 // no text: they are accepted, produce no segments, and set
 // Message.Parts["tokens"] so that policy can refuse them. KindModels has no

@@ -17,8 +17,8 @@ const sourceKey = "x_rampart_source"
 
 var (
 	chatFields = []string{"model", "messages", "stream", "stream_options", "max_tokens",
-		"max_completion_tokens", "tools", "functions", "response_format"}
-	completionFields = []string{"model", "prompt", "suffix", "stream", "stream_options", "max_tokens"}
+		"max_completion_tokens", "tools", "functions", "response_format", "n"}
+	completionFields = []string{"model", "prompt", "suffix", "stream", "stream_options", "max_tokens", "n", "best_of"}
 	embeddingFields  = []string{"model", "input"}
 	messageFields    = []string{"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal"}
 	partFields       = []string{"type", "text", "refusal", sourceKey, "file"}
@@ -64,7 +64,7 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 }
 
 func parseChat(root gjson.Result, c *conv.Conversation) error {
-	var f [9]gjson.Result
+	var f [10]gjson.Result
 	if err := pj.Fields(root, "", chatFields, f[:]); err != nil {
 		return err
 	}
@@ -83,6 +83,9 @@ func parseChat(root gjson.Result, c *conv.Conversation) error {
 		}
 	}
 	c.InitMaxTokens(n)
+	if c.Answers, err = pj.OptInt(f[9], "", "n"); err != nil {
+		return err
+	}
 	if !messages.Exists() {
 		return pj.Errorf("missing_field", "messages", "messages is required")
 	}
@@ -411,11 +414,19 @@ func parseTool(i int, t gjson.Result) (conv.Tool, error) {
 }
 
 func parseCompletion(root gjson.Result, c *conv.Conversation) error {
-	var f [6]gjson.Result
+	var f [8]gjson.Result
 	if err := pj.Fields(root, "", completionFields, f[:]); err != nil {
 		return err
 	}
 	model, prompt, suffix, stream, streamOpts, maxTok := f[0], f[1], f[2], f[3], f[4], f[5]
+	// best_of answers are generated (and billed) upstream, n of them sent.
+	for i, name := range []string{"n", "best_of"} {
+		a, err := pj.OptInt(f[6+i], "", name)
+		if err != nil {
+			return err
+		}
+		c.Answers = max(c.Answers, a)
+	}
 	if err := common(c, model, stream, streamOpts); err != nil {
 		return err
 	}
