@@ -66,6 +66,29 @@ type state struct {
 	special  [][2]int
 	mlp      model.MLPScratch
 	mlpIdx   []uint32
+	// prep is the text prepared by the last analyze, uhits the hits of
+	// its rules that apply to user text (analyze with again set)
+	prep  prepared
+	uhits []ruleHit
+	// the salad checks of the last text scanned (scanAs)
+	tokSalad, wordSalad span
+}
+
+// span is where a check found something in a text (ok).
+type span struct {
+	a, b int
+	ok   bool
+}
+
+// salads runs the token-salad and, when that finds nothing, the
+// word-salad check on text.
+func (st *state) salads(text string) {
+	st.tokSalad, st.wordSalad = span{}, span{}
+	if a, b, ok := saladScan(text); ok {
+		st.tokSalad = span{a, b, true}
+	} else if a, b, ok := wordSaladScan(text); ok {
+		st.wordSalad = span{a, b, true}
+	}
 }
 
 // prepared is everything about a text that does not depend on the model.
@@ -117,6 +140,20 @@ func prepare(st *state, rs *rules.Set, text string, untrusted bool, maxBytes int
 	}
 	p.hits = st.rhits
 	return p
+}
+
+// userHits returns the hits of hits (rules matched with untrusted set)
+// whose rules apply to user text: what rules.Set.Match gives with
+// untrusted false, in the same order, since a rule's hit depends on its own
+// keywords and stems only (rules.TestUserHitsFilter).
+func userHits(st *state, hits []ruleHit) []ruleHit {
+	st.uhits = st.uhits[:0]
+	for _, h := range hits {
+		if !h.hit.Rule.Untrusted() {
+			st.uhits = append(st.uhits, h)
+		}
+	}
+	return st.uhits
 }
 
 // allowed reports whether an allowlist rule matched and no attack rule or
@@ -199,10 +236,23 @@ type analysis struct {
 	spanOf      func(a, b int) (int, int)
 }
 
-func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bool, maxBytes int, decode bool) *analysis {
-	a := &analysis{prepared: prepare(st, rs, text, untrusted, maxBytes, decode), bestVariant: -1}
-	if decode && len(a.variants) < maxVariants {
-		addSpacedVariant(st, rs, text, untrusted, &a.prepared)
+// analyze prepares text and scores it with the model. With again set it
+// scores the text the last call prepared (the same text, maxBytes and
+// decode; that call read it as untrusted) as user text (untrusted false):
+// normalisation, decoded variants and windows do not depend on the role,
+// and the rule hits for user text are those of the untrusted reading whose
+// rules apply to user text (userHits).
+func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bool, maxBytes int, decode bool, again bool) *analysis {
+	a := &analysis{bestVariant: -1}
+	if again {
+		a.prepared = st.prep
+		a.hits = userHits(st, st.prep.hits)
+	} else {
+		a.prepared = prepare(st, rs, text, untrusted, maxBytes, decode)
+		if decode && len(a.variants) < maxVariants {
+			addSpacedVariant(st, rs, text, untrusted, &a.prepared)
+		}
+		st.prep = a.prepared
 	}
 	a.specialTokens = len(a.special)
 	dom := uint32(0)

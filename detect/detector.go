@@ -231,14 +231,16 @@ func (d *Detector) scanOne(text string, role Role) (res Result) {
 		}
 		d.pool.Put(st)
 	}()
-	res = d.scanAs(st, text, role)
+	res = d.scanAs(st, text, role, false)
 	if role.Untrusted() && !res.Flagged {
 		// Untrusted text is never judged more leniently than user text: a
 		// text that would be flagged from the user is flagged in a
 		// document or tool result too (the document calibration and
 		// threshold differ, and the model's untrusted-specific features
 		// can pull a score down). The user verdict is then the result.
-		if u := d.scanAs(st, text, RoleUser); u.Flagged {
+		// The text is read as prepared for the first verdict (again):
+		// only the model scores it again.
+		if u := d.scanAs(st, text, RoleUser, true); u.Flagged {
 			return u
 		}
 	}
@@ -246,8 +248,11 @@ func (d *Detector) scanOne(text string, role Role) (res Result) {
 }
 
 // scanAs is the verdict of Scan for role, without the untrusted fallback.
-func (d *Detector) scanAs(st *state, text string, role Role) Result {
-	a := analyze(st, d.m, d.rules, text, role.Untrusted(), d.opt.MaxScanBytes, !d.opt.NoDecode)
+// again reads the text as the last call on st prepared it (see analyze);
+// the token-salad checks, which do not depend on the role, are not run
+// again either.
+func (d *Detector) scanAs(st *state, text string, role Role, again bool) Result {
+	a := analyze(st, d.m, d.rules, text, role.Untrusted(), d.opt.MaxScanBytes, !d.opt.NoDecode, again)
 	score := d.m.Calibrate(a.signals[:])
 	res := Result{Score: score, Threshold: d.Threshold(role), SpecialToken: a.specialTokens > 0}
 	// A critical rule (an explicit "ignore your previous instructions") is a
@@ -297,12 +302,15 @@ func (d *Detector) scanAs(st *state, text string, role Role) Result {
 	}
 	// token salad (optimised jailbreak suffixes) flags by itself: it is
 	// no language and no code, and the model scores words, not their order
-	if sa, sb, ok := saladScan(scanned(text, d.opt.MaxScanBytes)); ok {
+	if !again {
+		st.salads(scanned(text, d.opt.MaxScanBytes))
+	}
+	if sa, sb, ok := st.tokSalad.a, st.tokSalad.b, st.tokSalad.ok; ok {
 		res.Flagged = true
 		res.Findings = append(res.Findings, Finding{Rule: RuleTokenSalad, Severity: rules.High, Score: score,
 			Start: utf8.RuneCountInString(text[:sa]), End: utf8.RuneCountInString(text[:sb]),
 			Message: "token salad: a run of glued, bracketed and out-of-vocabulary tokens (optimised jailbreak suffix)"})
-	} else if sa, sb, ok := wordSaladScan(scanned(text, d.opt.MaxScanBytes)); ok {
+	} else if sa, sb, ok := st.wordSalad.a, st.wordSalad.b, st.wordSalad.ok; ok {
 		res.Flagged = true
 		res.Findings = append(res.Findings, Finding{Rule: RuleWordSalad, Severity: rules.High, Score: score,
 			Start: utf8.RuneCountInString(text[:sa]), End: utf8.RuneCountInString(text[:sb]),
