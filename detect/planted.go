@@ -472,6 +472,7 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		if strings.Contains(user, "set up") || strings.Contains(user, "get started") || strings.Contains(user, "get it running") {
 			asked[actVisit] = true // setting a project up is running its steps
 		}
+		mlAsked(user, &asked)
 		for _, t := range ctx.Tools {
 			for _, w := range splitIdent(t) {
 				toolWords[w] = true
@@ -653,7 +654,14 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			return cand.start, cand.end, true, true
 		}
 	}
-	return 0, 0, false, false
+	if !mlWorthText(norm, tw) {
+		return 0, 0, false, false
+	}
+	var askedML *[nActions]bool
+	if ctx != nil {
+		askedML = &asked
+	}
+	return plantedML(norm, askedML)
 }
 
 func (c *plantedCand) has(t target) bool { return c.tgt&t != 0 }

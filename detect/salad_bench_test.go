@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/rampart-ai/rampart/detect/normalize"
@@ -49,6 +50,30 @@ func BenchmarkPlanted2KB(b *testing.B) {
 
 func BenchmarkPlanted2KBVaried(b *testing.B) {
 	n := normalize.Normalize(variedText(b, 2<<10), normOpts).Norm
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		plantedCheck(n, nil)
+	}
+}
+
+// BenchmarkPlanted2KBMultilingual: the planted-action check on 2 KB of
+// ordinary text in 18 languages (the benign rows of the per-language
+// corpus), where every sentence is read by the non-English stems.
+func BenchmarkPlanted2KBMultilingual(b *testing.B) {
+	rows, err := ReadRows("testdata/multilingual.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sb strings.Builder
+	for sb.Len() < 2<<10 {
+		for _, r := range rows {
+			if r.Label == 0 && sb.Len() < 2<<10 {
+				sb.WriteString(r.Text + "\n")
+			}
+		}
+	}
+	n := normalize.Normalize(sb.String(), normOpts).Norm
+	b.SetBytes(int64(len(n)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		plantedCheck(n, nil)
