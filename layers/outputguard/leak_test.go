@@ -270,3 +270,35 @@ func TestLeakEncodedWholeAndStreamed(t *testing.T) {
 		t.Fatalf("benign stream blocked: %+v", d)
 	}
 }
+
+// FuzzUnescapeLeak: undoing escapes event by event (an escape cut by an
+// event's end waits for the next) gives the text undoing them whole does.
+func FuzzUnescapeLeak(f *testing.F) {
+	for _, s := range leakEncodings() {
+		f.Add(s[:min(len(s), 200)], 3)
+	}
+	f.Add(`a\ud83d\ude00b &#x1F600; &amp;&lt %4 %41\u00`, 1)
+	f.Fuzz(func(t *testing.T, text string, size int) {
+		if size <= 0 || size > 64 {
+			size = 5
+		}
+		want, rest := unescapeLeak(text, true)
+		if rest != "" {
+			t.Fatalf("final left %q", rest)
+		}
+		var b strings.Builder
+		carry := ""
+		for i := 0; i < len(text); i += size {
+			s := carry + text[i:min(i+size, len(text))]
+			out, r := unescapeLeak(s, i+size >= len(text))
+			if len(r) > maxEscape {
+				t.Fatalf("carry %q longer than %d", r, maxEscape)
+			}
+			b.WriteString(out)
+			carry = r
+		}
+		if b.String() != want {
+			t.Fatalf("chunked %q != whole %q", b.String(), want)
+		}
+	})
+}
