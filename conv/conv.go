@@ -53,6 +53,11 @@ type Segment struct {
 	// Path locates the text inside the provider JSON (a gjson/sjson path such
 	// as "messages.2.content.1.text"). Set by adapters; layers must not change it.
 	Path string
+	// Signed marks text a signature in the answer covers (an Anthropic
+	// thinking block): rewriting it breaks the signature, and the
+	// provider refuses the next turn that sends the block back. The
+	// output guard does not rewrite it (see its signed_text policy).
+	Signed bool
 
 	orig string
 }
@@ -311,7 +316,9 @@ type Delta struct {
 	// release it into a delta of the same channel (adapters encode a
 	// synthetic event's deltas in their channel).
 	Channel string
-	orig    string
+	// Signed: as Segment.Signed (Anthropic thinking_delta).
+	Signed bool
+	orig   string
 }
 
 // NewDelta is used by adapters to create a delta whose original text is remembered.

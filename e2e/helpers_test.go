@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,6 +51,34 @@ type llmReply struct {
 	Text  string
 	Chunk int
 	Tools []llmToolCall
+	// Thinking, when set, comes first in an Anthropic answer as a thinking
+	// block signed with fakeSignature (whole, or streamed in Chunk-sized
+	// thinking_delta events then a signature_delta).
+	Thinking string
+}
+
+// fakeSignature stands for Anthropic's signature over a thinking block:
+// the fake upstream refuses a request that sends back a thinking block
+// whose text does not match it, as Anthropic does.
+func fakeSignature(thinking string) string {
+	h := sha256.Sum256([]byte("fake-anthropic:" + thinking))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// badThinking reports whether an Anthropic request sends back a thinking
+// block whose signature does not match its text.
+func badThinking(body []byte) bool {
+	bad := false
+	gjson.GetBytes(body, "messages.#.content").ForEach(func(_, c gjson.Result) bool {
+		c.ForEach(func(_, b gjson.Result) bool {
+			if b.Get("type").Str == "thinking" && b.Get("signature").Str != fakeSignature(b.Get("thinking").Str) {
+				bad = true
+			}
+			return !bad
+		})
+		return !bad
+	})
+	return bad
 }
 
 // fakeLLM is a scriptable OpenAI/Anthropic upstream that records every
@@ -154,6 +184,12 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/v1/chat/completions":
 		oaiAnswer(w, model, stream, rep)
 	case "/v1/messages":
+		if badThinking(body) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"type":"error","error":{"type":"invalid_request_error","message":"messages.1.content.0: Invalid signature in thinking block"}}`)
+			return
+		}
 		antAnswer(w, model, stream, rep)
 	case "/v1/responses":
 		respAnswer(w, model, stream, rep)
@@ -220,9 +256,13 @@ func oaiAnswer(w http.ResponseWriter, model string, stream bool, rep llmReply) {
 
 func antAnswer(w http.ResponseWriter, model string, stream bool, rep llmReply) {
 	if !stream {
+		content := []any{map[string]any{"type": "text", "text": rep.Text}}
+		if rep.Thinking != "" {
+			content = append([]any{map[string]any{"type": "thinking", "thinking": rep.Thinking, "signature": fakeSignature(rep.Thinking)}}, content...)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, js(map[string]any{"id": "msg_e2e", "type": "message", "role": "assistant", "model": model,
-			"content": []any{map[string]any{"type": "text", "text": rep.Text}}, "stop_reason": "end_turn",
+			"content": content, "stop_reason": "end_turn",
 			"stop_sequence": nil, "usage": map[string]any{"input_tokens": 5, "output_tokens": 7}}))
 		return
 	}
@@ -235,11 +275,21 @@ func antAnswer(w http.ResponseWriter, model string, stream bool, rep llmReply) {
 	}
 	ev("message_start", map[string]any{"message": map[string]any{"id": "msg_e2e", "type": "message", "role": "assistant", "model": model,
 		"content": []any{}, "stop_reason": nil, "stop_sequence": nil, "usage": map[string]any{"input_tokens": 5, "output_tokens": 1}}})
-	ev("content_block_start", map[string]any{"index": 0, "content_block": map[string]any{"type": "text", "text": ""}})
-	for _, p := range pieces(rep.Text, rep.Chunk) {
-		ev("content_block_delta", map[string]any{"index": 0, "delta": map[string]any{"type": "text_delta", "text": p}})
+	idx := 0
+	if rep.Thinking != "" {
+		ev("content_block_start", map[string]any{"index": 0, "content_block": map[string]any{"type": "thinking", "thinking": "", "signature": ""}})
+		for _, p := range pieces(rep.Thinking, rep.Chunk) {
+			ev("content_block_delta", map[string]any{"index": 0, "delta": map[string]any{"type": "thinking_delta", "thinking": p}})
+		}
+		ev("content_block_delta", map[string]any{"index": 0, "delta": map[string]any{"type": "signature_delta", "signature": fakeSignature(rep.Thinking)}})
+		ev("content_block_stop", map[string]any{"index": 0})
+		idx = 1
 	}
-	ev("content_block_stop", map[string]any{"index": 0})
+	ev("content_block_start", map[string]any{"index": idx, "content_block": map[string]any{"type": "text", "text": ""}})
+	for _, p := range pieces(rep.Text, rep.Chunk) {
+		ev("content_block_delta", map[string]any{"index": idx, "delta": map[string]any{"type": "text_delta", "text": p}})
+	}
+	ev("content_block_stop", map[string]any{"index": idx})
 	ev("message_delta", map[string]any{"delta": map[string]any{"stop_reason": "end_turn", "stop_sequence": nil}, "usage": map[string]any{"output_tokens": 7}})
 	ev("message_stop", map[string]any{})
 }

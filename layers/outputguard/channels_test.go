@@ -104,7 +104,7 @@ func TestSideChannelsWhole(t *testing.T) {
 		{"openai audio transcript", oa, msg(`"content":null,"audio":{"id":"a","data":"","transcript":"the token is ` + chanSecret + `"}`), false},
 		{"openai tool call arguments", oa, msg(`"content":null,"tool_calls":[{"id":"1","type":"function","function":{"name":"send","arguments":"{\"body\":\"` + chanSecret + `\"}"}}]`), true},
 		{"openai tool call arguments escaped", oa, msg(`"content":null,"tool_calls":[{"id":"1","type":"function","function":{"name":"send","arguments":"{\"body\":\"\\u0067hp_VVEqZe2qpUWnoVPDF2yeE6RsXcNOPmeMjvqP\"}"}}]`), true},
-		{"anthropic thinking", an, `{"id":"m","type":"message","role":"assistant","model":"c","content":[{"type":"thinking","thinking":"the token is ` + chanSecret + `","signature":"s"},{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`, false},
+		{"anthropic thinking", an, `{"id":"m","type":"message","role":"assistant","model":"c","content":[{"type":"thinking","thinking":"the token is ` + chanSecret + `","signature":"s"},{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`, true},
 		{"anthropic tool_use input", an, `{"id":"m","type":"message","role":"assistant","model":"c","content":[{"type":"tool_use","id":"t","name":"send","input":{"body":"` + chanSecret + `"}}],"stop_reason":"tool_use","usage":{"input_tokens":1,"output_tokens":1}}`, true},
 	}
 	for _, c := range cases {
@@ -147,7 +147,7 @@ func TestSideChannelsStreamed(t *testing.T) {
 		{"anthropic thinking deltas", an, [][2]string{
 			{"content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}`},
 			ablock(`{"type":"thinking_delta","thinking":"token "}`), ablock(`{"type":"thinking_delta","thinking":"` + chanA + `"}`),
-			ablock(`{"type":"thinking_delta","thinking":"` + chanB + `"}`)}, false},
+			ablock(`{"type":"thinking_delta","thinking":"` + chanB + `"}`)}, true},
 		{"anthropic tool_use input deltas", an, [][2]string{
 			{"content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"send","input":{}}}`},
 			ablock(`{"type":"input_json_delta","partial_json":"{\"body\":\"` + chanA + `"}`),

@@ -67,6 +67,14 @@ type Config struct {
 	// uninspected; "*" allows all. By default an answer holding one is
 	// blocked (502 unknown_answer_part), as nothing in it was checked.
 	AllowUnknownParts []string `yaml:"allow_unknown_parts"`
+	// SignedText is what happens when policy would rewrite text that a
+	// signature in the answer covers (Anthropic thinking blocks), which
+	// the provider then refuses when the client sends the block back:
+	// "block" (default: the answer is blocked, a stream stops before the
+	// hit goes out, code sensitive_output) or "redact" (rewritten anyway;
+	// the conversation cannot go on with that block). Pseudonyms are not
+	// restored in signed text.
+	SignedText Action `yaml:"signed_text"`
 }
 
 // LinksConfig controls Markdown links and images in answers.
@@ -139,6 +147,9 @@ func (c *Config) setDefaults() {
 	if c.Leak.Window == 0 {
 		c.Leak.Window = time.Hour
 	}
+	if c.SignedText == "" {
+		c.SignedText = ActBlock
+	}
 	if c.Links.Images == "" {
 		c.Links.Images = "remove"
 	}
@@ -166,6 +177,11 @@ func (c *Config) setDefaults() {
 }
 
 func (c *Config) validate() error {
+	switch c.SignedText {
+	case ActBlock, ActRedact:
+	default:
+		return fmt.Errorf("outputguard: signed_text %q (want block or redact)", c.SignedText)
+	}
 	if c.StreamWindow < 16 || c.StreamWindow > maxWindow {
 		return fmt.Errorf("outputguard: stream_window %d must be within 16..%d", c.StreamWindow, maxWindow)
 	}

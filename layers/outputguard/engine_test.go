@@ -266,7 +266,7 @@ var sideChannels = []sideChannel{
 	{"openai custom tool input", chatRoute, "arguments", oaCustom, false, "[DONE]"},
 	{"anthropic text", messagesRoute, "text", anBlock(`{"type":"text","text":""}`, "text_delta", "text"), true, "message_stop"},
 	{"anthropic thinking", messagesRoute, "thinking", anBlock(`{"type":"thinking","thinking":""}`, "thinking_delta", "thinking",
-		[2]string{"content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig"}}`}), true, "message_stop"},
+		[2]string{"content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig"}}`}), false, "message_stop"},
 	{"anthropic tool_use input", messagesRoute, "partial_json", anBlock(`{"type":"tool_use","id":"t","name":"send","input":{}}`, "input_json_delta", "partial_json"), false, "message_stop"},
 	{"responses output_text", responsesRoute, "output_text", respText, true, "response.completed"},
 	{"responses reasoning_text", responsesRoute, "reasoning_text", respReasoning, true, "response.completed"},

@@ -274,8 +274,15 @@ func (l *Layer) OnResponse(tx *engine.Tx, resp *conv.Response) (engine.Decision,
 		ch := &resp.Choices[ci]
 		for si := range ch.Message.Segments {
 			s := &ch.Message.Segments[si]
-			out, fs, b := l.wholeText(s.Text, s.Source == conv.SourceLink, ch.Index, canary, lk, v)
+			vs := v
+			if s.Signed {
+				vs = nil // placeholders stay: the signature covers them
+			}
+			out, fs, b := l.wholeText(s.Text, s.Source == conv.SourceLink, ch.Index, canary, lk, vs)
 			findings = append(findings, fs...)
+			if b == nil && s.Signed && out != s.Text {
+				b = l.signedHit(fs)
+			}
 			if b != nil && blocked == nil {
 				blocked = b
 			}
@@ -329,6 +336,19 @@ func (l *Layer) wholeText(text string, link bool, choice int, canary string, lk 
 		out = escapeHTML(out)
 	}
 	return out, fs, blocked
+}
+
+// signedHit is the hit that blocks an answer when policy would rewrite
+// signed text (signed_text: block), nil with signed_text: redact.
+func (l *Layer) signedHit(fs []engine.Finding) *hit {
+	if l.cfg.SignedText != ActBlock {
+		return nil
+	}
+	rule := "signed_text"
+	if len(fs) > 0 {
+		rule = "signed_text." + fs[0].Rule
+	}
+	return &hit{rule: rule}
 }
 
 // googleFiles is the host of Google's Files API, whose addresses a Gemini

@@ -34,6 +34,8 @@ type choiceStream struct {
 	// path is where a tool call's arguments sit in its events (for the
 	// release in a synthetic event).
 	path string
+	// signed: a signature covers the channel's text (conv.Delta.Signed).
+	signed bool
 }
 
 func (c *choiceStream) pendingLen() int { return len(c.buf) - c.tailLen }
@@ -149,21 +151,28 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 			continue
 		}
 		c := st.choice(tx, chanKey{d.Choice, d.Channel, 0})
-		out, fs, b := l.feed(c, d.Text, final, canary, d.Choice, false)
-		findings = append(findings, fs...)
-		if b != nil && blocked == nil {
-			blocked = b
+		if d.Signed {
+			c.signed, c.restorer = true, nil
 		}
+		var rewritten bool
+		out, fs, b := l.feed(c, d.Text, final, canary, d.Choice, false, &rewritten)
+		findings = append(findings, fs...)
 		if lk != nil && lk.feedStream(out, final) {
 			findings = append(findings, lk.finding(d.Choice))
 			switch l.cfg.Leak.Action {
 			case ActBlock:
-				if blocked == nil {
-					blocked = &hit{rule: "leak.system_prompt"}
+				if b == nil {
+					b = &hit{rule: "leak.system_prompt"}
 				}
 			case ActRedact:
-				out = "[answer withheld: it repeats the system prompt]"
+				out, rewritten = "[answer withheld: it repeats the system prompt]", true
 			}
+		}
+		if b == nil && c.signed && rewritten {
+			b = l.signedHit(fs)
+		}
+		if b != nil && blocked == nil {
+			blocked = b
 		}
 		if c.restorer != nil {
 			out = c.restorer.Feed(out)
@@ -171,7 +180,7 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 				out += c.restorer.Flush()
 			}
 		}
-		if l.cfg.Links.EscapeHTML {
+		if l.cfg.Links.EscapeHTML && !c.signed {
 			out = escapeHTML(out)
 		}
 		if out != d.Text {
@@ -222,7 +231,7 @@ func detach(s string, buf []byte, prefix string) string {
 // changing what the tool does, only secrets, personal data and the canary
 // count, and a hit whose policy is not flag stops the stream (the
 // returned hit) before any of it is emitted.
-func (l *Layer) feed(c *choiceStream, text string, final bool, canary string, choice int, args bool) (string, []engine.Finding, *hit) {
+func (l *Layer) feed(c *choiceStream, text string, final bool, canary string, choice int, args bool, rewritten *bool) (string, []engine.Finding, *hit) {
 	held := c.pendingLen()
 	if c.cont != "" {
 		p := string(c.buf[c.tailLen:]) + text
@@ -319,6 +328,9 @@ func (l *Layer) feed(c *choiceStream, text string, final bool, canary string, ch
 		}
 		out, fs, b = l.rewrite(emit, inEmit, choice)
 		fs = c.dedupe(fs)
+		if rewritten != nil && out != emit {
+			*rewritten = true
+		}
 	}
 	// emitted text that is the delta's own text needs no copy
 	var own string
@@ -506,13 +518,21 @@ var keyHeads = [...]struct {
 }
 
 // keyHead reports whether an unfinished run may still become a key that
-// starts with plain lower-case letters: after opening punctuation (a
-// quote, bracket or backtick) it is a prefix of a key's head, at least as
-// long as the head's hold length.
+// starts with plain lower-case letters: its last letters and digits (after
+// any punctuation: a quote, bracket, backtick, `":"` of JSON), or its
+// trailing dashes, are a prefix of a key's head, at least as long as the
+// head's hold length.
 func keyHead(run string) bool {
-	for len(run) > 0 && strings.IndexByte("\"'`([{<*", run[0]) >= 0 {
-		run = run[1:]
+	k := len(run)
+	for k > 0 && (isLetter(run[k-1]) || run[k-1] >= '0' && run[k-1] <= '9') {
+		k--
 	}
+	if k == len(run) {
+		for k > 0 && run[k-1] == '-' {
+			k--
+		}
+	}
+	run = run[k:]
 	for _, h := range keyHeads {
 		if len(run) >= h.n && len(run) <= len(h.head) && h.head[:len(run)] == run {
 			return true

@@ -255,7 +255,7 @@ func (l *Layer) streamToolCalls(tx *engine.Tx, st *streamState, ev *conv.StreamE
 		if d.Path != "" {
 			h := st.choice(tx, chanKey{d.Choice, "", d.Index + 1})
 			h.path = d.Path
-			out, afs, b := l.feed(h, d.ArgumentsDelta, final, canary, d.Choice, true)
+			out, afs, b := l.feed(h, d.ArgumentsDelta, final, canary, d.Choice, true, nil)
 			fs = append(fs, afs...)
 			if b != nil {
 				block(b)

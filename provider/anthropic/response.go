@@ -89,7 +89,9 @@ func parseRespBlock(msg *conv.Message, path string, b gjson.Result) error {
 		if err != nil {
 			return err
 		}
-		msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceAssistant, path+".thinking"))
+		seg := conv.NewSegment(text, conv.SourceAssistant, path+".thinking")
+		seg.Signed = true // its signature covers the text
+		msg.Segments = append(msg.Segments, seg)
 	default: // redacted_thinking (encrypted), web_search_tool_result, ...
 		countPart(msg, typ)
 	}

@@ -179,7 +179,7 @@ func parseBlockDelta(index, delta gjson.Result, ev *conv.StreamEvent) error {
 			return err
 		}
 		dl := conv.NewDelta(0, text, "delta.thinking")
-		dl.Channel = "thinking"
+		dl.Channel, dl.Signed = "thinking", true
 		ev.Deltas = append(ev.Deltas, dl)
 	case "signature_delta":
 		// the signature closes a thinking block's text: thinking held back
