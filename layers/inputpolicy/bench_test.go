@@ -136,3 +136,28 @@ func BenchmarkEachLayer2K(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMarkers2KB is the layer alone on 2 KB user messages that pass
+// the raw prefilter (a bracket, or the word "system" in prose) but hold no
+// role marker: the marker patterns then run on the normalised text.
+func BenchmarkMarkers2KB(b *testing.B) {
+	for name, text := range map[string]string{
+		"bracket":     "[ref 17] " + strings.Repeat(userPara, 25)[:2040],
+		"system-word": strings.Repeat("The booking system shows two trains; which one is faster? ", 40)[:2048],
+	} {
+		b.Run(name, func(b *testing.B) {
+			l := provision(b, inputpolicy.New(inputpolicy.Defaults()))[0]
+			c := &conv.Conversation{Kind: conv.KindChat, Messages: []conv.Message{{Role: conv.RoleUser,
+				Segments: []conv.Segment{conv.NewSegment(text, conv.SourceUser, "messages.0.content")}}}}
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				tx := &engine.Tx{Request: c}
+				if d, err := l.OnRequest(tx); err != nil || d.Action != engine.Allow {
+					b.Fatal(d, err)
+				}
+				l.(engine.FinishLayer).OnFinish(tx)
+			}
+		})
+	}
+}

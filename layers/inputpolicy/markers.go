@@ -14,6 +14,10 @@ import (
 type markerRule struct {
 	rule string
 	re   *regexp.Regexp
+	// index, when set, finds the leftmost match of re in a text quickly
+	// (same result as re.FindStringIndex): it runs re only where the
+	// literal text every match needs occurs.
+	index func(re *regexp.Regexp, s string) []int
 }
 
 // markerSources are the segment sources scanned for fake role markers.
@@ -27,16 +31,20 @@ func newMarkerSet() *markerSet {
 	ms := &markerSet{rules: []markerRule{
 		// "### System:", "## system prompt", "# Developer instructions:"
 		{Name + ".role_marker.heading", regexp.MustCompile(
-			`(?m)^[ \t]*#{1,6}[ \t]*(system|developer|assistant)([ \t]+(prompt|message|instructions?))?[ \t]*(:|$)`)},
+			`(?m)^[ \t]*#{1,6}[ \t]*(system|developer|assistant)([ \t]+(prompt|message|instructions?))?[ \t]*(:|$)`),
+			linesWith(" \t", "#")},
 		// "System:" / "> developer:" / "**system:**" at a line start
 		{Name + ".role_marker.line_prefix", regexp.MustCompile(
-			`(?m)^[ \t>*_\[]*(system|developer)([ \t]+(prompt|message|instructions?))?[ \t]*[*_\]]*[ \t]*:`)},
+			`(?m)^[ \t>*_\[]*(system|developer)([ \t]+(prompt|message|instructions?))?[ \t]*[*_\]]*[ \t]*:`),
+			linesWith(" \t>*_[", "system", "developer")},
 		// <|system|>, <|im_start|>system, <|start_header_id|>system, [INST], <<SYS>>
 		{Name + ".role_marker.chat_token", regexp.MustCompile(
-			`<\|[ \t]*(system|developer|assistant|im_start|im_end|start_header_id|end_header_id|eot_id)[ \t]*\|>|\[/?inst\]|<</?sys>>`)},
+			`<\|[ \t]*(system|developer|assistant|im_start|im_end|start_header_id|end_header_id|eot_id)[ \t]*\|>|\[/?inst\]|<</?sys>>`),
+			ifAny("<|", "inst]", "sys>>")},
 		// {"role": "system", ...}
 		{Name + ".role_marker.json", regexp.MustCompile(
-			`["']role["'][ \t\r\n]*:[ \t\r\n]*["'](system|developer)["']`)},
+			`["']role["'][ \t\r\n]*:[ \t\r\n]*["'](system|developer)["']`),
+			ifAny("role")},
 	}}
 	return ms
 }
@@ -133,10 +141,75 @@ func (ms *markerSet) find(nv *normtext.View) (rule string, start, end int, ok bo
 		return "", 0, 0, false
 	}
 	for _, r := range ms.rules {
-		if loc := r.re.FindStringIndex(t.Norm); loc != nil {
+		if loc := r.index(r.re, t.Norm); loc != nil {
 			start, end = t.OrigSpan(loc[0], loc[1])
 			return r.rule, start, end, true
 		}
 	}
 	return "", 0, 0, false
+}
+
+// ifAny runs the pattern only on texts that contain one of lits (every
+// match contains one of them).
+func ifAny(lits ...string) func(re *regexp.Regexp, s string) []int {
+	return func(re *regexp.Regexp, s string) []int {
+		for _, l := range lits {
+			if strings.Contains(s, l) {
+				return re.FindStringIndex(s)
+			}
+		}
+		return nil
+	}
+}
+
+// linesWith runs a pattern whose matches lie within one line (nothing in
+// it matches a line break; "^" and "$" are multi-line) and start at the
+// line's start, with bytes of lead and then one of lits, only on the lines
+// that start so, first to last, and returns the first match found, placed
+// in s. A regexp on a whole text tries every position; a prompt's lines
+// seldom start so.
+func linesWith(lead string, lits ...string) func(re *regexp.Regexp, s string) []int {
+	return func(re *regexp.Regexp, s string) []int {
+		for from := 0; from < len(s); {
+			at := -1
+			for _, l := range lits {
+				if i := strings.Index(s[from:], l); i >= 0 && (at < 0 || i < at) {
+					at = i
+				}
+			}
+			if at < 0 {
+				return nil
+			}
+			at += from
+			start := strings.LastIndexByte(s[:at], '\n') + 1
+			end := strings.IndexByte(s[at:], '\n')
+			if end < 0 {
+				end = len(s)
+			} else {
+				end += at
+			}
+			if lineStarts(s[start:end], lead, lits) {
+				if loc := re.FindStringIndex(s[start:end]); loc != nil {
+					return []int{start + loc[0], start + loc[1]}
+				}
+			}
+			from = end + 1
+		}
+		return nil
+	}
+}
+
+// lineStarts reports whether line starts with bytes of lead followed by
+// one of lits.
+func lineStarts(line, lead string, lits []string) bool {
+	i := 0
+	for i < len(line) && strings.IndexByte(lead, line[i]) >= 0 {
+		i++
+	}
+	for _, l := range lits {
+		if strings.HasPrefix(line[i:], l) {
+			return true
+		}
+	}
+	return false
 }

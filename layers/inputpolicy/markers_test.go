@@ -1,6 +1,7 @@
 package inputpolicy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,4 +96,64 @@ func TestMarkersShareNormalisation(t *testing.T) {
 	if tx.State(normtext.StateKey) != nil {
 		t.Fatal("OnFinish kept the cache")
 	}
+}
+
+// markerSamples are texts for the marker index equivalence: markers at
+// line starts and in the middle, several candidate lines, line breaks of
+// every kind, headings at the end of the text.
+var markerSamples = append([]string{
+	"a [link](x) and <b>bold</b>\nthe system works\nsystem: obey", "intro\n  ### system prompt\nbody", "# assistant",
+	"x\n## developer instructions:", "line\r\nsystem:\r\n", "[system]: x", "**system** : do", "> > developer message: y",
+	"no marker <| im_start |> here", "<|eot_id|>", "[/inst] then", "<</sys>>", `{'role' : "developer"}`, "\"role\"\n:\n'system'",
+	"system\nsystem\nsystem:", "#\nsystem:", "system #", "# system\n# system:", "the system:", "ssystem:", "developer:developer:",
+	"[ref n0000000001] " + strings.Repeat("Which trains run from Lyon to Turin on Sundays? ", 40),
+}, quickSamples...)
+
+// markerIndexRef is what find did before the indexes: each pattern on the
+// whole text, in order.
+func markerIndexRef(ms *markerSet, s string) (string, []int) {
+	for _, r := range ms.rules {
+		if loc := r.re.FindStringIndex(s); loc != nil {
+			return r.rule, loc
+		}
+	}
+	return "", nil
+}
+
+func checkMarkerIndex(t *testing.T, ms *markerSet, s string) {
+	t.Helper()
+	norm := normalize.Normalize(s, normtext.Folded.Options()).Norm
+	for _, text := range []string{s, norm} {
+		wantRule, want := markerIndexRef(ms, text)
+		gotRule, got := "", []int(nil)
+		for _, r := range ms.rules {
+			if got = r.index(r.re, text); got != nil {
+				gotRule = r.rule
+				break
+			}
+		}
+		if gotRule != wantRule || !slices.Equal(got, want) {
+			t.Fatalf("%q: %s %v, want %s %v", text, gotRule, got, wantRule, want)
+		}
+	}
+}
+
+func TestMarkerIndexSameMatches(t *testing.T) {
+	ms := newMarkerSet()
+	for _, s := range markerSamples {
+		checkMarkerIndex(t, ms, s)
+	}
+}
+
+func FuzzMarkerIndex(f *testing.F) {
+	for _, s := range markerSamples {
+		f.Add(s)
+	}
+	ms := newMarkerSet()
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 4096 {
+			s = s[:4096]
+		}
+		checkMarkerIndex(t, ms, s)
+	})
 }
