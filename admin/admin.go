@@ -200,6 +200,13 @@ func (h *handler) authed(pattern string, fn func(http.ResponseWriter, *http.Requ
 		r = r.WithContext(context.WithValue(r.Context(), actionKey{}, a))
 		sw := &statuswriter.Writer{ResponseWriter: w}
 		p, ok := authorize(sw, r, h.svc, h.log, h.gate)
+		if ok && p.Replaced {
+			// A leaked key that was rotated with a grace period must not
+			// mint or rotate keys (its holder would keep the access).
+			writeError(sw, http.StatusForbidden, "key_replaced",
+				"This key was rotated out: during its grace period it keeps working for model calls and reads, but changes nothing; use the key that replaced it.")
+			ok = false
+		}
 		if ok {
 			fn(sw, r, p)
 		}

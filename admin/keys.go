@@ -88,6 +88,10 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request, p *identity.
 		}
 		spec.ExpiresAt = time.Now().Add(d)
 	}
+	// A key that expires grants no longer life than its own.
+	if !p.ExpiresAt.IsZero() && (spec.ExpiresAt.IsZero() || spec.ExpiresAt.After(p.ExpiresAt)) {
+		spec.ExpiresAt = p.ExpiresAt
+	}
 	secret, k, err := h.svc.CreateKey(r.Context(), spec)
 	if err != nil {
 		h.storeError(w, err)
@@ -154,6 +158,10 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request, p *identity.
 	}
 	if !identity.CanGrant(p.Role, k.Role) {
 		writeError(w, http.StatusForbidden, "permission_denied", "You may not rotate a key with permissions you do not hold.")
+		return
+	}
+	if !p.ExpiresAt.IsZero() && (k.ExpiresAt.IsZero() || k.ExpiresAt.After(p.ExpiresAt)) {
+		writeError(w, http.StatusForbidden, "permission_denied", "A key that expires may not rotate a key that outlives it (the new secret would).")
 		return
 	}
 	secret, next, err := h.svc.RotateKey(r.Context(), k.ID, grace)

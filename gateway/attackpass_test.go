@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-ai/rampart/config"
 )
@@ -144,5 +146,67 @@ func TestOutputCapCannotBeDodged(t *testing.T) {
 		if sent := oc.body + gc.body; w.Code != http.StatusOK || !strings.Contains(sent, tc.want) {
 			t.Errorf("%s %s: %d %s; upstream saw %s, want %s", tc.path, tc.body, w.Code, trim(w.Body.String()), sent, tc.want)
 		}
+	}
+}
+
+// TestTimeBoxedKeysGrantNoMore: an admin key that was rotated out (still
+// valid for its grace period, so that its applications can move over) or
+// that expires could mint credentials that outlive it: a new permanent
+// admin key, or a fresh secret for another permanent key by rotating it.
+// A leaked admin key rotated with a grace period kept its holder in. Now
+// a rotated-out key administers nothing (403 key_replaced, while model
+// calls still work), and an expiring key's new keys expire no later than
+// it (a later or missing expiry is lowered to its own), and it may not
+// rotate a key that outlives it.
+func TestTimeBoxedKeysGrantNoMore(t *testing.T) {
+	g, _, _ := attackGateway(t)
+	m := &matrixEnv{t: t, g: g, global: adminKey(g)}
+	if w := m.do(http.MethodPost, "/admin/tenants", m.global, `{"id":"acme"}`); w.Code != http.StatusCreated {
+		t.Fatal(w.Code, w.Body.String())
+	}
+	leakedID, leaked := m.newKey("acme", "admin")
+	appID, _ := m.newKey("acme", "user")
+	if w := m.do(http.MethodPost, "/admin/keys/"+leakedID+"/rotate", m.global, `{"grace":"24h"}`); w.Code != http.StatusCreated {
+		t.Fatal(w.Code, w.Body.String())
+	}
+	for _, tc := range []struct{ method, path, body string }{
+		{http.MethodPost, "/admin/keys", `{"name":"backdoor","role":"admin"}`},
+		{http.MethodPost, "/admin/keys/" + appID + "/rotate", ``},
+		{http.MethodDelete, "/admin/keys/" + appID, ``},
+		{http.MethodPatch, "/admin/keys/" + appID, `{"limits":{}}`},
+		{http.MethodPost, "/admin/keys/" + leakedID + "/rotate", ``},
+	} {
+		if w := m.do(tc.method, tc.path, leaked, tc.body); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "key_replaced") {
+			t.Errorf("rotated-out key: %s %s: %d %s", tc.method, tc.path, w.Code, trim(w.Body.String()))
+		}
+	}
+	if w := m.do(http.MethodPost, "/v1/chat/completions", leaked, `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`); w.Code != http.StatusOK {
+		t.Errorf("rotated-out key in its grace: model call %d", w.Code)
+	}
+	if w := m.do(http.MethodGet, "/admin/keys", leaked, ""); w.Code != http.StatusOK {
+		t.Errorf("rotated-out key in its grace: read %d", w.Code)
+	}
+
+	// An expiring admin key.
+	_, temp := m.newKey("acme", "admin", `"expires_in":"1h"`)
+	for _, body := range []string{`{"name":"forever","role":"user"}`, `{"name":"long","role":"user","expires_in":"30d"}`} {
+		w := m.do(http.MethodPost, "/admin/keys", temp, body)
+		var out struct {
+			ExpiresAt time.Time `json:"expires_at"`
+		}
+		if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &out) != nil || out.ExpiresAt.IsZero() || out.ExpiresAt.After(time.Now().Add(time.Hour)) {
+			t.Errorf("expiring key creates %s: %d %s", body, w.Code, trim(w.Body.String()))
+		}
+	}
+	if w := m.do(http.MethodPost, "/admin/keys", temp, `{"name":"short","role":"user","expires_in":"10m"}`); w.Code != http.StatusCreated {
+		t.Errorf("shorter-lived key: %d", w.Code)
+	}
+	if w := m.do(http.MethodPost, "/admin/keys/"+appID+"/rotate", temp, ``); w.Code != http.StatusForbidden {
+		t.Errorf("expiring key rotates a permanent key: %d %s", w.Code, trim(w.Body.String()))
+	}
+	// A permanent admin still rotates and creates as before.
+	_, perm := m.newKey("acme", "admin")
+	if w := m.do(http.MethodPost, "/admin/keys/"+appID+"/rotate", perm, ``); w.Code != http.StatusCreated {
+		t.Errorf("permanent admin rotates: %d %s", w.Code, trim(w.Body.String()))
 	}
 }

@@ -48,6 +48,14 @@ type Principal struct {
 	engine.Identity
 	// Source is how the caller authenticated: "key", "jwt", "oidc", "mtls".
 	Source string
+	// ExpiresAt is when the caller's key stops working (zero: never, and
+	// for tokens and certificates). The admin API lets no key create or
+	// rotate keys that outlive it.
+	ExpiresAt time.Time
+	// Replaced reports that the caller's key was rotated out: it works for
+	// its grace period so that applications can move to the new key, but
+	// administers nothing.
+	Replaced bool
 	// modelSets are the allow-lists that must all admit a model (tenant's,
 	// key's); an empty set admits any model.
 	modelSets [][]string
@@ -425,6 +433,7 @@ func (s *Service) loadKey(ctx context.Context, sum []byte, now time.Time) (*keyE
 	p := &Principal{Source: "key"}
 	p.Tenant, p.KeyID, p.Subject, p.Role = k.Tenant, k.ID, k.Name, k.Role
 	p.Policy, p.Models = k.Policy, k.Models
+	p.ExpiresAt, p.Replaced = k.ExpiresAt, k.ReplacedBy != ""
 	if k.Tenant != GlobalTenant {
 		t, err := s.tenant(ctx, k.Tenant, now)
 		if errors.Is(err, ErrNotFound) {
