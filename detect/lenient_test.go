@@ -21,6 +21,7 @@ func TestUntrustedNotMoreLenient(t *testing.T) {
 			texts = append(texts, r.Text)
 		}
 	}
+	ctx := &Context{UserRequest: "Summarize this for me.", Tools: []string{"send_email", "read_file"}}
 	n := 0
 	for _, s := range texts {
 		if !d.Scan(s, RoleUser).Flagged {
@@ -30,6 +31,12 @@ func TestUntrustedNotMoreLenient(t *testing.T) {
 		for _, role := range []Role{RoleDocument, RoleTool} {
 			if !d.Scan(s, role).Flagged {
 				t.Errorf("flagged as user but not as %s: %.100q", role, s)
+			}
+			// with the conversation (what the injection layer calls), and
+			// a flagged verdict always names what caused it
+			res := d.ScanContext(s, role, ctx)
+			if !res.Flagged || len(res.Findings) == 0 {
+				t.Errorf("flagged as user but not as %s with context (findings %d): %.100q", role, len(res.Findings), s)
 			}
 		}
 	}
