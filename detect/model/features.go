@@ -208,7 +208,8 @@ func (z *tokenizer) nextInto(t *token) bool {
 		hw = (hw ^ uint32(c)) * fnvPrime
 	}
 	z.i = j
-	*t = token{word: true, start: i, end: j, h: hw, text: text[i:j]}
+	t.word, t.start, t.end, t.h, t.text = true, i, j, hw, text[i:j]
+	t.bigram, t.hasBigram = 0, false
 	if z.havePrev {
 		t.bigram, t.hasBigram = z.prev*31+hw+seedBigram, true
 	}

@@ -87,6 +87,9 @@ func (t *Trace) reset(m *Model) {
 	t.m, t.gen = m, 0
 }
 
+// countOne is one bucket's count in a sum (see split).
+const countOne = 1 << 32
+
 // The sums are accumulated as weight (low 32 bits, two's complement) plus
 // count<<32 in one int64, so adding a feature is one AND and one ADD.
 func split(a int64) (sum int32, n int) {
@@ -247,17 +250,25 @@ func cells(cell, ix []uint32, mask, base, g uint32, sums *[3]int64) {
 // seenCells is cells for buckets known not to be new in the text (they all
 // have a generation of this text already).
 func seenCells(cell, ix []uint32, mask, g uint32, sums *[3]int64) {
+	sums[1], sums[2] = seenSums(cell, ix, mask, int64(g)<<8, sums[1], sums[2], countOne)
+}
+
+// seenSums is the loop of seenCells: G is the segment's generation shifted
+// to compare with whole cells (G - 1<<8 is the previous segment's); it
+// returns s and p with the buckets new in the segment and in the pair
+// added. one is countOne (a parameter, so that it stays in a register).
+//
+//go:noinline
+func seenSums(cell, ix []uint32, mask uint32, G, s, p, one int64) (int64, int64) {
 	_ = cell[mask]
-	G, G1 := int64(g)<<8, int64(g-1)<<8
-	s, p := sums[1], sums[2]
 	for _, i := range ix {
-		c := cell[i&mask]
-		cell[i&mask] = uint32(G) | c&0xff
-		v := int64(int8(c)) + 1<<32
-		s += (int64(c) - G) >> 63 & v
-		p += (int64(c) - G1) >> 63 & v
+		c := int64(cell[i&mask])
+		cell[i&mask] = uint32(G | c&0xff)
+		v := int64(int8(c)) + one
+		s += (c - G) >> 63 & v
+		p += (c - G + 1<<8) >> 63 & v
 	}
-	sums[1], sums[2] = s, p
+	return s, p
 }
 
 // All returns the weight sum and number of the distinct buckets of the
