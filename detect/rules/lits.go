@@ -13,6 +13,8 @@ type litIndex struct {
 	lits []string // sorted by first byte
 	// at: lits[at[c]:at[c+1]] are those beginning with byte c
 	at [257]uint16
+	// starts[c] is set when a string begins with byte c
+	starts [256]bool
 	// pairs: bit pairHash(c0, c1) is set for the first two bytes of every
 	// string (for a one-byte string c0, for every c1): a position whose
 	// two bytes have no bit set begins none of them.
@@ -30,6 +32,7 @@ func newLitIndex(lits []string) *litIndex {
 	sort.SliceStable(x.lits, func(i, j int) bool { return x.lits[i][0] < x.lits[j][0] })
 	for _, l := range x.lits {
 		x.at[int(l[0])+1]++
+		x.starts[l[0]] = true
 		if len(l) == 1 {
 			for c1 := 0; c1 < 256; c1++ {
 				h := pairHash(l[0], byte(c1))
@@ -51,10 +54,10 @@ func newLitIndex(lits []string) *litIndex {
 func (x *litIndex) first(s string) int {
 	for i := 0; i < len(s); i++ {
 		c0 := s[i]
-		lo, hi := x.at[c0], x.at[int(c0)+1]
-		if lo == hi {
+		if !x.starts[c0] {
 			continue
 		}
+		lo, hi := x.at[c0], x.at[int(c0)+1]
 		if i+1 < len(s) {
 			if h := pairHash(c0, s[i+1]); x.pairs[h/64]&(1<<(h%64)) == 0 {
 				continue
