@@ -58,12 +58,13 @@ func newMarkerSet() *markerSet {
 func quickCheck(s string) bool { return !normtext.PlainASCII(s) || mayHaveMarker(s) }
 
 // mayHaveMarker reports whether s (raw or normalised) contains, ignoring
-// ASCII case, something every marker pattern needs: "system" or
-// "developer" (line prefix, JSON, heading), "<" or "[" (chat tokens), or
-// "#" with "assistant" (heading). It searches for rare anchor bytes with
-// strings.IndexByte (vectorised) rather than looking at every byte.
+// ASCII case, a literal some marker pattern needs: "system" or "developer"
+// (line prefix, JSON, heading), "<|", "inst]" or "sys>>" (chat tokens), or
+// "#" with "assistant" (heading). A bracket or an angle bracket alone
+// (markdown, code, HTML) is not enough. It searches for rare anchor bytes
+// with strings.IndexByte (vectorised) rather than looking at every byte.
 func mayHaveMarker(s string) bool {
-	if strings.IndexByte(s, '<') >= 0 || strings.IndexByte(s, '[') >= 0 {
+	if strings.Contains(s, "<|") || anchored(s, ']', 4, "inst]") || anchored(s, '>', 3, "sys>>") {
 		return true
 	}
 	if anchored(s, 'y', 1, "system") || anchored(s, 'Y', 1, "system") ||

@@ -43,7 +43,7 @@ func TestQuickCheck(t *testing.T) {
 		checkQuick(t, ms, s)
 	}
 	for s, want := range map[string]bool{
-		"plain question about invoices": false, "tab\there\r\n": false, "my SYSTEM": true, "a [link]": true,
+		"plain question about invoices": false, "tab\there\r\n": false, "my SYSTEM": true, "a [link]": false, "<b>bold</b> and [1]": false, "[INST]": true, "<<SyS>>": true, "<|x": true,
 		"assist the tenant": false, "# Assistant": true, "assistant without hash": false, "café": true,
 		"ctrl\x01": true, "deVeLoPeR": true, "developer"[:8]: false,
 	} {
