@@ -73,6 +73,117 @@ type scanCtx struct {
 	hintsDone bool
 	hints     []string
 	lower     string
+	memo      *Memo
+}
+
+// Memo keeps libphonenumber's verdicts on digit strings (per region, and
+// for international numbers) between scans of overlapping texts: a stream
+// re-scans its last bytes with every event, and the same candidates came
+// up before. The verdicts depend on the digits alone, so results are the
+// same with or without a Memo. A Memo is not safe for concurrent use; it
+// holds at most maxMemo verdicts (then starts over).
+type Memo struct {
+	facts map[string]*phoneFacts
+}
+
+const maxMemo = 512
+
+// phoneFacts are the verdicts on one digit string for one region (or
+// international): computed when first asked.
+type phoneFacts struct {
+	num                             *phonenumbers.PhoneNumber
+	valid                           bool
+	mobile, possible, region, valid2 int8 // 0 unknown, 1 true, -1 false
+}
+
+func tri(b bool) int8 {
+	if b {
+		return 1
+	}
+	return -1
+}
+
+func (f *phoneFacts) isMobile() bool {
+	if f.mobile == 0 {
+		f.mobile = tri(isMobile(f.num))
+	}
+	return f.mobile > 0
+}
+
+func (f *phoneFacts) isPossible() bool {
+	if f.possible == 0 {
+		f.possible = tri(phonenumbers.IsPossibleNumber(f.num))
+	}
+	return f.possible > 0
+}
+
+func (f *phoneFacts) hasRegion() bool {
+	if f.region == 0 {
+		f.region = tri(phonenumbers.GetRegionCodeForNumber(f.num) != "")
+	}
+	return f.region > 0
+}
+
+// isValid is IsValidNumber (any region), for international numbers.
+func (f *phoneFacts) isValid() bool {
+	if f.valid2 == 0 {
+		f.valid2 = tri(phonenumbers.IsValidNumber(f.num))
+	}
+	return f.valid2 > 0
+}
+
+// lookup returns the memoised facts under key (nil when absent), or
+// stores f under it.
+func (cx *scanCtx) lookup(key []byte) *phoneFacts {
+	if cx.memo == nil || cx.memo.facts == nil {
+		return nil
+	}
+	return cx.memo.facts[string(key)]
+}
+
+func (cx *scanCtx) store(key []byte, f *phoneFacts) {
+	if cx.memo == nil {
+		return
+	}
+	if cx.memo.facts == nil || len(cx.memo.facts) >= maxMemo {
+		cx.memo.facts = make(map[string]*phoneFacts, 32)
+	}
+	cx.memo.facts[string(key)] = f
+}
+
+// national is the facts of the national number of region r made of
+// digits (nil when r has no such number).
+func (cx *scanCtx) national(digits []byte, r string, written bool) *phoneFacts {
+	var kb [48]byte
+	key := append(append(append(kb[:0], digits...), ' '), r...)
+	if written {
+		key = append(key, '*')
+	}
+	if f := cx.lookup(key); f != nil {
+		return f
+	}
+	f := &phoneFacts{num: nationalNumber(digits, r, written)}
+	if f.num != nil {
+		f.valid = phonenumbers.IsValidNumberForRegion(f.num, r)
+	}
+	cx.store(key, f)
+	return f
+}
+
+// international is the facts of an international number written as s
+// ("+49 30 ..."; num nil when it does not parse).
+func (cx *scanCtx) international(s string) *phoneFacts {
+	var kb [64]byte
+	key := append(append(kb[:0], '+', ' '), s...)
+	if f := cx.lookup(key); f != nil {
+		return f
+	}
+	f := &phoneFacts{}
+	if num, err := phonenumbers.Parse(s, "ZZ"); err == nil {
+		f.num = num
+	}
+	cx.store(key, f)
+	return f
 }
 
 // regionHints are the regions of the text's international numbers
@@ -259,9 +370,10 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 		return cand{}, false
 	}
 	intl, body := internationalBody(core)
+	var inum *phoneFacts
 	if intl {
-		num, err := phonenumbers.Parse(body+c[len(core):], "ZZ")
-		if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		inum = cx.international(body + c[len(core):])
+		if inum.num == nil || !inum.isPossible() {
 			if strings.HasPrefix(core, "+") || strings.HasPrefix(core, "(+") {
 				return cand{}, false
 			}
@@ -269,9 +381,8 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 		}
 	}
 	if intl {
-		num, _ := phonenumbers.Parse(body+c[len(core):], "ZZ")
 		score := 0.6
-		if phonenumbers.IsValidNumber(num) {
+		if inum.isValid() {
 			score = 0.75
 		}
 		if core[0] != '+' && core[0] != '(' { // 00 / 001 prefix
@@ -288,12 +399,12 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 		if !written && nd < 10 {
 			return
 		}
-		num := nationalNumber(digits, r, written)
-		if num == nil {
+		num := cx.national(digits, r, written)
+		if num.num == nil {
 			return
 		}
-		valid := phonenumbers.IsValidNumberForRegion(num, r)
-		if !written && !(valid && isMobile(num)) {
+		valid := num.valid
+		if !written && !(valid && num.isMobile()) {
 			return // national numbers carry the trunk prefix; mobiles of India or China may not
 		}
 		shaped := phoneShaped(core, digits, groups, r)
@@ -310,7 +421,7 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 					score = 0.5
 				}
 			}
-		case configured && shaped && !phonenumbers.IsNANPACountry(r) && phonenumbers.IsPossibleNumber(num) && phonenumbers.GetRegionCodeForNumber(num) != "" ||
+		case configured && shaped && !phonenumbers.IsNANPACountry(r) && num.isPossible() && num.hasRegion() ||
 			configured && phonenumbers.IsNANPACountry(r) && nanpGrouped(core):
 			score = 0.5
 			if strings.Contains(core, "(") || len(core) < len(c) {
@@ -319,7 +430,7 @@ func (s *Scanner) phoneAt(cx *scanCtx, start, end int) (cand, bool) {
 		default:
 			// not valid: a grouped number of the region's length still
 			// counts with a context word
-			if configured && (shaped || written && nddPrefix[r] != "") && phonenumbers.IsPossibleNumber(num) {
+			if configured && (shaped || written && nddPrefix[r] != "") && num.isPossible() {
 				score = 0.3
 			}
 		}

@@ -2,6 +2,7 @@ package pii
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -255,6 +256,51 @@ func FuzzNames(f *testing.F) {
 		for i := 1; i < len(ms); i++ {
 			if ms[i].Start < ms[i-1].End {
 				t.Fatalf("overlapping matches %+v %+v", ms[i-1], ms[i])
+			}
+		}
+	})
+}
+
+// A Memo carries phone verdicts between scans: the results are those of
+// Scan, for every sample scanned whole and as the growing prefixes a
+// stream re-scans (one Memo across all of them, as a long stream would
+// use, and past maxMemo verdicts).
+func TestMemoSameResults(t *testing.T) {
+	s, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Memo
+	for _, c := range loadSamples(t) {
+		for _, text := range []string{c.text, "call " + c.text, c.text + " then"} {
+			for n := len(text) % 11; n <= len(text); n += 11 {
+				p := text[:n]
+				if got, want := fmt.Sprint(s.ScanMemo(p, &m)), fmt.Sprint(s.Scan(p)); got != want {
+					t.Fatalf("line %d prefix %q: memo %s, scan %s", c.line, p, got, want)
+				}
+			}
+		}
+	}
+	if len(m.facts) == 0 || len(m.facts) > maxMemo {
+		t.Fatalf("memo holds %d verdicts", len(m.facts))
+	}
+}
+
+func FuzzMemo(f *testing.F) {
+	for _, c := range loadSamples(f) {
+		if c.entity == Phone {
+			f.Add(c.text, c.text+" or +44 20 7946 0958")
+		}
+	}
+	s, err := New(Config{Entities: []string{Phone}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var m Memo
+		for _, text := range []string{a, b, a + b, a} {
+			if got, want := fmt.Sprint(s.ScanMemo(text, &m)), fmt.Sprint(s.Scan(text)); got != want {
+				t.Fatalf("%q: memo %s, scan %s", text, got, want)
 			}
 		}
 	})

@@ -208,7 +208,12 @@ func lowerAll(ws []string) []string {
 // Scan returns every match in text scoring at least the minimum score,
 // sorted by start offset. Matches never overlap: one entity per span, the
 // most specific validated one (see resolve).
-func (s *Scanner) Scan(text string) []Match {
+func (s *Scanner) Scan(text string) []Match { return s.ScanMemo(text, nil) }
+
+// ScanMemo is Scan keeping phone-number verdicts in m between calls (see
+// Memo): for a caller that scans overlapping texts, such as a stream's
+// last bytes with every event. m may be nil.
+func (s *Scanner) ScanMemo(text string, m *Memo) []Match {
 	if s == nil || len(s.recs) == 0 && !s.person && !s.street && !s.location {
 		return nil
 	}
@@ -225,7 +230,7 @@ func (s *Scanner) Scan(text string) []Match {
 				var cs []cand
 				if r.validateCx != nil {
 					if cx == nil {
-						cx = &scanCtx{text: text}
+						cx = &scanCtx{text: text, memo: m}
 					}
 					cs = r.validateCx(cx, w[0]+loc[0], w[0]+loc[1])
 				} else {

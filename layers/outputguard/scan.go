@@ -31,7 +31,13 @@ var (
 
 // detect finds everything the output policy cares about in text.
 func (l *Layer) detect(text string, output bool, canary string) []hit {
-	hs := l.detectData(text, output, canary)
+	return l.detectMemo(text, output, canary, nil)
+}
+
+// detectMemo is detect keeping phone-number verdicts in m (a stream's
+// channel re-scans its last bytes with every event; see pii.Memo).
+func (l *Layer) detectMemo(text string, output bool, canary string, m *pii.Memo) []hit {
+	hs := l.detectDataMemo(text, output, canary, m)
 	if !output {
 		return hs
 	}
@@ -49,8 +55,12 @@ func (l *Layer) detect(text string, output bool, canary string) []hit {
 
 // detectData finds secrets, personal data and (in answers) the canary.
 func (l *Layer) detectData(text string, output bool, canary string) []hit {
+	return l.detectDataMemo(text, output, canary, nil)
+}
+
+func (l *Layer) detectDataMemo(text string, output bool, canary string, memo *pii.Memo) []hit {
 	var hs []hit
-	for _, m := range l.pii.Scan(text) {
+	for _, m := range l.pii.ScanMemo(text, memo) {
 		a := l.action(m.Entity, false, output)
 		if a == ActOff {
 			continue

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/detect/pii"
 	"github.com/rampart-ai/rampart/detect/redact"
 	"github.com/rampart-ai/rampart/detect/secrets"
 	"github.com/rampart-ai/rampart/engine"
@@ -36,6 +37,9 @@ type choiceStream struct {
 	path string
 	// signed: a signature covers the channel's text (conv.Delta.Signed).
 	signed bool
+	// memo keeps phone-number verdicts between events: each event
+	// re-scans the last emitted bytes, and their candidates again.
+	memo pii.Memo
 }
 
 func (c *choiceStream) pendingLen() int { return len(c.buf) - c.tailLen }
@@ -261,9 +265,9 @@ func (l *Layer) feed(c *choiceStream, text string, final bool, canary string, ch
 	p := all[base:]
 	var hs []hit
 	if args {
-		hs = l.detectData(all, true, canary)
+		hs = l.detectDataMemo(all, true, canary, &c.memo)
 	} else {
-		hs = l.detect(all, true, canary)
+		hs = l.detectMemo(all, true, canary, &c.memo)
 	}
 	// keep hits that reach into the pending part, clipped to it
 	live := hs[:0]
