@@ -123,6 +123,9 @@ func TestOutputCapCannotBeDodged(t *testing.T) {
 		{"/v1/chat/completions", `{"model":"gpt-4o","max_tokens":100,"n":128,"messages":[{"role":"user","content":"hi"}]}`},
 		{"/v1/chat/completions", `{"model":"gpt-4o","max_completion_tokens":60,"n":2,"messages":[{"role":"user","content":"hi"}]}`},
 		{"/v1/completions", `{"model":"gpt-3.5-turbo-instruct","max_tokens":100,"best_of":20,"prompt":"hi"}`},
+		// Both names: rampart read only max_completion_tokens, a server
+		// that knows only max_tokens (Ollama) the other.
+		{"/v1/chat/completions", `{"model":"gpt-4o","max_completion_tokens":10,"max_tokens":100000,"messages":[{"role":"user","content":"hi"}]}`},
 		{gemPath, `{"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"maxOutputTokens":100000}}`},
 		{gemPath, `{"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"maxOutputTokens":100,"candidateCount":8}}`},
 	}

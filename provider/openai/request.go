@@ -77,10 +77,15 @@ func parseChat(root gjson.Result, c *conv.Conversation) error {
 	if err != nil {
 		return err
 	}
+	// With both names the larger counts: servers differ in the one they
+	// read (vLLM prefers max_completion_tokens, others know only
+	// max_tokens), and a changed cap is written into both.
 	if pj.Present(maxCompl) {
-		if n, err = pj.OptInt(maxCompl, "", "max_completion_tokens"); err != nil {
+		mc, err := pj.OptInt(maxCompl, "", "max_completion_tokens")
+		if err != nil {
 			return err
 		}
+		n = max(n, mc)
 	}
 	c.InitMaxTokens(n)
 	if c.Answers, err = pj.OptInt(f[9], "", "n"); err != nil {
