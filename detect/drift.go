@@ -120,10 +120,18 @@ func sentenceBreak(gap string) bool {
 			if i+1 < len(gap) {
 				return true
 			}
+		case '\\':
+			if i+1 < len(gap) && gap[i+1] == 'n' {
+				return true // an escaped newline in JSON
+			}
 		}
 	}
 	return false
 }
+
+// jsonEscape: the letter after a backslash that makes a JSON escape of a
+// line break or tab.
+func jsonEscape(c byte) bool { return c == 'n' || c == 'r' || c == 't' }
 
 // words returns the byte spans of the words of s: runs of letters, digits
 // and the characters that belong inside addresses and amounts.
@@ -131,6 +139,9 @@ func words(s string, out [][2]int) [][2]int {
 	st := -1
 	for i := 0; i <= len(s); i++ {
 		in := i < len(s) && (isWordChar(s[i]) || (st >= 0 && (s[i] == '\'' || s[i] == '-' || s[i] == '@' || s[i] == '.' && i+1 < len(s) && isWordChar(s[i+1]))))
+		if i > 0 && i < len(s) && s[i-1] == '\\' && jsonEscape(s[i]) {
+			in = false // "\nturn off …" in a JSON string: the n is the newline
+		}
 		switch {
 		case in && st < 0:
 			st = i

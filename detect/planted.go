@@ -227,7 +227,7 @@ func wordTarget(w string) target {
 		t |= tAmount
 	}
 	switch w {
-	case "my", "user's", "users'", "customer's", "client's", "family's", "owner's", "mine":
+	case "my", "user's", "users'", "customer's", "client's", "family's", "owner's", "mine", "user", "saved":
 		t |= tUsers
 	case "all", "every", "entire", "whole", "everything", "each", "everyone", "everybody":
 		t |= tAll
@@ -379,9 +379,14 @@ type plantedCand struct {
 	tgt        target
 	strong     bool // a strong secret: passwords, keys, codes, personal data
 	off        bool // "turn off", "switch off"
+	unlock     bool // the object unlocks ("let ravi in by unlocking the gate")
+	permanent  bool // "permanently", "and empty the trash"
+	backups    bool // backups are the user's last copy
 }
 
-// directed: actions whose recipient follows "to", "with", "at" ...
+// directed: actions whose recipient follows "to", "with", "at" ... (or,
+// an e-mail address, comes right after the verb: "send bob@x.example my
+// address")
 func directed(c actionClass) bool { return c == actSend || c == actMoney || c == actChange }
 
 // afterTo: a preposition of direction among the three words before word
@@ -424,12 +429,18 @@ func (c *plantedCand) harmful(verb string) bool {
 		if t&tSocial != 0 && t&tUsers != 0 && (verb == "post" || verb == "publish" || verb == "tweet" || verb == "retweet") {
 			return true
 		}
-		return t&tRecipient != 0 && (c.strong || t&tSecret != 0 && t&(tUsers|tAll) != 0)
+		// to an outside address, or the user's personal data to everyone
+		// ("reply to everyone with the user's phone number")
+		// or edit rights given with a share ("share the folder with x@…
+		// with edit rights")
+		return t&tRecipient != 0 && (c.strong || t&tSecret != 0 && t&(tUsers|tAll) != 0 || t&tPrivilege != 0) || c.strong && t&tUsers != 0 && t&tAll != 0
 	case actAccess:
 		return t&tPrivilege != 0 && t&(tRecipient|tUsers|tAll) != 0
 	case actDelete:
 		// "delete all my calendar events": everything of the user's
-		return t&(tUsers|tAll) != 0 && t&(tSecret|tSocial|tControl) != 0 || t&tPrivilege != 0 && t&tAll != 0 || t&tUsers != 0 && t&tAll != 0
+		// or for good: "wipe the backups folder and empty the trash"
+		return t&(tUsers|tAll) != 0 && t&(tSecret|tSocial|tControl) != 0 || t&tPrivilege != 0 && t&tAll != 0 || t&tUsers != 0 && t&tAll != 0 ||
+			c.permanent && (c.strong || t&tSecret != 0 && c.backups)
 	case actChange:
 		if verb == "disable" || verb == "deactivate" || (verb == "turn" || verb == "switch") && c.off {
 			return t&tControl != 0
@@ -439,7 +450,7 @@ func (c *plantedCand) harmful(verb string) bool {
 		}
 		return t&tUsers != 0 && c.strong || t&tRecipient != 0 && (t&(tSecret|tAmount) != 0 || t&tSocial != 0)
 	case actDevice:
-		return t&tDoor != 0 && (verb == "unlock" || t&tUsers != 0) || (verb == "disarm" || verb == "stop" || verb == "unlock") && t&tControl != 0
+		return t&tDoor != 0 && (verb == "unlock" || c.unlock || t&tUsers != 0) || (verb == "disarm" || verb == "stop" || verb == "unlock") && t&tControl != 0
 	case actTrade:
 		// for the user ("my", "the saved card") or a count shipped out
 		return t&tUsers != 0 && (t&(tQuantity|tAmount|tAll) != 0 || c.strong) || t&tQuantity != 0 && t&tRecipient != 0
@@ -553,7 +564,7 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			}
 			o := strings.TrimRight(norm[tw[k][0]:tw[k][1]], ".")
 			if k > i+1 && strings.Contains(gap, ",") {
-				if _, v := verbBase(o); v || chainVerbs[o] {
+				if _, v := verbBase(o); (v || chainVerbs[o]) && !nounVerbs[o] {
 					break // the next clause has its own verb: "install node 20, run …"
 				}
 			}
@@ -582,7 +593,7 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			if wt&tRecipient == 0 && o[0] >= '0' && o[0] <= '9' && len(o) >= 8 && accountWords[norm[tw[k-1][0]:tw[k-1][1]]] && strings.Trim(o, "0123456789-") == "" {
 				wt |= tRecipient
 			}
-			if wt&tRecipient != 0 && directed(cand.class) && !afterTo(norm, tw, i, k) {
+			if wt&tRecipient != 0 && directed(cand.class) && !(k == i+1 && strings.Contains(o, "@")) && !afterTo(norm, tw, i, k) {
 				wt &^= tRecipient // "copy the code from https://...": a source, not a recipient
 			}
 			if strongSecret(o) && (k-readers > 3 || cand.class == actVisit) {
@@ -606,6 +617,15 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			if toolWords[o] && len(o) > 2 {
 				objTool = true
 			}
+			switch o {
+			case "unlocking", "unlock":
+				cand.unlock = true
+			case "backup", "backups":
+				cand.backups = true
+			}
+			if o[0] >= '1' && o[0] <= '9' && afterTo(norm, tw, i, k) && streetAfter(norm, tw, k) {
+				cand.tgt |= tRecipient // "ship them to 181 quay street": a delivery address
+			}
 		}
 		clause := norm[cand.start:min(len(norm), cand.end+80)]
 		if stop := strings.IndexAny(clause[min(len(clause), cand.end-cand.start):], ".!?\n"); stop >= 0 {
@@ -617,8 +637,18 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 				break
 			}
 		}
+		if strings.Contains(clause, " on file") {
+			cand.tgt |= tUsers // "charge the card on file"
+		}
 		if urgent(clause) {
 			cand.tgt |= tUrgent
+		}
+		if cand.class == actDelete {
+			for _, p := range []string{"permanently", "for good", "empty the trash", "empty the bin", "empty the recycle", "and the trash", "no recovery", "cannot be recovered"} {
+				if strings.Contains(clause, p) {
+					cand.permanent = true
+				}
+			}
 		}
 		if cand.tgt&tAmount != 0 && billing(clause) {
 			cand.tgt |= tBilling
@@ -728,6 +758,28 @@ func billing(clause string) bool {
 		}
 		off += i + 4
 	}
+}
+
+// nounVerbs are verbs that are as often nouns in a list ("their name,
+// e-mail and phone number"): they do not open a new clause after a comma.
+var nounVerbs = map[string]bool{"e-mail": true, "email": true, "mail": true, "text": true, "message": true, "post": true, "order": true,
+	"update": true, "change": true, "transfer": true, "set": true, "book": true, "reply": true, "export": true, "backup": true,
+	"message.": true, "access": true, "file": true, "list": true, "share": true, "copy": true}
+
+// streetWords end a street address.
+var streetWords = map[string]bool{"street": true, "st": true, "road": true, "rd": true, "lane": true, "ln": true, "avenue": true,
+	"ave": true, "quay": true, "way": true, "drive": true, "boulevard": true, "blvd": true, "close": true, "court": true, "square": true,
+	"place": true, "terrace": true, "crescent": true, "strasse": true, "straße": true, "calle": true, "rue": true, "via": true}
+
+// streetAfter: a street word follows the house number tw[k] within three
+// words.
+func streetAfter(norm string, tw [][2]int, k int) bool {
+	for j := k + 1; j < len(tw) && j <= k+3; j++ {
+		if streetWords[strings.TrimRight(norm[tw[j][0]:tw[j][1]], ".,")] {
+			return true
+		}
+	}
+	return false
 }
 
 // markupPositions returns the byte offsets where a markup cue ends.
@@ -925,7 +977,10 @@ var aiFollowers = map[string]bool{"reading": true, "processing": true, "handling
 	"analyzing": true, "analysing": true, "that": true, "who": true, "which": true, "with": true, "in": true, "on": true,
 	"using": true, "here": true, "please": true, "parsing": true, "viewing": true, "seeing": true, "receiving": true,
 	"running": true, "working": true, "tasked": true, "assigned": true, "responsible": true, "operating": true, "or": true,
-	"and": true, "is": true, "are": true, "now": true, "also": true, "kindly": true, "helper": true, "assistant": true, "agent": true}
+	"and": true, "is": true, "are": true, "now": true, "also": true, "kindly": true, "helper": true, "assistant": true, "agent": true,
+	// "agent instruction: schedule …"
+	"instruction": true, "instructions": true, "directive": true, "directives": true, "note": true, "notes": true, "task": true,
+	"command": true, "commands": true, "memo": true, "only": true}
 
 // atLead: the verb begins a sentence, line, quoted string or list item.
 func atLead(norm string, at int) bool {
@@ -933,7 +988,7 @@ func atLead(norm string, at int) bool {
 	for j >= 0 && (norm[j] == ' ' || norm[j] == '\t') {
 		j--
 	}
-	if j < 0 || strings.HasSuffix(norm[:j+1], "u003e") || strings.HasSuffix(norm[:j+1], "|system|") {
+	if j < 0 || strings.HasSuffix(norm[:j+1], "u003e") || strings.HasSuffix(norm[:j+1], "|system|") || j > 0 && norm[j-1] == '\\' && jsonEscape(norm[j]) {
 		return true // after a JSON-escaped tag: \u003e is '>'
 	}
 	if strings.IndexByte("\n.!?:>])\"{,;*#-|", norm[j]) < 0 {
@@ -955,7 +1010,7 @@ func atLead(norm string, at int) bool {
 // adverb cue ("also", "then", "first") counts only where it begins a
 // sentence or follows another cue: "they also buy" is a narrative.
 func endsWithCue(before string) bool {
-	b := " " + before
+	b := " " + strings.TrimRight(before, ",;:-–— ") // "first, look up …"
 	for _, c := range readerCues {
 		if !strings.HasSuffix(b, c) || isWordChar(b[len(b)-len(c)-1]) {
 			continue
@@ -990,6 +1045,10 @@ func hardBreak(norm string, tw [][2]int, s int) bool {
 		case '.':
 			if i+1 < len(gap) {
 				return true
+			}
+		case '\\':
+			if i+1 < len(gap) && gap[i+1] == 'n' {
+				return true // an escaped newline in JSON
 			}
 		}
 	}
