@@ -144,17 +144,22 @@ func addOpenAIHeaders(h map[string]string, metas []checkMeta, sts []limits.Statu
 			}
 		}
 	}
-	for _, f := range []struct {
-		name string
-		j    int
-	}{{"requests", reqI}, {"tokens", tokI}} {
-		if f.j < 0 {
+	for k, j := range [2]int{reqI, tokI} {
+		if j < 0 {
 			continue
 		}
-		h["x-ratelimit-limit-"+f.name] = strconv.FormatInt(metas[f.j].value, 10)
-		h["x-ratelimit-remaining-"+f.name] = strconv.FormatInt(max(sts[f.j].Remaining, 0), 10)
-		h["x-ratelimit-reset-"+f.name] = sts[f.j].Reset.Round(time.Millisecond).String()
+		names := &openAIHeaderNames[k]
+		h[names[0]] = strconv.FormatInt(metas[j].value, 10)
+		h[names[1]] = strconv.FormatInt(max(sts[j].Remaining, 0), 10)
+		h[names[2]] = sts[j].Reset.Round(time.Millisecond).String()
 	}
+}
+
+// openAIHeaderNames are the limit, remaining and reset headers of the
+// request limit and of the token limit.
+var openAIHeaderNames = [2][3]string{
+	{"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"},
+	{"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"},
 }
 
 func ceilSec(d time.Duration) int64 {
