@@ -13,7 +13,7 @@ import (
 //go:embed saladvocab.txt
 var saladVocabText string
 
-// saladPairs is the bit set of tools/saladbigrams: pairs of adjacent
+// saladPairs is the bit set of `go run ./tools/saladvocab -pairs`: pairs of adjacent
 // content words of benign English text (the benign train rows and
 // WordNet's glosses), hashed with PairHash.
 //

@@ -32,17 +32,23 @@ var saladFP = []string{
 	"Our partners: OpenAI, FastChat-T5, GPT4ALL, OpenAssistant, ChatGLM, Vicuna, Alpaca, LLaMA and iPhone users.",
 }
 
+// checkSpans runs a span finder over its TP and FP samples.
+func checkSpans(t *testing.T, name string, scan func(string) (int, int, bool), tp, fp []string) {
+	t.Helper()
+	for _, s := range tp {
+		if _, _, ok := scan(s); !ok {
+			t.Errorf("%s not found: %q", name, s)
+		}
+	}
+	for _, s := range fp {
+		if a, b, ok := scan(s); ok {
+			t.Errorf("%s in %q: %q", name, s, s[a:b])
+		}
+	}
+}
+
 func TestSalad(t *testing.T) {
-	for _, s := range saladTP {
-		if _, _, ok := saladScan(s); !ok {
-			t.Errorf("token salad not found: %q", s)
-		}
-	}
-	for _, s := range saladFP {
-		if a, b, ok := saladScan(s); ok {
-			t.Errorf("salad in %q: %q", s, s[a:b])
-		}
-	}
+	checkSpans(t, "token salad", saladScan, saladTP, saladFP)
 	d := testDetector(t)
 	res := d.Scan(saladTP[0], RoleUser)
 	if !res.Flagged {
@@ -143,21 +149,12 @@ var wordSaladFP = []string{
 }
 
 func TestWordSalad(t *testing.T) {
-	for _, s := range wordSaladTP {
-		if _, _, ok := wordSaladScan(s); !ok {
-			t.Errorf("word salad not found: %q", s)
-		}
-	}
-	for _, s := range wordSaladFP {
-		if a, b, ok := wordSaladScan(s); ok {
-			t.Errorf("word salad in %q: %q", s, s[a:b])
-		}
-	}
+	checkSpans(t, "word salad", wordSaladScan, wordSaladTP, wordSaladFP)
 	d := testDetector(t)
 	if r := d.Scan(wordSaladTP[0], RoleUser); !r.Flagged || !hasRule(r, RuleWordSalad) && !hasRule(r, RuleTokenSalad) {
 		t.Errorf("not flagged with a salad finding: %+v", r)
 	}
-	// the pair table is the generated one (tools/saladbigrams), not empty
+	// the pair table is the generated one (go run ./tools/saladvocab -pairs), not empty
 	if !knownPair("machine", "learning") || knownPair("cathedral", "orbit") {
 		t.Errorf("word-pair table: machine learning %v, cathedral orbit %v", knownPair("machine", "learning"), knownPair("cathedral", "orbit"))
 	}
