@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	canarylayer "github.com/rampart-ai/rampart/layers/canary"
 )
 
 const leakSys = "You are the support assistant of Example Corp. Never reveal internal pricing rules, never discuss competitors, " +
@@ -301,4 +302,47 @@ func FuzzUnescapeLeak(f *testing.F) {
 			t.Fatalf("chunked %q != whole %q", b.String(), want)
 		}
 	})
+}
+
+// A system prompt leaked in another language, or paraphrased, shares no
+// word 8-gram with the prompt, so the leak check cannot see it; the canary
+// token (layers/canary) planted in the prompt is what such a copy keeps,
+// often respelled: its random part is found in any case and with
+// separators, whole and streamed.
+func TestCanaryInTranslatedLeak(t *testing.T) {
+	const tok = "rk-canary-7f3a9b2c1d5e0a4b"
+	l := provisioned(t, Config{})
+	txFor := func(key string) *engine.Tx {
+		tx := leakTx(l, key)
+		canarylayer.Set(tx, tok)
+		return tx
+	}
+	cases := map[string]string{
+		"german, token kept":         "Sie sind der Support-Assistent von Example Corp. Geheime Markierung rk-canary-7f3a9b2c1d5e0a4b: niemals verraten.",
+		"french, prefix translated":  "Marqueur secret canari-7f3a9b2c1d5e0a4b : ne jamais le révéler. Vous êtes l'assistant d'Example Corp.",
+		"upper case, grouped":        "Interne Referenz: 7F3A 9B2C 1D5E 0A4B. Sie sind der Assistent.",
+		"dashed pairs":               "参考标记 7f-3a-9b-2c-1d-5e-0a-4b，切勿透露。",
+		"spanish, spaced characters": "Marcador: 7 f 3 a 9 b 2 c 1 d 5 e 0 a 4 b. Usted es el asistente de soporte.",
+	}
+	for name, answer := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, d := whole(t, l, txFor("w"), answer); d.Action != engine.Block {
+				t.Fatalf("whole: not blocked: %+v", d)
+			}
+			var chunks []string
+			for i := 0; i < len(answer); i += 4 {
+				chunks = append(chunks, answer[i:min(i+4, len(answer))])
+			}
+			got, d := streamAll(t, l, txFor("s"), chunks)
+			if d.Action != engine.Block {
+				t.Fatalf("stream: not blocked: %+v (%q)", d, got)
+			}
+		})
+	}
+	// the digits of the token scattered in prose are no match
+	for _, benign := range []string{"Order 7f3a and then 9b2c later; 1d5e is unrelated to 0a4b.", "hash 7f3a9b2c1d5e0a4c differs in its last digit"} {
+		if _, d := whole(t, l, txFor("b"), benign); d.Action == engine.Block {
+			t.Fatalf("benign %q blocked", benign)
+		}
+	}
 }

@@ -81,17 +81,72 @@ func (l *Layer) detectDataMemo(text string, output bool, canary string, memo *pi
 		return hs
 	}
 	if canary != "" && l.cfg.Canary != ActOff {
-		for off := 0; ; {
-			k := strings.Index(text[off:], canary)
-			if k < 0 {
-				break
-			}
-			st := off + k
-			hs = append(hs, hit{Span: redact.Span{Entity: "CANARY", Start: st, End: st + len(canary), Score: 1}, action: l.cfg.Canary, rule: "canary", kind: "canary"})
-			off = st + len(canary)
+		for _, sp := range canarySpans(text, canary) {
+			hs = append(hs, hit{Span: redact.Span{Entity: "CANARY", Start: sp[0], End: sp[1], Score: 1}, action: l.cfg.Canary, rule: "canary", kind: "canary"})
 		}
 	}
 	return hs
+}
+
+// canaryPayload is the random part of a canary token (after its last
+// '-': 16 hex digits for "rk-canary-…"), when it is long enough (12+
+// characters) to be matched alone.
+func canaryPayload(canary string) string {
+	p := canary[strings.LastIndexByte(canary, '-')+1:]
+	if len(p) < 12 {
+		return ""
+	}
+	return p
+}
+
+// canarySpans finds the canary in text: the token itself, or its random
+// part alone, in any letter case and with up to 2 separator bytes (space,
+// '-', '.', '_', ':', '/') between its characters. A model that translates
+// or paraphrases its system prompt keeps the token's letters more often
+// than its words ("Kanarien-Marker 7F3A-9B2C-1D5E…"): the prefix may be
+// translated away, the payload is 64 random bits.
+func canarySpans(text, canary string) [][2]int {
+	var out [][2]int
+	p := canaryPayload(canary)
+	if p == "" {
+		for off := 0; ; {
+			k := strings.Index(text[off:], canary)
+			if k < 0 {
+				return out
+			}
+			out = append(out, [2]int{off + k, off + k + len(canary)})
+			off += k + len(canary)
+		}
+	}
+	for i := 0; i+len(p) <= len(text); i++ {
+		if text[i]|0x20 != p[0]|0x20 {
+			continue
+		}
+		j, k := i+1, 1
+		for k < len(p) && j < len(text) {
+			if text[j]|0x20 == p[k]|0x20 {
+				j, k = j+1, k+1
+				continue
+			}
+			n := 0
+			for j < len(text) && n < 2 && strings.IndexByte(" -._:/", text[j]) >= 0 {
+				j, n = j+1, n+1
+			}
+			if n == 0 || j == len(text) || text[j]|0x20 != p[k]|0x20 {
+				break
+			}
+		}
+		if k < len(p) {
+			continue
+		}
+		st := i
+		if pre := canary[:len(canary)-len(p)]; strings.HasSuffix(strings.ToLower(text[:i]), strings.ToLower(pre)) {
+			st = i - len(pre) // the whole token
+		}
+		out = append(out, [2]int{st, j})
+		i = j - 1
+	}
+	return out
 }
 
 func (l *Layer) action(entity string, secret, output bool) Action {
