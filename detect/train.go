@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/rampart-ai/rampart/detect/model"
 	"github.com/rampart-ai/rampart/detect/rules"
@@ -30,7 +31,7 @@ type Row struct {
 // documents carrying indirect injections are untrusted data; everything
 // else is user text.
 func RoleForKind(kind string) Role {
-	if kind == "document" || kind == "indirect" || kind == KindGeneratedDocument {
+	if kind == "document" || kind == "indirect" || kind == KindGeneratedDocument || kind == KindGeneratedIndirect {
 		return RoleDocument
 	}
 	return RoleUser
@@ -101,6 +102,20 @@ type TrainConfig struct {
 	// Multilingual adds the multilingual hard negatives of
 	// GeneratedMultilingual (augment_ml.go).
 	Multilingual bool
+	// Carriers is the number of planted carrier rows (and as many clean
+	// twins) built from the train rows by CarrierRows (augment_carrier.go);
+	// 0 adds none.
+	Carriers int
+	// SourceWeight weighs each train row by 1/sqrt of its source
+	// repository's row count (clamped to [1/3, 3], then rescaled so each
+	// label keeps its total weight), so that a few large collections do
+	// not decide what an attack looks like.
+	SourceWeight bool
+	// SourceFolds makes the folds of the out-of-fold scores (the stacker's
+	// inputs and the threshold pools) hold out whole source repositories
+	// instead of near-duplicate groups, so thresholds are chosen on scores
+	// of collections the fold's model never saw.
+	SourceFolds bool
 }
 
 // DefaultTrainConfig returns the committed model's training settings.
@@ -126,6 +141,9 @@ type featRow struct {
 	kind  string
 	row   int      // index of the row in the input
 	mlp   []uint32 // distinct MLP buckets of the normalised text
+	// weight of the row's examples in training (1 unless
+	// TrainConfig.SourceWeight)
+	weight float64
 }
 
 func (c TrainConfig) features() model.Features {
@@ -250,7 +268,7 @@ func trainBase(rows []featRow, cfg TrainConfig) *model.Model {
 	lc := model.LinearConfig{Bits: cfg.Bits, Epochs: cfg.Epochs, LR: cfg.LR, L2: cfg.L2, Seed: cfg.Seed}
 	ex := make([]model.Example, 0, len(rows)*2)
 	for i := range rows {
-		ex = append(ex, model.Example{Idx: rows[i].set, Label: rows[i].label, Weight: 1})
+		ex = append(ex, model.Example{Idx: rows[i].set, Label: rows[i].label, Weight: rows[i].weight})
 	}
 	w, b := model.TrainLinear(ex, lc)
 	for round := 0; round < cfg.MILRounds; round++ {
@@ -270,7 +288,7 @@ func trainBase(rows []featRow, cfg TrainConfig) *model.Model {
 				continue
 			}
 			g := r.wins[bi]
-			ex2 = append(ex2, model.Example{Idx: model.Distinct(nil, r.idx, r.prev, g[0], g[1]), Label: r.label, Weight: 1})
+			ex2 = append(ex2, model.Example{Idx: model.Distinct(nil, r.idx, r.prev, g[0], g[1]), Label: r.label, Weight: r.weight})
 		}
 		w, b = model.TrainLinear(ex2, lc)
 	}
@@ -282,7 +300,7 @@ func trainBase(rows []featRow, cfg TrainConfig) *model.Model {
 	if cfg.MLP {
 		mx := make([]model.Example, 0, len(rows))
 		for i := range rows {
-			mx = append(mx, model.Example{Idx: rows[i].mlp, Label: rows[i].label, Weight: 1})
+			mx = append(mx, model.Example{Idx: rows[i].mlp, Label: rows[i].label, Weight: rows[i].weight})
 		}
 		m.MLP = model.TrainMLP(mx, model.MLPConfig{Bits: cfg.MLPBits, H: cfg.MLPHidden, Epochs: cfg.MLPEpochs,
 			LR: 0.05, L2: 1e-5, Seed: cfg.Seed})
@@ -320,6 +338,13 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	if err != nil {
 		return nil, err
 	}
+	var weights []float64
+	if cfg.SourceWeight {
+		weights = sourceWeights(train)
+	}
+	if cfg.Carriers > 0 {
+		train = append(train[:len(train):len(train)], CarrierRows(train, cfg.Carriers, cfg.Seed)...)
+	}
 	if cfg.GeneratedBenign {
 		train = append(train[:len(train):len(train)], GeneratedBenign()...)
 		train = append(train, GeneratedAboutPrompts()...)
@@ -332,8 +357,24 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	}
 	tr := featurize(train, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)
 	dv := featurize(dev, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)
+	for i := range tr {
+		tr[i].weight = 1
+		if tr[i].row < len(weights) {
+			tr[i].weight = weights[tr[i].row]
+		}
+	}
 	fold := make([]int, len(train))
-	for i, k := range FoldKeys(train) {
+	keys := FoldKeys(train)
+	if cfg.SourceFolds {
+		// whole source repositories per fold; the generated rows (one
+		// "repository") stay spread by near-duplicate group
+		for i, k := range SourceKeys(train) {
+			if !strings.HasPrefix(train[i].Source, "rampart:") {
+				keys[i] = k
+			}
+		}
+	}
+	for i, k := range keys {
 		fold[i] = foldOf(k, cfg.Folds)
 	}
 	logf("featurised %d train and %d dev rows", len(tr), len(dv))
@@ -357,7 +398,7 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 				continue
 			}
 			s := signals(m, &tr[i])
-			x[i], y[i], wt[i] = append([]float64(nil), s[:]...), tr[i].label, 1
+			x[i], y[i], wt[i] = append([]float64(nil), s[:]...), tr[i].label, tr[i].weight
 		}
 		logf("fold %d/%d done", f+1, cfg.Folds)
 	}
@@ -402,6 +443,27 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	logf("thresholds user %.4f untrusted %.4f (from %d user and %d document negatives)",
 		m.UserThreshold, m.UntrustedThreshold, len(userNeg), len(docNeg))
 	return m, nil
+}
+
+// sourceWeights returns TrainConfig.SourceWeight's weight of each row.
+func sourceWeights(rows []Row) []float64 {
+	keys := SourceKeys(rows)
+	n := map[string]int{}
+	for _, k := range keys {
+		n[k]++
+	}
+	mean := float64(len(rows)) / float64(max(len(n), 1))
+	w := make([]float64, len(rows))
+	var sum, raw [2]float64
+	for i, k := range keys {
+		w[i] = math.Max(1.0/3, math.Min(3, math.Sqrt(mean/float64(n[k]))))
+		sum[rows[i].Label] += w[i]
+		raw[rows[i].Label]++
+	}
+	for i := range w {
+		w[i] *= raw[rows[i].Label] / sum[rows[i].Label]
+	}
+	return w
 }
 
 // thresholdAt returns the lowest threshold (score >= t flags) that flags at

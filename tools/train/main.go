@@ -37,6 +37,9 @@ func main() {
 	mlpChars := flag.String("mlp-chars", "", "with -cv: character n-grams in the MLP on or off (\"\": default)")
 	composed := flag.String("composed", "", "with -cv: composed hard negatives (GeneratedComposed) on or off (\"\": default)")
 	mlNeg := flag.String("ml-negatives", "", "with -cv: multilingual hard negatives (GeneratedMultilingual) on or off (\"\": default)")
+	carriers := flag.Int("carriers", -1, "with -cv: planted carrier rows (CarrierRows; -1: default)")
+	srcWeight := flag.String("source-weight", "", "with -cv: per-source weights on or off (\"\": default)")
+	srcFolds := flag.String("source-folds", "", "with -cv: stacker/threshold folds hold out whole sources, on or off (\"\": default)")
 	group := flag.String("cv-group", "near", "with -cv: fold groups, near (near-duplicate groups) or source (whole sources held out)")
 	flag.Parse()
 	if *cv > 1 {
@@ -69,6 +72,15 @@ func main() {
 		}
 		if *composed != "" {
 			cfg.Composed = *composed == "on"
+		}
+		if *carriers >= 0 {
+			cfg.Carriers = *carriers
+		}
+		if *srcWeight != "" {
+			cfg.SourceWeight = *srcWeight == "on"
+		}
+		if *srcFolds != "" {
+			cfg.SourceFolds = *srcFolds == "on"
 		}
 		if *mlNeg != "" {
 			cfg.Multilingual = *mlNeg == "on"
