@@ -631,6 +631,16 @@ func wordSaladScan(text string) (start, end int, ok bool) {
 		if i >= len(text) {
 			break
 		}
+		if listed {
+			// nothing on this line can be salad any more (a list was
+			// introduced): on to the line break, which resets the state
+			k := strings.IndexAny(text[i:], "\n\r")
+			if k < 0 {
+				break
+			}
+			i += k
+			continue
+		}
 		a := i
 		for i < len(text) && !isSpaceByte(text[i]) {
 			i++
