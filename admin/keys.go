@@ -76,6 +76,9 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request, p *identity.
 		writeError(w, http.StatusForbidden, "permission_denied", "You may not create a key with permissions you do not hold.")
 		return
 	}
+	if !knownLimits(w, req.Limits) {
+		return
+	}
 	if !h.grantable(w, r, p, tenant, req.Policy, req.Limits) {
 		return
 	}
@@ -261,13 +264,21 @@ func decodeLimits(w http.ResponseWriter, r *http.Request) (map[string]int64, boo
 		writeError(w, http.StatusBadRequest, "invalid_request", "limits is required.")
 		return nil, false
 	}
-	for n := range req.Limits {
+	return req.Limits, knownLimits(w, req.Limits)
+}
+
+// knownLimits answers 400 and returns false when lim names a limit the
+// rate-limit layer does not apply (a typo would otherwise be stored and
+// silently not enforced, or an internal name such as
+// tenant_budget_usd_day would be set on a key).
+func knownLimits(w http.ResponseWriter, lim map[string]int64) bool {
+	for n := range lim {
 		if !ratelimit.KnownLimit(n) {
 			writeError(w, http.StatusBadRequest, "invalid_request", "Unknown limit "+strconv.Quote(n)+".")
-			return nil, false
+			return false
 		}
 	}
-	return req.Limits, true
+	return true
 }
 
 // patchKey replaces a key's limits, under the same grant rules as

@@ -58,6 +58,9 @@ func (h *handler) createTenant(w http.ResponseWriter, r *http.Request, p *identi
 		writeError(w, http.StatusBadRequest, "unknown_policy", "No policy named "+strconv.Quote(req.Policy)+" is configured.")
 		return
 	}
+	if !knownLimits(w, req.Limits) {
+		return
+	}
 	t, err := h.svc.CreateTenant(r.Context(), identity.Tenant{ID: req.ID, Models: req.Models, Policy: req.Policy, Limits: req.Limits})
 	if err != nil {
 		h.storeError(w, err)

@@ -152,6 +152,27 @@ func TestOutputCapCannotBeDodged(t *testing.T) {
 	}
 }
 
+// TestUnknownLimitNamesRefused: POST /admin/keys and POST /admin/tenants
+// stored any limit name (PATCH refused unknown ones): a typo such as
+// "rmp" was accepted and never enforced, and the internal
+// tenant_budget_usd_day could be set on a key. Now both answer 400.
+func TestUnknownLimitNamesRefused(t *testing.T) {
+	g, _, _ := attackGateway(t)
+	m := &matrixEnv{t: t, g: g, global: adminKey(g)}
+	for _, tc := range []struct{ path, body string }{
+		{"/admin/keys", `{"name":"a","role":"user","limits":{"rmp":5}}`},
+		{"/admin/keys", `{"name":"a","role":"user","limits":{"tenant_budget_usd_day":5}}`},
+		{"/admin/tenants", `{"id":"typo","limits":{"rmp":5}}`},
+	} {
+		if w := m.do(http.MethodPost, tc.path, m.global, tc.body); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "Unknown limit") {
+			t.Errorf("%s %s: %d %s", tc.path, tc.body, w.Code, trim(w.Body.String()))
+		}
+	}
+	if w := m.do(http.MethodPost, "/admin/keys", m.global, `{"name":"a","role":"user","limits":{"rpm":5,"budget_usd_day":1000000}}`); w.Code != http.StatusCreated {
+		t.Errorf("known limits: %d %s", w.Code, trim(w.Body.String()))
+	}
+}
+
 // TestTimeBoxedKeysGrantNoMore: an admin key that was rotated out (still
 // valid for its grace period, so that its applications can move over) or
 // that expires could mint credentials that outlive it: a new permanent
