@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-ai/rampart/detect/normalize"
 	"github.com/rampart-ai/rampart/internal/agenttrace"
 )
 
@@ -195,5 +196,34 @@ func TestDriftWholeText(t *testing.T) {
 		if got := string(runes[found.Start:found.End]); !strings.Contains(c.req, got) || len(got) < 10 {
 			t.Errorf("%s span %q is not in the request %q", c.rule, got, c.req)
 		}
+	}
+}
+
+// TestDriftPoolBenign: the benign rows of the pool's train and dev splits
+// (ordinary prompts, documents, hard negatives, harmful requests), read as
+// tool results with a conversation that asks for a summary and declares
+// consequential tools: task drift and planted-action must stay rare (12 of
+// 9,697 when written; the bound leaves room, a collapse fails).
+func TestDriftPoolBenign(t *testing.T) {
+	ctx := &Context{UserRequest: "Summarize this document for me.", Tools: []string{"send_email", "read_file", "bank_transfer", "delete_file", "share_file"}}
+	n, hit := 0, 0
+	for _, f := range []string{"../data/injection/train.jsonl", "../data/injection/dev.jsonl"} {
+		rows, err := ReadRows(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Label != 0 {
+				continue
+			}
+			n++
+			if _, _, _, ok := plantedCheck(normalize.Normalize(r.Text, normOpts).Norm, ctx); ok {
+				hit++
+			}
+		}
+	}
+	t.Logf("planted-action or task drift on %d of %d benign rows", hit, n)
+	if n < 5000 || float64(hit) > 0.003*float64(n) {
+		t.Errorf("%d of %d benign rows hit (bound 0.3%%)", hit, n)
 	}
 }

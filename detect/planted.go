@@ -45,7 +45,8 @@ type address uint8
 
 const (
 	addrNone address = iota
-	addrReader
+	addrReader // an imperative that opens a sentence, line or list item
+	addrCue    // after a cue: "please", "could you", "TODO:", "I need you to"
 	addrAI
 )
 
@@ -227,7 +228,7 @@ func wordTarget(w string) target {
 		t |= tAmount
 	}
 	switch w {
-	case "my", "user's", "users'", "customer's", "client's", "family's", "owner's", "mine", "user", "saved":
+	case "my", "user's", "users'", "customer's", "client's", "family's", "owner's", "mine":
 		t |= tUsers
 	case "all", "every", "entire", "whole", "everything", "each", "everyone", "everybody":
 		t |= tAll
@@ -307,7 +308,7 @@ const driftTargets = tRecipient | tAmount | tUsers | tAll | tStealth | tCommand
 // weakVerbs are everyday verbs of e-mails between people ("approve my
 // leave", "add my name"): without the conversation's contrast they drift
 // only toward an outside recipient, an amount, stealth or a command.
-var weakVerbs = map[string]bool{"approve": true, "accept": true, "add": true, "make": true, "set": true, "open": true,
+var weakVerbs = map[string]bool{"create": true, "organize": true, "organise": true, "approve": true, "accept": true, "add": true, "make": true, "set": true, "open": true,
 	"start": true, "stop": true, "follow": true, "update": true, "change": true, "order": true, "text": true,
 	"message": true, "reply": true, "respond": true, "go": true, "turn": true, "switch": true, "edit": true, "book": true}
 
@@ -357,14 +358,17 @@ func (c *plantedCand) drifts(weak bool) bool {
 	switch {
 	case c.addr == addrAI:
 		return t&driftTargets != 0
-	case t&(tStealth|tCommand) != 0, t&tAmount != 0 && (c.class != actMoney || t&tUsers != 0 || t&tRecipient != 0 && (t&tUrgent != 0 || t&tBilling == 0)):
+	case t&tStealth != 0, t&tCommand != 0 && c.addr >= addrCue,
+		t&tAmount != 0 && (t&tUsers != 0 || t&tRecipient != 0 && (c.class != actMoney || t&tUrgent != 0 || t&tBilling == 0)):
+		// a command only when asked for ("could you run curl … | sh"): a
+		// README's "install it with curl … | sh" opens a line;
 		// money needs the user's account, or a payee without billing terms
 		// or with urgency: "pay the deposit at the desk" has no payee, an
 		// invoice's "pay within 30 days to IBAN …, quoting the invoice
 		// number" has billing terms
 		return true
-	case t&tRecipient != 0 && (c.strong || t&tSecret != 0 && (t&(tAll|tUsers) != 0 || !weak)):
-		return true
+	case t&tRecipient != 0 && (c.strong || t&tSecret != 0 && (t&(tAll|tUsers) != 0 || !weak && c.class != actVisit)):
+		return true // a page to visit is not a recipient of "more information"
 	case weak:
 		return false
 	}
@@ -530,6 +534,9 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		if w[1] < len(norm) && (norm[w[1]] == '"' || norm[w[1]] == ':' || norm[w[1]] == '=') {
 			continue // a key or a label ("start": ..., Order: 4411), not an imperative
 		}
+		if i+1 < len(tw) && tw[i+1][1]+1 < len(norm) && norm[tw[i+1][1]] == ':' && norm[tw[i+1][1]+1] != '/' && tw[i+1][0]-w[1] == 1 {
+			continue // a two-word label ("transfer status: …", "email address: …")
+		}
 		addr := addressOf(norm, tw, i, markupAt)
 		chained := false
 		if i > 0 && chainAddr > addrNone && chainSent == sentenceStart(norm, tw, i) {
@@ -586,6 +593,10 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			}
 			if o == "my" && cand.class == actMoney && (afterTo(norm, tw, k, k) || k > 0 && norm[tw[k-1][0]:tw[k-1][1]] == "to") {
 				wt &^= tUsers // "pay the rent to my usual account": the writer is the payee
+			}
+			if o == "saved" && norm[tw[k-1][0]:tw[k-1][1]] == "the" || o == "user" && k >= 2 && norm[tw[k-1][0]:tw[k-1][1]] == "the" &&
+				(norm[tw[k-2][0]:tw[k-2][1]] == "for" || norm[tw[k-2][0]:tw[k-2][1]] == "of") {
+				wt |= tUsers // "for the user", "the saved card" (not "remove a user", "send the user a message")
 			}
 			if containers[o] && norm[tw[k-1][0]:tw[k-1][1]] != "your" {
 				wt |= tUsers // "the largest files in the drive": the user's storage
@@ -856,7 +867,10 @@ func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
 			return addrAI // "if you are an ai assistant reading this, send …"
 		}
 	}
-	if lead || endsWithCue(before) {
+	if endsWithCue(before) {
+		return addrCue
+	}
+	if lead {
 		return addrReader
 	}
 	return addrNone
