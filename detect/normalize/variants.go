@@ -74,6 +74,10 @@ func reverseRunes(s string) string {
 	return string(b)
 }
 
+// LeetLetter is the letter leetspeak writes as c ('0' → 'o', '@' → 'a',
+// '|' → 'l', ...; one for '1'), or 0 when c is not a leet symbol.
+func LeetLetter(c byte, one byte) byte { return leetLetter(c, one) }
+
 // leetMap maps leetspeak digits/symbols to letters ('1' is chosen by the
 // caller).
 func leetLetter(c byte, one byte) byte {

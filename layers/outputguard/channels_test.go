@@ -23,7 +23,12 @@ const (
 // returns what the client receives (or "" when blocked) and the decision.
 func wholeThrough(t *testing.T, a provider.Adapter, l *Layer, body string) (string, engine.Decision) {
 	t.Helper()
-	r, err := a.ParseResponse([]byte(body), conv.KindChat)
+	return wholeThroughKind(t, a, l, body, conv.KindChat)
+}
+
+func wholeThroughKind(t *testing.T, a provider.Adapter, l *Layer, body string, kind conv.Kind) (string, engine.Decision) {
+	t.Helper()
+	r, err := a.ParseResponse([]byte(body), kind)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,27 +14,10 @@ import (
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-// gemWhole runs a whole Gemini answer through the layer and returns what
-// the client receives ("" when blocked) and the decision.
+// gemWhole runs a whole Gemini answer through the layer.
 func gemWhole(t *testing.T, l *Layer, body string) (string, engine.Decision) {
 	t.Helper()
-	a := gemini.New()
-	r, err := a.ParseResponse([]byte(body), conv.KindGenerateContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := l.OnResponse(&engine.Tx{}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Action == engine.Block {
-		return "", d
-	}
-	out, err := a.EncodeResponse([]byte(body), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), d
+	return wholeThroughKind(t, gemini.New(), l, body, conv.KindGenerateContent)
 }
 
 // Gemini answer parts that are not text parts, whole and streamed, seen by

@@ -80,11 +80,11 @@ func newLeakIndex(c *conv.Conversation, cfg LeakConfig) *leakIndex {
 	var words, leet []uint64
 	add := func(text string) {
 		n := leakNormal(text)
-		forWords(n, func(w []byte) bool {
+		forWords(n, plainFold, func(w []byte) bool {
 			words = append(words, maphash.Bytes(seed, w))
 			return len(words) < maxLeakGrams
 		})
-		leetWords(n, func(w []byte) bool {
+		forWords(n, leetWordFold, func(w []byte) bool {
 			leet = append(leet, maphash.Bytes(seed, w))
 			return len(leet) < maxLeakGrams
 		})
@@ -133,14 +133,24 @@ func gramHash(ws []uint64) uint64 {
 	return h
 }
 
-// forWords calls fn with each lower-cased word (letters and digits) of text.
-func forWords(text string, fn func(w []byte) bool) {
+// plainFold is a word character of text lower-cased (letters and
+// digits), or 0.
+func plainFold(r rune) rune {
+	if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		return unicode.ToLower(r)
+	}
+	return 0
+}
+
+// forWords calls fn with each word of text, its characters mapped by fold
+// (plainFold, leetWordFold; 0 ends a word).
+func forWords(text string, fold func(rune) rune, fn func(w []byte) bool) {
 	var buf [64]byte
 	w := buf[:0]
 	for _, r := range text {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		if f := fold(r); f != 0 {
 			if len(w) < 60 {
-				w = utf8.AppendRune(w, unicode.ToLower(r))
+				w = utf8.AppendRune(w, f)
 			}
 			continue
 		}
@@ -170,20 +180,7 @@ func (lk *leakIndex) read(r *gramReader, text string, final bool) {
 
 // readNorm is read on text already normalised (leakNormal).
 func (lk *leakIndex) readNorm(r *gramReader, norm string, final bool) {
-	push := func(w []byte) {
-		r.window = append(r.window, maphash.Bytes(seed, w))
-		if len(r.window) > ngram {
-			r.window = r.window[1:]
-		}
-		if len(r.window) == ngram {
-			i, ok := lk.grams[gramHash(r.window)]
-			if !ok {
-				r.run = 0
-				return
-			}
-			lk.count(r, i)
-		}
-	}
+	push := func(w []byte) { lk.push(r, lk.grams, w) }
 	for _, c := range norm {
 		if unicode.IsLetter(c) || unicode.IsDigit(c) {
 			if len(r.word) < 60 {
@@ -199,6 +196,22 @@ func (lk *leakIndex) readNorm(r *gramReader, norm string, final bool) {
 	if final && len(r.word) > 0 {
 		push(r.word)
 		r.word = r.word[:0]
+	}
+}
+
+// push adds word w to reader r's window and counts the n-gram it ends
+// when grams (the prompt's n-grams, in the reader's form) holds it.
+func (lk *leakIndex) push(r *gramReader, grams map[uint64]int, w []byte) {
+	r.window = append(r.window, maphash.Bytes(seed, w))
+	if len(r.window) > ngram {
+		r.window = r.window[1:]
+	}
+	if len(r.window) == ngram {
+		if i, ok := grams[gramHash(r.window)]; ok {
+			lk.count(r, i)
+		} else {
+			r.run = 0
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rampart-ai/rampart/conv"
+	"github.com/rampart-ai/rampart/detect/normalize"
 	"github.com/rampart-ai/rampart/engine"
 	canarylayer "github.com/rampart-ai/rampart/layers/canary"
 )
@@ -214,7 +215,7 @@ func leakEncodings() map[string]string {
 		zw[i] = w[:len(w)/2] + "\u200b" + w[len(w)/2:]
 	}
 	return map[string]string{
-		"rot13":             normalizeROT13(leakSys),
+		"rot13":             normalize.ROT13(leakSys),
 		"leetspeak":         strings.NewReplacer("a", "4", "e", "3", "o", "0", "i", "1", "s", "5", "t", "7").Replace(leakSys),
 		"json escapes":      each(func(r rune) string { return fmt.Sprintf(`\u%04x`, r) }),
 		"html entities":     each(func(r rune) string { return fmt.Sprintf("&#%d;", r) }),
@@ -223,18 +224,6 @@ func leakEncodings() map[string]string {
 		"zero-width inside": strings.Join(zw, " "),
 		"homoglyphs":        strings.NewReplacer("a", "\u0430", "e", "\u0435", "o", "\u043e").Replace(leakSys),
 	}
-}
-
-func normalizeROT13(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z':
-			return 'a' + (r-'a'+13)%26
-		case r >= 'A' && r <= 'Z':
-			return 'A' + (r-'A'+13)%26
-		}
-		return r
-	}, s)
 }
 
 // Every encoding, whole and streamed in 5-byte events: the layer blocks

@@ -1,13 +1,12 @@
 package outputguard
 
 import (
-	"hash/maphash"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
+
+	"github.com/rampart-ai/rampart/detect/normalize"
 )
 
 // Streamed answers are read for the system prompt in more forms than the
@@ -22,7 +21,6 @@ import (
 // unescaped text itself is read by leakIndex.r).
 type variantReaders struct {
 	carry []byte // an escape or a character cut at the end of the last event
-	buf   []byte // the ROT13 form of the event's text (reused)
 	rot   gramReader
 	leet  gramReader
 }
@@ -58,26 +56,9 @@ func (lk *leakIndex) feedStream(text string, final bool) bool {
 	n := leakNormal(u)
 	lk.readNorm(&lk.r, n, final)
 	// ROT13 after normalising: look-alike letters are plain by then
-	v.buf = rot13(v.buf[:0], n)
-	lk.readNorm(&v.rot, unsafe.String(unsafe.SliceData(v.buf), len(v.buf)), final)
+	lk.readNorm(&v.rot, normalize.ROT13(n), final)
 	lk.readLeet(&v.leet, n, final)
 	return lk.judge() || lk.feedEncoded(text, final)
-}
-
-// rot13 appends s rotated by 13 letters to b.
-func rot13(b []byte, s string) []byte {
-	b = slices.Grow(b, len(s))[:len(s)]
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z':
-			c = 'a' + (c-'a'+13)%26
-		case 'A' <= c && c <= 'Z':
-			c = 'A' + (c-'A'+13)%26
-		}
-		b[i] = c
-	}
-	return b
 }
 
 // leetFold maps a letter, digit or leet symbol to its class in the
@@ -85,28 +66,27 @@ func rot13(b []byte, s string) []byte {
 // 4, @ and a; 5, $ and s; 7, + and t; 8 and b; 9 and g), or 0 when r does
 // not belong to a word.
 func leetFold(r rune) rune {
-	switch r {
-	case '0':
-		return 'o'
-	case '1', 'l', '|', '!':
-		return 'i'
-	case '3':
-		return 'e'
-	case '4', '@':
-		return 'a'
-	case '5', '$':
-		return 's'
-	case '7', '+':
-		return 't'
-	case '8':
-		return 'b'
-	case '9':
-		return 'g'
+	if r < utf8.RuneSelf {
+		if l := normalize.LeetLetter(byte(r), 'i'); l != 0 {
+			r = rune(l)
+		}
 	}
-	if unicode.IsLetter(r) || unicode.IsDigit(r) {
+	switch {
+	case r == 'l':
+		return 'i'
+	case unicode.IsLetter(r) || unicode.IsDigit(r):
 		return unicode.ToLower(r)
 	}
 	return 0
+}
+
+// leetWordFold is leetFold for the prompt's words: '!', '+' and '|' end
+// a word there (punctuation), as in the answer at a word's end.
+func leetWordFold(r rune) rune {
+	if r == '!' || r == '+' || r == '|' {
+		return 0
+	}
+	return leetFold(r)
 }
 
 // readLeet counts the prompt's n-grams, compared in leetspeak classes
@@ -119,19 +99,8 @@ func (lk *leakIndex) readLeet(r *gramReader, norm string, final bool) {
 			w, r.trail = w[:len(w)-1], r.trail-1
 		}
 		r.trail = 0
-		if len(w) == 0 {
-			return
-		}
-		r.window = append(r.window, maphash.Bytes(seed, w))
-		if len(r.window) > ngram {
-			r.window = r.window[1:]
-		}
-		if len(r.window) == ngram {
-			if i, ok := lk.leetGrams[gramHash(r.window)]; ok {
-				lk.count(r, i)
-			} else {
-				r.run = 0
-			}
+		if len(w) > 0 {
+			lk.push(r, lk.leetGrams, w)
 		}
 	}
 	for _, c := range norm {
@@ -155,29 +124,6 @@ func (lk *leakIndex) readLeet(r *gramReader, norm string, final bool) {
 	if final && len(r.word) > 0 {
 		push()
 		r.word = r.word[:0]
-	}
-}
-
-// leetWords are the words of text in leetspeak classes (for the prompt).
-func leetWords(text string, fn func(w []byte) bool) {
-	var buf [64]byte
-	w := buf[:0]
-	for _, r := range text {
-		if f := leetFold(r); f != 0 && r != '!' && r != '+' && r != '|' {
-			if len(w) < 60 {
-				w = utf8.AppendRune(w, f)
-			}
-			continue
-		}
-		if len(w) > 0 {
-			if !fn(w) {
-				return
-			}
-			w = w[:0]
-		}
-	}
-	if len(w) > 0 {
-		fn(w)
 	}
 }
 

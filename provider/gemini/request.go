@@ -365,26 +365,36 @@ func parsePart(msg *conv.Message, src conv.Source, path string, p gjson.Result, 
 // parseBlob reads inlineData: text (whatever mimeType claims) is decoded and
 // read as a document; other data is counted by kind.
 func parseBlob(msg *conv.Message, path string, v gjson.Result, c *conv.Conversation) error {
-	var g [2]gjson.Result
-	if err := fields(v, path, blobFields, g[:]); err != nil {
-		return err
-	}
-	mime, err := pj.OptStr(g[0], path, "mimeType")
-	if err != nil {
-		return err
-	}
-	data, err := pj.Str(g[1], path, "data")
-	if err != nil {
-		return err
-	}
-	text, ok, err := pj.DataText(data, path+".data")
+	text, ok, err := blobText(msg, path, v, fields)
 	if err != nil {
 		return err
 	}
 	if ok {
 		c.ReadOnly = append(c.ReadOnly, conv.NewSegment(text, conv.SourceDocument, path+".data"))
 		countPart(msg, "file")
-		return nil
+	}
+	return nil
+}
+
+// blobText reads an inlineData object (its members with fieldsOf): bytes
+// that are text, whatever mimeType claims, are returned decoded (ok);
+// other data is counted by kind (image, audio, video, else file).
+func blobText(msg *conv.Message, path string, v gjson.Result, fieldsOf func(gjson.Result, string, []string, []gjson.Result) error) (string, bool, error) {
+	var g [2]gjson.Result
+	if err := fieldsOf(v, path, blobFields, g[:]); err != nil {
+		return "", false, err
+	}
+	mime, err := pj.OptStr(g[0], path, "mimeType")
+	if err != nil {
+		return "", false, err
+	}
+	data, err := pj.Str(g[1], path, "data")
+	if err != nil {
+		return "", false, err
+	}
+	text, ok, err := pj.DataText(data, path+".data")
+	if err != nil || ok {
+		return text, ok, err
 	}
 	kind, _, _ := strings.Cut(mime, "/")
 	switch kind {
@@ -393,7 +403,7 @@ func parseBlob(msg *conv.Message, path string, v gjson.Result, c *conv.Conversat
 	default:
 		countPart(msg, "file")
 	}
-	return nil
+	return "", false, nil
 }
 
 func parseCall(msg *conv.Message, path string, v gjson.Result) error {

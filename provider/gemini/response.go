@@ -142,30 +142,7 @@ func unknownMembers(p gjson.Result, pp string, unknown []conv.UnknownPart) []con
 // mimeType claims) are returned decoded (ok); other data is counted by
 // kind.
 func answerBlob(msg *conv.Message, path string, v gjson.Result) (string, bool, error) {
-	var g [2]gjson.Result
-	if err := pj.Fields(v, path, blobFields, g[:]); err != nil {
-		return "", false, err
-	}
-	mime, err := pj.OptStr(g[0], path, "mimeType")
-	if err != nil {
-		return "", false, err
-	}
-	data, err := pj.Str(g[1], path, "data")
-	if err != nil {
-		return "", false, err
-	}
-	text, ok, err := pj.DataText(data, path+".data")
-	if err != nil || ok {
-		return text, ok, err
-	}
-	kind, _, _ := strings.Cut(mime, "/")
-	switch kind {
-	case "image", "audio", "video":
-		countPart(msg, kind)
-	default:
-		countPart(msg, "file")
-	}
-	return "", false, nil
+	return blobText(msg, path, v, pj.Fields)
 }
 
 // fileURI reads an answer's fileData.fileUri ("" when absent).
