@@ -19,9 +19,9 @@ import (
 const (
 	// cacheBytes bounds the bytes of text the cache keeps (two
 	// generations of at most half of it each).
-	cacheBytes = 8 << 20
+	cacheBytes = 4 << 20
 	// cacheEntries bounds the number of results kept.
-	cacheEntries = 8192
+	cacheEntries = 4096
 	// cacheMinText and cacheMaxText bound the texts worth remembering:
 	// shorter ones scan in about the time a lookup takes; one longer
 	// one would hold a large share of the cache.
