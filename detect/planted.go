@@ -44,9 +44,9 @@ import (
 type address uint8
 
 const (
-	addrNone address = iota
-	addrReader // an imperative that opens a sentence, line or list item
-	addrCue    // after a cue: "please", "could you", "TODO:", "I need you to"
+	addrNone   address = iota
+	addrReader         // an imperative that opens a sentence, line or list item
+	addrCue            // after a cue: "please", "could you", "TODO:", "I need you to"
 	addrAI
 )
 
@@ -308,7 +308,7 @@ const driftTargets = tRecipient | tAmount | tUsers | tAll | tStealth | tCommand
 // weakVerbs are everyday verbs of e-mails between people ("approve my
 // leave", "add my name"): without the conversation's contrast they drift
 // only toward an outside recipient, an amount, stealth or a command.
-var weakVerbs = map[string]bool{"create": true, "organize": true, "organise": true, "approve": true, "accept": true, "add": true, "make": true, "set": true, "open": true,
+var weakVerbs = map[string]bool{"approve": true, "accept": true, "add": true, "make": true, "set": true, "open": true,
 	"start": true, "stop": true, "follow": true, "update": true, "change": true, "order": true, "text": true,
 	"message": true, "reply": true, "respond": true, "go": true, "turn": true, "switch": true, "edit": true, "book": true}
 
@@ -367,6 +367,10 @@ func (c *plantedCand) drifts(weak bool) bool {
 		// invoice's "pay within 30 days to IBAN …, quoting the invoice
 		// number" has billing terms
 		return true
+	case c.class == actSchedule:
+		// "create a list of questions for my interview" is a task; an
+		// event with all my contacts or an outsider is not
+		return t&tRecipient != 0 || t&tAll != 0 && t&(tSecret|tUsers) == tSecret|tUsers
 	case t&tRecipient != 0 && (c.strong || t&tSecret != 0 && (t&(tAll|tUsers) != 0 || !weak && c.class != actVisit)):
 		return true // a page to visit is not a recipient of "more information"
 	case weak:
