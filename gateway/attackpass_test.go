@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -232,5 +234,72 @@ func TestTimeBoxedKeysGrantNoMore(t *testing.T) {
 	_, perm := m.newKey("acme", "admin")
 	if w := m.do(http.MethodPost, "/admin/keys/"+appID+"/rotate", perm, ``); w.Code != http.StatusCreated {
 		t.Errorf("permanent admin rotates: %d %s", w.Code, trim(w.Body.String()))
+	}
+}
+
+// TestRunningStreamEndsWithItsKey: a stream started before its key was
+// revoked (or blocked) ran to its end: a leaked key whose owner revoked
+// it, or a key incident response blocked, kept reading a long answer (and
+// an MCP server stream as long as events flowed). Now a running request
+// checks its credential again every revalidation period and ends once the
+// key no longer authenticates or is blocked.
+func TestRunningStreamEndsWithItsKey(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := 0; i < 200; i++ { // 4 s of answer
+			if _, err := io.WriteString(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"word "},"finish_reason":null}]}`+"\n\n"); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		io.WriteString(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\ndata: [DONE]\n\n")
+	}))
+	defer slow.Close()
+	cfg := config.Default()
+	cfg.Upstreams = []config.Upstream{{Name: "oa", Provider: "openai", BaseURL: slow.URL + "/v1"}}
+	g := newGateway(t, cfg)
+	g.revalidatePeriod = 50 * time.Millisecond
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	m := &matrixEnv{t: t, g: g, global: adminKey(g)}
+	for _, end := range []struct {
+		name string
+		do   func(id string) *httptest.ResponseRecorder
+	}{
+		{"revoked", func(id string) *httptest.ResponseRecorder {
+			return m.do(http.MethodDelete, "/admin/keys/"+id, m.global, "")
+		}},
+		{"blocked", func(id string) *httptest.ResponseRecorder {
+			return m.do(http.MethodPost, "/admin/blocks", m.global, `{"kind":"key","value":"`+id+`","ttl":"1h","reason":"test"}`)
+		}},
+	} {
+		id, key := m.newKey("*", "user")
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions",
+			strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: stream: %v %v", end.name, resp, err)
+		}
+		buf := make([]byte, 512)
+		if _, err := resp.Body.Read(buf); err != nil {
+			t.Fatalf("%s: first chunk: %v", end.name, err)
+		}
+		if w := end.do(id); w.Code >= 300 {
+			t.Fatalf("%s: %d %s", end.name, w.Code, w.Body.String())
+		}
+		ended := time.Now()
+		rest, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if took := time.Since(ended); took > 2*time.Second || strings.Contains(string(rest), "[DONE]") {
+			t.Errorf("%s: the stream ran on for %v after its key was %s (completed: %v)", end.name, took, end.name, strings.Contains(string(rest), "[DONE]"))
+		}
 	}
 }

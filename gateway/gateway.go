@@ -63,6 +63,10 @@ type Gateway struct {
 	alog    *audit.Log        // the audit log opened from config (nil: none, or a given recorder)
 	scanner *scan.Scanner     // set by openServices; moved into the first generation
 
+	// revalidatePeriod is how often running requests check their
+	// credential again (revalidate.go; 0: revalidateEvery).
+	revalidatePeriod time.Duration
+
 	consoleOnce sync.Once    // the admin console (console.go), built at first use
 	console     http.Handler // nil until then, or when it could not be built
 	// contentOpener opens captured audit content for the admin API (set
@@ -428,6 +432,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e, ok := gen.mux[rp]
 	if !ok && gen.mcp != nil && isMCPPath(r.URL.Path) {
+		r, stop := g.revalidate(r)
+		defer stop()
 		gen.mcp.ServeHTTP(w, r)
 		return
 	}
@@ -467,6 +473,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !e.route.API {
 		w.Header().Set("X-Request-Id", engine.NewRequestID())
 	}
+	// A stream outlives a revocation or block of its key no longer than
+	// one revalidation period.
+	r, stop := g.revalidate(r)
+	defer stop()
 	if r.ContentLength == 0 || raw == nil || raw == http.NoBody {
 		e.h.ServeHTTP(w, r)
 		return
