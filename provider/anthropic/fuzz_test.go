@@ -19,12 +19,6 @@ func wantProviderError(t *testing.T, err error, status int) {
 	}
 }
 
-func segmentTexts(c *conv.Conversation) []string {
-	var out []string
-	c.EachSegment(func(_ int, _ conv.Role, s *conv.Segment) { out = append(out, s.Text) })
-	return out
-}
-
 func FuzzParseRequest(f *testing.F) {
 	for _, tc := range requestCases {
 		f.Add(tc.input(f))
@@ -37,38 +31,13 @@ func FuzzParseRequest(f *testing.F) {
 	}
 	a := New()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		c, err := a.ParseRequest(body, conv.KindChat)
-		if err != nil {
-			wantProviderError(t, err, 400)
-			return
-		}
-		out, err := a.EncodeRequest(body, c)
-		if err != nil || string(out) != string(body) {
-			t.Fatalf("unchanged encode: %v", err)
-		}
-		c.EachSegment(func(_ int, _ conv.Role, s *conv.Segment) { s.Text = "\"<x>\u2028" + s.Text })
-		want := segmentTexts(c)
-		c.MaxTokens = c.MaxTokens/2 + 1
-		out, err = a.EncodeRequest(body, c)
-		if err != nil {
-			t.Fatalf("encode: %v", err)
-		}
-		back, err := a.ParseRequest(out, conv.KindChat)
-		if err != nil {
-			t.Fatalf("re-parse of %s: %v", out, err)
-		}
-		if back.MaxTokens != c.MaxTokens {
-			t.Fatalf("re-parsed max_tokens %d, want %d: %s", back.MaxTokens, c.MaxTokens, out)
-		}
-		got := segmentTexts(back)
-		if len(got) != len(want) {
-			t.Fatalf("segments %d != %d", len(got), len(want))
-		}
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("segment %d = %q, want %q", i, got[i], want[i])
-			}
-		}
+		ptest.RequestRoundTrip(t, a, conv.KindChat, body, true,
+			func(c *conv.Conversation) { c.MaxTokens = c.MaxTokens/2 + 1 },
+			func(c, back *conv.Conversation, out []byte) {
+				if back.MaxTokens != c.MaxTokens {
+					t.Fatalf("re-parsed max_tokens %d, want %d: %s", back.MaxTokens, c.MaxTokens, out)
+				}
+			})
 	})
 }
 

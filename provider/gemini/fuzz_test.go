@@ -7,12 +7,6 @@ import (
 	"github.com/rampart-ai/rampart/provider/internal/ptest"
 )
 
-func segmentTexts(c *conv.Conversation) []string {
-	var out []string
-	c.EachSegment(func(_ int, _ conv.Role, s *conv.Segment) { out = append(out, s.Text) })
-	return out
-}
-
 // FuzzParseRequest: any body parses or is a 400; an unchanged conversation
 // encodes to the same bytes; changed segments re-parse to the new texts.
 func FuzzParseRequest(f *testing.F) {
@@ -24,34 +18,7 @@ func FuzzParseRequest(f *testing.F) {
 	}
 	a := New()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		c, err := a.ParseRequest(body, conv.KindGenerateContent)
-		if err != nil {
-			ptest.WantError(t, err, 400)
-			return
-		}
-		out, err := a.EncodeRequest(body, c)
-		if err != nil || string(out) != string(body) {
-			t.Fatalf("unchanged encode: %v", err)
-		}
-		c.EachSegment(func(_ int, _ conv.Role, s *conv.Segment) { s.Text = "\"<x>\u2028" + s.Text })
-		want := segmentTexts(c)
-		out, err = a.EncodeRequest(body, c)
-		if err != nil {
-			t.Fatalf("encode: %v", err)
-		}
-		back, err := a.ParseRequest(out, conv.KindGenerateContent)
-		if err != nil {
-			t.Fatalf("re-parse of %s: %v", out, err)
-		}
-		got := segmentTexts(back)
-		if len(got) != len(want) {
-			t.Fatalf("segments %d != %d", len(got), len(want))
-		}
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("segment %d = %q, want %q", i, got[i], want[i])
-			}
-		}
+		ptest.RequestRoundTrip(t, a, conv.KindGenerateContent, body, true, nil, nil)
 	})
 }
 
