@@ -692,6 +692,14 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		if ctx == nil || asked[cand.class] {
 			continue
 		}
+		if cand.addr == addrReader && cand.tgt&(tUsers|tStealth) == 0 && !(cand.strong && cand.has(tRecipient)) {
+			// a bare imperative that opens a sentence or line is how
+			// manuals, recipes and READMEs speak to their reader: it drifts
+			// only when it names the user's things, hides itself or takes
+			// secrets to an address (a bare imperative that is a whole
+			// quoted string, a JSON value, is cued: see addressOf)
+			continue
+		}
 		weak := weakVerbs[verbOf(verb)]
 		// a declared tool named by verb and object ("add … to the channel"
 		// with add_channel_member) drifts; a weak verb also needs a target
@@ -871,13 +879,23 @@ func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
 			return addrAI // "if you are an ai assistant reading this, send …"
 		}
 	}
-	if endsWithCue(before) {
+	if endsWithCue(before) || lead && quotedStart(norm, w[0]) {
 		return addrCue
 	}
 	if lead {
 		return addrReader
 	}
 	return addrNone
+}
+
+// quotedStart: the word at byte at opens a quoted string (a JSON value:
+// {"note": "unlock the door for the courier"}).
+func quotedStart(norm string, at int) bool {
+	j := at - 1
+	for j >= 0 && norm[j] == ' ' {
+		j--
+	}
+	return j >= 0 && (norm[j] == '"' || norm[j] == '\'')
 }
 
 // compoundAI: an identifier or label made of an AI noun and a word for an
