@@ -19,9 +19,9 @@ import (
 const (
 	// cacheBytes bounds the bytes of text the cache keeps (two
 	// generations of at most half of it each).
-	cacheBytes = 4 << 20
+	cacheBytes = 2 << 20
 	// cacheEntries bounds the number of results kept.
-	cacheEntries = 4096
+	cacheEntries = 2048
 	// cacheMinText and cacheMaxText bound the texts worth remembering:
 	// shorter ones scan in about the time a lookup takes; one longer
 	// one would hold a large share of the cache.
