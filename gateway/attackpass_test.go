@@ -303,3 +303,26 @@ func TestRunningStreamEndsWithItsKey(t *testing.T) {
 		}
 	}
 }
+
+// TestResponsesRemoteMCPRefused: a Responses API request with a remote
+// MCP tool (OpenAI fetches that server's tool list and results into the
+// model, none of it passing the gateway) was sent upstream (200), while
+// Anthropic's mcp_servers, the same thing, is refused. Now both are
+// refused unless allow_unknown_parts names them ("tool:mcp").
+func TestResponsesRemoteMCPRefused(t *testing.T) {
+	g, oc, _ := attackGateway(t)
+	oc.body = ""
+	w := post(t, g, "/v1/responses", `{"model":"gpt-4o","input":"hi","tools":[{"type":"mcp","server_url":"https://mcp.example/sse","server_label":"x","require_approval":"never"}]}`, nil)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "tool:mcp") || oc.body != "" {
+		t.Fatalf("%d %s (upstream saw %q)", w.Code, w.Body.String(), oc.body)
+	}
+	// Other tools, and a function that happens to be called mcp, pass.
+	for _, body := range []string{
+		`{"model":"gpt-4o","input":"hi","tools":[{"type":"web_search"}]}`,
+		`{"model":"gpt-4o","input":"hi","tools":[{"type":"function","name":"mcp","parameters":{}}]}`,
+	} {
+		if w := post(t, g, "/v1/responses", body, nil); w.Code != http.StatusOK {
+			t.Errorf("%s: %d %s", body, w.Code, w.Body.String())
+		}
+	}
+}

@@ -157,7 +157,7 @@ func TestCoverage(t *testing.T) {
 const (
 	whyEcho        = "the request's own setting or text, echoed back by the provider (request fields are decided in the request tables)"
 	whyLogprobs    = "log probabilities repeat the tokens of the text beside them, which is scanned; they are emptied whenever a layer changes or holds that text"
-	whyProviderRun = "a tool the provider runs itself (web search, file search, code interpreter, image generation, remote MCP servers): its inputs and results pass uninspected; refuse these tools in requests (inputpolicy) where that matters"
+	whyProviderRun = "a tool the provider runs itself (web search, file search, code interpreter, image generation, remote MCP servers): its inputs and results pass uninspected; refuse these tools in requests (inputpolicy) where that matters (a request naming a remote MCP server, tools[type=mcp], is refused unless allow_unknown_parts names tool:mcp)"
 	whyCitation    = "a citation the provider's own tool attached to the text (address or title of a source it read), not text the model wrote"
 )
 

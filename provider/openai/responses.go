@@ -84,6 +84,12 @@ func parseResponses(root gjson.Result, c *conv.Conversation) error {
 	if pj.Present(tools) {
 		if err := pj.Each(tools, "tools", func(i int, t gjson.Result) error {
 			tool, err := parseRespTool(t, pj.Path("tools", i))
+			if err == nil && t.Get("type").Str == "mcp" {
+				// A remote MCP server: OpenAI fetches its tools and results
+				// into the model, none of which passes the gateway (as
+				// Anthropic's mcp_servers). Refused unless allowed by name.
+				c.Unknown = append(c.Unknown, conv.UnknownPart{Type: "tool:mcp", Path: pj.Path("tools", i)})
+			}
 			if err == nil {
 				c.Tools = append(c.Tools, tool)
 				declare(c, t, pj.Path("tools", i)) // the definition's text, scanned (issue #22)
