@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"os"
 	"testing"
 
 	"github.com/rampart-ai/rampart/conv"
@@ -81,14 +80,7 @@ var messagesCoverage = coverage.Table{
 }
 
 func TestCoverage(t *testing.T) {
-	var samples [][]byte
-	for _, f := range []string{"testdata/coverage_messages.json", "testdata/coverage_messages_2.json"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		samples = append(samples, b)
-	}
+	samples := coverage.Samples(t, "testdata/coverage_messages.json", "testdata/coverage_messages_2.json")
 	coverage.Check(t, New(), conv.KindChat, samples, messagesCoverage, "provider/anthropic messagesCoverage")
 }
 
@@ -122,9 +114,5 @@ var messagesOutputCoverage = coverage.Table{
 }
 
 func TestResponseCoverage(t *testing.T) {
-	sample, err := os.ReadFile("testdata/coverage_messages_output.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	coverage.CheckResponse(t, New(), conv.KindChat, [][]byte{sample}, messagesOutputCoverage, "provider/anthropic messagesOutputCoverage")
+	coverage.CheckResponse(t, New(), conv.KindChat, coverage.Samples(t, "testdata/coverage_messages_output.json"), messagesOutputCoverage, "provider/anthropic messagesOutputCoverage")
 }

@@ -1,7 +1,6 @@
 package gemini
 
 import (
-	"os"
 	"testing"
 
 	"github.com/rampart-ai/rampart/conv"
@@ -68,11 +67,7 @@ var generateCoverage = coverage.Table{
 }
 
 func TestCoverage(t *testing.T) {
-	b, err := os.ReadFile("testdata/coverage_generate.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	coverage.Check(t, New(), conv.KindGenerateContent, [][]byte{b}, generateCoverage, "provider/gemini generateCoverage")
+	coverage.Check(t, New(), conv.KindGenerateContent, coverage.Samples(t, "testdata/coverage_generate.json"), generateCoverage, "provider/gemini generateCoverage")
 }
 
 // generateOutputCoverage decides every string of a GenerateContentResponse
@@ -113,9 +108,5 @@ var generateOutputCoverage = coverage.Table{
 }
 
 func TestResponseCoverage(t *testing.T) {
-	b, err := os.ReadFile("testdata/coverage_generate_output.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	coverage.CheckResponse(t, New(), conv.KindGenerateContent, [][]byte{b}, generateOutputCoverage, "provider/gemini generateOutputCoverage")
+	coverage.CheckResponse(t, New(), conv.KindGenerateContent, coverage.Samples(t, "testdata/coverage_generate_output.json"), generateOutputCoverage, "provider/gemini generateOutputCoverage")
 }

@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"os"
 	"testing"
 
 	"github.com/rampart-ai/rampart/conv"
@@ -140,15 +139,7 @@ func TestCoverage(t *testing.T) {
 		{[]string{"testdata/coverage_responses.json"}, conv.KindResponses, responsesCoverage, "provider/openai responsesCoverage"},
 	} {
 		t.Run(string(c.kind), func(t *testing.T) {
-			var samples [][]byte
-			for _, f := range c.files {
-				b, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				samples = append(samples, b)
-			}
-			coverage.Check(t, New(), c.kind, samples, c.table, c.name)
+			coverage.Check(t, New(), c.kind, coverage.Samples(t, c.files...), c.table, c.name)
 		})
 	}
 }
@@ -218,11 +209,7 @@ var responsesOutputCoverage = coverage.Table{
 }
 
 func TestResponseCoverage(t *testing.T) {
-	sample, err := os.ReadFile("testdata/coverage_responses_output.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	coverage.CheckResponse(t, New(), conv.KindResponses, [][]byte{sample}, responsesOutputCoverage, "provider/openai responsesOutputCoverage")
+	coverage.CheckResponse(t, New(), conv.KindResponses, coverage.Samples(t, "testdata/coverage_responses_output.json"), responsesOutputCoverage, "provider/openai responsesOutputCoverage")
 }
 
 // chatOutputCoverage decides every string of a chat completion answer
@@ -256,9 +243,5 @@ var chatOutputCoverage = coverage.Table{
 }
 
 func TestChatResponseCoverage(t *testing.T) {
-	sample, err := os.ReadFile("testdata/coverage_chat_output.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	coverage.CheckResponse(t, New(), conv.KindChat, [][]byte{sample}, chatOutputCoverage, "provider/openai chatOutputCoverage")
+	coverage.CheckResponse(t, New(), conv.KindChat, coverage.Samples(t, "testdata/coverage_chat_output.json"), chatOutputCoverage, "provider/openai chatOutputCoverage")
 }

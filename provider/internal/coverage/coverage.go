@@ -17,6 +17,7 @@ package coverage
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -316,4 +317,19 @@ func join(a, b string) string {
 		return b
 	}
 	return a + "." + b
+}
+
+// Samples reads the sample files (full bodies holding every field of an
+// API schema) at paths.
+func Samples(t testing.TB, paths ...string) [][]byte {
+	t.Helper()
+	out := make([][]byte, 0, len(paths))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
 }
