@@ -119,7 +119,7 @@ func classifyToken1(t string) tokenKind {
 		return tokCode
 	}
 	last := t[len(t)-1]
-	if last == ';' || strings.ContainsAny(t, "<>") || containsAny(t, codeMarks) || latexCommand(t) || call(t) ||
+	if last == ';' || strings.ContainsAny(t, "<>") || hasCodeMark(t) || latexCommand(t) || call(t) ||
 		(strings.HasPrefix(t, "--") && len(t) > 2 && t[2] >= 'a' && t[2] <= 'z') || strings.HasPrefix(t, "[-") {
 		return tokCode
 	}
@@ -263,9 +263,23 @@ func unknownWord(w string) tokenKind {
 // in salad.
 var codeMarks = []string{"){", "::", "=\"", "='", "\":", "{\"", "[\"", "':", "['", "('", "(\"", "_{", "=>", "->", "&&", "||", "==", "+="}
 
-func containsAny(t string, subs []string) bool {
-	for _, x := range subs {
-		if strings.Contains(t, x) {
+// codeMarkPairs[c0] has bit c1 set for each code mark c0 c1 (every code
+// mark is two bytes), so that hasCodeMark reads a token once instead of
+// searching it for each mark.
+var codeMarkPairs = func() (t [256][4]uint64) {
+	for _, m := range codeMarks {
+		if len(m) != 2 {
+			panic("salad: code mark " + m + " is not two bytes")
+		}
+		t[m[0]][m[1]/64] |= 1 << (m[1] % 64)
+	}
+	return
+}()
+
+// hasCodeMark reports whether t contains one of the code marks.
+func hasCodeMark(t string) bool {
+	for i := 0; i+1 < len(t); i++ {
+		if c := t[i+1]; codeMarkPairs[t[i]][c/64]&(1<<(c%64)) != 0 {
 			return true
 		}
 	}

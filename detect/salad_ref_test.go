@@ -120,3 +120,30 @@ func FuzzWordSaladMatchesReference(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkWordSaladRef(t, s) })
 }
+
+// hasCodeMark is the search for each code mark in turn.
+func TestHasCodeMark(t *testing.T) {
+	check := func(s string) {
+		want := false
+		for _, m := range codeMarks {
+			want = want || strings.Contains(s, m)
+		}
+		if got := hasCodeMark(s); got != want {
+			t.Fatalf("hasCodeMark(%q) = %v, want %v", s, got, want)
+		}
+	}
+	alpha := []string{"a", "x", "(", ")", "{", "}", "[", "]", ":", "=", "\"", "'", "_", "-", ">", "&", "|", "+", "é", "\xff"}
+	for _, m := range codeMarks {
+		check(m)
+		check("x" + m + "y")
+		alpha = append(alpha, m)
+	}
+	rng := rand.New(rand.NewSource(17))
+	for k := 0; k < 20000; k++ {
+		var b strings.Builder
+		for n := rng.Intn(8); n > 0; n-- {
+			b.WriteString(alpha[rng.Intn(len(alpha))])
+		}
+		check(b.String())
+	}
+}
