@@ -415,7 +415,7 @@ var strongSecrets = map[string]bool{"password": true, "passwords": true, "passco
 	"credential": true, "keys": true, "key": true, "token": true, "tokens": true, "codes": true, "secret": true, "secrets": true,
 	".env": true, "env": true, "id_rsa": true, "ssh": true, "card": true, "contacts": true, "location": true, "address": true, "addresses": true,
 	"birth": true, "salary": true, "salaries": true, "directory": true, "inbox": true, "history": true, "ids": true, "passport": true,
-	"ssn": true, "statement": true, "statements": true, "invoices": true, "contracts": true, "cookies": true, "wallet": true,
+	"ssn": true, "statement": true, "statements": true, "cookies": true, "wallet": true,
 	"seed": true, "recovery": true, "messages": true, "emails": true, "e-mails": true, "conversation": true, "database": true,
 	"export": true, "spreadsheet": true, "photos": true, "records": true, "login": true, "logins": true, "sign-in": true}
 
@@ -513,13 +513,14 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 	// the address of the last addressed word of the current sentence, for
 	// verbs joined by "and"/"then" ("look up my codes and send them")
 	chainAddr, chainSent := addrNone, -1
+	chainFetch := false // the chain began with a fetch ("look up", "find", "get")
 	for i, w := range tw {
 		if chainSent >= 0 && chainSent != sentenceStart(norm, tw, i) {
-			chainAddr, chainSent = addrNone, -1
+			chainAddr, chainSent, chainFetch = addrNone, -1, false
 		}
 		if chainVerbs[norm[w[0]:w[1]]] {
-			if a := addressOf(norm, tw, i, markupAt); a > chainAddr {
-				chainAddr, chainSent = a, sentenceStart(norm, tw, i)
+			if a := addressOf(norm, tw, i, markupAt); a > addrNone && a >= chainAddr {
+				chainAddr, chainSent, chainFetch = a, sentenceStart(norm, tw, i), true
 			}
 		}
 		verb := norm[w[0]:w[1]]
@@ -542,6 +543,9 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			continue // a two-word label ("transfer status: …", "email address: …")
 		}
 		addr := addressOf(norm, tw, i, markupAt)
+		if addr != addrAI && humanSpeaker(norm, w[0]) {
+			addr = addrNone // "customer: can you change my delivery address?" in a transcript
+		}
 		chained := false
 		if i > 0 && chainAddr > addrNone && chainSent == sentenceStart(norm, tw, i) {
 			if p := norm[tw[i-1][0]:tw[i-1][1]]; p == "and" || p == "then" {
@@ -550,7 +554,9 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 				if addr == addrNone {
 					addr = chainAddr
 				}
-				chained = true
+				// what a fetch found is what the next verb sends ("rotate
+				// the keys and delete old ones" deletes no keys)
+				chained = chainFetch
 			}
 		}
 		if addr == addrNone {
@@ -934,6 +940,23 @@ func roleLabel(norm string, at int) string {
 		return l
 	}
 	return ""
+}
+
+// humanSpeaker: the line holding byte at begins with the label of a
+// person speaking in a transcript ("customer:", "client:", "caller:"):
+// their requests are to the person they speak to, not to the reader.
+func humanSpeaker(norm string, at int) bool {
+	ls := strings.LastIndexByte(norm[:at], '\n') + 1
+	line := strings.TrimLeft(norm[ls:at], " \t->*[")
+	c := strings.IndexByte(line, ':')
+	if c <= 0 || c > 12 {
+		return false
+	}
+	switch strings.TrimSpace(line[:c]) {
+	case "customer", "client", "caller", "guest", "patient", "buyer", "seller", "tenant", "landlord", "visitor", "student", "parent":
+		return true
+	}
+	return false
 }
 
 // endsWithFirstPerson: a forged assistant turn announces the action ("…
