@@ -224,12 +224,15 @@ func Run(ctx context.Context, client *http.Client, t Target, sc Scenario) Result
 }
 
 // reqRefMark is the reference Run's requests start their user message
-// with, overwritten with the request's number (setRef).
-const reqRefMark = "n0000000000"
+// with, overwritten with the request's number (setRef). Digits only: a
+// token mixing letters and digits ("n0000000123") costs the injection
+// detector several times more than the rest of a 2 KB prompt (its token
+// salad check), which would measure that check instead of a prompt.
+const reqRefMark = "0000000000"
 
-// setRef writes n into ref ("n" and ten decimal digits).
+// setRef writes n into ref as decimal digits.
 func setRef(ref []byte, n uint64) {
-	for i := len(ref) - 1; i > 0; i-- {
+	for i := len(ref) - 1; i >= 0; i-- {
 		ref[i] = byte('0' + n%10)
 		n /= 10
 	}
