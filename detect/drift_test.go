@@ -67,19 +67,21 @@ func TestDriftSamples(t *testing.T) {
 // tool results with and without ordinary imperatives, without and with
 // the conversation context. The figures are in docs/DETECTION.md.
 func TestAgentTraces(t *testing.T) {
-	t.Run("tuned", func(t *testing.T) { agentTraces(t, agenttrace.Generate(20, 2000), 0.9, 0.03) })
+	t.Run("tuned", func(t *testing.T) { agentTraces(t, agenttrace.Generate(20, 2000), 0.95, 0.03) })
 	// held-out phrasing: reported, with a floor well below the tuned set
-	t.Run("held-out", func(t *testing.T) { agentTraces(t, agenttrace.GenerateHeldOut(21, 2000), 0.5, 0.03) })
+	t.Run("held-out", func(t *testing.T) { agentTraces(t, agenttrace.GenerateHeldOut(21, 2000), 0.75, 0.03) })
 	// held-out set 2 (generated and hand-written before the rules of the
-	// second session were tuned; never tuned on): reported, floors only
-	// guard against a collapse
-	t.Run("held-out-2-generated", func(t *testing.T) { agentTraces(t, agenttrace.GenerateHeldOut2(22, 1200), 0.6, 0.03) })
-	t.Run("held-out-2-hand", func(t *testing.T) { agentTraces(t, agenttrace.HandWritten2(), 0.6, 0.25) })
+	// second session were tuned; since session 3 it is tuning material:
+	// its false positives and misses were read): floors guard against a
+	// collapse
+	t.Run("held-out-2-generated", func(t *testing.T) { agentTraces(t, agenttrace.GenerateHeldOut2(22, 1200), 0.9, 0.03) })
+	t.Run("held-out-2-hand", func(t *testing.T) { agentTraces(t, agenttrace.HandWritten2(), 0.75, 0.1) })
 	// held-out set 3 (session 3: generated and hand-written before that
-	// session's changes to planted.go and drift.go; never tuned on):
-	// reported in docs/DETECTION.md, floors guard against a collapse
-	t.Run("held-out-3-generated", func(t *testing.T) { agentTraces(t, agenttrace.GenerateHeldOut3(23, 2000), 0.3, 0.1) })
-	t.Run("held-out-3-hand", func(t *testing.T) { agentTraces(t, agenttrace.HandWritten3(), 0.3, 0.3) })
+	// session's changes to planted.go and drift.go; no row was read, its
+	// aggregate figures were looked at four times, docs/DETECTION.md):
+	// floors guard against a collapse
+	t.Run("held-out-3-generated", func(t *testing.T) { agentTraces(t, agenttrace.GenerateHeldOut3(23, 2000), 0.5, 0.1) })
+	t.Run("held-out-3-hand", func(t *testing.T) { agentTraces(t, agenttrace.HandWritten3(), 0.7, 0.15) })
 }
 
 func agentTraces(t *testing.T, traces []agenttrace.Trace, minRecall, maxFPR float64) {
