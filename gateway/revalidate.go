@@ -37,9 +37,20 @@ func (g *Gateway) revalidate(r *http.Request) (*http.Request, func()) {
 		every = revalidateEvery
 	}
 	ctx, cancel := context.WithCancelCause(r.Context())
-	creds := identity.Credentials{Header: r.Header, ClientIP: netguard.ClientIP(r), TLS: r.TLS}
+	// The credential headers are copied: the handler may change r.Header
+	// while a check runs.
+	hdr := make(http.Header, 2)
+	for _, k := range [...]string{"Authorization", "X-Api-Key", "X-Goog-Api-Key", "Api-Key"} {
+		if v := r.Header.Values(k); len(v) > 0 {
+			hdr[k] = append([]string(nil), v...)
+		}
+	}
+	creds := identity.Credentials{Header: hdr, ClientIP: netguard.ClientIP(r), TLS: r.TLS}
 	var t *time.Timer
-	t = time.AfterFunc(every, func() {
+	// Armed by Reset only once t is set, so the callback never sees it nil;
+	// after stop a callback that was running may re-arm it, and the next
+	// run returns at once (the context is done).
+	t = time.AfterFunc(time.Duration(1<<62), func() {
 		if ctx.Err() != nil {
 			return
 		}
@@ -49,6 +60,7 @@ func (g *Gateway) revalidate(r *http.Request) (*http.Request, func()) {
 		}
 		t.Reset(every)
 	})
+	t.Reset(every)
 	return r.WithContext(ctx), func() {
 		t.Stop()
 		cancel(context.Canceled)
@@ -65,7 +77,7 @@ func (g *Gateway) credentialGone(ctx context.Context, r *http.Request, creds ide
 	case errors.Is(err, identity.ErrInvalidCredentials):
 		// Only an API key is judged again: a token's expiry mid-stream
 		// does not end the stream (it was valid when the call began).
-		return hasAPIKey(r.Header)
+		return hasAPIKey(creds.Header)
 	case err != nil || p == nil:
 		return false // no credentials, or the store is unavailable
 	}
