@@ -63,7 +63,8 @@ type Config struct {
 	// Tools controls tool calls in answers.
 	Tools ToolsConfig `yaml:"tools"`
 	// AllowUnknownParts names answer part types the provider adapter does
-	// not know (a Gemini part member added to the API later) that may pass
+	// not know (a Gemini part member, an Anthropic content block type or a
+	// Responses API output item type added to the API later) that may pass
 	// uninspected; "*" allows all. By default an answer holding one is
 	// blocked (502 unknown_answer_part), as nothing in it was checked.
 	AllowUnknownParts []string `yaml:"allow_unknown_parts"`

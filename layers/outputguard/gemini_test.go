@@ -9,7 +9,9 @@ import (
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
+	"github.com/rampart-ai/rampart/provider/anthropic"
 	"github.com/rampart-ai/rampart/provider/gemini"
+	"github.com/rampart-ai/rampart/provider/openai"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -116,5 +118,68 @@ func TestGeminiAnswerParts(t *testing.T) {
 	body = part(`{"fileData":{"mimeType":"text/plain","fileUri":"https://evil.example/c"}}`)
 	if got, d := gemWhole(t, flag, body); d.Action != engine.Flag || got != body {
 		t.Fatalf("flag policy: %+v %s", d, got)
+	}
+}
+
+// An Anthropic answer block of a type the gateway does not know (a new
+// API feature) carries text nothing inspected: the answer is blocked,
+// whole and streamed, unless allow_unknown_parts names the type; the
+// block types passed by decision (server tool results, redacted
+// thinking) still pass.
+func TestAnthropicUnknownBlocks(t *testing.T) {
+	whole := func(block string) string {
+		return `{"id":"m","type":"message","role":"assistant","model":"c","content":[{"type":"text","text":"hi "},` + block + `],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`
+	}
+	streamed := func(block string) string {
+		return sse(
+			[2]string{"message_start", `{"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"model":"c","usage":{"input_tokens":1,"output_tokens":0}}}`},
+			[2]string{"content_block_start", `{"type":"content_block_start","index":0,"content_block":` + block + `}`},
+			[2]string{"content_block_stop", `{"type":"content_block_stop","index":0}`},
+			[2]string{"message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}`},
+			[2]string{"message_stop", `{"type":"message_stop"}`})
+	}
+	unknown := `{"type":"future_note","text":"the token is ` + chanSecret + `"}`
+	l := provisioned(t, Config{})
+	if _, d := wholeThrough(t, anthropic.New(), l, whole(unknown)); d.Action != engine.Block || d.Code != "unknown_answer_part" {
+		t.Fatalf("whole: %+v", d)
+	}
+	if out := throughEngine(t, l, messagesRoute, streamed(unknown)); strings.Contains(out, chanSecret[:12]) || !strings.Contains(out, "unknown_answer_part") {
+		t.Fatalf("stream:\n%s", out)
+	}
+	passed := `{"type":"web_search_tool_result","tool_use_id":"s","content":[{"type":"web_search_result","url":"https://example.com","title":"t","encrypted_content":"x"}]}`
+	if _, d := wholeThrough(t, anthropic.New(), l, whole(passed)); d.Action == engine.Block {
+		t.Fatalf("known block blocked: %+v", d)
+	}
+	if out := throughEngine(t, l, messagesRoute, streamed(passed)); strings.Contains(out, "event: error") {
+		t.Fatalf("known block blocked in a stream:\n%s", out)
+	}
+	allow := provisioned(t, Config{AllowUnknownParts: []string{"future_note"}})
+	if _, d := wholeThrough(t, anthropic.New(), allow, whole(unknown)); d.Action == engine.Block {
+		t.Fatalf("allowed type blocked: %+v", d)
+	}
+}
+
+// The same for Responses API output items of an unknown type.
+func TestResponsesUnknownItems(t *testing.T) {
+	item := `{"type":"future_item","id":"x_1","text":"the token is ` + chanSecret + `"}`
+	whole := `{"id":"r","object":"response","status":"completed","model":"m","output":[` + item + `],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}`
+	streamed := sse(
+		[2]string{"response.output_item.added", `{"type":"response.output_item.added","output_index":0,"item":` + item + `}`},
+		[2]string{"response.output_item.done", `{"type":"response.output_item.done","output_index":0,"item":` + item + `}`},
+		[2]string{"response.completed", `{"type":"response.completed","response":` + whole + `}`})
+	l := provisioned(t, Config{})
+	if _, d := wholeThroughKind(t, openai.New(), l, whole, conv.KindResponses); d.Action != engine.Block || d.Code != "unknown_answer_part" {
+		t.Fatalf("whole: %+v", d)
+	}
+	if out := throughEngine(t, l, responsesRoute, streamed); strings.Contains(out, chanSecret[:12]) || !strings.Contains(out, "unknown_answer_part") {
+		t.Fatalf("stream:\n%s", out)
+	}
+	known := strings.Replace(whole, item, `{"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"q"}}`, 1)
+	if _, d := wholeThroughKind(t, openai.New(), l, known, conv.KindResponses); d.Action == engine.Block {
+		t.Fatalf("known item blocked: %+v", d)
+	}
+	allow := provisioned(t, Config{AllowUnknownParts: []string{"*"}})
+	if _, d := wholeThroughKind(t, openai.New(), allow, whole, conv.KindResponses); d.Action == engine.Block {
+		t.Fatalf("allowed type blocked: %+v", d)
 	}
 }

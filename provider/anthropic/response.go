@@ -52,7 +52,11 @@ func parseResponse(body []byte, kind conv.Kind) (*conv.Response, error) {
 	}
 	if pj.Present(f[1]) {
 		if err := pj.Each(f[1], "content", func(i int, b gjson.Result) error {
-			return parseRespBlock(&ch.Message, pj.Path("content", i), b)
+			path := pj.Path("content", i)
+			if t := b.Get("type"); t.Type == gjson.String && !knownBlock(t.Str) {
+				r.Unknown = append(r.Unknown, conv.UnknownPart{Type: t.Str, Path: path})
+			}
+			return parseRespBlock(&ch.Message, path, b)
 		}); err != nil {
 			return nil, err
 		}
@@ -96,6 +100,28 @@ func parseRespBlock(msg *conv.Message, path string, b gjson.Result) error {
 		countPart(msg, typ)
 	}
 	return nil
+}
+
+// passedBlocks are the answer block types rampart knows and passes
+// uninspected: encrypted reasoning, and the calls and results of tools
+// Anthropic runs itself (docs/THREAT_MODEL.md). A block of any type not
+// here or parsed above is one the gateway does not know: conv.Unknown
+// (the output guard blocks it unless allowed by name).
+var passedBlocks = map[string]bool{
+	"redacted_thinking": true, "web_search_tool_result": true, "web_fetch_tool_result": true,
+	"code_execution_tool_result": true, "bash_code_execution_tool_result": true,
+	"text_editor_code_execution_tool_result": true, "mcp_tool_use": true, "mcp_tool_result": true,
+	"container_upload": true, "tool_search_tool_result": true,
+}
+
+// knownBlock reports whether an answer block type is parsed or passed by
+// decision.
+func knownBlock(typ string) bool {
+	switch typ {
+	case "text", "thinking", "tool_use", "server_tool_use":
+		return true
+	}
+	return passedBlocks[typ]
 }
 
 // parseUsage maps Anthropic usage: prompt tokens are input_tokens plus the

@@ -40,7 +40,7 @@ const (
 // Status 502.
 func (adapter) ParseStreamEvent(name string, data []byte, ev *conv.StreamEvent) error {
 	ev.Name, ev.Data = name, data
-	ev.Deltas, ev.ToolCalls = ev.Deltas[:0], ev.ToolCalls[:0]
+	ev.Deltas, ev.ToolCalls, ev.Unknown = ev.Deltas[:0], ev.ToolCalls[:0], ev.Unknown[:0]
 	ev.FinishReason, ev.Usage = nil, nil
 	ev.Done, ev.Synthetic, ev.Drop, ev.EndsText, ev.Reencode = false, false, false, false, false
 	if err := parseEvent(name, data, ev); err != nil {
@@ -127,6 +127,9 @@ func parseBlockStart(index, block gjson.Result, ev *conv.StreamEvent) error {
 	typ, err := pj.Str(b[0], "", "content_block.type")
 	if err != nil {
 		return err
+	}
+	if !knownBlock(typ) {
+		ev.Unknown = append(ev.Unknown, conv.UnknownPart{Type: typ, Path: "content_block"})
 	}
 	switch typ {
 	case "text":

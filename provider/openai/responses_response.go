@@ -38,13 +38,28 @@ func parseResponsesObject(obj gjson.Result, prefix string) (*conv.Response, erro
 	}
 	if pj.Present(f[2]) {
 		if err := pj.Each(f[2], prefix+"output", func(i int, it gjson.Result) error {
-			return parseOutputItem(&ch.Message, pj.Path(prefix+"output", i), it)
+			path := pj.Path(prefix+"output", i)
+			if t := it.Get("type"); t.Type == gjson.String && !knownOutputItems[t.Str] {
+				r.Unknown = append(r.Unknown, conv.UnknownPart{Type: t.Str, Path: path})
+			}
+			return parseOutputItem(&ch.Message, path, it)
 		}); err != nil {
 			return nil, err
 		}
 	}
 	r.Choices = []conv.Choice{ch}
 	return r, nil
+}
+
+// knownOutputItems are the Responses API output item types rampart reads
+// (message, function and custom tool calls, reasoning) or passes by
+// decision (tools the provider runs, actions of provider-defined tools:
+// docs/THREAT_MODEL.md). An item of another type is one the gateway does
+// not know: conv.Unknown (the output guard blocks it unless allowed).
+var knownOutputItems = map[string]bool{
+	"message": true, "function_call": true, "custom_tool_call": true, "reasoning": true,
+	"web_search_call": true, "file_search_call": true, "code_interpreter_call": true, "image_generation_call": true,
+	"mcp_call": true, "mcp_list_tools": true, "mcp_approval_request": true, "computer_call": true, "local_shell_call": true,
 }
 
 func trimDot(prefix string) string {

@@ -215,6 +215,9 @@ func parseRespEvent(name string, data []byte, ev *conv.StreamEvent) error {
 			return err
 		}
 		it := item.Get("type").Str
+		if !knownOutputItems[it] {
+			ev.Unknown = append(ev.Unknown, conv.UnknownPart{Type: it, Path: "item"})
+		}
 		switch {
 		case it == "function_call" || it == "custom_tool_call":
 			st.cur.call = true

@@ -47,7 +47,7 @@ func (adapter) ParseStreamEvent(name string, data []byte, ev *conv.StreamEvent) 
 
 func resetEvent(ev *conv.StreamEvent, name string, data []byte) {
 	ev.Name, ev.Data = name, data
-	ev.Deltas, ev.ToolCalls = ev.Deltas[:0], ev.ToolCalls[:0]
+	ev.Deltas, ev.ToolCalls, ev.Unknown = ev.Deltas[:0], ev.ToolCalls[:0], ev.Unknown[:0]
 	ev.FinishReason, ev.Usage = nil, nil
 	ev.Done, ev.Synthetic, ev.Drop, ev.EndsText, ev.Reencode = false, false, false, false, false
 }
