@@ -169,17 +169,8 @@ func (d *Detector) Scan(text string, role Role) Result {
 		return d.scanOne(text, role)
 	}
 	var out Result
-	overlap := windowOverlap(max)
-	runes := 0 // code points of text[:start]
-	prev := 0
-	for start := 0; ; {
-		end := min(start+max, len(text))
-		for end < len(text) && !utf8.RuneStart(text[end]) {
-			end--
-		}
-		runes += utf8.RuneCountInString(text[prev:start])
-		prev = start
-		r := d.scanOne(text[start:end], role)
+	eachWindow(text, max, func(start, runes int, win string) bool {
+		r := d.scanOne(win, role)
 		if start == 0 || r.Score > out.Score {
 			out.Score, out.Threshold = r.Score, r.Threshold
 		}
@@ -191,8 +182,28 @@ func (d *Detector) Scan(text string, role Role) Result {
 				out.Findings = append(out.Findings, f)
 			}
 		}
-		if end == len(text) {
-			return out
+		return true
+	})
+	return out
+}
+
+// eachWindow calls fn on the windows of at most max bytes that cover text,
+// cut at character boundaries and overlapping by windowOverlap(max) bytes,
+// with each window's byte offset and the code points before it, until fn
+// returns false.
+func eachWindow(text string, max int, fn func(start, runes int, win string) bool) {
+	overlap := windowOverlap(max)
+	runes := 0 // code points of text[:start]
+	prev := 0
+	for start := 0; ; {
+		end := min(start+max, len(text))
+		for end < len(text) && !utf8.RuneStart(text[end]) {
+			end--
+		}
+		runes += utf8.RuneCountInString(text[prev:start])
+		prev = start
+		if !fn(start, runes, text[start:end]) || end == len(text) {
+			return
 		}
 		next := end - overlap
 		for next > start && !utf8.RuneStart(text[next]) {

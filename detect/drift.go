@@ -2,7 +2,6 @@ package detect
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/detect/normalize"
 	"github.com/rampart-ai/rampart/detect/rules"
@@ -108,14 +107,22 @@ type driftCandidate struct {
 	tool       bool
 }
 
-// sentenceBreak reports whether the bytes between two words end a sentence:
-// a "." counts only when a space follows it (" .env", "~/.ssh" do not end
-// one).
-func sentenceBreak(gap string) bool {
+// sentenceBreak reports whether the bytes between two words end a sentence
+// (a ";" too).
+func sentenceBreak(gap string) bool { return gapBreak(gap, true) }
+
+// gapBreak reports whether the bytes between two words end a sentence: a
+// "." only when a space follows it (" .env", "~/.ssh" do not end one), an
+// escaped newline in JSON, and ";" if semi.
+func gapBreak(gap string, semi bool) bool {
 	for i := 0; i < len(gap); i++ {
 		switch gap[i] {
-		case '!', '?', '\n', ';':
+		case '!', '?', '\n':
 			return true
+		case ';':
+			if semi {
+				return true
+			}
 		case '.':
 			if i+1 < len(gap) {
 				return true
@@ -196,34 +203,16 @@ func (d *Detector) ScanContext(text string, role Role, ctx *Context) Result {
 	}
 	// the whole text, in the windows Scan uses (overlapping, so that a
 	// request is never cut in two and lost): not only the first window
-	max := d.opt.MaxScanBytes
-	overlap := windowOverlap(max)
-	runes := 0 // code points of text[:start]
-	for start, prev := 0, 0; ; {
-		end := min(start+max, len(text))
-		for end < len(text) && !utf8.RuneStart(text[end]) {
-			end--
-		}
-		runes += utf8.RuneCountInString(text[prev:start])
-		prev = start
-		nt := normalize.Normalize(text[start:end], normOpts)
-		if a, z, _, ok := plantedCheck(nt.Norm, ctx); ok {
+	eachWindow(text, d.opt.MaxScanBytes, func(_, runes int, win string) bool {
+		nt := normalize.Normalize(win, normOpts)
+		a, z, _, ok := plantedCheck(nt.Norm, ctx)
+		if ok {
 			s, e := nt.OrigSpan(a, z)
 			res.Flagged = true
 			res.Findings = append(res.Findings, Finding{Rule: RuleTaskDrift, Severity: rules.High, Score: res.Score, Start: runes + s, End: runes + e,
 				Message: "instruction in data asks for an action the user's request does not (task drift)"})
-			return res
 		}
-		if end == len(text) {
-			return res
-		}
-		next := end - overlap
-		for next > start && !utf8.RuneStart(text[next]) {
-			next--
-		}
-		if next <= start {
-			next = end
-		}
-		start = next
-	}
+		return !ok
+	})
+	return res
 }

@@ -1093,23 +1093,5 @@ var adverbCues = map[string]bool{"also": true, "then": true, "now": true, "immed
 // hardBreak: the gap before word s ends a sentence (a "." glued to the
 // next word, as in ".env", does not).
 func hardBreak(norm string, tw [][2]int, s int) bool {
-	if s == 0 {
-		return true
-	}
-	gap := norm[tw[s-1][1]:tw[s][0]]
-	for i := 0; i < len(gap); i++ {
-		switch gap[i] {
-		case '!', '?', '\n':
-			return true
-		case '.':
-			if i+1 < len(gap) {
-				return true
-			}
-		case '\\':
-			if i+1 < len(gap) && gap[i+1] == 'n' {
-				return true // an escaped newline in JSON
-			}
-		}
-	}
-	return false
+	return s == 0 || gapBreak(norm[tw[s-1][1]:tw[s][0]], false)
 }

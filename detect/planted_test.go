@@ -76,24 +76,32 @@ var plantedFP = []string{
 	"Agent: I'll refund the duplicate charge to your card ending 4242 now.",
 }
 
-func TestPlantedSamples(t *testing.T) {
-	d := testDetector(t)
-	for _, s := range plantedTP {
+// checkPlanted: every TP is found without context and flagged with a
+// finding as a tool result; no FP is found with any of ctxs.
+func checkPlanted(t *testing.T, d *Detector, tp, fp []string, ctxs ...*Context) {
+	t.Helper()
+	for _, s := range tp {
 		n := normalize.Normalize(s, normOpts).Norm
 		if _, _, _, ok := plantedCheck(n, nil); !ok {
 			t.Errorf("TP not found: %q", s)
 		}
-		res := d.Scan(s, RoleTool)
-		if !res.Flagged || len(res.Findings) == 0 {
+		if res := d.Scan(s, RoleTool); !res.Flagged || len(res.Findings) == 0 {
 			t.Errorf("TP not flagged as a tool result: %q", s)
 		}
 	}
-	for _, s := range plantedFP {
+	for _, s := range fp {
 		n := normalize.Normalize(s, normOpts).Norm
-		if a, z, _, ok := plantedCheck(n, nil); ok {
-			t.Errorf("FP found: %q (%q)", s, n[a:z])
+		for _, c := range ctxs {
+			if a, z, _, ok := plantedCheck(n, c); ok {
+				t.Errorf("FP found (context %v): %q (%q)", c != nil, s, n[a:z])
+			}
 		}
 	}
+}
+
+func TestPlantedSamples(t *testing.T) {
+	d := testDetector(t)
+	checkPlanted(t, d, plantedTP, plantedFP, nil)
 	// user text is never judged by this check: a user may ask for anything
 	for _, f := range d.Scan("Please transfer 900 USD to DE89370400440532013000.", RoleUser).Findings {
 		if f.Rule == RulePlantedAction {
@@ -155,24 +163,8 @@ var plantedMLFP = []string{
 
 func TestPlantedMultilingual(t *testing.T) {
 	d := testDetector(t)
-	for _, s := range plantedMLTP {
-		n := normalize.Normalize(s, normOpts).Norm
-		if _, _, _, ok := plantedCheck(n, nil); !ok {
-			t.Errorf("TP not found: %q", s)
-		}
-		if res := d.Scan(s, RoleTool); !res.Flagged || len(res.Findings) == 0 {
-			t.Errorf("TP not flagged as a tool result: %q", s)
-		}
-	}
 	ctx := &Context{UserRequest: "Resume este documento.", Tools: []string{"send_email", "delete_file"}}
-	for _, s := range plantedMLFP {
-		n := normalize.Normalize(s, normOpts).Norm
-		for _, c := range []*Context{nil, ctx} {
-			if a, z, _, ok := plantedCheck(n, c); ok {
-				t.Errorf("FP found (context %v): %q (%q)", c != nil, s, n[a:z])
-			}
-		}
-	}
+	checkPlanted(t, d, plantedMLTP, plantedMLFP, nil, ctx)
 	// the benign rows of the per-language corpus (18 languages) as tool
 	// results: the check must not fire on any
 	rows, err := ReadRows("testdata/multilingual.jsonl")
