@@ -20,8 +20,8 @@
 // (array, required), stream, stream_options.include_usage → IncludeUsage,
 // max_completion_tokens or max_tokens (the larger of both) → MaxTokens, n →
 // Answers, tools (type function or custom: name, description, parameters)
-// and the legacy
-// functions → Tools; a tool of another type is kept with its type as Name.
+// and the legacy functions → Tools; a tool of another type is kept with its
+// type as Name.
 // Each message needs a string role:
 //
 //	system, developer → SourceSystem    user → SourceUser
