@@ -40,6 +40,7 @@ func main() {
 	carriers := flag.Int("carriers", -1, "with -cv: planted carrier rows (CarrierRows; -1: default)")
 	srcWeight := flag.String("source-weight", "", "with -cv: per-source weights on or off (\"\": default)")
 	srcFolds := flag.String("source-folds", "", "with -cv: stacker/threshold folds hold out whole sources, on or off (\"\": default)")
+	userFPR := flag.Float64("user-fpr", 0, "with -cv: target user-role FPR of the thresholds (0: default)")
 	group := flag.String("cv-group", "near", "with -cv: fold groups, near (near-duplicate groups) or source (whole sources held out)")
 	flag.Parse()
 	if *cv > 1 {
@@ -81,6 +82,9 @@ func main() {
 		}
 		if *srcFolds != "" {
 			cfg.SourceFolds = *srcFolds == "on"
+		}
+		if *userFPR > 0 {
+			cfg.UserFPR = *userFPR
 		}
 		if *mlNeg != "" {
 			cfg.Multilingual = *mlNeg == "on"
