@@ -53,16 +53,19 @@ func TestQuickCheck(t *testing.T) {
 	}
 }
 
+// FuzzQuickCheck checks the prefilters (checkQuick) and the per-pattern
+// indexes against the patterns on the whole text (checkMarkerIndex).
 func FuzzQuickCheck(f *testing.F) {
-	for _, s := range quickSamples {
+	for _, s := range markerSamples {
 		f.Add(s)
 	}
 	ms := newMarkerSet()
 	f.Fuzz(func(t *testing.T, s string) {
-		if len(s) > 2048 {
-			s = s[:2048]
+		if len(s) > 4096 {
+			s = s[:4096]
 		}
 		checkQuick(t, ms, s)
+		checkMarkerIndex(t, ms, s)
 	})
 }
 
@@ -143,17 +146,4 @@ func TestMarkerIndexSameMatches(t *testing.T) {
 	for _, s := range markerSamples {
 		checkMarkerIndex(t, ms, s)
 	}
-}
-
-func FuzzMarkerIndex(f *testing.F) {
-	for _, s := range markerSamples {
-		f.Add(s)
-	}
-	ms := newMarkerSet()
-	f.Fuzz(func(t *testing.T, s string) {
-		if len(s) > 4096 {
-			s = s[:4096]
-		}
-		checkMarkerIndex(t, ms, s)
-	})
 }
