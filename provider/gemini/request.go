@@ -392,7 +392,7 @@ func blobText(msg *conv.Message, path string, v gjson.Result, fieldsOf func(gjso
 	if err != nil {
 		return "", false, err
 	}
-	text, ok, err := pj.DataText(data, path+".data")
+	text, ok, err := pj.DataTextTyped(data, mime, path+".data")
 	if err != nil || ok {
 		return text, ok, err
 	}

@@ -457,28 +457,43 @@ const MaxFileText = 6 << 20
 
 // DataText decodes the base64 file data of an attachment (a data URL
 // "data:<type>;base64,..." or bare base64) and returns its text when the
-// decoded bytes are text (valid UTF-8 without control bytes other than
-// tab, newline, carriage return and form feed), whatever type the client
-// declared: the declared type is not trusted. ok is false for binary
-// content (a PDF, an image). Data that is not valid base64, or longer than
-// MaxFileText, is an error: the gateway does not forward a file it could
-// not read.
+// decoded bytes are text: valid UTF-8 without control bytes other than
+// tab, newline, carriage return and form feed, whatever type the client
+// declared; or, when the declared type is textual (text/*, JSON, XML,
+// YAML, ...) or the bytes are text but for a few control bytes (at most
+// one in 32), the text with its control bytes dropped and invalid UTF-8
+// replaced — a model reads such a file as text, so a control byte does
+// not make it pass unread. ok is false for binary content (a PDF, an
+// image). Data that is not valid base64, or longer than MaxFileText, is an
+// error: the gateway does not forward a file it could not read.
 func DataText(data, param string) (text string, ok bool, err error) {
+	return DataTextTyped(data, "", param)
+}
+
+// DataTextTyped is DataText for data whose declared media type is given
+// apart (Gemini inlineData.mimeType, Anthropic media_type); a data URL's
+// own type counts too.
+func DataTextTyped(data, mime, param string) (text string, ok bool, err error) {
 	if rest, found := strings.CutPrefix(data, "data:"); found {
 		comma := strings.IndexByte(rest, ',')
 		if comma < 0 || !strings.HasSuffix(rest[:comma], ";base64") {
 			return "", false, Errorf("invalid_value", param, "%s must be a base64 data URL", param)
 		}
+		if mime == "" {
+			mime = strings.TrimSuffix(rest[:comma], ";base64")
+		}
 		data = rest[comma+1:]
 	}
+	textual := textualType(mime)
 	// Sniff the first 4 KiB of base64 (3 KiB of content): binary files
-	// (PDF, images) show control bytes there, and are not decoded further.
+	// (PDF, images) show control bytes or invalid UTF-8 there, and are
+	// not decoded further.
 	head := data[:min(len(data), 4<<10)]
 	raw, err := base64.StdEncoding.DecodeString(head)
 	if err != nil && len(head) == len(data) {
 		return "", false, Errorf("invalid_value", param, "%s is not valid base64", param)
 	}
-	if err == nil && !isText(raw, len(head) < len(data)) {
+	if err == nil && !textual && !isText(raw, len(head) < len(data)) && !fewControls(raw, len(head) < len(data)) {
 		return "", false, nil
 	}
 	if len(data) > MaxFileText {
@@ -488,10 +503,62 @@ func DataText(data, param string) (text string, ok bool, err error) {
 	if raw, err = base64.StdEncoding.DecodeString(data); err != nil {
 		return "", false, Errorf("invalid_value", param, "%s is not valid base64", param)
 	}
-	if !isText(raw, false) {
+	if isText(raw, false) {
+		return string(raw), true, nil
+	}
+	if !textual && !fewControls(raw, false) {
 		return "", false, nil
 	}
-	return string(raw), true, nil
+	return dropControls(raw), true, nil
+}
+
+// textualType reports whether a declared media type is one a model reads
+// as text.
+func textualType(mime string) bool {
+	m, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(mime)), ";")
+	if strings.HasPrefix(m, "text/") || strings.HasSuffix(m, "+json") || strings.HasSuffix(m, "+xml") {
+		return true
+	}
+	switch m {
+	case "application/json", "application/xml", "application/x-yaml", "application/yaml", "application/javascript",
+		"application/x-javascript", "application/ecmascript", "application/x-sh", "application/x-python", "application/sql",
+		"application/x-ndjson", "application/jsonl", "application/toml", "application/x-httpd-php", "application/csv":
+		return true
+	}
+	return false
+}
+
+// fewControls reports whether b is valid UTF-8 text but for control bytes,
+// at most one in 32 (binary data has more, or invalid UTF-8). With cut, b
+// is a prefix.
+func fewControls(b []byte, cut bool) bool {
+	n := 0
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' || c == 0x7f {
+			n++
+		}
+	}
+	if n*32 > len(b) {
+		return false
+	}
+	return isText(dropControlsBytes(b), cut)
+}
+
+func dropControlsBytes(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' || c == 0x7f {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// dropControls is b as text: control bytes dropped, invalid UTF-8
+// replaced by U+FFFD.
+func dropControls(b []byte) string {
+	return strings.ToValidUTF8(string(dropControlsBytes(b)), "\uFFFD")
 }
 
 // isText reports whether b is UTF-8 text without control bytes other than
