@@ -173,3 +173,26 @@ func TestSideChannelsStreamed(t *testing.T) {
 		})
 	}
 }
+
+// TestSignedTextNotEscaped: escape_html does not touch signed text (an
+// Anthropic thinking block), whole or streamed: escaping "<" or "&" there
+// would break the block's signature, and the layer would block the answer
+// for a rewrite nothing asked for. The text block beside it is escaped.
+func TestSignedTextNotEscaped(t *testing.T) {
+	l := provisioned(t, Config{Links: LinksConfig{EscapeHTML: true}})
+	an := anthropic.New()
+	body := `{"id":"m","type":"message","role":"assistant","model":"c","content":[{"type":"thinking","thinking":"if a < b && c > d then swap","signature":"s"},{"type":"text","text":"x < y"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`
+	out, d := wholeThrough(t, an, l, body)
+	if d.Action == engine.Block || !strings.Contains(out, `"thinking":"if a < b && c > d then swap"`) || !strings.Contains(out, `x &lt; y`) {
+		t.Fatalf("whole: %v %+v\n%s", d.Action, d.Findings, out)
+	}
+	ablock := func(delta string) [2]string {
+		return [2]string{"content_block_delta", `{"type":"content_block_delta","index":0,"delta":` + delta + `}`}
+	}
+	sout, blocked := streamThrough(t, an, l, [][2]string{
+		{"content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}`},
+		ablock(`{"type":"thinking_delta","thinking":"if a < b && c > d "}`), ablock(`{"type":"thinking_delta","thinking":"then swap"}`)})
+	if blocked || strings.Contains(sout, "&lt;") || strings.Contains(sout, "&amp;") {
+		t.Fatalf("stream: blocked %v\n%s", blocked, sout)
+	}
+}

@@ -274,11 +274,7 @@ func (l *Layer) OnResponse(tx *engine.Tx, resp *conv.Response) (engine.Decision,
 		ch := &resp.Choices[ci]
 		for si := range ch.Message.Segments {
 			s := &ch.Message.Segments[si]
-			vs := v
-			if s.Signed {
-				vs = nil // placeholders stay: the signature covers them
-			}
-			out, fs, b := l.wholeText(s.Text, s.Source == conv.SourceLink, ch.Index, canary, lk, vs)
+			out, fs, b := l.wholeText(s.Text, s.Source == conv.SourceLink, s.Signed, ch.Index, canary, lk, v)
 			findings = append(findings, fs...)
 			if b == nil && s.Signed && out != s.Text {
 				b = l.signedHit(fs)
@@ -307,8 +303,10 @@ func (l *Layer) OnResponse(tx *engine.Tx, resp *conv.Response) (engine.Decision,
 // delta that arrives whole: conv.ChannelFile, conv.ChannelLink) and
 // returns it rewritten per policy, its findings, and the hit that blocks
 // the answer. link marks an address the client fetches (conv.SourceLink):
-// off the link allowlist it follows the image policy.
-func (l *Layer) wholeText(text string, link bool, choice int, canary string, lk *leakIndex, v *redact.Vault) (string, []engine.Finding, *hit) {
+// off the link allowlist it follows the image policy. signed marks text a
+// signature covers (conv.Segment.Signed): pseudonyms are not restored and
+// HTML is not escaped there (only policy hits rewrite it; see signedHit).
+func (l *Layer) wholeText(text string, link, signed bool, choice int, canary string, lk *leakIndex, v *redact.Vault) (string, []engine.Finding, *hit) {
 	hs := l.detect(text, true, canary)
 	if link {
 		if h, ok := l.fileLink(text); ok {
@@ -329,10 +327,10 @@ func (l *Layer) wholeText(text string, link bool, choice int, canary string, lk 
 			}
 		}
 	}
-	if v != nil {
+	if v != nil && !signed {
 		out = v.Restore(out)
 	}
-	if l.cfg.Links.EscapeHTML && !link {
+	if l.cfg.Links.EscapeHTML && !link && !signed {
 		out = escapeHTML(out)
 	}
 	return out, fs, blocked

@@ -144,7 +144,7 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 		d := &ev.Deltas[i]
 		if d.Channel == conv.ChannelFile || d.Channel == conv.ChannelLink {
 			// arrives whole in this event: checked whole, nothing held
-			out, fs, b := l.wholeText(d.Text, d.Channel == conv.ChannelLink, d.Choice, canary, lk, vaultOf(tx))
+			out, fs, b := l.wholeText(d.Text, d.Channel == conv.ChannelLink, d.Signed, d.Choice, canary, lk, vaultOf(tx))
 			findings = append(findings, fs...)
 			if b != nil && blocked == nil {
 				blocked = b
