@@ -27,6 +27,10 @@ const (
 	// one would hold a large share of the cache.
 	cacheMinText = 64
 	cacheMaxText = 64 << 10
+	// cacheMaxKey bounds a whole key (text, user turn, tool names): the
+	// user turn is not bounded by cacheMaxText, and an entry larger than
+	// half of cacheBytes would hold a generation past its share.
+	cacheMaxKey = cacheBytes / 16
 )
 
 // scanKey is everything a scan result depends on.
@@ -69,7 +73,8 @@ func newScanCache() *scanCache {
 	return &scanCache{cur: map[scanKey]detect.Result{}}
 }
 
-// cacheable reports whether a text is worth a lookup.
+// cacheable reports whether a text is worth a lookup (the whole key is
+// bounded too: see cacheMaxKey).
 func cacheable(text string) bool { return len(text) >= cacheMinText && len(text) <= cacheMaxText }
 
 func (c *scanCache) get(k scanKey) (detect.Result, bool) {

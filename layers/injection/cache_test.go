@@ -177,3 +177,25 @@ func TestCacheConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheBoundedLargeContext: the byte bound holds for the whole key, not
+// only the text: documents sent after a user turn of megabytes (the body
+// limit allows 10 MiB) keep the cache within cacheBytes.
+func TestCacheBoundedLargeContext(t *testing.T) {
+	l := provisioned(t, Defaults())
+	user := strings.Repeat("please summarise the attached pages for me ", 6<<20/43)
+	for i := range 4 {
+		doc := fmt.Sprintf("Page %d of the report: revenue by region and the costs of the new warehouse.", i)
+		l.scanText(doc, detect.RoleDocument, &detect.Context{UserRequest: user})
+	}
+	bytes := 0
+	for k := range l.cache.cur {
+		bytes += k.size()
+	}
+	for k := range l.cache.old {
+		bytes += k.size()
+	}
+	if bytes > cacheBytes {
+		t.Fatalf("cache holds %d bytes of keys, bound %d", bytes, cacheBytes)
+	}
+}

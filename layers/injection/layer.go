@@ -124,6 +124,9 @@ func (l *Layer) scanText(text string, dr detect.Role, ctx *detect.Context) detec
 		return l.det.ScanContext(text, dr, ctx)
 	}
 	k := keyOf(text, dr, ctx)
+	if k.size() > cacheMaxKey {
+		return l.det.ScanContext(text, dr, ctx)
+	}
 	if r, ok := l.cache.get(k); ok {
 		return r
 	}
