@@ -89,7 +89,8 @@ type Options struct {
 	// results (0: the trained default).
 	UntrustedThreshold float64
 	// MaxScanBytes is the size of the window a text is scanned in (0: 64
-	// KiB); a longer text is scanned in overlapping windows (see Scan).
+	// KiB; at least MinMaxScanBytes); a longer text is scanned in
+	// overlapping windows (see Scan).
 	MaxScanBytes int
 	// NoDecode disables scanning decoded variants (base64, hex, ...).
 	NoDecode bool
@@ -97,6 +98,10 @@ type Options struct {
 
 // DefaultMaxScanBytes is the default bound on scanned bytes per text.
 const DefaultMaxScanBytes = 64 << 10
+
+// MinMaxScanBytes is the smallest MaxScanBytes New accepts (the injection
+// layer's max_scan_bytes has the same floor).
+const MinMaxScanBytes = 256
 
 // Detector scores texts. It is safe for concurrent use.
 type Detector struct {
@@ -126,8 +131,9 @@ func NewWith(m *model.Model, rs *rules.Set, opt Options) (*Detector, error) {
 			return nil, fmt.Errorf("detect: threshold %v outside [0, 1]", t)
 		}
 	}
-	if opt.MaxScanBytes < 0 {
-		return nil, fmt.Errorf("detect: negative max scan bytes")
+	if opt.MaxScanBytes < 0 || opt.MaxScanBytes > 0 && opt.MaxScanBytes < MinMaxScanBytes {
+		// a window shorter than a character never advances (Scan)
+		return nil, fmt.Errorf("detect: max scan bytes %d below %d", opt.MaxScanBytes, MinMaxScanBytes)
 	}
 	if opt.MaxScanBytes == 0 {
 		opt.MaxScanBytes = DefaultMaxScanBytes
