@@ -79,10 +79,16 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request, p *identity.
 	if !knownLimits(w, req.Limits) {
 		return
 	}
-	if !h.grantable(w, r, p, tenant, req.Policy, req.Limits) {
+	lim, ok := h.grantable(w, r, p, tenant, req.Policy, req.Limits)
+	if !ok {
 		return
 	}
-	spec := identity.KeySpec{Name: req.Name, Tenant: tenant, Role: req.Role, Models: req.Models, Policy: req.Policy, Limits: req.Limits}
+	models, ok := p.GrantModels(req.Models)
+	if !ok {
+		writeError(w, http.StatusForbidden, "permission_denied", "A key may admit only models your own key may use.")
+		return
+	}
+	spec := identity.KeySpec{Name: req.Name, Tenant: tenant, Role: req.Role, Models: models, Policy: req.Policy, Limits: lim}
 	if req.ExpiresIn != "" {
 		d, err := identity.ParseDuration(req.ExpiresIn)
 		if err != nil || d == 0 {
@@ -163,6 +169,17 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request, p *identity.
 		writeError(w, http.StatusForbidden, "permission_denied", "You may not rotate a key with permissions you do not hold.")
 		return
 	}
+	if !p.Global() {
+		t, err := h.svc.Store().GetTenant(r.Context(), k.Tenant)
+		if err != nil {
+			h.storeError(w, err)
+			return
+		}
+		if !withinCaller(p, t, k) {
+			writeError(w, http.StatusForbidden, "permission_denied", "You may not rotate a key with higher limits or more models than your own (the new secret would be yours).")
+			return
+		}
+	}
 	if !p.ExpiresAt.IsZero() && (k.ExpiresAt.IsZero() || k.ExpiresAt.After(p.ExpiresAt)) {
 		writeError(w, http.StatusForbidden, "permission_denied", "A key that expires may not rotate a key that outlives it (the new secret would).")
 		return
@@ -177,33 +194,38 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request, p *identity.
 }
 
 // grantable checks the policy and limits a caller gives a key of tenant
-// (answering the refusal): a caller never grants more than it has.
+// (answering the refusal) and returns the limits to store: a caller never
+// grants more than it has.
 //   - A policy name must be one the configuration defines (else 400).
 //   - Only a global admin chooses a policy; a tenant's admin may only name
 //     the tenant's own policy (or none, which inherits it).
-//   - Only a global admin lifts a limit (a negative value) or sets one the
-//     tenant has no limit of its own for; a tenant's admin may only set a
-//     limit to a positive value no higher than the tenant's.
-func (h *handler) grantable(w http.ResponseWriter, r *http.Request, p *identity.Principal, tenant, policy string, lim map[string]int64) bool {
+//   - Only a global admin lifts a limit (a negative value) or sets one that
+//     neither the tenant nor the caller's own key has; a tenant's admin may
+//     only set a limit to a positive value no higher than the tenant's and
+//     no higher than its own key's.
+//   - A limit the caller's own key holds tighter than the tenant's is
+//     filled in where lim leaves it out (0 or missing would inherit the
+//     tenant's, which is more than the caller has).
+func (h *handler) grantable(w http.ResponseWriter, r *http.Request, p *identity.Principal, tenant, policy string, lim map[string]int64) (map[string]int64, bool) {
 	if policy != "" && (h.policies == nil || !h.policies(policy)) {
 		writeError(w, http.StatusBadRequest, "unknown_policy", "No policy named "+strconv.Quote(policy)+" is configured.")
-		return false
+		return nil, false
 	}
 	if p.Global() {
-		return true
+		return lim, true
 	}
 	t, err := h.svc.Store().GetTenant(r.Context(), tenant)
 	if errors.Is(err, identity.ErrNotFound) {
 		writeError(w, http.StatusForbidden, "permission_denied", "You may only create keys in your own tenant.")
-		return false
+		return nil, false
 	}
 	if err != nil {
 		h.storeError(w, err)
-		return false
+		return nil, false
 	}
 	if policy != "" && policy != t.Policy {
 		writeError(w, http.StatusForbidden, "permission_denied", "Only a global admin chooses a key's policy; keys of this tenant use the tenant's policy.")
-		return false
+		return nil, false
 	}
 	names := make([]string, 0, len(lim))
 	for n := range lim {
@@ -213,22 +235,75 @@ func (h *handler) grantable(w http.ResponseWriter, r *http.Request, p *identity.
 	for _, n := range names {
 		v := lim[n]
 		if v == 0 {
-			continue // 0 keeps the tenant's limit
+			continue // 0 keeps the tenant's limit (or the caller's, below)
 		}
 		tl, ok := t.Limits[n]
+		own := p.Limits[n] // the caller's own limit (its key's, else the tenant's)
 		switch {
 		case v < 0:
 			writeError(w, http.StatusForbidden, "permission_denied", "Only a global admin may lift a limit ("+n+").")
-			return false
-		case !ok || tl <= 0:
+			return nil, false
+		case (!ok || tl <= 0) && own <= 0:
 			writeError(w, http.StatusForbidden, "permission_denied", "Only a global admin may set "+n+": the tenant has no "+n+" limit for a key's to stay within.")
-			return false
-		case v > tl:
+			return nil, false
+		case ok && tl > 0 && v > tl:
 			writeError(w, http.StatusForbidden, "permission_denied", "A key's "+n+" may not exceed the tenant's ("+strconv.FormatInt(tl, 10)+").")
+			return nil, false
+		case own > 0 && v > own:
+			writeError(w, http.StatusForbidden, "permission_denied", "A key's "+n+" may not exceed your own key's ("+strconv.FormatInt(own, 10)+").")
+			return nil, false
+		}
+	}
+	out, copied := lim, false
+	for n, own := range p.Limits {
+		if own <= 0 || lim[n] != 0 || strings.HasPrefix(n, "tenant_") {
+			continue
+		}
+		if tl := t.Limits[n]; tl > 0 && tl <= own {
+			continue // inheriting the tenant's is no more than the caller has
+		}
+		if !copied {
+			out, copied = make(map[string]int64, len(lim)+1), true
+			for k, v := range lim {
+				out[k] = v
+			}
+		}
+		out[n] = own
+	}
+	return out, true
+}
+
+// withinCaller reports whether key k (of tenant t) holds no more than
+// caller p: rotating it hands the caller a fresh secret of k, so a tenant's
+// admin may rotate only keys whose limits and models are within its own.
+func withinCaller(p *identity.Principal, t identity.Tenant, k identity.Key) bool {
+	if p.Global() {
+		return true
+	}
+	for n, own := range p.Limits {
+		if own <= 0 || strings.HasPrefix(n, "tenant_") {
+			continue
+		}
+		v, set := k.Limits[n]
+		if !set || v == 0 {
+			v = t.Limits[n]
+		}
+		if v <= 0 || v > own {
 			return false
 		}
 	}
-	return true
+	if len(k.Models) == 0 { // k admits what its tenant admits
+		return !modelsNarrowed(p)
+	}
+	_, ok := p.GrantModels(k.Models)
+	return ok
+}
+
+// modelsNarrowed reports whether the caller's own key narrows the models
+// (GrantModels of nothing returns a list).
+func modelsNarrowed(p *identity.Principal) bool {
+	m, _ := p.GrantModels(nil)
+	return len(m) > 0
 }
 
 // limitsText describes a key's policy and limits for its audit record.
@@ -296,7 +371,7 @@ func (h *handler) patchKey(w http.ResponseWriter, r *http.Request, p *identity.P
 		writeError(w, http.StatusForbidden, "permission_denied", "You may not change a key with permissions you do not hold.")
 		return
 	}
-	if !h.grantable(w, r, p, k.Tenant, "", lim) {
+	if lim, ok = h.grantable(w, r, p, k.Tenant, "", lim); !ok {
 		return
 	}
 	if err := h.svc.SetKeyLimits(r.Context(), k.ID, lim); err != nil {

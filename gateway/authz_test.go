@@ -515,6 +515,7 @@ func TestGrantMatrix(t *testing.T) {
 			t.Errorf("%s patches tenant %s: %d, want %d: %s", tc.who.name, tc.body, w.Code, tc.want, trim(w.Body.String()))
 		}
 	}
+	grantNarrower(t, m, acmeAdmin)
 	// Every one of those actions, refused or not, is in the audit log.
 	recs, err := g.store.QueryAudit(context.Background(), auditFilterAll())
 	if err != nil {
@@ -542,6 +543,73 @@ func TestGrantMatrix(t *testing.T) {
 	}
 	if created < 6 || denied < 10 || changed < 3 {
 		t.Errorf("audit: %d key_created, %d limit changes and %d denied records", created, changed, denied)
+	}
+}
+
+// grantNarrower: a tenant's admin whose own key is narrower than its tenant
+// (rpm 50 of the tenant's 1000, one model of any) grants no more than its
+// key holds: not through a new key's limits or models, not by leaving them
+// out, not by raising its own key's limits, and not by rotating a broader
+// key (the new secret would be the caller's).
+func grantNarrower(t *testing.T, m *matrixEnv, broadAdmin caller) {
+	t.Helper()
+	narrowID, narrow := m.newKey("acme", identity.RoleAdmin, `"limits":{"rpm":50}`, `"models":["gpt-4o-mini"]`)
+	type keyOut struct {
+		ID     string           `json:"id"`
+		Models []string         `json:"models"`
+		Limits map[string]int64 `json:"limits"`
+	}
+	create := func(body string, want int) keyOut {
+		t.Helper()
+		w := m.do(http.MethodPost, "/admin/keys", narrow, body)
+		var out keyOut
+		if w.Code != want {
+			t.Errorf("narrow admin creates %s: %d, want %d: %s", body, w.Code, want, trim(w.Body.String()))
+		} else if want == http.StatusCreated && json.Unmarshal(w.Body.Bytes(), &out) != nil {
+			t.Errorf("narrow admin creates %s: %s", body, w.Body.String())
+		}
+		return out
+	}
+	// Left out, the caller's own tighter limit and model list are filled in.
+	k := create(`{"name":"n1","role":"user"}`, http.StatusCreated)
+	if k.Limits["rpm"] != 50 || len(k.Models) != 1 || k.Models[0] != "gpt-4o-mini" {
+		t.Errorf("key created by a narrow admin without limits or models: %+v, want rpm 50 and [gpt-4o-mini]", k)
+	}
+	if k := create(`{"name":"n2","role":"user","limits":{"rpm":0}}`, http.StatusCreated); k.Limits["rpm"] != 50 {
+		t.Errorf("rpm 0 (inherit) from a narrow admin: %+v, want rpm 50", k)
+	}
+	create(`{"name":"n3","role":"user","limits":{"rpm":51}}`, http.StatusForbidden)
+	create(`{"name":"n4","role":"user","limits":{"rpm":-1}}`, http.StatusForbidden)
+	create(`{"name":"n5","role":"user","models":["gpt-4o"]}`, http.StatusForbidden)
+	create(`{"name":"n6","role":"user","models":["gpt-*"]}`, http.StatusForbidden)
+	create(`{"name":"n7","role":"user","models":["*"]}`, http.StatusForbidden)
+	create(`{"name":"n8","role":"user","models":["gpt-4o-mini","gpt-4o"]}`, http.StatusForbidden)
+	if k := create(`{"name":"n9","role":"user","models":["gpt-4o-mini"],"limits":{"rpm":20}}`, http.StatusCreated); k.Limits["rpm"] != 20 {
+		t.Errorf("narrower key: %+v, want rpm 20", k)
+	}
+	// Its own key: no raise, and an empty limits set keeps its rpm.
+	if w := m.do(http.MethodPatch, "/admin/keys/"+narrowID, narrow, `{"limits":{"rpm":1000}}`); w.Code != http.StatusForbidden {
+		t.Errorf("narrow admin raises its own rpm: %d %s", w.Code, trim(w.Body.String()))
+	}
+	w := m.do(http.MethodPatch, "/admin/keys/"+narrowID, narrow, `{"limits":{}}`)
+	var own keyOut
+	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &own) != nil || own.Limits["rpm"] != 50 {
+		t.Errorf("narrow admin clears its own limits: %d %s, want 200 with rpm 50", w.Code, trim(w.Body.String()))
+	}
+	// Rotation hands over a new secret: only of a key within the caller's.
+	broadID, _ := m.newKey("acme", identity.RoleUser)
+	if w := m.do(http.MethodPost, "/admin/keys/"+broadID+"/rotate", narrow, `{}`); w.Code != http.StatusForbidden {
+		t.Errorf("narrow admin rotates a key with the tenant's rpm 1000 and any model: %d %s", w.Code, trim(w.Body.String()))
+	}
+	modelsID, _ := m.newKey("acme", identity.RoleUser, `"limits":{"rpm":10}`, `"models":["gpt-4o"]`)
+	if w := m.do(http.MethodPost, "/admin/keys/"+modelsID+"/rotate", narrow, `{}`); w.Code != http.StatusForbidden {
+		t.Errorf("narrow admin rotates a key of another model: %d %s", w.Code, trim(w.Body.String()))
+	}
+	if w := m.do(http.MethodPost, "/admin/keys/"+k.ID+"/rotate", narrow, `{}`); w.Code != http.StatusCreated {
+		t.Errorf("narrow admin rotates a key it created: %d %s", w.Code, trim(w.Body.String()))
+	}
+	if w := m.do(http.MethodPost, "/admin/keys/"+broadID+"/rotate", broadAdmin.key, `{}`); w.Code != http.StatusCreated {
+		t.Errorf("tenant admin with the tenant's limits rotates a key within them: %d %s", w.Code, trim(w.Body.String()))
 	}
 }
 

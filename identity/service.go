@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,9 @@ type Principal struct {
 	// modelSets are the allow-lists that must all admit a model (tenant's,
 	// key's); an empty set admits any model.
 	modelSets [][]string
+	// keyModels is the allow-list of the caller's own key (empty: the key
+	// narrows nothing); keys it creates may admit no model outside it.
+	keyModels []string
 }
 
 // Global reports whether the principal manages every tenant.
@@ -96,6 +100,32 @@ func (p *Principal) ModelsRestricted() bool {
 		}
 	}
 	return false
+}
+
+// GrantModels returns the model allow-list that a key created or rotated
+// by p may carry when want is asked for, and false when want would admit a
+// model that p's own key does not: a caller never grants more than it
+// holds. A caller whose key narrows nothing grants want as it is (the
+// tenant's allow-list still applies to the new key); otherwise an empty
+// want is filled with the caller's own list, and each entry must be one of
+// the caller's own patterns or a plain model name (no glob characters)
+// that the caller may use.
+func (p *Principal) GrantModels(want []string) ([]string, bool) {
+	if len(p.keyModels) == 0 {
+		return want, true
+	}
+	if len(want) == 0 {
+		return append([]string(nil), p.keyModels...), true
+	}
+	for _, m := range want {
+		if slices.Contains(p.keyModels, m) {
+			continue
+		}
+		if strings.ContainsAny(m, `*?[\`) || !p.ModelAllowed(m) {
+			return nil, false
+		}
+	}
+	return want, true
 }
 
 // EngineIdentity returns a fresh copy of the identity for tx.Identity.
@@ -445,6 +475,7 @@ func (s *Service) loadKey(ctx context.Context, sum []byte, now time.Time) (*keyE
 		applyTenant(p, t, k.Models, k.Limits)
 	} else {
 		p.modelSets = [][]string{k.Models}
+		p.keyModels = k.Models
 		p.Limits = copyLimits(k.Limits, nil)
 	}
 	return &keyEntry{found: true, key: k, p: p}, nil
@@ -458,6 +489,7 @@ func applyTenant(p *Principal, t *Tenant, keyModels []string, keyLimits map[stri
 		p.Models = t.Models
 	}
 	p.modelSets = [][]string{t.Models, keyModels}
+	p.keyModels = keyModels
 	p.Limits = copyLimits(t.Limits, keyLimits)
 	// A tenant's spend budgets hold for the tenant as a whole, not for
 	// each key: they go on as tenant_budget_usd_* (layers/ratelimit).
