@@ -92,27 +92,38 @@ var (
 // variedText returns the first n bytes (cut at a character boundary) of the
 // dev split's benign and document rows joined by line breaks.
 func variedText(b *testing.B, n int) string {
-	variedOnce.Do(func() {
-		rows, err := ReadRows("../data/injection/dev.jsonl")
+	variedOnce.Do(func() { varied = benignRows(b, "../data/injection/dev.jsonl") })
+	return cutText(b, varied, n)
+}
+
+// benignRows joins the benign and document rows of the files by line
+// breaks.
+func benignRows(b *testing.B, files ...string) string {
+	var sb strings.Builder
+	for _, f := range files {
+		rows, err := ReadRows(f)
 		if err != nil {
 			b.Fatal(err)
 		}
-		var sb strings.Builder
 		for _, r := range rows {
 			if r.Kind == "benign" || r.Kind == "document" {
 				sb.WriteString(r.Text)
 				sb.WriteByte('\n')
 			}
 		}
-		varied = sb.String()
-	})
-	if len(varied) < n {
-		b.Fatalf("only %d bytes of text", len(varied))
 	}
-	for n > 0 && !utf8.RuneStart(varied[n]) {
+	return sb.String()
+}
+
+// cutText returns the first n bytes of text, cut at a character boundary.
+func cutText(b *testing.B, text string, n int) string {
+	if len(text) < n {
+		b.Fatalf("only %d bytes of text", len(text))
+	}
+	for n > 0 && !utf8.RuneStart(text[n]) {
 		n--
 	}
-	return varied[:n]
+	return text[:n]
 }
 
 // BenchmarkLoad measures model and rule loading (start-up cost).

@@ -2,10 +2,8 @@ package detect
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/bench/prompttext"
 )
@@ -46,26 +44,7 @@ var (
 // breaks.
 func longVariedText(b *testing.B, n int) string {
 	longVariedOnce.Do(func() {
-		var sb strings.Builder
-		for _, f := range []string{"../data/injection/dev.jsonl", "../data/injection/train.jsonl"} {
-			rows, err := ReadRows(f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, r := range rows {
-				if r.Kind == "benign" || r.Kind == "document" {
-					sb.WriteString(r.Text)
-					sb.WriteByte('\n')
-				}
-			}
-		}
-		longVaried = sb.String()
+		longVaried = benignRows(b, "../data/injection/dev.jsonl", "../data/injection/train.jsonl")
 	})
-	if len(longVaried) < n {
-		b.Fatalf("only %d bytes of text", len(longVaried))
-	}
-	for n > 0 && !utf8.RuneStart(longVaried[n]) {
-		n--
-	}
-	return longVaried[:n]
+	return cutText(b, longVaried, n)
 }

@@ -77,14 +77,10 @@ type runFeatures struct {
 func (d *decoder) scanRuns(job decodeJob, span spanFunc) {
 	s := job.text
 	minRun := d.lim.MinRun
-	for i := 0; ; {
-		i = nextRun(s, i, minRun, bBase64)
+	for i, j := 0, 0; ; {
+		i, j = nextRun(s, i, minRun, bBase64)
 		if i < 0 {
 			return
-		}
-		j := i + minRun
-		for j < len(s) && byteClass[s[j]]&bBase64 != 0 {
-			j++
 		}
 		k := j
 		for k < len(s) && s[k] == '=' && k-j < 6 {
@@ -96,33 +92,37 @@ func (d *decoder) scanRuns(job decodeJob, span spanFunc) {
 	}
 }
 
-// nextRun returns the least p >= i where a run of at least m bytes of class
-// cls (byteClass bits) begins, with s[p-1] outside the class (or p == 0)
-// when s[i-1] is: the start of the next maximal run of m or more such
-// bytes. It returns -1 when there is none. It looks at the last byte of
-// each m-byte stretch first: when that one is outside the class, no run of
-// m bytes overlaps the stretch and the search moves m bytes on; otherwise
-// it reads back from there to the stretch's start.
-func nextRun(s string, i, m int, cls uint8) int {
+// nextRun returns the next maximal run s[p:e] of at least m bytes of
+// class cls (byteClass bits) that begins at or after i, where s[i-1] (if
+// any) is outside the class; p is -1 when there is none. It looks at the
+// last byte of each m-byte stretch first: when that one is outside the
+// class, no run of m bytes overlaps the stretch and the search moves m bytes
+// on; otherwise it reads back from there to the stretch's start.
+func nextRun(s string, i, m int, cls uint8) (p, e int) {
 	if m < 1 {
 		m = 1
 	}
 	for i+m <= len(s) {
-		p := i + m - 1
-		if byteClass[s[p]]&cls == 0 {
-			i = p + 1
+		last := i + m - 1
+		if byteClass[s[last]]&cls == 0 {
+			i = last + 1
 			continue
 		}
-		q := p - 1
+		q := last - 1
 		for q >= i && byteClass[s[q]]&cls != 0 {
 			q--
 		}
 		if q < i {
-			return i // s[i:i+m] is in the class
+			// s[i:i+m] is in the class: the run goes on from there
+			e := i + m
+			for e < len(s) && byteClass[s[e]]&cls != 0 {
+				e++
+			}
+			return i, e
 		}
 		i = q + 1 // no run of m bytes starts at or before q
 	}
-	return -1
+	return -1, -1
 }
 
 // runFeaturesOf describes a run of base64-alphabet characters (only runs
@@ -227,14 +227,10 @@ func (d *decoder) tryRun(job decodeJob, span spanFunc, run string, f runFeatures
 func (d *decoder) scanHexSeq(job decodeJob, span spanFunc) {
 	s := job.text
 	var buf []byte
-	for from := 0; ; {
-		from = nextRun(s, from, minHexSeqSpan, bHexSeq)
+	for from, to := 0, 0; ; {
+		from, to = nextRun(s, from, minHexSeqSpan, bHexSeq)
 		if from < 0 {
 			return
-		}
-		to := from + minHexSeqSpan
-		for to < len(s) && byteClass[s[to]]&bHexSeq != 0 {
-			to++
 		}
 		var ok bool
 		if buf, ok = d.scanHexSeqRun(job, span, s, from, to, buf); !ok {
