@@ -91,8 +91,8 @@ const maxMemo = 512
 // phoneFacts are the verdicts on one digit string for one region (or
 // international): computed when first asked.
 type phoneFacts struct {
-	num                             *phonenumbers.PhoneNumber
-	valid                           bool
+	num                              *phonenumbers.PhoneNumber
+	valid                            bool
 	mobile, possible, region, valid2 int8 // 0 unknown, 1 true, -1 false
 }
 

@@ -155,7 +155,9 @@ func TestPacedReleaseSequence(t *testing.T) {
 	}
 }
 
-func benchPaced(b *testing.B, text string) { benchPacedTx(b, text, func(*Layer) *engine.Tx { return &engine.Tx{} }) }
+func benchPaced(b *testing.B, text string) {
+	benchPacedTx(b, text, func(*Layer) *engine.Tx { return &engine.Tx{} })
+}
 
 func benchPacedTx(b *testing.B, text string, newTx func(*Layer) *engine.Tx) {
 	l := provisioned(b, Config{})

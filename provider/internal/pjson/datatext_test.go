@@ -19,7 +19,7 @@ func TestDataTextControlBytes(t *testing.T) {
 		{b64(inj), "", inj, true},
 		{b64("\x00" + inj), "", inj, true},
 		{b64("\x00" + inj), "text/plain", inj, true},
-		{"data:text/markdown;base64," + b64("\x00\x01\x02\x03" + inj[:10]), "", inj[:10], true},
+		{"data:text/markdown;base64," + b64("\x00\x01\x02\x03"+inj[:10]), "", inj[:10], true},
 		{b64("\x00\x01\x02\x03" + inj[:10]), "application/json", inj[:10], true},
 		{b64("\x00\x01\x02\x03" + inj[:10]), "", "", false}, // mostly control bytes, not declared text
 		{b64(png), "image/png", "", false},
