@@ -123,7 +123,7 @@ func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Bits: 18, Epochs: 8, LR: 0.05, L2: 1e-3, Seed: 20240601,
 		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.03, GeneratedBenign: true, Composed: true, Multilingual: true,
 		SourceWeight: true,
-		MLP: true, MLPBits: 15, MLPHidden: 32, MLPEpochs: 10}
+		MLP:          true, MLPBits: 15, MLPHidden: 32, MLPEpochs: 10}
 }
 
 // featRow is a row's model-independent features.
