@@ -92,4 +92,3 @@ func TestSpoolBoundedAndSurvivesRestart(t *testing.T) {
 	waitFor(t, "spool", func() bool { return len(fs2.all()) == kept })
 	l2.Close()
 }
-
