@@ -220,7 +220,8 @@ func (h *Handler) rotateKey(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 
 // setKeyLimits replaces a key's limits and budgets (PATCH
 // /admin/keys/{id}: the admin API decides what the caller may give; an
-// empty field clears the key's own limits, so the tenant's apply).
+// empty field clears the key's own limits, so the tenant's apply, or the
+// caller's own where its key's are tighter).
 func (h *Handler) setKeyLimits(w http.ResponseWriter, r *http.Request, x *reqCtx) {
 	h.setLimits(w, r, x, "/admin/keys/", "Limits of key ")
 }
