@@ -292,18 +292,12 @@ func withinCaller(p *identity.Principal, t identity.Tenant, k identity.Key) bool
 			return false
 		}
 	}
-	if len(k.Models) == 0 { // k admits what its tenant admits
-		return !modelsNarrowed(p)
+	if len(k.Models) == 0 { // k admits what its tenant admits: more than a caller whose key narrows the models
+		own, _ := p.GrantModels(nil)
+		return len(own) == 0
 	}
 	_, ok := p.GrantModels(k.Models)
 	return ok
-}
-
-// modelsNarrowed reports whether the caller's own key narrows the models
-// (GrantModels of nothing returns a list).
-func modelsNarrowed(p *identity.Principal) bool {
-	m, _ := p.GrantModels(nil)
-	return len(m) > 0
 }
 
 // limitsText describes a key's policy and limits for its audit record.
