@@ -124,6 +124,21 @@ func (h *handler) keyInScope(w http.ResponseWriter, r *http.Request, p *identity
 	return k, true
 }
 
+// keyToChange loads a key in the caller's scope (keyInScope) that the
+// caller may act on as verb ("rotate", "change"): only a key whose role's
+// permissions the caller holds all of (else 403).
+func (h *handler) keyToChange(w http.ResponseWriter, r *http.Request, p *identity.Principal, verb string) (identity.Key, bool) {
+	k, ok := h.keyInScope(w, r, p)
+	if !ok {
+		return k, false
+	}
+	if !identity.CanGrant(p.Role, k.Role) {
+		writeError(w, http.StatusForbidden, "permission_denied", "You may not "+verb+" a key with permissions you do not hold.")
+		return k, false
+	}
+	return k, true
+}
+
 func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	k, ok := h.keyInScope(w, r, p)
 	if !ok {
@@ -161,12 +176,8 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request, p *identity.
 			return
 		}
 	}
-	k, ok := h.keyInScope(w, r, p)
+	k, ok := h.keyToChange(w, r, p, "rotate")
 	if !ok {
-		return
-	}
-	if !identity.CanGrant(p.Role, k.Role) {
-		writeError(w, http.StatusForbidden, "permission_denied", "You may not rotate a key with permissions you do not hold.")
 		return
 	}
 	if !p.Global() {
@@ -357,12 +368,8 @@ func (h *handler) patchKey(w http.ResponseWriter, r *http.Request, p *identity.P
 	if !ok {
 		return
 	}
-	k, ok := h.keyInScope(w, r, p)
+	k, ok := h.keyToChange(w, r, p, "change")
 	if !ok {
-		return
-	}
-	if !identity.CanGrant(p.Role, k.Role) {
-		writeError(w, http.StatusForbidden, "permission_denied", "You may not change a key with permissions you do not hold.")
 		return
 	}
 	if lim, ok = h.grantable(w, r, p, k.Tenant, "", lim); !ok {
