@@ -116,7 +116,11 @@ func agentTraces(t *testing.T, traces []agenttrace.Trace, minRecall, maxFPR floa
 		if strings.HasPrefix(tr.Wrapper, "lang-") || tr.Wrapper == "foreign" {
 			lang = "other-language"
 		}
-		for _, g := range []string{fmt.Sprintf("%s %s", tr.Kind, lang), fmt.Sprintf("%s %s", tr.Kind, tr.Role)} {
+		gs := []string{fmt.Sprintf("%s %s", tr.Kind, lang), fmt.Sprintf("%s %s", tr.Kind, tr.Role)}
+		if tr.Domain != "" {
+			gs = append(gs, fmt.Sprintf("%s domain=%s", tr.Kind, tr.Domain))
+		}
+		for _, g := range gs {
 			if groups[g] == nil {
 				groups[g] = &cell{}
 			}

@@ -33,6 +33,8 @@ type Trace struct {
 	Kind string `json:"kind"`
 	// Wrapper names how the planted request is wrapped.
 	Wrapper string `json:"wrapper,omitempty"`
+	// Domain names the application domain (set 4).
+	Domain string `json:"domain,omitempty"`
 }
 
 type scenario struct {
