@@ -3,6 +3,8 @@ package rules
 import (
 	"strings"
 	"testing"
+
+	"github.com/rampart-ai/rampart/bench/prompttext"
 )
 
 // Match over 2 KB of ordinary prose, as user text and as a document: one
@@ -27,4 +29,35 @@ func BenchmarkMatch2KB(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The keyword automaton's walk over a 2 KB prompt, with the caches warm
+// (the text walked again and again, as in a detector benchmark) and cold
+// (32 MiB of other memory written between walks, as a gateway's other work
+// does between two requests): the automaton's table is large, and in the
+// server its cost is memory latency, not instructions.
+func BenchmarkWalk2KB(b *testing.B) {
+	text := prep(prompttext.Text(2048))
+	s, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	count := func(end, l, p int) { n++ }
+	b.Run("warm", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			s.keywords.walk(text, count)
+		}
+	})
+	b.Run("cold", func(b *testing.B) {
+		junk := make([]byte, 32<<20)
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			for j := 0; j < len(junk); j += 64 {
+				junk[j]++
+			}
+			b.StartTimer()
+			s.keywords.walk(text, count)
+		}
+	})
 }

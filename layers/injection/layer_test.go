@@ -1,9 +1,13 @@
 package injection
 
 import (
+	"fmt"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/rampart-ai/rampart/bench/prompttext"
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
 )
@@ -218,4 +222,53 @@ func BenchmarkInspectOneUserMessage(b *testing.B) {
 	for b.Loop() {
 		l.Inspect(c)
 	}
+}
+
+// The load tool's request (cmd/rampart-bench): a short system prompt and a
+// 2 KB user message that starts with its own number, so that no iteration
+// is a cache hit. warm: one request after the other; cold: 32 MiB of other
+// memory written between two requests (not timed), as a gateway's other
+// work and other processes do, so that the detector's tables are fetched
+// from memory again. cpu-µs/op is the process's CPU time per request.
+func BenchmarkInspectLoadPrompt(b *testing.B) {
+	l := provisioned(b, Defaults())
+	prompt := prompttext.Text(2000 - len("[ref 0000000000] "))
+	for _, cold := range []bool{false, true} {
+		name := "warm"
+		if cold {
+			name = "cold"
+		}
+		b.Run(name, func(b *testing.B) {
+			var junk []byte
+			if cold {
+				junk = make([]byte, 32<<20)
+			}
+			var cpu time.Duration
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				c := &conv.Conversation{Kind: conv.KindChat, Messages: []conv.Message{
+					msg(conv.RoleSystem, seg("You are a helpful assistant for a travel company. Answer briefly and politely.", conv.SourceSystem)),
+					msg(conv.RoleUser, seg(fmt.Sprintf("[ref %010d] ", i)+prompt, conv.SourceUser)),
+				}}
+				for j := 0; j < len(junk); j += 64 {
+					junk[j]++
+				}
+				c0 := processCPU()
+				if d := l.Inspect(c); d.Action != engine.Allow {
+					b.Fatalf("blocked: %+v", d)
+				}
+				cpu += processCPU() - c0
+			}
+			b.ReportMetric(float64(cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
