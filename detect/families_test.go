@@ -1,0 +1,57 @@
+package detect
+
+import (
+	"testing"
+
+	"github.com/rampart-ai/rampart/detect/rules"
+)
+
+// TestFamilyTuningSets runs the session-4 tuning files written by
+// `go run ./tools/tunegen` (direct injections and goal hijacks inside
+// application prompts, prompt leaking, role-play jailbreaks, PAIR-style
+// persuasion, and hard negatives of each) through the detector as user
+// text and as documents, and counts the rows a critical rule flags by
+// itself (what the rules decide, whatever the model scores; the model's
+// share is reported by `rampart eval --file`). The floors are the counts
+// at the time of writing: they are tuning figures, not held-out ones
+// (docs/DETECTION.md). No hard negative may be flagged by a critical rule.
+func TestFamilyTuningSets(t *testing.T) {
+	d := testDetector(t)
+	for _, tc := range []struct {
+		file   string
+		attack int // attack rows a critical rule flags, at least, in each role
+	}{
+		{"testdata/direct_tuning2.jsonl", 82},
+		{"testdata/pair_tuning2.jsonl", 34},
+	} {
+		rows, err := ReadRows(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, role := range []Role{RoleUser, RoleDocument} {
+			caught, attacks := 0, 0
+			for _, r := range rows {
+				res := d.Scan(r.Text, role)
+				crit := ""
+				for _, f := range res.Findings {
+					if f.Severity == rules.Critical {
+						crit = f.Rule
+						break
+					}
+				}
+				if r.Label == 1 {
+					attacks++
+					if crit != "" {
+						caught++
+					}
+				} else if crit != "" {
+					t.Errorf("%s %v: hard negative (%s) flagged by %s: %q", tc.file, role, r.Kind, crit, r.Text)
+				}
+			}
+			t.Logf("%s %v: a critical rule flags %d of %d attacks", tc.file, role, caught, attacks)
+			if caught < tc.attack {
+				t.Errorf("%s %v: a critical rule flags %d of %d attacks, want at least %d", tc.file, role, caught, attacks, tc.attack)
+			}
+		}
+	}
+}
