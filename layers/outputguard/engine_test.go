@@ -388,7 +388,9 @@ func TestLogprobsOfChangedTextDropped(t *testing.T) {
 
 // An attacker who makes the model write a key's plain lower-case head as
 // its own event ("sk" then "-proj-…", "gh" then "p_…", "xox" then
-// "b-…", or "AK" then "IA…") gets nothing of it out ahead of the rest:
+// "b-…", "AK" then "IA…", a single "s" then "k-proj-…", or the head of a
+// key only a gitleaks rule knows, "do" then "p_v1_…") gets nothing of it
+// out ahead of the rest:
 // the streamed answer equals the whole one, in every channel of every API
 // (text channels redacted in place, tool-call arguments stopped before
 // their first piece).
@@ -402,6 +404,13 @@ func TestKeyHeadHeldBack(t *testing.T) {
 		{"AK", "IAIOSFODNN7EXAMPLF", "[AWS_ACCESS_KEY]"},
 		{"glp", "at-Ab3dEf6hIj9kLm2nOp5q", "[SECRET]"},
 		{"---", "--BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi\n-----END RSA PRIVATE KEY-----", "[PRIVATE_KEY]"},
+		// one letter alone, and heads taken from the secret rules'
+		// literals (DigitalOcean "dop_v1_", Linear "lin_api_", npm)
+		{"s", "k-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh", "[OPENAI_API_KEY]"},
+		{"g", "hp_VVEqZe2qpUWnoVPDF2yeE6RsXcNOPmeMjvqP", "[GITHUB_TOKEN]"},
+		{"do", "p_v1_" + strings.Repeat("3fa9c0de", 8), "[SECRET]"},
+		{"l", "in_api_" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0f", "[SECRET]"},
+		{"np", "m_" + "ab3def6hij9klm2nop5qrs8tuv1wxy4zab7c", "[SECRET]"},
 	}
 	for _, c := range sideChannels {
 		for _, k := range keys {

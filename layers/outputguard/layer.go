@@ -51,6 +51,8 @@ type Layer struct {
 	// holdLinks: images, or links, are removed, so streams hold
 	// unfinished Markdown links and HTML tags (openLink).
 	holdLinks bool
+	// heads are the plain key heads streams hold (headsOf).
+	heads []string
 }
 
 // New checks cfg and applies defaults; it compiles nothing.
@@ -84,6 +86,7 @@ func (l *Layer) Provision(h *engine.Host) error {
 	if l.secrets, err = secrets.New(l.cfg.Secrets); err != nil {
 		return err
 	}
+	l.heads = headsOf(l.secrets)
 	if l.cfg.Leak.Window > 0 {
 		l.leakHist = &leakHistory{window: l.cfg.Leak.Window, entries: map[string]*leakEntry{}}
 		getenv := l.getenv

@@ -174,9 +174,8 @@ func FuzzStream(f *testing.F) {
 			// streaming sees the same text; only context beyond the
 			// 128-byte tail may differ, which these short inputs lack,
 			// and up to 3 lower-case letters of a secret released before
-			// its first key-like byte arrived when they are not held as a
-			// key's head (a single letter, "git" of "github_pat_…"; see
-			// keyHeads)
+			// its first key-like byte arrived when its rule starts with a
+			// class, not a literal head (see keyHead)
 			if len(text) < 100 && !sameButReleasedLetters(got, want) {
 				t.Fatalf("stream %q != whole %q", got, want)
 			}

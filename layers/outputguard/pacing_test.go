@@ -75,13 +75,24 @@ func TestPacedProseReleasedAtOnce(t *testing.T) {
 	if strings.Join(outs, "") != pacedProse {
 		t.Fatalf("text changed: %q", strings.Join(outs, ""))
 	}
-	for i := 0; i+1 < len(outs); i++ {
-		if want := pacedProse[i*pacedEventBytes : min((i+1)*pacedEventBytes, len(pacedProse))]; outs[i] != want {
-			t.Fatalf("event %d released %q, want %q (all of it)", i, outs[i], want)
+	// A byte of prose waits at most one event, and only when its event
+	// ended in the first letters of a word that may begin a key ("a" of
+	// "authress_…", "s" of "sk-…", "do" of "dop_v1_…"): the next event
+	// shows whether it is one. Here that is 14 of 347 bytes.
+	held := 0
+	for i, g := range lag {
+		if g == 0 {
+			continue
+		}
+		held++
+		e := min((i/pacedEventBytes+1)*pacedEventBytes, len(pacedProse))
+		j := strings.LastIndexAny(pacedProse[:e], " \n") + 1
+		if g > 1 || i < j || !keyHead(pacedProse[j:e], l.heads) {
+			t.Errorf("byte %d (%q) waited %d events", i, pacedProse[max(0, i-8):min(len(pacedProse), i+8)], g)
 		}
 	}
-	if slices.Max(lag) != 0 {
-		t.Fatalf("a byte of prose waited %d events", slices.Max(lag))
+	if held*20 > len(pacedProse) {
+		t.Errorf("%d of %d bytes of prose waited", held, len(pacedProse))
 	}
 }
 

@@ -1,6 +1,7 @@
 package outputguard
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -426,7 +427,7 @@ func (l *Layer) safeCut(all string, base int, canary string, args bool) int {
 	if l.strictHold && !args {
 		cut = tokensCut(p, l.cfg.StreamWindow)
 	} else {
-		cut = holdFrom(all, base, args, l.cfg.StreamWindow)
+		cut = holdFrom(all, base, args, l.cfg.StreamWindow, l.heads)
 	}
 	if !args && l.holdLinks {
 		cut = min(cut, openLink(p))
@@ -465,7 +466,7 @@ func isBreak(b byte, args bool) bool {
 //     split every few characters.
 //
 // Plain words, finished or not, go out at once.
-func holdFrom(all string, base int, args bool, window int) int {
+func holdFrom(all string, base int, args bool, window int, heads []string) int {
 	// runs are read in all (emitted tail and pending text): a run whose
 	// first bytes went out already is judged whole, and the rest held
 	cut := len(all)
@@ -474,7 +475,7 @@ func holdFrom(all string, base int, args bool, window int) int {
 		j--
 	}
 	if j < len(all) {
-		if !keyish(all[j:]) && !keyHead(all[j:]) && !keywordBefore(all[max(0, j-48):j]) && !(len(all)-j <= maxChunk && keyishBefore(all[:j], args)) {
+		if !keyish(all[j:]) && !keyHead(all[j:], heads) && !keywordBefore(all[max(0, j-48):j]) && !(len(all)-j <= maxChunk && keyishBefore(all[:j], args)) {
 			return len(all) - base
 		}
 		cut = j
@@ -500,33 +501,29 @@ func holdFrom(all string, base int, args bool, window int) int {
 	return max(cut, base) - base
 }
 
-// keyHeads are how known keys start before their first digit, capital
-// or key character ('_', '-'), which keyish would see: "sk" of
-// "sk-proj-…" and "sk_live_…", "gh" of "ghp_…", "xox" of Slack's
-// "xoxb-…", the dashes of "-----BEGIN … PRIVATE KEY". An unfinished run
-// is held from n bytes on (n is the head's second field): from 2 where
-// few words start that way, from 3 or 4 where many do ("sh" of "short"
-// is released, "shp" of "shpat_" held). A single letter is never held:
-// it starts too many words, and one released letter of a redacted key
-// tells nothing its placeholder does not ("s[OPENAI_API_KEY]").
-// Upper-case starts ("AKIA", "AIza", "SG.") are keyish already.
-var keyHeads = [...]struct {
-	head string
-	n    int
-}{
-	{"sk", 2}, {"rk", 2}, {"ghp", 2}, {"gho", 2}, {"ghu", 2}, {"ghs", 2}, {"ghr", 2}, {"github", 4},
-	{"glpat", 3}, {"gldt", 3}, {"glptt", 3}, {"glrt", 3}, {"xoxb", 2}, {"xoxp", 2}, {"xoxa", 2},
-	{"xoxr", 2}, {"xoxs", 2}, {"xoxe", 2}, {"xapp", 2}, {"hf", 2}, {"npm", 2}, {"pypi", 3},
-	{"dop", 3}, {"doo", 3}, {"dor", 3}, {"dapi", 3}, {"shpat", 3}, {"shpss", 3}, {"shpca", 3}, {"shppa", 3},
-	{"eyJ", 2}, {"sq0", 2}, {"pplx", 2}, {"gsk", 2}, {"xai", 2}, {"-----", 3},
+// keyHeads are plain heads of keys that no secret rule's literal gives
+// (Heads adds those of the rules): the dashes of "-----BEGIN … PRIVATE
+// KEY", and keys of vendors the rules do not name but whose prefix is
+// known (Groq "gsk_", xAI "xai-").
+var keyHeads = [...]string{"-----", "gsk", "xai", "glpat", "github"}
+
+// headsOf is the sorted, unique set of plain key heads a layer holds: the
+// secret rules' (secrets.Scanner.Heads) and keyHeads.
+func headsOf(s *secrets.Scanner) []string {
+	hs := append(s.Heads(), keyHeads[:]...)
+	sort.Strings(hs)
+	return slices.Compact(hs)
 }
 
 // keyHead reports whether an unfinished run may still become a key that
-// starts with plain lower-case letters: its last letters and digits (after
-// any punctuation: a quote, bracket, backtick, `":"` of JSON), or its
-// trailing dashes, are a prefix of a key's head, at least as long as the
-// head's hold length.
-func keyHead(run string) bool {
+// starts with plain lower-case letters: its last letters and digits
+// (after any punctuation: a quote, bracket, backtick, `":"` of JSON),
+// lower-cased, or its trailing dashes, are a prefix of a key's head
+// (heads, sorted) — from the first letter on: "s" may become "sk-proj-…",
+// and a released "s" would go out ahead of the redacted key
+// ("s[OPENAI_API_KEY]"). A plain word is held only until the next event
+// shows it is no head ("sure", "skip"): one event.
+func keyHead(run string, heads []string) bool {
 	k := len(run)
 	for k > 0 && (isLetter(run[k-1]) || run[k-1] >= '0' && run[k-1] <= '9') {
 		k--
@@ -537,12 +534,18 @@ func keyHead(run string) bool {
 		}
 	}
 	run = run[k:]
-	for _, h := range keyHeads {
-		if len(run) >= h.n && len(run) <= len(h.head) && h.head[:len(run)] == run {
-			return true
+	if len(run) == 0 || len(run) > 32 {
+		return false
+	}
+	for i := 0; i < len(run); i++ {
+		if run[i] >= 'A' && run[i] <= 'Z' {
+			run = strings.ToLower(run) // a capitalised word: rare here
+			break
 		}
 	}
-	return false
+	// the first head not below run; run is a prefix of a head iff of that one
+	i, _ := slices.BinarySearch(heads, run)
+	return i < len(heads) && strings.HasPrefix(heads[i], run)
 }
 
 // maxChunk is the longest chunk of a key split every few characters
