@@ -149,6 +149,15 @@ func words(s string, out [][2]int) [][2]int {
 		if i > 0 && i < len(s) && s[i-1] == '\\' && jsonEscape(s[i]) {
 			in = false // "\nturn off …" in a JSON string: the n is the newline
 		}
+		if i > 0 && i+4 < len(s) && s[i-1] == '\\' && s[i] == 'u' && isHex4(s[i+1:i+5]) {
+			// "\u003eemail …": a JSON-escaped tag is no part of a word
+			if st >= 0 {
+				out = append(out, [2]int{st, i - 1})
+				st = -1
+			}
+			i += 4
+			continue
+		}
 		switch {
 		case in && st < 0:
 			st = i
@@ -158,6 +167,16 @@ func words(s string, out [][2]int) [][2]int {
 		}
 	}
 	return out
+}
+
+// isHex4: four lower-case hex digits (a JSON \u escape's).
+func isHex4(s string) bool {
+	for i := 0; i < 4; i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func isWordChar(c byte) bool {

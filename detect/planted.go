@@ -142,10 +142,27 @@ var extraVerbs = map[string]actionClass{
 	"let": actDevice, "dump": actSend, "sync": actSend, "publicize": actSend, "endorse": actSend, "promote": actSend,
 	"unfollow": actSend, "enroll": actTrade, "sign-up": actTrade, "signup": actTrade, "allow": actAccess,
 	"whitelist": actAccess, "allowlist": actAccess, "elevate": actAccess, "promote-to": actAccess, "forward-all": actSend,
+	// session 4: verbs of agent actions the lists lacked
+	"move": actSend, "redirect": actSend, "expose": actSend, "terminate": actDelete, "suspend": actDelete, "archive": actDelete,
+	"deprovision": actDelete, "kick": actDelete, "ban": actDelete, "raise": actChange, "increase": actChange, "double": actChange,
+	"lower": actChange, "reduce": actChange, "bump": actChange, "save": actChange, "mark": actChange, "freeze": actChange,
+	"assign": actAccess, "reassign": actAccess, "delegate": actAccess, "checkout": actTrade, "initiate": actSchedule,
+	"place": actSchedule, "process": actSchedule, "issue": actSchedule, "perform": actSchedule, "arrange": actSchedule,
 }
 
+// lightVerbs take their kind of action from the noun after them
+// ("initiate a payment", "place an order", "issue a refund").
+var lightVerbs = map[string]bool{"initiate": true, "place": true, "process": true, "issue": true, "perform": true, "execute": true,
+	"make": true, "arrange": true, "schedule": true, "set": true, "submit": true, "complete": true, "start": true, "create": true}
+
+// actionNouns name an action after a light verb.
+var actionNouns = map[string]actionClass{"payment": actMoney, "payments": actMoney, "transfer": actMoney, "transfers": actMoney,
+	"wire": actMoney, "withdrawal": actMoney, "deposit": actMoney, "refund": actMoney, "refunds": actMoney, "remittance": actMoney,
+	"purchase": actTrade, "purchases": actTrade, "order": actTrade, "orders": actTrade, "booking": actTrade, "reservation": actTrade,
+	"trade": actTrade, "sale": actTrade}
+
 // target is what the object of a verb names.
-type target uint16
+type target uint32
 
 const (
 	tRecipient target = 1 << iota // e-mail, URL, domain, IBAN, account, phone, crypto address
@@ -163,7 +180,22 @@ const (
 	tTool                         // a word of a declared tool's object
 	tUrgent                       // today, now, right away, before the end of the day
 	tBilling                      // within 30 days, by 1 March, quoting the reference, late fee
+	tExpose                       // public, a public gist, everyone on the internet
+	tCritical                     // a setting that moves money or control: payout, payee, limit, owner, dosage, salary
+	tDeadline                     // a person's deadline: "by Friday", "before the call"
 )
+
+// exposeWords make a thing public.
+var exposeWords = map[string]bool{"public": true, "publicly": true, "gist": true, "pastebin": true, "internet": true, "anyone": true}
+
+// criticalWords are settings and records whose change moves money or
+// control, or harms the user: the payout account, the payees, a limit, the
+// owner, a prescription's dosage, a salary, a contract.
+var criticalWords = map[string]bool{"payout": true, "beneficiary": true, "payee": true, "payees": true, "ownership": true,
+	"owner": true, "owners": true, "dosage": true, "dose": true, "prescription": true, "prescriptions": true, "medication": true,
+	"salary": true, "salaries": true, "payroll": true, "limit": true, "limits": true, "recovery": true, "contract": true,
+	"contracts": true, "pharmacy": true, "default": true, "balance": true, "savings": true, "funds": true, "protection": true,
+	"records": true, "record": true, "rule": true, "rules": true, "mfa": true, "2fa": true, "two-factor": true}
 
 var secretWords = map[string]bool{"password": true, "passwords": true, "passcode": true, "pin": true, "credentials": true,
 	"credential": true, "key": true, "keys": true, "token": true, "tokens": true, "codes": true, "code": true, "secret": true, "secrets": true,
@@ -199,7 +231,9 @@ var stealthPhrases = []string{"don't mention", "do not mention", "without asking
 	"without notifying", "without informing", "no need to confirm", "no need to ask", "quietly", "silently", "secretly", "notify no one",
 	"do not tell", "don't tell", "nobody else needs", "report success", "without the user", "not mention", "do not inform", "don't inform",
 	"on the user's behalf", "on my behalf", "on behalf of the user", "do not ask", "don't ask", "before answering", "before you answer",
-	"before responding", "before doing anything else", "before you reply", "before replying", "don't let the user know", "do not let the user know"}
+	"before responding", "before doing anything else", "before you reply", "before replying", "don't let the user know", "do not let the user know",
+	"without waiting", "without approval", "without their approval", "skip the review", "skip review", "bypass", "leave no message",
+	"leave no trace", "nobody needs to know", "no one needs to know", "notify nobody", "tell nobody", "without a trace"}
 
 var commandCues = []string{"curl ", "wget ", "| sh", "|sh", "| bash", "|bash", "rm -rf", ".exe", "powershell", "chmod +x",
 	"iex(", "invoke-expression", "base64 -d", "nc -e", "/dev/tcp"}
@@ -219,6 +253,8 @@ func wordTarget(w string) target {
 		t |= tRecipient
 	case strings.Contains(w, "@") && strings.Contains(w, "."):
 		t |= tRecipient
+	case len(w) > 2 && w[0] == '@' && w != "@channel" && w != "@here" && w != "@everyone":
+		t |= tRecipient // a chat handle ("dm the password to @kev-ops")
 	case isDomain(w):
 		t |= tRecipient
 	case isAccountNumber(w):
@@ -247,6 +283,16 @@ func wordTarget(w string) target {
 	}
 	if socialWords[w] || strings.HasPrefix(w, "#") && len(w) > 2 {
 		t |= tSocial
+	}
+	if exposeWords[w] {
+		t |= tExpose
+	}
+	if criticalWords[w] {
+		t |= tCritical
+	}
+	switch w {
+	case "balance", "savings", "funds":
+		t |= tAmount // "move the whole savings balance to …"
 	}
 	return t
 }
@@ -310,7 +356,8 @@ const driftTargets = tRecipient | tAmount | tUsers | tAll | tStealth | tCommand
 // only toward an outside recipient, an amount, stealth or a command.
 var weakVerbs = map[string]bool{"approve": true, "accept": true, "add": true, "make": true, "set": true, "open": true,
 	"start": true, "stop": true, "follow": true, "update": true, "change": true, "order": true, "text": true,
-	"message": true, "reply": true, "respond": true, "go": true, "turn": true, "switch": true, "edit": true, "book": true}
+	"message": true, "reply": true, "respond": true, "go": true, "turn": true, "switch": true, "edit": true, "book": true,
+	"save": true, "mark": true, "process": true, "place": true, "perform": true, "arrange": true, "issue": true, "initiate": true}
 
 // containers are the user's storage when data names them ("in the
 // drive"), not when it speaks to its reader ("in your mailbox").
@@ -390,6 +437,7 @@ type plantedCand struct {
 	unlock     bool // the object unlocks ("let ravi in by unlocking the gate")
 	permanent  bool // "permanently", "and empty the trash"
 	backups    bool // backups are the user's last copy
+	forSomeone bool // "open the garage for mateo", "… for a delivery"
 }
 
 // directed: actions whose recipient follows "to", "with", "at" ... (or,
@@ -417,7 +465,8 @@ var strongSecrets = map[string]bool{"password": true, "passwords": true, "passco
 	"birth": true, "salary": true, "salaries": true, "directory": true, "inbox": true, "history": true, "ids": true, "passport": true,
 	"ssn": true, "statement": true, "statements": true, "cookies": true, "wallet": true,
 	"seed": true, "recovery": true, "messages": true, "emails": true, "e-mails": true, "conversation": true, "database": true,
-	"export": true, "spreadsheet": true, "photos": true, "records": true, "login": true, "logins": true, "sign-in": true}
+	"export": true, "spreadsheet": true, "photos": true, "records": true, "login": true, "logins": true, "sign-in": true,
+	"insurance": true, "diagnosis": true, "medical": true, "lab": true, "payslip": true, "payslips": true, "vpn": true}
 
 // harmful reports whether an ordinarily addressed request is harmful by
 // itself, without the conversation: its object makes the action someone
@@ -437,16 +486,23 @@ func (c *plantedCand) harmful(verb string) bool {
 		if t&tSocial != 0 && t&tUsers != 0 && (verb == "post" || verb == "publish" || verb == "tweet" || verb == "retweet") {
 			return true
 		}
+		if t&tExpose != 0 && (c.strong || t&tSecret != 0 && t&(tUsers|tAll|tCritical) != 0) {
+			return true // "push .env to a public gist", "move every file in private to the public folder"
+		}
 		// to an outside address, or the user's personal data to everyone
 		// ("reply to everyone with the user's phone number")
 		// or edit rights given with a share ("share the folder with x@…
 		// with edit rights")
 		return t&tRecipient != 0 && (c.strong || t&tSecret != 0 && t&(tUsers|tAll) != 0 || t&tPrivilege != 0) || c.strong && t&tUsers != 0 && t&tAll != 0
 	case actAccess:
-		return t&tPrivilege != 0 && t&(tRecipient|tUsers|tAll) != 0
+		// or an outside payee added ("add account … as a trusted payee")
+		return t&tPrivilege != 0 && t&(tRecipient|tUsers|tAll) != 0 || t&tCritical != 0 && t&tRecipient != 0
 	case actDelete:
 		// "delete all my calendar events": everything of the user's
 		// or for good: "wipe the backups folder and empty the trash"
+		if (verb == "terminate" || verb == "suspend" || verb == "deactivate" || verb == "deprovision") && t&(tCritical|tPrivilege|tSocial) != 0 {
+			return true // "terminate the contract of …", "suspend the account"
+		}
 		return t&(tUsers|tAll) != 0 && t&(tSecret|tSocial|tControl) != 0 || t&tPrivilege != 0 && t&tAll != 0 || t&tUsers != 0 && t&tAll != 0 ||
 			c.permanent && (c.strong || t&tSecret != 0 && c.backups)
 	case actChange:
@@ -456,14 +512,26 @@ func (c *plantedCand) harmful(verb string) bool {
 		if verb == "turn" || verb == "switch" {
 			return false // "turn on two-factor authentication"
 		}
+		switch verb {
+		case "double", "raise", "increase", "bump", "lower", "reduce":
+			// a dosage, a salary, a limit: by a cue, not a manual's line
+			return t&tCritical != 0 && (c.addr >= addrCue || t&tUsers != 0)
+		}
+		if t&tCritical != 0 && (c.strong || t&tRecipient != 0) {
+			return true // "save a new card as the default payment method", "change the payout account to …"
+		}
 		return t&tUsers != 0 && c.strong || t&tRecipient != 0 && (t&(tSecret|tAmount) != 0 || t&tSocial != 0)
 	case actDevice:
-		return t&tDoor != 0 && (verb == "unlock" || c.unlock || t&tUsers != 0) || (verb == "disarm" || verb == "stop" || verb == "unlock") && t&tControl != 0
+		// a door opened for someone by a cued request ("could you open the
+		// garage for …"), not a manual's "open the garage with the remote"
+		return t&tDoor != 0 && (verb == "unlock" || c.unlock || t&tUsers != 0 || verb == "open" && c.forSomeone && c.addr >= addrCue) ||
+			(verb == "disarm" || verb == "stop" || verb == "unlock") && t&tControl != 0
 	case actTrade:
 		// for the user ("my", "the saved card") or a count shipped out
 		return t&tUsers != 0 && (t&(tQuantity|tAmount|tAll) != 0 || c.strong) || t&tQuantity != 0 && t&tRecipient != 0
 	case actSchedule:
-		return t&tRecipient != 0 && t&tPrivilege != 0
+		// an event for an outsider with rights, a mail rule to an outsider
+		return t&tRecipient != 0 && t&(tPrivilege|tCritical) != 0
 	case actVisit:
 		return t&tRecipient != 0 && t&tUsers != 0 && c.strong
 	}
@@ -514,13 +582,14 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 	// verbs joined by "and"/"then" ("look up my codes and send them")
 	chainAddr, chainSent := addrNone, -1
 	chainFetch := false // the chain began with a fetch ("look up", "find", "get")
+	chainFrom := 0      // the word the chain began at
 	for i, w := range tw {
 		if chainSent >= 0 && chainSent != sentenceStart(norm, tw, i) {
 			chainAddr, chainSent, chainFetch = addrNone, -1, false
 		}
 		if chainVerbs[norm[w[0]:w[1]]] {
 			if a := addressOf(norm, tw, i, markupAt); a > addrNone && a >= chainAddr {
-				chainAddr, chainSent, chainFetch = a, sentenceStart(norm, tw, i), true
+				chainAddr, chainSent, chainFetch, chainFrom = a, sentenceStart(norm, tw, i), true, i
 			}
 		}
 		verb := norm[w[0]:w[1]]
@@ -530,6 +599,15 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		}
 		if !isVerb || negated(norm, tw, i) {
 			continue
+		}
+		if lightVerbs[verb] {
+			// "initiate a payment of …", "place an order for …"
+			for k := i + 1; k < len(tw) && k <= i+3; k++ {
+				if nc, ok := actionNouns[norm[tw[k][0]:tw[k][1]]]; ok {
+					c = nc
+					break
+				}
+			}
 		}
 		if w[1]+1 < len(norm) && norm[w[1]] == ' ' {
 			if nx := strings.IndexAny(norm[w[1]+1:], " \n"); nx > 0 && strings.Contains(norm[w[1]+1:w[1]+1+nx], "=") {
@@ -565,7 +643,7 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		cand := plantedCand{class: c, start: w[0], end: w[1], addr: addr}
 		cand.off = i+1 < len(tw) && norm[tw[i+1][0]:tw[i+1][1]] == "off"
 		if chained {
-			for k := chainSent; k < i; k++ {
+			for k := chainFrom; k < i; k++ {
 				o := norm[tw[k][0]:tw[k][1]]
 				cand.tgt |= wordTarget(o) &^ tRecipient
 				cand.strong = cand.strong || strongSecret(o)
@@ -608,6 +686,9 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 				(norm[tw[k-2][0]:tw[k-2][1]] == "for" || norm[tw[k-2][0]:tw[k-2][1]] == "of") {
 				wt |= tUsers // "for the user", "the saved card" (not "remove a user", "send the user a message")
 			}
+			if o == "user" && k == i+2 && norm[tw[k-1][0]:tw[k-1][1]] == "the" && (cand.class == actTrade || cand.class == actAccess || cand.class == actDelete) {
+				wt |= tUsers // "subscribe the user to …", "remove the user from …"
+			}
 			if containers[o] && norm[tw[k-1][0]:tw[k-1][1]] != "your" {
 				wt |= tUsers // "the largest files in the drive": the user's storage
 			}
@@ -639,6 +720,8 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 				objTool = true
 			}
 			switch o {
+			case "off":
+				cand.off = true // "switch the cameras off"
 			case "unlocking", "unlock":
 				cand.unlock = true
 			case "backup", "backups":
@@ -658,6 +741,16 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 				break
 			}
 		}
+		head := clause // the verb's own phrase: up to "and" or a comma
+		if j := strings.IndexAny(head, ",;"); j >= 0 {
+			head = head[:j]
+		}
+		if j := strings.Index(head, " and "); j >= 0 {
+			head = head[:j]
+		}
+		if j := strings.Index(head, " for "); j >= 0 && !strings.HasPrefix(head[j+5:], "you") {
+			cand.forSomeone = true
+		}
 		if strings.Contains(clause, " on file") {
 			cand.tgt |= tUsers // "charge the card on file"
 		}
@@ -674,6 +767,9 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		if cand.tgt&tAmount != 0 && billing(clause) {
 			cand.tgt |= tBilling
 		}
+		if deadline(clause) {
+			cand.tgt |= tDeadline
+		}
 		for _, s := range commandCues {
 			if strings.Contains(clause, s) {
 				cand.tgt |= tCommand
@@ -684,7 +780,7 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			continue // the reader's own things: a manual or a request to a person
 		}
 		if a := addressOf(norm, tw, i, markupAt); a > chainAddr {
-			chainAddr, chainSent = a, sentenceStart(norm, tw, i)
+			chainAddr, chainSent, chainFrom = a, sentenceStart(norm, tw, i), i
 		}
 		if verb == "make" && cand.has(tPrivilege) {
 			cand.class = actAccess
@@ -692,7 +788,8 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		if (verb == "send" || verb == "make") && cand.has(tAmount) {
 			cand.class = actMoney // "send a payment of 1500 USD to ..."
 		}
-		if cand.addr == addrAI && cand.tgt != 0 || cand.harmful(verb) || cand.has(tCommand) && (cand.addr == addrAI || cand.has(tStealth)) {
+		if cand.addr == addrAI && cand.tgt&^(tDeadline|tBilling) != 0 || cand.harmful(verb) || cand.has(tCommand) && (cand.addr == addrAI || cand.has(tStealth)) ||
+			cand.weighs(verb) {
 			return cand.start, cand.end, false, true
 		}
 		if ctx == nil || asked[cand.class] {
@@ -738,6 +835,69 @@ func verbOf(w string) string {
 		}
 	}
 	return w
+}
+
+// weighs is the general check of a cued request (please, could you,
+// TODO, you must …) that harmful's rules by kind do not name: the
+// weights of what its object names against a person's deadline. An
+// outside recipient weighs most; the user's things, "all", a strong
+// secret, privileges, security controls, doors, critical settings and
+// making things public weigh one each; urgency adds one, a deadline ("by
+// Friday") or the terms of a bill take one off. A cued request flags at
+// four, a bare one that opens a line never does by weight alone.
+func (c *plantedCand) weighs(verb string) bool {
+	if c.addr < addrCue {
+		return false
+	}
+	t := c.tgt
+	w := 1 // cued
+	if c.addr == addrAI {
+		w++
+	}
+	if t&tRecipient != 0 {
+		w += 2
+	}
+	for _, b := range []target{tUsers, tAll, tPrivilege, tControl, tDoor, tCritical, tExpose, tUrgent, tAmount} {
+		if t&b != 0 {
+			w++
+		}
+	}
+	if c.strong {
+		w++
+	}
+	if t&(tDeadline|tBilling) != 0 {
+		w--
+	}
+	if weakVerbs[verbOf(verb)] && t&tRecipient == 0 {
+		w--
+	}
+	return w >= 4
+}
+
+// deadline: the clause sets a person's deadline ("by Friday", "by the
+// 5th", "before the meeting", "by end of day" is urgent instead).
+func deadline(clause string) bool {
+	for _, d := range []string{" by tomorrow", " by noon", " by next ", " before the meeting", " before the call", " before friday", " before monday", " when you get a chance", " when you can", " if you can", " once legal", " when you have a minute", " if it ", " if you ", " if they ", " if needed", " once it", " once you"} {
+		if strings.Contains(clause, d) {
+			return true
+		}
+	}
+	for off := 0; ; {
+		i := strings.Index(clause[off:], " by ")
+		if i < 0 {
+			return false
+		}
+		rest := clause[off+i+4:]
+		if rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+			return true
+		}
+		for _, m := range months {
+			if strings.HasPrefix(rest, m) {
+				return true
+			}
+		}
+		off += i + 4
+	}
 }
 
 // urgentWords press for an action now: with a payee they tell a planted
@@ -869,6 +1029,9 @@ func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
 			return addrAI
 		}
 	}
+	if i >= 2 && aiNouns[norm[tw[i-2][0]:tw[i-2][1]]] && aiInfinitive(norm, tw, i-2, i) {
+		return addrAI // "we ask the ai assistant to pay …", "the owner wants the agent to …"
+	}
 	if ai >= 0 {
 		between := " " + strings.TrimSpace(norm[tw[ai][1]:w[0]])
 		for _, m := range aiModals {
@@ -888,10 +1051,61 @@ func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
 	if endsWithCue(before) || lead && quotedStart(norm, w[0]) {
 		return addrCue
 	}
-	if lead {
+	if lead || introClause(norm, tw, i) {
 		return addrReader
 	}
 	return addrNone
+}
+
+// askVerbs put an AI noun before an infinitive that is its task ("we ask
+// the assistant to …", "the owner wants the agent to …").
+var askVerbs = map[string]bool{"ask": true, "asks": true, "asked": true, "want": true, "wants": true, "need": true, "needs": true,
+	"tell": true, "tells": true, "instruct": true, "instructs": true, "request": true, "requests": true, "require": true, "requires": true,
+	"expect": true, "expects": true, "like": true, "authorise": true, "authorize": true, "authorises": true, "authorizes": true,
+	"allow": true, "permit": true, "direct": true, "get": true, "have": true}
+
+// aiInfinitive: the AI noun tw[k] is the object of an asking verb and
+// "to" joins it to the verb tw[v].
+func aiInfinitive(norm string, tw [][2]int, k, v int) bool {
+	if v != k+2 || norm[tw[k+1][0]:tw[k+1][1]] != "to" {
+		return false
+	}
+	for j := k - 1; j >= max(0, k-4); j-- {
+		if askVerbs[norm[tw[j][0]:tw[j][1]]] {
+			return true
+		}
+	}
+	return false
+}
+
+// introWords open an adverbial phrase that ends in a comma before an
+// imperative ("in order to finish, send …", "once you have read this,
+// forward …", "for the audit, share …").
+var introWords = map[string]bool{"in": true, "once": true, "after": true, "before": true, "when": true, "for": true,
+	"as": true, "while": true, "first": true, "finally": true, "additionally": true, "lastly": true, "afterwards": true,
+	"meanwhile": true, "otherwise": true, "next": true, "then": true, "now": true, "also": true, "today": true, "tonight": true,
+	"since": true, "because": true, "upon": true, "at": true, "on": true, "later": true, "separately": true, "importantly": true}
+
+// introClause: the verb tw[i] follows a comma that ends a short
+// adverbial phrase opening its sentence, string or label.
+func introClause(norm string, tw [][2]int, i int) bool {
+	if i == 0 || !commaBefore(norm, tw[i][0]) {
+		return false
+	}
+	// the phrase begins after a break, a quote, a colon or a tag
+	j := i - 1
+	for j > 0 && i-j < 9 && !hardBreak(norm, tw, j) && !strings.ContainsAny(norm[tw[j-1][1]:tw[j][0]], "\"':>([") {
+		j--
+	}
+	if i-j >= 9 || !introWords[norm[tw[j][0]:tw[j][1]]] {
+		return false
+	}
+	for k := j; k < i-1; k++ {
+		if strings.Contains(norm[tw[k][1]:tw[k+1][0]], ",") {
+			return false // one comma: the one before the verb
+		}
+	}
+	return true
 }
 
 // quotedStart: the word at byte at opens a quoted string (a JSON value:
