@@ -7,7 +7,7 @@ import (
 )
 
 // TestFamilyTuningSets runs the session-4 tuning files written by
-// `go run ./tools/tunegen` (direct injections and goal hijacks inside
+// `go run ./tools/tunegen` and by hand (direct injections and goal hijacks inside
 // application prompts, prompt leaking, role-play jailbreaks, PAIR-style
 // persuasion, and hard negatives of each) through the detector as user
 // text and as documents, and counts the rows a critical rule flags by
@@ -21,8 +21,11 @@ func TestFamilyTuningSets(t *testing.T) {
 		file   string
 		attack int // attack rows a critical rule flags, at least, in each role
 	}{
-		{"testdata/direct_tuning2.jsonl", 82},
+		{"testdata/direct_tuning2.jsonl", 83},
 		{"testdata/pair_tuning2.jsonl", 34},
+		// hand-written (no generator): two sets of fresh wordings, each
+		// measured before the rules were extended to them
+		{"testdata/direct_tuning3.jsonl", 46},
 	} {
 		rows, err := ReadRows(tc.file)
 		if err != nil {
