@@ -3,6 +3,7 @@ package detect
 import (
 	"math"
 
+	"github.com/rampart-ai/rampart/detect/charlm"
 	"github.com/rampart-ai/rampart/detect/model"
 	"github.com/rampart-ai/rampart/detect/normalize"
 	"github.com/rampart-ai/rampart/detect/rules"
@@ -71,7 +72,8 @@ type state struct {
 	prep  prepared
 	uhits []ruleHit
 	// the salad checks of the last text scanned (scanAs)
-	tokSalad, wordSalad span
+	tokSalad, wordSalad, pplSalad span
+	ppl                           charlm.Scratch
 }
 
 // span is where a check found something in a text (ok).
@@ -80,14 +82,16 @@ type span struct {
 	ok   bool
 }
 
-// salads runs the token-salad and, when that finds nothing, the
-// word-salad check on text.
+// salads runs the token-salad, then (when that finds nothing) the
+// word-salad and then the perplexity check on text.
 func (st *state) salads(text string) {
-	st.tokSalad, st.wordSalad = span{}, span{}
+	st.tokSalad, st.wordSalad, st.pplSalad = span{}, span{}, span{}
 	if a, b, ok := saladScan(text); ok {
 		st.tokSalad = span{a, b, true}
 	} else if a, b, ok := wordSaladScan(text); ok {
 		st.wordSalad = span{a, b, true}
+	} else if a, b, _, ok := pplSuffixScan(text, &st.ppl); ok {
+		st.pplSalad = span{a, b, true}
 	}
 }
 

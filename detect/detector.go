@@ -332,6 +332,11 @@ func (d *Detector) scanAs(st *state, text string, role Role, again bool) Result 
 		res.Findings = append(res.Findings, Finding{Rule: RuleWordSalad, Severity: rules.High, Score: score,
 			Start: utf8.RuneCountInString(text[:sa]), End: utf8.RuneCountInString(text[:sb]),
 			Message: "word salad: a run of dictionary words with no function words in pairs benign text does not have, after a sentence (optimised jailbreak suffix)"})
+	} else if sa, sb, ok := st.pplSalad.a, st.pplSalad.b, st.pplSalad.ok; ok {
+		res.Flagged = true
+		res.Findings = append(res.Findings, Finding{Rule: RuleOptimisedSuffix, Severity: rules.High, Score: score,
+			Start: utf8.RuneCountInString(text[:sa]), End: utf8.RuneCountInString(text[:sb]),
+			Message: "optimised suffix: characters that neither the prose nor the code model of benign text expects, after a sentence (perplexity filter)"})
 	}
 	if res.Flagged && len(res.Findings) == 0 {
 		// flagged on the classifier's whole-text score alone (no window

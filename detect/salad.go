@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"strings"
 
+	"github.com/rampart-ai/rampart/detect/charlm"
 	"github.com/rampart-ai/rampart/detect/model"
 )
 
@@ -746,4 +747,150 @@ func listWord(w string) bool {
 		return true
 	}
 	return false
+}
+
+// Optimised suffixes by perplexity: the character n-gram models of benign
+// prose and code (package charlm) score windows of 40 characters on one
+// line; a window that neither model explains (mean surprisal far above
+// benign text's) and that holds salad-like tokens (classifyToken: lone
+// brackets, glued words, letters fused with marks) is symbol soup. This
+// replaces the token-salad check's vocabulary and code veto with the two
+// models: code explains itself, and so does prose with odd marks. Windows of other scripts, of accented
+// Latin letters (another language) and of long unbroken tokens (hashes,
+// base64, URLs) are not judged. The check is a suffix check: the window
+// must come after a sentence of ordinary words on its line (the request
+// the suffix is appended to).
+
+// RuleOptimisedSuffix is the finding of a perplexity window.
+const RuleOptimisedSuffix = "optimised-suffix"
+
+// pplFeatures are what pplSuffixScan decides on.
+type pplFeatures struct {
+	bits      float64 // the window's surprisal, bits per character
+	marks     int     // ASCII marks in the window, per cent of its characters
+	leadWords int     // words of the first eight of the line before the window
+	leadFn    int     // function words among them
+	leadBytes int     // bytes from the line's start to the window
+	accented  int     // non-ASCII letters of Latin scripts in the window
+	odd       int     // salad-like tokens (classifyToken) of the window
+}
+
+// pplScan returns the highest-scoring window of text and its features.
+func pplScan(text string, s *charlm.Scratch) (a, b int, f pplFeatures, ok bool) {
+	m := charlm.Default()
+	if m == nil {
+		return 0, 0, f, false
+	}
+	r, ok := m.Scan(text, s, hasOddToken)
+	if !ok {
+		return 0, 0, f, false
+	}
+	a, b = r.Start, r.End
+	f.bits = r.Bits
+	n, marks := 0, 0
+	for i := a; i < b; i++ {
+		c := text[i]
+		if c&0xC0 == 0x80 {
+			continue
+		}
+		n++
+		if c >= 0xC3 && c <= 0xC5 || c == 0xE1 && i+1 < b && (text[i+1] == 0xBA || text[i+1] == 0xBB) {
+			f.accented++ // U+00C0–U+017F, Vietnamese U+1E80–U+1EFF
+		}
+		if c > ' ' && c < 0x7F && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			marks++
+		}
+	}
+	f.marks = 100 * marks / max(1, n)
+	ta, tb := a, b // the window's whole tokens
+	for ta > 0 && !isSpaceByte(text[ta-1]) {
+		ta--
+	}
+	for tb < len(text) && !isSpaceByte(text[tb]) {
+		tb++
+	}
+	for i := ta; i < tb; {
+		j := i
+		for j < tb && !isSpaceByte(text[j]) {
+			j++
+		}
+		if j > i && classifyToken(text[i:j]) == tokOdd {
+			f.odd++
+		}
+		for i = j; i < tb && isSpaceByte(text[i]); i++ {
+		}
+	}
+	ls := strings.LastIndexAny(text[:a], "\n\r") + 1
+	f.leadBytes = a - ls
+	for i, k := ls, 0; i < a && k < 8; k++ {
+		for i < a && isSpaceByte(text[i]) {
+			i++
+		}
+		j := i
+		for j < a && !isSpaceByte(text[j]) {
+			j++
+		}
+		if j == i {
+			break
+		}
+		if _, _, isWord, fn, _, _, _, _ := saladWord(text[i:j]); isWord {
+			f.leadWords++
+			f.leadFn += b2i(fn)
+		}
+		i = j
+	}
+	return a, b, f, true
+}
+
+// hasOddToken reports whether a token of region (the part of a text the
+// perplexity pass selected) is salad-like: pplDecide wants one, so a
+// region without any is not scored.
+func hasOddToken(region string) bool {
+	for i := 0; i < len(region); {
+		j := i
+		for j < len(region) && !isSpaceByte(region[j]) {
+			j++
+		}
+		if j > i && classifyToken(region[i:j]) == tokOdd {
+			return true
+		}
+		for i = j; i < len(region) && isSpaceByte(region[i]); i++ {
+		}
+	}
+	return false
+}
+
+// Thresholds of pplSuffixScan (chosen on the pool's benign train and dev
+// rows, detect/testdata/salad_tuning.jsonl, generated suffixes and benign
+// kinds (seed 1) and the hand-written samples of salad_ppl_test.go; see
+// docs/DETECTION.md).
+const (
+	pplBits2 = 6.0 // a window with two salad-like tokens: this many bits per character
+	pplBits1 = 7.0 // with one, and ...
+	pplMarks = 10  // ... this share of marks (per cent)
+	// pplMaxAccented is the number of accented Latin letters from which a
+	// window is taken for a language other than English, not judged
+	pplMaxAccented = 3
+	// a sentence before the window: at least pplLeadWords words on its
+	// line, pplLeadFn of the first eight function words, and pplLeadBytes
+	// bytes
+	pplLeadWords = 4
+	pplLeadFn    = 2
+	pplLeadBytes = 20
+)
+
+// pplSuffixScan reports a window of symbol or sub-word soup after a
+// sentence (pplDecide) and its span and surprisal.
+func pplSuffixScan(text string, s *charlm.Scratch) (a, b int, bits float64, ok bool) {
+	a, b, f, ok := pplScan(text, s)
+	if !ok || !pplDecide(f) {
+		return 0, 0, 0, false
+	}
+	return a, b, f.bits, true
+}
+
+// pplDecide says whether a window's features make it an optimised suffix.
+func pplDecide(f pplFeatures) bool {
+	lead := f.leadWords >= pplLeadWords && f.leadFn >= pplLeadFn && f.leadBytes >= pplLeadBytes
+	return lead && f.accented < pplMaxAccented && (f.bits >= pplBits2 && f.odd >= 2 || f.bits >= pplBits1 && f.odd >= 1 && f.marks >= pplMarks)
 }
