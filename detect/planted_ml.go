@@ -5,9 +5,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
-
 	"github.com/rampart-ai/rampart/detect/normalize"
+	"github.com/rampart-ai/rampart/internal/acdfa"
 )
 
 // Planted action requests beyond English (Spanish, French, German,
@@ -269,7 +268,7 @@ const (
 // mlTrie finds every stem in one pass; mlKinds[p] are the kinds of
 // pattern p (the low bits: 1<<class for verbs).
 var (
-	mlTrie  *ahocorasick.Trie
+	mlTrie  *acdfa.Automaton
 	mlPats  []string
 	mlKinds []uint32
 )
@@ -298,7 +297,11 @@ func mlBuild() {
 		{mlUnlock, mkUnlock}, {mlAdmin, mkAdmin}, {mlStealth, mkStealth}, {mlBilling, mkBilling}} {
 		add(x.ss, x.k)
 	}
-	mlTrie = ahocorasick.NewTrieBuilder().AddStrings(mlPats).Build()
+	t, err := acdfa.New(mlPats)
+	if err != nil {
+		panic("detect: planted-action stems: " + err.Error()) // fixed tables: a test fails first
+	}
+	mlTrie = t
 }
 
 // atWordStart: a stem found at byte i of s begins a word there (or is
@@ -336,14 +339,14 @@ func plantedML(norm string, asked *[nActions]bool) (start, end int, drift, ok bo
 		return
 	}
 	cur := 0
-	mlTrie.Walk([]byte(norm), func(e, n, p int64) bool {
-		at := int(e - n + 1)
+	acdfa.Walk(mlTrie, norm, func(e, n, p int) {
+		at := e - n + 1
 		for cur < len(sents)-1 && at >= sents[cur].end {
 			cur++
 		}
 		sn := &sents[cur]
-		if at < sn.start || int(e) >= sn.end || !atWordStart(norm, at, mlPats[p]) {
-			return true // outside a sentence, across two, or inside a word
+		if at < sn.start || e >= sn.end || !atWordStart(norm, at, mlPats[p]) {
+			return // outside a sentence, across two, or inside a word
 		}
 		k := mlKinds[p]
 		sn.kinds |= k
@@ -352,7 +355,6 @@ func plantedML(norm string, asked *[nActions]bool) (start, end int, drift, ok bo
 				sn.verbs = append(sn.verbs, mlVerbAt{c, at})
 			}
 		}
-		return true
 	})
 	for i := range sents {
 		sn := &sents[i]

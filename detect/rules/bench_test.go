@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rampart-ai/rampart/bench/prompttext"
+	"github.com/rampart-ai/rampart/internal/acdfa"
 )
 
 // Match over 2 KB of ordinary prose, as user text and as a document: one
@@ -46,7 +47,7 @@ func BenchmarkWalk2KB(b *testing.B) {
 	count := func(end, l, p int) { n++ }
 	b.Run("warm", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			s.keywords.walk(text, count)
+			acdfa.Walk(s.keywords, text, count)
 		}
 	})
 	b.Run("cold", func(b *testing.B) {
@@ -57,7 +58,7 @@ func BenchmarkWalk2KB(b *testing.B) {
 				junk[j]++
 			}
 			b.StartTimer()
-			s.keywords.walk(text, count)
+			acdfa.Walk(s.keywords, text, count)
 		}
 	})
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rampart-ai/rampart/internal/acdfa"
 )
 
 //go:embed rules.yaml
@@ -109,7 +111,7 @@ type Hit struct {
 // Set is a compiled rule set, safe for concurrent use.
 type Set struct {
 	Rules    []*Rule
-	keywords *keywordDFA
+	keywords *acdfa.Automaton
 	patterns []string // the keywords, by number
 	// kw maps a keyword number to the rules that own the keyword.
 	kw [][]int
@@ -191,7 +193,7 @@ func Parse(data []byte) (*Set, error) {
 		s.Rules = append(s.Rules, r)
 	}
 	patterns, s.stem = s.buildCo(patterns, kwIndex)
-	dfa, err := newKeywordDFA(patterns)
+	dfa, err := acdfa.New(patterns)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +229,7 @@ func (s *Set) Match(text string, untrusted bool, sc *Scratch, hits []Hit) []Hit 
 	}
 	sc.used = sc.used[:0]
 	sc.occ = sc.occ[:0]
-	s.keywords.walk(text, func(end, n, pattern int) {
+	acdfa.Walk(s.keywords, text, func(end, n, pattern int) {
 		if si := s.stem[pattern]; si >= 0 {
 			s.coSeen(text, end, n, int(si), untrusted, sc)
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rampart-ai/rampart/bench/prompttext"
 	"github.com/rampart-ai/rampart/detect/normalize"
+	"github.com/rampart-ai/rampart/internal/acdfa"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -135,7 +136,7 @@ func FuzzMatch(f *testing.F) {
 			want = append(want, int(end), int(n), int(p))
 			return true
 		})
-		s.keywords.walk(text, func(end, n, p int) { got = append(got, end, n, p) })
+		acdfa.Walk(s.keywords, text, func(end, n, p int) { got = append(got, end, n, p) })
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("keywords %v, library %v", got, want)
 		}
@@ -158,7 +159,7 @@ func FuzzMatch(f *testing.F) {
 	})
 }
 
-// keywordDFA reports exactly what the Aho-Corasick library it replaced
+// The keyword automaton (acdfa) reports exactly what the Aho-Corasick library it replaced
 // reports, in the same order (Match's window merging depends on it).
 func TestKeywordDFAMatchesLibrary(t *testing.T) {
 	s, err := Default()
@@ -193,7 +194,7 @@ func TestKeywordDFAMatchesLibrary(t *testing.T) {
 			want = append(want, hit{int(end), int(n), int(p)})
 			return true
 		})
-		s.keywords.walk(text, func(end, n, p int) { got = append(got, hit{end, n, p}) })
+		acdfa.Walk(s.keywords, text, func(end, n, p int) { got = append(got, hit{end, n, p}) })
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("%q:\n got %v\nwant %v", text, got, want)
 		}
@@ -310,28 +311,17 @@ func FuzzUserHitsFilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) { checkUserHits(t, s, text) })
 }
 
-// The automaton's table is laid out for the cache (keywordDFA): walking
-// 2 KB of ordinary prose touches few 4 KiB pages of it (164 of 8 MB with
-// 32-bit premultiplied entries in trie order, 89 of 4 MB now), since in a
-// gateway each page and line is a miss again on the next request.
+// The automaton's table is laid out for the cache (acdfa): walking 2 KB of
+// ordinary prose touches few 4 KiB pages of it (164 of 8 MB with 32-bit
+// premultiplied entries in trie order, 89 of 4 MB now), since in a gateway
+// each page and line is a miss again on the next request.
 func TestKeywordDFAFootprint(t *testing.T) {
 	s, err := Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := s.keywords
-	text := prep(prompttext.Text(2048))
-	pages := map[int]bool{}
-	st := 0
-	for i := 0; i < len(text); i++ {
-		at := st + int(d.class[text[i]])
-		pages[at*2/4096] = true // 2-byte entries
-		st = int(d.next[at]) * d.nclass
-	}
-	if len(pages) > 120 {
-		t.Errorf("a 2 KB walk touches %d pages of the %d KiB table; want at most 120", len(pages), len(d.next)*2>>10)
-	}
-	if int(d.firstOut)%d.nclass != 0 || len(d.next)%d.nclass != 0 {
-		t.Errorf("firstOut %d, table %d: not whole rows of %d", d.firstOut, len(d.next), d.nclass)
+	_, pages := s.keywords.Footprint(prep(prompttext.Text(2048)))
+	if pages > 120 {
+		t.Errorf("a 2 KB walk touches %d pages of the %d KiB table; want at most 120", pages, s.keywords.Bytes()>>10)
 	}
 }

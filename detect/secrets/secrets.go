@@ -14,14 +14,16 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
 	"regexp"
 
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 	"github.com/spf13/viper"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
+
+	"github.com/rampart-ai/rampart/internal/acdfa"
 )
 
 // Entity is the generic entity name of a secret.
@@ -54,7 +56,7 @@ type Match struct {
 type Scanner struct {
 	rules   []*rule
 	global  []*glconfig.Allowlist
-	trie    *ahocorasick.Trie
+	trie    *acdfa.Automaton
 	kwRules [][]int // keyword index -> rule indexes
 	always  []int   // rules without keywords
 	byID    map[string]int
@@ -88,7 +90,26 @@ var (
 	defaultOnce sync.Once
 	defaultCfg  glconfig.Config
 	defaultErr  error
+	// stopSets are the stop words of the default config's allowlists,
+	// lower-cased (written once, by readGitleaks in loadGitleaks).
+	stopSets map[*glconfig.Allowlist]*acdfa.Automaton
 )
+
+// containsStopWord is gitleaks' Allowlist.ContainsStopWord for the default
+// config's allowlists (whose stop words are in stopSets), and gitleaks' own
+// for any other.
+func containsStopWord(a *glconfig.Allowlist, s string) bool {
+	if set := stopSets[a]; set != nil {
+		return s != "" && acdfa.Contains(set, strings.ToLower(s))
+	}
+	stop, _ := a.ContainsStopWord(s)
+	return stop
+}
+
+// hasStopWords reports whether a has stop words (see takeStopWords).
+func hasStopWords(a *glconfig.Allowlist) bool {
+	return stopSets[a] != nil || len(a.StopWords) > 0
+}
 
 // loadGitleaks translates gitleaks' embedded default config the way gitleaks
 // itself does (viper TOML -> ViperConfig -> Translate), once per process,
@@ -100,41 +121,97 @@ func loadGitleaks() (glconfig.Config, error) {
 				defaultErr = fmt.Errorf("secrets: gitleaks default config: %v", r)
 			}
 		}()
-		v := viper.New()
-		v.SetConfigType("toml")
-		if err := v.ReadConfig(strings.NewReader(glconfig.DefaultConfig)); err != nil {
-			defaultErr = fmt.Errorf("secrets: read gitleaks default config: %w", err)
-			return
-		}
-		var vc glconfig.ViperConfig
-		if err := v.Unmarshal(&vc); err != nil {
-			defaultErr = fmt.Errorf("secrets: decode gitleaks default config: %w", err)
-			return
-		}
-		defaultCfg, defaultErr = vc.Translate()
-		if defaultErr != nil {
-			defaultErr = fmt.Errorf("secrets: translate gitleaks default config: %w", defaultErr)
-			return
-		}
-		// Validate builds each allowlist's combined regex and stop-word
-		// automaton; done once here because it mutates shared state.
-		for _, a := range defaultCfg.Allowlists {
-			if err := a.Validate(); err != nil {
-				defaultErr = fmt.Errorf("secrets: gitleaks global allowlist: %w", err)
-				return
-			}
-		}
-		for id, r := range defaultCfg.Rules {
-			for _, a := range r.Allowlists {
-				if err := a.Validate(); err != nil {
-					defaultErr = fmt.Errorf("secrets: gitleaks rule %s allowlist: %w", id, err)
-					return
-				}
-			}
-		}
+		stopSets = map[*glconfig.Allowlist]*acdfa.Automaton{}
+		defaultCfg, defaultErr = readGitleaks(stopSets)
 	})
 	return defaultCfg, defaultErr
 }
+
+// readGitleaks translates gitleaks' embedded default config (a new copy on
+// each call; Translate validates every allowlist). With own (not nil), each
+// allowlist's stop words are matched by an acdfa automaton put in own
+// instead of gitleaks' own automaton, which keeps 2 KiB per state (9 MB for the
+// default lists): before Translate builds it, the list is replaced by one
+// placeholder naming the automaton, and after it the allowlist holding the
+// placeholder gets the automaton and no stop words.
+func readGitleaks(own map[*glconfig.Allowlist]*acdfa.Automaton) (glconfig.Config, error) {
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(glconfig.DefaultConfig)); err != nil {
+		return glconfig.Config{}, fmt.Errorf("secrets: read gitleaks default config: %w", err)
+	}
+	var vc glconfig.ViperConfig
+	if err := v.Unmarshal(&vc); err != nil {
+		return glconfig.Config{}, fmt.Errorf("secrets: decode gitleaks default config: %w", err)
+	}
+	var sets []*acdfa.Automaton
+	take := func(words []string) []string {
+		if own == nil || len(words) == 0 {
+			return words
+		}
+		seen := map[string]bool{}
+		var low []string
+		for _, w := range words {
+			if w = strings.ToLower(w); !seen[w] {
+				seen[w] = true
+				low = append(low, w)
+			}
+		}
+		set, err := acdfa.New(low)
+		if err != nil || seen[""] {
+			return words // left to gitleaks
+		}
+		sets = append(sets, set)
+		return []string{stopPlaceholder + strconv.Itoa(len(sets)-1)}
+	}
+	for i := range vc.Rules {
+		r := &vc.Rules[i]
+		for _, a := range r.Allowlists {
+			a.StopWords = take(a.StopWords)
+		}
+		if r.AllowList != nil {
+			r.AllowList.StopWords = take(r.AllowList.StopWords)
+		}
+	}
+	for _, a := range vc.Allowlists {
+		a.StopWords = take(a.StopWords)
+	}
+	if vc.AllowList != nil {
+		vc.AllowList.StopWords = take(vc.AllowList.StopWords)
+	}
+	cfg, err := vc.Translate()
+	if err != nil {
+		return glconfig.Config{}, fmt.Errorf("secrets: translate gitleaks default config: %w", err)
+	}
+	if len(sets) == 0 {
+		return cfg, nil
+	}
+	n := len(own)
+	give := func(a *glconfig.Allowlist) {
+		if a == nil || len(a.StopWords) != 1 || !strings.HasPrefix(a.StopWords[0], stopPlaceholder) {
+			return
+		}
+		if k, err := strconv.Atoi(a.StopWords[0][len(stopPlaceholder):]); err == nil && k < len(sets) {
+			own[a], a.StopWords = sets[k], nil
+		}
+	}
+	for _, a := range cfg.Allowlists {
+		give(a)
+	}
+	for _, r := range cfg.Rules {
+		for _, a := range r.Allowlists {
+			give(a)
+		}
+	}
+	if len(own)-n < len(sets) {
+		return glconfig.Config{}, fmt.Errorf("secrets: gitleaks default config: %d of %d stop-word lists not found after translation", len(sets)-(len(own)-n), len(sets))
+	}
+	return cfg, nil
+}
+
+// stopPlaceholder starts the stop word that stands for a list while
+// gitleaks translates its config (readGitleaks).
+const stopPlaceholder = "\x00rampart stop words "
 
 // entityFor names a few well-known gitleaks rules more specifically.
 func entityFor(id string) string {
@@ -224,7 +301,11 @@ func New(cfg Config) (*Scanner, error) {
 	for i, k := range keys {
 		s.kwRules[i] = kw[k]
 	}
-	s.trie = ahocorasick.NewTrieBuilder().AddStrings(keys).Build()
+	trie, err := acdfa.New(keys)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: keywords: %w", err)
+	}
+	s.trie = trie
 	return s, nil
 }
 
@@ -268,17 +349,16 @@ func (s *Scanner) Scan(text string) []Match {
 	}
 	// hits[rule] = keyword spans (bounded)
 	var hits map[int][][2]int
-	s.trie.Walk(low, func(end, n, pattern int64) bool {
+	acdfa.Walk(s.trie, low, func(end, n, pattern int) {
 		if hits == nil {
 			hits = make(map[int][][2]int, 4)
 		}
 		for _, ri := range s.kwRules[pattern] {
 			h := hits[ri]
 			if len(h) < 64 {
-				hits[ri] = append(h, [2]int{int(end - n + 1), int(end + 1)})
+				hits[ri] = append(h, [2]int{end - n + 1, end + 1})
 			}
 		}
-		return true
 	})
 	*bp = low
 	lowerPool.Put(bp)
@@ -476,7 +556,7 @@ func allowed(lists []*glconfig.Allowlist, secret, match, line string) bool {
 			target = line
 		}
 		regexOK := a.RegexAllowed(target)
-		stop, _ := a.ContainsStopWord(secret)
+		stop := containsStopWord(a, secret)
 		if a.MatchCondition == glconfig.AllowlistMatchAnd {
 			checks := 0
 			ok := true
@@ -487,7 +567,7 @@ func allowed(lists []*glconfig.Allowlist, secret, match, line string) bool {
 				checks++
 				ok = ok && regexOK
 			}
-			if len(a.StopWords) > 0 {
+			if hasStopWords(a) {
 				checks++
 				ok = ok && stop
 			}

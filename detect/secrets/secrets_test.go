@@ -2,9 +2,15 @@ package secrets
 
 import (
 	"bufio"
+	"math/rand/v2"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+
+	glconfig "github.com/zricethezav/gitleaks/v8/config"
+
+	"github.com/rampart-ai/rampart/internal/acdfa"
 )
 
 type sample struct {
@@ -175,5 +181,97 @@ func BenchmarkScanSecret2KB(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		testScanner.Scan(text)
+	}
+}
+
+// The default config's stop words are matched by acdfa automata instead of
+// gitleaks' (takeStopWords): for every allowlist, on every stop word inside
+// other text, in upper case, cut short, and on random strings, the answer
+// is gitleaks' own ContainsStopWord's on a fresh copy of the config.
+func TestStopWordsMatchGitleaks(t *testing.T) {
+	if _, err := New(Config{}); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := readGitleaks(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pair struct{ ours, theirs *glconfig.Allowlist }
+	var pairs []pair
+	for i, a := range ref.Allowlists {
+		pairs = append(pairs, pair{defaultCfg.Allowlists[i], a})
+	}
+	for id, r := range ref.Rules {
+		for i, a := range r.Allowlists {
+			pairs = append(pairs, pair{defaultCfg.Rules[id].Allowlists[i], a})
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	checked, words := 0, 0
+	for _, p := range pairs {
+		if len(p.theirs.StopWords) == 0 {
+			if stopSets[p.ours] != nil {
+				t.Fatal("stop words where gitleaks has none")
+			}
+			continue
+		}
+		if stopSets[p.ours] == nil || len(p.ours.StopWords) != 0 {
+			t.Fatal("stop words not taken")
+		}
+		var texts []string
+		for _, w := range p.theirs.StopWords {
+			texts = append(texts, w, "x"+strings.ToUpper(w)+"9", w[:len(w)/2], "AKIA"+w[1:])
+		}
+		for i := 0; i < 2000; i++ {
+			b := make([]byte, 4+rng.IntN(40))
+			for k := range b {
+				b[k] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-é"[rng.IntN(65)]
+			}
+			texts = append(texts, string(b))
+		}
+		if err := p.theirs.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		words += len(p.theirs.StopWords)
+		for _, s := range texts {
+			want, _ := p.theirs.ContainsStopWord(s)
+			if got := containsStopWord(p.ours, s); got != want {
+				t.Fatalf("%q: %v, gitleaks %v", s, got, want)
+			}
+			checked++
+		}
+		if !hasStopWords(p.ours) {
+			t.Fatal("hasStopWords false")
+		}
+	}
+	if words < 100 {
+		t.Fatalf("only %d stop words checked", words)
+	}
+	t.Logf("%d texts over %d stop words", checked, words)
+}
+
+// Translating gitleaks' config with the stop words in acdfa automata
+// allocates megabytes less than with gitleaks' own automaton (whose states
+// take 2 KiB each), and every list is found again after translation.
+func TestStopWordsSmall(t *testing.T) {
+	alloc := func(own map[*glconfig.Allowlist]*acdfa.Automaton) uint64 {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		if _, err := readGitleaks(own); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&m1)
+		return m1.TotalAlloc - m0.TotalAlloc
+	}
+	theirs := alloc(nil)
+	own := map[*glconfig.Allowlist]*acdfa.Automaton{}
+	ours := alloc(own)
+	size := 0
+	for _, a := range own {
+		size += a.Bytes()
+	}
+	t.Logf("translation allocates %d KiB with gitleaks' stop-word automata, %d KiB with acdfa (%d lists, %d KiB)", theirs>>10, ours>>10, len(own), size>>10)
+	if len(own) == 0 || ours+5<<20 > theirs {
+		t.Errorf("%d lists; %d KiB allocated, gitleaks' own %d KiB", len(own), ours>>10, theirs>>10)
 	}
 }

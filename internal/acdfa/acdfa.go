@@ -1,18 +1,25 @@
-package rules
+// Package acdfa finds every occurrence of a set of byte strings in one pass
+// over a text: an Aho-Corasick automaton resolved into a compact transition
+// table. It reports exactly what github.com/BobuSumisu/aho-corasick's
+// Trie.Walk reports, in the same order, from a table about a hundredth of
+// that library's size (its Trie keeps 256 int64 transitions, 2 KiB, per
+// state), so that the keyword sets of the detector, the secret scanner and
+// gitleaks' stop words stay small in memory and in the cache.
+package acdfa
 
 import (
 	"fmt"
 	"slices"
 )
 
-// keywordDFA finds every occurrence of a set of keywords (overlapping ones
+// Automaton finds every occurrence of a set of keywords (overlapping ones
 // too) in one pass: the Aho-Corasick automaton with its failure links
 // resolved into a transition table over byte classes (bytes that occur in
 // no keyword share one class), so each input byte costs one table lookup.
 // It reports, at each end position, the longest keyword ending there first
 // and then the shorter ones that are suffixes of it — the order of
-// github.com/BobuSumisu/aho-corasick's Trie.Walk, which it replaces on this
-// hot path (and which its tests use as the reference).
+// github.com/BobuSumisu/aho-corasick's Trie.Walk, which it replaces (and
+// which its tests use as the reference).
 //
 // The table is laid out for the cache, because in a gateway the walk runs
 // between other work that evicts it, and then its cost is memory latency,
@@ -22,7 +29,7 @@ import (
 // frequent columns share its first cache line), and states are numbered
 // breadth-first (the shallow states that ordinary text keeps visiting are
 // adjacent).
-type keywordDFA struct {
+type Automaton struct {
 	class  [256]uint8
 	nclass int
 	// next[s*nclass+class] is the number of the state after state s on a
@@ -39,14 +46,18 @@ type keywordDFA struct {
 // maxDFAStates bounds the automaton (state numbers are uint16).
 const maxDFAStates = 1 << 16
 
-func newKeywordDFA(patterns []string) (*keywordDFA, error) {
-	d := &keywordDFA{}
+// New builds the automaton of patterns; a pattern's number is its index (a
+// repeated pattern's is its last). It fails on an empty pattern, on
+// patterns made of more than 255 distinct bytes or needing more than 65,536
+// states (about that many bytes of patterns).
+func New(patterns []string) (*Automaton, error) {
+	d := &Automaton{}
 	// classes: 0 for bytes in no keyword, then by descending count of the
 	// byte in the keywords (ties by byte value)
 	var count [256]int
 	for _, p := range patterns {
 		if p == "" {
-			return nil, fmt.Errorf("rules: empty keyword")
+			return nil, fmt.Errorf("acdfa: empty keyword")
 		}
 		for i := 0; i < len(p); i++ {
 			count[p[i]]++
@@ -60,7 +71,7 @@ func newKeywordDFA(patterns []string) (*keywordDFA, error) {
 		}
 	}
 	if len(used) >= 256 {
-		return nil, fmt.Errorf("rules: too many distinct keyword bytes")
+		return nil, fmt.Errorf("acdfa: too many distinct keyword bytes")
 	}
 	slices.SortStableFunc(used, func(a, b int) int { return count[b] - count[a] })
 	for i, c := range used {
@@ -79,7 +90,7 @@ func newKeywordDFA(patterns []string) (*keywordDFA, error) {
 			c := int(d.class[p[i]])
 			if trie[s*nc+c] == 0 {
 				if len(own) >= maxDFAStates {
-					return nil, fmt.Errorf("rules: keywords too long (over %d automaton states)", maxDFAStates)
+					return nil, fmt.Errorf("acdfa: keywords too long (over %d automaton states)", maxDFAStates)
 				}
 				trie[s*nc+c] = uint16(len(own))
 				trie = append(trie, make([]uint16, nc)...)
@@ -87,9 +98,7 @@ func newKeywordDFA(patterns []string) (*keywordDFA, error) {
 			}
 			s = int(trie[s*nc+c])
 		}
-		if own[s] < 0 { // a repeated keyword keeps its first number
-			own[s] = int32(pi)
-		}
+		own[s] = int32(pi) // a repeated pattern takes its last number, as in the library
 	}
 	n := len(own)
 	// breadth-first: failure links, then transitions through them
@@ -157,9 +166,9 @@ func newKeywordDFA(patterns []string) (*keywordDFA, error) {
 	return d, nil
 }
 
-// walk calls fn(end, n, pattern) for every keyword occurrence in text, in
+// Walk calls fn(end, n, pattern) for every keyword occurrence in text, in
 // order of end (the index of its last byte), with its length n.
-func (d *keywordDFA) walk(text string, fn func(end, n, pattern int)) {
+func Walk[T ~string | ~[]byte](d *Automaton, text T, fn func(end, n, pattern int)) {
 	next, class, firstOut, nc := d.next, &d.class, d.firstOut, uint32(d.nclass)
 	s := uint32(0) // state number × nclass
 	for i := 0; i < len(text); i++ {
@@ -171,4 +180,35 @@ func (d *keywordDFA) walk(text string, fn func(end, n, pattern int)) {
 			}
 		}
 	}
+}
+
+// Contains reports whether any pattern occurs in text.
+func Contains[T ~string | ~[]byte](d *Automaton, text T) bool {
+	next, class, firstOut, nc := d.next, &d.class, d.firstOut, uint32(d.nclass)
+	s := uint32(0)
+	for i := 0; i < len(text); i++ {
+		s = uint32(next[s+uint32(class[text[i]])]) * nc
+		if s >= firstOut {
+			return true
+		}
+	}
+	return false
+}
+
+// Bytes is the memory the automaton's tables take.
+func (d *Automaton) Bytes() int {
+	return len(d.class) + 2*len(d.next) + 4*(len(d.outAt)+len(d.outs)+len(d.plen))
+}
+
+// Footprint is how many 64-byte lines and 4 KiB pages of the transition
+// table a walk over text reads (what a cold cache fetches).
+func (d *Automaton) Footprint(text string) (lines, pages int) {
+	ls, ps := map[int]bool{}, map[int]bool{}
+	s := 0
+	for i := 0; i < len(text); i++ {
+		at := s + int(d.class[text[i]])
+		ls[at*2/64], ps[at*2/4096] = true, true
+		s = int(d.next[at]) * d.nclass
+	}
+	return len(ls), len(ps)
 }
