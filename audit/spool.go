@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -138,7 +139,12 @@ func (l *Log) replayLoop(every time.Duration) {
 }
 
 // replay writes the spooled records to the store in batches; what the
-// store does not take stays in the spool for the next round.
+// store does not take stays in the spool for the next round. A batch the
+// store refuses is tried again one record at a time, so that one record
+// the store cannot hold does not keep the others out for ever: when the
+// store takes some records of that batch and refuses others on their own,
+// those are dropped (counted in Dropped and logged by request id); when it
+// takes none, it is down, and the batch and the rest stay.
 func (l *Log) replay() {
 	sp := l.spool
 	sp.mu.Lock()
@@ -156,21 +162,34 @@ func (l *Log) replay() {
 		return
 	}
 	batch := max(l.cfg.BatchSize, 1)
-	done := 0
+	written, done := 0, 0
+	var refused []string // request ids of records the store refused on their own
 	for done < len(recs) {
 		end := min(done+batch, len(recs))
-		ctx, cancel := context.WithTimeout(context.Background(), l.writeTimeout())
-		err := l.st.WriteAudit(ctx, recs[done:end])
-		cancel()
-		if err != nil {
+		if l.storeSpooled(recs[done:end]) == nil {
+			written += end - done
+			done = end
+			continue
+		}
+		took, rest, ids := l.storeOneByOne(recs[done:end])
+		if took == 0 {
+			break // the store is down (or hangs): keep this batch and the rest
+		}
+		written += took
+		refused = append(refused, ids...)
+		done = end
+		if rest > 0 { // the store stopped answering part-way: keep what was not tried
+			done -= rest
 			break
 		}
-		l.written.Add(uint64(end - done))
-		l.replayed.Add(uint64(end - done))
-		done = end
 	}
 	if done == 0 {
 		return
+	}
+	if len(refused) > 0 {
+		l.dropped.Add(uint64(len(refused)))
+		l.logger.Error("audit spool: the store refused records on their own while it took others; they are dropped",
+			"records", len(refused), "request_ids", strings.Join(refused[:min(len(refused), 20)], ","))
 	}
 	// Keep the rest: rewrite the file atomically.
 	rest := recs[done:]
@@ -188,7 +207,54 @@ func (l *Log) replay() {
 		return
 	}
 	sp.size, sp.count = int64(buf.Len()), len(rest)
-	l.logger.Info("audit spool: records written to the store", "records", done, "left", len(rest))
+	l.logger.Info("audit spool: records written to the store", "records", written, "left", len(rest))
+}
+
+// storeSpooled writes recs to the store with the log's timeout and counts
+// them as written and replayed.
+func (l *Log) storeSpooled(recs []*Record) error {
+	ctx, cancel := context.WithTimeout(context.Background(), l.writeTimeout())
+	err := l.st.WriteAudit(ctx, recs)
+	cancel()
+	if err == nil {
+		l.written.Add(uint64(len(recs)))
+		l.replayed.Add(uint64(len(recs)))
+	}
+	return err
+}
+
+// storeOneByOne writes recs one record at a time after the store refused
+// them as a batch. It returns how many the store took, how many at the end
+// were not tried (the store stopped answering: a write ran into the
+// timeout, or the first two records failed with none taken) and, when it
+// took any, the request ids of the records before those that it refused on
+// their own (each tried twice, the second time after the store took
+// another).
+func (l *Log) storeOneByOne(recs []*Record) (took, untried int, refused []string) {
+	var failed []*Record
+	for i, r := range recs {
+		start := time.Now()
+		if l.storeSpooled([]*Record{r}) == nil {
+			took++
+			continue
+		}
+		if time.Since(start) >= l.writeTimeout() || took == 0 && i > 0 {
+			untried = len(recs) - i
+			break
+		}
+		failed = append(failed, r)
+	}
+	if took == 0 {
+		return 0, untried, nil
+	}
+	for _, r := range failed {
+		if l.storeSpooled([]*Record{r}) == nil {
+			took++
+			continue
+		}
+		refused = append(refused, r.RequestID)
+	}
+	return took, untried, refused
 }
 
 // Spooled is the number of records waiting in the spool.

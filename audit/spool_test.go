@@ -92,3 +92,47 @@ func TestSpoolBoundedAndSurvivesRestart(t *testing.T) {
 	waitFor(t, "spool", func() bool { return len(fs2.all()) == kept })
 	l2.Close()
 }
+
+// refusingStore refuses every batch that holds the record poison, for
+// ever, as PostgreSQL refuses a value it cannot hold.
+type refusingStore struct {
+	fakeStore
+	poison string
+}
+
+func (s *refusingStore) WriteAudit(ctx context.Context, recs []*Record) error {
+	for _, r := range recs {
+		if r.RequestID == s.poison {
+			return fmt.Errorf("invalid byte sequence for encoding UTF8: 0x00")
+		}
+	}
+	return s.fakeStore.WriteAudit(ctx, recs)
+}
+
+// TestSpoolReplaySkipsARefusedRecord: a record the store refuses on its
+// own (while it takes the others) held the spool's replay at its batch for
+// ever before the fix, so the records batched with it and every record
+// spooled later stayed out of the store. Now the others are written, and
+// the refused one is dropped and counted.
+func TestSpoolReplaySkipsARefusedRecord(t *testing.T) {
+	fs := &refusingStore{poison: "r3"}
+	l, err := New(fs, auditCfg(func(c *config.Audit) {
+		c.BatchSize, c.FlushInterval, c.SpoolReplay = 10, 5*time.Millisecond, 20*time.Millisecond
+		c.WriteTimeout = time.Second
+	}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.backoff = time.Millisecond
+	if err := l.EnableSpool(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 25; i++ {
+		l.Record(newTx(fmt.Sprint("r", i)))
+	}
+	waitFor(t, "every other record in the store", func() bool { return len(fs.all()) == 24 && l.Spooled() == 0 })
+	_ = l.Close() // reports the dropped record
+	if l.Dropped() != 1 {
+		t.Fatalf("dropped %d, want the refused record counted", l.Dropped())
+	}
+}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/engine"
 )
@@ -171,4 +173,44 @@ type AuditStore interface {
 	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
 	// Close releases the store.
 	Close() error
+}
+
+// MaxAuditName bounds the model name and the subject of a stored audit
+// record (CleanAuditRecord): a client chooses its model name, and both are
+// part of the spend table's key, whose index holds about 2.7 KB a row on
+// PostgreSQL.
+const MaxAuditName = 256
+
+// CleanAuditRecord makes r's strings storable by every backend, in place:
+// invalid UTF-8 and NUL bytes (which PostgreSQL's text type refuses)
+// become U+FFFD, and the model and subject are cut to MaxAuditName bytes.
+// A client picks its model name, so without it one request could make the
+// store refuse the batch its record is in, for ever.
+func CleanAuditRecord(r *AuditRecord) {
+	for _, s := range [...]*string{&r.RequestID, &r.Route, &r.Model, &r.Upstream, &r.Tenant, &r.KeyID,
+		&r.Subject, &r.ClientIP, &r.ContentMAC, &r.Error, &r.TraceID} {
+		*s = CleanText(*s)
+	}
+	r.Model = cutUTF8(r.Model, MaxAuditName)
+	r.Subject = cutUTF8(r.Subject, MaxAuditName)
+}
+
+// CleanText returns s as valid UTF-8 without NUL bytes (each replaced by
+// U+FFFD), s itself when it is already.
+func CleanText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// cutUTF8 cuts s to at most n bytes without splitting a character.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

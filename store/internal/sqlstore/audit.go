@@ -43,6 +43,7 @@ func (s *Store) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error
 	}
 	args := make([][]any, len(recs))
 	for i, r := range recs {
+		store.CleanAuditRecord(r)
 		a, err := s.auditArgs(r)
 		if err != nil {
 			return err
