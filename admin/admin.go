@@ -1,14 +1,17 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/audit"
 	"github.com/rampart-ai/rampart/identity"
@@ -191,7 +194,7 @@ func (h *handler) authed(pattern string, fn func(http.ResponseWriter, *http.Requ
 		defer cancel()
 		r = r.WithContext(ctx)
 		if !audited(r.Method) {
-			if p, ok := authorize(w, r, h.svc, h.log, h.gate); ok {
+			if p, ok := authorize(w, r, h.svc, h.log, h.gate); ok && plainRequest(w, r) {
 				fn(w, r, p)
 			}
 			return
@@ -207,7 +210,7 @@ func (h *handler) authed(pattern string, fn func(http.ResponseWriter, *http.Requ
 				"This key was rotated out: during its grace period it keeps working for model calls and reads, but changes nothing; use the key that replaced it.")
 			ok = false
 		}
-		if ok {
+		if ok && plainRequest(sw, r) {
 			fn(sw, r, p)
 		}
 		if p != nil {
@@ -317,7 +320,16 @@ func (h *handler) storeError(w http.ResponseWriter, err error) {
 }
 
 func decode(w http.ResponseWriter, r *http.Request, into any) bool {
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_json", "Request body could not be read: "+err.Error())
+		return false
+	}
+	if !jsonText(body) {
+		writeError(w, http.StatusBadRequest, "invalid_json", "Request body holds a NUL character or invalid UTF-8, which no field accepts.")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_json", "Request body is not valid JSON for this endpoint: "+err.Error())
@@ -328,6 +340,49 @@ func decode(w http.ResponseWriter, r *http.Request, into any) bool {
 		return false
 	}
 	return true
+}
+
+// textOK reports whether s is valid UTF-8 without NUL bytes: the stores
+// hold nothing else (PostgreSQL's text type refuses NUL), so such a value
+// in a path, a query or a body is bad input (400), not a store error (503).
+func textOK(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// jsonText reports whether b is UTF-8 and every string (member names too)
+// of the JSON in it is textOK once decoded (a \u0000 escape is a NUL
+// byte); b that is not JSON passes, for the decoder to refuse.
+func jsonText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	if !bytes.Contains(b, []byte(`\u`)) {
+		return true // no escapes: JSON holds no raw NUL byte in a string
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return true
+		}
+		if s, ok := tok.(string); ok && !textOK(s) {
+			return false
+		}
+	}
+}
+
+// plainRequest answers 400 and returns false unless r's path and query
+// parameters are textOK.
+func plainRequest(w http.ResponseWriter, r *http.Request) bool {
+	ok := textOK(r.URL.Path)
+	for k, vs := range r.URL.Query() {
+		ok = ok && textOK(k)
+		for _, v := range vs {
+			ok = ok && textOK(v)
+		}
+	}
+	if !ok {
+		writeError(w, http.StatusBadRequest, "invalid_request", "The path or a query parameter holds a NUL character or invalid UTF-8.")
+	}
+	return ok
 }
 
 // scope returns the tenant a request may act on: the caller's own tenant,
