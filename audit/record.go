@@ -2,7 +2,6 @@ package audit
 
 import (
 	"time"
-	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/conv"
 	"github.com/rampart-ai/rampart/engine"
@@ -107,12 +106,4 @@ func captureContent(tx *engine.Tx) *store.AuditContent {
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func truncate(s string, n int) string { return store.CutUTF8(s, n) }

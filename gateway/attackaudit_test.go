@@ -15,6 +15,21 @@ import (
 	"github.com/rampart-ai/rampart/store/storetest"
 )
 
+// postgresGateway is a gateway over a fresh PostgreSQL schema of its own
+// (and its own data directory), configured further by mod.
+func postgresGateway(t *testing.T, mod func(*config.Config)) (*Gateway, *postgres.DB) {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), storetest.FreshPostgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	mod(cfg)
+	return newGateway(t, cfg, WithStore(db)), db
+}
+
 // TestAuditNotPoisonedByClientStrings: an ordinary client key chose a
 // model name PostgreSQL cannot store (a NUL byte, or a name too long for
 // the spend table's index). Before the fix the store refused the whole
@@ -23,15 +38,7 @@ import (
 // spooled record of a later outage was replayed either). Now each string
 // is stored readable and every request of the test is in the store.
 func TestAuditNotPoisonedByClientStrings(t *testing.T) {
-	db, err := postgres.Open(context.Background(), storetest.FreshPostgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Audit.SpoolReplay = 50 * time.Millisecond
-	g := newGateway(t, cfg, WithStore(db))
+	g, db := postgresGateway(t, func(c *config.Config) { c.Audit.SpoolReplay = 50 * time.Millisecond })
 	m := acmeEnv(t, g)
 	keyID, key := m.newKey("acme", identity.RoleUser)
 	var b [3000]byte

@@ -191,8 +191,8 @@ func CleanAuditRecord(r *AuditRecord) {
 		&r.Subject, &r.ClientIP, &r.ContentMAC, &r.Error, &r.TraceID} {
 		*s = CleanText(*s)
 	}
-	r.Model = cutUTF8(r.Model, MaxAuditName)
-	r.Subject = cutUTF8(r.Subject, MaxAuditName)
+	r.Model = CutUTF8(r.Model, MaxAuditName)
+	r.Subject = CutUTF8(r.Subject, MaxAuditName)
 }
 
 // CleanText returns s as valid UTF-8 without NUL bytes (each replaced by
@@ -204,8 +204,8 @@ func CleanText(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-// cutUTF8 cuts s to at most n bytes without splitting a character.
-func cutUTF8(s string, n int) string {
+// CutUTF8 cuts s to at most n bytes without splitting a character.
+func CutUTF8(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
