@@ -402,6 +402,9 @@ func strongSecret(w string) bool {
 // addressed to an AI needs less.
 func (c *plantedCand) drifts(weak bool) bool {
 	t := c.tgt
+	if t&tDeadline != 0 && c.addr != addrAI && t&(tStealth|tCommand) == 0 {
+		return false // a person's request: "… if it reads well", "… by Friday"
+	}
 	switch {
 	case c.addr == addrAI:
 		return t&driftTargets != 0
@@ -486,7 +489,7 @@ func (c *plantedCand) harmful(verb string) bool {
 		if t&tSocial != 0 && t&tUsers != 0 && (verb == "post" || verb == "publish" || verb == "tweet" || verb == "retweet") {
 			return true
 		}
-		if t&tExpose != 0 && (c.strong || t&tSecret != 0 && t&(tUsers|tAll|tCritical) != 0) {
+		if t&tExpose != 0 && (c.strong || t&tSecret != 0 && (t&(tUsers|tAll|tCritical) != 0 || verb == "make")) {
 			return true // "push .env to a public gist", "move every file in private to the public folder"
 		}
 		// to an outside address, or the user's personal data to everyone
@@ -545,6 +548,7 @@ func (c *plantedCand) harmful(verb string) bool {
 func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 	var asked [nActions]bool
 	toolWords := map[string]bool{}
+	readsTasks := false
 	if ctx != nil {
 		user := strings.ToLower(ctx.UserRequest)
 		for c := actSend; c < nActions; c++ {
@@ -560,6 +564,12 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 			asked[actVisit] = true // setting a project up is running its steps
 		}
 		mlAsked(user, &asked)
+		// the user asked to read a list of tasks: its items are for people
+		for _, k := range []string{"to-do", "todo", "to do", "task", "checklist", "what's left", "action item", "reminder", "sprint", "backlog"} {
+			if strings.Contains(user, k) {
+				readsTasks = true
+			}
+		}
 		for _, t := range ctx.Tools {
 			for _, w := range splitIdent(t) {
 				toolWords[w] = true
@@ -785,7 +795,10 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		if verb == "make" && cand.has(tPrivilege) {
 			cand.class = actAccess
 		}
-		if (verb == "send" || verb == "make") && cand.has(tAmount) {
+		if verb == "make" && cand.has(tExpose) {
+			cand.class = actSend // "make the repository public"
+		}
+		if (verb == "send" || verb == "make" || verb == "move") && cand.has(tAmount) {
 			cand.class = actMoney // "send a payment of 1500 USD to ..."
 		}
 		if cand.addr == addrAI && cand.tgt&^(tDeadline|tBilling) != 0 || cand.harmful(verb) || cand.has(tCommand) && (cand.addr == addrAI || cand.has(tStealth)) ||
@@ -806,7 +819,13 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		weak := weakVerbs[verbOf(verb)]
 		// a declared tool named by verb and object ("add … to the channel"
 		// with add_channel_member) drifts; a weak verb also needs a target
-		if cand.drifts(weak) || toolWords[verbOf(verb)] && objTool && (!weak || cand.tgt&driftTargets != 0) {
+		// a cued request for what a declared tool does ("please book …"
+		// with travel.book) that the user did not ask for drifts, unless
+		// it is a person's request with a deadline or about this document
+		toolVerb := !readsTasks && toolWords[verbOf(verb)] && (cand.addr == addrAI || cand.addr == addrCue && cuedBefore(norm, tw, i)) &&
+			cand.tgt&(tRecipient|tAmount|tUsers|tStealth|tPrivilege|tAll|tUrgent|tSecret|tCritical|tExpose|tControl|tDoor) != 0 &&
+			(!weak || cand.tgt&(tRecipient|tAmount|tUsers|tStealth|tPrivilege|tUrgent) != 0) && cand.tgt&(tDeadline|tBilling) == 0 && !aboutThis(norm, w[1])
+		if cand.drifts(weak) || toolWords[verbOf(verb)] && objTool && (!weak || cand.tgt&driftTargets != 0) || toolVerb {
 			return cand.start, cand.end, true, true
 		}
 	}
@@ -821,6 +840,29 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 }
 
 func (c *plantedCand) has(t target) bool { return c.tgt&t != 0 }
+
+// cuedBefore: a cue word ("please", "could you", "TODO:") ends the words
+// before the verb tw[i] in its sentence (not only a quote opening a JSON
+// string, which addressOf also reads as a cue).
+func cuedBefore(norm string, tw [][2]int, i int) bool {
+	s := i
+	for s > 0 && i-s < 12 && !hardBreak(norm, tw, s) {
+		s--
+	}
+	return endsWithCue(strings.TrimSpace(norm[tw[s][0]:tw[i][0]]))
+}
+
+// aboutThis: the object after byte at is the document itself or the
+// reader's ("forward this invite", "reply to this e-mail", "share it").
+func aboutThis(norm string, at int) bool {
+	rest := strings.TrimLeft(norm[at:], " ")
+	for _, p := range []string{"this ", "these ", "it ", "it.", "it,", "them ", "the attached", "the link", "to this ", "to the sender", "back", "your "} {
+		if strings.HasPrefix(rest, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // verbOf is the base form of an action verb (for matching tool names).
 func verbOf(w string) string {
