@@ -266,7 +266,7 @@ func wordTarget(w string) target {
 	switch w {
 	case "my", "user's", "users'", "customer's", "client's", "family's", "owner's", "mine":
 		t |= tUsers
-	case "all", "every", "entire", "whole", "everything", "each", "everyone", "everybody":
+	case "all", "every", "entire", "whole", "everything", "each", "everyone", "everybody", "full", "unlimited", "permanent", "permanently":
 		t |= tAll
 	}
 	if secretWords[w] || isFileName(w) {
@@ -440,7 +440,10 @@ type plantedCand struct {
 	unlock     bool // the object unlocks ("let ravi in by unlocking the gate")
 	permanent  bool // "permanently", "and empty the trash"
 	backups    bool // backups are the user's last copy
+	object     string
+	cued       bool // a cue word or an AI noun asks for it (not only a quote)
 	forSomeone bool // "open the garage for mateo", "… for a delivery"
+	toSomeone  bool // "… with dr. smith", "… to tom"
 }
 
 // directed: actions whose recipient follows "to", "with", "at" ... (or,
@@ -469,7 +472,8 @@ var strongSecrets = map[string]bool{"password": true, "passwords": true, "passco
 	"ssn": true, "statement": true, "statements": true, "cookies": true, "wallet": true,
 	"seed": true, "recovery": true, "messages": true, "emails": true, "e-mails": true, "conversation": true, "database": true,
 	"export": true, "spreadsheet": true, "photos": true, "records": true, "login": true, "logins": true, "sign-in": true,
-	"insurance": true, "diagnosis": true, "medical": true, "lab": true, "payslip": true, "payslips": true, "vpn": true}
+	"insurance": true, "diagnosis": true, "medical": true, "lab": true, "payslip": true, "payslips": true, "vpn": true,
+	"genetic": true, "dna": true, "biometric": true, "fingerprint": true}
 
 // harmful reports whether an ordinarily addressed request is harmful by
 // itself, without the conversation: its object makes the action someone
@@ -496,10 +500,16 @@ func (c *plantedCand) harmful(verb string) bool {
 		// ("reply to everyone with the user's phone number")
 		// or edit rights given with a share ("share the folder with x@…
 		// with edit rights")
-		return t&tRecipient != 0 && (c.strong || t&tSecret != 0 && t&(tUsers|tAll) != 0 || t&tPrivilege != 0) || c.strong && t&tUsers != 0 && t&tAll != 0
+		// or the user's personal data to a named third party by a cued
+		// request ("please share my genetic data with dr. smith")
+		return t&tRecipient != 0 && (c.strong || t&tSecret != 0 && t&(tUsers|tAll) != 0 || t&tPrivilege != 0) || c.strong && t&tUsers != 0 && t&tAll != 0 ||
+			c.strong && t&tUsers != 0 && c.addr >= addrCue && c.toSomeone
 	case actAccess:
-		// or an outside payee added ("add account … as a trusted payee")
-		return t&tPrivilege != 0 && t&(tRecipient|tUsers|tAll) != 0 || t&tCritical != 0 && t&tRecipient != 0
+		// or an outside payee added ("add account … as a trusted payee"),
+		// or admin rights by a cued request ("please create a user with
+		// admin privileges")
+		return t&tPrivilege != 0 && t&(tRecipient|tUsers|tAll) != 0 || t&tCritical != 0 && t&tRecipient != 0 ||
+			c.cued && adminWord(c.object)
 	case actDelete:
 		// "delete all my calendar events": everything of the user's
 		// or for good: "wipe the backups folder and empty the trash"
@@ -520,8 +530,10 @@ func (c *plantedCand) harmful(verb string) bool {
 			// a dosage, a salary, a limit: by a cue, not a manual's line
 			return t&tCritical != 0 && (c.addr >= addrCue || t&tUsers != 0)
 		}
-		if t&tCritical != 0 && (c.strong || t&tRecipient != 0) {
-			return true // "save a new card as the default payment method", "change the payout account to …"
+		if t&tCritical != 0 && (c.strong || t&tRecipient != 0 || t&tUsers != 0 && c.addr >= addrCue) {
+			// "save a new card as the default payment method", "change
+			// the payout account to …", "please update my medication dosage"
+			return true
 		}
 		return t&tUsers != 0 && c.strong || t&tRecipient != 0 && (t&(tSecret|tAmount) != 0 || t&tSocial != 0)
 	case actDevice:
@@ -741,6 +753,8 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 				cand.tgt |= tRecipient // "ship them to 181 quay street": a delivery address
 			}
 		}
+		cand.object = norm[cand.start:cand.end]
+		cand.cued = addr == addrAI || addr == addrCue && (cuedBefore(norm, tw, i) || i >= 2 && aiNouns[norm[tw[i-2][0]:tw[i-2][1]]] && aiInfinitive(norm, tw, i-2, i))
 		clause := norm[cand.start:min(len(norm), cand.end+80)]
 		if stop := strings.IndexAny(clause[min(len(clause), cand.end-cand.start):], ".!?\n"); stop >= 0 {
 			clause = clause[:cand.end-cand.start+stop]
@@ -760,6 +774,11 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		}
 		if j := strings.Index(head, " for "); j >= 0 && !strings.HasPrefix(head[j+5:], "you") {
 			cand.forSomeone = true
+		}
+		for _, p := range []string{" with ", " to "} {
+			if j := strings.Index(head, p); j >= 0 && !strings.HasPrefix(head[j+len(p):], "you") && !strings.HasPrefix(head[j+len(p):], "me") && !strings.HasPrefix(head[j+len(p):], "us") {
+				cand.toSomeone = true
+			}
 		}
 		if strings.Contains(clause, " on file") {
 			cand.tgt |= tUsers // "charge the card on file"
@@ -792,7 +811,9 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		if a := addressOf(norm, tw, i, markupAt); a > chainAddr {
 			chainAddr, chainSent, chainFrom = a, sentenceStart(norm, tw, i), i
 		}
-		if verb == "make" && cand.has(tPrivilege) {
+		if (verb == "make" || verb == "create" || verb == "add" || verb == "set") && cand.has(tPrivilege) && cand.cued && adminWord(cand.object) {
+			cand.class = actAccess
+		} else if verb == "make" && cand.has(tPrivilege) {
 			cand.class = actAccess
 		}
 		if verb == "make" && cand.has(tExpose) {
@@ -942,6 +963,16 @@ func deadline(clause string) bool {
 	}
 }
 
+// adminWord: the object names full control ("admin", "owner", "root").
+func adminWord(obj string) bool {
+	for _, a := range []string{"admin", "owner", "root access", "superuser", "sudo", "full access", "full control"} {
+		if strings.Contains(obj, a) {
+			return true
+		}
+	}
+	return false
+}
+
 // urgentWords press for an action now: with a payee they tell a planted
 // payment from an invoice's terms ("within 30 days").
 var urgentPhrases = []string{" today", " tonight", " now", "right away", "immediately", "asap", "urgent", "at once", "end of the day",
@@ -1072,7 +1103,10 @@ func addressOf(norm string, tw [][2]int, i int, markupAt []int) address {
 		}
 	}
 	if i >= 2 && aiNouns[norm[tw[i-2][0]:tw[i-2][1]]] && aiInfinitive(norm, tw, i-2, i) {
-		return addrAI // "we ask the ai assistant to pay …", "the owner wants the agent to …"
+		// "we ask the ai assistant to pay …", "the owner wants the agent
+		// to …": cued (a text about bots says "instructs the bot to
+		// respond with a greeting")
+		return addrCue
 	}
 	if ai >= 0 {
 		between := " " + strings.TrimSpace(norm[tw[ai][1]:w[0]])
