@@ -169,7 +169,7 @@ func TestPPLKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tp, fp, pos, neg, old int
+	var tp, fp, pos, neg, old, either int
 	for _, r := range rows {
 		_, _, _, ok := pplSuffixScan(r.Text, &s)
 		_, _, tok := saladScan(r.Text)
@@ -178,12 +178,13 @@ func TestPPLKinds(t *testing.T) {
 			pos++
 			tp += b2i(ok)
 			old += b2i(tok || word)
+			either += b2i(ok || tok || word)
 		} else {
 			neg++
 			fp += b2i(ok)
 		}
 	}
-	t.Logf("salad_tuning.jsonl: perplexity %d/%d suffixes (token/word-salad checks %d), %d/%d benign", tp, pos, old, fp, neg)
+	t.Logf("salad_tuning.jsonl: perplexity %d/%d suffixes (token/word-salad checks %d, either %d), %d/%d benign", tp, pos, old, either, fp, neg)
 }
 
 // TestPPLPool is the perplexity check's false-positive rate on the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -203,4 +204,24 @@ func FuzzScan(f *testing.F) {
 			t.Fatalf("window %q: Bits %.4f, recomputed %.4f", text[r.Start:r.End], r.Bits, want)
 		}
 	})
+}
+
+// TestMaxScored: a long text of soup is scored only up to MaxScored bytes:
+// the worse soup at its end is not reached.
+func TestMaxScored(t *testing.T) {
+	soup := "Sure]( heroes{\\ now`^ quiet~| again]] Item^{ please!! Write]] ok`` yes{{ \n"
+	worse := "^^]]{\\`~|]]^{\\ `]~^{]\\`^|~{]^ ]]^{~ `\\^]{~|`]^\n"
+	long := strings.Repeat(soup, 16<<10/len(soup)) + strings.Repeat(worse, 4)
+	var s Scratch
+	m := Default()
+	if r, ok := m.Scan(long[len(long)-4*len(worse)-len(soup):], &s, nil); !ok || r.Start < len(soup) {
+		t.Fatalf("the worse soup does not score highest (window [%d,%d), ok %v)", r.Start, r.End, ok)
+	}
+	if m.PreMax(soup) < PreBits {
+		t.Fatalf("the soup is not selected by the first pass (%.2f bits)", m.PreMax(soup))
+	}
+	r, ok := m.Scan(long, &s, nil)
+	if !ok || r.End > MaxScored+2*Block+len(soup) {
+		t.Fatalf("window [%d,%d) ok %v, want one in the first %d bytes", r.Start, r.End, ok, MaxScored)
+	}
 }

@@ -19,6 +19,11 @@ const Block = 16
 // touches it is skipped.
 const LongToken = 24
 
+// MaxScored is the most bytes of a text the full model scores in one
+// Scan (the regions after it are left out): text that is all soup costs
+// about 60 µs per KB, so a long one is bounded at about 250 µs.
+const MaxScored = 4 << 10
+
 // Tunables of Scan (set from the train split's benign rows and the tuning
 // suffixes; see docs/DETECTION.md).
 const (
@@ -119,7 +124,8 @@ func (m *Model) Scan(text string, s *Scratch, want func(region string) bool) (be
 	// second pass: the full model over each run of marked blocks (and
 	// one block either side)
 	bestBits := -1.0
-	for i := 0; i < len(s.blocks); {
+	scored := 0
+	for i := 0; i < len(s.blocks) && scored < MaxScored; {
 		if !s.blocks[i].mark {
 			i++
 			continue
@@ -137,6 +143,13 @@ func (m *Model) Scan(text string, s *Scratch, want func(region string) bool) (be
 			i = j
 			continue
 		}
+		if b-a > MaxScored-scored {
+			b = a + MaxScored - scored
+			for b > a && b < len(text) && text[b]&0xC0 == 0x80 {
+				b-- // not inside a character
+			}
+		}
+		scored += b - a
 		if r, found := m.scoreRegion(text, a, b, s); found && r.Bits > bestBits {
 			best, bestBits, ok = r, r.Bits, true
 		}
