@@ -17,12 +17,12 @@ func TestHeads(t *testing.T) {
 	if !slices.IsSorted(hs) {
 		t.Fatalf("not sorted: %q", hs)
 	}
-	for _, h := range []string{"sk", "rk", "ghp", "gho", "github", "glpat", "xox", "xoxb", "dop", "lin", "npm", "hf", "pplx", "shpat", "ey"} {
+	for _, h := range []string{"sk", "rk", "ghp", "gho", "ghs", "ghu", "github", "glpat", "xoxb", "xoxp", "xoxe", "dop", "lin", "npm", "hf", "pplx", "shpat", "ey"} {
 		if !slices.Contains(hs, h) {
 			t.Errorf("head %q missing: %q", h, hs)
 		}
 	}
-	for _, h := range []string{"akia", "a", "aiza", "adafruit", "twitter", "key", ""} {
+	for _, h := range []string{"akia", "a", "aiza", "adafruit", "twitter", "key", "", "0", "gh", "xox"} {
 		if slices.Contains(hs, h) {
 			t.Errorf("%q is no plain head", h)
 		}

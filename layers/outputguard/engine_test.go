@@ -411,6 +411,8 @@ func TestKeyHeadHeldBack(t *testing.T) {
 		{"do", "p_v1_" + strings.Repeat("3fa9c0de", 8), "[SECRET]"},
 		{"l", "in_api_" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0f", "[SECRET]"},
 		{"np", "m_" + "ab3def6hij9klm2nop5qrs8tuv1wxy4zab7c", "[SECRET]"},
+		{"ghs", "_VVEqZe2qpUWnoVPDF2yeE6RsXcNOPmeMjvqP", "[GITHUB_TOKEN]"},
+		{"xoxp", "-4829173650-7391028465-5820617394-Qm7vT2xK9pLw4ZbN8cRj3HsYd6Fg", "[SECRET]"},
 	}
 	for _, c := range sideChannels {
 		for _, k := range keys {
