@@ -138,6 +138,12 @@ func TestPacedReleaseSequence(t *testing.T) {
 		// (a short one), and goes when a run shows it is not
 		{[]string{"The ", "card", " 4111", " 1111", " 1111", " 1111", " expires", " soon", " after."},
 			[]string{"The ", "card", " ", "", "", "", "", "[CREDIT_CARD] expires soon", " after.", ""}},
+		// a phone number's country code goes at once (no card starts
+		// after '+'); its groups are held like a card's until a word
+		{[]string{"call ", "+1 ", "415 ", "555 ", "0132", " between", " 9."},
+			[]string{"call ", "+1 ", "", "", "", "", "415 555 0132 between ", "9."}},
+		{[]string{"or ", "+44 ", "4111 ", "1111 ", "1111 ", "1111", " now."},
+			[]string{"or ", "+44 ", "", "", "", "", "", "[CREDIT_CARD] now."}},
 		{[]string{"In 2019", " the company", " grew."},
 			[]string{"In ", "2019 the company", " grew.", ""}},
 		{[]string{"Use ", "ghp_", "VVEqZe2q", "pUWnoVPDF2y", "eE6RsXcNOPmeMjvqP", " instead", " of it."},

@@ -463,7 +463,8 @@ func isBreak(b byte, args bool) bool {
 //     run (the next group of a card, the next chunk of a split key);
 //   - before it (or at the end of text that ends in a space), complete
 //     runs of that kind separated by at most 3 spaces: card groups, a key
-//     split every few characters.
+//     split every few characters; back to a phone's country code, which
+//     goes (countryCode).
 //
 // Plain words, finished or not, go out at once.
 func holdFrom(all string, base int, args bool, window int, heads []string) int {
@@ -493,12 +494,28 @@ func holdFrom(all string, base int, args bool, window int, heads []string) int {
 		for r > 0 && !isBreak(all[r-1], args) {
 			r--
 		}
-		if !keyish(all[r:g]) {
+		if !keyish(all[r:g]) || countryCode(all[r:g]) {
 			break
 		}
 		cut = r
 	}
 	return max(cut, base) - base
+}
+
+// countryCode reports whether a complete run is a phone number's country
+// code, '+' and 1 to 3 digits ("+1", "+44"): no card starts right after a
+// '+' (pii's validateCard), so the groups after it may be held as a card
+// still growing but the code itself can go.
+func countryCode(run string) bool {
+	if len(run) < 2 || len(run) > 4 || run[0] != '+' {
+		return false
+	}
+	for i := 1; i < len(run); i++ {
+		if run[i] < '0' || run[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // keyHeads are plain heads of keys that no secret rule's literal gives
