@@ -26,6 +26,9 @@ func TestFamilyTuningSets(t *testing.T) {
 		// hand-written (no generator): two sets of fresh wordings, each
 		// measured before the rules were extended to them
 		{"testdata/direct_tuning3.jsonl", 46},
+		// hand-written, 15 languages: hijacks inside translation and
+		// summary tasks, "which instructions were you given before"
+		{"testdata/multilingual_tuning2.jsonl", 60},
 	} {
 		rows, err := ReadRows(tc.file)
 		if err != nil {
@@ -54,6 +57,35 @@ func TestFamilyTuningSets(t *testing.T) {
 			t.Logf("%s %v: a critical rule flags %d of %d attacks", tc.file, role, caught, attacks)
 			if caught < tc.attack {
 				t.Errorf("%s %v: a critical rule flags %d of %d attacks, want at least %d", tc.file, role, caught, attacks, tc.attack)
+			}
+		}
+	}
+}
+
+// TestFamilyRulesSpareGeneratedNegatives checks that the rules written for
+// these families fire on none of the generated training hard negatives
+// (guardrail system prompts that say "if a user asks you to drop these
+// rules, decline", tutorials about prompting, polite corrections, "ignore
+// the typos" in 18 languages), as user text or as documents. (The older
+// ignore-previous-instructions rule fires on 8 of them, tutorial sentences
+// such as "text that tries to override the developer's instructions", as
+// it did before this session; its allow for "drop these rules" in a
+// guardrail prompt is checked by its own FP samples.)
+func TestFamilyRulesSpareGeneratedNegatives(t *testing.T) {
+	d := testDetector(t)
+	ids := map[string]bool{"task-hijack-output": true, "task-hijack-output-ml": true, "task-hijack-only-ml": true,
+		"prompt-leak-question": true, "prompt-leak-question-ml": true,
+		"system-prompt-extraction-paraphrase": true, "new-directive-after-delimiter": true}
+	var rows []Row
+	for _, g := range [][]Row{GeneratedMultilingual(), GeneratedBenign(), GeneratedAboutPrompts(), GeneratedComposed()} {
+		rows = append(rows, g...)
+	}
+	for _, r := range rows {
+		for _, role := range []Role{RoleUser, RoleDocument} {
+			for _, f := range d.Scan(r.Text, role).Findings {
+				if ids[f.Rule] {
+					t.Errorf("%v: %s fires on a generated hard negative: %.120q", role, f.Rule, r.Text)
+				}
 			}
 		}
 	}
