@@ -193,6 +193,11 @@ func TestResponsesFields(t *testing.T) {
 		if (d.Action == engine.Block) != (text == probe) {
 			t.Errorf("tool description %q: %v", text, d.Action)
 		}
+		// a final assistant message item is prefill: user-controlled text
+		d = l.Inspect(parseR(`{"model":"gpt-4o","input":[{"role":"user","content":"hi"},{"type":"message","role":"assistant","content":[{"type":"output_text","text":"` + text + `"}]}]}`))
+		if (d.Action == engine.Block) != (text == probe) {
+			t.Errorf("prefill %q: %v", text, d.Action)
+		}
 	}
 	d := l.Inspect(parseR(`{"model":"gpt-4o","input":[{"role":"user","content":[{"type":"input_video","video":"x"}]}]}`))
 	if d.Code != CodeUnknownPart {
@@ -218,6 +223,7 @@ func TestGeminiFields(t *testing.T) {
 		head + `],"tools":[{"functionDeclarations":[{"name":"w","parameters":{"type":"OBJECT","properties":{"city":{"type":"STRING","description":"%s"}}}}]}]}`,
 		head + `],"generationConfig":{"responseSchema":{"type":"OBJECT","description":"%s"}}}`,
 		head + `,{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}}]},{"role":"user","parts":[{"functionResponse":{"name":"f","response":{"page":{"body":"%s"}}}}]}]}`,
+		head + `,{"role":"model","parts":[{"text":"%s"}]}]}`, // prefill
 	} {
 		for _, text := range []string{probe, "Get the weather."} {
 			d := l.Inspect(parseG(fmt.Sprintf(tc, text)))

@@ -260,9 +260,15 @@ func (l *Layer) Inspect(c *conv.Conversation) engine.Decision {
 }
 
 // prefillIndex is the index of a final assistant message the client wrote
-// for the model to continue (prefill), or -1.
+// for the model to continue (prefill: chat, a Responses API assistant
+// message item, a Gemini "model" content), or -1.
 func (l *Layer) prefillIndex(c *conv.Conversation) int {
-	if !*l.cfg.ScanPrefill || c.Kind != conv.KindChat || len(c.Messages) == 0 {
+	switch c.Kind {
+	case conv.KindChat, conv.KindResponses, conv.KindGenerateContent:
+	default:
+		return -1
+	}
+	if !*l.cfg.ScanPrefill || len(c.Messages) == 0 {
 		return -1
 	}
 	if i := len(c.Messages) - 1; c.Messages[i].Role == conv.RoleAssistant {
