@@ -45,6 +45,9 @@ func TestReformattedSecrets(t *testing.T) {
 		{"github token dotted", "token " + every(gh, 5, ".") + " end", gh, []string{every(gh, 5, ".")}},
 		{"openai key spaced", "use " + every(oai, 6, " ") + " now", oai, []string{every(oai, 6, " ")}},
 		{"json unicode escapes", `{"key": "` + uesc(aws) + `"}`, aws, []string{uesc(aws)}},
+		// escaped twice: \u escapes written inside a JSON string (tool-call
+		// arguments as their adapter gives them)
+		{"json unicode escapes escaped again", `{"note": "` + strings.ReplaceAll(uesc(aws), `\`, `\\`) + `"}`, aws, []string{strings.ReplaceAll(uesc(aws), `\`, `\\`)}},
 		{"base64", "encoded: " + base64.StdEncoding.EncodeToString([]byte("aws_access_key_id = "+aws)) + " bye", aws, []string{base64.StdEncoding.EncodeToString([]byte("aws_access_key_id = " + aws))}},
 		{"hex", "hex: " + hex.EncodeToString([]byte(gh)) + " bye", gh, []string{hex.EncodeToString([]byte(gh))}},
 		{"aws secret key with slash", "aws_secret_access_key = " + awsSec, awsSec, []string{awsSec}},

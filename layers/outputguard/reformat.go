@@ -37,20 +37,49 @@ func (m *mapped) add(s string, from, to int) {
 // span is the original span of m.b[a:b].
 func (m *mapped) span(a, b int) (int, int) { return m.start[a], m.end[b-1] }
 
-// unescape decodes JSON string escapes (\uXXXX, \n, \/, ...) in text.
-// ok is false when text has none.
+// unescape decodes JSON string escapes (\uXXXX, \n, \/, ...) in text,
+// and again in the result while it still holds escapes, up to 3 levels (a
+// secret written with \u escapes inside a JSON string inside tool-call
+// arguments is escaped twice). ok is false when text has none.
 func unescape(text string) (mapped, bool) {
 	var m mapped
+	m.add(text, 0, 0)
+	for i := range m.start {
+		m.start[i], m.end[i] = i, i+1
+	}
 	found := false
+	for level := 0; level < 3; level++ {
+		next, ok := unescapeOnce(m)
+		if !ok {
+			break
+		}
+		m, found = next, true
+	}
+	return m, found
+}
+
+// unescapeOnce decodes one level of JSON string escapes in src, keeping
+// each decoded byte's original span.
+func unescapeOnce(src mapped) (mapped, bool) {
+	text := src.b
+	var m mapped
+	found := false
+	add := func(s string, a, b int) {
+		for k := 0; k < len(s); k++ {
+			m.b = append(m.b, s[k])
+			m.start = append(m.start, src.start[a])
+			m.end = append(m.end, src.end[b-1])
+		}
+	}
 	for i := 0; i < len(text); {
 		if text[i] == '\\' && i+1 < len(text) {
 			switch c := text[i+1]; c {
 			case 'u':
 				if i+6 <= len(text) {
-					if v, err := strconv.ParseUint(text[i+2:i+6], 16, 32); err == nil {
+					if v, err := strconv.ParseUint(string(text[i+2:i+6]), 16, 32); err == nil {
 						var buf [4]byte
 						n := utf8.EncodeRune(buf[:], rune(v))
-						m.add(string(buf[:n]), i, i+6)
+						add(string(buf[:n]), i, i+6)
 						i += 6
 						found = true
 						continue
@@ -58,13 +87,13 @@ func unescape(text string) (mapped, bool) {
 				}
 			case 'n', 't', 'r', '/', '"', '\\':
 				r := map[byte]string{'n': "\n", 't': "\t", 'r': "\r", '/': "/", '"': `"`, '\\': `\`}[c]
-				m.add(r, i, i+2)
+				add(r, i, i+2)
 				i += 2
 				found = true
 				continue
 			}
 		}
-		m.add(text[i:i+1], i, i+1)
+		add(string(text[i:i+1]), i, i+1)
 		i++
 	}
 	return m, found
