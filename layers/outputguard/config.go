@@ -25,6 +25,11 @@ const (
 // SecretEntity is the policy key that covers every secret rule.
 const SecretEntity = "SECRET"
 
+// HiddenEntity is the policy key of hidden text in answers: runs of
+// invisible characters that carry text (Unicode tag characters, the
+// variation selectors supplement). Default redact: removed.
+const HiddenEntity = "HIDDEN_TEXT"
+
 // Config is the layer's configuration (section "outputguard" of layers:).
 type Config struct {
 	// Output maps entity names (pii names such as EMAIL_ADDRESS, or SECRET
@@ -186,7 +191,7 @@ func (c *Config) validate() error {
 	if c.StreamWindow < 16 || c.StreamWindow > maxWindow {
 		return fmt.Errorf("outputguard: stream_window %d must be within 16..%d", c.StreamWindow, maxWindow)
 	}
-	known := map[string]bool{SecretEntity: true}
+	known := map[string]bool{SecretEntity: true, HiddenEntity: true}
 	for _, e := range pii.AllEntities {
 		known[e] = true
 	}
@@ -264,7 +269,7 @@ func (c *Config) outputAction(entity string, secret bool) Action {
 	if a, ok := c.Output[key]; ok {
 		return a
 	}
-	if secret || entity == pii.CreditCard {
+	if secret || entity == pii.CreditCard || entity == HiddenEntity {
 		return ActRedact
 	}
 	return ActFlag

@@ -3,6 +3,7 @@ package outputguard
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rampart-ai/rampart/detect/pii"
 	"github.com/rampart-ai/rampart/detect/redact"
@@ -14,7 +15,7 @@ type hit struct {
 	redact.Span
 	action Action
 	rule   string
-	kind   string // "pii", "secret", "image", "link", "canary"
+	kind   string // "pii", "secret", "image", "link", "canary", "hidden"
 	repl   string // replacement text for links and images
 	open   bool   // secret may continue past the end of the text
 }
@@ -80,12 +81,70 @@ func (l *Layer) detectDataMemo(text string, output bool, canary string, memo *pi
 	if !output {
 		return hs
 	}
+	if a := l.cfg.outputAction(HiddenEntity, false); a != ActOff {
+		for _, sp := range hiddenRuns(text) {
+			hs = append(hs, hit{Span: redact.Span{Entity: HiddenEntity, Start: sp[0], End: sp[1], Score: 1}, action: a, rule: "hidden.text", kind: "hidden"})
+		}
+	}
 	if canary != "" && l.cfg.Canary != ActOff {
 		for _, sp := range canarySpans(text, canary) {
 			hs = append(hs, hit{Span: redact.Span{Entity: "CANARY", Start: sp[0], End: sp[1], Score: 1}, action: l.cfg.Canary, rule: "canary", kind: "canary"})
 		}
 	}
 	return hs
+}
+
+// hiddenRuns finds runs of invisible characters that carry text in an
+// answer: Unicode tag characters (U+E0000–E007F, which spell ASCII no
+// reader sees: "ASCII smuggling" of data or of instructions for the next
+// model) and the variation selectors supplement (U+E0100–E01EF, bytes
+// smuggled after an emoji). A subdivision flag's tag sequence (U+1F3F4,
+// then up to 7 tag letters or digits, then CANCEL TAG) is an emoji, not
+// hidden text. Both blocks encode as F3 A0 in UTF-8.
+func hiddenRuns(text string) [][2]int {
+	var out [][2]int
+	for off := 0; ; {
+		k := strings.Index(text[off:], "\xf3\xa0")
+		if k < 0 {
+			return out
+		}
+		i := off + k
+		j := i
+		for j < len(text) {
+			r, n := utf8.DecodeRuneInString(text[j:])
+			if !(r >= 0xE0000 && r <= 0xE007F || r >= 0xE0100 && r <= 0xE01EF) {
+				break
+			}
+			j += n
+		}
+		if j == i {
+			off = i + 2
+			continue
+		}
+		if !isFlagTags(text, i, j) {
+			out = append(out, [2]int{i, j})
+		}
+		off = j
+	}
+}
+
+// isFlagTags reports whether text[i:j] (tag characters) is the tag
+// sequence of a subdivision flag emoji: after U+1F3F4, lower-case tag
+// letters or digits, ending in CANCEL TAG (U+E007F).
+func isFlagTags(text string, i, j int) bool {
+	if !strings.HasSuffix(text[:i], "\U0001F3F4") || (j-i)/4 > 8 {
+		return false
+	}
+	for k := i; k < j; k += 4 {
+		r, _ := utf8.DecodeRuneInString(text[k:])
+		if k+4 == j {
+			return r == 0xE007F
+		}
+		if !(r >= 0xE0061 && r <= 0xE007A || r >= 0xE0030 && r <= 0xE0039) {
+			return false
+		}
+	}
+	return false
 }
 
 // canaryPayload is the random part of a canary token (after its last
@@ -210,6 +269,8 @@ func (l *Layer) replacement(h hit, value string) string {
 		return h.repl
 	case "canary":
 		return "[redacted]"
+	case "hidden":
+		return "" // invisible: removed without a trace in the text
 	}
 	return l.redactOp(h.Entity, value)
 }
@@ -270,7 +331,7 @@ func (l *Layer) finding(text string, h hit, msg int) engine.Finding {
 	cp := pii.CodePointOffsets(text, h.Start, h.End)
 	sev := engine.SeverityMedium
 	switch h.kind {
-	case "secret", "canary":
+	case "secret", "canary", "hidden":
 		sev = engine.SeverityHigh
 	case "pii":
 		if h.Entity == pii.CreditCard || h.Entity == pii.USSSN || h.Entity == pii.IBAN {

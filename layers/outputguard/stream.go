@@ -369,7 +369,7 @@ func (l *Layer) argHits(p string, live []hit, choice int, reported map[string]bo
 	var blocked *hit
 	for i := range live {
 		h := live[i]
-		if h.kind != "secret" && h.kind != "pii" && h.kind != "canary" {
+		if h.kind != "secret" && h.kind != "pii" && h.kind != "canary" && h.kind != "hidden" {
 			continue
 		}
 		if f, ok := l.argFinding(p, h, choice, reported); ok {

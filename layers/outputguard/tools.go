@@ -175,7 +175,7 @@ func (l *Layer) argData(args string, choice int, reported map[string]bool) ([]en
 	var fs []engine.Finding
 	block := false
 	for _, h := range l.detectData(args, true, "") {
-		if h.kind != "secret" && h.kind != "pii" && h.kind != "canary" {
+		if h.kind != "secret" && h.kind != "pii" && h.kind != "canary" && h.kind != "hidden" {
 			continue
 		}
 		if f, ok := l.argFinding(args, h, choice, reported); ok {
