@@ -1,9 +1,11 @@
 package outputguard
 
 import (
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +65,10 @@ type leakIndex struct {
 	// leetGrams are the prompt's n-grams compared in leetspeak classes
 	// (leetFold) -> the index of the plain n-gram at the same position.
 	leetGrams map[uint64]int
+	// revGrams are the prompt's n-grams as reversed text reads them (the
+	// words in reverse order, each spelled backwards) -> the index of the
+	// plain n-gram (see readRev).
+	revGrams map[uint64]int
 }
 
 // gramReader is a reading position in one text: the last ngram-1 word
@@ -77,13 +83,22 @@ type gramReader struct {
 // newLeakIndex returns nil when the request has no system prompt of at
 // least cfg.MinWords words.
 func newLeakIndex(c *conv.Conversation, cfg LeakConfig) *leakIndex {
-	var words, leet []uint64
+	var words, leet, rev []uint64
 	add := func(text string) {
 		n := leakNormal(text)
 		forWords(n, plainFold, func(w []byte) bool {
 			words = append(words, maphash.Bytes(seed, w))
 			return len(words) < maxLeakGrams
 		})
+		// the prompt written backwards, normalised as an answer is (the
+		// skeleton folds letter pairs, "rn" to "m", in reading order)
+		var back []uint64
+		forWords(leakNormal(reverseString(text)), plainFold, func(w []byte) bool {
+			back = append(back, maphash.Bytes(seed, w))
+			return len(back) < maxLeakGrams
+		})
+		slices.Reverse(back)
+		rev = append(rev, back...)
 		forWords(n, leetWordFold, func(w []byte) bool {
 			leet = append(leet, maphash.Bytes(seed, w))
 			return len(leet) < maxLeakGrams
@@ -111,6 +126,20 @@ func newLeakIndex(c *conv.Conversation, cfg LeakConfig) *leakIndex {
 		}
 	}
 	lk.hit = make([]bool, len(lk.grams))
+	if len(rev) == len(words) {
+		// reversed text reads gram i's words last to first, each reversed
+		// (rev[i] is the backwards spelling of word i)
+		lk.revGrams = make(map[uint64]int, len(words))
+		g := make([]uint64, ngram)
+		for i := 0; i+ngram <= len(rev); i++ {
+			for k := range g {
+				g[k] = rev[i+ngram-1-k]
+			}
+			if _, ok := lk.revGrams[gramHash(g)]; !ok {
+				lk.revGrams[gramHash(g)] = lk.grams[gramHash(words[i:i+ngram])]
+			}
+		}
+	}
 	if len(leet) == len(words) {
 		// the same words (leetWords splits where forWords does for prose):
 		// position i's leet n-gram stands for position i's plain one
@@ -180,7 +209,13 @@ func (lk *leakIndex) read(r *gramReader, text string, final bool) {
 
 // readNorm is read on text already normalised (leakNormal).
 func (lk *leakIndex) readNorm(r *gramReader, norm string, final bool) {
-	push := func(w []byte) { lk.push(r, lk.grams, w) }
+	lk.readIn(r, lk.grams, norm, final)
+}
+
+// readIn counts the n-grams of grams (the prompt's, in one form) that
+// norm repeats, reading on from r.
+func (lk *leakIndex) readIn(r *gramReader, grams map[uint64]int, norm string, final bool) {
+	push := func(w []byte) { lk.push(r, grams, w) }
 	for _, c := range norm {
 		if unicode.IsLetter(c) || unicode.IsDigit(c) {
 			if len(r.word) < 60 {
@@ -196,6 +231,22 @@ func (lk *leakIndex) readNorm(r *gramReader, norm string, final bool) {
 	if final && len(r.word) > 0 {
 		push(r.word)
 		r.word = r.word[:0]
+	}
+}
+
+// reverseString spells s backwards.
+func reverseString(s string) string {
+	r := []rune(s)
+	slices.Reverse(r)
+	return string(r)
+}
+
+// readRev counts the prompt's n-grams that norm (normalised answer text)
+// repeats written backwards ("tpmorp metsys ruoy"), compared with
+// lk.revGrams, reading on from r.
+func (lk *leakIndex) readRev(r *gramReader, norm string, final bool) {
+	if lk.revGrams != nil {
+		lk.readIn(r, lk.revGrams, norm, final)
 	}
 }
 
@@ -248,15 +299,20 @@ func (lk *leakIndex) judge() bool {
 	return false
 }
 
-// encodedRun is the base64 or hex run a streamed answer is in the middle
-// of: its characters (line breaks dropped, at most maxEncodedRun), how many
-// are decoded, and the reader of the decoded text.
+// encodedRun is the base64, base32 or hex run a streamed answer is in
+// the middle of: its characters (line breaks dropped, at most
+// maxEncodedRun), how many are decoded, and the reader of the decoded
+// text; child is the run inside the decoded text (an encoding nested in
+// another: base64 of base64), down to maxNest levels.
 type encodedRun struct {
 	buf    []byte
 	done   int
 	hex    bool // decoded as hex so far
+	b32    bool // decoded as base32 so far
 	failed bool // not text: decoding stopped
 	r      gramReader
+	child  *encodedRun
+	depth  int
 }
 
 // maxEncodedRun bounds the encoded run decoded per answer.
@@ -265,17 +321,39 @@ const maxEncodedRun = 256 << 10
 // minEncodedRun is the shortest run decoded (shorter ones are words).
 const minEncodedRun = 24
 
+// maxNest is how many encodings inside each other a stream is decoded
+// through (a run inside the text a run decodes to, ...).
+const maxNest = 2
+
 func isEncodedByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_' || b == '='
 }
 
-// feedEncoded decodes the base64 and hex runs of streamed answer text as
-// they grow (in whole groups of 4 characters, or 2 for hex) and counts the
-// prompt n-grams the decoded text repeats, as feed does for plain text: a
-// system prompt streamed in base64 is judged while it streams. A run may
+// isBase32 reports whether s is made of base32's alphabet (RFC 4648:
+// A-Z, 2-7, '=' padding).
+func isBase32(s []byte) bool {
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+// feedEncoded decodes the base64, base32 and hex runs of streamed answer
+// text as they grow (in whole groups of 4 characters, 8 for base32, 2 for
+// hex) and counts the prompt n-grams the decoded text repeats, as feed
+// does for plain text, also through a second encoding inside the first:
+// a system prompt streamed encoded is judged while it streams. A run may
 // be wrapped over lines. It reports whether a leak became likely.
 func (lk *leakIndex) feedEncoded(text string, final bool) bool {
-	e := &lk.enc
+	lk.feedRun(&lk.enc, text, final)
+	return lk.judge()
+}
+
+// feedRun reads text (answer text, or the decoded text of the run one
+// level up) into the encoded run e.
+func (lk *leakIndex) feedRun(e *encodedRun, text string, final bool) {
 	for i := 0; i < len(text); i++ {
 		b := text[i]
 		if isEncodedByte(b) {
@@ -288,33 +366,40 @@ func (lk *leakIndex) feedEncoded(text string, final bool) bool {
 			continue // a wrapped run goes on
 		}
 		if len(e.buf) > 0 {
-			lk.decodeRun(true)
-			e.buf, e.done, e.hex, e.failed = e.buf[:0], 0, false, false
-			e.r = gramReader{}
+			lk.decodeRun(e, true)
+			*e = encodedRun{buf: e.buf[:0], depth: e.depth}
 		}
 	}
 	if len(e.buf) > 0 {
-		lk.decodeRun(final)
+		lk.decodeRun(e, final)
 	}
-	return lk.judge()
 }
 
-// decodeRun decodes what is new in the current run (all of it when the
-// run ended) and reads it.
-func (lk *leakIndex) decodeRun(end bool) {
-	e := &lk.enc
+// decodeRun decodes what is new in the run e (all of it when the run
+// ended) and reads it, plainly and through e's child run.
+func (lk *leakIndex) decodeRun(e *encodedRun, end bool) {
 	if e.failed || len(e.buf) < minEncodedRun {
 		return
 	}
+	restart := func() { e.done, e.r, e.child = 0, gramReader{}, nil }
 	if e.done == 0 {
 		e.hex = isHex(string(e.buf))
+		e.b32 = !e.hex && isBase32(e.buf)
 	} else if e.hex && !isHex(string(e.buf[e.done:])) {
-		// what looked like hex goes on as base64: read it again as such
-		e.hex, e.done, e.r = false, 0, gramReader{}
+		// what looked like hex goes on otherwise: read it again
+		e.hex, e.b32 = false, isBase32(e.buf)
+		restart()
+	} else if e.b32 && !isBase32(e.buf[e.done:]) {
+		e.b32 = false // base64 after all
+		restart()
 	}
 	n := len(e.buf)
+	group := 4
+	if e.b32 {
+		group = 8
+	}
 	if !end {
-		n -= n % 4 // whole groups (hex: pairs)
+		n -= n % group // whole groups (hex: pairs)
 	}
 	if n <= e.done {
 		return
@@ -322,12 +407,20 @@ func (lk *leakIndex) decodeRun(end bool) {
 	chunk := string(e.buf[e.done:n])
 	var raw []byte
 	var err error
-	if e.hex {
+	switch {
+	case e.hex:
 		if len(chunk)%2 == 1 {
 			chunk = chunk[:len(chunk)-1]
 		}
 		raw, err = hex.DecodeString(chunk)
-	} else {
+	case e.b32:
+		chunk = strings.TrimRight(chunk, "=")
+		switch len(chunk) % 8 { // lengths no base32 text ends with
+		case 1, 3, 6:
+			chunk = chunk[:len(chunk)-1]
+		}
+		raw, err = base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(chunk)
+	default:
 		chunk = strings.TrimRight(chunk, "=")
 		if len(chunk)%4 == 1 {
 			chunk = chunk[:len(chunk)-1]
@@ -344,6 +437,12 @@ func (lk *leakIndex) decodeRun(end bool) {
 		return
 	}
 	lk.read(&e.r, string(raw), end)
+	if e.depth < maxNest {
+		if e.child == nil {
+			e.child = &encodedRun{depth: e.depth + 1}
+		}
+		lk.feedRun(e.child, string(raw), end)
+	}
 }
 
 // mostlyText reports whether b reads as text: at most one byte in 16 a

@@ -2,10 +2,12 @@ package outputguard
 
 import (
 	"context"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,9 +105,9 @@ func TestLeakStreamCutEarly(t *testing.T) {
 	}
 }
 
-// A system prompt streamed in base64 or hex (wrapped over lines, in
-// 4-byte events) is decoded while it streams and cut before all of it
-// went out; base64 of other text passes.
+// A system prompt streamed in base64, base32 or hex (wrapped over lines,
+// in 4-byte events, or one encoding inside another) is decoded while it
+// streams and cut before all of it went out; base64 of other text passes.
 func TestLeakStreamEncoded(t *testing.T) {
 	wrap := func(s string) string {
 		var b strings.Builder
@@ -116,9 +118,13 @@ func TestLeakStreamEncoded(t *testing.T) {
 	}
 	b64 := base64.StdEncoding.EncodeToString([]byte(leakSys))
 	for name, enc := range map[string]string{
-		"base64":         b64,
-		"base64 wrapped": wrap(b64),
-		"hex":            hex.EncodeToString([]byte(leakSys)),
+		"base64":           b64,
+		"base64 wrapped":   wrap(b64),
+		"hex":              hex.EncodeToString([]byte(leakSys)),
+		"base32":           base32.StdEncoding.EncodeToString([]byte(leakSys)),
+		"base64 of base64": base64.StdEncoding.EncodeToString([]byte(b64)),
+		"hex of base64":    hex.EncodeToString([]byte(b64)),
+		"base64 of hex":    base64.StdEncoding.EncodeToString([]byte(hex.EncodeToString([]byte(leakSys)))),
 	} {
 		t.Run(name, func(t *testing.T) {
 			l := provisioned(t, Config{})
@@ -201,6 +207,13 @@ func TestLeakHistorySharedThroughRedis(t *testing.T) {
 // leakEncodings are the forms an attacker asks the model to write the
 // system prompt in, each decoded by the leak check in whole answers and
 // while the answer streams.
+// reversed spells s backwards.
+func reversed(s string) string {
+	r := []rune(s)
+	slices.Reverse(r)
+	return string(r)
+}
+
 func leakEncodings() map[string]string {
 	each := func(f func(r rune) string) string {
 		var b strings.Builder
@@ -223,6 +236,7 @@ func leakEncodings() map[string]string {
 		"url escapes":       each(func(r rune) string { return fmt.Sprintf("%%%02X", r) }),
 		"zero-width inside": strings.Join(zw, " "),
 		"homoglyphs":        strings.NewReplacer("a", "\u0430", "e", "\u0435", "o", "\u043e").Replace(leakSys),
+		"reversed":          reversed(leakSys),
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 
 // Streamed answers are read for the system prompt in more forms than the
 // text as sent: with JSON, HTML and URL escapes undone, under ROT13, with
-// leetspeak folded, and their base64/hex runs decoded (feedEncoded) — each
+// leetspeak folded, written backwards, and their base64/base32/hex runs
+// decoded, also when nested (feedEncoded) — each
 // by a reader of its own, so that a prompt streamed in one of these forms
 // is counted while it streams, as a whole answer's decoded forms are.
 // Zero-width characters and homoglyphs are folded by every reader
@@ -23,6 +24,7 @@ type variantReaders struct {
 	carry []byte // an escape or a character cut at the end of the last event
 	rot   gramReader
 	leet  gramReader
+	rev   gramReader
 }
 
 // maxEscape is the longest escape held over to the next event
@@ -31,8 +33,8 @@ const maxEscape = 12
 
 // feedStream reads released answer text: unescaped (JSON, HTML, URL
 // escapes undone; an escape cut by the event's end waits for the next),
-// as is, under ROT13 and with leetspeak folded; and its base64/hex runs
-// (feedEncoded). It reports whether a leak became likely.
+// as is, under ROT13, with leetspeak folded and backwards; and its
+// base64/base32/hex runs (feedEncoded). It reports whether a leak became likely.
 func (lk *leakIndex) feedStream(text string, final bool) bool {
 	v := &lk.variants
 	s := text
@@ -58,6 +60,7 @@ func (lk *leakIndex) feedStream(text string, final bool) bool {
 	// ROT13 after normalising: look-alike letters are plain by then
 	lk.readNorm(&v.rot, normalize.ROT13(n), final)
 	lk.readLeet(&v.leet, n, final)
+	lk.readRev(&v.rev, n, final)
 	return lk.judge() || lk.feedEncoded(text, final)
 }
 
