@@ -92,6 +92,25 @@ func TestLeakAcrossAnswers(t *testing.T) {
 	}
 }
 
+// The prompt streamed in parts of 14 words (7 n-grams each, under the
+// verbatim-run and share thresholds alone), one answer each to the same
+// key: the part that brings the share over the threshold is blocked. The
+// last word of each answer counts (the stream's end carries no text).
+func TestLeakAcrossStreamedAnswers(t *testing.T) {
+	l := provisioned(t, Config{})
+	w := strings.Fields(leakSys)
+	blocked := -1
+	for i := 0; i*14 < len(w) && blocked < 0; i++ {
+		part := "Part: " + strings.Join(w[i*14:min(i*14+14, len(w))], " ")
+		if _, d := streamAll(t, l, leakTx(l, "k1"), chunked(part, 4)); d.Action == engine.Block {
+			blocked = i
+		}
+	}
+	if blocked < 1 {
+		t.Fatalf("blocked at part %d of %d words", blocked, len(w))
+	}
+}
+
 // A streamed verbatim copy is cut early: far less than half of the prompt
 // goes out.
 func TestLeakStreamCutEarly(t *testing.T) {

@@ -135,6 +135,7 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 	lk, _ := tx.State(stateLeak).(*leakIndex)
 	var findings []engine.Finding
 	var blocked *hit
+	leakFed := false // the leak readers read the end of the answer
 	if d, ok := l.refuseUnknown(ev.Unknown); ok {
 		for i := range ev.Deltas {
 			ev.Deltas[i].Text = ""
@@ -162,6 +163,7 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 		var rewritten bool
 		out, fs, b := l.feed(c, d.Text, final, canary, d.Choice, false, &rewritten)
 		findings = append(findings, fs...)
+		leakFed = leakFed || final
 		if lk != nil && lk.feedStream(out, final) {
 			findings = append(findings, lk.finding(d.Choice))
 			switch l.cfg.Leak.Action {
@@ -190,6 +192,13 @@ func (l *Layer) stream(tx *engine.Tx, ev *conv.StreamEvent, final bool) (engine.
 		}
 		if out != d.Text {
 			d.Text = out
+		}
+	}
+	if final && lk != nil && !leakFed && lk.feedStream("", true) {
+		// the last word of the answer, which no delta of the end carried
+		findings = append(findings, lk.finding(0))
+		if l.cfg.Leak.Action == ActBlock && blocked == nil {
+			blocked = &hit{rule: "leak.system_prompt"}
 		}
 	}
 	fs, bad := l.streamToolCalls(tx, st, ev, final, canary)
