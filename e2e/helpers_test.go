@@ -310,6 +310,14 @@ var bootstrapKeyRE = regexp.MustCompile(`\brk_[A-Za-z0-9]{43}\b`)
 func newRig(t *testing.T, layers string) *rig {
 	t.Helper()
 	llm := &fakeLLM{}
+	r := newRigOn(t, layers, llm)
+	r.llm = llm
+	return r
+}
+
+// newRigOn is newRig in front of the upstream handler llm.
+func newRigOn(t *testing.T, layers string, llm http.Handler) *rig {
+	t.Helper()
 	up := httptest.NewUnstartedServer(llm)
 	up.Config.ErrorLog = panicLog(t, "upstream")
 	up.Start()
@@ -346,7 +354,7 @@ audit: {sync: true}
 	if key == "" {
 		t.Fatalf("no bootstrap admin key printed: %q", boot.String())
 	}
-	return &rig{url: srv.URL, llm: llm, admin: key}
+	return &rig{url: srv.URL, admin: key}
 }
 
 // panicLog is an http.Server error log that fails the test on a panic
