@@ -375,6 +375,13 @@ func (f logWriter) Write(p []byte) (int, error) { f(p); return len(p), nil }
 // authenticated by key ("" for none) and returns the status and body.
 func (r *rig) do(t *testing.T, key, method, path string, body any) (int, []byte) {
 	t.Helper()
+	st, b, _ := r.send(t, key, method, path, body)
+	return st, b
+}
+
+// send is do, also returning the answer's headers.
+func (r *rig) send(t *testing.T, key, method, path string, body any) (int, []byte, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -399,7 +406,7 @@ func (r *rig) do(t *testing.T, key, method, path string, body any) (int, []byte)
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	return resp.StatusCode, out
+	return resp.StatusCode, out, resp.Header
 }
 
 // tenant creates a tenant with the admin key.

@@ -281,19 +281,16 @@ var probeAPIs = []probeAPI{
 // request id.
 func (r *rig) post(t *testing.T, key, path, body string) (int, string, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, r.url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	st, b, h := r.send(t, key, http.MethodPost, path, body)
+	return st, string(b), h.Get("X-Request-Id")
+}
+
+// pathFor is the API's path for a whole or a streamed answer.
+func (api probeAPI) pathFor(stream bool) string {
+	if stream && api.stream != "" {
+		return api.stream
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	return resp.StatusCode, string(b), resp.Header.Get("X-Request-Id")
+	return api.path
 }
 
 func b64s(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -530,10 +527,7 @@ func TestEvasionProbeAnswers(t *testing.T) {
 					name := fmt.Sprintf("%s/%s/%s/stream=%v", api.name, ch, c.name, stream)
 					t.Run(name, func(t *testing.T) {
 						up.set(ch, c.text)
-						path := api.path
-						if stream && api.stream != "" {
-							path = api.stream
-						}
+						path := api.pathFor(stream)
 						st, out, _ := r.post(t, key, path, api.body("", probeBenign, stream))
 						seen := visible(out)
 						for _, g := range c.gone {
@@ -615,10 +609,7 @@ func TestEvasionProbeLeaks(t *testing.T) {
 	n := 0
 	for _, api := range probeAPIs {
 		for _, stream := range []bool{false, true} {
-			path := api.path
-			if stream && api.stream != "" {
-				path = api.stream
-			}
+			path := api.pathFor(stream)
 			for _, f := range forms {
 				n++
 				sys := probePrompt(n)
@@ -675,10 +666,7 @@ func TestEvasionProbeLinks(t *testing.T) {
 	rkey, _ := remove.userKey(t)
 	for _, api := range probeAPIs {
 		for _, stream := range []bool{false, true} {
-			path := api.path
-			if stream && api.stream != "" {
-				path = api.stream
-			}
+			path := api.pathFor(stream)
 			for name, text := range texts {
 				t.Run(fmt.Sprintf("%s/%s/stream=%v", api.name, name, stream), func(t *testing.T) {
 					up.set("text", text)
