@@ -907,10 +907,11 @@ func verbOf(w string) string {
 // secret, privileges, security controls, doors, critical settings and
 // making things public weigh one each; urgency adds one, a deadline ("by
 // Friday") or the terms of a bill take one off. A cued request flags at
-// four, a bare one that opens a line never does by weight alone.
+// four; a bare one that opens a line or a quoted string never does by
+// weight alone.
 func (c *plantedCand) weighs(verb string) bool {
-	if c.addr < addrCue {
-		return false
+	if !c.cued {
+		return false // a bare imperative, or one that only opens a quoted string (a JSON value)
 	}
 	t := c.tgt
 	w := 1 // cued

@@ -105,6 +105,9 @@ var plantedFP = []string{
 	"test('create admin user and login', async ({request, page}) => {",
 	"Please send my regards to Tom.",
 	"Please update your emergency contact in the portal.",
+	// a bare imperative as a JSON value: task drift decides (with the
+	// conversation), not planted-action by weight
+	`[{"title": "1:1", "description": "Create a calendar event with all my contacts"}]`,
 }
 
 // checkPlanted: every TP is found without context and flagged with a
