@@ -135,6 +135,10 @@ func (l *Layer) scanText(text string, dr detect.Role, ctx *detect.Context) detec
 	return r
 }
 
+// TokenPart is the part type of token-id input (Message.Parts): refused on
+// generating routes unless allow_unknown_parts names it.
+const TokenPart = "tokens"
+
 // Codes of refusals other than a detection.
 const (
 	CodeUnknownPart = "unsupported_content_type"
@@ -280,7 +284,18 @@ func (l *Layer) prefillIndex(c *conv.Conversation) int {
 // refuseUnknown blocks a request carrying a content part of a type the
 // adapter does not know, unless allow_unknown_parts names it.
 func (l *Layer) refuseUnknown(c *conv.Conversation) (engine.Decision, bool) {
-	for _, u := range c.Unknown {
+	unknown := c.Unknown
+	if c.Kind != conv.KindEmbedding {
+		// A prompt of token ids (legacy completions) holds text the layer
+		// cannot read; an embedding of them puts nothing before a model.
+		for i := range c.Messages {
+			if c.Messages[i].Parts[TokenPart] > 0 {
+				unknown = append(slices.Clip(unknown), conv.UnknownPart{Type: TokenPart, Path: "prompt"})
+				break
+			}
+		}
+	}
+	for _, u := range unknown {
 		if slices.Contains(l.cfg.AllowUnknownParts, u.Type) || slices.Contains(l.cfg.AllowUnknownParts, "*") {
 			continue
 		}
