@@ -195,7 +195,8 @@ var criticalWords = map[string]bool{"payout": true, "beneficiary": true, "payee"
 	"owner": true, "owners": true, "dosage": true, "dose": true, "prescription": true, "prescriptions": true, "medication": true,
 	"salary": true, "salaries": true, "payroll": true, "limit": true, "limits": true, "recovery": true, "contract": true,
 	"contracts": true, "pharmacy": true, "default": true, "balance": true, "savings": true, "funds": true, "protection": true,
-	"records": true, "record": true, "rule": true, "rules": true, "mfa": true, "2fa": true, "two-factor": true}
+	"records": true, "record": true, "rule": true, "rules": true, "mfa": true, "2fa": true, "two-factor": true,
+	"recipient": true, "iban": true}
 
 var secretWords = map[string]bool{"password": true, "passwords": true, "passcode": true, "pin": true, "credentials": true,
 	"credential": true, "key": true, "keys": true, "token": true, "tokens": true, "codes": true, "code": true, "secret": true, "secrets": true,
@@ -211,7 +212,8 @@ var secretWords = map[string]bool{"password": true, "passwords": true, "passcode
 
 var privilegeWords = map[string]bool{"admin": true, "administrator": true, "administrators": true, "owner": true, "co-owner": true,
 	"maintainer": true, "maintainers": true, "editor": true, "rights": true, "access": true, "permissions": true, "permission": true,
-	"privileges": true, "superuser": true, "root": true, "sudo": true, "member": true, "collaborator": true, "moderator": true}
+	"privileges": true, "superuser": true, "root": true, "sudo": true, "member": true, "collaborator": true, "moderator": true,
+	"workspace": true, "organization": true, "organisation": true}
 
 var controlWords = map[string]bool{"alarm": true, "alarms": true, "camera": true, "cameras": true, "recording": true, "2fa": true,
 	"two-factor": true, "mfa": true, "alerts": true, "alert": true, "notifications": true, "monitoring": true, "protection": true,
@@ -367,7 +369,8 @@ var containers = map[string]bool{"drive": true, "inbox": true, "mailbox": true, 
 // it" sends out.
 var chainVerbs = map[string]bool{"look": true, "find": true, "get": true, "retrieve": true, "collect": true, "gather": true,
 	"fetch": true, "read": true, "check": true, "list": true, "grab": true, "locate": true, "search": true, "compile": true,
-	"extract": true, "pull": true, "open": true, "download": true, "zip": true, "export": true, "copy": true}
+	"extract": true, "pull": true, "open": true, "download": true, "zip": true, "export": true, "copy": true,
+	"combine": true, "concatenate": true, "merge": true, "summarize": true, "summarise": true, "take": true, "scrape": true}
 
 // fileExts are extensions of documents worth stealing.
 var fileExts = map[string]bool{"pdf": true, "txt": true, "xlsx": true, "xls": true, "csv": true, "docx": true, "doc": true,
@@ -778,6 +781,11 @@ func plantedCheck(norm string, ctx *Context) (start, end int, drift, ok bool) {
 		for _, p := range []string{" with ", " to "} {
 			if j := strings.Index(head, p); j >= 0 && !strings.HasPrefix(head[j+len(p):], "you") && !strings.HasPrefix(head[j+len(p):], "me") && !strings.HasPrefix(head[j+len(p):], "us") {
 				cand.toSomeone = true
+			}
+		}
+		for _, m := range []string{"as much money", "all the money", "all funds", "all the funds", "entire balance", "whole balance", "maximum amount"} {
+			if strings.Contains(clause, m) {
+				cand.tgt |= tAmount // "send as much money as you can to …"
 			}
 		}
 		if strings.Contains(clause, " on file") {
