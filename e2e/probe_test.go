@@ -33,7 +33,7 @@ const (
 // in the API and form (whole or streamed) the call asks for.
 type probeLLM struct {
 	mu      sync.Mutex
-	channel string // text, refusal, reasoning, thinking, args, code
+	channel string // text, refusal, reasoning, thinking, args, code, file (Gemini fileData.displayName)
 	text    string
 	calls   int
 }
@@ -178,6 +178,8 @@ func (p *probeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return `{"executableCode":{"language":"PYTHON","code":` + js(s) + `}}`
 			case "args":
 				return `{"functionCall":{"id":"call_1","name":"search","args":` + args(s) + `}}`
+			case "file":
+				return `{"fileData":{"mimeType":"text/plain","fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1","displayName":` + js(s) + `}}`
 			}
 			return `{"text":` + js(s) + `}`
 		}
@@ -189,8 +191,8 @@ func (p *probeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return `{"candidates":[{"content":{"role":"model","parts":[` + p + `]},"index":0` + f + `}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":7,"totalTokenCount":12}}`
 		}
 		whole = cand(part(text), "STOP")
-		if ch == "args" {
-			ps = []string{text} // a function call arrives whole
+		if ch == "args" || ch == "file" {
+			ps = []string{text} // a function call or a file part arrives whole
 		}
 		for i, x := range ps {
 			fin := ""
@@ -224,7 +226,7 @@ func visible(body string) string {
 			v.ForEach(func(kk, vv gjson.Result) bool { walk(kk.Str, vv); return true })
 		case v.Type == gjson.String:
 			switch k {
-			case "content", "refusal", "reasoning_content", "arguments", "delta", "text", "thinking", "partial_json", "code", "note", "summary":
+			case "content", "refusal", "reasoning_content", "arguments", "delta", "text", "thinking", "partial_json", "code", "note", "summary", "displayName":
 				b.WriteString(v.Str)
 			}
 		}
@@ -530,7 +532,7 @@ func TestEvasionProbeAnswers(t *testing.T) {
 		"openai chat": {"text", "refusal", "reasoning", "args"},
 		"responses":   {"text", "refusal", "reasoning", "args"},
 		"anthropic":   {"text", "thinking", "args"},
-		"gemini":      {"text", "thinking", "code", "args"},
+		"gemini":      {"text", "thinking", "code", "args", "file"},
 	}
 	for _, api := range probeAPIs {
 		for _, ch := range channels[api.name] {
