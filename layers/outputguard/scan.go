@@ -151,23 +151,38 @@ func invisibleCarrier(r rune) int {
 }
 
 // isFlagTags reports whether text[i:j] (tag characters) is the tag
-// sequence of a subdivision flag emoji: after U+1F3F4, lower-case tag
-// letters or digits, ending in CANCEL TAG (U+E007F).
+// sequence of a subdivision flag emoji: after U+1F3F4, the tag spelling
+// of one of the three recommended subdivision flags (England, Scotland,
+// Wales), ending in CANCEL TAG (U+E007F). Other tag spellings show as a
+// black flag with nothing after it, so any other letters would be text
+// no reader sees ("flags" spelling "sendto", "evilcom", …).
 func isFlagTags(text string, i, j int) bool {
-	if !strings.HasSuffix(text[:i], "\U0001F3F4") || (j-i)/4 > 8 {
+	if !strings.HasSuffix(text[:i], "\U0001F3F4") {
 		return false
 	}
-	for k := i; k < j; k += 4 {
-		r, _ := utf8.DecodeRuneInString(text[k:])
-		if k+4 == j {
-			return r == 0xE007F
-		}
-		if !(r >= 0xE0061 && r <= 0xE007A || r >= 0xE0030 && r <= 0xE0039) {
-			return false
+	for _, f := range flagTags {
+		if text[i:j] == f {
+			return true
 		}
 	}
 	return false
 }
+
+// flagTags are the tag sequences of the recommended (RGI) subdivision
+// flags of Unicode's emoji data: gbeng, gbsct, gbwls, each then CANCEL
+// TAG.
+var flagTags = func() []string {
+	var out []string
+	for _, s := range []string{"gbeng", "gbsct", "gbwls"} {
+		var b strings.Builder
+		for _, c := range s {
+			b.WriteRune(0xE0000 + c)
+		}
+		b.WriteRune(0xE007F)
+		out = append(out, b.String())
+	}
+	return out
+}()
 
 // canaryPayload is the random part of a canary token (after its last
 // '-': 16 hex digits for "rk-canary-…"), when it is long enough (12+
