@@ -25,6 +25,13 @@ const (
 	sigUntrustedWindow // sigWindow for untrusted text, else 0
 	sigUntrustedRule   // any attack rule hit in untrusted text
 	sigMLP             // the MLP's log-odds of the normalised text (0 without an MLP)
+	// Length: a short text (fewer than shortBuckets distinct buckets, about
+	// four words) gets its own intercept and model weight. A stacker fitted
+	// on scores of collections the fold's model never saw trusts model
+	// evidence less than rules; on a short text the few features the model
+	// has are all the evidence there is (TrainConfig.ShortSignals).
+	sigShort       // 1 for a short text
+	sigShortWindow // sigWindow for a short text, else 0
 	nSignals
 )
 
@@ -206,6 +213,15 @@ func roleSignals(sig *[nSignals]float64, untrusted bool) {
 	sig[sigUntrustedRule] = math.Max(sig[sigCritical], math.Max(sig[sigHigh], sig[sigMedium]))
 }
 
+// shortSignals sets the length signals (after capModel).
+func shortSignals(sig *[nSignals]float64, short bool) {
+	if !short {
+		return
+	}
+	sig[sigShort] = 1
+	sig[sigShortWindow] = sig[sigWindow]
+}
+
 // ruleSignals sets the rule and special-token signals.
 func (p *prepared) ruleSignals(sig *[nSignals]float64) {
 	for _, h := range p.hits {
@@ -307,6 +323,7 @@ func analyze(st *state, m *model.Model, rs *rules.Set, text string, untrusted bo
 	a.ruleSignals(&a.signals)
 	capModel(&a.signals, a.allowed() || oneWord(a.norm, len(a.variants)))
 	roleSignals(&a.signals, untrusted)
+	shortSignals(&a.signals, a.short)
 	a.spanOf = st.nt.OrigSpan
 	return a
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rampart-ai/rampart/detect/model"
 	"github.com/rampart-ai/rampart/detect/rules"
 )
 
@@ -55,6 +56,15 @@ func CrossValidateBy(w io.Writer, rows []Row, keys []string, cfg TrainConfig, k 
 	kinds := map[string]*cnt{}
 	labels := map[string]float64{}
 	var all []scoredRow
+	// threshold targets tried on each fold's inner pools (user-role and
+	// document negatives), and what they give on the held-out fold
+	targets := []struct {
+		untrusted bool
+		q         float64
+	}{{false, 0.01}, {false, 0.015}, {false, 0.02}, {false, 0.03},
+		{true, 0.03}, {true, 0.02}, {true, 0.015}, {true, 0.01}, {true, 0.0075}, {true, 0.005}}
+	type tgtCnt struct{ neg, fp, pos, tp int }
+	tgtFold := make([][]tgtCnt, k)
 	for f := 0; f < k; f++ {
 		var in, out []Row
 		for i, r := range rows {
@@ -64,7 +74,7 @@ func CrossValidateBy(w io.Writer, rows []Row, keys []string, cfg TrainConfig, k 
 				in = append(in, r)
 			}
 		}
-		m, err := Train(in, nil, cfg, nil)
+		m, pools, err := trainPools(in, nil, cfg, nil)
 		if err != nil {
 			return err
 		}
@@ -91,6 +101,43 @@ func CrossValidateBy(w io.Writer, rows []Row, keys []string, cfg TrainConfig, k 
 			labels[r.Kind] = float64(r.Label)
 			all = append(all, scoredRow{res.Score, float64(r.Label), r.Kind, r.Source})
 		}
+		tgtFold[f] = make([]tgtCnt, len(targets))
+		for ti, tg := range targets {
+			mq, err := model.Unmarshal(m.Marshal())
+			if err != nil {
+				return err
+			}
+			role := RoleUser
+			if tg.untrusted {
+				role = RoleDocument
+				mq.UntrustedThreshold = float32(thresholdAt(append([]float64(nil), pools.doc...), tg.q))
+			} else {
+				mq.UserThreshold = float32(thresholdAt(append([]float64(nil), pools.user...), tg.q))
+			}
+			dq, err := NewWith(mq, rs, Options{})
+			if err != nil {
+				return err
+			}
+			for _, r := range out {
+				if RoleForKind(r.Kind).Untrusted() != tg.untrusted || r.Kind == "harmful" {
+					continue
+				}
+				res := dq.Scan(r.Text, role)
+				fl := res.Flagged || res.SpecialToken
+				c := &tgtFold[f][ti]
+				if r.Label == 1 {
+					c.pos++
+					if fl {
+						c.tp++
+					}
+				} else {
+					c.neg++
+					if fl {
+						c.fp++
+					}
+				}
+			}
+		}
 		logf("cv fold %d/%d: thresholds user %.3f untrusted %.3f", f+1, k, m.UserThreshold, m.UntrustedThreshold)
 	}
 	names := make([]string, 0, len(kinds))
@@ -113,6 +160,26 @@ func CrossValidateBy(w io.Writer, rows []Row, keys []string, cfg TrainConfig, k 
 		auc(all, false), auc(all, true))
 	fmt.Fprintf(w, "  pooled out-of-fold scores: user recall at 1%% FPR %.2f%%, document recall at 3%% FPR %.2f%%\n",
 		100*recallAt(all, false, 0.01), 100*recallAt(all, true, 0.03))
+	fmt.Fprintf(w, "  threshold at a target FPR of each fold's inner pool -> held-out folds (all checks; harmful left out):\n")
+	pct := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
+	for ti, tg := range targets {
+		var c tgtCnt
+		for f := range tgtFold {
+			c.neg += tgtFold[f][ti].neg
+			c.fp += tgtFold[f][ti].fp
+			c.pos += tgtFold[f][ti].pos
+			c.tp += tgtFold[f][ti].tp
+		}
+		role := "user    "
+		if tg.untrusted {
+			role = "document"
+		}
+		fmt.Fprintf(w, "    %s target %5.2f%%: FPR %6.2f%% of %d, recall %6.2f%% of %d; FPR per fold", role, 100*tg.q, pct(c.fp, c.neg), c.neg, pct(c.tp, c.pos), c.pos)
+		for f := range tgtFold {
+			fmt.Fprintf(w, " %.1f%%", pct(tgtFold[f][ti].fp, tgtFold[f][ti].neg))
+		}
+		fmt.Fprintln(w)
+	}
 	equalFPR(w, all)
 	return nil
 }

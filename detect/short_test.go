@@ -90,6 +90,22 @@ const (
 	minShortRecall = 0.85
 )
 
+// lineRows returns every line of the files as a row (text only).
+func lineRows(t *testing.T, files ...string) []Row {
+	t.Helper()
+	var out []Row
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range strings.Split(string(b), "\n") {
+			out = append(out, Row{Text: s})
+		}
+	}
+	return out
+}
+
 // probeSet is the lower-cased probes of TestShortPrompts.
 func probeSet(t *testing.T) map[string]bool {
 	probes := map[string]bool{}
@@ -229,15 +245,7 @@ func TestGeneratedComposedHeldOut(t *testing.T) {
 	if len(held) < 50 {
 		t.Fatalf("held-out set: %d rows", len(held))
 	}
-	for _, f := range []string{"testdata/short_benign.txt", "testdata/short_attacks.txt"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range strings.Split(string(b), "\n") {
-			held = append(held, Row{Text: s})
-		}
-	}
+	held = append(held, lineRows(t, "testdata/short_benign.txt", "testdata/short_attacks.txt")...)
 	var long []Row
 	for _, r := range append(gen, GeneratedAboutPrompts()...) {
 		if len(strings.Fields(r.Text)) >= ShingleWords {

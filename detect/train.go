@@ -116,14 +116,28 @@ type TrainConfig struct {
 	// instead of near-duplicate groups, so thresholds are chosen on scores
 	// of collections the fold's model never saw.
 	SourceFolds bool
+	// ShortSignals lets the stacker weigh short texts on their own
+	// (sigShort, sigShortWindow); off, their coefficients are zero.
+	ShortSignals bool
+	// MixedStacker (with SourceFolds) fits the stacker on the source-fold
+	// out-of-fold signals and, at equal weight, on near-duplicate-fold
+	// ones: collections the model never saw and collections it knows.
+	// The thresholds are still chosen on the source-fold scores.
+	MixedStacker bool
+	// ShortAttacks adds the generated short attacks of
+	// GeneratedShortAttacks (augment_short.go).
+	ShortAttacks bool
+	// OverDefense adds the benign prompts with trigger words and the
+	// polite e-mails of GeneratedOverDefense (augment_overdefense.go).
+	OverDefense bool
 }
 
 // DefaultTrainConfig returns the committed model's training settings.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Bits: 18, Epochs: 8, LR: 0.05, L2: 1e-3, Seed: 20240601,
-		MILRounds: 2, Folds: 3, UserFPR: 0.01, UntrustedFPR: 0.03, GeneratedBenign: true, Composed: true, Multilingual: true,
-		SourceWeight: true,
-		MLP:          true, MLPBits: 15, MLPHidden: 32, MLPEpochs: 10}
+		MILRounds: 2, Folds: 3, UserFPR: 0.02, UntrustedFPR: 0.0075, GeneratedBenign: true, Composed: true, Multilingual: true,
+		SourceWeight: true, SourceFolds: true, MixedStacker: true, ShortSignals: true, ShortAttacks: true, OverDefense: true,
+		MLP: true, MLPBits: 15, MLPHidden: 32, MLPEpochs: 10}
 }
 
 // featRow is a row's model-independent features.
@@ -139,6 +153,7 @@ type featRow struct {
 	nVar  int      // the last nVar windows are the decoded variants
 	sig   [nSignals]float64
 	allow bool // an allowlist rule matched and nothing else, or one word (capModel)
+	short bool // fewer than shortBuckets distinct buckets in the normalised text
 	kind  string
 	row   int      // index of the row in the input
 	mlp   []uint32 // distinct MLP buckets of the normalised text
@@ -205,6 +220,7 @@ func featurize(rows []Row, rs *rules.Set, bits, mlpBits uint8, feats model.Featu
 		fr.idx = append([]uint32(nil), l.Idx...)
 		fr.prev = model.PrevOccurrence(fr.idx)
 		fr.set = model.Distinct(nil, fr.idx, fr.prev, 0, fr.nNorm)
+		fr.short = len(fr.set) < shortBuckets
 		for _, w := range fr.wins[len(fr.wins)-fr.nVar:] {
 			fr.set = model.Distinct(fr.set, fr.idx, fr.prev, w[0], w[1])
 		}
@@ -257,6 +273,7 @@ func signals(m *model.Model, fr *featRow) [nSignals]float64 {
 	}
 	capModel(&sig, fr.allow)
 	roleSignals(&sig, RoleForKind(fr.kind).Untrusted())
+	shortSignals(&sig, fr.short)
 	return sig
 }
 
@@ -329,15 +346,25 @@ func floatLogit(w []float64, b float64, r *featRow, lo, hi int) float64 {
 // Train builds the model from the train split and picks thresholds on its
 // out-of-fold scores pooled with dev (dev may be empty).
 func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model.Model, error) {
+	m, _, err := trainPools(train, dev, cfg, logf)
+	return m, err
+}
+
+// thresholdPools are the negatives' scores the thresholds were chosen on
+// (cross-validation tries other targets on them).
+type thresholdPools struct{ user, doc []float64 }
+
+// trainPools is Train that also returns the threshold pools.
+func trainPools(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model.Model, thresholdPools, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
 	if len(train) == 0 {
-		return nil, fmt.Errorf("train: empty split")
+		return nil, thresholdPools{}, fmt.Errorf("train: empty split")
 	}
 	rs, err := rules.Default()
 	if err != nil {
-		return nil, err
+		return nil, thresholdPools{}, err
 	}
 	var weights []float64
 	if cfg.SourceWeight {
@@ -356,6 +383,12 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	if cfg.Multilingual {
 		train = append(train[:len(train):len(train)], GeneratedMultilingual()...)
 	}
+	if cfg.ShortAttacks {
+		train = append(train[:len(train):len(train)], GeneratedShortAttacks(cfg.Seed)...)
+	}
+	if cfg.OverDefense {
+		train = append(train[:len(train):len(train)], GeneratedOverDefense(cfg.Seed)...)
+	}
 	tr := featurize(train, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)
 	dv := featurize(dev, rs, cfg.Bits, cfg.MLPBits, cfg.features(), logf)
 	for i := range tr {
@@ -364,46 +397,39 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 			tr[i].weight = weights[tr[i].row]
 		}
 	}
-	fold := make([]int, len(train))
-	keys := FoldKeys(train)
+	near := FoldKeys(train)
+	keys := near
 	if cfg.SourceFolds {
 		// whole source repositories per fold; the generated rows (one
 		// "repository") stay spread by near-duplicate group
+		keys = append([]string(nil), near...)
 		for i, k := range SourceKeys(train) {
 			if !strings.HasPrefix(train[i].Source, "rampart:") {
 				keys[i] = k
 			}
 		}
 	}
-	for i, k := range keys {
-		fold[i] = foldOf(k, cfg.Folds)
-	}
 	logf("featurised %d train and %d dev rows", len(tr), len(dv))
 
 	// Out-of-fold signals for the stacker and the thresholds. Folds are
 	// group-aware (FoldKeys): near-duplicates (a document and its injected
-	// copies, variants of one template) are held out together.
-	x := make([][]float64, len(tr))
-	y := make([]float64, len(tr))
-	wt := make([]float64, len(tr))
-	for f := 0; f < cfg.Folds; f++ {
-		var in []featRow
-		for i := range tr {
-			if fold[tr[i].row] != f {
-				in = append(in, tr[i])
-			}
+	// copies, variants of one template) are held out together; with
+	// SourceFolds whole collections are.
+	x, y, wt := oofSignals(tr, keys, cfg, logf)
+	xs, ys, ws := x, y, wt
+	if cfg.SourceFolds && cfg.MixedStacker {
+		// the stacker also sees near-duplicate-fold signals (collections
+		// it knows), each set at half weight; thresholds stay on the
+		// source-fold scores
+		xn, yn, wn := oofSignals(tr, near, cfg, logf)
+		xs = append(append([][]float64(nil), x...), xn...)
+		ys = append(append([]float64(nil), y...), yn...)
+		ws = append(append([]float64(nil), wt...), wn...)
+		for i := range ws {
+			ws[i] *= 0.5
 		}
-		m := trainBase(in, cfg)
-		for i := range tr {
-			if fold[tr[i].row] != f {
-				continue
-			}
-			s := signals(m, &tr[i])
-			x[i], y[i], wt[i] = append([]float64(nil), s[:]...), tr[i].label, tr[i].weight
-		}
-		logf("fold %d/%d done", f+1, cfg.Folds)
 	}
-	coef, bias := model.TrainLogistic(x, y, wt, 1e-3, 2000)
+	coef, bias := model.TrainLogistic(xs, ys, ws, 1e-3, 2000)
 	m := trainBase(tr, cfg)
 	m.Stack = make([]float32, len(coef))
 	for i, c := range coef {
@@ -441,9 +467,44 @@ func Train(train, dev []Row, cfg TrainConfig, logf func(string, ...any)) (*model
 	}
 	m.UserThreshold = float32(thresholdAt(userNeg, cfg.UserFPR))
 	m.UntrustedThreshold = float32(thresholdAt(docNeg, cfg.UntrustedFPR))
+	pools := thresholdPools{user: append([]float64(nil), userNeg...), doc: append([]float64(nil), docNeg...)}
 	logf("thresholds user %.4f untrusted %.4f (from %d user and %d document negatives)",
 		m.UserThreshold, m.UntrustedThreshold, len(userNeg), len(docNeg))
-	return m, nil
+	return m, pools, nil
+}
+
+// oofSignals returns the stacker inputs of every featurised row from the
+// model of the cfg.Folds-fold split by keys (one per input row) that did
+// not see it, with labels and weights.
+func oofSignals(tr []featRow, keys []string, cfg TrainConfig, logf func(string, ...any)) (x [][]float64, y, wt []float64) {
+	x = make([][]float64, len(tr))
+	y = make([]float64, len(tr))
+	wt = make([]float64, len(tr))
+	fold := make([]int, len(keys))
+	for i, k := range keys {
+		fold[i] = foldOf(k, cfg.Folds)
+	}
+	for f := 0; f < cfg.Folds; f++ {
+		var in []featRow
+		for i := range tr {
+			if fold[tr[i].row] != f {
+				in = append(in, tr[i])
+			}
+		}
+		m := trainBase(in, cfg)
+		for i := range tr {
+			if fold[tr[i].row] != f {
+				continue
+			}
+			s := signals(m, &tr[i])
+			if !cfg.ShortSignals {
+				s[sigShort], s[sigShortWindow] = 0, 0
+			}
+			x[i], y[i], wt[i] = append([]float64(nil), s[:]...), tr[i].label, tr[i].weight
+		}
+		logf("fold %d/%d done", f+1, cfg.Folds)
+	}
+	return x, y, wt
 }
 
 // sourceWeights returns TrainConfig.SourceWeight's weight of each row.

@@ -2,6 +2,7 @@
 //
 //	go run ./tools/train            # writes detect/model/weights.bin and manifest.json
 //	go run ./tools/train -cv 5      # group 5-fold cross-validation over train only
+//	go run ./tools/train -source-folds off -out /tmp/m.bin -manifest ""  # a candidate
 //
 // It is deterministic (fixed seed, fixed order): the same data and code give
 // byte-identical weights, which detect/model's tests check against the
@@ -27,23 +28,30 @@ func main() {
 	out := flag.String("out", "detect/model/weights.bin", "model file to write")
 	manifest := flag.String("manifest", "detect/model/manifest.json", "manifest to write (\"\" to skip)")
 	cv := flag.Int("cv", 0, "instead of training, report group k-fold cross-validation over the train split")
-	bits := flag.Int("bits", 0, "with -cv: hash bits (0: default)")
-	l2 := flag.Float64("l2", 0, "with -cv: L2 penalty (0: default)")
-	epochs := flag.Int("epochs", 0, "with -cv: epochs (0: default)")
-	mlp := flag.String("mlp", "", "with -cv: MLP on, off or only (\"\": default)")
-	mlpHidden := flag.Int("mlp-hidden", 0, "with -cv: MLP hidden units (0: default)")
-	mlpEpochs := flag.Int("mlp-epochs", 0, "with -cv: MLP epochs (0: default)")
-	classes := flag.String("classes", "", "with -cv: WordNet class features on or off (\"\": default)")
-	mlpChars := flag.String("mlp-chars", "", "with -cv: character n-grams in the MLP on or off (\"\": default)")
-	composed := flag.String("composed", "", "with -cv: composed hard negatives (GeneratedComposed) on or off (\"\": default)")
-	mlNeg := flag.String("ml-negatives", "", "with -cv: multilingual hard negatives (GeneratedMultilingual) on or off (\"\": default)")
-	carriers := flag.Int("carriers", -1, "with -cv: planted carrier rows (CarrierRows; -1: default)")
-	srcWeight := flag.String("source-weight", "", "with -cv: per-source weights on or off (\"\": default)")
-	srcFolds := flag.String("source-folds", "", "with -cv: stacker/threshold folds hold out whole sources, on or off (\"\": default)")
-	userFPR := flag.Float64("user-fpr", 0, "with -cv: target user-role FPR of the thresholds (0: default)")
+	bits := flag.Int("bits", 0, "hash bits (0: default)")
+	l2 := flag.Float64("l2", 0, "L2 penalty (0: default)")
+	epochs := flag.Int("epochs", 0, "epochs (0: default)")
+	mlp := flag.String("mlp", "", "MLP on, off or only (\"\": default)")
+	mlpHidden := flag.Int("mlp-hidden", 0, "MLP hidden units (0: default)")
+	mlpEpochs := flag.Int("mlp-epochs", 0, "MLP epochs (0: default)")
+	classes := flag.String("classes", "", "WordNet class features on or off (\"\": default)")
+	mlpChars := flag.String("mlp-chars", "", "character n-grams in the MLP on or off (\"\": default)")
+	composed := flag.String("composed", "", "composed hard negatives (GeneratedComposed) on or off (\"\": default)")
+	mlNeg := flag.String("ml-negatives", "", "multilingual hard negatives (GeneratedMultilingual) on or off (\"\": default)")
+	carriers := flag.Int("carriers", -1, "planted carrier rows (CarrierRows; -1: default)")
+	srcWeight := flag.String("source-weight", "", "per-source weights on or off (\"\": default)")
+	srcFolds := flag.String("source-folds", "", "stacker/threshold folds hold out whole sources, on or off (\"\": default)")
+	userFPR := flag.Float64("user-fpr", 0, "target user-role FPR of the thresholds (0: default)")
 	group := flag.String("cv-group", "near", "with -cv: fold groups, near (near-duplicate groups) or source (whole sources held out)")
+	shortSig := flag.String("short-signals", "", "short-text stacker signals on or off (\"\": default)")
+	mixed := flag.String("mixed-stacker", "", "stacker on source-fold and near-duplicate-fold signals, on or off (\"\": default)")
+	shortAtt := flag.String("short-attacks", "", "generated short attacks (GeneratedShortAttacks) on or off (\"\": default)")
+	overDef := flag.String("overdefense", "", "over-defense hard negatives (GeneratedOverDefense) on or off (\"\": default)")
+	docFPR := flag.Float64("doc-fpr", 0, "target FPR of the document threshold on the out-of-fold document pool (0: default)")
 	flag.Parse()
-	if *cv > 1 {
+	{
+		// the configuration flags apply to -cv and to training (a
+		// candidate written elsewhere with -out and -manifest "")
 		cfg := detect.DefaultTrainConfig()
 		if *bits > 0 {
 			cfg.Bits = uint8(*bits)
@@ -92,6 +100,28 @@ func main() {
 		if *mlpChars != "" {
 			cfg.MLPChars = *mlpChars == "on"
 		}
+		if *shortSig != "" {
+			cfg.ShortSignals = *shortSig == "on"
+		}
+		if *mixed != "" {
+			cfg.MixedStacker = *mixed == "on"
+		}
+		if *shortAtt != "" {
+			cfg.ShortAttacks = *shortAtt == "on"
+		}
+		if *overDef != "" {
+			cfg.OverDefense = *overDef == "on"
+		}
+		if *docFPR > 0 {
+			cfg.UntrustedFPR = *docFPR
+		}
+		if *cv <= 1 {
+			if err := run(*data, *out, *manifest, cfg); err != nil {
+				fmt.Fprintln(os.Stderr, "train:", err)
+				os.Exit(1)
+			}
+			return
+		}
 		if *group != "near" && *group != "source" {
 			fmt.Fprintln(os.Stderr, "train: -cv-group is near or source")
 			os.Exit(2)
@@ -100,17 +130,12 @@ func main() {
 			fmt.Fprintln(os.Stderr, "train:", err)
 			os.Exit(1)
 		}
-		return
-	}
-	if err := run(*data, *out, *manifest); err != nil {
-		fmt.Fprintln(os.Stderr, "train:", err)
-		os.Exit(1)
 	}
 }
 
-func run(data, out, manifest string) error {
+func run(data, out, manifest string, cfg detect.TrainConfig) error {
 	start := time.Now()
-	m, man, err := detect.TrainFromDir(data, detect.DefaultTrainConfig(), func(f string, a ...any) {
+	m, man, err := detect.TrainFromDir(data, cfg, func(f string, a ...any) {
 		fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(f, a...))
 	})
 	if err != nil {
