@@ -166,10 +166,14 @@ func (l *Log) replay() {
 	var refused []string // request ids of records the store refused on their own
 	for done < len(recs) {
 		end := min(done+batch, len(recs))
+		start := time.Now()
 		if l.storeSpooled(recs[done:end]) == nil {
 			written += end - done
 			done = end
 			continue
+		}
+		if time.Since(start) >= l.writeTimeout() {
+			break // the store hangs: no record-by-record tries, each of which would wait as long
 		}
 		took, rest, ids := l.storeOneByOne(recs[done:end])
 		if took == 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,5 +135,48 @@ func TestSpoolReplaySkipsARefusedRecord(t *testing.T) {
 	_ = l.Close() // reports the dropped record
 	if l.Dropped() != 1 {
 		t.Fatalf("dropped %d, want the refused record counted", l.Dropped())
+	}
+}
+
+// hangingStore answers no write before its deadline (a SIGSTOPped
+// database).
+type hangingStore struct {
+	fakeStore
+	calls atomic.Int64
+}
+
+func (s *hangingStore) WriteAudit(ctx context.Context, _ []*Record) error {
+	s.calls.Add(1)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestSpoolReplayGivesUpOnAHungStore: a batch that runs into the write
+// timeout is not tried again record by record (each try would wait as
+// long, while the spool stays locked): one write per replay round.
+func TestSpoolReplayGivesUpOnAHungStore(t *testing.T) {
+	fs := &hangingStore{}
+	l, err := New(fs, auditCfg(func(c *config.Audit) {
+		c.BatchSize, c.FlushInterval, c.SpoolReplay = 10, 5*time.Millisecond, time.Hour
+		c.WriteTimeout = 20 * time.Millisecond
+	}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.backoff = time.Millisecond
+	if err := l.EnableSpool(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		l.Record(newTx(fmt.Sprint("r", i)))
+	}
+	waitFor(t, "spooled", func() bool { return l.Spooled() == 3 })
+	fs.calls.Store(0)
+	l.replay()
+	if n := fs.calls.Load(); n != 1 {
+		t.Fatalf("%d writes in one replay round against a hung store, want 1", n)
+	}
+	if l.Spooled() != 3 || l.Dropped() != 0 {
+		t.Fatalf("after the round: %d spooled, %d dropped", l.Spooled(), l.Dropped())
 	}
 }
