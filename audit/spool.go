@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rampart-ai/rampart/store"
 )
 
 // SpoolFile is the spool's file name in the data directory.
@@ -141,10 +143,11 @@ func (l *Log) replayLoop(every time.Duration) {
 // replay writes the spooled records to the store in batches; what the
 // store does not take stays in the spool for the next round. A batch the
 // store refuses is tried again one record at a time, so that one record
-// the store cannot hold does not keep the others out for ever: when the
-// store takes some records of that batch and refuses others on their own,
-// those are dropped (counted in Dropped and logged by request id); when it
-// takes none, it is down, and the batch and the rest stay.
+// the store cannot hold does not keep the others out for ever: a record
+// the store refuses on its own for its values (store.ErrRecordRefused)
+// while it takes others is dropped (counted in Dropped and logged by
+// request id); one refused for any other reason stays; when the store
+// takes none of the batch, it is down, and the batch and the rest stay.
 func (l *Log) replay() {
 	sp := l.spool
 	sp.mu.Lock()
@@ -163,7 +166,8 @@ func (l *Log) replay() {
 	}
 	batch := max(l.cfg.BatchSize, 1)
 	written, done := 0, 0
-	var refused []string // request ids of records the store refused on their own
+	var keep []*Record   // records of tried batches that stay
+	var refused []string // request ids of records the store refused for their values
 	for done < len(recs) {
 		end := min(done+batch, len(recs))
 		start := time.Now()
@@ -175,28 +179,25 @@ func (l *Log) replay() {
 		if time.Since(start) >= l.writeTimeout() {
 			break // the store hangs: no record-by-record tries, each of which would wait as long
 		}
-		took, rest, ids := l.storeOneByOne(recs[done:end])
+		took, kept, ids := l.storeOneByOne(recs[done:end])
 		if took == 0 {
-			break // the store is down (or hangs): keep this batch and the rest
+			break // the store is down: keep this batch and the rest
 		}
 		written += took
+		keep = append(keep, kept...)
 		refused = append(refused, ids...)
 		done = end
-		if rest > 0 { // the store stopped answering part-way: keep what was not tried
-			done -= rest
-			break
-		}
 	}
 	if done == 0 {
 		return
 	}
 	if len(refused) > 0 {
 		l.dropped.Add(uint64(len(refused)))
-		l.logger.Error("audit spool: the store refused records on their own while it took others; they are dropped",
+		l.logger.Error("audit spool: the store refused records for their values while it took others; they are dropped",
 			"records", len(refused), "request_ids", strings.Join(refused[:min(len(refused), 20)], ","))
 	}
 	// Keep the rest: rewrite the file atomically.
-	rest := recs[done:]
+	rest := append(keep, recs[done:]...)
 	var buf bytes.Buffer
 	for _, r := range rest {
 		b, _ := json.Marshal(r)
@@ -228,13 +229,14 @@ func (l *Log) storeSpooled(recs []*Record) error {
 }
 
 // storeOneByOne writes recs one record at a time after the store refused
-// them as a batch. It returns how many the store took, how many at the end
-// were not tried (the store stopped answering: a write ran into the
-// timeout, or the first two records failed with none taken) and, when it
-// took any, the request ids of the records before those that it refused on
-// their own (each tried twice, the second time after the store took
-// another).
-func (l *Log) storeOneByOne(recs []*Record) (took, untried int, refused []string) {
+// them as a batch. It returns how many the store took and, when it took
+// any, the records to keep in the spool (those it failed to write for a
+// reason other than their values, and those not tried because the store
+// stopped answering: a write ran into the timeout) and the request ids of
+// those it refused for their values (store.ErrRecordRefused) twice, the
+// second time after it took another. It stops early when the first two
+// records fail with none taken (the store looks down).
+func (l *Log) storeOneByOne(recs []*Record) (took int, keep []*Record, refused []string) {
 	var failed []*Record
 	for i, r := range recs {
 		start := time.Now()
@@ -243,22 +245,26 @@ func (l *Log) storeOneByOne(recs []*Record) (took, untried int, refused []string
 			continue
 		}
 		if time.Since(start) >= l.writeTimeout() || took == 0 && i > 0 {
-			untried = len(recs) - i
+			keep = append(keep, recs[i:]...)
 			break
 		}
 		failed = append(failed, r)
 	}
 	if took == 0 {
-		return 0, untried, nil
+		return 0, nil, nil
 	}
 	for _, r := range failed {
-		if l.storeSpooled([]*Record{r}) == nil {
+		err := l.storeSpooled([]*Record{r})
+		switch {
+		case err == nil:
 			took++
-			continue
+		case errors.Is(err, store.ErrRecordRefused):
+			refused = append(refused, r.RequestID)
+		default:
+			keep = append(keep, r)
 		}
-		refused = append(refused, r.RequestID)
 	}
-	return took, untried, refused
+	return took, keep, refused
 }
 
 // Spooled is the number of records waiting in the spool.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rampart-ai/rampart/config"
+	"github.com/rampart-ai/rampart/store"
 )
 
 // TestSpoolKeepsRecordsThroughAnOutage: records the store refuses go to the
@@ -94,6 +96,27 @@ func TestSpoolBoundedAndSurvivesRestart(t *testing.T) {
 	l2.Close()
 }
 
+// spoolLog is a log over st with a spool that replays every 20ms, to
+// which n records (request ids r0, r1, ...) were given.
+func spoolLog(t *testing.T, st store.AuditStore, n int) *Log {
+	t.Helper()
+	l, err := New(st, auditCfg(func(c *config.Audit) {
+		c.BatchSize, c.FlushInterval, c.SpoolReplay = 10, 5*time.Millisecond, 20*time.Millisecond
+		c.WriteTimeout = time.Second
+	}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.backoff = time.Millisecond
+	if err := l.EnableSpool(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		l.Record(newTx(fmt.Sprint("r", i)))
+	}
+	return l
+}
+
 // refusingStore refuses every batch that holds the record poison, for
 // ever, as PostgreSQL refuses a value it cannot hold.
 type refusingStore struct {
@@ -104,7 +127,7 @@ type refusingStore struct {
 func (s *refusingStore) WriteAudit(ctx context.Context, recs []*Record) error {
 	for _, r := range recs {
 		if r.RequestID == s.poison {
-			return fmt.Errorf("invalid byte sequence for encoding UTF8: 0x00")
+			return fmt.Errorf("%w: invalid byte sequence for encoding UTF8: 0x00", store.ErrRecordRefused)
 		}
 	}
 	return s.fakeStore.WriteAudit(ctx, recs)
@@ -117,20 +140,7 @@ func (s *refusingStore) WriteAudit(ctx context.Context, recs []*Record) error {
 // the refused one is dropped and counted.
 func TestSpoolReplaySkipsARefusedRecord(t *testing.T) {
 	fs := &refusingStore{poison: "r3"}
-	l, err := New(fs, auditCfg(func(c *config.Audit) {
-		c.BatchSize, c.FlushInterval, c.SpoolReplay = 10, 5*time.Millisecond, 20*time.Millisecond
-		c.WriteTimeout = time.Second
-	}), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.backoff = time.Millisecond
-	if err := l.EnableSpool(t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 25; i++ {
-		l.Record(newTx(fmt.Sprint("r", i)))
-	}
+	l := spoolLog(t, fs, 25)
 	waitFor(t, "every other record in the store", func() bool { return len(fs.all()) == 24 && l.Spooled() == 0 })
 	_ = l.Close() // reports the dropped record
 	if l.Dropped() != 1 {
@@ -178,5 +188,36 @@ func TestSpoolReplayGivesUpOnAHungStore(t *testing.T) {
 	}
 	if l.Spooled() != 3 || l.Dropped() != 0 {
 		t.Fatalf("after the round: %d spooled, %d dropped", l.Spooled(), l.Dropped())
+	}
+}
+
+// flappingStore fails every other write at once with an error that says
+// nothing about the records (a connection reset, a failover).
+type flappingStore struct {
+	fakeStore
+	n atomic.Int64
+}
+
+func (s *flappingStore) WriteAudit(ctx context.Context, recs []*Record) error {
+	if s.n.Add(1)%2 == 0 {
+		return errors.New("connection reset by peer")
+	}
+	return s.fakeStore.WriteAudit(ctx, recs)
+}
+
+// TestSpoolReplayKeepsRecordsOfAFlappingStore: a record whose single
+// write fails for a reason other than its values stays in the spool
+// (t98's review of 66d63fc: a store failing fast on and off dropped them).
+func TestSpoolReplayKeepsRecordsOfAFlappingStore(t *testing.T) {
+	fs := &flappingStore{}
+	fs.fakeStore.fail = 1 << 30 // down first: everything goes to the spool
+	l := spoolLog(t, fs, 25)
+	waitFor(t, "spooled", func() bool { return l.Spooled() == 25 })
+	fs.mu.Lock()
+	fs.fail = 0
+	fs.mu.Unlock()
+	waitFor(t, "every record in the store", func() bool { return len(fs.all()) == 25 && l.Spooled() == 0 })
+	if err := l.Close(); err != nil || l.Dropped() != 0 {
+		t.Fatalf("dropped %d (%v)", l.Dropped(), err)
 	}
 }

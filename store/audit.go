@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -174,6 +175,11 @@ type AuditStore interface {
 	// Close releases the store.
 	Close() error
 }
+
+// ErrRecordRefused marks a WriteAudit error the store gives because of the
+// records' values (a data exception or a limit of the backend), not
+// because it is unreachable: writing the same records again fails again.
+var ErrRecordRefused = errors.New("store: the store refused the records' values")
 
 // MaxAuditName bounds the model name and the subject of a stored audit
 // record (CleanAuditRecord): a client chooses its model name, and both are

@@ -20,6 +20,22 @@ var dialect = sqlstore.Dialect{
 	Position:     "strpos",
 	LockDataKeys: `LOCK TABLE secret_data_keys IN SHARE ROW EXCLUSIVE MODE`,
 	IsUnique:     isUnique,
+	IsDataError:  isDataError,
+}
+
+// isDataError reports an error of the values written: SQLSTATE class 22
+// (data exception: a NUL byte, bad encoding), 23 (integrity) or 54
+// (program limit: an index row too large).
+func isDataError(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || len(pe.Code) != 5 {
+		return false
+	}
+	switch pe.Code[:2] {
+	case "22", "23", "54":
+		return true
+	}
+	return false
 }
 
 // isUnique reports a unique-constraint violation (SQLSTATE 23505).

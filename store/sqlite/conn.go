@@ -12,7 +12,13 @@ import (
 
 // dialect is SQLite's SQL for the shared store: "?" placeholders, no row
 // locks (the single writer connection serialises write transactions).
-var dialect = sqlstore.Dialect{Name: "sqlite", Position: "instr", IsUnique: isUnique}
+var dialect = sqlstore.Dialect{Name: "sqlite", Position: "instr", IsUnique: isUnique, IsDataError: isDataError}
+
+// isDataError reports an error of the values written (a constraint, a
+// string or blob over SQLite's limit).
+func isDataError(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "constraint failed") || strings.Contains(err.Error(), "too big"))
+}
 
 func isUnique(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")

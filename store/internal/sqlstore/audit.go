@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ func (s *Store) WriteAudit(ctx context.Context, recs []*store.AuditRecord) error
 		return nil
 	})
 	if err != nil {
+		if s.d.IsDataError != nil && s.d.IsDataError(err) {
+			return errors.Join(store.ErrRecordRefused, err)
+		}
 		return err
 	}
 	for i, r := range recs {

@@ -78,6 +78,10 @@ type Dialect struct {
 	LockDataKeys string
 	// IsUnique reports a unique-constraint violation.
 	IsUnique func(error) bool
+	// IsDataError reports an error caused by the values written (a data
+	// exception, an integrity or size limit), which writing them again
+	// repeats; nil: none is known.
+	IsDataError func(error) bool
 }
 
 // sql rewrites a statement written with SQLite placeholders for d.
