@@ -954,22 +954,7 @@ func deadline(clause string) bool {
 			return true
 		}
 	}
-	for off := 0; ; {
-		i := strings.Index(clause[off:], " by ")
-		if i < 0 {
-			return false
-		}
-		rest := clause[off+i+4:]
-		if rest != "" && rest[0] >= '0' && rest[0] <= '9' {
-			return true
-		}
-		for _, m := range months {
-			if strings.HasPrefix(rest, m) {
-				return true
-			}
-		}
-		off += i + 4
-	}
+	return byDate(clause)
 }
 
 // adminWord: the object names full control ("admin", "owner", "root").
@@ -1005,14 +990,8 @@ var billingPhrases = []string{"within ", "reference", "quoting", "quote the", "q
 var months = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "mon", "tue", "wed", "thu", "fri",
 	"sat", "sun", "the end of", "the 1", "the 2", "the 3", "the 4", "the 5", "the 6", "the 7", "the 8", "the 9"}
 
-// billing: the clause carries the terms of a bill ("by 1 March", "within
-// 14 days, quoting the invoice number").
-func billing(clause string) bool {
-	for _, b := range billingPhrases {
-		if strings.Contains(clause, b) {
-			return true
-		}
-	}
+// byDate: "by" and a date ("by 1 March", "by Friday", "by the 5th").
+func byDate(clause string) bool {
 	for off := 0; ; {
 		i := strings.Index(clause[off:], " by ")
 		if i < 0 {
@@ -1029,6 +1008,17 @@ func billing(clause string) bool {
 		}
 		off += i + 4
 	}
+}
+
+// billing: the clause carries the terms of a bill ("by 1 March", "within
+// 14 days, quoting the invoice number").
+func billing(clause string) bool {
+	for _, b := range billingPhrases {
+		if strings.Contains(clause, b) {
+			return true
+		}
+	}
+	return byDate(clause)
 }
 
 // nounVerbs are verbs that are as often nouns in a list ("their name,

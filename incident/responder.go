@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -296,13 +297,37 @@ func (r *Responder) process(ev event) {
 	}
 	now := r.o.Now()
 	for _, s := range r.subjects(ev) {
-		for _, f := range r.scorer.Add(s, ev.kinds, now) {
+		kinds := ev.kinds
+		if s.Scope == ScopeIP {
+			if kinds = addressKinds(kinds); len(kinds) == 0 {
+				continue
+			}
+		}
+		for _, f := range r.scorer.Add(s, kinds, now) {
 			r.act(f, ev, now)
 		}
 	}
 	r.mu.Lock()
 	r.tracked = r.scorer.Len()
 	r.mu.Unlock()
+}
+
+// addressKinds are the kinds that score a client address: all but failed
+// authentications. Anyone sharing an address with others (a NAT, a
+// company proxy) can send made-up keys, and a block of the address would
+// refuse every valid key from it too; the identity layer's lockout
+// already throttles failures per address while valid credentials pass.
+func addressKinds(kinds []string) []string {
+	if !slices.Contains(kinds, KindAuthFailure) {
+		return kinds
+	}
+	out := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		if k != KindAuthFailure {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // subjects are the identities a transaction is scored for: its API key;

@@ -98,54 +98,91 @@ func (l *Layer) detectDataMemo(text string, output bool, canary string, memo *pi
 // answer: Unicode tag characters (U+E0000–E007F, which spell ASCII no
 // reader sees: "ASCII smuggling" of data or of instructions for the next
 // model) and the variation selectors supplement (U+E0100–E01EF, bytes
-// smuggled after an emoji). A subdivision flag's tag sequence (U+1F3F4,
-// then up to 7 tag letters or digits, then CANCEL TAG) is an emoji, not
-// hidden text. Both blocks encode as F3 A0 in UTF-8.
+// smuggled after an emoji), any length; and runs of at least minInvisible
+// zero-width characters or variation selectors (U+200B–200D, U+2060–2064,
+// U+FEFF, U+FE00–FE0F: text spelled in binary), which ordinary text never
+// strings together (an emoji has one selector, a joined emoji one joiner
+// between pictures). A subdivision flag's tag sequence (U+1F3F4, then up
+// to 7 tag letters or digits, then CANCEL TAG) is an emoji, not hidden
+// text.
 func hiddenRuns(text string) [][2]int {
 	var out [][2]int
-	for off := 0; ; {
-		k := strings.Index(text[off:], "\xf3\xa0")
-		if k < 0 {
-			return out
-		}
-		i := off + k
-		j := i
-		for j < len(text) {
-			r, n := utf8.DecodeRuneInString(text[j:])
-			if !(r >= 0xE0000 && r <= 0xE007F || r >= 0xE0100 && r <= 0xE01EF) {
-				break
-			}
-			j += n
-		}
-		if j == i {
-			off = i + 2
+	for i := 0; i < len(text); i++ {
+		if b := text[i]; b != 0xE2 && b != 0xEF && b != 0xF3 {
 			continue
 		}
-		if !isFlagTags(text, i, j) {
+		j, n, tagged := i, 0, false
+		for j < len(text) {
+			r, size := utf8.DecodeRuneInString(text[j:])
+			switch k := invisibleCarrier(r); {
+			case k == 0:
+				goto end
+			case k == 2:
+				tagged = true
+			}
+			j, n = j+size, n+1
+		}
+	end:
+		if n == 0 {
+			continue
+		}
+		if tagged && !isFlagTags(text, i, j) || !tagged && n >= minInvisible {
 			out = append(out, [2]int{i, j})
 		}
-		off = j
+		i = j - 1
 	}
+	return out
+}
+
+// minInvisible is the shortest run of zero-width characters or variation
+// selectors that is hidden text.
+const minInvisible = 4
+
+// invisibleCarrier is 2 for a tag character or a supplementary variation
+// selector, 1 for a zero-width character or a variation selector, else 0.
+func invisibleCarrier(r rune) int {
+	switch {
+	case r >= 0xE0000 && r <= 0xE007F, r >= 0xE0100 && r <= 0xE01EF:
+		return 2
+	case r >= 0x200B && r <= 0x200D, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r >= 0xFE00 && r <= 0xFE0F:
+		return 1
+	}
+	return 0
 }
 
 // isFlagTags reports whether text[i:j] (tag characters) is the tag
-// sequence of a subdivision flag emoji: after U+1F3F4, lower-case tag
-// letters or digits, ending in CANCEL TAG (U+E007F).
+// sequence of a subdivision flag emoji: after U+1F3F4, the tag spelling
+// of one of the three recommended subdivision flags (England, Scotland,
+// Wales), ending in CANCEL TAG (U+E007F). Other tag spellings show as a
+// black flag with nothing after it, so any other letters would be text
+// no reader sees ("flags" spelling "sendto", "evilcom", …).
 func isFlagTags(text string, i, j int) bool {
-	if !strings.HasSuffix(text[:i], "\U0001F3F4") || (j-i)/4 > 8 {
+	if !strings.HasSuffix(text[:i], "\U0001F3F4") {
 		return false
 	}
-	for k := i; k < j; k += 4 {
-		r, _ := utf8.DecodeRuneInString(text[k:])
-		if k+4 == j {
-			return r == 0xE007F
-		}
-		if !(r >= 0xE0061 && r <= 0xE007A || r >= 0xE0030 && r <= 0xE0039) {
-			return false
+	for _, f := range flagTags {
+		if text[i:j] == f {
+			return true
 		}
 	}
 	return false
 }
+
+// flagTags are the tag sequences of the recommended (RGI) subdivision
+// flags of Unicode's emoji data: gbeng, gbsct, gbwls, each then CANCEL
+// TAG.
+var flagTags = func() []string {
+	var out []string
+	for _, s := range []string{"gbeng", "gbsct", "gbwls"} {
+		var b strings.Builder
+		for _, c := range s {
+			b.WriteRune(0xE0000 + c)
+		}
+		b.WriteRune(0xE007F)
+		out = append(out, b.String())
+	}
+	return out
+}()
 
 // canaryPayload is the random part of a canary token (after its last
 // '-': 16 hex digits for "rk-canary-…"), when it is long enough (12+

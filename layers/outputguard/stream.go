@@ -441,6 +441,9 @@ func (l *Layer) safeCut(all string, base int, canary string, args bool) int {
 	if !args && l.holdLinks {
 		cut = min(cut, openLink(p))
 	}
+	// a run of zero-width characters at the end may still grow into
+	// hidden text (hiddenRuns)
+	cut = min(cut, invisibleTail(p))
 	// a suffix that is a prefix of the canary
 	if canary != "" {
 		for n := min(len(canary)-1, len(p)); n > 0; n-- {
@@ -454,6 +457,20 @@ func (l *Layer) safeCut(all string, base int, canary string, args bool) int {
 		cut = len(p) - l.cfg.StreamWindow
 	}
 	return cut
+}
+
+// invisibleTail is where a run of invisible characters that may carry text
+// (invisibleCarrier) ends p, or len(p).
+func invisibleTail(p string) int {
+	k := len(p)
+	for k > 0 {
+		r, size := utf8.DecodeLastRuneInString(p[:k])
+		if invisibleCarrier(r) == 0 {
+			break
+		}
+		k -= size
+	}
+	return k
 }
 
 // isBreak reports whether b ends a token-like run: white space, and in
