@@ -159,6 +159,7 @@ func TestScanText(t *testing.T) {
 func FuzzStream(f *testing.F) {
 	f.Add("key sk-proj-u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAjIhKtJ0Rl mail a@b.io", 3)
 	f.Add("![x](http://e.io/a.png) 4111 1111 1111 1111 ✓", 1)
+	f.Add("ok \U000E0068\U000E0069 Go \U0001F3F4\U000E0067\U000E0062\U000E007F \u200b\u200c\u200b\u200c end", 2)
 	l := provisioned(f, Config{})
 	f.Fuzz(func(t *testing.T, text string, size int) {
 		if size <= 0 || size > 64 {

@@ -313,7 +313,13 @@ type encodedRun struct {
 	r      gramReader
 	child  *encodedRun
 	depth  int
+	// joins are where line breaks inside the run were skipped (at most
+	// maxJoins): a run that does not decode is read again from the first
+	joins []int
 }
+
+// maxJoins bounds the line breaks remembered per run.
+const maxJoins = 8
 
 // maxEncodedRun bounds the encoded run decoded per answer.
 const maxEncodedRun = 256 << 10
@@ -363,6 +369,9 @@ func (lk *leakIndex) feedRun(e *encodedRun, text string, final bool) {
 			continue
 		}
 		if (b == '\n' || b == '\r') && len(e.buf) > 0 && i+1 < len(text) && isEncodedByte(text[i+1]) {
+			if len(e.joins) < maxJoins {
+				e.joins = append(e.joins, len(e.buf))
+			}
 			continue // a wrapped run goes on
 		}
 		if len(e.buf) > 0 {
@@ -433,6 +442,18 @@ func (lk *leakIndex) decodeRun(e *encodedRun, end bool) {
 	}
 	e.done = n
 	if err != nil || !mostlyText(raw) {
+		if len(e.joins) > 0 {
+			// the run may be glued to a word of the line before ("%4",
+			// "x=="): read it again from the next line
+			j := e.joins[0]
+			js := e.joins[1:]
+			for k := range js {
+				js[k] -= j
+			}
+			*e = encodedRun{buf: e.buf[:copy(e.buf, e.buf[j:])], joins: js, depth: e.depth}
+			lk.decodeRun(e, end)
+			return
+		}
 		e.failed = true
 		return
 	}

@@ -399,3 +399,24 @@ func TestLeakWhatPasses(t *testing.T) {
 		t.Errorf("a prompt under min_words was checked")
 	}
 }
+
+// FuzzLeakStream: the streamed leak readers (escapes, ROT13, leetspeak,
+// backwards, base64/base32/hex runs nested two deep) take any text in any
+// event sizes without panicking, and a stream of the prompt's base32 or
+// base64-of-base64 form with the fuzzed text before it is still blocked.
+func FuzzLeakStream(f *testing.F) {
+	f.Add("Here:", 4)
+	f.Add("QUJD\nREVG=== 4e6f \u00e9 &#x41; %4", 3)
+	f.Add(base64.StdEncoding.EncodeToString([]byte("QUJDREVG")), 7)
+	l := provisioned(f, Config{})
+	enc := base32.StdEncoding.EncodeToString([]byte(leakSys))
+	f.Fuzz(func(t *testing.T, text string, n int) {
+		if n <= 0 || n > 64 {
+			n = 5
+		}
+		streamAll(t, l, leakTx(l, "k-fuzz"), chunked(text, n))
+		if _, d := streamAll(t, l, leakTx(l, "k-fuzz2"), chunked(text+"\n"+enc+"\n", n)); d.Action != engine.Block {
+			t.Fatalf("base32 prompt after %q not blocked", text)
+		}
+	})
+}

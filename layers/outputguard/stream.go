@@ -460,9 +460,18 @@ func (l *Layer) safeCut(all string, base int, canary string, args bool) int {
 }
 
 // invisibleTail is where a run of invisible characters that may carry text
-// (invisibleCarrier) ends p, or len(p).
+// (invisibleCarrier) ends p, or len(p); a character cut by the event's end
+// is held with it (its kind is known when the rest arrives).
 func invisibleTail(p string) int {
 	k := len(p)
+	for i := 1; i <= utf8.UTFMax-1 && i <= len(p); i++ {
+		if utf8.RuneStart(p[len(p)-i]) {
+			if !utf8.FullRuneInString(p[len(p)-i:]) {
+				k = len(p) - i
+			}
+			break
+		}
+	}
 	for k > 0 {
 		r, size := utf8.DecodeLastRuneInString(p[:k])
 		if invisibleCarrier(r) == 0 {
