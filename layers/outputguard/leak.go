@@ -316,6 +316,8 @@ type encodedRun struct {
 	// joins are where line breaks inside the run were skipped (at most
 	// maxJoins): a run that does not decode is read again from the first
 	joins []int
+	// carry is a decoded character cut at the end of the last chunk
+	carry []byte
 }
 
 // maxJoins bounds the line breaks remembered per run.
@@ -441,6 +443,22 @@ func (lk *leakIndex) decodeRun(e *encodedRun, end bool) {
 		raw, err = enc.DecodeString(chunk)
 	}
 	e.done = n
+	if err == nil && len(e.carry) > 0 {
+		raw = append(append([]byte(nil), e.carry...), raw...)
+	}
+	e.carry = e.carry[:0]
+	if err == nil && !end {
+		// a character cut at the chunk's end is read with the next chunk
+		for k := 1; k < utf8.UTFMax && k <= len(raw); k++ {
+			if utf8.RuneStart(raw[len(raw)-k]) {
+				if !utf8.FullRune(raw[len(raw)-k:]) {
+					e.carry = append(e.carry, raw[len(raw)-k:]...)
+					raw = raw[:len(raw)-k]
+				}
+				break
+			}
+		}
+	}
 	if err != nil || !mostlyText(raw) {
 		if len(e.joins) > 0 {
 			// the run may be glued to a word of the line before ("%4",
@@ -467,13 +485,26 @@ func (lk *leakIndex) decodeRun(e *encodedRun, end bool) {
 }
 
 // mostlyText reports whether b reads as text: at most one byte in 16 a
-// control character other than white space.
+// control character other than white space or a byte that begins no valid
+// UTF-8 character.
 func mostlyText(b []byte) bool {
 	bad := 0
-	for _, c := range b {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c >= utf8.RuneSelf {
+			// a byte that begins no valid character: bytes decoded out of
+			// step (decodeRun keeps a character cut by a chunk's end)
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				bad++
+			}
+			i += n
+			continue
+		}
 		if c < 0x20 && c != '\n' && c != '\t' && c != '\r' || c == 0x7f {
 			bad++
 		}
+		i++
 	}
 	return bad*16 <= len(b)
 }

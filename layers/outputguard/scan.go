@@ -126,6 +126,9 @@ func hiddenRuns(text string) [][2]int {
 		if n == 0 {
 			continue
 		}
+		for j < len(text) && !utf8.RuneStart(text[j]) {
+			j++ // stray bytes after the run go with it (spans end at a character)
+		}
 		if tagged && !isFlagTags(text, i, j) || !tagged && n >= minInvisible {
 			out = append(out, [2]int{i, j})
 		}
