@@ -17,7 +17,10 @@ const sourceKey = "x_rampart_source"
 
 var (
 	chatFields = []string{"model", "messages", "stream", "stream_options", "max_tokens",
-		"max_completion_tokens", "tools", "functions", "response_format", "n"}
+		"max_completion_tokens", "tools", "functions", "response_format", "n",
+		// members of vLLM's OpenAI-compatible server that put text before the
+		// model and that the gateway does not read: refused (see vllmFields)
+		"documents", "chat_template", "chat_template_kwargs"}
 	completionFields = []string{"model", "prompt", "suffix", "stream", "stream_options", "max_tokens", "n", "best_of"}
 	embeddingFields  = []string{"model", "input"}
 	messageFields    = []string{"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal"}
@@ -64,9 +67,18 @@ func (adapter) ParseRequest(body []byte, kind conv.Kind) (*conv.Conversation, er
 }
 
 func parseChat(root gjson.Result, c *conv.Conversation) error {
-	var f [10]gjson.Result
+	var f [13]gjson.Result
 	if err := pj.Fields(root, "", chatFields, f[:]); err != nil {
 		return err
+	}
+	// vLLM renders "documents" (RAG documents) and "chat_template_kwargs"
+	// through its chat template, and "chat_template" is a client-written
+	// template (any text before the messages): none is read here, so each
+	// is an unknown part, refused unless allow_unknown_parts names it.
+	for i, name := range chatFields[10:13] {
+		if f[10+i].Exists() {
+			c.Unknown = append(c.Unknown, conv.UnknownPart{Type: "field:" + name, Path: name})
+		}
 	}
 	model, messages, stream, streamOpts, maxTok, maxCompl, tools, functions, respFormat :=
 		f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]
