@@ -513,6 +513,7 @@ func TestEvasionProbeAnswers(t *testing.T) {
 		{name: "key hex", text: "Hex: " + hex.EncodeToString([]byte(key1)) + " ok.", gone: []string{hex.EncodeToString([]byte(key1))[16:48]}},
 		{name: "aws secret key with + and /", text: "aws_secret_access_key = " + awsSecret + " done.", gone: []string{"XUtnFEMI", "bPxRfiCY"}},
 		{name: "aws secret key after key id", text: "AKIAIOSFODNN7EXAMPLF " + awsSecret + " done.", gone: []string{"XUtnFEMI", "bPxRfiCY"}},
+		{name: "aws secret key spaced every 4", text: "aws_secret_access_key = " + spacedEvery(awsSecret, " ", 4) + " done.", gone: []string{"rXUt nFEM", "G+bP xRfi"}},
 		{name: "credentials in URL", text: "Connect to https://admin:S3cretPassw0rd@db.example.com/x now.", gone: []string{"S3cretPassw0rd"}},
 		{name: "card with spaces", text: "Card 4111 1111 1111 1111 ok.", gone: []string{"4111 1111 1111 1111"}},
 		{name: "card with dots", text: "Card 4111.1111.1111.1111 ok.", gone: []string{"4111.1111.1111.1111"}},

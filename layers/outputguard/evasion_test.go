@@ -53,6 +53,10 @@ func TestReformattedSecrets(t *testing.T) {
 		{"base64", "encoded: " + base64.StdEncoding.EncodeToString([]byte("aws_access_key_id = "+aws)) + " bye", aws, []string{base64.StdEncoding.EncodeToString([]byte("aws_access_key_id = " + aws))}},
 		{"hex", "hex: " + hex.EncodeToString([]byte(gh)) + " bye", gh, []string{hex.EncodeToString([]byte(gh))}},
 		{"aws secret key with slash", "aws_secret_access_key = " + awsSec, awsSec, []string{awsSec}},
+		// split: the context word the rule needs stays before the joined run
+		{"aws secret key spaced every 4", "aws_secret_access_key = " + every(awsSec, 4, " ") + " done.", awsSec, []string{every(awsSec, 4, " ")}},
+		{"aws secret key newline every 4", "AWS secret access key:\n" + every(awsSec, 4, "\n") + "\nok", awsSec, []string{every(awsSec, 4, "\n")}},
+		{"aws secret key spaced after key id", aws + " " + every(awsSec, 5, " ") + " end", awsSec, []string{every(awsSec, 5, " ")}},
 		{"password in url", "Clone https://deploy:S3cr3t-P4ssw0rd@git.example.com/repo.git please", "S3cr3t-P4ssw0rd", []string{"S3cr3t-P4ssw0rd"}},
 	}
 	l := provisioned(t, Config{})

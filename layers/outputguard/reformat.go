@@ -110,6 +110,10 @@ func isSplitSep(c byte) bool {
 // maxRun bounds the chunks of one split run that are joined.
 const maxRun = 48
 
+// joinContext is how many bytes before a run (its line and the line
+// before) go in front of each joined candidate.
+const joinContext = 64
+
 // joinRuns finds runs of at least three equal-length chunks (2 to 8 token
 // characters each, one to three separator bytes between them, the last
 // chunk possibly shorter) and returns candidates, one per line: the
@@ -165,7 +169,28 @@ func joinRuns(src mapped) (mapped, bool) {
 			starts = append(starts, i-1)
 		}
 		for _, st := range starts {
+			// up to joinContext bytes before the run go first, on one line
+			// (the run's own line and the one before it): a rule that needs
+			// a context word ("aws_secret_access_key = ") sees it
+			ca, lines := toks[st].a, 0
+			for ca > 0 && toks[st].a-ca < joinContext {
+				if src.b[ca-1] == '\n' {
+					if lines++; lines > 1 {
+						break
+					}
+				}
+				ca--
+			}
 			for e := i + 3; e <= j && len(out.b) < budget; e++ {
+				for p := ca; p < toks[st].a; p++ {
+					c := src.b[p]
+					if c == '\r' || c == '\n' {
+						c = ' '
+					}
+					out.b = append(out.b, c)
+					out.start = append(out.start, src.start[p])
+					out.end = append(out.end, src.end[p])
+				}
 				for k := st; k < e; k++ {
 					for p := toks[k].a; p < toks[k].b; p++ {
 						out.b = append(out.b, src.b[p])
