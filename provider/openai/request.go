@@ -18,9 +18,12 @@ const sourceKey = "x_rampart_source"
 var (
 	chatFields = []string{"model", "messages", "stream", "stream_options", "max_tokens",
 		"max_completion_tokens", "tools", "functions", "response_format", "n",
-		// members of vLLM's OpenAI-compatible server that put text before the
-		// model and that the gateway does not read: refused (see vllmFields)
+		// vllmChatFields, last
 		"documents", "chat_template", "chat_template_kwargs"}
+	// vllmChatFields are the last members of chatFields: vLLM's
+	// OpenAI-compatible server puts text from them before the model, and
+	// the gateway does not read them, so parseChat refuses them.
+	vllmChatFields   = chatFields[len(chatFields)-3:]
 	completionFields = []string{"model", "prompt", "suffix", "stream", "stream_options", "max_tokens", "n", "best_of"}
 	embeddingFields  = []string{"model", "input"}
 	messageFields    = []string{"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal"}
@@ -75,8 +78,9 @@ func parseChat(root gjson.Result, c *conv.Conversation) error {
 	// through its chat template, and "chat_template" is a client-written
 	// template (any text before the messages): none is read here, so each
 	// is an unknown part, refused unless allow_unknown_parts names it.
-	for i, name := range chatFields[10:13] {
-		if f[10+i].Exists() {
+	vllm := f[len(f)-len(vllmChatFields):]
+	for i, name := range vllmChatFields {
+		if vllm[i].Exists() {
 			c.Unknown = append(c.Unknown, conv.UnknownPart{Type: "field:" + name, Path: name})
 		}
 	}
