@@ -96,13 +96,14 @@ func TestSpoolBoundedAndSurvivesRestart(t *testing.T) {
 	l2.Close()
 }
 
-// spoolLog is a log over st with a spool that replays every 20ms, to
-// which n records (request ids r0, r1, ...) were given.
-func spoolLog(t *testing.T, st store.AuditStore, n int) *Log {
+// spoolLog is a log over st with a spool that replays every replay, whose
+// writes time out after writeTimeout, to which n records (request ids r0,
+// r1, ...) were given.
+func spoolLog(t *testing.T, st store.AuditStore, n int, replay, writeTimeout time.Duration) *Log {
 	t.Helper()
 	l, err := New(st, auditCfg(func(c *config.Audit) {
-		c.BatchSize, c.FlushInterval, c.SpoolReplay = 10, 5*time.Millisecond, 20*time.Millisecond
-		c.WriteTimeout = time.Second
+		c.BatchSize, c.FlushInterval, c.SpoolReplay = 10, 5*time.Millisecond, replay
+		c.WriteTimeout = writeTimeout
 	}), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +141,7 @@ func (s *refusingStore) WriteAudit(ctx context.Context, recs []*Record) error {
 // the refused one is dropped and counted.
 func TestSpoolReplaySkipsARefusedRecord(t *testing.T) {
 	fs := &refusingStore{poison: "r3"}
-	l := spoolLog(t, fs, 25)
+	l := spoolLog(t, fs, 25, 20*time.Millisecond, time.Second)
 	waitFor(t, "every other record in the store", func() bool { return len(fs.all()) == 24 && l.Spooled() == 0 })
 	_ = l.Close() // reports the dropped record
 	if l.Dropped() != 1 {
@@ -166,20 +167,7 @@ func (s *hangingStore) WriteAudit(ctx context.Context, _ []*Record) error {
 // long, while the spool stays locked): one write per replay round.
 func TestSpoolReplayGivesUpOnAHungStore(t *testing.T) {
 	fs := &hangingStore{}
-	l, err := New(fs, auditCfg(func(c *config.Audit) {
-		c.BatchSize, c.FlushInterval, c.SpoolReplay = 10, 5*time.Millisecond, time.Hour
-		c.WriteTimeout = 20 * time.Millisecond
-	}), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.backoff = time.Millisecond
-	if err := l.EnableSpool(t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 3; i++ {
-		l.Record(newTx(fmt.Sprint("r", i)))
-	}
+	l := spoolLog(t, fs, 3, time.Hour, 20*time.Millisecond)
 	waitFor(t, "spooled", func() bool { return l.Spooled() == 3 })
 	fs.calls.Store(0)
 	l.replay()
@@ -211,7 +199,7 @@ func (s *flappingStore) WriteAudit(ctx context.Context, recs []*Record) error {
 func TestSpoolReplayKeepsRecordsOfAFlappingStore(t *testing.T) {
 	fs := &flappingStore{}
 	fs.fakeStore.fail = 1 << 30 // down first: everything goes to the spool
-	l := spoolLog(t, fs, 25)
+	l := spoolLog(t, fs, 25, 20*time.Millisecond, time.Second)
 	waitFor(t, "spooled", func() bool { return l.Spooled() == 25 })
 	fs.mu.Lock()
 	fs.fail = 0
